@@ -1,0 +1,99 @@
+//! Which files of a source are lockfiles some resolver reads.
+
+use std::path::Path;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use crate::resolve::Resolver;
+use crate::source::{Source, SourceError};
+
+/// A bad `--exclude` pattern.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid --exclude pattern `{pattern}`: {message}")]
+pub struct ExcludeError {
+    /// The pattern.
+    pub pattern: String,
+    /// Why it is invalid.
+    pub message: String,
+}
+
+/// `--exclude` globs, matched against paths relative to the scanned root. A pattern without a
+/// `/` matches at any depth (`vendor` excludes every `vendor` directory); a directory pattern
+/// excludes everything below it.
+#[derive(Debug, Clone)]
+pub struct Excludes {
+    set: GlobSet,
+}
+
+impl Excludes {
+    /// Compile the patterns.
+    pub fn new(patterns: &[String]) -> Result<Self, ExcludeError> {
+        let mut builder = GlobSetBuilder::new();
+        for pattern in patterns {
+            let p = pattern.trim_end_matches('/');
+            let p = p.strip_prefix("./").unwrap_or(p);
+            let anchored = if p.contains('/') { p.to_owned() } else { format!("**/{p}") };
+            for g in [anchored.clone(), format!("{anchored}/**")] {
+                let glob = Glob::new(&g)
+                    .map_err(|e| ExcludeError { pattern: pattern.clone(), message: e.kind().to_string() })?;
+                builder.add(glob);
+            }
+        }
+        let set = builder.build().map_err(|e| ExcludeError { pattern: patterns.join(", "), message: e.to_string() })?;
+        Ok(Excludes { set })
+    }
+
+    /// Whether a relative path is excluded.
+    pub fn is_excluded(&self, path: &str) -> bool {
+        self.set.is_match(path)
+    }
+}
+
+/// A lockfile and the resolver that reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovered {
+    /// Path relative to the source root, `/`-separated.
+    pub path: String,
+    /// Index into the resolver registry.
+    pub resolver: usize,
+}
+
+/// Every lockfile of `source` that a resolver claims and `excludes` does not exclude, sorted.
+pub fn discover(
+    source: &dyn Source,
+    resolvers: &[Box<dyn Resolver>],
+    excludes: &Excludes,
+) -> Result<Vec<Discovered>, SourceError> {
+    let mut found = Vec::new();
+    for file in source.files()? {
+        if excludes.is_excluded(file) {
+            continue;
+        }
+        if let Some(resolver) = resolvers.iter().position(|r| r.claims(Path::new(file))) {
+            found.push(Discovered { path: file.clone(), resolver });
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excludes_match_any_depth_and_below_directories() {
+        let ex = Excludes::new(&["vendor".into(), "fixtures/*.lock".into(), "third_party/".into()]).unwrap();
+        assert!(ex.is_excluded("vendor/Cargo.lock"));
+        assert!(ex.is_excluded("a/b/vendor/x/Cargo.lock"));
+        assert!(ex.is_excluded("fixtures/old.lock"));
+        assert!(ex.is_excluded("third_party/a/Cargo.lock"));
+        assert!(!ex.is_excluded("Cargo.lock"));
+        assert!(!ex.is_excluded("src/vendored/Cargo.lock"));
+    }
+
+    #[test]
+    fn bad_pattern_is_an_error() {
+        let err = Excludes::new(&["a[".into()]).unwrap_err();
+        assert_eq!(err.pattern, "a[");
+    }
+}

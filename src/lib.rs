@@ -1,0 +1,246 @@
+#![doc = include_str!("../README.md")]
+
+pub mod cli;
+pub mod discover;
+pub mod error;
+pub mod model;
+pub mod resolve;
+pub mod sbom;
+pub mod source;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub use error::Error;
+
+use cli::{Cli, Command, SbomArgs};
+use discover::Excludes;
+use model::Graph;
+use resolve::{ResolveError, ResolveOptions, Resolved, Warning};
+use source::{Source, WorkTree};
+
+/// How a run ended; `main` turns it into the process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: done, nothing at or above `--fail-on`.
+    Success,
+    /// 1: findings at or above `--fail-on`.
+    Failure,
+    /// 2: an error (bad arguments, unreadable input).
+    Error,
+}
+
+impl ExitStatus {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Error => 2,
+        }
+    }
+}
+
+/// What `main` reads from the process environment, passed in so the library never does.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    /// `SOURCE_DATE_EPOCH`, when set.
+    pub source_date_epoch: Option<String>,
+}
+
+/// Where a run writes: the report to `stdout`, diagnostics to `stderr`.
+pub struct Output<'a> {
+    /// Report stream.
+    pub stdout: &'a mut dyn Write,
+    /// Diagnostics stream.
+    pub stderr: &'a mut dyn Write,
+}
+
+/// Run a parsed command line.
+pub fn run(cli: &Cli, env: &Env, out: &mut Output<'_>) -> ExitStatus {
+    let result = match &cli.command {
+        Command::Sbom(args) => sbom(cli, args, env, out),
+    };
+    match result {
+        Ok(status) => status,
+        Err(Error::Resolve(errors)) => {
+            for e in &errors {
+                let _ = writeln!(out.stderr, "error: {e}");
+            }
+            ExitStatus::Error
+        }
+        Err(e) => {
+            let _ = writeln!(out.stderr, "error: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                let _ = writeln!(out.stderr, "  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitStatus::Error
+        }
+    }
+}
+
+/// Everything resolved from a tree: the lockfiles that parsed, the errors of those that did not.
+#[derive(Debug)]
+pub struct Resolution {
+    /// Lockfiles that parsed, in path order.
+    pub resolved: Vec<Resolved>,
+    /// Files that could not be read (lockfiles, or manifests beside them).
+    pub errors: Vec<ResolveError>,
+    /// Non-fatal diagnostics.
+    pub warnings: Vec<Warning>,
+    /// Name of the scanned tree (its directory name).
+    pub name: String,
+}
+
+/// Open `path` (a directory, or one lockfile) as a source.
+pub fn open(path: &Path) -> Result<WorkTree, Error> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", path.display())))?;
+    if meta.is_dir() {
+        return Ok(WorkTree::new(path));
+    }
+    let file = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| Error::Usage(format!("`{}` is not a file name chainward can read", path.display())))?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Ok(WorkTree::single_file(parent, file))
+}
+
+/// Discover and resolve every lockfile of `source`.
+pub fn resolve_tree(source: &WorkTree, excludes: &Excludes, options: &ResolveOptions) -> Result<Resolution, Error> {
+    let resolvers = resolve::registry();
+    let found = match source.only() {
+        Some(file) => {
+            let Some(resolver) = resolvers.iter().position(|r| r.claims(Path::new(file))) else {
+                return Err(Error::Usage(format!("`{file}` is not a lockfile chainward reads (Cargo.lock)")));
+            };
+            vec![discover::Discovered { path: file.to_owned(), resolver }]
+        }
+        None => discover::discover(source, &resolvers, excludes)?,
+    };
+    let name = source
+        .local_root()
+        .and_then(|r| std::fs::canonicalize(r).ok())
+        .and_then(|r| r.file_name().and_then(|n| n.to_str()).map(str::to_owned))
+        .unwrap_or_else(|| "root".to_owned());
+    if found.is_empty() {
+        return Err(Error::Usage(format!(
+            "no lockfile found under `{}` (chainward reads Cargo.lock; run `cargo generate-lockfile` to create one)",
+            source.describe()
+        )));
+    }
+    let mut resolution = Resolution { resolved: Vec::new(), errors: Vec::new(), warnings: Vec::new(), name };
+    for d in found {
+        let Some(resolver) = resolvers.get(d.resolver) else { continue };
+        let bytes = match source.read(&d.path) {
+            Ok(b) => b,
+            Err(e) => {
+                resolution.errors.push(ResolveError::new(&d.path, None, resolve::ResolveErrorKind::Io(e.message)));
+                continue;
+            }
+        };
+        match resolver.resolve(source, &d.path, &bytes, options) {
+            Ok(mut r) => {
+                resolution.warnings.append(&mut r.warnings);
+                resolution.errors.append(&mut r.errors);
+                resolution.resolved.push(r);
+            }
+            Err(e) => resolution.errors.push(e),
+        }
+    }
+    resolution.warnings.sort();
+    resolution.warnings.dedup();
+    Ok(resolution)
+}
+
+fn sbom(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -> Result<ExitStatus, Error> {
+    let started = Instant::now();
+    let timestamp = match env.source_date_epoch.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(epoch) => Some(epoch_to_rfc3339(epoch)?),
+        None if args.deterministic => {
+            if !cli.quiet {
+                let _ = writeln!(
+                    out.stderr,
+                    "warning: --deterministic without SOURCE_DATE_EPOCH: the SBOM has no metadata.timestamp"
+                );
+            }
+            None
+        }
+        None => Some(now_rfc3339()?),
+    };
+    let deterministic = args.deterministic || env.source_date_epoch.is_some();
+    let excludes = Excludes::new(&args.exclude)?;
+    let source = open(&args.path)?;
+    let options = ResolveOptions { cargo_metadata: args.cargo_metadata };
+    let resolution = resolve_tree(&source, &excludes, &options)?;
+
+    if !cli.quiet {
+        for w in &resolution.warnings {
+            let _ = writeln!(out.stderr, "warning: {w}");
+        }
+    }
+    if !resolution.errors.is_empty() && !args.allow_partial {
+        for e in &resolution.errors {
+            let _ = writeln!(out.stderr, "error: {e}");
+        }
+        let _ = writeln!(out.stderr, "error: no SBOM written (use --allow-partial to write what could be read)");
+        return Ok(ExitStatus::Error);
+    }
+
+    let graph = Graph::merge(&resolution.resolved, &resolution.name);
+    let missing = resolution.errors.iter().map(|e| (e.path.clone(), e.kind.to_string())).collect();
+    let sbom_options =
+        sbom::SbomOptions { spec: args.spec_version, format: args.format, timestamp, deterministic, missing };
+    let bytes = sbom::render(&graph, &sbom_options)?;
+    match &args.output {
+        Some(path) => write_atomically(path, &bytes)?,
+        None => out
+            .stdout
+            .write_all(&bytes)
+            .map_err(|e| Error::Write { path: "<stdout>".to_owned(), message: e.to_string() })?,
+    }
+    if cli.verbose {
+        let _ = writeln!(
+            out.stderr,
+            "chainward: {} lockfile(s), {} components, {:.1} ms",
+            resolution.resolved.len(),
+            graph.nodes.len() + usize::from(graph.root.node.is_some()),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+    for e in &resolution.errors {
+        let _ = writeln!(out.stderr, "error: {e}");
+    }
+    Ok(if resolution.errors.is_empty() { ExitStatus::Success } else { ExitStatus::Error })
+}
+
+fn epoch_to_rfc3339(epoch: &str) -> Result<String, Error> {
+    let secs: i64 = epoch.parse().map_err(|_| {
+        Error::Usage(format!("SOURCE_DATE_EPOCH must be a number of seconds since 1970-01-01, got `{epoch}`"))
+    })?;
+    let t = time::OffsetDateTime::from_unix_timestamp(secs)
+        .map_err(|e| Error::Usage(format!("SOURCE_DATE_EPOCH `{epoch}` is out of range: {e}")))?;
+    t.format(&time::format_description::well_known::Rfc3339).map_err(|e| Error::Usage(e.to_string()))
+}
+
+fn now_rfc3339() -> Result<String, Error> {
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).map_err(|e| Error::Usage(e.to_string()))?;
+    now.format(&time::format_description::well_known::Rfc3339).map_err(|e| Error::Usage(e.to_string()))
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let err = |e: std::io::Error| Error::Write { path: path.display().to_string(), message: e.to_string() };
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("sbom");
+    let tmp = path.with_file_name(format!(".{name}.chainward-{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(err)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        err(e)
+    })
+}

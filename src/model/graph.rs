@@ -1,0 +1,177 @@
+//! The merged dependency graph of every lockfile of a scan, with stable ids, sorted so that every
+//! output is deterministic.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::package::{Package, Scope};
+use crate::resolve::Resolved;
+
+/// The component a lockfile describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootComponent {
+    /// One of the lockfile's packages (the root `[package]` of its workspace).
+    Package(usize),
+    /// A virtual workspace, or a lockfile without a manifest: a component that is not a package.
+    Synthetic {
+        /// Name (the workspace directory's name).
+        name: String,
+        /// What it depends on (indices into the lockfile's packages).
+        depends_on: BTreeSet<usize>,
+    },
+}
+
+/// One package of the merged graph.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// Stable id (purl, or `path:DIR#NAME@VERSION`); also the CycloneDX `bom-ref`.
+    pub id: String,
+    /// The package (facts merged across lockfiles).
+    pub package: Package,
+    /// Ids of its dependencies.
+    pub depends_on: BTreeSet<String>,
+    /// Lockfiles it appears in, with the line span of its block there.
+    pub lockfiles: BTreeMap<String, Option<super::package::LineSpan>>,
+}
+
+/// The synthetic or real component the whole graph describes.
+#[derive(Debug, Clone)]
+pub struct GraphRoot {
+    /// Its id (`bom-ref`).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Version, when it is a package.
+    pub version: Option<String>,
+    /// When the root is one of the packages, its node (removed from [`Graph::nodes`]).
+    pub node: Option<Node>,
+    /// Ids of what it depends on.
+    pub depends_on: BTreeSet<String>,
+}
+
+/// The root of one lockfile, before merging.
+struct LockRoot {
+    id: String,
+    name: String,
+    version: Option<String>,
+    depends_on: BTreeSet<String>,
+    is_package: bool,
+}
+
+/// Every package of every lockfile, merged by id.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    /// The component the graph describes.
+    pub root: GraphRoot,
+    /// Packages sorted by id, without the root.
+    pub nodes: Vec<Node>,
+}
+
+impl Graph {
+    /// Merge resolved lockfiles. `scan_name` names the synthetic root when several lockfiles
+    /// (or none) are merged.
+    pub fn merge(resolved: &[Resolved], scan_name: &str) -> Graph {
+        let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
+        let mut roots: Vec<LockRoot> = Vec::new();
+        for r in resolved {
+            let ids: Vec<String> = r.packages.iter().map(Package::id).collect();
+            for (i, p) in r.packages.iter().enumerate() {
+                let Some(id) = ids.get(i) else { continue };
+                let deps: BTreeSet<String> = p.dependencies.iter().filter_map(|&j| ids.get(j).cloned()).collect();
+                match nodes.get_mut(id) {
+                    Some(node) => {
+                        merge_package(&mut node.package, p);
+                        node.depends_on.extend(deps);
+                        node.lockfiles.insert(r.path.clone(), p.lines);
+                    }
+                    None => {
+                        nodes.insert(
+                            id.clone(),
+                            Node {
+                                id: id.clone(),
+                                package: p.clone(),
+                                depends_on: deps,
+                                lockfiles: BTreeMap::from([(r.path.clone(), p.lines)]),
+                            },
+                        );
+                    }
+                }
+            }
+            match &r.root {
+                RootComponent::Package(i) => {
+                    if let (Some(id), Some(p)) = (ids.get(*i), r.packages.get(*i)) {
+                        let deps = p.dependencies.iter().filter_map(|&j| ids.get(j).cloned()).collect();
+                        roots.push(LockRoot {
+                            id: id.clone(),
+                            name: p.name.clone(),
+                            version: Some(p.version.clone()),
+                            depends_on: deps,
+                            is_package: true,
+                        });
+                    }
+                }
+                RootComponent::Synthetic { name, depends_on } => {
+                    let deps = depends_on.iter().filter_map(|&j| ids.get(j).cloned()).collect();
+                    roots.push(LockRoot {
+                        id: format!("workspace:{}", crate::resolve::cargo::parent_dir(&r.path)),
+                        name: name.clone(),
+                        version: None,
+                        depends_on: deps,
+                        is_package: false,
+                    });
+                }
+            }
+        }
+
+        let root = if let [only] = roots.as_slice() {
+            let node = if only.is_package { nodes.remove(&only.id) } else { None };
+            GraphRoot {
+                id: only.id.clone(),
+                name: only.name.clone(),
+                version: only.version.clone(),
+                node,
+                depends_on: only.depends_on.clone(),
+            }
+        } else {
+            // Several lockfiles (or none): a synthetic root for the scanned tree that depends on
+            // each lockfile's root package, or on a virtual workspace's members.
+            let mut depends_on = BTreeSet::new();
+            for r in &roots {
+                if r.is_package {
+                    depends_on.insert(r.id.clone());
+                } else {
+                    depends_on.extend(r.depends_on.iter().cloned());
+                }
+            }
+            GraphRoot {
+                id: format!("root:{scan_name}"),
+                name: scan_name.to_owned(),
+                version: None,
+                node: None,
+                depends_on,
+            }
+        };
+        Graph { root, nodes: nodes.into_values().collect() }
+    }
+}
+
+/// Merge the facts of the same package seen in another lockfile.
+fn merge_package(into: &mut Package, other: &Package) {
+    into.first_party |= other.first_party;
+    into.direct |= other.direct;
+    into.scope = match (into.scope, other.scope) {
+        (Some(Scope::Required), _) | (_, Some(Scope::Required)) => Some(Scope::Required),
+        (None, _) | (_, None) => None,
+        (Some(Scope::Excluded), Some(Scope::Excluded)) => Some(Scope::Excluded),
+    };
+    if into.scope == Some(Scope::Required) || into.scope.is_none() {
+        into.reached_by.clear();
+    } else {
+        into.reached_by.extend(other.reached_by.iter().copied());
+    }
+    if into.checksum.is_none() {
+        into.checksum.clone_from(&other.checksum);
+    }
+    if into.meta.is_empty() {
+        into.meta = other.meta.clone();
+    }
+}

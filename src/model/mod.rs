@@ -1,0 +1,8 @@
+//! The data model shared by every stage: packages, their sources, purls and the merged graph.
+
+pub mod graph;
+pub mod package;
+pub mod purl;
+
+pub use graph::{Graph, Node, RootComponent};
+pub use package::{Checksum, DependencyKind, Ecosystem, LineSpan, Package, PackageMeta, PackageSource, Scope};

@@ -1,0 +1,232 @@
+//! One resolved package and the facts a lockfile (and optionally a manifest) gives about it.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// The package ecosystem a package belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Ecosystem {
+    /// Rust crates (Cargo.lock).
+    Cargo,
+}
+
+impl Ecosystem {
+    /// The name used in reports and OSV (`crates.io`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ecosystem::Cargo => "crates.io",
+        }
+    }
+
+    /// The purl type (`cargo`).
+    pub fn purl_type(self) -> &'static str {
+        match self {
+            Ecosystem::Cargo => "cargo",
+        }
+    }
+}
+
+impl fmt::Display for Ecosystem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a package comes from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PackageSource {
+    /// A package registry. `url` is the index URL without the `registry+`/`sparse+` prefix.
+    Registry {
+        /// Index URL (`https://github.com/rust-lang/crates.io-index`, `https://index.crates.io/`, ...).
+        url: String,
+        /// `true` for the sparse protocol (`sparse+`).
+        sparse: bool,
+        /// `true` when this is crates.io (git or sparse index).
+        default_registry: bool,
+    },
+    /// A git repository.
+    Git {
+        /// Repository URL without the `git+` prefix, query or fragment.
+        url: String,
+        /// The `branch=`, `tag=` or `rev=` query, as written.
+        reference: Option<GitReference>,
+        /// The locked commit (the `#fragment`), when present.
+        commit: Option<String>,
+    },
+    /// A local path package: no source in the lockfile. `dir` is the package directory relative
+    /// to the scanned root when a manifest told us, otherwise the lockfile's directory.
+    Path {
+        /// Directory, `/`-separated, relative to the scanned root (`.` for the root).
+        dir: String,
+    },
+}
+
+/// A git reference named in a git source URL's query.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum GitReference {
+    /// `?branch=NAME`
+    Branch(String),
+    /// `?tag=NAME`
+    Tag(String),
+    /// `?rev=REV`
+    Rev(String),
+}
+
+impl fmt::Display for GitReference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GitReference::Branch(b) => write!(f, "branch={b}"),
+            GitReference::Tag(t) => write!(f, "tag={t}"),
+            GitReference::Rev(r) => write!(f, "rev={r}"),
+        }
+    }
+}
+
+impl PackageSource {
+    /// Short kind name: `registry`, `git` or `path`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PackageSource::Registry { .. } => "registry",
+            PackageSource::Git { .. } => "git",
+            PackageSource::Path { .. } => "path",
+        }
+    }
+
+    /// `true` for crates.io (git index or sparse).
+    pub fn is_default_registry(&self) -> bool {
+        matches!(self, PackageSource::Registry { default_registry: true, .. })
+    }
+}
+
+/// A content checksum. Cargo records SHA-256 of the `.crate` file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Checksum {
+    /// SHA-256, 64 lowercase hex digits.
+    Sha256(String),
+}
+
+/// 1-based line span of a package's block in its lockfile (inclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LineSpan {
+    /// First line (the `[[package]]` header).
+    pub start: usize,
+    /// Last non-blank line of the block.
+    pub end: usize,
+}
+
+/// Why a dependency edge exists, from the manifest that declared it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DependencyKind {
+    /// `[dependencies]`
+    Normal,
+    /// `[dev-dependencies]`
+    Dev,
+    /// `[build-dependencies]`
+    Build,
+}
+
+impl DependencyKind {
+    /// `normal`, `dev` or `build`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DependencyKind::Normal => "normal",
+            DependencyKind::Dev => "dev",
+            DependencyKind::Build => "build",
+        }
+    }
+}
+
+/// CycloneDX-style scope of a package, as far as the manifests let us tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    /// Reachable from a first-party package through normal dependencies: part of the product.
+    Required,
+    /// Reachable only through `[dev-dependencies]` and/or `[build-dependencies]`: not shipped.
+    Excluded,
+}
+
+/// Descriptive metadata, from `cargo metadata` or a manifest. All optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PackageMeta {
+    /// SPDX license expression as declared (`license = "..."`).
+    pub license: Option<String>,
+    /// `description`
+    pub description: Option<String>,
+    /// `authors`
+    pub authors: Vec<String>,
+    /// `repository`
+    pub repository: Option<String>,
+    /// `homepage`
+    pub homepage: Option<String>,
+    /// `documentation`
+    pub documentation: Option<String>,
+}
+
+impl PackageMeta {
+    /// `true` when nothing is known.
+    pub fn is_empty(&self) -> bool {
+        *self == PackageMeta::default()
+    }
+}
+
+/// One package of one lockfile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Package {
+    /// Ecosystem.
+    pub ecosystem: Ecosystem,
+    /// Name as in the lockfile.
+    pub name: String,
+    /// Version as in the lockfile.
+    pub version: String,
+    /// Where it comes from.
+    pub source: PackageSource,
+    /// Checksum recorded by the lockfile.
+    pub checksum: Option<Checksum>,
+    /// Block in the lockfile.
+    pub lines: Option<LineSpan>,
+    /// Indices (into the same lockfile's package list) of the packages this one depends on.
+    pub dependencies: BTreeSet<usize>,
+    /// A workspace member or other first-party package.
+    pub first_party: bool,
+    /// A direct dependency of a first-party package.
+    pub direct: bool,
+    /// Scope, when the manifests let us determine it.
+    pub scope: Option<Scope>,
+    /// For excluded packages: the kinds of edges that reach them (dev, build).
+    pub reached_by: BTreeSet<DependencyKind>,
+    /// Descriptive metadata, when known.
+    pub meta: PackageMeta,
+}
+
+impl Package {
+    /// A new package with no edges and no manifest facts.
+    pub fn new(ecosystem: Ecosystem, name: String, version: String, source: PackageSource) -> Self {
+        Package {
+            ecosystem,
+            name,
+            version,
+            source,
+            checksum: None,
+            lines: None,
+            dependencies: BTreeSet::new(),
+            first_party: false,
+            direct: false,
+            scope: None,
+            reached_by: BTreeSet::new(),
+            meta: PackageMeta::default(),
+        }
+    }
+
+    /// The purl, when the package has one (path packages do not: they are not published).
+    pub fn purl(&self) -> Option<String> {
+        crate::model::purl::for_package(self)
+    }
+
+    /// A stable, unique identifier: the purl, or for path packages `path:DIR#NAME@VERSION`.
+    pub fn id(&self) -> String {
+        match &self.source {
+            PackageSource::Path { dir } => format!("path:{dir}#{}@{}", self.name, self.version),
+            _ => self.purl().unwrap_or_else(|| format!("{}@{}", self.name, self.version)),
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Package URLs (<https://github.com/package-url/purl-spec>), built with the `purl` crate.
+//!
+//! Cargo packages follow the purl spec's `cargo` type:
+//! - crates.io (git or sparse index): `pkg:cargo/NAME@VERSION`;
+//! - another registry: `pkg:cargo/NAME@VERSION?repository_url=INDEX-URL` (the index URL as the
+//!   lockfile has it, without the `registry+`/`sparse+` prefix);
+//! - a git source: `pkg:cargo/NAME@VERSION?vcs_url=git%2BURL%40COMMIT` (the spec's
+//!   `vcs_url` form, `git+URL@COMMIT`; the reference name when the commit is unknown);
+//! - a path package: no purl. It is not published anywhere, and a bare `pkg:cargo/NAME` would
+//!   claim the crates.io crate of the same name (and so match its advisories).
+
+use purl::GenericPurlBuilder;
+
+use super::package::{Package, PackageSource};
+
+/// The purl of a package, or `None` for path packages.
+pub fn for_package(package: &Package) -> Option<String> {
+    let builder = GenericPurlBuilder::<String>::new(package.ecosystem.purl_type().to_owned(), package.name.as_str())
+        .with_version(package.version.as_str());
+    let builder = match &package.source {
+        PackageSource::Path { .. } => return None,
+        PackageSource::Registry { default_registry: true, .. } => builder,
+        PackageSource::Registry { url, .. } => builder.with_qualifier("repository_url", url.as_str()).ok()?,
+        PackageSource::Git { url, reference, commit } => {
+            let rev = commit.clone().or_else(|| {
+                reference.as_ref().map(|r| match r {
+                    super::package::GitReference::Branch(s)
+                    | super::package::GitReference::Tag(s)
+                    | super::package::GitReference::Rev(s) => s.clone(),
+                })
+            });
+            let vcs = match rev {
+                Some(rev) => format!("git+{url}@{rev}"),
+                None => format!("git+{url}"),
+            };
+            builder.with_qualifier("vcs_url", vcs).ok()?
+        }
+    };
+    builder.build().ok().map(|p| p.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::package::{Ecosystem, GitReference};
+
+    fn pkg(name: &str, version: &str, source: PackageSource) -> Package {
+        Package::new(Ecosystem::Cargo, name.into(), version.into(), source)
+    }
+
+    #[test]
+    fn crates_io_has_plain_purl() {
+        let p = pkg(
+            "serde",
+            "1.0.0",
+            PackageSource::Registry {
+                url: "https://github.com/rust-lang/crates.io-index".into(),
+                sparse: false,
+                default_registry: true,
+            },
+        );
+        assert_eq!(for_package(&p).as_deref(), Some("pkg:cargo/serde@1.0.0"));
+    }
+
+    #[test]
+    fn alternative_registry_has_repository_url() {
+        let p = pkg(
+            "foo",
+            "0.1.0",
+            PackageSource::Registry { url: "https://my.example/index".into(), sparse: false, default_registry: false },
+        );
+        assert_eq!(for_package(&p).as_deref(), Some("pkg:cargo/foo@0.1.0?repository_url=https://my.example/index"));
+    }
+
+    #[test]
+    fn git_source_has_vcs_url_with_commit() {
+        let p = pkg(
+            "salsa",
+            "0.19.0",
+            PackageSource::Git {
+                url: "https://github.com/salsa-rs/salsa.git".into(),
+                reference: Some(GitReference::Rev("abc".into())),
+                commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+            },
+        );
+        let purl = for_package(&p).unwrap();
+        assert!(
+            purl.starts_with("pkg:cargo/salsa@0.19.0?vcs_url=git%2Bhttps://github.com/salsa-rs/salsa.git%40"),
+            "{purl}"
+        );
+        assert!(purl.ends_with("0123456789abcdef0123456789abcdef01234567"));
+    }
+
+    #[test]
+    fn path_package_has_no_purl() {
+        let p = pkg("app", "0.1.0", PackageSource::Path { dir: ".".into() });
+        assert_eq!(for_package(&p), None);
+        assert_eq!(p.id(), "path:.#app@0.1.0");
+    }
+}

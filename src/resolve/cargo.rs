@@ -1,0 +1,416 @@
+//! `Cargo.lock`: lockfile versions 1 (with `[root]` or `[metadata]` checksums), 2, 3 and 4.
+//!
+//! The file is deserialized into a private wire struct that mirrors it, then turned into
+//! [`Package`]s with real validation: checksums are 64 hex digits, sources are known kinds,
+//! no package appears twice, and every dependency string resolves to exactly one package
+//! (`name`, `name version` or `name version (source)`, as cargo writes them).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{ResolveError, ResolveErrorKind, ResolveOptions, Resolved, Resolver, cargo_manifest, toml_error};
+use crate::model::package::GitReference;
+use crate::model::{Checksum, Ecosystem, LineSpan, Package, PackageSource};
+use crate::source::Source;
+
+/// crates.io's git index, as lockfiles name it.
+pub const CRATES_IO_INDEX: &str = "https://github.com/rust-lang/crates.io-index";
+/// crates.io's sparse index.
+pub const CRATES_IO_SPARSE: &str = "https://index.crates.io/";
+
+/// The newest lockfile version chainward reads.
+pub const MAX_VERSION: i64 = 4;
+
+/// Reads `Cargo.lock`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CargoLockResolver;
+
+impl Resolver for CargoLockResolver {
+    fn name(&self) -> &'static str {
+        "cargo"
+    }
+
+    fn claims(&self, path: &Path) -> bool {
+        path.file_name().is_some_and(|n| n == "Cargo.lock")
+    }
+
+    fn resolve(
+        &self,
+        source: &dyn Source,
+        path: &str,
+        bytes: &[u8],
+        options: &ResolveOptions,
+    ) -> Result<Resolved, ResolveError> {
+        let text = std::str::from_utf8(bytes).map_err(|_| ResolveError::new(path, None, ResolveErrorKind::NotUtf8))?;
+        let lockfile = parse(path, text)?;
+        cargo_manifest::enrich(source, path, lockfile, options)
+    }
+}
+
+/// The lockfile format version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LockVersion {
+    /// No `version` key, full `name version (source)` edges and `[metadata]` checksums or `[root]`.
+    V1,
+    /// No `version` key, inline checksums, abbreviated edges.
+    V2,
+    /// `version = 3`
+    V3,
+    /// `version = 4`
+    V4,
+}
+
+/// A parsed `Cargo.lock`, before manifest enrichment.
+#[derive(Debug, Clone)]
+pub struct Lockfile {
+    /// Format version.
+    pub version: LockVersion,
+    /// Every package (a v1 `[root]` first); edges are indices into this list.
+    pub packages: Vec<Package>,
+    /// The v1 `[root]` package, when there is one (index 0).
+    pub root: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct LockWire {
+    version: Option<toml::Value>,
+    #[serde(default)]
+    package: Vec<PackageWire>,
+    root: Option<PackageWire>,
+    #[serde(default)]
+    metadata: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct PackageWire {
+    name: String,
+    version: String,
+    source: Option<String>,
+    checksum: Option<String>,
+    #[serde(default)]
+    dependencies: Vec<String>,
+}
+
+/// Parse a `Cargo.lock`. `path` is only used in errors and for path packages' directory.
+pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
+    let wire: LockWire = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
+    let spans = package_spans(text);
+    let version = lock_version(path, text, &wire)?;
+    let dir = parent_dir(path);
+
+    let has_root = wire.root.is_some();
+    let (root_span, package_spans) = spans;
+    let package_spans = (package_spans.len() == wire.package.len()).then_some(package_spans);
+    let line_of = |i: usize| -> Option<LineSpan> {
+        if has_root {
+            if i == 0 {
+                return root_span;
+            }
+            package_spans.as_ref().and_then(|s| s.get(i - 1).copied())
+        } else {
+            package_spans.as_ref().and_then(|s| s.get(i).copied())
+        }
+    };
+
+    let wires: Vec<PackageWire> = wire.root.into_iter().chain(wire.package).collect();
+    let mut packages = Vec::with_capacity(wires.len());
+    let mut source_ids: Vec<Option<String>> = Vec::with_capacity(wires.len());
+    let mut seen: HashMap<(String, String, Option<String>), usize> = HashMap::with_capacity(wires.len());
+    for (i, w) in wires.iter().enumerate() {
+        let lines = line_of(i);
+        let line = lines.map(|l| l.start);
+        let label = format!("{} {}", w.name, w.version);
+        if w.name.trim().is_empty() || w.version.trim().is_empty() {
+            return Err(ResolveError::new(
+                path,
+                line,
+                ResolveErrorKind::InvalidPackage(format!("`{label}` has an empty name or version")),
+            ));
+        }
+        let source = match &w.source {
+            None => PackageSource::Path { dir: dir.clone() },
+            Some(s) => parse_source(s).map_err(|reason| {
+                ResolveError::new(
+                    path,
+                    line,
+                    ResolveErrorKind::InvalidSource { package: label.clone(), source_id: s.clone(), reason },
+                )
+            })?,
+        };
+        let key = (w.name.clone(), w.version.clone(), w.source.clone());
+        if seen.insert(key, i).is_some() {
+            return Err(ResolveError::new(path, line, ResolveErrorKind::DuplicatePackage(label)));
+        }
+        let mut package = Package::new(Ecosystem::Cargo, w.name.clone(), w.version.clone(), source);
+        package.lines = lines;
+        if let Some(sum) = &w.checksum {
+            package.checksum = Some(parse_checksum(sum).ok_or_else(|| {
+                ResolveError::new(
+                    path,
+                    line,
+                    ResolveErrorKind::InvalidChecksum { package: label.clone(), checksum: sum.clone() },
+                )
+            })?);
+        }
+        packages.push(package);
+        source_ids.push(w.source.clone());
+    }
+
+    // v1: checksums live in `[metadata]` as `"checksum NAME VERSION (SOURCE)" = "HASH"`.
+    let metadata_line = table_line(text, "metadata");
+    for (key, value) in &wire.metadata {
+        let Some(spec) = key.strip_prefix("checksum ") else { continue };
+        let Some(value) = value.as_str() else {
+            return Err(ResolveError::new(
+                path,
+                metadata_line,
+                ResolveErrorKind::Syntax(format!("`[metadata]` entry `{key}` is not a string")),
+            ));
+        };
+        let dep = DepSpec::parse(spec);
+        let Some(i) = find_exact(&packages, &source_ids, &dep) else {
+            return Err(ResolveError::new(
+                path,
+                metadata_line,
+                ResolveErrorKind::UnknownChecksumEntry(spec.to_owned()),
+            ));
+        };
+        if value == "<none>" {
+            continue;
+        }
+        let checksum = parse_checksum(value).ok_or_else(|| {
+            ResolveError::new(
+                path,
+                metadata_line,
+                ResolveErrorKind::InvalidChecksum { package: spec.to_owned(), checksum: value.to_owned() },
+            )
+        })?;
+        if let Some(p) = packages.get_mut(i) {
+            p.checksum = Some(checksum);
+        }
+    }
+
+    // Dependency edges.
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::with_capacity(wires.len());
+    for (i, w) in wires.iter().enumerate() {
+        by_name.entry(w.name.as_str()).or_default().push(i);
+    }
+    let mut edges: Vec<Vec<usize>> = Vec::with_capacity(wires.len());
+    for (i, w) in wires.iter().enumerate() {
+        let mut deps = Vec::with_capacity(w.dependencies.len());
+        for dep in &w.dependencies {
+            let spec = DepSpec::parse(dep);
+            let candidates: Vec<usize> = by_name
+                .get(spec.name)
+                .map(|c| {
+                    c.iter()
+                        .copied()
+                        .filter(|&j| {
+                            spec.version.is_none_or(|v| wires.get(j).is_some_and(|p| p.version == v))
+                                && spec
+                                    .source
+                                    .is_none_or(|s| source_ids.get(j).is_some_and(|id| id.as_deref() == Some(s)))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let label = format!("{} {}", w.name, w.version);
+            match candidates.as_slice() {
+                [j] => deps.push(*j),
+                [] => {
+                    return Err(ResolveError::new(
+                        path,
+                        line_of(i).map(|l| l.start),
+                        ResolveErrorKind::DanglingDependency { package: label, dependency: dep.clone() },
+                    ));
+                }
+                many => {
+                    let candidates = many
+                        .iter()
+                        .filter_map(|&j| wires.get(j))
+                        .map(|p| match &p.source {
+                            Some(s) => format!("`{} {} ({s})`", p.name, p.version),
+                            None => format!("`{} {}`", p.name, p.version),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    return Err(ResolveError::new(
+                        path,
+                        line_of(i).map(|l| l.start),
+                        ResolveErrorKind::AmbiguousDependency { package: label, dependency: dep.clone(), candidates },
+                    ));
+                }
+            }
+        }
+        edges.push(deps);
+    }
+    for (package, deps) in packages.iter_mut().zip(edges) {
+        package.dependencies = deps.into_iter().collect();
+    }
+
+    Ok(Lockfile { version, packages, root: has_root.then_some(0) })
+}
+
+fn lock_version(path: &str, text: &str, wire: &LockWire) -> Result<LockVersion, ResolveError> {
+    let line =
+        || text.lines().position(|l| l.trim_start().starts_with("version") && !l.starts_with(' ')).map(|i| i + 1);
+    match &wire.version {
+        None => {
+            let v1_metadata = wire.metadata.keys().any(|k| k.starts_with("checksum "));
+            let full_edges = wire.package.iter().any(|p| p.dependencies.iter().any(|d| d.contains(" (")));
+            Ok(if wire.root.is_some() || v1_metadata || full_edges { LockVersion::V1 } else { LockVersion::V2 })
+        }
+        Some(toml::Value::Integer(1)) => Ok(LockVersion::V1),
+        Some(toml::Value::Integer(2)) => Ok(LockVersion::V2),
+        Some(toml::Value::Integer(3)) => Ok(LockVersion::V3),
+        Some(toml::Value::Integer(4)) => Ok(LockVersion::V4),
+        Some(other) => Err(ResolveError::new(path, line(), ResolveErrorKind::UnsupportedVersion(other.to_string()))),
+    }
+}
+
+/// A dependency string: `name`, `name version` or `name version (source)`.
+struct DepSpec<'a> {
+    name: &'a str,
+    version: Option<&'a str>,
+    source: Option<&'a str>,
+}
+
+impl<'a> DepSpec<'a> {
+    fn parse(s: &'a str) -> Self {
+        let s = s.trim();
+        let (head, source) = match s.split_once(" (") {
+            Some((head, rest)) => (head, Some(rest.strip_suffix(')').unwrap_or(rest))),
+            None => (s, None),
+        };
+        let mut parts = head.split_whitespace();
+        let name = parts.next().unwrap_or_default();
+        let version = parts.next();
+        DepSpec { name, version, source }
+    }
+}
+
+fn find_exact(packages: &[Package], source_ids: &[Option<String>], dep: &DepSpec<'_>) -> Option<usize> {
+    packages.iter().zip(source_ids).position(|(p, id)| {
+        p.name == dep.name && dep.version.is_none_or(|v| p.version == v) && id.as_deref() == dep.source
+    })
+}
+
+fn parse_checksum(s: &str) -> Option<Checksum> {
+    (s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Checksum::Sha256(s.to_ascii_lowercase()))
+}
+
+/// Parse a lockfile `source` string.
+pub fn parse_source(s: &str) -> Result<PackageSource, String> {
+    if let Some(url) = s.strip_prefix("registry+") {
+        check_url(url)?;
+        return Ok(PackageSource::Registry {
+            url: url.to_owned(),
+            sparse: false,
+            default_registry: url == CRATES_IO_INDEX,
+        });
+    }
+    if let Some(url) = s.strip_prefix("sparse+") {
+        check_url(url)?;
+        let default_registry = url == CRATES_IO_SPARSE || url == CRATES_IO_SPARSE.trim_end_matches('/');
+        return Ok(PackageSource::Registry { url: url.to_owned(), sparse: true, default_registry });
+    }
+    if let Some(rest) = s.strip_prefix("git+") {
+        let (rest, commit) = match rest.split_once('#') {
+            Some((r, c)) => (r, Some(c)),
+            None => (rest, None),
+        };
+        if let Some(c) = commit
+            && (c.len() < 7 || c.len() > 64 || !c.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            return Err(format!("`{c}` is not a commit id"));
+        }
+        let (url, query) = match rest.split_once('?') {
+            Some((u, q)) => (u, Some(q)),
+            None => (rest, None),
+        };
+        check_url(url)?;
+        let mut reference = None;
+        for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let v = percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned();
+            reference = Some(match k {
+                "branch" => GitReference::Branch(v),
+                "tag" => GitReference::Tag(v),
+                "rev" => GitReference::Rev(v),
+                other => return Err(format!("unknown git query `{other}`")),
+            });
+        }
+        return Ok(PackageSource::Git { url: url.to_owned(), reference, commit: commit.map(str::to_ascii_lowercase) });
+    }
+    Err("unknown source kind: expected `registry+`, `sparse+` or `git+`".to_owned())
+}
+
+fn check_url(url: &str) -> Result<(), String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err("not a URL".to_owned());
+    };
+    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.') {
+        return Err("not a URL".to_owned());
+    }
+    if rest.is_empty() || rest.chars().any(char::is_whitespace) {
+        return Err("not a URL".to_owned());
+    }
+    Ok(())
+}
+
+/// The directory of a `/`-separated relative path (`.` for the root).
+pub fn parent_dir(path: &str) -> String {
+    match path.rsplit_once('/') {
+        Some((dir, _)) if !dir.is_empty() => dir.to_owned(),
+        _ => ".".to_owned(),
+    }
+}
+
+/// Line spans of `[root]` and of every `[[package]]` block, in order.
+///
+/// Cargo writes lockfiles in a fixed shape, so a line scan (as scalibr's cargolock extractor
+/// does) is exact: a block runs from its header to the last non-blank, non-comment line before
+/// the next table header. If the count does not match the parsed packages (a hand-written file
+/// using inline tables), lines are left unknown rather than guessed.
+fn package_spans(text: &str) -> (Option<LineSpan>, Vec<LineSpan>) {
+    let mut root = None;
+    let mut spans = Vec::new();
+    // The block being read: (is_root, is_package, span).
+    let mut current: Option<(bool, bool, LineSpan)> = None;
+    let close = |cur: Option<(bool, bool, LineSpan)>, root: &mut Option<LineSpan>, spans: &mut Vec<LineSpan>| {
+        if let Some((is_root, is_package, span)) = cur {
+            if is_root {
+                *root = Some(span);
+            } else if is_package {
+                spans.push(span);
+            }
+        }
+    };
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        let t = line.trim();
+        if t.starts_with('[') {
+            close(current.take(), &mut root, &mut spans);
+            let header: String =
+                t.split('#').next().unwrap_or_default().chars().filter(|c| !c.is_whitespace()).collect();
+            current = Some((header == "[root]", header == "[[package]]", LineSpan { start: n, end: n }));
+        } else if !t.is_empty()
+            && !t.starts_with('#')
+            && let Some((_, _, span)) = current.as_mut()
+        {
+            span.end = n;
+        }
+    }
+    close(current.take(), &mut root, &mut spans);
+    (root, spans)
+}
+
+/// The line of a top-level `[name]` table header.
+fn table_line(text: &str, name: &str) -> Option<usize> {
+    let want = format!("[{name}]");
+    text.lines().position(|l| l.trim().replace(' ', "") == want).map(|i| i + 1)
+}

@@ -1,0 +1,182 @@
+//! Resolvers: one per lockfile family, behind one small trait.
+//!
+//! `claims` decides from the path alone whether a resolver reads a file (pure, cheap, tested on
+//! its own); `resolve` parses the bytes. A file that fails to parse becomes a [`ResolveError`]
+//! naming the file and line; the other files go on.
+
+pub mod cargo;
+pub mod cargo_manifest;
+
+use std::fmt;
+use std::path::Path;
+
+use crate::model::{Package, RootComponent};
+use crate::source::Source;
+
+/// A diagnostic that does not stop the resolver (a missing manifest, an unknown scope, ...).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Warning {
+    /// The file the warning is about, relative to the scanned root.
+    pub path: String,
+    /// Its 1-based line, when known.
+    pub line: Option<usize>,
+    /// What happened.
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.path, self.message),
+            None => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+/// What a resolver makes of one lockfile.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The lockfile's path relative to the scanned root, `/`-separated.
+    pub path: String,
+    /// Every package of the lockfile; edges are indices into this list.
+    pub packages: Vec<Package>,
+    /// The component this lockfile describes (its root package, or a synthetic workspace root).
+    pub root: RootComponent,
+    /// Non-fatal diagnostics.
+    pub warnings: Vec<Warning>,
+    /// Errors in files around the lockfile (a malformed member `Cargo.toml`): the packages are
+    /// still complete, but some facts (scopes, licenses) are missing, and the run must say so.
+    pub errors: Vec<ResolveError>,
+}
+
+/// Options that change how resolvers work.
+#[derive(Debug, Clone, Default)]
+pub struct ResolveOptions {
+    /// Run `cargo metadata --offline --locked` to learn licenses, descriptions, authors and
+    /// repository URLs. Off by default: nothing is ever run unless asked for.
+    pub cargo_metadata: bool,
+}
+
+/// A lockfile family.
+pub trait Resolver: Send + Sync {
+    /// Short name (`cargo`).
+    fn name(&self) -> &'static str;
+    /// Whether this resolver reads the file at `path` (relative to the scanned root).
+    fn claims(&self, path: &Path) -> bool;
+    /// Parse the lockfile at `path` whose content is `bytes`. `source` gives access to sibling
+    /// files (manifests).
+    fn resolve(
+        &self,
+        source: &dyn Source,
+        path: &str,
+        bytes: &[u8],
+        options: &ResolveOptions,
+    ) -> Result<Resolved, ResolveError>;
+}
+
+/// Every resolver chainward has, in the order they are asked.
+pub fn registry() -> Vec<Box<dyn Resolver>> {
+    vec![Box::new(cargo::CargoLockResolver)]
+}
+
+/// A lockfile or manifest that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {kind}", location(path, *line))]
+pub struct ResolveError {
+    /// The file, relative to the scanned root.
+    pub path: String,
+    /// The 1-based line, when known.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub kind: ResolveErrorKind,
+}
+
+fn location(path: &str, line: Option<usize>) -> String {
+    match line {
+        Some(line) => format!("{path}:{line}"),
+        None => path.to_owned(),
+    }
+}
+
+impl ResolveError {
+    /// A new error.
+    pub fn new(path: impl Into<String>, line: Option<usize>, kind: ResolveErrorKind) -> Self {
+        ResolveError { path: path.into(), line, kind }
+    }
+}
+
+/// The ways a lockfile or manifest can be wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveErrorKind {
+    /// The file could not be read.
+    #[error("cannot read file: {0}")]
+    Io(String),
+    /// The file is not valid UTF-8.
+    #[error("file is not valid UTF-8")]
+    NotUtf8,
+    /// Not valid TOML, or a field has the wrong type.
+    #[error("invalid TOML: {0}")]
+    Syntax(String),
+    /// A lockfile format version chainward does not know.
+    #[error(
+        "unsupported lockfile version {0} (chainward reads Cargo.lock versions 1 to 4; a newer cargo wrote this file, please upgrade chainward)"
+    )]
+    UnsupportedVersion(String),
+    /// A package is missing a required field or has an invalid one.
+    #[error("invalid package: {0}")]
+    InvalidPackage(String),
+    /// A checksum that is not 64 hex digits.
+    #[error("invalid checksum for `{package}`: `{checksum}` is not 64 hex digits (SHA-256)")]
+    InvalidChecksum {
+        /// `name version`
+        package: String,
+        /// The offending value.
+        checksum: String,
+    },
+    /// A source string chainward cannot read.
+    #[error("invalid source for `{package}`: `{source_id}` ({reason})")]
+    InvalidSource {
+        /// `name version`
+        package: String,
+        /// The offending value.
+        source_id: String,
+        /// Why.
+        reason: String,
+    },
+    /// The same package twice.
+    #[error("duplicate package `{0}`")]
+    DuplicatePackage(String),
+    /// A dependency edge that matches no package.
+    #[error("`{package}` depends on `{dependency}`, which is not a package of this lockfile")]
+    DanglingDependency {
+        /// `name version`
+        package: String,
+        /// The dependency string.
+        dependency: String,
+    },
+    /// A dependency edge that matches several packages.
+    #[error("`{package}` depends on `{dependency}`, which matches several packages: {candidates}")]
+    AmbiguousDependency {
+        /// `name version`
+        package: String,
+        /// The dependency string.
+        dependency: String,
+        /// The matches.
+        candidates: String,
+    },
+    /// A v1 `[metadata]` checksum entry for a package that is not in the lockfile.
+    #[error("`[metadata]` has a checksum for `{0}`, which is not a package of this lockfile")]
+    UnknownChecksumEntry(String),
+}
+
+/// The 1-based line of a byte offset in `text`.
+pub fn line_of_offset(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes().get(..end).map_or(1, |b| b.split(|&c| c == b'\n').count())
+}
+
+/// Map a `toml` deserialization error to a [`ResolveError`] with its line.
+pub fn toml_error(path: &str, text: &str, err: &toml::de::Error) -> ResolveError {
+    let line = err.span().map(|span| line_of_offset(text, span.start));
+    ResolveError::new(path, line, ResolveErrorKind::Syntax(err.message().trim().to_owned()))
+}

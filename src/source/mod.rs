@@ -1,0 +1,68 @@
+//! Where files come from. Every later stage reads bytes through [`Source`], so a git revision or
+//! the staged index (a later issue) is one more implementation, not a special code path.
+
+pub mod worktree;
+
+pub use worktree::WorkTree;
+
+use std::path::Path;
+
+/// A file or directory that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct SourceError {
+    /// The path, relative to the source root where possible.
+    pub path: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// A tree of files: the work tree now; a git revision or the staged index later.
+///
+/// Paths are relative to the source root and `/`-separated.
+pub trait Source: Send + Sync {
+    /// A label for messages (the root directory, or `REV` for a revision).
+    fn describe(&self) -> String;
+
+    /// The local directory behind this source, when it is a work tree.
+    fn local_root(&self) -> Option<&Path>;
+
+    /// Every file of the tree, sorted, honouring the tree's ignore rules.
+    fn files(&self) -> Result<&[String], SourceError>;
+
+    /// The bytes of one file.
+    fn read(&self, path: &str) -> Result<Vec<u8>, SourceError>;
+
+    /// Whether a file exists.
+    fn exists(&self, path: &str) -> bool {
+        self.files().is_ok_and(|files| files.binary_search_by(|f| f.as_str().cmp(path)).is_ok())
+    }
+}
+
+/// Join a directory and a relative path, `/`-separated, `.` meaning the root.
+pub fn join(dir: &str, rel: &str) -> String {
+    let mut parts: Vec<&str> = if dir == "." || dir.is_empty() { Vec::new() } else { dir.split('/').collect() };
+    for seg in rel.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    if parts.is_empty() { ".".to_owned() } else { parts.join("/") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join;
+
+    #[test]
+    fn join_normalises() {
+        assert_eq!(join(".", "Cargo.toml"), "Cargo.toml");
+        assert_eq!(join("a/b", "../c/Cargo.toml"), "a/c/Cargo.toml");
+        assert_eq!(join("a", "./x/"), "a/x");
+        assert_eq!(join("a", ".."), ".");
+    }
+}

@@ -1,0 +1,167 @@
+//! Helpers shared by the integration tests (`mod common;` in each test file).
+//!
+//! The fixtures and official JSON schemas live in `../shared` (next to the crate
+//! root). They are read at test time and never copied into the project.
+//! When that folder is missing the helpers skip (return `None` / `Ok(())`),
+//! unless `CHAINWARD_REQUIRE_SHARED=1` is set, in which case they panic.
+#![allow(dead_code)]
+// Test-support code: failing loudly (panic/expect) and noting skips on stderr
+// is the point. clippy.toml's `allow-*-in-tests` only covers `#[test]` fns.
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used, clippy::print_stderr)]
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::{Registry, ValidationError, Validator};
+use serde_json::Value;
+
+/// Base URI the `CycloneDX` `bom-1.x` schemas use for their `$id`; their
+/// sibling `$ref`s (`spdx.schema.json`, `jsf-0.82.schema.json`,
+/// `cryptography-defs.schema.json`) resolve against it.
+const CYCLONEDX_BASE: &str = "http://cyclonedx.org/schema/";
+
+/// Sibling schemas the `bom-1.x` schemas reference, per spec version.
+fn cyclonedx_siblings(spec: &str) -> &'static [&'static str] {
+    match spec {
+        "1.7" => &["spdx.schema.json", "jsf-0.82.schema.json", "cryptography-defs.schema.json"],
+        _ => &["spdx.schema.json", "jsf-0.82.schema.json"],
+    }
+}
+
+/// The `../shared` folder, canonicalized, or `None` (with a note on stderr)
+/// when it does not exist. Panics instead of skipping when
+/// `CHAINWARD_REQUIRE_SHARED=1`.
+pub fn shared_dir() -> Option<PathBuf> {
+    let candidate = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    if let Ok(dir) = candidate.canonicalize()
+        && dir.is_dir()
+    {
+        return Some(dir);
+    }
+    assert!(
+        !std::env::var("CHAINWARD_REQUIRE_SHARED").is_ok_and(|v| v == "1"),
+        "../shared is required (CHAINWARD_REQUIRE_SHARED=1) but missing at {}",
+        candidate.display()
+    );
+    eprintln!("skipping: ../shared not found at {}", candidate.display());
+    None
+}
+
+/// Reads and parses `<shared>/schemas/<name>`, panicking with the path on failure.
+fn load_schema(shared: &Path, name: &str) -> Value {
+    let path = shared.join("schemas").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read schema {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("cannot parse schema {}: {e}", path.display()))
+}
+
+/// Minimal stand-in for `idn-email`: the built-in check needs jsonschema's
+/// `idna` feature, which is off (default features disabled), and unknown
+/// formats are otherwise silently ignored.
+fn looks_like_email(s: &str) -> bool {
+    let Some((local, domain)) = s.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.is_empty()
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// Stand-in for `uri-reference` in the draft-04 SARIF schema: jsonschema only
+/// knows that format from draft 6 on and would silently ignore it under
+/// draft 4. Uses the same RFC 3986 parser jsonschema resolves `$ref`s with.
+fn is_uri_reference(s: &str) -> bool {
+    jsonschema::uri::from_str(s).is_ok()
+}
+
+/// Shared compile options: offline (never fetch anything), formats asserted.
+fn options<'i>() -> jsonschema::ValidationOptions<'i> {
+    jsonschema::options().offline().should_validate_formats(true).with_format("idn-email", looks_like_email)
+}
+
+fn build_cyclonedx_validator(shared: &Path, spec: &str) -> Validator {
+    let main_name = format!("bom-{spec}.schema.json");
+    let schema = load_schema(shared, &main_name);
+    let mut builder = Registry::new();
+    for sibling in cyclonedx_siblings(spec) {
+        let uri = format!("{CYCLONEDX_BASE}{sibling}");
+        let doc = load_schema(shared, sibling);
+        builder = builder.add(&uri, doc).unwrap_or_else(|e| panic!("cannot register {uri}: {e}"));
+    }
+    let registry = builder.prepare().unwrap_or_else(|e| panic!("cannot prepare registry for {main_name}: {e}"));
+    options().with_registry(&registry).build(&schema).unwrap_or_else(|e| panic!("cannot compile {main_name}: {e}"))
+}
+
+fn path_of(error: &ValidationError<'_>) -> String {
+    let path = error.instance_path().to_string();
+    if path.is_empty() { "<root>".to_owned() } else { path }
+}
+
+/// Pushes `error` as `"instance_path: message"`, then, for `oneOf`/`anyOf`
+/// failures (whose message alone hides the cause), every branch's errors as
+/// `"instance_path: message [oneOf branch N at parent_path]"`.
+fn push_error(out: &mut Vec<String>, error: &ValidationError<'_>) {
+    let path = path_of(error);
+    out.push(format!("{path}: {error}"));
+    let (keyword, context) = match error.kind() {
+        ValidationErrorKind::OneOfNotValid { context } => ("oneOf", context),
+        ValidationErrorKind::AnyOf { context } => ("anyOf", context),
+        _ => return,
+    };
+    for (branch, errors) in context.iter().enumerate() {
+        for nested in errors {
+            let mut sub = Vec::new();
+            push_error(&mut sub, nested);
+            out.extend(sub.into_iter().map(|e| format!("{e} [{keyword} branch {branch} at {path}]")));
+        }
+    }
+}
+
+/// Collects every error (see [`push_error`] for the format).
+fn collect_errors(validator: &Validator, doc: &Value) -> Result<(), Vec<String>> {
+    let mut errors = Vec::new();
+    for error in validator.iter_errors(doc) {
+        push_error(&mut errors, &error);
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// Validates `doc` against the official `CycloneDX` JSON schema for `spec`
+/// ("1.5", "1.6" or "1.7"), fully offline. Returns every error as
+/// `"instance_path: message"`. Returns `Ok(())` when `../shared` is missing
+/// and skipping is allowed. Panics on an unsupported `spec`.
+pub fn validate_cyclonedx(doc: &Value, spec: &str) -> Result<(), Vec<String>> {
+    static V15: OnceLock<Validator> = OnceLock::new();
+    static V16: OnceLock<Validator> = OnceLock::new();
+    static V17: OnceLock<Validator> = OnceLock::new();
+    let cell = match spec {
+        "1.5" => &V15,
+        "1.6" => &V16,
+        "1.7" => &V17,
+        other => panic!("unsupported CycloneDX spec version {other:?} (want 1.5, 1.6 or 1.7)"),
+    };
+    let Some(shared) = shared_dir() else {
+        return Ok(());
+    };
+    let validator = cell.get_or_init(|| build_cyclonedx_validator(&shared, spec));
+    collect_errors(validator, doc)
+}
+
+/// Validates `doc` against the official SARIF 2.1.0 JSON schema, offline.
+/// Same conventions as [`validate_cyclonedx`].
+pub fn validate_sarif(doc: &Value) -> Result<(), Vec<String>> {
+    static SARIF: OnceLock<Validator> = OnceLock::new();
+    let Some(shared) = shared_dir() else {
+        return Ok(());
+    };
+    let validator = SARIF.get_or_init(|| {
+        let name = "sarif-schema-2.1.0.json";
+        options()
+            .with_format("uri-reference", is_uri_reference)
+            .build(&load_schema(&shared, name))
+            .unwrap_or_else(|e| panic!("cannot compile {name}: {e}"))
+    });
+    collect_errors(validator, doc)
+}
