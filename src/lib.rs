@@ -117,7 +117,11 @@ pub fn resolve_tree(source: &WorkTree, excludes: &Excludes, options: &ResolveOpt
     let resolvers = resolve::registry();
     let found = match source.only() {
         Some(file) => {
-            let Some(resolver) = resolvers.iter().position(|r| r.claims(Path::new(file))) else {
+            // A file named on the command line may have any name (`old.lock`): a `.lock` file no
+            // resolver claims by name is read as a Cargo.lock.
+            let claimed = resolvers.iter().position(|r| r.claims(Path::new(file)));
+            let fallback = Path::new(file).extension().is_some_and(|e| e == "lock").then_some(0);
+            let Some(resolver) = claimed.or(fallback) else {
                 return Err(Error::Usage(format!("`{file}` is not a lockfile chainward reads (Cargo.lock)")));
             };
             vec![discover::Discovered { path: file.to_owned(), resolver }]

@@ -162,12 +162,14 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
 
     // v1: checksums live in `[metadata]` as `"checksum NAME VERSION (SOURCE)" = "HASH"`.
     let metadata_line = table_line(text, "metadata");
+    let entry_line =
+        |key: &str| line_containing(text, metadata_line.map(|start| LineSpan { start, end: usize::MAX - 1 }), key);
     for (key, value) in &wire.metadata {
         let Some(spec) = key.strip_prefix("checksum ") else { continue };
         let Some(value) = value.as_str() else {
             return Err(ResolveError::new(
                 path,
-                metadata_line,
+                entry_line(key),
                 ResolveErrorKind::Syntax(format!("`[metadata]` entry `{key}` is not a string")),
             ));
         };
@@ -175,7 +177,7 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
         let Some(i) = find_exact(&packages, &source_ids, &dep) else {
             return Err(ResolveError::new(
                 path,
-                metadata_line,
+                entry_line(key),
                 ResolveErrorKind::UnknownChecksumEntry(spec.to_owned()),
             ));
         };
@@ -185,7 +187,7 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
         let checksum = parse_checksum(value).ok_or_else(|| {
             ResolveError::new(
                 path,
-                metadata_line,
+                entry_line(key),
                 ResolveErrorKind::InvalidChecksum { package: spec.to_owned(), checksum: value.to_owned() },
             )
         })?;
@@ -211,9 +213,11 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
                         .copied()
                         .filter(|&j| {
                             spec.version.is_none_or(|v| wires.get(j).is_some_and(|p| p.version == v))
-                                && spec
-                                    .source
-                                    .is_none_or(|s| source_ids.get(j).is_some_and(|id| id.as_deref() == Some(s)))
+                                && spec.source.is_none_or(|s| {
+                                    source_ids.get(j).is_some_and(|id| {
+                                        id.as_deref().map(without_precise) == Some(without_precise(s))
+                                    })
+                                })
                         })
                         .collect()
                 })
@@ -224,7 +228,7 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
                 [] => {
                     return Err(ResolveError::new(
                         path,
-                        line_of(i).map(|l| l.start),
+                        line_containing(text, line_of(i), dep),
                         ResolveErrorKind::DanglingDependency { package: label, dependency: dep.clone() },
                     ));
                 }
@@ -240,7 +244,7 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
                         .join(", ");
                     return Err(ResolveError::new(
                         path,
-                        line_of(i).map(|l| l.start),
+                        line_containing(text, line_of(i), dep),
                         ResolveErrorKind::AmbiguousDependency { package: label, dependency: dep.clone(), candidates },
                     ));
                 }
@@ -295,8 +299,29 @@ impl<'a> DepSpec<'a> {
 
 fn find_exact(packages: &[Package], source_ids: &[Option<String>], dep: &DepSpec<'_>) -> Option<usize> {
     packages.iter().zip(source_ids).position(|(p, id)| {
-        p.name == dep.name && dep.version.is_none_or(|v| p.version == v) && id.as_deref() == dep.source
+        p.name == dep.name
+            && dep.version.is_none_or(|v| p.version == v)
+            && id.as_deref().map(without_precise) == dep.source.map(without_precise)
     })
+}
+
+/// A source id without its `#commit` fragment: dependency strings name git sources that way.
+fn without_precise(source: &str) -> &str {
+    source.split_once('#').map_or(source, |(s, _)| s)
+}
+
+/// The line of a quoted string (a dependency, a `[metadata]` key) inside a span of lines, else
+/// the span's first line.
+fn line_containing(text: &str, span: Option<LineSpan>, needle: &str) -> Option<usize> {
+    let span = span?;
+    let quoted = format!("\"{needle}\"");
+    let found = text
+        .lines()
+        .enumerate()
+        .skip(span.start.saturating_sub(1))
+        .take(span.end.saturating_sub(span.start) + 1)
+        .find(|(_, l)| l.contains(&quoted));
+    Some(found.map_or(span.start, |(i, _)| i + 1))
 }
 
 fn parse_checksum(s: &str) -> Option<Checksum> {
