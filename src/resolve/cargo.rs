@@ -87,8 +87,8 @@ struct LockWire {
 #[derive(Deserialize)]
 #[serde(rename_all = "kebab-case")]
 struct PackageWire {
-    name: String,
-    version: String,
+    name: Option<String>,
+    version: Option<String>,
     source: Option<String>,
     checksum: Option<String>,
     #[serde(default)]
@@ -98,72 +98,108 @@ struct PackageWire {
 /// Parse a `Cargo.lock`. `path` is only used in errors and for path packages' directory.
 pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
     let wire: LockWire = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
-    let spans = package_spans(text);
     let version = lock_version(path, text, &wire)?;
     let dir = parent_dir(path);
 
     let has_root = wire.root.is_some();
-    let (root_span, package_spans) = spans;
+    let (root_span, package_spans) = package_spans(text);
     let package_spans = (package_spans.len() == wire.package.len()).then_some(package_spans);
     let line_of = |i: usize| -> Option<LineSpan> {
-        if has_root {
-            if i == 0 {
-                return root_span;
-            }
-            package_spans.as_ref().and_then(|s| s.get(i - 1).copied())
-        } else {
-            package_spans.as_ref().and_then(|s| s.get(i).copied())
+        match (has_root, i) {
+            (true, 0) => root_span,
+            (true, i) => package_spans.as_ref().and_then(|s| s.get(i - 1).copied()),
+            (false, i) => package_spans.as_ref().and_then(|s| s.get(i).copied()),
         }
     };
 
     let wires: Vec<PackageWire> = wire.root.into_iter().chain(wire.package).collect();
     let mut packages = Vec::with_capacity(wires.len());
+    // Source ids as written, and the key every dependency string is matched on.
     let mut source_ids: Vec<Option<String>> = Vec::with_capacity(wires.len());
-    let mut seen: HashMap<(String, String, Option<String>), usize> = HashMap::with_capacity(wires.len());
-    for (i, w) in wires.iter().enumerate() {
+    let mut deps_of: Vec<Vec<String>> = Vec::with_capacity(wires.len());
+    for (i, w) in wires.into_iter().enumerate() {
         let lines = line_of(i);
         let line = lines.map(|l| l.start);
-        let label = format!("{} {}", w.name, w.version);
-        if w.name.trim().is_empty() || w.version.trim().is_empty() {
-            return Err(ResolveError::new(
-                path,
-                line,
-                ResolveErrorKind::InvalidPackage(format!("`{label}` has an empty name or version")),
-            ));
-        }
+        let invalid = |what: &str| ResolveError::new(path, line, ResolveErrorKind::InvalidPackage(what.to_owned()));
+        let name = w.name.filter(|n| !n.trim().is_empty()).ok_or_else(|| invalid("a package has no `name`"))?;
+        let version =
+            w.version.filter(|v| !v.trim().is_empty()).ok_or_else(|| invalid(&format!("`{name}` has no `version`")))?;
         let source = match &w.source {
             None => PackageSource::Path { dir: dir.clone() },
             Some(s) => parse_source(s).map_err(|reason| {
                 ResolveError::new(
                     path,
                     line,
-                    ResolveErrorKind::InvalidSource { package: label.clone(), source_id: s.clone(), reason },
+                    ResolveErrorKind::InvalidSource {
+                        package: format!("{name} {version}"),
+                        source_id: s.clone(),
+                        reason,
+                    },
                 )
             })?,
         };
-        let key = (w.name.clone(), w.version.clone(), w.source.clone());
-        if seen.insert(key, i).is_some() {
-            return Err(ResolveError::new(path, line, ResolveErrorKind::DuplicatePackage(label)));
-        }
-        let mut package = Package::new(Ecosystem::Cargo, w.name.clone(), w.version.clone(), source);
+        let mut package = Package::new(Ecosystem::Cargo, name, version, source);
         package.lines = lines;
-        if let Some(sum) = &w.checksum {
-            package.checksum = Some(parse_checksum(sum).ok_or_else(|| {
+        if let Some(sum) = w.checksum {
+            package.checksum = Some(parse_checksum(&sum).ok_or_else(|| {
                 ResolveError::new(
                     path,
                     line,
-                    ResolveErrorKind::InvalidChecksum { package: label.clone(), checksum: sum.clone() },
+                    ResolveErrorKind::InvalidChecksum {
+                        package: format!("{} {}", package.name, package.version),
+                        checksum: sum.clone(),
+                    },
                 )
             })?);
         }
         packages.push(package);
-        source_ids.push(w.source.clone());
+        source_ids.push(w.source);
+        deps_of.push(w.dependencies);
     }
+
+    // Index by name; reject duplicates (same name, version and source).
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::with_capacity(packages.len());
+    for (i, p) in packages.iter().enumerate() {
+        let same = by_name.entry(p.name.as_str()).or_default();
+        if same.iter().any(|&j| {
+            packages.get(j).is_some_and(|q| q.version == p.version)
+                && source_ids.get(j).map(Option::as_deref) == source_ids.get(i).map(Option::as_deref)
+        }) {
+            return Err(ResolveError::new(
+                path,
+                line_of(i).map(|l| l.start),
+                ResolveErrorKind::DuplicatePackage(format!("{} {}", p.name, p.version)),
+            ));
+        }
+        same.push(i);
+    }
+    // The packages a dependency string (`name`, `name version`, `name version (source)`) names.
+    let candidates = |spec: &DepSpec<'_>| -> Vec<usize> {
+        by_name
+            .get(spec.name)
+            .map(|c| {
+                c.iter()
+                    .copied()
+                    .filter(|&j| {
+                        spec.version.is_none_or(|v| packages.get(j).is_some_and(|p| p.version == v))
+                            && spec.source.is_none_or(|s| {
+                                source_ids.get(j).and_then(Option::as_deref).map(without_precise)
+                                    == Some(without_precise(s))
+                            })
+                            && (!spec.requires_no_source
+                                || spec.source.is_some()
+                                || source_ids.get(j).is_some_and(Option::is_none))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
 
     // v1: checksums live in `[metadata]` as `"checksum NAME VERSION (SOURCE)" = "HASH"`.
     let metadata_line = table_line(text, "metadata");
     let entry_line =
         |key: &str| line_containing(text, metadata_line.map(|start| LineSpan { start, end: usize::MAX - 1 }), key);
+    let mut checksums: Vec<(usize, Checksum)> = Vec::new();
     for (key, value) in &wire.metadata {
         let Some(spec) = key.strip_prefix("checksum ") else { continue };
         let Some(value) = value.as_str() else {
@@ -173,8 +209,10 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
                 ResolveErrorKind::Syntax(format!("`[metadata]` entry `{key}` is not a string")),
             ));
         };
-        let dep = DepSpec::parse(spec);
-        let Some(i) = find_exact(&packages, &source_ids, &dep) else {
+        let mut dep = DepSpec::parse(spec);
+        // A checksum key always names the source; one without names a path package.
+        dep.requires_no_source = true;
+        let Some(&i) = candidates(&dep).first() else {
             return Err(ResolveError::new(
                 path,
                 entry_line(key),
@@ -191,52 +229,30 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
                 ResolveErrorKind::InvalidChecksum { package: spec.to_owned(), checksum: value.to_owned() },
             )
         })?;
-        if let Some(p) = packages.get_mut(i) {
-            p.checksum = Some(checksum);
-        }
+        checksums.push((i, checksum));
     }
 
     // Dependency edges.
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::with_capacity(wires.len());
-    for (i, w) in wires.iter().enumerate() {
-        by_name.entry(w.name.as_str()).or_default().push(i);
-    }
-    let mut edges: Vec<Vec<usize>> = Vec::with_capacity(wires.len());
-    for (i, w) in wires.iter().enumerate() {
-        let mut deps = Vec::with_capacity(w.dependencies.len());
-        for dep in &w.dependencies {
-            let spec = DepSpec::parse(dep);
-            let candidates: Vec<usize> = by_name
-                .get(spec.name)
-                .map(|c| {
-                    c.iter()
-                        .copied()
-                        .filter(|&j| {
-                            spec.version.is_none_or(|v| wires.get(j).is_some_and(|p| p.version == v))
-                                && spec.source.is_none_or(|s| {
-                                    source_ids.get(j).is_some_and(|id| {
-                                        id.as_deref().map(without_precise) == Some(without_precise(s))
-                                    })
-                                })
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let label = format!("{} {}", w.name, w.version);
-            match candidates.as_slice() {
-                [j] => deps.push(*j),
+    let mut edges: Vec<Vec<usize>> = Vec::with_capacity(packages.len());
+    for (i, deps) in deps_of.iter().enumerate() {
+        let mut resolved = Vec::with_capacity(deps.len());
+        for dep in deps {
+            let found = candidates(&DepSpec::parse(dep));
+            let label = || packages.get(i).map(|p| format!("{} {}", p.name, p.version)).unwrap_or_default();
+            match found.as_slice() {
+                [j] => resolved.push(*j),
                 [] => {
                     return Err(ResolveError::new(
                         path,
                         line_containing(text, line_of(i), dep),
-                        ResolveErrorKind::DanglingDependency { package: label, dependency: dep.clone() },
+                        ResolveErrorKind::DanglingDependency { package: label(), dependency: dep.clone() },
                     ));
                 }
                 many => {
                     let candidates = many
                         .iter()
-                        .filter_map(|&j| wires.get(j))
-                        .map(|p| match &p.source {
+                        .filter_map(|&j| Some((packages.get(j)?, source_ids.get(j)?)))
+                        .map(|(p, source)| match source {
                             Some(s) => format!("`{} {} ({s})`", p.name, p.version),
                             None => format!("`{} {}`", p.name, p.version),
                         })
@@ -245,12 +261,17 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
                     return Err(ResolveError::new(
                         path,
                         line_containing(text, line_of(i), dep),
-                        ResolveErrorKind::AmbiguousDependency { package: label, dependency: dep.clone(), candidates },
+                        ResolveErrorKind::AmbiguousDependency { package: label(), dependency: dep.clone(), candidates },
                     ));
                 }
             }
         }
-        edges.push(deps);
+        edges.push(resolved);
+    }
+    for (i, checksum) in checksums {
+        if let Some(p) = packages.get_mut(i) {
+            p.checksum = Some(checksum);
+        }
     }
     for (package, deps) in packages.iter_mut().zip(edges) {
         package.dependencies = deps.into_iter().collect();
@@ -281,6 +302,8 @@ struct DepSpec<'a> {
     name: &'a str,
     version: Option<&'a str>,
     source: Option<&'a str>,
+    /// Match only packages without a source when no source is given (`[metadata]` keys).
+    requires_no_source: bool,
 }
 
 impl<'a> DepSpec<'a> {
@@ -293,16 +316,8 @@ impl<'a> DepSpec<'a> {
         let mut parts = head.split_whitespace();
         let name = parts.next().unwrap_or_default();
         let version = parts.next();
-        DepSpec { name, version, source }
+        DepSpec { name, version, source, requires_no_source: false }
     }
-}
-
-fn find_exact(packages: &[Package], source_ids: &[Option<String>], dep: &DepSpec<'_>) -> Option<usize> {
-    packages.iter().zip(source_ids).position(|(p, id)| {
-        p.name == dep.name
-            && dep.version.is_none_or(|v| p.version == v)
-            && id.as_deref().map(without_precise) == dep.source.map(without_precise)
-    })
 }
 
 /// A source id without its `#commit` fragment: dependency strings name git sources that way.

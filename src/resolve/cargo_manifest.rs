@@ -204,7 +204,9 @@ pub fn enrich(
                 ManifestWire { package: None, workspace: None, deps: DepTables::default(), target: BTreeMap::new() }
             }
             Err(e) => {
+                // The member exists but cannot be read: its edges are of unknown kind.
                 errors.push(e);
+                missing.push(path.clone());
                 continue;
             }
         };

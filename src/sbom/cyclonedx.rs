@@ -94,48 +94,63 @@ pub enum SbomError {
 }
 
 /// Render `graph` as a CycloneDX document.
+///
+/// The document is serialized once, with a placeholder serial number; the real one (random, or
+/// a UUIDv5 of those bytes) then takes the placeholder's place, which has the same length.
 pub fn render(graph: &Graph, options: &SbomOptions) -> Result<Vec<u8>, SbomError> {
-    let authors = authors_by_ref(graph);
+    let authors = if options.spec >= SpecVersion::V1_6 { authors_by_ref(graph) } else { BTreeMap::new() };
     let mut bom = build(graph, options)?;
-    let serial = if options.deterministic {
-        bom.serial_number = None;
-        let canonical = json(bom.clone(), options.spec, &authors, None)?;
-        let bytes = serde_json::to_vec(&canonical).map_err(|e| SbomError::Model(e.to_string()))?;
-        Uuid::new_v5(&SERIAL_NAMESPACE, &bytes)
-    } else {
-        Uuid::new_v4()
+    bom.serial_number = Some(UrnUuid::from(Uuid::nil()));
+    let mut out = match options.format {
+        SbomFormat::Json => json(bom, options.spec, &authors)?,
+        SbomFormat::Xml => xml(bom, options.spec)?,
     };
-    bom.serial_number = Some(UrnUuid::from(serial));
-    match options.format {
-        SbomFormat::Json => {
-            let value = json(bom, options.spec, &authors, Some(serial))?;
-            let mut out = serde_json::to_vec_pretty(&value).map_err(|e| SbomError::Model(e.to_string()))?;
-            out.push(b'\n');
-            Ok(out)
-        }
-        SbomFormat::Xml => {
-            let mut out = Vec::new();
-            bom.output_as_xml_v1_5(&mut out).map_err(|e| SbomError::Model(e.to_string()))?;
-            let mut text = String::from_utf8(out).map_err(|e| SbomError::Model(e.to_string()))?;
-            if options.spec == SpecVersion::V1_6 {
-                text = text.replacen("http://cyclonedx.org/schema/bom/1.5", "http://cyclonedx.org/schema/bom/1.6", 1);
-            }
-            text.push('\n');
-            Ok(text.into_bytes())
-        }
+    let serial = if options.deterministic { Uuid::new_v5(&SERIAL_NAMESPACE, &out) } else { Uuid::new_v4() };
+    let placeholder = Uuid::nil().hyphenated().to_string();
+    let at = find(&out, placeholder.as_bytes())
+        .ok_or_else(|| SbomError::Model("the serial number is missing from the document".to_owned()))?;
+    if let Some(slot) = out.get_mut(at..at + placeholder.len()) {
+        slot.copy_from_slice(serial.hyphenated().to_string().as_bytes());
     }
+    Ok(out)
 }
 
-/// The JSON document for `spec`, from the crate's 1.5 output.
-fn json(
-    bom: Bom,
-    spec: SpecVersion,
-    authors: &BTreeMap<String, Vec<String>>,
-    _serial: Option<Uuid>,
-) -> Result<Value, SbomError> {
-    let mut out = Vec::new();
-    bom.output_as_json_v1_5(&mut out).map_err(|e| SbomError::Model(e.to_string()))?;
-    let value: Value = serde_json::from_slice(&out).map_err(|e| SbomError::Model(e.to_string()))?;
+/// The first position of `needle` in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn model_error(e: impl std::fmt::Display) -> SbomError {
+    SbomError::Model(e.to_string())
+}
+
+/// The JSON document for `spec`, from the crate's 1.5 writer: `$schema` first, `specVersion`
+/// set, and for 1.6 `authors` objects instead of the deprecated `author` string.
+fn json(bom: Bom, spec: SpecVersion, authors: &BTreeMap<String, Vec<String>>) -> Result<Vec<u8>, SbomError> {
+    let mut out = Vec::with_capacity(1 << 20);
+    out.extend_from_slice(b"{\n  \"$schema\": \"http://cyclonedx.org/schema/bom-");
+    out.extend_from_slice(spec.as_str().as_bytes());
+    out.extend_from_slice(b".schema.json\",");
+    let body_at = out.len();
+    bom.output_as_json_v1_5(&mut out).map_err(model_error)?;
+    if authors.is_empty() {
+        // Fast path: the crate's pretty output starts with `{` and writes `specVersion` near the
+        // top, before any user data; splice `$schema` in and set the version.
+        let body = out.get(body_at..).unwrap_or_default();
+        let version_at = find(body, b"\"specVersion\": \"1.5\"");
+        if body.first() == Some(&b'{')
+            && let Some(v) = version_at
+        {
+            let v = body_at + v + b"\"specVersion\": \"".len();
+            if let Some(slot) = out.get_mut(v..v + 3) {
+                slot.copy_from_slice(spec.as_str().as_bytes());
+            }
+            out.remove(body_at);
+            out.push(b'\n');
+            return Ok(out);
+        }
+    }
+    let value: Value = serde_json::from_slice(out.get(body_at..).unwrap_or_default()).map_err(model_error)?;
     let Value::Object(body) = value else {
         return Err(SbomError::Model("the CycloneDX writer did not produce an object".to_owned()));
     };
@@ -151,25 +166,52 @@ fn json(
             doc.insert(k, v);
         }
     }
-    if spec >= SpecVersion::V1_6 {
-        // 1.6 deprecates the `author` string for `authors` (organizationalContact objects).
-        let mut patch = |c: &mut Value| {
+    if !authors.is_empty() {
+        let patch = |c: &mut Value| {
             let Some(obj) = c.as_object_mut() else { return };
-            let Some(r) = obj.get("bom-ref").and_then(Value::as_str).map(str::to_owned) else { return };
-            if let Some(list) = authors.get(&r) {
-                obj.remove("author");
-                let list = list.iter().map(|a| serde_json::json!({ "name": a })).collect();
-                obj.insert("authors".to_owned(), Value::Array(list));
-            }
+            let Some(list) = obj.get("bom-ref").and_then(Value::as_str).and_then(|r| authors.get(r)) else { return };
+            let list = list.iter().map(|a| contact(a)).collect();
+            obj.remove("author");
+            obj.insert("authors".to_owned(), Value::Array(list));
         };
         if let Some(c) = doc.get_mut("metadata").and_then(|m| m.get_mut("component")) {
             patch(c);
         }
         if let Some(Value::Array(cs)) = doc.get_mut("components") {
-            cs.iter_mut().for_each(&mut patch);
+            cs.iter_mut().for_each(patch);
         }
     }
-    Ok(Value::Object(doc))
+    out.clear();
+    serde_json::to_writer_pretty(&mut out, &Value::Object(doc)).map_err(model_error)?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+/// A Cargo author string (`Name <email>`) as a CycloneDX organizationalContact.
+fn contact(author: &str) -> Value {
+    if let Some((name, rest)) = author.split_once('<')
+        && let Some(email) = rest.strip_suffix('>')
+        && email.contains('@')
+        && !email.contains(char::is_whitespace)
+    {
+        let name = name.trim();
+        if name.is_empty() {
+            return serde_json::json!({ "email": email });
+        }
+        return serde_json::json!({ "name": name, "email": email });
+    }
+    serde_json::json!({ "name": author })
+}
+
+fn xml(bom: Bom, spec: SpecVersion) -> Result<Vec<u8>, SbomError> {
+    let mut out = Vec::with_capacity(1 << 20);
+    bom.output_as_xml_v1_5(&mut out).map_err(model_error)?;
+    let mut text = String::from_utf8(out).map_err(model_error)?;
+    if spec == SpecVersion::V1_6 {
+        text = text.replacen("http://cyclonedx.org/schema/bom/1.5", "http://cyclonedx.org/schema/bom/1.6", 1);
+    }
+    text.push('\n');
+    Ok(text.into_bytes())
 }
 
 fn authors_by_ref(graph: &Graph) -> BTreeMap<String, Vec<String>> {
