@@ -1,1 +1,60 @@
-fn main() {}
+//! Hot paths of `chainward sbom`: parsing the largest corpus lockfile (deno, 1,128 packages) and
+//! the whole resolve + SBOM pipeline on it. Falls back to a small fixture when `../shared` is
+//! absent, so `cargo bench` still runs on a fresh clone.
+#![expect(clippy::panic, clippy::print_stderr, reason = "a benchmark reports and stops on setup failure")]
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+
+use chainward::discover::Excludes;
+use chainward::model::Graph;
+use chainward::resolve::ResolveOptions;
+use chainward::sbom::{SbomFormat, SbomOptions, SpecVersion, render};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn project() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let deno = root.join("../shared/corpus/cargo/denoland__deno");
+    if deno.join("Cargo.lock").is_file() {
+        deno
+    } else {
+        eprintln!("../shared/corpus not found: benchmarking testdata/projects/workspace instead");
+        root.join("testdata/projects/workspace")
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = project();
+    let text = std::fs::read_to_string(dir.join("Cargo.lock")).unwrap_or_default();
+    let excludes = Excludes::new(&[]).unwrap_or_else(|e| panic!("{e}"));
+    let options = SbomOptions {
+        spec: SpecVersion::V1_6,
+        format: SbomFormat::Json,
+        timestamp: Some("2024-01-01T00:00:00Z".to_owned()),
+        deterministic: true,
+        missing: Vec::new(),
+    };
+
+    c.bench_function("parse Cargo.lock (deno)", |b| {
+        b.iter(|| chainward::resolve::cargo::parse("Cargo.lock", black_box(&text)));
+    });
+    c.bench_function("resolve + sbom json 1.6 (deno)", |b| {
+        b.iter(|| {
+            let source = chainward::open(&dir).unwrap_or_else(|e| panic!("{e}"));
+            let resolution = chainward::resolve_tree(&source, &excludes, &ResolveOptions::default())
+                .unwrap_or_else(|e| panic!("{e}"));
+            let graph = Graph::merge(&resolution.resolved, &resolution.name);
+            render(&graph, &options).unwrap_or_else(|e| panic!("{e}"))
+        });
+    });
+    let source = chainward::open(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let resolution =
+        chainward::resolve_tree(&source, &excludes, &ResolveOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let graph = Graph::merge(&resolution.resolved, &resolution.name);
+    c.bench_function("render sbom json 1.6 (deno)", |b| b.iter(|| render(black_box(&graph), &options)));
+    let xml = SbomOptions { format: SbomFormat::Xml, ..options.clone() };
+    c.bench_function("render sbom xml 1.6 (deno)", |b| b.iter(|| render(black_box(&graph), &xml)));
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

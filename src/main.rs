@@ -35,3 +35,6 @@ impl<W: Write> Write for BrokenPipeOk<W> {
         }
     }
 }
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -73,31 +73,42 @@ pub struct Lockfile {
     pub root: Option<usize>,
 }
 
-#[derive(Deserialize)]
+/// The file as written, before validation.
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-struct LockWire {
-    version: Option<toml::Value>,
+pub(super) struct LockWire {
+    pub(super) version: Option<toml::Value>,
     #[serde(default)]
-    package: Vec<PackageWire>,
-    root: Option<PackageWire>,
+    pub(super) package: Vec<PackageWire>,
+    pub(super) root: Option<PackageWire>,
     #[serde(default)]
-    metadata: BTreeMap<String, toml::Value>,
+    pub(super) metadata: BTreeMap<String, toml::Value>,
 }
 
-#[derive(Deserialize)]
+/// One `[[package]]` (or v1 `[root]`) table as written.
+#[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-struct PackageWire {
-    name: Option<String>,
-    version: Option<String>,
-    source: Option<String>,
-    checksum: Option<String>,
+pub(super) struct PackageWire {
+    pub(super) name: Option<String>,
+    pub(super) version: Option<String>,
+    pub(super) source: Option<String>,
+    pub(super) checksum: Option<String>,
     #[serde(default)]
-    dependencies: Vec<String>,
+    pub(super) dependencies: Vec<String>,
+}
+
+/// Read the file: the canonical layout cargo writes through the fast reader, anything else
+/// (comments after values, escapes, inline tables, other tables) through the `toml` crate.
+fn read_wire(path: &str, text: &str) -> Result<LockWire, ResolveError> {
+    if let Some(wire) = super::cargo_canonical::parse(text) {
+        return Ok(wire);
+    }
+    toml::from_str(text).map_err(|e| toml_error(path, text, &e))
 }
 
 /// Parse a `Cargo.lock`. `path` is only used in errors and for path packages' directory.
 pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
-    let wire: LockWire = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
+    let wire = read_wire(path, text)?;
     let version = lock_version(path, text, &wire)?;
     let dir = parent_dir(path);
 

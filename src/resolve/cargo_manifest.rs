@@ -292,7 +292,7 @@ pub fn enrich(
             .filter(|(i, p)| p.first_party && !member_kinds.contains_key(i))
             .map(|(_, p)| format!("`{}`", p.name))
             .collect();
-        let missing_list = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
+        let missing_list = list_some(&missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>());
         warnings.push(Warning {
             path: manifest_path.clone(),
             line: None,
@@ -301,7 +301,7 @@ pub fn enrich(
             } else {
                 format!(
                     "workspace members not found: {missing_list}; the scope of what {} depend on could not be determined",
-                    unmatched.join(", ")
+                    list_some(&unmatched)
                 )
             },
         });
@@ -618,6 +618,16 @@ fn fill_meta(meta: &mut PackageMeta, m: &cargo_metadata::Package) {
     }
     if meta.documentation.is_none() {
         meta.documentation.clone_from(&m.documentation);
+    }
+}
+
+/// At most five items, then a count: warnings stay readable for a workspace of 100 members.
+fn list_some(items: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let shown = items.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    match items.len().saturating_sub(SHOWN) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
     }
 }
 

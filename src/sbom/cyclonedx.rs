@@ -407,13 +407,6 @@ fn external_references(p: &Package) -> Vec<ExternalReference> {
     if let Some(docs) = &p.meta.documentation {
         push(ExternalReferenceType::Documentation, docs, None);
     }
-    if let PackageSource::Registry { default_registry: true, .. } = p.source {
-        push(
-            ExternalReferenceType::Distribution,
-            &format!("https://crates.io/api/v1/crates/{}/{}/download", p.name, p.version),
-            None,
-        );
-    }
     refs
 }
 
@@ -421,7 +414,10 @@ fn properties(node: &Node) -> Vec<Property> {
     let p = &node.package;
     let mut props: Vec<(String, String)> =
         node.lockfiles.keys().map(|path| ("chainward:lockfile".to_owned(), path.clone())).collect();
-    props.push(("chainward:source".to_owned(), p.source.kind().to_owned()));
+    if !p.source.is_default_registry() {
+        // crates.io is the default; the purl already says so.
+        props.push(("chainward:source".to_owned(), p.source.kind().to_owned()));
+    }
     if p.first_party {
         props.push(("chainward:first-party".to_owned(), "true".to_owned()));
     } else {

@@ -1,0 +1,218 @@
+//! A fast reader for the exact layout cargo writes `Cargo.lock` in.
+//!
+//! Parsing a large lockfile with the general `toml` crate is most of what `chainward sbom`
+//! costs. Cargo writes lockfiles in a small, fixed subset of TOML: `[[package]]`, `[root]` and
+//! `[metadata]` headers; `key = "string"` lines whose strings need no escapes; `version = N`;
+//! `dependencies = [` arrays with one string per line; blank lines and whole-line comments.
+//! This reader accepts exactly that subset, where TOML's meaning is unambiguous, and gives up
+//! (`None`) on anything else, so the caller falls back to the `toml` crate, which then reads
+//! the file or reports the error with its line. A test checks both readers agree on every
+//! fixture and corpus lockfile.
+
+use super::cargo::{LockWire, PackageWire};
+
+/// Which table the lines belong to.
+enum Table {
+    Top,
+    Package,
+    Root,
+    Metadata,
+}
+
+/// Read `text` if it is in cargo's canonical layout.
+pub(super) fn parse(text: &str) -> Option<LockWire> {
+    let mut wire = LockWire::default();
+    let mut table = Table::Top;
+    let mut seen_metadata = false;
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        if t.starts_with('[') {
+            table = match t {
+                "[[package]]" => {
+                    wire.package.push(PackageWire::default());
+                    Table::Package
+                }
+                "[root]" if wire.root.is_none() => {
+                    wire.root = Some(PackageWire::default());
+                    Table::Root
+                }
+                "[metadata]" if !seen_metadata => {
+                    seen_metadata = true;
+                    Table::Metadata
+                }
+                _ => return None,
+            };
+            continue;
+        }
+        let (key, value) = split_key_value(t)?;
+        match table {
+            Table::Top => {
+                if key != Key::Bare("version") || wire.version.is_some() {
+                    return None;
+                }
+                wire.version = Some(toml::Value::Integer(integer(value)?));
+            }
+            Table::Metadata => {
+                let Key::Quoted(k) = key else { return None };
+                let v = string(value)?;
+                if wire.metadata.insert(k.to_owned(), toml::Value::String(v.to_owned())).is_some() {
+                    return None;
+                }
+            }
+            Table::Package | Table::Root => {
+                let package = match table {
+                    Table::Root => wire.root.as_mut()?,
+                    _ => wire.package.last_mut()?,
+                };
+                let Key::Bare(key) = key else { return None };
+                let slot = match key {
+                    "name" => &mut package.name,
+                    "version" => &mut package.version,
+                    "source" => &mut package.source,
+                    "checksum" => &mut package.checksum,
+                    "dependencies" => {
+                        if !package.dependencies.is_empty() {
+                            return None;
+                        }
+                        package.dependencies = array(value, &mut lines)?;
+                        continue;
+                    }
+                    _ => return None,
+                };
+                if slot.is_some() {
+                    return None;
+                }
+                *slot = Some(string(value)?.to_owned());
+            }
+        }
+    }
+    Some(wire)
+}
+
+#[derive(PartialEq, Eq)]
+enum Key<'a> {
+    Bare(&'a str),
+    Quoted(&'a str),
+}
+
+/// `key = value`, with exactly one space on each side of `=` as cargo writes it.
+fn split_key_value(line: &str) -> Option<(Key<'_>, &str)> {
+    if let Some(rest) = line.strip_prefix('"') {
+        let (key, rest) = rest.split_once('"')?;
+        if key.contains('\\') {
+            return None;
+        }
+        return Some((Key::Quoted(key), rest.strip_prefix(" = ")?));
+    }
+    let (key, value) = line.split_once(" = ")?;
+    key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-').then_some(())?;
+    (!key.is_empty()).then_some((Key::Bare(key), value))
+}
+
+/// A basic string with nothing to unescape: `"..."` and nothing after it.
+fn string(value: &str) -> Option<&str> {
+    let inner = value.strip_prefix('"')?.strip_suffix('"')?;
+    inner.chars().all(|c| c != '"' && c != '\\' && !c.is_control()).then_some(inner)
+}
+
+/// A plain decimal integer (`4`), no sign, underscores or leading zeros.
+fn integer(value: &str) -> Option<i64> {
+    let ok = !value.is_empty()
+        && value.bytes().all(|b| b.is_ascii_digit())
+        && (value == "0" || !value.starts_with('0'))
+        && value.len() <= 18;
+    if ok { value.parse().ok() } else { None }
+}
+
+/// `[]`, or `[` followed by one `"string",` per line and a closing `]` line.
+fn array<'a>(value: &str, lines: &mut impl Iterator<Item = &'a str>) -> Option<Vec<String>> {
+    match value {
+        "[]" => return Some(Vec::new()),
+        "[" => {}
+        _ => return None,
+    }
+    let mut items = Vec::new();
+    for line in lines.by_ref() {
+        let t = line.trim();
+        if t == "]" {
+            return Some(items);
+        }
+        let item = t.strip_suffix(',').unwrap_or(t);
+        items.push(string(item)?.to_owned());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toml_wire(text: &str) -> LockWire {
+        toml::from_str(text).unwrap()
+    }
+
+    fn lockfiles() -> Vec<std::path::PathBuf> {
+        let mut files: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/lockfiles/cargo"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "lock"))
+            .collect();
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/cargo");
+        if let Ok(dirs) = std::fs::read_dir(&corpus) {
+            files.extend(dirs.map(|d| d.unwrap().path().join("Cargo.lock")).filter(|p| p.is_file()));
+        } else {
+            assert!(std::env::var("CHAINWARD_REQUIRE_SHARED").as_deref() != Ok("1"), "../shared/corpus is required");
+        }
+        files.sort();
+        files
+    }
+
+    #[test]
+    fn agrees_with_the_toml_crate_on_every_lockfile() {
+        let mut fast = 0;
+        for path in lockfiles() {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let Some(wire) = parse(&text) else { continue };
+            fast += 1;
+            assert_eq!(wire, toml_wire(&text), "{}", path.display());
+        }
+        assert!(fast >= 10, "the canonical reader should take most lockfiles, took {fast}");
+    }
+
+    #[test]
+    fn gives_up_on_what_it_does_not_know() {
+        for text in [
+            "version = 4\n[[package]]\nname = \"a\" # comment\n",
+            "[[package]]\nname = \"a\\u0041\"\n",
+            "[[package]]\nname = 'a'\n",
+            "[[package]]\nname=\"a\"\n",
+            "[[package]]\nname = \"a\"\nname = \"b\"\n",
+            "version = 04\n",
+            "version = +4\n",
+            "version = 4\nversion = 4\n",
+            "[patch.unused]\n",
+            "[metadata]\n[metadata]\n",
+            "[root]\n[root]\n",
+            "[[package]]\ndependencies = [\n \"a\",\n",
+            "[[package]]\ndependencies = [\"a\"]\n",
+            "[[package]]\nfeatures = \"a\"\n",
+            "package = []\n",
+            "[[package]]\nname = \"a\"\"\n",
+        ] {
+            assert!(parse(text).is_none(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn reads_the_canonical_layout() {
+        let wire = parse("# generated\nversion = 4\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\ndependencies = [\n \"b\",\n \"c 1.0.0\",\n]\n\n[[package]]\nname = \"b\"\nversion = \"0.1.0\"\ndependencies = []\n").unwrap();
+        assert_eq!(wire.version, Some(toml::Value::Integer(4)));
+        assert_eq!(wire.package.len(), 2);
+        assert_eq!(wire.package[0].dependencies, vec!["b".to_owned(), "c 1.0.0".to_owned()]);
+        assert!(wire.package[1].dependencies.is_empty());
+    }
+}
