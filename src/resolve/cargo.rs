@@ -248,7 +248,16 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
     for (i, deps) in deps_of.iter().enumerate() {
         let mut resolved = Vec::with_capacity(deps.len());
         for dep in deps {
-            let found = candidates(&DepSpec::parse(dep));
+            let spec = DepSpec::parse(dep);
+            let mut found = candidates(&spec);
+            if found.len() > 1 && spec.source.is_none() {
+                // Cargo omits the source of path packages: with the same name and version from
+                // a registry too, a string without a source names the path package.
+                found.retain(|&j| source_ids.get(j).is_some_and(Option::is_none));
+                if found.is_empty() {
+                    found = candidates(&spec);
+                }
+            }
             let label = || packages.get(i).map(|p| format!("{} {}", p.name, p.version)).unwrap_or_default();
             match found.as_slice() {
                 [j] => resolved.push(*j),
@@ -464,4 +473,46 @@ fn package_spans(text: &str) -> (Option<LineSpan>, Vec<LineSpan>) {
 fn table_line(text: &str, name: &str) -> Option<usize> {
     let want = format!("[{name}]");
     text.lines().position(|l| l.trim().replace(' ', "") == want).map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(format!("{}/testdata/lockfiles/cargo/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    #[test]
+    fn a_dependency_without_source_names_the_path_package_of_that_version() {
+        let lock = parse("Cargo.lock", &fixture("path-and-registry-same-version.lock")).unwrap();
+        let find = |name: &str, kind: &str| {
+            lock.packages.iter().position(|p| p.name == name && p.source.kind() == kind).unwrap()
+        };
+        let (app, helper) = (find("app", "path"), find("helper", "path"));
+        let (itoa_path, itoa_registry) = (find("itoa", "path"), find("itoa", "registry"));
+        assert_eq!(lock.packages[app].dependencies, [helper, itoa_path].into_iter().collect());
+        assert_eq!(lock.packages[helper].dependencies, [itoa_registry].into_iter().collect());
+        assert!(lock.packages[itoa_registry].checksum.is_some());
+    }
+
+    #[test]
+    fn sources_parse_into_their_parts() {
+        assert_eq!(
+            parse_source("sparse+https://index.crates.io/"),
+            Ok(PackageSource::Registry { url: CRATES_IO_SPARSE.into(), sparse: true, default_registry: true })
+        );
+        assert_eq!(
+            parse_source("git+https://github.com/a/b?tag=v%2B1#0123456789abcdef0123456789abcdef01234567"),
+            Ok(PackageSource::Git {
+                url: "https://github.com/a/b".into(),
+                reference: Some(GitReference::Tag("v+1".into())),
+                commit: Some("0123456789abcdef0123456789abcdef01234567".into()),
+            })
+        );
+        assert!(parse_source("path+file:///x").is_err());
+        assert!(parse_source("git+https://github.com/a/b#not-a-commit").is_err());
+        assert!(parse_source("git+https://github.com/a/b?color=red#0123456").is_err());
+        assert!(parse_source("registry+not a url").is_err());
+    }
 }
