@@ -63,10 +63,10 @@ fn expected(lockfile: &Path) -> Expected {
         if let Some(sum) = s(t, "checksum") {
             checksums.insert((name.clone(), version.clone()), sum);
         }
-        let deps: BTreeSet<&str> =
-            t.get("dependencies").and_then(toml::Value::as_array).map_or_else(BTreeSet::new, |a| {
-                a.iter().filter_map(toml::Value::as_str).collect()
-            });
+        let deps: BTreeSet<&str> = t
+            .get("dependencies")
+            .and_then(toml::Value::as_array)
+            .map_or_else(BTreeSet::new, |a| a.iter().filter_map(toml::Value::as_str).collect());
         edges += deps.len();
         packages.push((name, version, source));
     }
@@ -118,8 +118,7 @@ fn every_corpus_lockfile_gives_a_complete_valid_sbom() {
         assert_eq!(seen, want, "{name}: components differ from the lockfile's packages");
 
         // Registry packages: the purl and a SHA-256 equal to the lockfile checksum.
-        let by_purl: BTreeMap<&str, &Value> =
-            comps.iter().filter_map(|c| Some((c["purl"].as_str()?, *c))).collect();
+        let by_purl: BTreeMap<&str, &Value> = comps.iter().filter_map(|c| Some((c["purl"].as_str()?, *c))).collect();
         for (n, v, source) in &exp.packages {
             let Some(source) = source else { continue };
             if !source.starts_with("registry+") && !source.starts_with("sparse+") {
