@@ -1,6 +1,9 @@
 //! `chainward sbom` end to end: exit codes, stdout/stderr, reproducibility, `-o`, partial
 //! output, multi-lockfile merging, and `--cargo-metadata`.
 
+// Test helpers fail loudly on unexpected input: that is how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

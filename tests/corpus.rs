@@ -2,6 +2,9 @@
 //! per `[[package]]`, right purls and SHA-256 hashes, every edge resolved, schema-valid 1.5 and
 //! 1.6 JSON, and XML with the same components.
 
+// Test helpers fail loudly on unexpected input: that is how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
