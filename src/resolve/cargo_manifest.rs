@@ -25,7 +25,7 @@ use super::{ResolveError, ResolveErrorKind, ResolveOptions, Resolved, Warning, t
 use crate::model::{DependencyKind, Package, PackageMeta, PackageSource, RootComponent, Scope};
 use crate::source::{Source, join};
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 #[serde(rename_all = "kebab-case")]
 struct ManifestWire {
     package: Option<PackageSection>,
@@ -190,27 +190,26 @@ pub fn enrich(
             continue;
         }
         let path = join(&mdir, "Cargo.toml");
-        let manifest = if mdir == dir {
-            Ok(None)
+        let read;
+        let m = if mdir == dir {
+            &root_manifest
         } else if source.exists(&path) {
-            read_manifest(source, &path).map(Some)
+            match read_manifest(source, &path) {
+                Ok(manifest) => {
+                    read = manifest;
+                    &read
+                }
+                Err(e) => {
+                    // The member exists but cannot be read: its edges are of unknown kind.
+                    errors.push(e);
+                    missing.push(path.clone());
+                    continue;
+                }
+            }
         } else {
             missing.push(path.clone());
             continue;
         };
-        let manifest = match manifest {
-            Ok(Some(m)) => m,
-            Ok(None) => {
-                ManifestWire { package: None, workspace: None, deps: DepTables::default(), target: BTreeMap::new() }
-            }
-            Err(e) => {
-                // The member exists but cannot be read: its edges are of unknown kind.
-                errors.push(e);
-                missing.push(path.clone());
-                continue;
-            }
-        };
-        let m = if mdir == dir { &root_manifest } else { &manifest };
         let Some(pkg) = &m.package else { continue };
         let Some(name) = pkg.name.clone() else {
             errors.push(ResolveError::new(

@@ -46,7 +46,12 @@ pub fn join(dir: &str, rel: &str) -> String {
         match seg {
             "" | "." => {}
             ".." => {
-                parts.pop();
+                // Above the root, `..` stays: such a path is outside the tree.
+                if parts.last().is_none_or(|p| *p == "..") {
+                    parts.push("..");
+                } else {
+                    parts.pop();
+                }
             }
             s => parts.push(s),
         }
@@ -64,5 +69,7 @@ mod tests {
         assert_eq!(join("a/b", "../c/Cargo.toml"), "a/c/Cargo.toml");
         assert_eq!(join("a", "./x/"), "a/x");
         assert_eq!(join("a", ".."), ".");
+        assert_eq!(join(".", "../outside"), "../outside");
+        assert_eq!(join("a", "../../x"), "../x");
     }
 }

@@ -83,3 +83,26 @@ impl Source for WorkTree {
         self.root.join(path).is_file()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walk_honours_gitignore_without_a_repository_and_skips_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in ["a/Cargo.lock", "vendored/Cargo.lock", "target/Cargo.lock", "x/target/Cargo.lock", ".git/Cargo.lock"]
+        {
+            std::fs::create_dir_all(root.join(f).parent().unwrap()).unwrap();
+            std::fs::write(root.join(f), "").unwrap();
+        }
+        std::fs::write(root.join(".gitignore"), "vendored/\n").unwrap();
+        let tree = WorkTree::new(root);
+        assert_eq!(tree.files().unwrap(), [".gitignore", "a/Cargo.lock"]);
+        assert!(tree.exists("a/Cargo.lock"));
+        assert_eq!(tree.read("a/Cargo.lock").unwrap(), b"");
+        let err = tree.read("nope/Cargo.lock").unwrap_err();
+        assert_eq!(err.path, "nope/Cargo.lock");
+    }
+}
