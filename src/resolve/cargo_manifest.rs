@@ -190,14 +190,14 @@ pub fn enrich(
             continue;
         }
         let path = join(&mdir, "Cargo.toml");
-        let read;
+        let loaded;
         let m = if mdir == dir {
             &root_manifest
         } else if source.exists(&path) {
             match read_manifest(source, &path) {
                 Ok(manifest) => {
-                    read = manifest;
-                    &read
+                    loaded = manifest;
+                    &loaded
                 }
                 Err(e) => {
                     // The member exists but cannot be read: its edges are of unknown kind.
