@@ -2,7 +2,6 @@
 //! `main` can print the whole cause chain and pick the exit code without guessing.
 
 use crate::discover::ExcludeError;
-use crate::resolve::ResolveError;
 use crate::sbom::SbomError;
 use crate::source::SourceError;
 
@@ -18,9 +17,6 @@ pub enum Error {
     /// The tree could not be read.
     #[error(transparent)]
     Source(#[from] SourceError),
-    /// Lockfiles or manifests could not be read (all of them are listed).
-    #[error("{} file(s) could not be read", .0.len())]
-    Resolve(Vec<ResolveError>),
     /// The SBOM could not be built.
     #[error(transparent)]
     Sbom(#[from] SbomError),

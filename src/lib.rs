@@ -64,12 +64,6 @@ pub fn run(cli: &Cli, env: &Env, out: &mut Output<'_>) -> ExitStatus {
     };
     match result {
         Ok(status) => status,
-        Err(Error::Resolve(errors)) => {
-            for e in &errors {
-                let _ = writeln!(out.stderr, "error: {e}");
-            }
-            ExitStatus::Error
-        }
         Err(e) => {
             let _ = writeln!(out.stderr, "error: {e}");
             let mut source = std::error::Error::source(&e);

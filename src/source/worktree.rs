@@ -76,12 +76,20 @@ impl Source for WorkTree {
     }
 
     fn read(&self, path: &str) -> Result<Vec<u8>, SourceError> {
+        if escapes(path) {
+            return Err(SourceError { path: path.to_owned(), message: "outside the scanned tree".to_owned() });
+        }
         std::fs::read(self.root.join(path)).map_err(|e| SourceError { path: path.to_owned(), message: e.to_string() })
     }
 
     fn exists(&self, path: &str) -> bool {
-        self.root.join(path).is_file()
+        !escapes(path) && self.root.join(path).is_file()
     }
+}
+
+/// A manifest may name `../elsewhere`; the scan reads only inside its tree.
+fn escapes(path: &str) -> bool {
+    path.split('/').any(|seg| seg == "..") || Path::new(path).is_absolute()
 }
 
 #[cfg(test)]
@@ -104,5 +112,9 @@ mod tests {
         assert_eq!(tree.read("a/Cargo.lock").unwrap(), b"");
         let err = tree.read("nope/Cargo.lock").unwrap_err();
         assert_eq!(err.path, "nope/Cargo.lock");
+        std::fs::write(root.join("a/Cargo.toml"), "").unwrap();
+        let inside = WorkTree::new(root.join("x"));
+        assert!(!inside.exists("../a/Cargo.toml"), "reads stay inside the tree");
+        assert!(inside.read("../a/Cargo.toml").is_err());
     }
 }
