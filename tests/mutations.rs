@@ -1,0 +1,157 @@
+//! Bad input never panics: thousands of mutated lockfiles and manifests (bytes flipped, lines
+//! dropped, duplicated or swapped, files truncated) go through the parser and the whole resolver.
+//! Deterministic (a fixed-seed xorshift), so a failure reproduces.
+
+// Test helpers fail loudly on unexpected input: that is how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::path::Path;
+
+use chainward::resolve::ResolveOptions;
+use chainward::resolve::cargo::CargoLockResolver;
+use chainward::resolve::{Resolver, cargo};
+use chainward::source::WorkTree;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % (n.max(1) as u64)).unwrap()
+    }
+}
+
+const INTERESTING: &[&[u8]] = &[
+    b"[[package]]\n",
+    b"\"",
+    b"\\",
+    b" = ",
+    b"[",
+    b"]",
+    b"#",
+    b"\n",
+    b"version = 4\n",
+    b"dependencies = [\n",
+    b" (registry+https://github.com/rust-lang/crates.io-index)",
+    b"git+https://x/y?branch=a#0123456789abcdef",
+    b"\xff\xfe",
+    b"[root]\n",
+    b"[metadata]\n",
+    b"\"checksum a 1 (x)\" = \"<none>\"\n",
+    b"{",
+    b"}",
+    b"'",
+];
+
+fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
+    let mut out = input.to_vec();
+    for _ in 0..=rng.below(4) {
+        let at = rng.below(out.len() + 1);
+        match rng.below(6) {
+            0 if !out.is_empty() => {
+                let i = at.min(out.len() - 1);
+                out[i] = u8::try_from(rng.below(256)).unwrap();
+            }
+            1 => {
+                let end = (at + rng.below(64)).min(out.len());
+                out.drain(at..end);
+            }
+            2 => {
+                let token = INTERESTING[rng.below(INTERESTING.len())];
+                out.splice(at..at, token.iter().copied());
+            }
+            3 => out.truncate(at),
+            4 => {
+                // duplicate a line
+                let text = String::from_utf8_lossy(&out).into_owned();
+                let lines: Vec<&str> = text.lines().collect();
+                if !lines.is_empty() {
+                    let line = lines[rng.below(lines.len())];
+                    let mut new = lines.clone();
+                    new.insert(rng.below(lines.len()), line);
+                    out = new.join("\n").into_bytes();
+                }
+            }
+            _ => {
+                // swap two lines
+                let text = String::from_utf8_lossy(&out).into_owned();
+                let mut lines: Vec<&str> = text.lines().collect();
+                if lines.len() > 1 {
+                    let (a, b) = (rng.below(lines.len()), rng.below(lines.len()));
+                    lines.swap(a, b);
+                    out = lines.join("\n").into_bytes();
+                }
+            }
+        }
+    }
+    out
+}
+
+fn seeds() -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/lockfiles/cargo");
+    let mut seeds: Vec<Vec<u8>> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "lock"))
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
+    seeds.sort();
+    seeds
+}
+
+#[test]
+fn mutated_lockfiles_never_panic_the_parser() {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let seeds = seeds();
+    let mut parsed = 0;
+    for round in 0..4000 {
+        let seed = &seeds[round % seeds.len()];
+        let input = mutate(&mut rng, seed);
+        let text = String::from_utf8_lossy(&input);
+        let result = std::panic::catch_unwind(|| cargo::parse("Cargo.lock", &text));
+        match result {
+            Err(_) => panic!("round {round}: parse panicked on:\n{text}"),
+            Ok(Ok(lock)) => {
+                parsed += 1;
+                let n = lock.packages.len();
+                assert!(lock.packages.iter().all(|p| p.dependencies.iter().all(|&j| j < n)), "round {round}");
+            }
+            Ok(Err(e)) => {
+                assert_eq!(e.path, "Cargo.lock");
+                assert!(e.line.is_none_or(|l| l >= 1 && l <= text.lines().count().max(1) + 1), "round {round}: {e}");
+            }
+        }
+    }
+    // The mutations are mild enough that some inputs still parse: both paths are exercised.
+    assert!(parsed > 100, "only {parsed} mutated inputs parsed");
+}
+
+#[test]
+fn mutated_workspaces_never_panic_the_resolver() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let ws = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/projects/workspace");
+    let files = ["Cargo.lock", "Cargo.toml", "crates/app/Cargo.toml", "crates/lib-core/Cargo.toml"];
+    let originals: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(ws.join(f)).unwrap()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    for f in files {
+        std::fs::create_dir_all(dir.path().join(f).parent().unwrap()).unwrap();
+    }
+    for round in 0..300 {
+        let target = rng.below(files.len());
+        for (i, f) in files.iter().enumerate() {
+            let bytes = if i == target { mutate(&mut rng, &originals[i]) } else { originals[i].clone() };
+            std::fs::write(dir.path().join(f), bytes).unwrap();
+        }
+        let tree = WorkTree::new(dir.path());
+        let lock = std::fs::read(dir.path().join("Cargo.lock")).unwrap();
+        let result = std::panic::catch_unwind(|| {
+            CargoLockResolver.resolve(&tree, "Cargo.lock", &lock, &ResolveOptions::default())
+        });
+        assert!(result.is_ok(), "round {round}: resolver panicked with {} mutated", files[target]);
+    }
+}
