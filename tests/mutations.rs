@@ -115,7 +115,7 @@ fn mutated_lockfiles_never_panic_the_parser() {
         let text = String::from_utf8_lossy(&input);
         let result = std::panic::catch_unwind(|| cargo::parse("Cargo.lock", &text));
         match result {
-            Err(_) => panic!("round {round}: parse panicked on:\n{text}"),
+            Err(_panic) => panic!("round {round}: parse panicked on:\n{text}"),
             Ok(Ok(lock)) => {
                 parsed += 1;
                 let n = lock.packages.len();
