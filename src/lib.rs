@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod advisory;
 pub mod cli;
 pub mod discover;
 pub mod error;

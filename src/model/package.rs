@@ -6,22 +6,97 @@ use std::fmt;
 /// The package ecosystem a package belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Ecosystem {
-    /// Rust crates (Cargo.lock).
+    /// Rust crates (Cargo.lock, `pkg:cargo`).
     Cargo,
+    /// npm (`pkg:npm`).
+    Npm,
+    /// Python packages (`pkg:pypi`).
+    PyPI,
+    /// Go modules (`pkg:golang`).
+    Go,
+    /// Ruby gems (`pkg:gem`).
+    RubyGems,
+    /// PHP Composer packages (`pkg:composer`).
+    Packagist,
+    /// Maven artifacts (`pkg:maven`).
+    Maven,
 }
 
 impl Ecosystem {
-    /// The name used in reports and OSV (`crates.io`).
+    /// Every ecosystem.
+    pub const ALL: [Ecosystem; 7] = [
+        Ecosystem::Cargo,
+        Ecosystem::Npm,
+        Ecosystem::PyPI,
+        Ecosystem::Go,
+        Ecosystem::RubyGems,
+        Ecosystem::Packagist,
+        Ecosystem::Maven,
+    ];
+
+    /// The name OSV and reports use (`crates.io`, `npm`, `PyPI`, `Go`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Ecosystem::Cargo => "crates.io",
+            Ecosystem::Npm => "npm",
+            Ecosystem::PyPI => "PyPI",
+            Ecosystem::Go => "Go",
+            Ecosystem::RubyGems => "RubyGems",
+            Ecosystem::Packagist => "Packagist",
+            Ecosystem::Maven => "Maven",
         }
     }
 
-    /// The purl type (`cargo`).
+    /// The purl type (`cargo`, `npm`, `pypi`, `golang`, `gem`, `composer`, `maven`).
     pub fn purl_type(self) -> &'static str {
         match self {
             Ecosystem::Cargo => "cargo",
+            Ecosystem::Npm => "npm",
+            Ecosystem::PyPI => "pypi",
+            Ecosystem::Go => "golang",
+            Ecosystem::RubyGems => "gem",
+            Ecosystem::Packagist => "composer",
+            Ecosystem::Maven => "maven",
+        }
+    }
+
+    /// The ecosystem of an OSV `affected[].package.ecosystem` value. OSV may suffix a release
+    /// (`Debian:12`); ecosystems chainward does not know give `None`.
+    pub fn from_osv(name: &str) -> Option<Ecosystem> {
+        let base = name.split(':').next().unwrap_or(name);
+        Ecosystem::ALL.into_iter().find(|e| e.as_str() == base)
+    }
+
+    /// The ecosystem of a purl type.
+    pub fn from_purl_type(purl_type: &str) -> Option<Ecosystem> {
+        Ecosystem::ALL.into_iter().find(|e| e.purl_type().eq_ignore_ascii_case(purl_type))
+    }
+
+    /// A package name as advisories and lockfiles are matched on: PyPI names per PEP 503
+    /// (lowercase, runs of `-`, `_`, `.` as one `-`), Composer lowercase (its registry is
+    /// case-insensitive); others unchanged.
+    pub fn normalize_name(self, name: &str) -> String {
+        match self {
+            Ecosystem::PyPI => {
+                let mut out = String::with_capacity(name.len());
+                let mut dash = false;
+                for c in name.trim().chars() {
+                    if matches!(c, '-' | '_' | '.') {
+                        dash = true;
+                    } else {
+                        if dash && !out.is_empty() {
+                            out.push('-');
+                        }
+                        dash = false;
+                        out.extend(c.to_lowercase());
+                    }
+                }
+                out
+            }
+            Ecosystem::Packagist => name.to_ascii_lowercase(),
+            Ecosystem::Cargo | Ecosystem::Npm | Ecosystem::Go | Ecosystem::RubyGems | Ecosystem::Maven => {
+                name.to_owned()
+            }
         }
     }
 }
