@@ -43,14 +43,14 @@ fn bench(c: &mut Criterion) {
             let source = chainward::open(&dir).unwrap_or_else(|e| panic!("{e}"));
             let resolution = chainward::resolve_tree(&source, &excludes, &ResolveOptions::default())
                 .unwrap_or_else(|e| panic!("{e}"));
-            let graph = Graph::merge(&resolution.resolved, &resolution.name);
+            let graph = Graph::merge(resolution.resolved, &resolution.name);
             render(&graph, &options).unwrap_or_else(|e| panic!("{e}"))
         });
     });
     let source = chainward::open(&dir).unwrap_or_else(|e| panic!("{e}"));
     let resolution =
         chainward::resolve_tree(&source, &excludes, &ResolveOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-    let graph = Graph::merge(&resolution.resolved, &resolution.name);
+    let graph = Graph::merge(resolution.resolved, &resolution.name);
     c.bench_function("render sbom json 1.6 (deno)", |b| b.iter(|| render(black_box(&graph), &options)));
     let xml = SbomOptions { format: SbomFormat::Xml, ..options.clone() };
     c.bench_function("render sbom xml 1.6 (deno)", |b| b.iter(|| render(black_box(&graph), &xml)));

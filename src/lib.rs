@@ -192,7 +192,8 @@ fn sbom(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -> Result<E
         return Ok(ExitStatus::Error);
     }
 
-    let graph = Graph::merge(&resolution.resolved, &resolution.name);
+    let lockfiles = resolution.resolved.len();
+    let graph = Graph::merge(resolution.resolved, &resolution.name);
     let missing = resolution.errors.iter().map(|e| (e.path.clone(), e.kind.to_string())).collect();
     let sbom_options =
         sbom::SbomOptions { spec: args.spec_version, format: args.format, timestamp, deterministic, missing };
@@ -208,7 +209,7 @@ fn sbom(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -> Result<E
         let _ = writeln!(
             out.stderr,
             "chainward: {} lockfile(s), {} components, {:.1} ms",
-            resolution.resolved.len(),
+            lockfiles,
             graph.nodes.len() + usize::from(graph.root.node.is_some()),
             started.elapsed().as_secs_f64() * 1000.0
         );

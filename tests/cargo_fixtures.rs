@@ -812,7 +812,7 @@ fn workspace_members_scopes_and_root() {
 #[test]
 fn workspace_graph_root_depends_on_both_members() {
     let resolution = resolve_dir(&project("workspace"), &no_excludes());
-    let graph = Graph::merge(&resolution.resolved, &resolution.name);
+    let graph = Graph::merge(resolution.resolved, &resolution.name);
     assert_eq!(graph.root.id, "workspace:.");
     assert_eq!(graph.root.node.as_ref().map(|n| n.id.clone()), None);
     assert_eq!(
@@ -862,7 +862,7 @@ fn monorepo_exclude_drops_svc_b() {
 fn monorepo_graph_merges_shared_packages() {
     let resolution = resolve_dir(&project("monorepo"), &no_excludes());
     assert_eq!(resolution.name, "monorepo");
-    let graph = Graph::merge(&resolution.resolved, &resolution.name);
+    let graph = Graph::merge(resolution.resolved, &resolution.name);
     let ids: Vec<&str> = graph.nodes.iter().map(|n| n.id.as_str()).collect();
     assert_eq!(
         ids,

@@ -25,6 +25,8 @@ pub enum RootComponent {
 pub struct Node {
     /// Stable id (purl, or `path:DIR#NAME@VERSION`); also the CycloneDX `bom-ref`.
     pub id: String,
+    /// The purl, when the package has one.
+    pub purl: Option<String>,
     /// The package (facts merged across lockfiles).
     pub package: Package,
     /// Ids of its dependencies.
@@ -69,55 +71,50 @@ pub struct Graph {
 impl Graph {
     /// Merge resolved lockfiles. `scan_name` names the synthetic root when several lockfiles
     /// (or none) are merged.
-    pub fn merge(resolved: &[Resolved], scan_name: &str) -> Graph {
+    pub fn merge(resolved: Vec<Resolved>, scan_name: &str) -> Graph {
         let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
         let mut roots: Vec<LockRoot> = Vec::new();
         for r in resolved {
-            let ids: Vec<String> = r.packages.iter().map(Package::id).collect();
-            for (i, p) in r.packages.iter().enumerate() {
-                let Some(id) = ids.get(i) else { continue };
-                let deps: BTreeSet<String> = p.dependencies.iter().filter_map(|&j| ids.get(j).cloned()).collect();
-                match nodes.get_mut(id) {
-                    Some(node) => {
-                        merge_package(&mut node.package, p);
-                        node.depends_on.extend(deps);
-                        node.lockfiles.insert(r.path.clone(), p.lines);
-                    }
-                    None => {
-                        nodes.insert(
-                            id.clone(),
-                            Node {
-                                id: id.clone(),
-                                package: p.clone(),
-                                depends_on: deps,
-                                lockfiles: BTreeMap::from([(r.path.clone(), p.lines)]),
-                            },
-                        );
-                    }
-                }
-            }
+            let purls: Vec<Option<String>> = r.packages.iter().map(Package::purl).collect();
+            let ids: Vec<String> = r.packages.iter().zip(&purls).map(|(p, purl)| p.id_with(purl.as_deref())).collect();
+            let deps_of = |p: &Package| -> BTreeSet<String> {
+                p.dependencies.iter().filter_map(|&j| ids.get(j).cloned()).collect()
+            };
             match &r.root {
                 RootComponent::Package(i) => {
                     if let (Some(id), Some(p)) = (ids.get(*i), r.packages.get(*i)) {
-                        let deps = p.dependencies.iter().filter_map(|&j| ids.get(j).cloned()).collect();
                         roots.push(LockRoot {
                             id: id.clone(),
                             name: p.name.clone(),
                             version: Some(p.version.clone()),
-                            depends_on: deps,
+                            depends_on: deps_of(p),
                             is_package: true,
                         });
                     }
                 }
                 RootComponent::Synthetic { name, depends_on } => {
-                    let deps = depends_on.iter().filter_map(|&j| ids.get(j).cloned()).collect();
                     roots.push(LockRoot {
                         id: format!("workspace:{}", crate::resolve::cargo::parent_dir(&r.path)),
                         name: name.clone(),
                         version: None,
-                        depends_on: deps,
+                        depends_on: depends_on.iter().filter_map(|&j| ids.get(j).cloned()).collect(),
                         is_package: false,
                     });
+                }
+            }
+            for ((p, id), purl) in r.packages.into_iter().zip(&ids).zip(purls) {
+                let deps = deps_of(&p);
+                match nodes.get_mut(id) {
+                    Some(node) => {
+                        merge_package(&mut node.package, &p);
+                        node.depends_on.extend(deps);
+                        node.lockfiles.insert(r.path.clone(), p.lines);
+                    }
+                    None => {
+                        let lockfiles = BTreeMap::from([(r.path.clone(), p.lines)]);
+                        nodes
+                            .insert(id.clone(), Node { id: id.clone(), purl, package: p, depends_on: deps, lockfiles });
+                    }
                 }
             }
         }

@@ -299,9 +299,15 @@ impl Package {
 
     /// A stable, unique identifier: the purl, or for path packages `path:DIR#NAME@VERSION`.
     pub fn id(&self) -> String {
-        match &self.source {
-            PackageSource::Path { dir } => format!("path:{dir}#{}@{}", self.name, self.version),
-            _ => self.purl().unwrap_or_else(|| format!("{}@{}", self.name, self.version)),
+        self.id_with(self.purl().as_deref())
+    }
+
+    /// [`Package::id`] with the purl already computed.
+    pub fn id_with(&self, purl: Option<&str>) -> String {
+        match (&self.source, purl) {
+            (PackageSource::Path { dir }, _) => format!("path:{dir}#{}@{}", self.name, self.version),
+            (_, Some(purl)) => purl.to_owned(),
+            (_, None) => format!("{}@{}", self.name, self.version),
         }
     }
 }

@@ -99,21 +99,22 @@ pub(super) struct PackageWire {
 
 /// Read the file: the canonical layout cargo writes through the fast reader, anything else
 /// (comments after values, escapes, inline tables, other tables) through the `toml` crate.
-fn read_wire(path: &str, text: &str) -> Result<LockWire, ResolveError> {
-    if let Some(wire) = super::cargo_canonical::parse(text) {
-        return Ok(wire);
+fn read_wire(path: &str, text: &str) -> Result<(LockWire, Spans), ResolveError> {
+    if let Some(read) = super::cargo_canonical::parse(text) {
+        return Ok(read);
     }
-    toml::from_str(text).map_err(|e| toml_error(path, text, &e))
+    let wire = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
+    Ok((wire, package_spans(text)))
 }
 
 /// Parse a `Cargo.lock`. `path` is only used in errors and for path packages' directory.
 pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
-    let wire = read_wire(path, text)?;
+    let (wire, spans) = read_wire(path, text)?;
     let version = lock_version(path, text, &wire)?;
     let dir = parent_dir(path);
 
     let has_root = wire.root.is_some();
-    let (root_span, package_spans) = package_spans(text);
+    let Spans { root: root_span, packages: package_spans } = spans;
     let package_spans = (package_spans.len() == wire.package.len()).then_some(package_spans);
     let line_of = |i: usize| -> Option<LineSpan> {
         match (has_root, i) {
@@ -207,9 +208,11 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
     };
 
     // v1: checksums live in `[metadata]` as `"checksum NAME VERSION (SOURCE)" = "HASH"`.
-    let metadata_line = table_line(text, "metadata");
-    let entry_line =
-        |key: &str| line_containing(text, metadata_line.map(|start| LineSpan { start, end: usize::MAX - 1 }), key);
+    // Only for errors: the line of a `[metadata]` entry.
+    let entry_line = |key: &str| {
+        let metadata = table_line(text, "metadata").map(|start| LineSpan { start, end: usize::MAX - 1 });
+        line_containing(text, metadata, key)
+    };
     let mut checksums: Vec<(usize, Checksum)> = Vec::new();
     for (key, value) in &wire.metadata {
         let Some(spec) = key.strip_prefix("checksum ") else { continue };
@@ -329,13 +332,14 @@ struct DepSpec<'a> {
 impl<'a> DepSpec<'a> {
     fn parse(s: &'a str) -> Self {
         let s = s.trim();
-        let (head, source) = match s.split_once(" (") {
-            Some((head, rest)) => (head, Some(rest.strip_suffix(')').unwrap_or(rest))),
+        let (head, source) = match s.split_once('(') {
+            Some((head, rest)) => (head.trim_end(), Some(rest.strip_suffix(')').unwrap_or(rest))),
             None => (s, None),
         };
-        let mut parts = head.split_whitespace();
-        let name = parts.next().unwrap_or_default();
-        let version = parts.next();
+        let (name, version) = match head.split_once(' ') {
+            Some((name, version)) => (name, Some(version.trim()).filter(|v| !v.is_empty())),
+            None => (head, None),
+        };
         DepSpec { name, version, source, requires_no_source: false }
     }
 }
@@ -436,7 +440,7 @@ pub fn parent_dir(path: &str) -> String {
 /// does) is exact: a block runs from its header to the last non-blank, non-comment line before
 /// the next table header. If the count does not match the parsed packages (a hand-written file
 /// using inline tables), lines are left unknown rather than guessed.
-fn package_spans(text: &str) -> (Option<LineSpan>, Vec<LineSpan>) {
+pub(super) fn package_spans(text: &str) -> Spans {
     let mut root = None;
     let mut spans = Vec::new();
     // The block being read: (is_root, is_package, span).
@@ -466,13 +470,28 @@ fn package_spans(text: &str) -> (Option<LineSpan>, Vec<LineSpan>) {
         }
     }
     close(current.take(), &mut root, &mut spans);
-    (root, spans)
+    Spans { root, packages: spans }
+}
+
+/// Line spans of a lockfile's `[root]` and `[[package]]` blocks, in file order.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Spans {
+    /// The v1 `[root]` block.
+    pub(super) root: Option<LineSpan>,
+    /// Every `[[package]]` block.
+    pub(super) packages: Vec<LineSpan>,
 }
 
 /// The line of a top-level `[name]` table header.
 fn table_line(text: &str, name: &str) -> Option<usize> {
-    let want = format!("[{name}]");
-    text.lines().position(|l| l.trim().replace(' ', "") == want).map(|i| i + 1)
+    text.lines()
+        .position(|l| {
+            l.trim()
+                .strip_prefix('[')
+                .and_then(|rest| rest.trim_start().strip_prefix(name))
+                .is_some_and(|rest| rest.trim() == "]")
+        })
+        .map(|i| i + 1)
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@
 //! the file or reports the error with its line. A test checks both readers agree on every
 //! fixture and corpus lockfile.
 
-use super::cargo::{LockWire, PackageWire};
+use super::cargo::{LockWire, PackageWire, Spans};
+use crate::model::LineSpan;
 
 /// Which table the lines belong to.
 enum Table {
@@ -19,18 +20,27 @@ enum Table {
     Metadata,
 }
 
-/// Read `text` if it is in cargo's canonical layout.
-pub(super) fn parse(text: &str) -> Option<LockWire> {
+/// Read `text` if it is in cargo's canonical layout, with the line span of every block.
+pub(super) fn parse(text: &str) -> Option<(LockWire, Spans)> {
     let mut wire = LockWire::default();
+    let mut spans = Spans::default();
     let mut table = Table::Top;
     let mut seen_metadata = false;
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
+    // The span of the `[root]` or `[[package]]` block being read.
+    let mut span: Option<LineSpan> = None;
+    let close = |table: &Table, span: Option<LineSpan>, spans: &mut Spans| match (table, span) {
+        (Table::Root, Some(s)) => spans.root = Some(s),
+        (Table::Package, Some(s)) => spans.packages.push(s),
+        _ => {}
+    };
+    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+    while let Some((n, line)) = lines.next() {
         let t = line.trim();
         if t.is_empty() || t.starts_with('#') {
             continue;
         }
         if t.starts_with('[') {
+            close(&table, span.take(), &mut spans);
             table = match t {
                 "[[package]]" => {
                     wire.package.push(PackageWire::default());
@@ -46,9 +56,11 @@ pub(super) fn parse(text: &str) -> Option<LockWire> {
                 }
                 _ => return None,
             };
+            span = Some(LineSpan { start: n, end: n });
             continue;
         }
         let (key, value) = split_key_value(t)?;
+        let mut end = n;
         match table {
             Table::Top => {
                 if key != Key::Bare("version") || wire.version.is_some() {
@@ -78,7 +90,12 @@ pub(super) fn parse(text: &str) -> Option<LockWire> {
                         if !package.dependencies.is_empty() {
                             return None;
                         }
-                        package.dependencies = array(value, &mut lines)?;
+                        let (items, last) = array(value, n, &mut lines)?;
+                        package.dependencies = items;
+                        end = last;
+                        if let Some(s) = span.as_mut() {
+                            s.end = end;
+                        }
                         continue;
                     }
                     _ => return None,
@@ -89,8 +106,12 @@ pub(super) fn parse(text: &str) -> Option<LockWire> {
                 *slot = Some(string(value)?.to_owned());
             }
         }
+        if let Some(s) = span.as_mut() {
+            s.end = end;
+        }
     }
-    Some(wire)
+    close(&table, span.take(), &mut spans);
+    Some((wire, spans))
 }
 
 #[derive(PartialEq, Eq)]
@@ -128,18 +149,23 @@ fn integer(value: &str) -> Option<i64> {
     if ok { value.parse().ok() } else { None }
 }
 
-/// `[]`, or `[` followed by one `"string",` per line and a closing `]` line.
-fn array<'a>(value: &str, lines: &mut impl Iterator<Item = &'a str>) -> Option<Vec<String>> {
+/// `[]`, or `[` followed by one `"string",` per line and a closing `]` line; with the line the
+/// array ends on.
+fn array<'a>(
+    value: &str,
+    line: usize,
+    lines: &mut impl Iterator<Item = (usize, &'a str)>,
+) -> Option<(Vec<String>, usize)> {
     match value {
-        "[]" => return Some(Vec::new()),
+        "[]" => return Some((Vec::new(), line)),
         "[" => {}
         _ => return None,
     }
     let mut items = Vec::new();
-    for line in lines.by_ref() {
+    for (n, line) in lines.by_ref() {
         let t = line.trim();
         if t == "]" {
-            return Some(items);
+            return Some((items, n));
         }
         let item = t.strip_suffix(',').unwrap_or(t);
         items.push(string(item)?.to_owned());
@@ -149,6 +175,7 @@ fn array<'a>(value: &str, lines: &mut impl Iterator<Item = &'a str>) -> Option<V
 
 #[cfg(test)]
 mod tests {
+    use super::super::cargo::package_spans;
     use super::*;
 
     fn toml_wire(text: &str) -> LockWire {
@@ -176,9 +203,10 @@ mod tests {
         let mut fast = 0;
         for path in lockfiles() {
             let text = std::fs::read_to_string(&path).unwrap();
-            let Some(wire) = parse(&text) else { continue };
+            let Some((wire, spans)) = parse(&text) else { continue };
             fast += 1;
             assert_eq!(wire, toml_wire(&text), "{}", path.display());
+            assert_eq!(spans, package_spans(&text), "{}", path.display());
         }
         assert!(fast >= 10, "the canonical reader should take most lockfiles, took {fast}");
     }
@@ -209,10 +237,11 @@ mod tests {
 
     #[test]
     fn reads_the_canonical_layout() {
-        let wire = parse("# generated\nversion = 4\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\ndependencies = [\n \"b\",\n \"c 1.0.0\",\n]\n\n[[package]]\nname = \"b\"\nversion = \"0.1.0\"\ndependencies = []\n").unwrap();
+        let (wire, spans) = parse("# generated\nversion = 4\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\ndependencies = [\n \"b\",\n \"c 1.0.0\",\n]\n\n[[package]]\nname = \"b\"\nversion = \"0.1.0\"\ndependencies = []\n").unwrap();
         assert_eq!(wire.version, Some(toml::Value::Integer(4)));
         assert_eq!(wire.package.len(), 2);
         assert_eq!(wire.package[0].dependencies, vec!["b".to_owned(), "c 1.0.0".to_owned()]);
         assert!(wire.package[1].dependencies.is_empty());
+        assert_eq!(spans.packages, [LineSpan { start: 4, end: 10 }, LineSpan { start: 12, end: 15 }]);
     }
 }

@@ -30,6 +30,7 @@ use cyclonedx_bom::models::metadata::Metadata;
 use cyclonedx_bom::models::property::{Properties, Property};
 use cyclonedx_bom::models::tool::Tools;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::model::graph::GraphRoot;
@@ -96,7 +97,7 @@ pub enum SbomError {
 /// Render `graph` as a CycloneDX document.
 ///
 /// The document is serialized once, with a placeholder serial number; the real one (random, or
-/// a UUIDv5 of those bytes) then takes the placeholder's place, which has the same length.
+/// a UUIDv5 of the SHA-256 of those bytes) then takes the placeholder's place, which has the same length.
 pub fn render(graph: &Graph, options: &SbomOptions) -> Result<Vec<u8>, SbomError> {
     let authors = if options.spec >= SpecVersion::V1_6 { authors_by_ref(graph) } else { BTreeMap::new() };
     let mut bom = build(graph, options)?;
@@ -105,7 +106,12 @@ pub fn render(graph: &Graph, options: &SbomOptions) -> Result<Vec<u8>, SbomError
         SbomFormat::Json => json(bom, options.spec, &authors)?,
         SbomFormat::Xml => xml(bom, options.spec)?,
     };
-    let serial = if options.deterministic { Uuid::new_v5(&SERIAL_NAMESPACE, &out) } else { Uuid::new_v4() };
+    let serial = if options.deterministic {
+        // UUIDv5 names are hashed with SHA-1; SHA-256 the megabytes first, which is much faster.
+        Uuid::new_v5(&SERIAL_NAMESPACE, &Sha256::digest(&out))
+    } else {
+        Uuid::new_v4()
+    };
     let placeholder = Uuid::nil().hyphenated().to_string();
     let at = find(&out, placeholder.as_bytes())
         .ok_or_else(|| SbomError::Model("the serial number is missing from the document".to_owned()))?;
@@ -345,7 +351,7 @@ fn root_component(root: &GraphRoot) -> Component {
 fn component(node: &Node) -> Component {
     let p = &node.package;
     let mut c = Component::new(Classification::Library, &p.name, &p.version, Some(node.id.clone()));
-    c.purl = p.purl().and_then(|s| s.parse::<Purl>().ok());
+    c.purl = node.purl.as_deref().and_then(|s| s.parse::<Purl>().ok());
     c.scope = p.scope.map(|s| match s {
         Scope::Required => CdxScope::Required,
         Scope::Excluded => CdxScope::Excluded,
