@@ -104,17 +104,13 @@ impl Graph {
             }
             for ((p, id), purl) in r.packages.into_iter().zip(&ids).zip(purls) {
                 let deps = deps_of(&p);
-                match nodes.get_mut(id) {
-                    Some(node) => {
-                        merge_package(&mut node.package, &p);
-                        node.depends_on.extend(deps);
-                        node.lockfiles.insert(r.path.clone(), p.lines);
-                    }
-                    None => {
-                        let lockfiles = BTreeMap::from([(r.path.clone(), p.lines)]);
-                        nodes
-                            .insert(id.clone(), Node { id: id.clone(), purl, package: p, depends_on: deps, lockfiles });
-                    }
+                if let Some(node) = nodes.get_mut(id) {
+                    merge_package(&mut node.package, &p);
+                    node.depends_on.extend(deps);
+                    node.lockfiles.insert(r.path.clone(), p.lines);
+                } else {
+                    let lockfiles = BTreeMap::from([(r.path.clone(), p.lines)]);
+                    nodes.insert(id.clone(), Node { id: id.clone(), purl, package: p, depends_on: deps, lockfiles });
                 }
             }
         }
