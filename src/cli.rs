@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::policy::{Deny, FailOn};
 use crate::sbom::{SbomFormat, SpecVersion};
 
 /// chainward: software supply-chain scanner.
@@ -25,6 +26,9 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Match every package of every lockfile under PATH (or of a CycloneDX JSON SBOM) against
+    /// advisory databases.
+    Scan(ScanArgs),
     /// Export a CycloneDX SBOM of every lockfile under PATH (one document, every package once).
     Sbom(SbomArgs),
 }
@@ -62,4 +66,40 @@ pub struct SbomArgs {
     /// use it only on repositories you trust).
     #[arg(long)]
     pub cargo_metadata: bool,
+}
+
+/// Report formats of `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Findings grouped by severity, for terminals.
+    Table,
+    /// The JSON report (see the README for its fields).
+    Json,
+}
+
+/// `chainward scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// A directory to walk, one Cargo.lock, or a CycloneDX JSON SBOM.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// An advisory database: a RustSec advisory-db directory, a directory of OSV JSON files, or
+    /// an OSV zip (osv.dev's per-ecosystem `all.zip` layout). Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub db: Vec<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+    /// Write the report to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value = "low")]
+    pub fail_on: FailOn,
+    /// Also fail on these informational kinds (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub deny: Vec<Deny>,
+    /// Skip lockfiles whose path (relative to PATH) matches GLOB. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
 }

@@ -4,9 +4,13 @@ pub mod advisory;
 pub mod cli;
 pub mod discover;
 pub mod error;
+pub mod finding;
 pub mod model;
+pub mod policy;
+pub mod report;
 pub mod resolve;
 pub mod sbom;
+mod scan;
 pub mod source;
 
 use std::io::Write;
@@ -62,6 +66,7 @@ pub struct Output<'a> {
 pub fn run(cli: &Cli, env: &Env, out: &mut Output<'_>) -> ExitStatus {
     let result = match &cli.command {
         Command::Sbom(args) => sbom(cli, args, env, out),
+        Command::Scan(args) => scan::run(cli, args, out),
     };
     match result {
         Ok(status) => status,
@@ -234,7 +239,7 @@ fn now_rfc3339() -> Result<String, Error> {
     now.format(&time::format_description::well_known::Rfc3339).map_err(|e| Error::Usage(e.to_string()))
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let err = |e: std::io::Error| Error::Write { path: path.display().to_string(), message: e.to_string() };
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("sbom");
     let tmp = path.with_file_name(format!(".{name}.chainward-{}.tmp", std::process::id()));

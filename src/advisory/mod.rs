@@ -7,6 +7,7 @@
 //! `unaffected` requirements are turned into ranges by the `rustsec` crate itself
 //! (`rustsec::osv::ranges_for_advisory`), the same code cargo-audit matches with.
 
+pub mod db;
 pub mod osv;
 pub mod rustsec;
 pub mod version;

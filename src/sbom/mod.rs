@@ -1,5 +1,6 @@
 //! SBOM export. No advisory work happens on this path.
 
 pub mod cyclonedx;
+pub mod input;
 
 pub use cyclonedx::{SbomError, SbomFormat, SbomOptions, SpecVersion, render};

@@ -1,0 +1,189 @@
+//! Findings: what matching produces and every report renders. Field names here are the JSON
+//! report contract (`../shared/ARCHITECTURE.md`): renaming one is a breaking change.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::advisory::{AdvisoryKind, Index, Severity};
+use crate::model::Ecosystem;
+
+/// A package as scanned: from a lockfile or from an SBOM component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanPackage {
+    /// Ecosystem.
+    pub ecosystem: Ecosystem,
+    /// Name as written.
+    pub name: String,
+    /// Version as written.
+    pub version: String,
+    /// purl, when known.
+    pub purl: Option<String>,
+    /// Where it was found.
+    pub location: Location,
+}
+
+/// A file (and line) a finding points at.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    /// Path relative to the scanned root (or the SBOM file).
+    pub path: String,
+    /// 1-based line of the package's block, when known.
+    pub line: Option<usize>,
+}
+
+/// The package of a finding.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct PackageRef {
+    /// `crates.io`, `PyPI`, ...
+    pub ecosystem: String,
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// purl, when known.
+    pub purl: Option<String>,
+}
+
+/// One advisory (with all its aliases) affecting one package at one location.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// The advisory id (RustSec's when there is one).
+    pub id: String,
+    /// Every other id of the same issue, sorted.
+    pub aliases: Vec<String>,
+    /// `vulnerability`, `unmaintained`, `unsound`, `notice`, `malicious`.
+    pub kind: AdvisoryKind,
+    /// Severity.
+    pub severity: Severity,
+    /// CVSS base score, when scored.
+    pub cvss: Option<f64>,
+    /// The package.
+    pub package: PackageRef,
+    /// Where it is.
+    pub location: Location,
+    /// Title.
+    pub summary: String,
+    /// Fixed versions, as requirements (`>=1.2.3`).
+    pub fixed_in: Vec<String>,
+    /// Link to the advisory.
+    pub url: Option<String>,
+}
+
+/// A package an advisory names but whose version could not be ordered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unevaluated {
+    /// The package.
+    pub package: PackageRef,
+    /// Where it is.
+    pub location: Location,
+    /// The advisory.
+    pub advisory: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Match every package against the index. Advisories that are the same issue (shared ids or
+/// aliases, across databases) become one finding per package and location.
+pub fn match_packages(index: &Index, packages: &[ScanPackage]) -> (Vec<Finding>, Vec<Unevaluated>) {
+    let mut findings = Vec::new();
+    let mut unevaluated = Vec::new();
+    for p in packages {
+        let (matches, unknown) = index.lookup(p.ecosystem, &p.name, &p.version);
+        let package = PackageRef {
+            ecosystem: p.ecosystem.as_str().to_owned(),
+            name: p.name.clone(),
+            version: p.version.clone(),
+            purl: p.purl.clone(),
+        };
+        for (advisory, e) in unknown {
+            unevaluated.push(Unevaluated {
+                package: package.clone(),
+                location: p.location.clone(),
+                advisory: advisory.id.clone(),
+                reason: e.to_string(),
+            });
+        }
+        // Group matches that share an id or alias.
+        let mut groups: Vec<(BTreeSet<&str>, Vec<usize>)> = Vec::new();
+        for (i, m) in matches.iter().enumerate() {
+            let ids: BTreeSet<&str> =
+                std::iter::once(m.advisory.id.as_str()).chain(m.advisory.aliases.iter().map(String::as_str)).collect();
+            let mut merged = (ids, vec![i]);
+            let mut k = 0;
+            while k < groups.len() {
+                if groups.get(k).is_some_and(|(g, _)| !g.is_disjoint(&merged.0)) {
+                    let (g, members) = groups.swap_remove(k);
+                    merged.0.extend(g);
+                    merged.1.extend(members);
+                } else {
+                    k += 1;
+                }
+            }
+            groups.push(merged);
+        }
+        for (ids, members) in groups {
+            let group: Vec<_> = members.iter().filter_map(|&i| matches.get(i)).collect();
+            // The primary: a RustSec id when the group has one, else the first source's.
+            let Some(primary) = group.iter().find(|m| m.advisory.id.starts_with("RUSTSEC-")).or_else(|| group.first())
+            else {
+                continue;
+            };
+            let id = if primary.advisory.id.starts_with("RUSTSEC-") {
+                primary.advisory.id.clone()
+            } else {
+                ids.iter()
+                    .find(|i| i.starts_with("RUSTSEC-"))
+                    .map_or_else(|| primary.advisory.id.clone(), |i| (*i).to_owned())
+            };
+            let aliases = ids.iter().filter(|i| **i != id).map(|i| (*i).to_owned()).collect();
+            let severity = group.iter().map(|m| m.advisory.severity()).max().unwrap_or(Severity::Medium);
+            let cvss = group.iter().filter_map(|m| m.advisory.cvss.as_ref().map(|c| c.score)).reduce(f64::max);
+            let mut fixed_in: Vec<String> = group.iter().flat_map(|m| m.affected.fixed()).collect();
+            fixed_in.sort();
+            fixed_in.dedup();
+            let summary = group
+                .iter()
+                .map(|m| m.advisory.summary.trim())
+                .find(|s| !s.is_empty())
+                .map_or_else(|| first_line(&primary.advisory.details), str::to_owned);
+            findings.push(Finding {
+                id,
+                aliases,
+                kind: primary.advisory.kind,
+                severity,
+                cvss,
+                package: package.clone(),
+                location: p.location.clone(),
+                summary,
+                fixed_in,
+                url: primary.advisory.link(),
+            });
+        }
+    }
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.package.cmp(&b.package))
+            .then_with(|| a.id.cmp(&b.id))
+            .then_with(|| a.location.cmp(&b.location))
+    });
+    (findings, unevaluated)
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default().to_owned()
+}
+
+/// Counts by severity, for summaries.
+pub fn by_severity(findings: &[Finding]) -> BTreeMap<&'static str, usize> {
+    let mut counts: BTreeMap<&'static str, usize> =
+        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info]
+            .into_iter()
+            .map(|s| (s.as_str(), 0))
+            .collect();
+    for f in findings {
+        *counts.entry(f.severity.as_str()).or_default() += 1;
+    }
+    counts
+}

@@ -1,0 +1,126 @@
+//! `chainward scan`: resolve (or read an SBOM), match against the advisory databases, report,
+//! and decide the exit status.
+
+use crate::cli::{Cli, ReportFormat, ScanArgs};
+use crate::discover::Excludes;
+use crate::finding::{Location, ScanPackage, by_severity, match_packages};
+use crate::policy::Policy;
+use crate::report::{Database, DatabaseSource, Report, ReportError, Summary, Tool};
+use crate::resolve::ResolveOptions;
+use crate::{Error, ExitStatus, Output};
+
+pub(crate) fn run(cli: &Cli, args: &ScanArgs, out: &mut Output<'_>) -> Result<ExitStatus, Error> {
+    if args.db.is_empty() {
+        return Err(Error::Usage(
+            "no advisory database: pass --db PATH (a RustSec advisory-db checkout, a directory of OSV JSON files, \
+             or an OSV zip such as osv.dev's crates.io all.zip); a managed local database (`chainward db update`) \
+             is not available yet"
+                .to_owned(),
+        ));
+    }
+    let excludes = Excludes::new(&args.exclude)?;
+    let index = crate::advisory::db::load(&args.db).map_err(|e| Error::Usage(format!("cannot load --db: {e}")))?;
+    let mut errors: Vec<ReportError> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    for e in &index.errors {
+        notes.push(format!("skipped advisory: {e}"));
+    }
+
+    let packages = packages(args, &excludes, &mut errors, &mut notes)?;
+    let (findings, unevaluated) = match_packages(&index, &packages);
+    for u in &unevaluated {
+        errors.push(ReportError {
+            path: u.location.path.clone(),
+            line: u.location.line,
+            message: format!(
+                "could not evaluate {} for `{}` {}: {}",
+                u.advisory, u.package.name, u.package.version, u.reason
+            ),
+        });
+    }
+    let policy = Policy { fail_on: args.fail_on, deny: args.deny.clone() };
+    let failing = findings.iter().filter(|f| policy.fails(f)).count();
+    let report = Report {
+        version: 1,
+        tool: Tool { name: "chainward".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() },
+        database: Database { sources: index.sources.iter().map(DatabaseSource::from).collect() },
+        summary: Summary { packages: packages.len(), findings: findings.len(), by_severity: by_severity(&findings) },
+        findings,
+        errors,
+    };
+    let bytes = match args.format {
+        ReportFormat::Json => {
+            crate::report::json::render(&report).map_err(|e| Error::Usage(format!("cannot render the report: {e}")))?
+        }
+        ReportFormat::Table => crate::report::table::render(&report).into_bytes(),
+    };
+    match &args.output {
+        Some(path) => crate::write_atomically(path, &bytes)?,
+        None => out
+            .stdout
+            .write_all(&bytes)
+            .map_err(|e| Error::Write { path: "<stdout>".to_owned(), message: e.to_string() })?,
+    }
+    if !cli.quiet {
+        for n in &notes {
+            let _ = writeln!(out.stderr, "warning: {n}");
+        }
+    }
+    for e in &report.errors {
+        let at = e.line.map_or_else(|| e.path.clone(), |l| format!("{}:{l}", e.path));
+        let _ = writeln!(out.stderr, "error: {at}: {}", e.message);
+    }
+    Ok(if !report.errors.is_empty() {
+        ExitStatus::Error
+    } else if failing > 0 {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// The packages to match: from an SBOM file, or from every lockfile under the path. Only
+/// crates.io packages of a lockfile are matched (as cargo-audit does): a git or path package
+/// is not the published crate of the same name.
+fn packages(
+    args: &ScanArgs,
+    excludes: &Excludes,
+    errors: &mut Vec<ReportError>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<ScanPackage>, Error> {
+    if args.path.is_file() {
+        let bytes = std::fs::read(&args.path)
+            .map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", args.path.display())))?;
+        if crate::sbom::input::is_cyclonedx_json(&bytes) {
+            let label = args.path.display().to_string();
+            let (packages, skipped) =
+                crate::sbom::input::read(&label, &bytes).map_err(|e| Error::Usage(e.to_string()))?;
+            if skipped > 0 {
+                notes
+                    .push(format!("{label}: {skipped} component(s) with purls of ecosystems chainward does not match"));
+            }
+            return Ok(packages);
+        }
+    }
+    let source = crate::open(&args.path)?;
+    let resolution = crate::resolve_tree(&source, excludes, &ResolveOptions::default())?;
+    for e in &resolution.errors {
+        errors.push(ReportError { path: e.path.clone(), line: e.line, message: e.kind.to_string() });
+    }
+    let mut packages = Vec::new();
+    for r in &resolution.resolved {
+        for p in &r.packages {
+            if !p.source.is_default_registry() {
+                continue;
+            }
+            packages.push(ScanPackage {
+                ecosystem: p.ecosystem,
+                name: p.name.clone(),
+                version: p.version.clone(),
+                purl: p.purl(),
+                location: Location { path: r.path.clone(), line: p.lines.map(|l| l.start) },
+            });
+        }
+    }
+    Ok(packages)
+}
