@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::advisory::version::Version;
 use crate::advisory::{AdvisoryKind, Index, Severity};
 use crate::model::Ecosystem;
 
@@ -139,9 +140,7 @@ pub fn match_packages(index: &Index, packages: &[ScanPackage]) -> (Vec<Finding>,
             let aliases = ids.iter().filter(|i| **i != id).map(|i| (*i).to_owned()).collect();
             let severity = group.iter().map(|m| m.advisory.severity()).max().unwrap_or(Severity::Medium);
             let cvss = group.iter().filter_map(|m| m.advisory.cvss.as_ref().map(|c| c.score)).reduce(f64::max);
-            let mut fixed_in: Vec<String> = group.iter().flat_map(|m| m.affected.fixed()).collect();
-            fixed_in.sort();
-            fixed_in.dedup();
+            let fixed_in = upgrades(p, group.iter().flat_map(|m| m.affected.fixed()));
             let summary = group
                 .iter()
                 .map(|m| m.advisory.summary.trim())
@@ -169,6 +168,24 @@ pub fn match_packages(index: &Index, packages: &[ScanPackage]) -> (Vec<Finding>,
             .then_with(|| a.location.cmp(&b.location))
     });
     (findings, unevaluated)
+}
+
+/// The fixed versions above the one in use, lowest first, as `>=x` requirements. (RustSec
+/// lists a fix per release line: `rand 0.8.5` needs `>=0.8.6`, not `>=0.10.1`.) Versions that
+/// cannot be ordered are kept.
+fn upgrades(p: &ScanPackage, fixed: impl Iterator<Item = String>) -> Vec<String> {
+    let current = Version::parse(p.ecosystem, &p.version).ok();
+    let mut fixed: Vec<(Option<Version>, String)> = fixed.map(|f| (Version::parse(p.ecosystem, &f).ok(), f)).collect();
+    fixed.retain(|(v, _)| match (v, &current) {
+        (Some(v), Some(c)) => v > c,
+        _ => true,
+    });
+    fixed.sort_by(|(a, x), (b, y)| match (a, b) {
+        (Some(a), Some(b)) => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal).then_with(|| x.cmp(y)),
+        _ => x.cmp(y),
+    });
+    fixed.dedup_by(|a, b| a.1 == b.1);
+    fixed.into_iter().map(|(_, f)| format!(">={f}")).collect()
 }
 
 fn first_line(text: &str) -> String {

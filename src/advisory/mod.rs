@@ -209,14 +209,14 @@ impl Affected {
         Verdict::NotAffected
     }
 
-    /// The first fixed versions, for "upgrade to" hints (`>= x`).
+    /// The `fixed` versions of every range, for "upgrade to" hints.
     pub fn fixed(&self) -> Vec<String> {
         let mut fixed: Vec<String> = self
             .ranges
             .iter()
             .flat_map(|r| &r.events)
             .filter_map(|e| match e {
-                Event::Fixed(v) => Some(format!(">={v}")),
+                Event::Fixed(v) => Some(v.clone()),
                 _ => None,
             })
             .collect();

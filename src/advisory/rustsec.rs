@@ -187,7 +187,7 @@ Details here.
         assert!(check("0.5.0"));
         assert!(check("1.1.9"));
         assert!(!check("1.2.0"), "patched");
-        assert_eq!(affected.fixed(), [">=1.2.0"]);
+        assert_eq!(affected.fixed(), ["1.2.0"]);
     }
 
     #[test]

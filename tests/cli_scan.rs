@@ -1,0 +1,177 @@
+//! `chainward scan` end to end: RustSec and OSV databases give the same answers, aliases merge,
+//! SBOM input across ecosystems, `--fail-on` / `--deny`, exit codes and the JSON contract.
+
+// Test helpers fail loudly on unexpected input: that is how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn testdata(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(rel)
+}
+
+fn chainward(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chainward")).args(args).output().expect("run chainward")
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
+type Key = (String, String, String);
+
+fn keys(report: &Value) -> BTreeSet<Key> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_owned(),
+                f["package"]["name"].as_str().unwrap().to_owned(),
+                f["package"]["version"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn db(shared: &Path, rel: &str) -> String {
+    shared.join("advisory-db").join(rel).display().to_string()
+}
+
+#[test]
+fn rustsec_and_osv_give_the_same_findings_and_merge_when_combined() {
+    let Some(shared) = common::shared_dir() else { return };
+    let deno = shared.join("corpus/cargo/denoland__deno");
+    let deno = deno.to_str().unwrap();
+    let rustsec = db(&shared, "rustsec");
+    let osv = db(&shared, "osv/crates.io.zip");
+    let a = json(&chainward(&["scan", deno, "--db", &rustsec, "--format", "json", "--fail-on", "none"]));
+    let b = json(&chainward(&["scan", deno, "--db", &osv, "--format", "json", "--fail-on", "none"]));
+    assert!(!keys(&a).is_empty());
+    assert_eq!(keys(&a), keys(&b));
+    let both = chainward(&["scan", deno, "--db", &rustsec, "--db", &osv, "--format", "json", "--fail-on", "none"]);
+    let both = json(&both);
+    let findings = both["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), keys(&a).len(), "the same advisory from two databases is one finding");
+    assert_eq!(both["database"]["sources"].as_array().unwrap().len(), 2);
+    // Every finding names its lockfile line, and a RUSTSEC id with its aliases.
+    for f in findings {
+        assert_eq!(f["location"]["path"], "Cargo.lock");
+        assert!(f["location"]["line"].as_u64().unwrap() > 0);
+        assert!(f["id"].as_str().unwrap().starts_with("RUSTSEC-"));
+        assert!(f["package"]["purl"].as_str().unwrap().starts_with("pkg:cargo/"));
+    }
+    let rsa = findings.iter().find(|f| f["package"]["name"] == "rsa").unwrap();
+    assert_eq!(rsa["id"], "RUSTSEC-2023-0071");
+    assert!(rsa["aliases"].as_array().unwrap().iter().any(|a| a.as_str().unwrap().starts_with("CVE-")));
+}
+
+#[test]
+fn exit_codes_follow_fail_on_and_deny() {
+    let Some(shared) = common::shared_dir() else { return };
+    let rustsec = db(&shared, "rustsec");
+    let deno = shared.join("corpus/cargo/denoland__deno");
+    let deno = deno.to_str().unwrap();
+    assert_eq!(chainward(&["scan", deno, "--db", &rustsec]).status.code(), Some(1), "medium/high findings");
+    assert_eq!(chainward(&["scan", deno, "--db", &rustsec, "--fail-on", "none"]).status.code(), Some(0));
+    assert_eq!(chainward(&["scan", deno, "--db", &rustsec, "--fail-on", "critical"]).status.code(), Some(0));
+
+    // Only an unmaintained crate: informational, fails only when denied.
+    let project = testdata("projects/scan-unmaintained");
+    let project = project.to_str().unwrap();
+    let out = chainward(&["scan", project, "--db", &rustsec]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("RUSTSEC-2025-0056") && table.contains("[unmaintained]"), "{table}");
+    assert_eq!(chainward(&["scan", project, "--db", &rustsec, "--deny", "unmaintained"]).status.code(), Some(1));
+    assert_eq!(chainward(&["scan", project, "--db", &rustsec, "--deny", "unsound,notice"]).status.code(), Some(0));
+    assert_eq!(chainward(&["scan", project, "--db", &rustsec, "--fail-on", "info"]).status.code(), Some(1));
+}
+
+#[test]
+fn an_sbom_is_matched_by_purl_across_ecosystems() {
+    let Some(shared) = common::shared_dir() else { return };
+    let sbom = testdata("sbom/mixed-ecosystems.cdx.json");
+    let out = chainward(&[
+        "scan",
+        sbom.to_str().unwrap(),
+        "--db",
+        &db(&shared, "osv/PyPI.zip"),
+        "--db",
+        &db(&shared, "osv/Go.zip"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = json(&out);
+    let found = keys(&report);
+    for (id, name, version) in [
+        ("PYSEC-2019-217", "Jinja2", "2.10"),
+        ("PYSEC-2021-66", "Jinja2", "2.10"),
+        ("PYSEC-2020-96", "PyYAML", "5.3"),
+        ("PYSEC-2021-142", "PyYAML", "5.3"),
+        ("GO-2020-0001", "github.com/gin-gonic/gin", "v1.5.0"),
+        ("GO-2021-0052", "github.com/gin-gonic/gin", "v1.5.0"),
+        ("GO-2023-1737", "github.com/gin-gonic/gin", "v1.5.0"),
+    ] {
+        assert!(
+            found.contains(&(id.to_owned(), name.to_owned(), version.to_owned())),
+            "missing {id} for {name}: {found:?}"
+        );
+    }
+    assert!(!found.iter().any(|(_, n, v)| v == "v1.9.1" || n == "requests"), "{found:?}");
+    assert_eq!(report["summary"]["packages"], 5);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 component(s) with purls of ecosystems"));
+}
+
+#[test]
+fn an_unorderable_version_is_reported_not_clean() {
+    let Some(shared) = common::shared_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let sbom = dir.path().join("bom.json");
+    std::fs::write(
+        &sbom,
+        r#"{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [
+            {"type": "library", "name": "jinja2", "purl": "pkg:pypi/jinja2@not~a~version"}]}"#,
+    )
+    .unwrap();
+    let out = chainward(&["scan", sbom.to_str().unwrap(), "--db", &db(&shared, "osv/PyPI.zip"), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let report = json(&out);
+    let errors = report["errors"].as_array().unwrap();
+    assert!(errors.iter().any(|e| e["message"].as_str().unwrap().starts_with("could not evaluate")), "{errors:?}");
+}
+
+#[test]
+fn scan_usage_errors_exit_2() {
+    let ws = testdata("projects/workspace");
+    let out = chainward(&["scan", ws.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no advisory database"));
+    let out = chainward(&["scan", ws.to_str().unwrap(), "--db", "/nonexistent/db"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/db"));
+}
+
+#[test]
+fn a_malformed_lockfile_is_an_error_and_the_others_are_still_scanned() {
+    let Some(shared) = common::shared_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("good")).unwrap();
+    std::fs::create_dir_all(dir.path().join("bad")).unwrap();
+    std::fs::copy(testdata("projects/scan-unmaintained/Cargo.lock"), dir.path().join("good/Cargo.lock")).unwrap();
+    std::fs::copy(testdata("lockfiles/cargo/bad-checksum.lock"), dir.path().join("bad/Cargo.lock")).unwrap();
+    let out = chainward(&["scan", dir.path().to_str().unwrap(), "--db", &db(&shared, "rustsec"), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let report = json(&out);
+    assert_eq!(report["errors"][0]["path"], "bad/Cargo.lock");
+    assert_eq!(report["errors"][0]["line"], 22);
+    assert!(keys(&report).iter().any(|(id, _, _)| id == "RUSTSEC-2025-0056"));
+}
