@@ -58,6 +58,8 @@ struct AffectedWire {
     #[serde(default)]
     ecosystem_specific: Option<serde_json::Value>,
     #[serde(default)]
+    database_specific: Option<serde_json::Value>,
+    #[serde(default)]
     severity: Vec<SeverityWire>,
 }
 
@@ -214,11 +216,12 @@ fn parse_record(bytes: &[u8], unknown: &mut BTreeSet<String>) -> Result<Option<A
     if wire.withdrawn.is_some() {
         return Ok(None);
     }
-    let informational = wire
-        .database_specific
-        .as_ref()
-        .and_then(|d| d.get("informational"))
-        .and_then(serde_json::Value::as_str)
+    // RustSec's OSV export marks informational advisories in `database_specific`, at the top
+    // or (as it does today) per affected package.
+    let informational = std::iter::once(wire.database_specific.as_ref())
+        .chain(wire.affected.iter().map(|a| a.database_specific.as_ref()))
+        .flatten()
+        .find_map(|d| d.get("informational").and_then(serde_json::Value::as_str))
         .map(str::to_owned);
     let kind = if wire.id.starts_with("MAL-") {
         AdvisoryKind::Malicious
@@ -367,6 +370,10 @@ mod tests {
         assert_eq!(parse_record(mal.as_bytes(), &mut unknown).unwrap().unwrap().kind, AdvisoryKind::Malicious);
         let info =
             RECORD.replace("\"aliases\"", "\"database_specific\": {\"informational\": \"unmaintained\"}, \"aliases\"");
+        let per_package =
+            RECORD.replace("\"versions\":", "\"database_specific\": {\"informational\": \"unsound\"}, \"versions\":");
+        let a = parse_record(per_package.as_bytes(), &mut unknown).unwrap().unwrap();
+        assert_eq!(a.kind, AdvisoryKind::Unsound, "per-package database_specific");
         let a = parse_record(info.as_bytes(), &mut unknown).unwrap().unwrap();
         assert_eq!(a.kind, AdvisoryKind::Unmaintained);
         assert_eq!(a.severity(), super::super::Severity::Info);
