@@ -56,5 +56,34 @@ fn bench(c: &mut Criterion) {
     c.bench_function("render sbom xml 1.6 (deno)", |b| b.iter(|| render(black_box(&graph), &xml)));
 }
 
-criterion_group!(benches, bench);
+/// `chainward scan`'s hot paths: loading a database, and matching the deno lockfile against it.
+fn bench_scan(c: &mut Criterion) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared/advisory-db");
+    if !shared.is_dir() {
+        eprintln!("../shared/advisory-db not found: skipping the scan benchmarks");
+        return;
+    }
+    let dir = project();
+    let excludes = Excludes::new(&[]).unwrap_or_else(|e| panic!("{e}"));
+    let source = chainward::open(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let resolution =
+        chainward::resolve_tree(&source, &excludes, &ResolveOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let packages = chainward::scan_packages(&resolution);
+    let mut group = c.benchmark_group("scan");
+    group.sample_size(10);
+    for db in ["rustsec", "osv/crates.io.zip"] {
+        let path = vec![shared.join(db)];
+        group.bench_function(format!("load {db}"), |b| {
+            b.iter(|| chainward::advisory::db::load(black_box(&path)).unwrap_or_else(|e| panic!("{e}")));
+        });
+        let index = chainward::advisory::db::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        group.bench_function(format!("match deno against {db}"), |b| {
+            b.iter(|| chainward::finding::match_packages(black_box(&index), black_box(&packages)));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_scan);
 criterion_main!(benches);

@@ -95,6 +95,27 @@ pub struct Resolution {
     pub name: String,
 }
 
+/// The packages of resolved lockfiles that advisories are matched against: crates.io packages
+/// only, as cargo-audit does (a git or path package is not the published crate of that name).
+pub fn scan_packages(resolution: &Resolution) -> Vec<finding::ScanPackage> {
+    let mut packages = Vec::new();
+    for r in &resolution.resolved {
+        for p in &r.packages {
+            if !p.source.is_default_registry() {
+                continue;
+            }
+            packages.push(finding::ScanPackage {
+                ecosystem: p.ecosystem,
+                name: p.name.clone(),
+                version: p.version.clone(),
+                purl: p.purl(),
+                location: finding::Location { path: r.path.clone(), line: p.lines.map(|l| l.start) },
+            });
+        }
+    }
+    packages
+}
+
 /// Open `path` (a directory, or one lockfile) as a source.
 pub fn open(path: &Path) -> Result<WorkTree, Error> {
     let meta = std::fs::metadata(path).map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", path.display())))?;

@@ -3,7 +3,7 @@
 
 use crate::cli::{Cli, ReportFormat, ScanArgs};
 use crate::discover::Excludes;
-use crate::finding::{Location, ScanPackage, by_severity, match_packages};
+use crate::finding::{ScanPackage, by_severity, match_packages};
 use crate::policy::Policy;
 use crate::report::{Database, DatabaseSource, Report, ReportError, Summary, Tool};
 use crate::resolve::ResolveOptions;
@@ -79,9 +79,8 @@ pub(crate) fn run(cli: &Cli, args: &ScanArgs, out: &mut Output<'_>) -> Result<Ex
     })
 }
 
-/// The packages to match: from an SBOM file, or from every lockfile under the path. Only
-/// crates.io packages of a lockfile are matched (as cargo-audit does): a git or path package
-/// is not the published crate of the same name.
+/// The packages to match: from an SBOM file, or from every lockfile under the path
+/// ([`crate::scan_packages`]).
 fn packages(
     args: &ScanArgs,
     excludes: &Excludes,
@@ -107,20 +106,6 @@ fn packages(
     for e in &resolution.errors {
         errors.push(ReportError { path: e.path.clone(), line: e.line, message: e.kind.to_string() });
     }
-    let mut packages = Vec::new();
-    for r in &resolution.resolved {
-        for p in &r.packages {
-            if !p.source.is_default_registry() {
-                continue;
-            }
-            packages.push(ScanPackage {
-                ecosystem: p.ecosystem,
-                name: p.name.clone(),
-                version: p.version.clone(),
-                purl: p.purl(),
-                location: Location { path: r.path.clone(), line: p.lines.map(|l| l.start) },
-            });
-        }
-    }
+    let packages = crate::scan_packages(&resolution);
     Ok(packages)
 }
