@@ -299,15 +299,17 @@ impl Advisory {
         }
     }
 
-    /// A link for people: the advisory URL, else a well-known page for the id.
+    /// A link for people: RustSec's page for a RustSec id (it gathers the references), else
+    /// the record's advisory URL, else a well-known page for the id.
     pub fn link(&self) -> Option<String> {
+        let id = self.id.as_str();
+        if id.starts_with("RUSTSEC-") {
+            return Some(format!("https://rustsec.org/advisories/{id}.html"));
+        }
         if let Some(url) = &self.url {
             return Some(url.clone());
         }
-        let id = self.id.as_str();
-        if id.starts_with("RUSTSEC-") {
-            Some(format!("https://rustsec.org/advisories/{id}.html"))
-        } else if id.starts_with("GHSA-") {
+        if id.starts_with("GHSA-") {
             Some(format!("https://github.com/advisories/{id}"))
         } else if id.starts_with("GO-") {
             Some(format!("https://pkg.go.dev/vuln/{id}"))
