@@ -5,6 +5,8 @@
 // `allow-*-in-tests` only covers `#[test]` functions.
 #![expect(clippy::panic, clippy::unwrap_used, clippy::indexing_slicing, reason = "test helpers fail loudly")]
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -922,26 +924,13 @@ fn lockfile_without_manifest_has_no_scopes_and_warns() {
 /// on line 16 (an unterminated string).
 fn workspace_with_broken_app() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&project("workspace"), dir.path());
+    common::copy_dir(&project("workspace"), dir.path());
     let manifest = dir.path().join("crates/app/Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     assert_eq!(text.lines().nth(15), Some("memchr = \"2\""));
     let broken = text.replace("memchr = \"2\"", "memchr = \"2");
     std::fs::write(&manifest, broken).unwrap();
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]

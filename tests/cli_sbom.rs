@@ -28,19 +28,6 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 const EPOCH: (&str, &str) = ("SOURCE_DATE_EPOCH", "1700000000");
 
 #[test]
@@ -144,7 +131,7 @@ fn a_malformed_lockfile_exits_2_names_file_and_line_and_writes_nothing() {
 #[test]
 fn allow_partial_writes_what_was_read_and_says_what_is_missing() {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&testdata("projects/monorepo"), dir.path());
+    common::copy_dir(&testdata("projects/monorepo"), dir.path());
     let broken = dir.path().join("tools/svc-b/Cargo.lock");
     std::fs::write(
         &broken,

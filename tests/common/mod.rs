@@ -165,3 +165,17 @@ pub fn validate_sarif(doc: &Value) -> Result<(), Vec<String>> {
     });
     collect_errors(validator, doc)
 }
+
+/// Copy a directory tree (test fixtures into a temporary directory).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
