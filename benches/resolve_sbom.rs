@@ -75,9 +75,14 @@ fn bench_scan(c: &mut Criterion) {
     for db in ["rustsec", "osv/crates.io.zip"] {
         let path = vec![shared.join(db)];
         group.bench_function(format!("load {db}"), |b| {
-            b.iter(|| chainward::advisory::db::load(black_box(&path)).unwrap_or_else(|e| panic!("{e}")));
+            b.iter(|| chainward::advisory::db::load(black_box(&path), None).unwrap_or_else(|e| panic!("{e}")));
         });
-        let index = chainward::advisory::db::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let index = chainward::advisory::db::load(&path, None).unwrap_or_else(|e| panic!("{e}"));
+        let cache = std::env::temp_dir().join(format!("chainward-bench-{}", std::process::id()));
+        let _ = chainward::advisory::db::load(&path, Some(&cache));
+        group.bench_function(format!("load {db} from the compiled cache"), |b| {
+            b.iter(|| chainward::advisory::db::load(black_box(&path), Some(&cache)).unwrap_or_else(|e| panic!("{e}")));
+        });
         group.bench_function(format!("match deno against {db}"), |b| {
             b.iter(|| chainward::finding::match_packages(black_box(&index), black_box(&packages)));
         });

@@ -52,6 +52,8 @@ impl ExitStatus {
 pub struct Env {
     /// `SOURCE_DATE_EPOCH`, when set.
     pub source_date_epoch: Option<String>,
+    /// chainward's cache directory: `CHAINWARD_CACHE_DIR`, else the platform cache directory.
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Where a run writes: the report to `stdout`, diagnostics to `stderr`.
@@ -66,7 +68,7 @@ pub struct Output<'a> {
 pub fn run(cli: &Cli, env: &Env, out: &mut Output<'_>) -> ExitStatus {
     let result = match &cli.command {
         Command::Sbom(args) => sbom(cli, args, env, out),
-        Command::Scan(args) => scan::run(cli, args, out),
+        Command::Scan(args) => scan::run(cli, args, env, out),
     };
     match result {
         Ok(status) => status,

@@ -7,7 +7,11 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = chainward::cli::Cli::parse();
-    let env = chainward::Env { source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok() };
+    let cache_dir = std::env::var_os("CHAINWARD_CACHE_DIR")
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| directories::ProjectDirs::from("", "", "chainward").map(|d| d.cache_dir().to_path_buf()));
+    let env = chainward::Env { source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok(), cache_dir };
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let mut stdout = BrokenPipeOk(stdout.lock());

@@ -7,9 +7,9 @@ use crate::finding::{ScanPackage, by_severity, match_packages};
 use crate::policy::Policy;
 use crate::report::{Database, DatabaseSource, Report, ReportError, Summary, Tool};
 use crate::resolve::ResolveOptions;
-use crate::{Error, ExitStatus, Output};
+use crate::{Env, Error, ExitStatus, Output};
 
-pub(crate) fn run(cli: &Cli, args: &ScanArgs, out: &mut Output<'_>) -> Result<ExitStatus, Error> {
+pub(crate) fn run(cli: &Cli, args: &ScanArgs, env: &Env, out: &mut Output<'_>) -> Result<ExitStatus, Error> {
     if args.db.is_empty() {
         return Err(Error::Usage(
             "no advisory database: pass --db PATH (a RustSec advisory-db checkout, a directory of OSV JSON files, \
@@ -19,7 +19,8 @@ pub(crate) fn run(cli: &Cli, args: &ScanArgs, out: &mut Output<'_>) -> Result<Ex
         ));
     }
     let excludes = Excludes::new(&args.exclude)?;
-    let index = crate::advisory::db::load(&args.db).map_err(|e| Error::Usage(format!("cannot load --db: {e}")))?;
+    let index = crate::advisory::db::load(&args.db, env.cache_dir.as_deref())
+        .map_err(|e| Error::Usage(format!("cannot load --db: {e}")))?;
     let mut errors: Vec<ReportError> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
     for e in &index.errors {

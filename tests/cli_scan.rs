@@ -16,8 +16,14 @@ fn testdata(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(rel)
 }
 
+/// Every test scan shares one compiled-index cache inside the target directory, never the
+/// user's cache.
 fn chainward(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chainward")).args(args).output().expect("run chainward")
+    Command::new(env!("CARGO_BIN_EXE_chainward"))
+        .args(args)
+        .env("CHAINWARD_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("chainward-cache"))
+        .output()
+        .expect("run chainward")
 }
 
 fn json(out: &Output) -> Value {
@@ -174,4 +180,23 @@ fn a_malformed_lockfile_is_an_error_and_the_others_are_still_scanned() {
     assert_eq!(report["errors"][0]["path"], "bad/Cargo.lock");
     assert_eq!(report["errors"][0]["line"], 22);
     assert!(keys(&report).iter().any(|(id, _, _)| id == "RUSTSEC-2025-0056"));
+}
+
+#[test]
+fn a_second_scan_uses_the_compiled_index_and_gives_the_same_report() {
+    let Some(shared) = common::shared_dir() else { return };
+    let cache = tempfile::tempdir().unwrap();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_chainward"))
+            .args(["scan", testdata("projects/scan-unmaintained").to_str().unwrap(), "--format", "json"])
+            .args(["--db", &db(&shared, "osv/crates.io.zip")])
+            .env("CHAINWARD_CACHE_DIR", cache.path())
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(cache.path().join("index").read_dir().unwrap().count() == 1, "the compiled index is written");
+    let second = run();
+    assert_eq!(keys(&json(&first)), keys(&json(&second)));
+    assert_eq!(json(&first)["database"], json(&second)["database"]);
 }

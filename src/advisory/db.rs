@@ -1,43 +1,201 @@
 //! Where advisories come from: `--db PATH` (repeatable), each a RustSec advisory-db directory,
 //! a directory of OSV JSON files, or an OSV zip.
+//!
+//! Parsing 1,200 RustSec files or thousands of OSV records on every run is what makes a scan
+//! slow. Each `--db` path is therefore compiled once into a compact binary index (postcard) in
+//! the cache directory, keyed by the path, and reused while the path's fingerprint (every
+//! file's relative path, size and modification time) is unchanged; any change rebuilds it.
+//! Writing the cache is best effort and atomic (temporary file, then rename), so concurrent
+//! scans never read a half-written index.
 
 use std::path::{Path, PathBuf};
 
-use super::{AdvisoryError, Index, SourceInfo, osv, rustsec};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
-/// Load every `--db` path into one index. A path that cannot be read at all is an error; bad
-/// records inside a source are collected in [`Index::errors`] and skipped.
-pub fn load(paths: &[PathBuf]) -> Result<Index, AdvisoryError> {
+use super::{Advisory, AdvisoryError, Index, SourceInfo, osv, rustsec};
+
+/// Bump when the compiled format or the meaning of its content changes.
+const FORMAT: u32 = 1;
+
+/// One `--db` path, compiled.
+#[derive(Serialize, Deserialize)]
+struct Compiled {
+    format: u32,
+    tool: String,
+    fingerprint: String,
+    source: SourceInfo,
+    errors: Vec<AdvisoryError>,
+    advisories: Vec<Advisory>,
+}
+
+/// Load every `--db` path into one index, through the compiled cache under `cache_dir` when
+/// one is given. A path that cannot be read at all is an error; bad records inside a source
+/// are collected in [`Index::errors`] and skipped.
+pub fn load(paths: &[PathBuf], cache_dir: Option<&Path>) -> Result<Index, AdvisoryError> {
     let mut index = Index::default();
     for path in paths {
-        load_one(&mut index, path)?;
+        let compiled = match cache_dir {
+            Some(cache) => cached(path, cache)?,
+            None => compile(path, String::new())?,
+        };
+        index.sources.push(compiled.source);
+        index.errors.extend(compiled.errors);
+        index.extend(compiled.advisories);
     }
     Ok(index)
 }
 
-fn load_one(index: &mut Index, path: &Path) -> Result<(), AdvisoryError> {
+/// The compiled index of `path` from the cache, or compiled now and cached.
+fn cached(path: &Path, cache: &Path) -> Result<Compiled, AdvisoryError> {
+    let fingerprint = fingerprint(path)?;
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let key = hex(&Sha256::digest(canonical.to_string_lossy().as_bytes()));
+    let file = cache.join("index").join(format!("{key}.bin"));
+    if let Ok(bytes) = std::fs::read(&file)
+        && let Ok(compiled) = postcard::from_bytes::<Compiled>(&bytes)
+        && compiled.format == FORMAT
+        && compiled.tool == env!("CARGO_PKG_VERSION")
+        && compiled.fingerprint == fingerprint
+    {
+        return Ok(compiled);
+    }
+    let compiled = compile(path, fingerprint)?;
+    if let Ok(bytes) = postcard::to_stdvec(&compiled) {
+        // Best effort: a read-only cache only costs speed.
+        let _ = write_atomically(&file, &bytes);
+    }
+    Ok(compiled)
+}
+
+fn compile(path: &Path, fingerprint: String) -> Result<Compiled, AdvisoryError> {
     let label = path.display().to_string();
     if !path.exists() {
         return Err(AdvisoryError { path: label, record: None, message: "no such file or directory".to_owned() });
     }
-    if path.is_dir() && rustsec::is_rustsec_dir(path) {
+    let (name, advisories, errors) = if path.is_dir() && rustsec::is_rustsec_dir(path) {
         let loaded = rustsec::load(path)?;
-        index.sources.push(SourceInfo { name: "rustsec".to_owned(), path: label, records: loaded.advisories.len() });
-        index.errors.extend(loaded.errors);
-        index.extend(loaded.advisories);
-        return Ok(());
+        ("rustsec", loaded.advisories, loaded.errors)
+    } else {
+        let loaded = osv::load(path)?;
+        if loaded.advisories.is_empty() && loaded.errors.is_empty() && loaded.withdrawn == 0 {
+            return Err(AdvisoryError {
+                path: label,
+                record: None,
+                message: "no advisories found (expected a RustSec advisory-db checkout, OSV JSON files or an OSV zip)"
+                    .to_owned(),
+            });
+        }
+        ("osv", loaded.advisories, loaded.errors)
+    };
+    Ok(Compiled {
+        format: FORMAT,
+        tool: env!("CARGO_PKG_VERSION").to_owned(),
+        fingerprint,
+        source: SourceInfo { name: name.to_owned(), path: label, records: advisories.len() },
+        errors,
+        advisories,
+    })
+}
+
+/// SHA-256 over every file's relative path, size and modification time.
+fn fingerprint(path: &Path) -> Result<String, AdvisoryError> {
+    let err =
+        |e: std::io::Error| AdvisoryError { path: path.display().to_string(), record: None, message: e.to_string() };
+    let meta = std::fs::metadata(path).map_err(err)?;
+    let mut entries: Vec<(String, u64, u128)> = Vec::new();
+    let stamp = |m: &std::fs::Metadata| {
+        m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos())
+    };
+    if meta.is_dir() {
+        let mut stack = vec![path.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).map_err(err)?.flatten() {
+                let Ok(m) = entry.metadata() else { continue };
+                if m.is_dir() {
+                    stack.push(entry.path());
+                } else {
+                    let rel =
+                        entry.path().strip_prefix(path).map(|r| r.to_string_lossy().into_owned()).unwrap_or_default();
+                    entries.push((rel, m.len(), stamp(&m)));
+                }
+            }
+        }
+        entries.sort();
+    } else {
+        entries.push((String::new(), meta.len(), stamp(&meta)));
     }
-    let loaded = osv::load(path)?;
-    if loaded.advisories.is_empty() && loaded.errors.is_empty() && loaded.withdrawn == 0 {
-        return Err(AdvisoryError {
-            path: label,
-            record: None,
-            message: "no advisories found (expected a RustSec advisory-db checkout, OSV JSON files or an OSV zip)"
-                .to_owned(),
-        });
+    let mut hasher = Sha256::new();
+    for (rel, len, mtime) in &entries {
+        hasher.update(rel.as_bytes());
+        hasher.update([0]);
+        hasher.update(len.to_le_bytes());
+        hasher.update(mtime.to_le_bytes());
     }
-    index.sources.push(SourceInfo { name: "osv".to_owned(), path: label, records: loaded.advisories.len() });
-    index.errors.extend(loaded.errors);
-    index.extend(loaded.advisories);
-    Ok(())
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        use std::fmt::Write;
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        file.file_name().and_then(|n| n.to_str()).unwrap_or("index"),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, file).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RECORD: &str = r#"{"id": "GHSA-aaaa-bbbb-cccc", "summary": "old",
+        "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"},
+        "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.3.0"}]}]}]}"#;
+
+    #[test]
+    fn the_cache_is_used_while_the_source_is_unchanged_and_rebuilt_when_it_changes() {
+        let db = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let record = db.path().join("GHSA-aaaa-bbbb-cccc.json");
+        std::fs::write(&record, RECORD).unwrap();
+        let paths = vec![db.path().to_path_buf()];
+
+        let first = load(&paths, Some(cache.path())).unwrap();
+        assert_eq!(first.len(), 1);
+        let compiled: Vec<_> = std::fs::read_dir(cache.path().join("index")).unwrap().flatten().collect();
+        assert_eq!(compiled.len(), 1, "one compiled index per --db path");
+
+        // Unchanged source: the compiled index answers (prove it by tampering with it).
+        let file = compiled[0].path();
+        let mut c: Compiled = postcard::from_bytes(&std::fs::read(&file).unwrap()).unwrap();
+        c.advisories[0].summary = "from the cache".to_owned();
+        std::fs::write(&file, postcard::to_stdvec(&c).unwrap()).unwrap();
+        let second = load(&paths, Some(cache.path())).unwrap();
+        assert_eq!(
+            second.lookup(crate::model::Ecosystem::Npm, "left-pad", "1.0.0").0[0].advisory.summary,
+            "from the cache"
+        );
+
+        // A changed source (different size) is recompiled.
+        std::fs::write(&record, RECORD.replace("old", "newer")).unwrap();
+        let third = load(&paths, Some(cache.path())).unwrap();
+        assert_eq!(third.lookup(crate::model::Ecosystem::Npm, "left-pad", "1.0.0").0[0].advisory.summary, "newer");
+
+        // A corrupt cache file is ignored and replaced.
+        std::fs::write(&file, b"garbage").unwrap();
+        assert_eq!(load(&paths, Some(cache.path())).unwrap().len(), 1);
+    }
 }

@@ -15,13 +15,13 @@ pub mod version;
 use std::collections::HashMap;
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::Ecosystem;
 use version::{Version, VersionError};
 
 /// What an advisory is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AdvisoryKind {
     /// A security vulnerability.
@@ -105,7 +105,7 @@ impl fmt::Display for Severity {
 }
 
 /// A CVSS vector and its base score.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cvss {
     /// The vector string (`CVSS:3.1/AV:N/...`).
     pub vector: String,
@@ -129,7 +129,7 @@ impl Cvss {
 }
 
 /// One event of a range, as OSV defines them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     /// Affected from this version on (`0`: from the first version).
     Introduced(String),
@@ -150,14 +150,14 @@ impl Event {
 }
 
 /// An affected range: events over one ecosystem's ordering.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Range {
     /// The events, in any order.
     pub events: Vec<Event>,
 }
 
 /// A package an advisory affects.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Affected {
     /// Ecosystem.
     pub ecosystem: Ecosystem,
@@ -262,7 +262,7 @@ fn range_affects(ecosystem: Ecosystem, range: &Range, version: &Version) -> Resu
 }
 
 /// One advisory, from any source.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Advisory {
     /// `RUSTSEC-2020-0071`, `GHSA-...`, `PYSEC-...`, `GO-...`.
     pub id: String,
@@ -320,7 +320,7 @@ impl Advisory {
 }
 
 /// A problem with one advisory record, or with a whole source.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[error("{}{}: {message}", path, record.as_ref().map(|r| format!(" ({r})")).unwrap_or_default())]
 pub struct AdvisoryError {
     /// The file or archive (and entry).
@@ -343,7 +343,7 @@ pub struct Index {
 }
 
 /// What one database source contributed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceInfo {
     /// `rustsec` or `osv`.
     pub name: String,
