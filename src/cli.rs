@@ -31,6 +31,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// Export a CycloneDX SBOM of every lockfile under PATH (one document, every package once).
     Sbom(SbomArgs),
+    /// The local advisory database: `update`, `status`, `path`.
+    Db(DbArgs),
 }
 
 /// `chainward sbom`.
@@ -102,4 +104,37 @@ pub struct ScanArgs {
     /// Skip lockfiles whose path (relative to PATH) matches GLOB. Repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Never touch the network: use the local database as it is, even when it is stale.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// `chainward db`.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+/// `chainward db` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Clone or fast-forward the RustSec advisory-db and download OSV exports.
+    Update {
+        /// OSV ecosystems to download (comma-separated; default: crates.io,PyPI,Go).
+        #[arg(long, value_delimiter = ',', value_parser = parse_ecosystem)]
+        ecosystem: Vec<crate::model::Ecosystem>,
+    },
+    /// Each source of the local database, its record count and its age.
+    Status,
+    /// Print the local database's directory.
+    Path,
+}
+
+fn parse_ecosystem(s: &str) -> Result<crate::model::Ecosystem, String> {
+    crate::model::Ecosystem::from_osv(s).ok_or_else(|| {
+        let known: Vec<&str> = crate::model::Ecosystem::ALL.iter().map(|e| e.as_str()).collect();
+        format!("unknown ecosystem `{s}` (known: {})", known.join(", "))
+    })
 }

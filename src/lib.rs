@@ -2,6 +2,7 @@
 
 pub mod advisory;
 pub mod cli;
+mod dbcmd;
 pub mod discover;
 pub mod error;
 pub mod finding;
@@ -54,6 +55,32 @@ pub struct Env {
     pub source_date_epoch: Option<String>,
     /// chainward's cache directory: `CHAINWARD_CACHE_DIR`, else the platform cache directory.
     pub cache_dir: Option<PathBuf>,
+    /// The RustSec advisory-db git URL (`CHAINWARD_RUSTSEC_URL`, default upstream).
+    pub rustsec_url: Option<String>,
+    /// The OSV exports' base URL (`CHAINWARD_OSV_URL`, default osv.dev's bucket).
+    pub osv_url: Option<String>,
+    /// The current time (`CHAINWARD_NOW`, RFC 3339), for tests; default the clock.
+    pub now: Option<std::time::SystemTime>,
+}
+
+impl Env {
+    /// Where `db update` fetches from.
+    pub fn update_config(&self, ecosystems: &[model::Ecosystem]) -> advisory::local::UpdateConfig {
+        advisory::local::UpdateConfig {
+            rustsec_url: self.rustsec_url.clone().unwrap_or_else(|| advisory::local::RUSTSEC_URL.to_owned()),
+            osv_url: self.osv_url.clone().unwrap_or_else(|| advisory::local::OSV_URL.to_owned()),
+            ecosystems: if ecosystems.is_empty() {
+                advisory::local::DEFAULT_ECOSYSTEMS.to_vec()
+            } else {
+                ecosystems.to_vec()
+            },
+        }
+    }
+
+    /// The cache directory, or the error saying how to set one.
+    pub fn cache(&self) -> Result<&Path, Error> {
+        self.cache_dir.as_deref().ok_or_else(|| Error::Usage("no cache directory: set CHAINWARD_CACHE_DIR".to_owned()))
+    }
 }
 
 /// Where a run writes: the report to `stdout`, diagnostics to `stderr`.
@@ -69,6 +96,7 @@ pub fn run(cli: &Cli, env: &Env, out: &mut Output<'_>) -> ExitStatus {
     let result = match &cli.command {
         Command::Sbom(args) => sbom(cli, args, env, out),
         Command::Scan(args) => scan::run(cli, args, env, out),
+        Command::Db(args) => dbcmd::run(cli, args, env, out),
     };
     match result {
         Ok(status) => status,

@@ -11,7 +11,24 @@ fn main() -> ExitCode {
         .filter(|d| !d.is_empty())
         .map(std::path::PathBuf::from)
         .or_else(|| directories::ProjectDirs::from("", "", "chainward").map(|d| d.cache_dir().to_path_buf()));
-    let env = chainward::Env { source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok(), cache_dir };
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let now = match var("CHAINWARD_NOW") {
+        Some(t) => match time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339) {
+            Ok(t) => Some(std::time::SystemTime::from(t)),
+            Err(e) => {
+                let _ = writeln!(std::io::stderr(), "error: CHAINWARD_NOW must be an RFC 3339 time, got `{t}`: {e}");
+                return ExitCode::from(chainward::ExitStatus::Error.code());
+            }
+        },
+        None => None,
+    };
+    let env = chainward::Env {
+        source_date_epoch: var("SOURCE_DATE_EPOCH"),
+        cache_dir,
+        rustsec_url: var("CHAINWARD_RUSTSEC_URL"),
+        osv_url: var("CHAINWARD_OSV_URL"),
+        now,
+    };
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let mut stdout = BrokenPipeOk(stdout.lock());

@@ -10,19 +10,12 @@ use crate::resolve::ResolveOptions;
 use crate::{Env, Error, ExitStatus, Output};
 
 pub(crate) fn run(cli: &Cli, args: &ScanArgs, env: &Env, out: &mut Output<'_>) -> Result<ExitStatus, Error> {
-    if args.db.is_empty() {
-        return Err(Error::Usage(
-            "no advisory database: pass --db PATH (a RustSec advisory-db checkout, a directory of OSV JSON files, \
-             or an OSV zip such as osv.dev's crates.io all.zip); a managed local database (`chainward db update`) \
-             is not available yet"
-                .to_owned(),
-        ));
-    }
     let excludes = Excludes::new(&args.exclude)?;
-    let index = crate::advisory::db::load(&args.db, env.cache_dir.as_deref())
-        .map_err(|e| Error::Usage(format!("cannot load --db: {e}")))?;
-    let mut errors: Vec<ReportError> = Vec::new();
     let mut notes: Vec<String> = Vec::new();
+    let db_paths = if args.db.is_empty() { local_database(cli, args, env, out, &mut notes)? } else { args.db.clone() };
+    let index = crate::advisory::db::load(&db_paths, env.cache_dir.as_deref())
+        .map_err(|e| Error::Usage(format!("cannot load the advisory database: {e}")))?;
+    let mut errors: Vec<ReportError> = Vec::new();
     for e in &index.errors {
         notes.push(format!("skipped advisory: {e}"));
     }
@@ -78,6 +71,37 @@ pub(crate) fn run(cli: &Cli, args: &ScanArgs, env: &Env, out: &mut Output<'_>) -
     } else {
         ExitStatus::Success
     })
+}
+
+/// The managed local database: refreshed first when stale (unless `--offline`).
+fn local_database(
+    cli: &Cli,
+    args: &ScanArgs,
+    env: &Env,
+    out: &mut Output<'_>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<std::path::PathBuf>, Error> {
+    let cache = env.cache()?;
+    let db = crate::advisory::local::LocalDb::new(cache);
+    let now = env.now.unwrap_or_else(std::time::SystemTime::now);
+    if db.is_stale(now) {
+        if args.offline {
+            if !db.sources().is_empty() {
+                notes.push("the local advisory database is more than 24 h old (--offline: not refreshed)".to_owned());
+            }
+        } else {
+            let _ = crate::dbcmd::update(cli, &db, cache, &env.update_config(&[]), true, out)?;
+        }
+    }
+    let sources = db.sources();
+    if sources.is_empty() {
+        return Err(Error::Usage(format!(
+            "no advisory database: run `chainward db update` (local database: `{}`), or pass --db PATH \
+             (a RustSec advisory-db checkout, a directory of OSV JSON files, or an OSV zip)",
+            db.root().display()
+        )));
+    }
+    Ok(sources)
 }
 
 /// The packages to match: from an SBOM file, or from every lockfile under the path

@@ -8,6 +8,7 @@
 //! (`rustsec::osv::ranges_for_advisory`), the same code cargo-audit matches with.
 
 pub mod db;
+pub mod local;
 pub mod osv;
 pub mod rustsec;
 pub mod version;

@@ -1,0 +1,86 @@
+//! `chainward db update|status|path`.
+
+use std::time::SystemTime;
+
+use crate::advisory::local::LocalDb;
+use crate::cli::{Cli, DbArgs, DbCommand};
+use crate::{Env, Error, ExitStatus, Output};
+
+pub(crate) fn run(cli: &Cli, args: &DbArgs, env: &Env, out: &mut Output<'_>) -> Result<ExitStatus, Error> {
+    let cache = env.cache()?;
+    let db = LocalDb::new(cache);
+    match &args.command {
+        DbCommand::Path => {
+            let _ = writeln!(out.stdout, "{}", db.root().display());
+            Ok(ExitStatus::Success)
+        }
+        DbCommand::Update { ecosystem } => update(cli, &db, cache, &env.update_config(ecosystem), false, out),
+        DbCommand::Status => status(&db, cache, env.now.unwrap_or_else(SystemTime::now), out),
+    }
+}
+
+/// Update every source, then compile the indexes so the next scan is warm. `refresh`: called
+/// by `scan` on a stale database, where a source that fails is a warning (the old copy is used).
+pub(crate) fn update(
+    cli: &Cli,
+    db: &LocalDb,
+    cache: &std::path::Path,
+    config: &crate::advisory::local::UpdateConfig,
+    refresh: bool,
+    out: &mut Output<'_>,
+) -> Result<ExitStatus, Error> {
+    let quiet = cli.quiet;
+    let stderr = &mut *out.stderr;
+    let outcome = db
+        .update(config, &mut |message| {
+            if !quiet {
+                let _ = writeln!(stderr, "{message}");
+            }
+        })
+        .map_err(Error::Usage)?;
+    if let Err(e) = crate::advisory::db::load(&db.sources(), Some(cache)) {
+        let _ = writeln!(out.stderr, "error: the updated database does not load: {e}");
+        return Ok(ExitStatus::Error);
+    }
+    if !quiet {
+        for line in &outcome.done {
+            let _ = writeln!(out.stderr, "updated {line}");
+        }
+    }
+    let level = if refresh { "warning: could not refresh" } else { "error:" };
+    for line in &outcome.failed {
+        let _ = writeln!(out.stderr, "{level} {line} (the previous copy, if any, stays in use)");
+    }
+    Ok(if outcome.failed.is_empty() { ExitStatus::Success } else { ExitStatus::Error })
+}
+
+fn status(db: &LocalDb, cache: &std::path::Path, now: SystemTime, out: &mut Output<'_>) -> Result<ExitStatus, Error> {
+    let sources = db.sources();
+    if sources.is_empty() {
+        let _ = writeln!(
+            out.stderr,
+            "error: no local advisory database in `{}`: run `chainward db update`",
+            db.root().display()
+        );
+        return Ok(ExitStatus::Error);
+    }
+    let index = crate::advisory::db::load(&sources, Some(cache)).map_err(|e| Error::Usage(e.to_string()))?;
+    let age = db.updated().and_then(|t| now.duration_since(t).ok());
+    for s in &index.sources {
+        let _ = writeln!(out.stdout, "{:<8} {:>6} records  {}", s.name, s.records, s.path);
+    }
+    match age {
+        Some(age) => {
+            let hours = age.as_secs() / 3600;
+            let stale = if db.is_stale(now) { " (stale: `scan` refreshes it unless --offline)" } else { "" };
+            let _ = writeln!(out.stdout, "updated {hours} h ago{stale}");
+        }
+        None => {
+            let _ = writeln!(out.stdout, "never completely updated");
+        }
+    }
+    for e in &index.errors {
+        let _ = writeln!(out.stderr, "warning: skipped advisory: {e}");
+    }
+    Ok(ExitStatus::Success)
+}

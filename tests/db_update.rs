@@ -1,0 +1,251 @@
+//! `chainward db update|status|path` and `scan` without `--db`, against a local git repository
+//! (`file://`) and an HTTP server on 127.0.0.1 started here: clone, fast-forward, `ETag`
+//! revalidation, an interrupted download (the old database stays usable), two concurrent
+//! updates, and staleness with an injected clock. No other network.
+
+// Test helpers fail loudly on unexpected input: that is how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+fn advisory(id: &str, package: &str, patched: &str) -> String {
+    format!(
+        "```toml\n[advisory]\nid = \"{id}\"\npackage = \"{package}\"\ndate = \"2099-01-01\"\n\n[versions]\npatched = [\"{patched}\"]\n```\n\n# Test advisory {id}\n\nDetails.\n"
+    )
+}
+
+fn commit_all(repo: &git2::Repository, message: &str) {
+    let mut index = repo.index().unwrap();
+    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("test", "test@example.com").unwrap();
+    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents).unwrap();
+}
+
+fn osv_zip(id: &str, package: &str, fixed: &str) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let mut zip = zip::ZipWriter::new(&mut buf);
+    zip.start_file(format!("{id}.json"), zip::write::SimpleFileOptions::default()).unwrap();
+    let record = format!(
+        r#"{{"id": "{id}", "summary": "OSV test advisory", "affected": [{{"package": {{"ecosystem": "crates.io", "name": "{package}"}},
+        "ranges": [{{"type": "SEMVER", "events": [{{"introduced": "0"}}, {{"fixed": "{fixed}"}}]}}]}}]}}"#
+    );
+    zip.write_all(record.as_bytes()).unwrap();
+    zip.finish().unwrap();
+    buf.into_inner()
+}
+
+#[derive(Default)]
+struct Served {
+    zip: Vec<u8>,
+    etag: String,
+    truncate: bool,
+    requests: usize,
+    not_modified: usize,
+}
+
+/// A one-thread HTTP/1.1 server for `/<ecosystem>/all.zip`, with `ETag` revalidation and an
+/// optional truncated response (Content-Length promises more than is sent).
+fn serve(state: Arc<Mutex<Served>>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut if_none_match = None;
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some((k, v)) = line.split_once(':')
+                    && k.eq_ignore_ascii_case("if-none-match")
+                {
+                    if_none_match = Some(v.trim().to_owned());
+                }
+            }
+            let mut s = state.lock().unwrap();
+            s.requests += 1;
+            if !request_line.starts_with("GET /crates.io/all.zip ") {
+                let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                continue;
+            }
+            if if_none_match.as_deref() == Some(s.etag.as_str()) {
+                s.not_modified += 1;
+                let _ = write!(stream, "HTTP/1.1 304 Not Modified\r\nETag: {}\r\nConnection: close\r\n\r\n", s.etag);
+                continue;
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/zip\r\nContent-Length: {}\r\nETag: {}\r\nConnection: close\r\n\r\n",
+                s.zip.len(),
+                s.etag
+            );
+            let body = if s.truncate { &s.zip[..s.zip.len() / 2] } else { &s.zip[..] };
+            let _ = stream.write_all(body);
+        }
+    });
+    format!("http://{addr}")
+}
+
+struct Setup {
+    cache: tempfile::TempDir,
+    upstream: tempfile::TempDir,
+    osv_url: String,
+    served: Arc<Mutex<Served>>,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let upstream = tempfile::tempdir().unwrap();
+        let repo = git2::Repository::init(upstream.path()).unwrap();
+        let dir = upstream.path().join("crates/itoa");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("RUSTSEC-2099-0001.md"), advisory("RUSTSEC-2099-0001", "itoa", ">= 2.0.0")).unwrap();
+        commit_all(&repo, "first advisory");
+        let served = Arc::new(Mutex::new(Served {
+            zip: osv_zip("GHSA-test-0001-aaaa", "adler", "9.0.0"),
+            etag: "\"v1\"".to_owned(),
+            ..Served::default()
+        }));
+        let osv_url = serve(Arc::clone(&served));
+        Setup { cache: tempfile::tempdir().unwrap(), upstream, osv_url, served }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_chainward"));
+        cmd.args(args)
+            .env("CHAINWARD_CACHE_DIR", self.cache.path())
+            .env("CHAINWARD_RUSTSEC_URL", format!("file://{}", self.upstream.path().display()))
+            .env("CHAINWARD_OSV_URL", &self.osv_url)
+            .env_remove("CHAINWARD_NOW");
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    fn update(&self) -> Output {
+        self.run(&["db", "update", "--ecosystem", "crates.io"])
+    }
+
+    fn scan_ids(&self, extra: &[&str]) -> Vec<String> {
+        let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/projects/scan-unmaintained");
+        let mut args = vec!["scan", project.to_str().unwrap(), "--format", "json", "--fail-on", "none"];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut ids: Vec<String> =
+            report["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_owned()).collect();
+        ids.sort();
+        ids
+    }
+
+    fn db_dir(&self) -> PathBuf {
+        self.cache.path().join("db")
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn update_status_path_and_scan_without_db() {
+    let s = Setup::new();
+    let out = s.run(&["scan", ".", "--offline"]);
+    assert_eq!(out.status.code(), Some(2), "no database yet, and --offline may not fetch one");
+    assert!(stderr(&out).contains("run `chainward db update`"), "{}", stderr(&out));
+
+    let out = s.update();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(s.db_dir().join("rustsec/crates/itoa/RUSTSEC-2099-0001.md").is_file());
+    assert!(s.db_dir().join("osv/crates.io.zip").is_file());
+
+    let path = s.run(&["db", "path"]);
+    assert_eq!(String::from_utf8(path.stdout).unwrap().trim(), s.db_dir().display().to_string());
+    let status = s.run(&["db", "status"]);
+    let text = String::from_utf8(status.stdout).unwrap();
+    assert!(text.contains("rustsec") && text.contains("osv") && text.contains("updated 0 h ago"), "{text}");
+
+    assert_eq!(s.scan_ids(&[]), ["GHSA-test-0001-aaaa", "RUSTSEC-2099-0001"]);
+
+    // Upstream moves on: a fast-forward brings the new advisory; the zip is revalidated (304).
+    let repo = git2::Repository::open(s.upstream.path()).unwrap();
+    let dir = s.upstream.path().join("crates/adler");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("RUSTSEC-2099-0002.md"), advisory("RUSTSEC-2099-0002", "adler", ">= 9.0.0")).unwrap();
+    commit_all(&repo, "second advisory");
+    let out = s.update();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(s.served.lock().unwrap().not_modified, 1, "the unchanged zip is not downloaded again");
+    assert_eq!(s.scan_ids(&[]), ["GHSA-test-0001-aaaa", "RUSTSEC-2099-0001", "RUSTSEC-2099-0002"]);
+}
+
+#[test]
+fn an_interrupted_download_keeps_the_old_database() {
+    let s = Setup::new();
+    assert_eq!(s.update().status.code(), Some(0));
+    let before = std::fs::read(s.db_dir().join("osv/crates.io.zip")).unwrap();
+    {
+        let mut served = s.served.lock().unwrap();
+        served.zip = osv_zip("GHSA-test-0002-bbbb", "itoa", "9.0.0");
+        served.etag = "\"v2\"".to_owned();
+        served.truncate = true;
+    }
+    let out = s.update();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("osv crates.io"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(s.db_dir().join("osv/crates.io.zip")).unwrap(), before, "old zip untouched");
+    let leftovers: Vec<_> = std::fs::read_dir(s.db_dir().join("osv"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "no temporary files left");
+    assert_eq!(s.scan_ids(&["--offline"]), ["GHSA-test-0001-aaaa", "RUSTSEC-2099-0001"]);
+}
+
+#[test]
+fn two_concurrent_updates_leave_a_usable_database() {
+    let s = Setup::new();
+    let a = s.command(&["db", "update", "--ecosystem", "crates.io"]).spawn().unwrap();
+    let b = s.command(&["db", "update", "--ecosystem", "crates.io"]).spawn().unwrap();
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+    assert_eq!(b.status.code(), Some(0), "{}", stderr(&b));
+    assert_eq!(s.scan_ids(&[]), ["GHSA-test-0001-aaaa", "RUSTSEC-2099-0001"]);
+}
+
+#[test]
+fn a_stale_database_is_refreshed_by_scan_unless_offline() {
+    let s = Setup::new();
+    assert_eq!(s.update().status.code(), Some(0));
+    let requests = s.served.lock().unwrap().requests;
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(2);
+    let later = later.format(&time::format_description::well_known::Rfc3339).unwrap();
+
+    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/projects/scan-unmaintained");
+    let offline =
+        s.command(&["scan", project.to_str().unwrap(), "--offline"]).env("CHAINWARD_NOW", &later).output().unwrap();
+    assert!(stderr(&offline).contains("more than 24 h old"), "{}", stderr(&offline));
+    assert_eq!(s.served.lock().unwrap().requests, requests, "--offline touches no network");
+
+    let online = s.command(&["scan", project.to_str().unwrap()]).env("CHAINWARD_NOW", &later).output().unwrap();
+    assert_eq!(online.status.code(), Some(1), "{}", stderr(&online));
+    assert!(s.served.lock().unwrap().requests > requests, "a stale database is refreshed");
+}
