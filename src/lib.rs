@@ -232,7 +232,7 @@ fn sbom(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -> Result<E
     let deterministic = args.deterministic || env.source_date_epoch.is_some();
     let excludes = Excludes::new(&args.exclude)?;
     let source = open(&args.path)?;
-    let options = ResolveOptions { cargo_metadata: args.cargo_metadata };
+    let options = ResolveOptions { cargo_metadata: args.cargo_metadata, ..ResolveOptions::default() };
     let resolution = resolve_tree(&source, &excludes, &options)?;
 
     if !cli.quiet {

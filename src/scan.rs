@@ -127,7 +127,8 @@ fn packages(
         }
     }
     let source = crate::open(&args.path)?;
-    let resolution = crate::resolve_tree(&source, excludes, &ResolveOptions::default())?;
+    let options = ResolveOptions { lockfile_only: true, ..ResolveOptions::default() };
+    let resolution = crate::resolve_tree(&source, excludes, &options)?;
     for e in &resolution.errors {
         errors.push(ReportError { path: e.path.clone(), line: e.line, message: e.kind.to_string() });
     }

@@ -45,6 +45,9 @@ impl Resolver for CargoLockResolver {
     ) -> Result<Resolved, ResolveError> {
         let text = std::str::from_utf8(bytes).map_err(|_| ResolveError::new(path, None, ResolveErrorKind::NotUtf8))?;
         let lockfile = parse(path, text)?;
+        if options.lockfile_only {
+            return Ok(cargo_manifest::lockfile_only(source, path, lockfile));
+        }
         cargo_manifest::enrich(source, path, lockfile, options)
     }
 }

@@ -105,6 +105,23 @@ enum EdgeClass {
     Unknown,
 }
 
+/// A parsed lockfile as a [`Resolved`] without reading any manifest: path packages are
+/// first-party, nothing has a scope.
+pub fn lockfile_only(source: &dyn Source, lock_path: &str, lockfile: Lockfile) -> Resolved {
+    let mut packages = lockfile.packages;
+    for p in &mut packages {
+        p.first_party = matches!(p.source, PackageSource::Path { .. });
+    }
+    let root = match lockfile.root {
+        Some(i) => RootComponent::Package(i),
+        None => RootComponent::Synthetic {
+            name: dir_name(source, &parent_dir(lock_path)),
+            depends_on: entry_points(&packages),
+        },
+    };
+    Resolved { path: lock_path.to_owned(), packages, root, warnings: Vec::new(), errors: Vec::new() }
+}
+
 /// Turn a parsed lockfile into a [`Resolved`], learning what the manifests beside it tell.
 pub fn enrich(
     source: &dyn Source,

@@ -56,6 +56,9 @@ pub struct ResolveOptions {
     /// Run `cargo metadata --offline --locked` to learn licenses, descriptions, authors and
     /// repository URLs. Off by default: nothing is ever run unless asked for.
     pub cargo_metadata: bool,
+    /// Read the lockfile only, not the manifests beside it: no scopes, direct flags or
+    /// members (what `scan` needs is the packages and their lines).
+    pub lockfile_only: bool,
 }
 
 /// A lockfile family.
