@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use crate::advisory::local::LocalDb;
+use crate::advisory::local::{LocalDb, Progress};
 use crate::cli::{Cli, DbArgs, DbCommand};
 use crate::{Env, Error, ExitStatus, Output};
 
@@ -30,14 +30,35 @@ pub(crate) fn update(
     out: &mut Output<'_>,
 ) -> Result<ExitStatus, Error> {
     let quiet = cli.quiet;
+    let terminal = out.stderr_is_terminal;
     let stderr = &mut *out.stderr;
+    let mut bar_shown = false;
     let outcome = db
-        .update(config, &mut |message| {
-            if !quiet {
-                let _ = writeln!(stderr, "{message}");
+        .update(config, &mut |event| {
+            if quiet {
+                return;
+            }
+            match event {
+                Progress::Step(step) => {
+                    if bar_shown {
+                        let _ = writeln!(stderr);
+                        bar_shown = false;
+                    }
+                    let _ = writeln!(stderr, "{step}");
+                }
+                // A progress bar on a terminal only; logs get the steps.
+                Progress::Bytes { done, total } if terminal => {
+                    let _ = write!(stderr, "\r  {}", bar(done, total));
+                    let _ = stderr.flush();
+                    bar_shown = true;
+                }
+                Progress::Bytes { .. } => {}
             }
         })
         .map_err(Error::Usage)?;
+    if bar_shown {
+        let _ = writeln!(out.stderr);
+    }
     if let Err(e) = crate::advisory::db::load(&db.sources(), Some(cache)) {
         let _ = writeln!(out.stderr, "error: the updated database does not load: {e}");
         return Ok(ExitStatus::Error);
@@ -83,4 +104,31 @@ fn status(db: &LocalDb, cache: &std::path::Path, now: SystemTime, out: &mut Outp
         let _ = writeln!(out.stderr, "warning: skipped advisory: {e}");
     }
     Ok(ExitStatus::Success)
+}
+
+/// `[#########...........]  12.3 / 45.6 MiB`, or just the size when the total is unknown.
+fn bar(done: u64, total: Option<u64>) -> String {
+    #[expect(clippy::cast_precision_loss, reason = "MiB with one decimal")]
+    let mib = |b: u64| b as f64 / f64::from(1u32 << 20);
+    match total.filter(|t| *t > 0) {
+        Some(total) => {
+            const WIDTH: u64 = 30;
+            let filled = usize::try_from((done.min(total) * WIDTH) / total).unwrap_or(0);
+            let empty = usize::try_from(WIDTH).unwrap_or(30).saturating_sub(filled);
+            format!("[{}{}] {:.1} / {:.1} MiB", "#".repeat(filled), ".".repeat(empty), mib(done), mib(total))
+        }
+        None => format!("{:.1} MiB", mib(done)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bar;
+
+    #[test]
+    fn progress_bar() {
+        assert_eq!(bar(0, Some(100)), format!("[{}] 0.0 / 0.0 MiB", ".".repeat(30)));
+        assert!(bar(50 << 20, Some(100 << 20)).starts_with(&format!("[{}{}]", "#".repeat(15), ".".repeat(15))));
+        assert_eq!(bar(3 << 20, None), "3.0 MiB");
+    }
 }

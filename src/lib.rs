@@ -89,6 +89,8 @@ pub struct Output<'a> {
     pub stdout: &'a mut dyn Write,
     /// Diagnostics stream.
     pub stderr: &'a mut dyn Write,
+    /// Whether `stderr` is a terminal (progress bars only there).
+    pub stderr_is_terminal: bool,
 }
 
 /// Run a parsed command line.

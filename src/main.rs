@@ -32,8 +32,13 @@ fn main() -> ExitCode {
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let mut stdout = BrokenPipeOk(stdout.lock());
+    let stderr_is_terminal = std::io::IsTerminal::is_terminal(&stderr);
     let mut stderr = stderr.lock();
-    let status = chainward::run(&cli, &env, &mut chainward::Output { stdout: &mut stdout, stderr: &mut stderr });
+    let status = chainward::run(
+        &cli,
+        &env,
+        &mut chainward::Output { stdout: &mut stdout, stderr: &mut stderr, stderr_is_terminal },
+    );
     let _ = stdout.flush();
     ExitCode::from(status.code())
 }

@@ -38,6 +38,20 @@ pub struct UpdateConfig {
     pub ecosystems: Vec<Ecosystem>,
 }
 
+/// What an update reports while it works.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// A new step (`rustsec: URL`, `osv PyPI: URL`).
+    Step(String),
+    /// Bytes downloaded so far, and the total when the server said it.
+    Bytes {
+        /// Downloaded.
+        done: u64,
+        /// `Content-Length`.
+        total: Option<u64>,
+    },
+}
+
 /// What an update did.
 #[derive(Debug, Default)]
 pub struct UpdateOutcome {
@@ -100,14 +114,14 @@ impl LocalDb {
 
     /// Fetch every source, one at a time, under the update lock. A failing source is reported
     /// and the others go on.
-    pub fn update(&self, config: &UpdateConfig, progress: &mut dyn FnMut(&str)) -> Result<UpdateOutcome, String> {
+    pub fn update(&self, config: &UpdateConfig, progress: &mut dyn FnMut(Progress)) -> Result<UpdateOutcome, String> {
         std::fs::create_dir_all(self.root.join("osv")).map_err(|e| format!("{}: {e}", self.root.display()))?;
         let lock = File::create(self.root.join(".lock")).map_err(|e| format!("{}: {e}", self.root.display()))?;
-        progress("waiting for the database lock");
+        progress(Progress::Step("waiting for the database lock".to_owned()));
         lock.lock().map_err(|e| format!("cannot lock {}: {e}", self.root.display()))?;
         let mut outcome = UpdateOutcome::default();
 
-        progress(&format!("rustsec: {}", config.rustsec_url));
+        progress(Progress::Step(format!("rustsec: {}", config.rustsec_url)));
         match update_git(&config.rustsec_url, &self.rustsec_dir()) {
             Ok(commit) => outcome.done.push(format!("rustsec: at {commit}")),
             Err(e) => outcome.failed.push(format!("rustsec: {e}")),
@@ -120,7 +134,7 @@ impl LocalDb {
             .into();
         for &ecosystem in &config.ecosystems {
             let url = format!("{}/{}/all.zip", config.osv_url.trim_end_matches('/'), ecosystem.as_str());
-            progress(&format!("osv {}: {url}", ecosystem.as_str()));
+            progress(Progress::Step(format!("osv {}: {url}", ecosystem.as_str())));
             match download(&agent, &url, &self.osv_zip(ecosystem), progress) {
                 Ok(state) => outcome.done.push(format!("osv {}: {state}", ecosystem.as_str())),
                 Err(e) => outcome.failed.push(format!("osv {}: {e}", ecosystem.as_str())),
@@ -159,7 +173,7 @@ fn update_git(url: &str, dir: &Path) -> Result<String, String> {
 }
 
 /// Download `url` to `dest` through a temporary file; `ETag` revalidation.
-fn download(agent: &ureq::Agent, url: &str, dest: &Path, progress: &mut dyn FnMut(&str)) -> Result<String, String> {
+fn download(agent: &ureq::Agent, url: &str, dest: &Path, progress: &mut dyn FnMut(Progress)) -> Result<String, String> {
     let etag_file = dest.with_extension("zip.etag");
     let mut request = agent.get(url);
     if dest.is_file()
@@ -176,6 +190,7 @@ fn download(agent: &ureq::Agent, url: &str, dest: &Path, progress: &mut dyn FnMu
         return Err(format!("HTTP {status}"));
     }
     let etag = response.headers().get("etag").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let length = response.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
     let tmp = dest.with_extension(format!("zip.tmp-{}", std::process::id()));
     let result = (|| -> Result<u64, String> {
         let mut file = File::create(&tmp).map_err(|e| format!("{}: {e}", tmp.display()))?;
@@ -190,9 +205,9 @@ fn download(agent: &ureq::Agent, url: &str, dest: &Path, progress: &mut dyn FnMu
             }
             file.write_all(buf.get(..n).unwrap_or_default()).map_err(|e| format!("{}: {e}", tmp.display()))?;
             total += n as u64;
-            if total - reported >= 8 << 20 {
+            if total - reported >= 1 << 18 {
                 reported = total;
-                progress(&format!("  {} MiB", total >> 20));
+                progress(Progress::Bytes { done: total, total: length });
             }
         }
         file.sync_all().map_err(|e| e.to_string())?;
