@@ -204,3 +204,59 @@ pub fn by_severity(findings: &[Finding]) -> BTreeMap<&'static str, usize> {
     }
     counts
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advisory::{Advisory, Affected, Event, Range};
+
+    fn advisory(id: &str, aliases: &[&str], fixed: &str, source: &str) -> Advisory {
+        Advisory {
+            id: id.to_owned(),
+            aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+            related: Vec::new(),
+            summary: format!("{id} summary"),
+            details: String::new(),
+            kind: AdvisoryKind::Vulnerability,
+            cvss: None,
+            affected: vec![Affected {
+                ecosystem: Ecosystem::Cargo,
+                name: "demo".to_owned(),
+                ranges: vec![Range { events: vec![Event::Introduced("0".into()), Event::Fixed(fixed.into())] }],
+                versions: Vec::new(),
+                os: Vec::new(),
+                arch: Vec::new(),
+                functions: Vec::new(),
+            }],
+            references: Vec::new(),
+            url: None,
+            source: source.to_owned(),
+        }
+    }
+
+    #[test]
+    fn aliases_across_databases_make_one_finding_with_the_rustsec_id() {
+        let mut index = Index::default();
+        // GHSA record first (from OSV), naming the CVE; the RustSec record names the GHSA.
+        index.extend([
+            advisory("GHSA-aaaa-bbbb-cccc", &["CVE-2099-1"], "1.2.0", "osv"),
+            advisory("RUSTSEC-2099-0001", &["GHSA-aaaa-bbbb-cccc"], "1.2.0", "rustsec"),
+            advisory("RUSTSEC-2099-0002", &[], "2.0.0", "rustsec"),
+        ]);
+        let package = ScanPackage {
+            ecosystem: Ecosystem::Cargo,
+            name: "demo".to_owned(),
+            version: "1.0.0".to_owned(),
+            purl: Some("pkg:cargo/demo@1.0.0".to_owned()),
+            location: Location { path: "Cargo.lock".to_owned(), line: Some(3) },
+        };
+        let (findings, unevaluated) = match_packages(&index, &[package]);
+        assert!(unevaluated.is_empty());
+        let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["RUSTSEC-2099-0001", "RUSTSEC-2099-0002"]);
+        assert_eq!(findings[0].aliases, ["CVE-2099-1", "GHSA-aaaa-bbbb-cccc"]);
+        assert_eq!(findings[0].fixed_in, [">=1.2.0"]);
+        assert_eq!(findings[0].severity, Severity::Medium, "unscored vulnerability");
+        assert_eq!(findings[0].url.as_deref(), Some("https://rustsec.org/advisories/RUSTSEC-2099-0001.html"));
+    }
+}
