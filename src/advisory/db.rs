@@ -98,11 +98,24 @@ fn compile(path: &Path, fingerprint: String) -> Result<Compiled, AdvisoryError> 
     })
 }
 
-/// SHA-256 over every file's relative path, size and modification time.
+/// What identifies the content of a source: for a git checkout (the managed RustSec clone),
+/// its HEAD commit and the time its index was last written (every fetch, reset or checkout
+/// rewrites it); otherwise SHA-256 over every file's relative path, size and modification time.
+/// (Uncommitted edits inside a git checkout are therefore not seen until committed.)
 fn fingerprint(path: &Path) -> Result<String, AdvisoryError> {
     let err =
         |e: std::io::Error| AdvisoryError { path: path.display().to_string(), record: None, message: e.to_string() };
     let meta = std::fs::metadata(path).map_err(err)?;
+    if meta.is_dir()
+        && let Some(head) = git_head(&path.join(".git"))
+    {
+        let index = std::fs::metadata(path.join(".git/index"))
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        return Ok(format!("git:{head}:{index}"));
+    }
     let mut entries: Vec<(String, u64, u128)> = Vec::new();
     let stamp = |m: &std::fs::Metadata| {
         m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos())
@@ -135,6 +148,27 @@ fn fingerprint(path: &Path) -> Result<String, AdvisoryError> {
     Ok(hex(&hasher.finalize()))
 }
 
+/// The commit `HEAD` names, read from the files (starting libgit2, with its TLS library, costs
+/// more than the whole scan).
+fn git_head(git_dir: &Path) -> Option<String> {
+    let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
+    let head = head.trim();
+    let Some(reference) = head.strip_prefix("ref: ") else {
+        return Some(head.to_owned()).filter(|h| h.len() >= 40);
+    };
+    if reference.split('/').any(|seg| seg == ".." || seg.is_empty()) {
+        return None;
+    }
+    if let Ok(id) = std::fs::read_to_string(git_dir.join(reference)) {
+        return Some(id.trim().to_owned());
+    }
+    let packed = std::fs::read_to_string(git_dir.join("packed-refs")).ok()?;
+    packed.lines().find_map(|l| {
+        let (id, name) = l.split_once(' ')?;
+        (name == reference).then(|| id.to_owned())
+    })
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
         use std::fmt::Write;
@@ -164,6 +198,22 @@ mod tests {
     const RECORD: &str = r#"{"id": "GHSA-aaaa-bbbb-cccc", "summary": "old",
         "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"},
         "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.3.0"}]}]}]}"#;
+
+    #[test]
+    fn git_head_reads_loose_and_packed_refs() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = dir.path();
+        let id = "0123456789abcdef0123456789abcdef01234567";
+        std::fs::create_dir_all(git.join("refs/heads")).unwrap();
+        std::fs::write(git.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+        assert_eq!(git_head(git), None);
+        std::fs::write(git.join("packed-refs"), format!("# pack-refs\n{id} refs/heads/main\n")).unwrap();
+        assert_eq!(git_head(git).as_deref(), Some(id));
+        std::fs::write(git.join("refs/heads/main"), "fedcba9876543210fedcba9876543210fedcba98\n").unwrap();
+        assert_eq!(git_head(git).as_deref(), Some("fedcba9876543210fedcba9876543210fedcba98"));
+        std::fs::write(git.join("HEAD"), "ref: ../../etc/passwd\n").unwrap();
+        assert_eq!(git_head(git), None);
+    }
 
     #[test]
     fn the_cache_is_used_while_the_source_is_unchanged_and_rebuilt_when_it_changes() {
