@@ -86,7 +86,16 @@ fn compile(path: &Path, fingerprint: String) -> Result<Compiled, AdvisoryError> 
                     .to_owned(),
             });
         }
-        ("osv", loaded.advisories, loaded.errors)
+        let mut errors = loaded.errors;
+        if !loaded.unknown_ecosystems.is_empty() {
+            let names: Vec<&str> = loaded.unknown_ecosystems.iter().map(String::as_str).collect();
+            errors.push(AdvisoryError {
+                path: label.clone(),
+                record: None,
+                message: format!("entries for ecosystems chainward does not match were skipped: {}", names.join(", ")),
+            });
+        }
+        ("osv", loaded.advisories, errors)
     };
     Ok(Compiled {
         format: FORMAT,
@@ -198,6 +207,20 @@ mod tests {
     const RECORD: &str = r#"{"id": "GHSA-aaaa-bbbb-cccc", "summary": "old",
         "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"},
         "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.3.0"}]}]}]}"#;
+
+    #[test]
+    fn unknown_ecosystems_are_reported_with_the_source() {
+        let db = tempfile::tempdir().unwrap();
+        std::fs::write(db.path().join("a.json"), RECORD).unwrap();
+        std::fs::write(
+            db.path().join("b.json"),
+            RECORD.replace("npm", "Alpine:v3.18").replace("GHSA-aaaa", "ALPINE-1"),
+        )
+        .unwrap();
+        let index = load(&[db.path().to_path_buf()], None).unwrap();
+        assert_eq!(index.len(), 2);
+        assert!(index.errors.iter().any(|e| e.message.contains("Alpine:v3.18")), "{:?}", index.errors);
+    }
 
     #[test]
     fn git_head_reads_loose_and_packed_refs() {

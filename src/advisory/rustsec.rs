@@ -90,7 +90,9 @@ pub fn convert(advisory: rustsec::Advisory) -> Option<Advisory> {
     if meta.withdrawn.is_some() || meta.source.as_ref().is_some_and(|s| !s.is_default_registry()) {
         return None;
     }
+    let malicious = meta.categories.iter().any(|c| matches!(c, rustsec::advisory::Category::Malicious));
     let kind = match &meta.informational {
+        None if malicious => AdvisoryKind::Malicious,
         None => AdvisoryKind::Vulnerability,
         Some(rustsec::advisory::Informational::Unmaintained) => AdvisoryKind::Unmaintained,
         Some(rustsec::advisory::Informational::Unsound) => AdvisoryKind::Unsound,
@@ -188,6 +190,14 @@ Details here.
         assert!(check("1.1.9"));
         assert!(!check("1.2.0"), "patched");
         assert_eq!(affected.fixed(), ["1.2.0"]);
+    }
+
+    #[test]
+    fn the_malicious_category_is_kind_malicious() {
+        let malicious = VULN.replace("cvss = ", "categories = [\"malicious\"]\n# cvss = ");
+        let a = parse(&malicious).unwrap();
+        assert_eq!(a.kind, AdvisoryKind::Malicious);
+        assert_eq!(a.severity(), super::super::Severity::Critical);
     }
 
     #[test]
