@@ -6,6 +6,7 @@ mod dbcmd;
 pub mod discover;
 pub mod error;
 pub mod finding;
+pub mod fsutil;
 pub mod model;
 pub mod policy;
 pub mod report;
@@ -256,13 +257,7 @@ fn sbom(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -> Result<E
     let sbom_options =
         sbom::SbomOptions { spec: args.spec_version, format: args.format, timestamp, deterministic, missing };
     let bytes = sbom::render(&graph, &sbom_options)?;
-    match &args.output {
-        Some(path) => write_atomically(path, &bytes)?,
-        None => out
-            .stdout
-            .write_all(&bytes)
-            .map_err(|e| Error::Write { path: "<stdout>".to_owned(), message: e.to_string() })?,
-    }
+    emit(args.output.as_deref(), &bytes, out)?;
     if cli.verbose {
         let _ = writeln!(
             out.stderr,
@@ -292,13 +287,14 @@ fn now_rfc3339() -> Result<String, Error> {
     now.format(&time::format_description::well_known::Rfc3339).map_err(|e| Error::Usage(e.to_string()))
 }
 
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let err = |e: std::io::Error| Error::Write { path: path.display().to_string(), message: e.to_string() };
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("sbom");
-    let tmp = path.with_file_name(format!(".{name}.chainward-{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        err(e)
-    })
+/// Write a report or document to `-o FILE` (atomically) or to stdout.
+pub(crate) fn emit(output: Option<&Path>, bytes: &[u8], out: &mut Output<'_>) -> Result<(), Error> {
+    match output {
+        Some(path) => fsutil::write_atomically(path, bytes)
+            .map_err(|e| Error::Write { path: path.display().to_string(), message: e.to_string() }),
+        None => out
+            .stdout
+            .write_all(bytes)
+            .map_err(|e| Error::Write { path: "<stdout>".to_owned(), message: e.to_string() }),
+    }
 }

@@ -48,13 +48,7 @@ pub(crate) fn run(cli: &Cli, args: &ScanArgs, env: &Env, out: &mut Output<'_>) -
         }
         ReportFormat::Table => crate::report::table::render(&report).into_bytes(),
     };
-    match &args.output {
-        Some(path) => crate::write_atomically(path, &bytes)?,
-        None => out
-            .stdout
-            .write_all(&bytes)
-            .map_err(|e| Error::Write { path: "<stdout>".to_owned(), message: e.to_string() })?,
-    }
+    crate::emit(args.output.as_deref(), &bytes, out)?;
     if !cli.quiet {
         for n in &notes {
             let _ = writeln!(out.stderr, "warning: {n}");

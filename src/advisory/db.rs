@@ -63,7 +63,7 @@ fn cached(path: &Path, cache: &Path) -> Result<Compiled, AdvisoryError> {
     let compiled = compile(path, fingerprint)?;
     if let Ok(bytes) = postcard::to_stdvec(&compiled) {
         // Best effort: a read-only cache only costs speed.
-        let _ = write_atomically(&file, &bytes);
+        let _ = crate::fsutil::write_atomically(&file, &bytes);
     }
     Ok(compiled)
 }
@@ -183,20 +183,6 @@ fn hex(bytes: &[u8]) -> String {
         use std::fmt::Write;
         let _ = write!(s, "{b:02x}");
         s
-    })
-}
-
-fn write_atomically(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = file.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        file.file_name().and_then(|n| n.to_str()).unwrap_or("index"),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, file).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
     })
 }
 
