@@ -83,6 +83,15 @@ fn bench_scan(c: &mut Criterion) {
         group.bench_function(format!("load {db} from the compiled cache"), |b| {
             b.iter(|| chainward::advisory::db::load(black_box(&path), Some(&cache)).unwrap_or_else(|e| panic!("{e}")));
         });
+        let keys: std::collections::HashSet<_> =
+            packages.iter().map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name))).collect();
+        let select = chainward::advisory::db::Select::Packages(&keys);
+        group.bench_function(format!("load {db} from the compiled cache, deno's packages only"), |b| {
+            b.iter(|| {
+                chainward::advisory::db::load_selected(black_box(&path), Some(&cache), select)
+                    .unwrap_or_else(|e| panic!("{e}"))
+            });
+        });
         group.bench_function(format!("match deno against {db}"), |b| {
             b.iter(|| chainward::finding::match_packages(black_box(&index), black_box(&packages)));
         });

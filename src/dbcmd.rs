@@ -1,7 +1,9 @@
 //! `chainward db update|status|path`.
 
+use std::collections::HashSet;
 use std::time::SystemTime;
 
+use crate::advisory::db::Select;
 use crate::advisory::local::{LocalDb, Progress};
 use crate::cli::{Cli, DbArgs, DbCommand};
 use crate::{Env, Error, ExitStatus, Output};
@@ -59,7 +61,7 @@ pub(crate) fn update(
     if bar_shown {
         let _ = writeln!(out.stderr);
     }
-    if let Err(e) = crate::advisory::db::load(&db.sources(), Some(cache)) {
+    if let Err(e) = crate::advisory::db::load_selected(&db.sources(), Some(cache), Select::Packages(&HashSet::new())) {
         let _ = writeln!(out.stderr, "error: the updated database does not load: {e}");
         return Ok(ExitStatus::Error);
     }
@@ -85,7 +87,8 @@ fn status(db: &LocalDb, cache: &std::path::Path, now: SystemTime, out: &mut Outp
         );
         return Ok(ExitStatus::Error);
     }
-    let index = crate::advisory::db::load(&sources, Some(cache)).map_err(|e| Error::Usage(e.to_string()))?;
+    let index = crate::advisory::db::load_selected(&sources, Some(cache), Select::Packages(&HashSet::new()))
+        .map_err(|e| Error::Usage(e.to_string()))?;
     let age = db.updated().and_then(|t| now.duration_since(t).ok());
     for s in &index.sources {
         let _ = writeln!(out.stdout, "{:<8} {:>6} records  {}", s.name, s.records, s.path);

@@ -31,6 +31,8 @@ pub struct Location {
     pub path: String,
     /// 1-based line of the package's block, when known.
     pub line: Option<usize>,
+    /// 1-based last line of the package's block, when known.
+    pub end_line: Option<usize>,
 }
 
 /// The package of a finding.
@@ -69,6 +71,26 @@ pub struct Finding {
     pub fixed_in: Vec<String>,
     /// Link to the advisory.
     pub url: Option<String>,
+    /// The advisory's longer text (Markdown), for SARIF help and VEX. Not in the JSON report.
+    #[serde(skip)]
+    pub details: String,
+    /// The CVSS vector, when scored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cvss_vector: Option<String>,
+    /// Set when an ignore in the policy silences this finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<Suppression>,
+}
+
+/// Why a finding is silenced: the `[[ignore]]` entry that matched it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    /// The ignore's `reason`.
+    pub reason: String,
+    /// The ignore's `until` (`YYYY-MM-DD`), when it has one.
+    pub until: Option<String>,
+    /// The configuration file (and line) the ignore is in.
+    pub source: String,
 }
 
 /// A package an advisory names but whose version could not be ordered.
@@ -157,6 +179,18 @@ pub fn match_packages(index: &Index, packages: &[ScanPackage]) -> (Vec<Finding>,
                 summary,
                 fixed_in,
                 url: primary.advisory.link(),
+                details: group
+                    .iter()
+                    .map(|m| m.advisory.details.trim())
+                    .find(|d| !d.is_empty())
+                    .unwrap_or_default()
+                    .to_owned(),
+                cvss_vector: group
+                    .iter()
+                    .filter_map(|m| m.advisory.cvss.as_ref())
+                    .max_by(|a, b| a.score.total_cmp(&b.score))
+                    .map(|c| c.vector.clone()),
+                suppression: None,
             });
         }
     }
@@ -248,7 +282,7 @@ mod tests {
             name: "demo".to_owned(),
             version: "1.0.0".to_owned(),
             purl: Some("pkg:cargo/demo@1.0.0".to_owned()),
-            location: Location { path: "Cargo.lock".to_owned(), line: Some(3) },
+            location: Location { path: "Cargo.lock".to_owned(), line: Some(3), end_line: Some(9) },
         };
         let (findings, unevaluated) = match_packages(&index, &[package]);
         assert!(unevaluated.is_empty());

@@ -142,7 +142,11 @@ pub fn scan_packages(resolution: &Resolution) -> Vec<finding::ScanPackage> {
                 name: p.name.clone(),
                 version: p.version.clone(),
                 purl: p.purl(),
-                location: finding::Location { path: r.path.clone(), line: p.lines.map(|l| l.start) },
+                location: finding::Location {
+                    path: r.path.clone(),
+                    line: p.lines.map(|l| l.start),
+                    end_line: p.lines.map(|l| l.end),
+                },
             });
         }
     }

@@ -1,9 +1,13 @@
 //! `chainward scan`: resolve (or read an SBOM), match against the advisory databases, report,
 //! and decide the exit status.
 
+use std::collections::HashSet;
+
+use crate::advisory::db::Select;
 use crate::cli::{Cli, ReportFormat, ScanArgs};
 use crate::discover::Excludes;
 use crate::finding::{ScanPackage, by_severity, match_packages};
+use crate::model::Ecosystem;
 use crate::policy::Policy;
 use crate::report::{Database, DatabaseSource, Report, ReportError, Summary, Tool};
 use crate::resolve::ResolveOptions;
@@ -13,14 +17,16 @@ pub(crate) fn run(cli: &Cli, args: &ScanArgs, env: &Env, out: &mut Output<'_>) -
     let excludes = Excludes::new(&args.exclude)?;
     let mut notes: Vec<String> = Vec::new();
     let db_paths = if args.db.is_empty() { local_database(cli, args, env, out, &mut notes)? } else { args.db.clone() };
-    let index = crate::advisory::db::load(&db_paths, env.cache_dir.as_deref())
-        .map_err(|e| Error::Usage(format!("cannot load the advisory database: {e}")))?;
     let mut errors: Vec<ReportError> = Vec::new();
+    let packages = packages(args, &excludes, &mut errors, &mut notes)?;
+    // Only the advisories naming a scanned package are loaded from the compiled indexes.
+    let keys: HashSet<(Ecosystem, String)> =
+        packages.iter().map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name))).collect();
+    let index = crate::advisory::db::load_selected(&db_paths, env.cache_dir.as_deref(), Select::Packages(&keys))
+        .map_err(|e| Error::Usage(format!("cannot load the advisory database: {e}")))?;
     for e in &index.errors {
         notes.push(format!("skipped advisory: {e}"));
     }
-
-    let packages = packages(args, &excludes, &mut errors, &mut notes)?;
     let (findings, unevaluated) = match_packages(&index, &packages);
     for u in &unevaluated {
         errors.push(ReportError {
@@ -40,6 +46,9 @@ pub(crate) fn run(cli: &Cli, args: &ScanArgs, env: &Env, out: &mut Output<'_>) -
         database: Database { sources: index.sources.iter().map(DatabaseSource::from).collect() },
         summary: Summary { packages: packages.len(), findings: findings.len(), by_severity: by_severity(&findings) },
         findings,
+        suppressed: Vec::new(),
+        changes: None,
+        warnings: Vec::new(),
         errors,
     };
     let bytes = match args.format {

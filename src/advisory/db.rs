@@ -2,42 +2,107 @@
 //! a directory of OSV JSON files, or an OSV zip.
 //!
 //! Parsing 1,200 RustSec files or thousands of OSV records on every run is what makes a scan
-//! slow. Each `--db` path is therefore compiled once into a compact binary index (postcard) in
-//! the cache directory, keyed by the path, and reused while the path's fingerprint (every
-//! file's relative path, size and modification time) is unchanged; any change rebuilds it.
-//! Writing the cache is best effort and atomic (temporary file, then rename), so concurrent
-//! scans never read a half-written index.
+//! slow. Each `--db` path is therefore compiled once into a binary index in the cache
+//! directory, keyed by the path, and reused while the path's fingerprint (every file's relative
+//! path, size and modification time; for a git checkout its HEAD) is unchanged; any change
+//! rebuilds it. The index keeps every advisory as its own postcard record behind a per-ecosystem
+//! table of package names, so a scan reads the table and only the records naming its packages
+//! ([`Select`]): deserializing every record (details included) cost more than the rest of a
+//! warm scan. Writing the cache is best effort and atomic (temporary file, then rename), so
+//! concurrent scans never read a half-written index.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{Advisory, AdvisoryError, Index, SourceInfo, osv, rustsec};
+use crate::model::Ecosystem;
 
 /// Bump when the compiled format or the meaning of its content changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
-/// One `--db` path, compiled.
-#[derive(Serialize, Deserialize)]
+/// Records at most this many bytes apart are read together.
+const READ_GAP: u64 = 32 * 1024;
+
+/// First bytes of a compiled index file.
+const MAGIC: &[u8; 8] = b"chainwdx";
+
+/// Which advisories to load: all of them, or only those naming one of these
+/// (ecosystem, normalized name) pairs. A scan loads only what its packages can match, which is
+/// what keeps a warm scan close to the cost of reading the lockfile.
+#[derive(Debug, Clone, Copy)]
+pub enum Select<'a> {
+    /// Every advisory.
+    All,
+    /// Advisories with an affected entry for one of these packages (names normalized with
+    /// [`Ecosystem::normalize_name`]).
+    Packages(&'a HashSet<(Ecosystem, String)>),
+}
+
+impl Select<'_> {
+    fn wants(self, advisory: &Advisory) -> bool {
+        match self {
+            Select::All => true,
+            Select::Packages(keys) => advisory.affected.iter().any(|a| keys.contains(&(a.ecosystem, a.name.clone()))),
+        }
+    }
+}
+
+/// One `--db` path, compiled (in memory).
 struct Compiled {
-    format: u32,
-    tool: String,
-    fingerprint: String,
     source: SourceInfo,
     errors: Vec<AdvisoryError>,
     advisories: Vec<Advisory>,
 }
 
+/// The head of a compiled index file. The file is
+/// `MAGIC | header length (u32 LE) | header | body`; the body holds every advisory as its own
+/// postcard record, then one section per ecosystem: the sorted package names of that ecosystem,
+/// each with the (offset, length) of the records naming it. Offsets count from the body's start.
+#[derive(Serialize, Deserialize)]
+struct Header {
+    format: u32,
+    tool: String,
+    fingerprint: String,
+    source: SourceInfo,
+    errors: Vec<AdvisoryError>,
+    sections: Vec<Section>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Section {
+    ecosystem: Ecosystem,
+    offset: u64,
+    len: u64,
+}
+
+/// The (offset, length) of records.
+type Records = BTreeSet<(u64, u32)>;
+
+/// One package of a section: its normalized name and where its records are.
+type KeyEntry<'a> = (&'a str, Vec<(u64, u32)>);
+
 /// Load every `--db` path into one index, through the compiled cache under `cache_dir` when
 /// one is given. A path that cannot be read at all is an error; bad records inside a source
 /// are collected in [`Index::errors`] and skipped.
 pub fn load(paths: &[PathBuf], cache_dir: Option<&Path>) -> Result<Index, AdvisoryError> {
+    load_selected(paths, cache_dir, Select::All)
+}
+
+/// [`load`], keeping only the advisories `select` asks for. Sources, record counts and
+/// errors are those of the whole databases either way.
+pub fn load_selected(paths: &[PathBuf], cache_dir: Option<&Path>, select: Select<'_>) -> Result<Index, AdvisoryError> {
     let mut index = Index::default();
     for path in paths {
-        let compiled = match cache_dir {
-            Some(cache) => cached(path, cache)?,
-            None => compile(path, String::new())?,
+        let compiled = if let Some(cache) = cache_dir {
+            cached(path, cache, select)?
+        } else {
+            let mut compiled = compile(path)?;
+            compiled.advisories.retain(|a| select.wants(a));
+            compiled
         };
         index.sources.push(compiled.source);
         index.errors.extend(compiled.errors);
@@ -47,28 +112,136 @@ pub fn load(paths: &[PathBuf], cache_dir: Option<&Path>) -> Result<Index, Adviso
 }
 
 /// The compiled index of `path` from the cache, or compiled now and cached.
-fn cached(path: &Path, cache: &Path) -> Result<Compiled, AdvisoryError> {
+fn cached(path: &Path, cache: &Path, select: Select<'_>) -> Result<Compiled, AdvisoryError> {
     let fingerprint = fingerprint(path)?;
     let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let key = hex(&Sha256::digest(canonical.to_string_lossy().as_bytes()));
     let file = cache.join("index").join(format!("{key}.bin"));
-    if let Ok(bytes) = std::fs::read(&file)
-        && let Ok(compiled) = postcard::from_bytes::<Compiled>(&bytes)
-        && compiled.format == FORMAT
-        && compiled.tool == env!("CARGO_PKG_VERSION")
-        && compiled.fingerprint == fingerprint
-    {
+    if let Some(compiled) = read_compiled(&file, &fingerprint, select) {
         return Ok(compiled);
     }
-    let compiled = compile(path, fingerprint)?;
-    if let Ok(bytes) = postcard::to_stdvec(&compiled) {
+    let mut compiled = compile(path)?;
+    if let Some(bytes) = encode(&compiled, &fingerprint) {
         // Best effort: a read-only cache only costs speed.
         let _ = crate::fsutil::write_atomically(&file, &bytes);
     }
+    compiled.advisories.retain(|a| select.wants(a));
     Ok(compiled)
 }
 
-fn compile(path: &Path, fingerprint: String) -> Result<Compiled, AdvisoryError> {
+/// The compiled file's bytes.
+fn encode(compiled: &Compiled, fingerprint: &str) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    let mut by_key: BTreeMap<Ecosystem, BTreeMap<&str, Records>> = BTreeMap::new();
+    for advisory in &compiled.advisories {
+        let offset = u64::try_from(body.len()).ok()?;
+        body = postcard::to_extend(advisory, body).ok()?;
+        let len = u32::try_from(u64::try_from(body.len()).ok()? - offset).ok()?;
+        for a in &advisory.affected {
+            by_key.entry(a.ecosystem).or_default().entry(a.name.as_str()).or_default().insert((offset, len));
+        }
+    }
+    let mut sections = Vec::new();
+    for (ecosystem, keys) in by_key {
+        let entries: Vec<KeyEntry<'_>> =
+            keys.into_iter().map(|(name, records)| (name, records.into_iter().collect())).collect();
+        let offset = u64::try_from(body.len()).ok()?;
+        body = postcard::to_extend(&entries, body).ok()?;
+        sections.push(Section { ecosystem, offset, len: u64::try_from(body.len()).ok()? - offset });
+    }
+    let header = Header {
+        format: FORMAT,
+        tool: env!("CARGO_PKG_VERSION").to_owned(),
+        fingerprint: fingerprint.to_owned(),
+        source: compiled.source.clone(),
+        errors: compiled.errors.clone(),
+        sections,
+    };
+    let header = postcard::to_stdvec(&header).ok()?;
+    let mut out = Vec::with_capacity(MAGIC.len() + 4 + header.len() + body.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&u32::try_from(header.len()).ok()?.to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&body);
+    Some(out)
+}
+
+/// Read a compiled file when it is current (same format, tool version and fingerprint),
+/// loading only the records `select` asks for. Any problem means "not usable": recompile.
+fn read_compiled(file: &Path, fingerprint: &str, select: Select<'_>) -> Option<Compiled> {
+    let mut f = std::fs::File::open(file).ok()?;
+    let mut head = [0u8; 12];
+    f.read_exact(&mut head).ok()?;
+    let (magic, len) = head.split_at(MAGIC.len());
+    if magic != MAGIC {
+        return None;
+    }
+    let header_len = u32::from_le_bytes(len.try_into().ok()?);
+    let mut buf = vec![0u8; usize::try_from(header_len).ok()?];
+    f.read_exact(&mut buf).ok()?;
+    let header: Header = postcard::from_bytes(&buf).ok()?;
+    if header.format != FORMAT || header.tool != env!("CARGO_PKG_VERSION") || header.fingerprint != fingerprint {
+        return None;
+    }
+    let body = 12 + u64::from(header_len);
+    let mut wanted: HashMap<Ecosystem, Vec<&str>> = HashMap::new();
+    if let Select::Packages(keys) = select {
+        for (ecosystem, name) in keys {
+            wanted.entry(*ecosystem).or_default().push(name.as_str());
+        }
+    }
+    let mut records: BTreeSet<(u64, u32)> = BTreeSet::new();
+    for section in &header.sections {
+        let names = wanted.get(&section.ecosystem);
+        if matches!(select, Select::Packages(_)) && names.is_none() {
+            continue;
+        }
+        f.seek(SeekFrom::Start(body.checked_add(section.offset)?)).ok()?;
+        buf.resize(usize::try_from(section.len).ok()?, 0);
+        f.read_exact(&mut buf).ok()?;
+        let entries: Vec<KeyEntry<'_>> = postcard::from_bytes(&buf).ok()?;
+        match names {
+            Some(names) if matches!(select, Select::Packages(_)) => {
+                for name in names {
+                    if let Ok(i) = entries.binary_search_by(|(n, _)| (*n).cmp(name))
+                        && let Some((_, at)) = entries.get(i)
+                    {
+                        records.extend(at.iter().copied());
+                    }
+                }
+            }
+            _ => records.extend(entries.into_iter().flat_map(|(_, at)| at)),
+        }
+    }
+    let mut advisories = Vec::with_capacity(records.len());
+    let records: Vec<(u64, u32)> = records.into_iter().collect();
+    // Records close to each other are read with one system call.
+    let mut rest = records.as_slice();
+    while let Some(&(start, _)) = rest.first() {
+        let mut end = start;
+        let mut n = 0;
+        for &(offset, len) in rest {
+            if offset > end.saturating_add(READ_GAP) {
+                break;
+            }
+            end = end.max(offset.checked_add(u64::from(len))?);
+            n += 1;
+        }
+        let (chunk, after) = rest.split_at(n);
+        rest = after;
+        f.seek(SeekFrom::Start(body.checked_add(start)?)).ok()?;
+        buf.resize(usize::try_from(end - start).ok()?, 0);
+        f.read_exact(&mut buf).ok()?;
+        for &(offset, len) in chunk {
+            let from = usize::try_from(offset - start).ok()?;
+            let bytes = buf.get(from..from.checked_add(usize::try_from(len).ok()?)?)?;
+            advisories.push(postcard::from_bytes::<Advisory>(bytes).ok()?);
+        }
+    }
+    Some(Compiled { source: header.source, errors: header.errors, advisories })
+}
+
+fn compile(path: &Path) -> Result<Compiled, AdvisoryError> {
     let label = path.display().to_string();
     if !path.exists() {
         return Err(AdvisoryError { path: label, record: None, message: "no such file or directory".to_owned() });
@@ -98,9 +271,6 @@ fn compile(path: &Path, fingerprint: String) -> Result<Compiled, AdvisoryError> 
         ("osv", loaded.advisories, errors)
     };
     Ok(Compiled {
-        format: FORMAT,
-        tool: env!("CARGO_PKG_VERSION").to_owned(),
-        fingerprint,
         source: SourceInfo { name: name.to_owned(), path: label, records: advisories.len() },
         errors,
         advisories,
@@ -239,9 +409,10 @@ mod tests {
 
         // Unchanged source: the compiled index answers (prove it by tampering with it).
         let file = compiled[0].path();
-        let mut c: Compiled = postcard::from_bytes(&std::fs::read(&file).unwrap()).unwrap();
+        let print = fingerprint(db.path()).unwrap();
+        let mut c = read_compiled(&file, &print, Select::All).unwrap();
         c.advisories[0].summary = "from the cache".to_owned();
-        std::fs::write(&file, postcard::to_stdvec(&c).unwrap()).unwrap();
+        std::fs::write(&file, encode(&c, &print).unwrap()).unwrap();
         let second = load(&paths, Some(cache.path())).unwrap();
         assert_eq!(
             second.lookup(crate::model::Ecosystem::Npm, "left-pad", "1.0.0").0[0].advisory.summary,
@@ -256,5 +427,44 @@ mod tests {
         // A corrupt cache file is ignored and replaced.
         std::fs::write(&file, b"garbage").unwrap();
         assert_eq!(load(&paths, Some(cache.path())).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_selective_load_reads_only_the_records_of_the_wanted_packages() {
+        let db = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        std::fs::write(db.path().join("a.json"), RECORD).unwrap();
+        // One record naming two packages, one naming a PyPI package (normalized name).
+        let two = RECORD.replace("GHSA-aaaa", "GHSA-dddd").replace(
+            r#"{"package": {"ecosystem": "npm", "name": "left-pad"},"#,
+            r#"{"package": {"ecosystem": "npm", "name": "right-pad"}, "versions": ["1.0.0"]},
+               {"package": {"ecosystem": "npm", "name": "left-pad"},"#,
+        );
+        std::fs::write(db.path().join("b.json"), two).unwrap();
+        let py = RECORD
+            .replace("GHSA-aaaa", "PYSEC-1")
+            .replace(r#""npm", "name": "left-pad""#, r#""PyPI", "name": "Zope_Interface""#);
+        std::fs::write(db.path().join("c.json"), py).unwrap();
+        let paths = vec![db.path().to_path_buf()];
+
+        for round in ["compiles", "reads the cache"] {
+            let mut keys = HashSet::new();
+            keys.insert((Ecosystem::Npm, "right-pad".to_owned()));
+            let index = load_selected(&paths, Some(cache.path()), Select::Packages(&keys)).unwrap();
+            assert_eq!(index.len(), 1, "{round}");
+            assert_eq!(index.sources[0].records, 3, "{round}: the source's count is the whole database's");
+            assert_eq!(index.lookup(Ecosystem::Npm, "right-pad", "1.0.0").0.len(), 1, "{round}");
+
+            keys.insert((Ecosystem::Npm, "left-pad".to_owned()));
+            keys.insert((Ecosystem::PyPI, "zope-interface".to_owned()));
+            let index = load_selected(&paths, Some(cache.path()), Select::Packages(&keys)).unwrap();
+            assert_eq!(index.len(), 3, "{round}: a record naming two wanted packages is loaded once");
+            assert_eq!(index.lookup(Ecosystem::Npm, "left-pad", "1.0.0").0.len(), 2, "{round}");
+            assert_eq!(index.lookup(Ecosystem::PyPI, "zope.interface", "1.0.0").0.len(), 1, "{round}");
+
+            let none = load_selected(&paths, Some(cache.path()), Select::Packages(&HashSet::new())).unwrap();
+            assert!(none.is_empty(), "{round}");
+            assert_eq!(none.sources.len(), 1, "{round}");
+        }
     }
 }

@@ -15,6 +15,22 @@ use super::package::{Package, PackageSource};
 
 /// The purl of a package, or `None` for path packages.
 pub fn for_package(package: &Package) -> Option<String> {
+    // Fast path for the common case (a crates.io crate whose name and version need no
+    // percent-encoding): what the builder below gives, without its per-call parsing.
+    let plain =
+        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    if package.ecosystem == super::Ecosystem::Cargo
+        && matches!(package.source, PackageSource::Registry { default_registry: true, .. })
+        && plain(&package.name)
+        && plain(&package.version)
+    {
+        return Some(format!("pkg:cargo/{}@{}", package.name, package.version));
+    }
+    built(package)
+}
+
+/// The purl from the `purl` crate's builder.
+fn built(package: &Package) -> Option<String> {
     let builder = GenericPurlBuilder::<String>::new(package.ecosystem.purl_type().to_owned(), package.name.as_str())
         .with_version(package.version.as_str());
     let builder = match &package.source {
@@ -97,4 +113,25 @@ mod tests {
         assert_eq!(for_package(&p), None);
         assert_eq!(p.id(), "path:.#app@0.1.0");
     }
+
+    #[test]
+    fn the_fast_path_gives_what_the_builder_gives() {
+        for (name, version) in [
+            ("serde", "1.0.0"),
+            ("Inflector", "0.11.4"),
+            ("foo_bar-baz", "1.0.0-rc.1"),
+            ("x", "0.3.0+build.5"),
+            ("windows_x86_64_gnu", "0.52.6"),
+            ("a.b", "1.0.0-alpha.1"),
+        ] {
+            let p = pkg(
+                name,
+                version,
+                PackageSource::Registry { url: CRATES_IO.into(), sparse: false, default_registry: true },
+            );
+            assert_eq!(for_package(&p), built(&p), "{name} {version}");
+        }
+    }
+
+    const CRATES_IO: &str = "https://github.com/rust-lang/crates.io-index";
 }

@@ -8,6 +8,8 @@ use serde::Serialize;
 use crate::advisory::SourceInfo;
 use crate::finding::Finding;
 
+pub use crate::finding::Suppression;
+
 /// Everything a scan found, in the JSON report's shape.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -19,10 +21,66 @@ pub struct Report {
     pub database: Database,
     /// Counts.
     pub summary: Summary,
-    /// Findings, most severe first.
+    /// Findings, most severe first (those an ignore silences are in `suppressed`).
     pub findings: Vec<Finding>,
+    /// Findings silenced by an `[[ignore]]` of the policy, each with its `suppression`.
+    pub suppressed: Vec<Finding>,
+    /// Diff mode (`--base`): what the change did to the packages, and the ignores it added.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Changes>,
+    /// Policy warnings: expired ignores, ignores that matched nothing.
+    pub warnings: Vec<String>,
     /// Files, records or versions that could not be read or evaluated.
     pub errors: Vec<ReportError>,
+}
+
+/// `changes`: diff mode's change set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Changes {
+    /// The base revision as given, and the commit it names.
+    pub base: String,
+    /// The head: a revision, `staged`, or `worktree`.
+    pub head: String,
+    /// Packages present at head only.
+    pub added: Vec<PackageChange>,
+    /// Packages present at base only.
+    pub removed: Vec<PackageChange>,
+    /// Packages whose version changed (same ecosystem, name and lockfile).
+    pub updated: Vec<PackageChange>,
+    /// `[[ignore]]` entries present at head but not at base: a change cannot quietly silence
+    /// its own findings.
+    pub new_suppressions: Vec<IgnoreRef>,
+}
+
+/// One package of a change set.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct PackageChange {
+    /// `crates.io`, ...
+    pub ecosystem: String,
+    /// Name.
+    pub name: String,
+    /// Version at head (for `removed`: the version at base).
+    pub version: String,
+    /// The version at base, for `updated`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
+    /// The lockfile.
+    pub path: String,
+    /// The package's block in the lockfile at head (at base for `removed`).
+    pub line: Option<usize>,
+}
+
+/// An `[[ignore]]` entry, as reports show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IgnoreRef {
+    /// The advisory id.
+    pub id: String,
+    /// The package, when the ignore names one.
+    pub package: Option<String>,
+    /// Why.
+    pub reason: String,
+    /// Until when (`YYYY-MM-DD`).
+    pub until: Option<String>,
 }
 
 /// `tool`

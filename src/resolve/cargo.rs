@@ -189,26 +189,16 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
         same.push(i);
     }
     // The packages a dependency string (`name`, `name version`, `name version (source)`) names.
-    let candidates = |spec: &DepSpec<'_>| -> Vec<usize> {
-        by_name
-            .get(spec.name)
-            .map(|c| {
-                c.iter()
-                    .copied()
-                    .filter(|&j| {
-                        spec.version.is_none_or(|v| packages.get(j).is_some_and(|p| p.version == v))
-                            && spec.source.is_none_or(|s| {
-                                source_ids.get(j).and_then(Option::as_deref).map(without_precise)
-                                    == Some(without_precise(s))
-                            })
-                            && (!spec.requires_no_source
-                                || spec.source.is_some()
-                                || source_ids.get(j).is_some_and(Option::is_none))
-                    })
-                    .collect()
+    let names = |spec: &DepSpec<'_>, j: usize| -> bool {
+        spec.version.is_none_or(|v| packages.get(j).is_some_and(|p| p.version == v))
+            && spec.source.is_none_or(|s| {
+                source_ids.get(j).and_then(Option::as_deref).map(without_precise) == Some(without_precise(s))
             })
-            .unwrap_or_default()
+            && (!spec.requires_no_source || spec.source.is_some() || source_ids.get(j).is_some_and(Option::is_none))
     };
+    let same_name = |spec: &DepSpec<'_>| by_name.get(spec.name).map_or(&[][..], Vec::as_slice);
+    let candidates =
+        |spec: &DepSpec<'_>| -> Vec<usize> { same_name(spec).iter().copied().filter(|&j| names(spec, j)).collect() };
 
     // v1: checksums live in `[metadata]` as `"checksum NAME VERSION (SOURCE)" = "HASH"`.
     // Only for errors: the line of a `[metadata]` entry.
@@ -255,6 +245,12 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
         let mut resolved = Vec::with_capacity(deps.len());
         for dep in deps {
             let spec = DepSpec::parse(dep);
+            // The common case, one package of that name that fits, without allocating.
+            let mut fitting = same_name(&spec).iter().copied().filter(|&j| names(&spec, j));
+            if let (Some(j), None) = (fitting.next(), fitting.next()) {
+                resolved.push(j);
+                continue;
+            }
             let mut found = candidates(&spec);
             if found.len() > 1 && spec.source.is_none() {
                 // Cargo omits the source of path packages: with the same name and version from

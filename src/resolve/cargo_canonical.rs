@@ -129,7 +129,11 @@ fn split_key_value(line: &str) -> Option<(Key<'_>, &str)> {
         }
         return Some((Key::Quoted(key), rest.strip_prefix(" = ")?));
     }
-    let (key, value) = line.split_once(" = ")?;
+    // A bare key has no `=`, so the first `=` is the separator (a byte search, not a substring
+    // search: this runs for every line of the file).
+    let eq = line.bytes().position(|b| b == b'=')?;
+    let key = line.get(..eq)?.strip_suffix(' ')?;
+    let value = line.get(eq + 1..)?.strip_prefix(' ')?;
     key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-').then_some(())?;
     (!key.is_empty()).then_some((Key::Bare(key), value))
 }

@@ -53,7 +53,7 @@ pub fn read(path: &str, bytes: &[u8]) -> Result<(Vec<ScanPackage>, usize), SbomI
                 name,
                 version,
                 purl: Some(purl.to_owned()),
-                location: Location { path: path.to_owned(), line: None },
+                location: Location { path: path.to_owned(), line: None, end_line: None },
             }),
             None => skipped += 1,
         }
