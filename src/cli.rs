@@ -31,6 +31,9 @@ pub enum Command {
     Scan(ScanArgs),
     /// Export a CycloneDX SBOM of every lockfile under PATH (one document, every package once).
     Sbom(SbomArgs),
+    /// What changed between two git revisions (HEAD: the work tree when omitted): packages
+    /// added, removed and updated per lockfile, each with its findings.
+    Diff(DiffArgs),
     /// The local advisory database: `update`, `status`, `path`.
     Db(DbArgs),
 }
@@ -77,6 +80,10 @@ pub enum ReportFormat {
     Table,
     /// The JSON report (see the README for its fields).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// A compact Markdown summary, for pull requests.
+    Markdown,
 }
 
 /// `chainward scan`.
@@ -95,9 +102,51 @@ pub struct ScanArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Exit 1 when a finding is at or above this severity.
-    #[arg(long, value_enum, default_value = "low")]
-    pub fail_on: FailOn,
+    /// Report only what is new since REV: findings whose (id, package, version) are not
+    /// present at REV, and the packages the change added, removed or updated. Read from git
+    /// objects; nothing is checked out.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Scan the files of this revision instead of the work tree.
+    #[arg(long, value_name = "REV", conflicts_with = "staged")]
+    pub head: Option<String>,
+    /// Scan the staged index (what `git commit` would record) instead of the work tree.
+    #[arg(long)]
+    pub staged: bool,
+    #[command(flatten)]
+    pub common: CommonScanArgs,
+}
+
+/// `chainward diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The base revision.
+    pub base: String,
+    /// The head revision (default: the work tree).
+    pub head: Option<String>,
+    /// The directory to compare (inside a git repository).
+    #[arg(long, default_value = ".")]
+    pub path: PathBuf,
+    /// An advisory database (see `scan --db`). Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub db: Vec<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ReportFormat,
+    /// Write the report to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: CommonScanArgs,
+}
+
+/// Options `scan` and `diff` share.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CommonScanArgs {
+    /// Exit 1 when a finding is at or above this severity [default: low, or `fail-on` of the
+    /// policy file].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
     /// Also fail on these informational kinds (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub deny: Vec<Deny>,
@@ -107,6 +156,12 @@ pub struct ScanArgs {
     /// Never touch the network: use the local database as it is, even when it is stale.
     #[arg(long)]
     pub offline: bool,
+    /// The policy file (default: `chainward.toml` at the root of PATH, when there is one).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// In GitHub Actions: also print an `::error`/`::warning` workflow command per finding.
+    #[arg(long)]
+    pub annotate: bool,
 }
 
 /// `chainward db`.

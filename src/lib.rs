@@ -2,11 +2,13 @@
 
 pub mod advisory;
 pub mod cli;
+pub mod config;
 mod dbcmd;
 pub mod discover;
 pub mod error;
 pub mod finding;
 pub mod fsutil;
+pub mod github;
 pub mod model;
 pub mod policy;
 pub mod report;
@@ -62,6 +64,12 @@ pub struct Env {
     pub osv_url: Option<String>,
     /// The current time (`CHAINWARD_NOW`, RFC 3339), for tests; default the clock.
     pub now: Option<std::time::SystemTime>,
+    /// `GITHUB_ACTIONS=true`: running in GitHub Actions.
+    pub github_actions: bool,
+    /// `GITHUB_STEP_SUMMARY`: where the job summary (Markdown) is appended.
+    pub github_step_summary: Option<PathBuf>,
+    /// `GITHUB_OUTPUT`: where step outputs are appended.
+    pub github_output: Option<PathBuf>,
 }
 
 impl Env {
@@ -99,6 +107,7 @@ pub fn run(cli: &Cli, env: &Env, out: &mut Output<'_>) -> ExitStatus {
     let result = match &cli.command {
         Command::Sbom(args) => sbom(cli, args, env, out),
         Command::Scan(args) => scan::run(cli, args, env, out),
+        Command::Diff(args) => scan::diff(cli, args, env, out),
         Command::Db(args) => dbcmd::run(cli, args, env, out),
     };
     match result {
@@ -172,8 +181,19 @@ pub fn open(path: &Path) -> Result<WorkTree, Error> {
 
 /// Discover and resolve every lockfile of `source`.
 pub fn resolve_tree(source: &WorkTree, excludes: &Excludes, options: &ResolveOptions) -> Result<Resolution, Error> {
+    resolve_source(source, source.only(), excludes, options)
+}
+
+/// Discover and resolve every lockfile of any source (a work tree, a git revision, the staged
+/// index), or only the file `only` when one was named.
+pub fn resolve_source(
+    source: &dyn Source,
+    only: Option<&str>,
+    excludes: &Excludes,
+    options: &ResolveOptions,
+) -> Result<Resolution, Error> {
     let resolvers = resolve::registry();
-    let found = match source.only() {
+    let found = match only {
         Some(file) => {
             // A file named on the command line may have any name (`old.lock`): a `.lock` file no
             // resolver claims by name is read as a Cargo.lock.

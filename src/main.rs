@@ -28,6 +28,9 @@ fn main() -> ExitCode {
         rustsec_url: var("CHAINWARD_RUSTSEC_URL"),
         osv_url: var("CHAINWARD_OSV_URL"),
         now,
+        github_actions: var("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
+        github_step_summary: std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(Into::into),
+        github_output: std::env::var_os("GITHUB_OUTPUT").filter(|v| !v.is_empty()).map(Into::into),
     };
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();

@@ -1,65 +1,182 @@
-//! `chainward scan`: resolve (or read an SBOM), match against the advisory databases, report,
-//! and decide the exit status.
+//! `chainward scan` and `chainward diff`: resolve (or read an SBOM), match against the advisory
+//! databases, apply the policy (ignores, `--fail-on`, the base revision), report, and decide the
+//! exit status.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
+use crate::advisory::Index;
 use crate::advisory::db::Select;
-use crate::cli::{Cli, ReportFormat, ScanArgs};
+use crate::cli::{Cli, CommonScanArgs, DiffArgs, ReportFormat, ScanArgs};
+use crate::config::Config;
 use crate::discover::Excludes;
-use crate::finding::{ScanPackage, by_severity, match_packages};
+use crate::finding::{Finding, ScanPackage, by_severity, match_packages};
 use crate::model::Ecosystem;
 use crate::policy::Policy;
-use crate::report::{Database, DatabaseSource, Report, ReportError, Summary, Tool};
+use crate::report::{Changes, Database, DatabaseSource, PackageChange, Report, ReportError, Summary, Tool};
 use crate::resolve::ResolveOptions;
-use crate::{Env, Error, ExitStatus, Output};
+use crate::source::Source;
+use crate::source::git::{self, GitTree};
+use crate::{Env, Error, ExitStatus, Output, Resolution};
+
+/// What to scan, from `scan` or `diff` arguments.
+struct Request<'a> {
+    path: &'a Path,
+    db: &'a [PathBuf],
+    format: ReportFormat,
+    output: Option<&'a Path>,
+    base: Option<&'a str>,
+    head: Option<&'a str>,
+    staged: bool,
+    common: &'a CommonScanArgs,
+}
 
 pub(crate) fn run(cli: &Cli, args: &ScanArgs, env: &Env, out: &mut Output<'_>) -> Result<ExitStatus, Error> {
-    let excludes = Excludes::new(&args.exclude)?;
+    let request = Request {
+        path: &args.path,
+        db: &args.db,
+        format: args.format,
+        output: args.output.as_deref(),
+        base: args.base.as_deref(),
+        head: args.head.as_deref(),
+        staged: args.staged,
+        common: &args.common,
+    };
+    scan(cli, &request, env, out)
+}
+
+pub(crate) fn diff(cli: &Cli, args: &DiffArgs, env: &Env, out: &mut Output<'_>) -> Result<ExitStatus, Error> {
+    let request = Request {
+        path: &args.path,
+        db: &args.db,
+        format: args.format,
+        output: args.output.as_deref(),
+        base: Some(&args.base),
+        head: args.head.as_deref(),
+        staged: false,
+        common: &args.common,
+    };
+    scan(cli, &request, env, out)
+}
+
+/// One side of a comparison: its packages, and the policy file found in it.
+struct Side {
+    packages: Vec<ScanPackage>,
+    /// Every resolved package (all sources), for the change set: (lockfile, ecosystem, name) →
+    /// versions with their line.
+    versions: BTreeMap<(String, Ecosystem, String), Vec<(String, Option<usize>)>>,
+    config: Option<Config>,
+}
+
+#[expect(clippy::too_many_lines, reason = "the scan pipeline, step by step")]
+fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result<ExitStatus, Error> {
     let mut notes: Vec<String> = Vec::new();
-    let db_paths = if args.db.is_empty() { local_database(cli, args, env, out, &mut notes)? } else { args.db.clone() };
     let mut errors: Vec<ReportError> = Vec::new();
-    let packages = packages(args, &excludes, &mut errors, &mut notes)?;
+    let git_mode = req.base.is_some() || req.head.is_some() || req.staged;
+    let sbom_input = !git_mode && req.path.is_file() && is_sbom(req.path);
+
+    // The policy file named on the command line is read first: its `exclude` applies to discovery.
+    let explicit_config = match &req.common.config {
+        Some(path) => Some(crate::config::load(path).map_err(|e| Error::Usage(e.to_string()))?),
+        None => None,
+    };
+    let mut exclude = req.common.exclude.clone();
+    if let Some(c) = &explicit_config {
+        exclude.extend(c.exclude.iter().cloned());
+    }
+    let excludes = Excludes::new(&exclude)?;
+
+    let (head, base, base_label, head_label) = if sbom_input {
+        (sbom_side(req.path, &mut notes)?, None, None, None)
+    } else if git_mode {
+        let (dir, only) = split_file(req.path);
+        let (repo, prefix) = git::discover(&dir)?;
+        let workdir = git::workdir(&repo).ok_or_else(|| Error::Usage("a bare repository has no work tree".to_owned()))?;
+        drop(repo);
+        let (head_source, head_label): (Box<dyn Source>, String) = if req.staged {
+            (Box::new(GitTree::staged(&workdir, &prefix)?), "staged".to_owned())
+        } else if let Some(rev) = req.head {
+            let tree = GitTree::at_revision(&workdir, &prefix, rev)?;
+            let label = format!("{rev} ({})", tree.commit().unwrap_or_default());
+            (Box::new(tree), label)
+        } else {
+            (Box::new(crate::source::WorkTree::new(&dir)), "worktree".to_owned())
+        };
+        let head = tree_side(head_source.as_ref(), only.as_deref(), &excludes, &mut errors, false, &mut notes)?;
+        let (base, base_label) = match req.base {
+            Some(rev) => {
+                let tree = GitTree::at_revision(&workdir, &prefix, rev)?;
+                let label = format!("{rev} ({})", tree.commit().unwrap_or_default());
+                (Some(tree_side(&tree, only.as_deref(), &excludes, &mut errors, true, &mut notes)?), Some(label))
+            }
+            None => (None, None),
+        };
+        (head, base, base_label, Some(head_label))
+    } else {
+        let (dir, only) = split_file(req.path);
+        let source = crate::source::WorkTree::new(&dir);
+        (tree_side(&source, only.as_deref(), &excludes, &mut errors, false, &mut notes)?, None, None, None)
+    };
+    let config = explicit_config.or_else(|| head.config.clone());
+
+    let db_paths = if req.db.is_empty() { local_database(cli, req, env, out, &mut notes)? } else { req.db.to_vec() };
     // Only the advisories naming a scanned package are loaded from the compiled indexes.
-    let keys: HashSet<(Ecosystem, String)> =
-        packages.iter().map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name))).collect();
+    let keys: HashSet<(Ecosystem, String)> = head
+        .packages
+        .iter()
+        .chain(base.iter().flat_map(|b| &b.packages))
+        .map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name)))
+        .collect();
     let index = crate::advisory::db::load_selected(&db_paths, env.cache_dir.as_deref(), Select::Packages(&keys))
         .map_err(|e| Error::Usage(format!("cannot load the advisory database: {e}")))?;
     for e in &index.errors {
         notes.push(format!("skipped advisory: {e}"));
     }
-    let (findings, unevaluated) = match_packages(&index, &packages);
-    for u in &unevaluated {
-        errors.push(ReportError {
-            path: u.location.path.clone(),
-            line: u.location.line,
-            message: format!(
-                "could not evaluate {} for `{}` {}: {}",
-                u.advisory, u.package.name, u.package.version, u.reason
-            ),
-        });
+
+    let mut findings = matched(&index, &head.packages, &mut errors);
+    let mut changes = None;
+    if let (Some(base), Some(base_label)) = (&base, &base_label) {
+        let mut ignored = Vec::new();
+        let before: HashSet<(String, String, String, String)> =
+            matched(&index, &base.packages, &mut ignored).iter().map(finding_key).collect();
+        findings.retain(|f| !before.contains(&finding_key(f)));
+        let mut set = change_set(&base.versions, &head.versions);
+        set.base = base_label.clone();
+        set.head = head_label.clone().unwrap_or_default();
+        let base_ignores = base.config.as_ref().map(|c| c.ignores.as_slice()).unwrap_or_default();
+        let head_ignores = config.as_ref().map(|c| c.ignores.as_slice()).unwrap_or_default();
+        set.new_suppressions = crate::policy::new_suppressions(base_ignores, head_ignores);
+        changes = Some(set);
     }
-    let policy = Policy { fail_on: args.fail_on, deny: args.deny.clone() };
-    let failing = findings.iter().filter(|f| policy.fails(f)).count();
+
+    let today = today(env);
+    let (active, suppressed, warnings) = match &config {
+        Some(c) => {
+            let applied = crate::policy::apply_ignores(findings, c, today);
+            (applied.active, applied.suppressed, applied.warnings)
+        }
+        None => (findings, Vec::new(), Vec::new()),
+    };
+    let policy = Policy::from_config(req.common.fail_on, req.common.deny.clone(), config.as_ref());
+    let failing = active.iter().filter(|f| policy.fails(f)).count();
     let report = Report {
         version: 1,
         tool: Tool { name: "chainward".to_owned(), version: env!("CARGO_PKG_VERSION").to_owned() },
         database: Database { sources: index.sources.iter().map(DatabaseSource::from).collect() },
-        summary: Summary { packages: packages.len(), findings: findings.len(), by_severity: by_severity(&findings) },
-        findings,
-        suppressed: Vec::new(),
-        changes: None,
-        warnings: Vec::new(),
+        summary: Summary { packages: head.packages.len(), findings: active.len(), by_severity: by_severity(&active) },
+        findings: active,
+        suppressed,
+        changes,
+        warnings,
         errors,
     };
-    let bytes = match args.format {
-        ReportFormat::Json => {
-            crate::report::json::render(&report).map_err(|e| Error::Usage(format!("cannot render the report: {e}")))?
-        }
-        ReportFormat::Table => crate::report::table::render(&report).into_bytes(),
-    };
-    crate::emit(args.output.as_deref(), &bytes, out)?;
+    let path_prefix = repo_prefix(req.path);
+    let bytes = render(&report, req.format, &path_prefix)?;
+    crate::emit(req.output, &bytes, out)?;
+    github(req, env, &report, &path_prefix, out)?;
     if !cli.quiet {
-        for n in &notes {
+        for n in notes.iter().chain(&report.warnings) {
             let _ = writeln!(out.stderr, "warning: {n}");
         }
     }
@@ -76,19 +193,233 @@ pub(crate) fn run(cli: &Cli, args: &ScanArgs, env: &Env, out: &mut Output<'_>) -
     })
 }
 
+fn render(report: &Report, format: ReportFormat, path_prefix: &str) -> Result<Vec<u8>, Error> {
+    let failed = |e: serde_json::Error| Error::Usage(format!("cannot render the report: {e}"));
+    Ok(match format {
+        ReportFormat::Json => crate::report::json::render(report).map_err(failed)?,
+        ReportFormat::Table => crate::report::table::render(report).into_bytes(),
+        ReportFormat::Markdown => crate::report::markdown::render(report).into_bytes(),
+        ReportFormat::Sarif => {
+            let options = crate::report::sarif::SarifOptions { path_prefix, category: "chainward" };
+            crate::report::sarif::render(report, &options).map_err(failed)?
+        }
+    })
+}
+
+/// In GitHub Actions: the step summary, the step outputs, and (with `--annotate`) workflow
+/// commands.
+fn github(
+    req: &Request<'_>,
+    env: &Env,
+    report: &Report,
+    path_prefix: &str,
+    out: &mut Output<'_>,
+) -> Result<(), Error> {
+    if !env.github_actions {
+        return Ok(());
+    }
+    let failed = |path: &Path, e: std::io::Error| Error::Write { path: path.display().to_string(), message: e.to_string() };
+    if let Some(path) = &env.github_step_summary {
+        crate::github::append_step_summary(path, &crate::report::markdown::render(report)).map_err(|e| failed(path, e))?;
+    }
+    if let Some(path) = &env.github_output {
+        let sarif = match (req.format, req.output) {
+            (ReportFormat::Sarif, Some(p)) => p.display().to_string(),
+            _ => String::new(),
+        };
+        let count = report.findings.len().to_string();
+        crate::github::write_outputs(path, &[("findings", count.as_str()), ("sarif-file", sarif.as_str())])
+            .map_err(|e| failed(path, e))?;
+    }
+    if req.common.annotate {
+        let _ = out.stdout.write_all(crate::github::annotations(report, path_prefix).as_bytes());
+    }
+    Ok(())
+}
+
+/// (id, ecosystem, name, version): what "the same finding" means between base and head.
+fn finding_key(f: &Finding) -> (String, String, String, String) {
+    (f.id.clone(), f.package.ecosystem.clone(), f.package.name.clone(), f.package.version.clone())
+}
+
+fn matched(index: &Index, packages: &[ScanPackage], errors: &mut Vec<ReportError>) -> Vec<Finding> {
+    let (findings, unevaluated) = match_packages(index, packages);
+    for u in &unevaluated {
+        errors.push(ReportError {
+            path: u.location.path.clone(),
+            line: u.location.line,
+            message: format!(
+                "could not evaluate {} for `{}` {}: {}",
+                u.advisory, u.package.name, u.package.version, u.reason
+            ),
+        });
+    }
+    findings
+}
+
+/// Added, removed and updated packages between two sides. Per (lockfile, ecosystem, name),
+/// versions present on one side only are paired in version order into updates; the rest are
+/// additions or removals.
+fn change_set(
+    base: &BTreeMap<(String, Ecosystem, String), Vec<(String, Option<usize>)>>,
+    head: &BTreeMap<(String, Ecosystem, String), Vec<(String, Option<usize>)>>,
+) -> Changes {
+    let mut changes = Changes::default();
+    let keys: BTreeSet<&(String, Ecosystem, String)> = base.keys().chain(head.keys()).collect();
+    for key in keys {
+        let (path, ecosystem, name) = key;
+        let before: Vec<&(String, Option<usize>)> = base.get(key).into_iter().flatten().collect();
+        let after: Vec<&(String, Option<usize>)> = head.get(key).into_iter().flatten().collect();
+        let mut gone: Vec<&(String, Option<usize>)> =
+            before.iter().copied().filter(|(v, _)| !after.iter().any(|(w, _)| w == v)).collect();
+        let mut new: Vec<&(String, Option<usize>)> =
+            after.iter().copied().filter(|(v, _)| !before.iter().any(|(w, _)| w == v)).collect();
+        let order = |a: &&(String, Option<usize>), b: &&(String, Option<usize>)| {
+            match (
+                crate::advisory::version::Version::parse(*ecosystem, &a.0),
+                crate::advisory::version::Version::parse(*ecosystem, &b.0),
+            ) {
+                (Ok(x), Ok(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
+                _ => a.0.cmp(&b.0),
+            }
+        };
+        gone.sort_by(order);
+        new.sort_by(order);
+        let change = |(version, line): &(String, Option<usize>), previous: Option<String>| PackageChange {
+            ecosystem: ecosystem.as_str().to_owned(),
+            name: name.clone(),
+            version: version.clone(),
+            previous,
+            path: path.clone(),
+            line: *line,
+        };
+        let pairs = gone.len().min(new.len());
+        for (old, now) in gone.iter().zip(&new) {
+            changes.updated.push(change(now, Some(old.0.clone())));
+        }
+        for now in new.iter().skip(pairs) {
+            changes.added.push(change(now, None));
+        }
+        for old in gone.iter().skip(pairs) {
+            changes.removed.push(change(old, None));
+        }
+    }
+    changes
+}
+
+/// Resolve a tree into a [`Side`]. At a base revision, unreadable lockfiles are warnings (the
+/// comparison is then against what could be read), not errors of this run.
+fn tree_side(
+    source: &dyn Source,
+    only: Option<&str>,
+    excludes: &Excludes,
+    errors: &mut Vec<ReportError>,
+    is_base: bool,
+    notes: &mut Vec<String>,
+) -> Result<Side, Error> {
+    let config = match source.read("chainward.toml") {
+        Ok(bytes) => {
+            let label = format!("{}:chainward.toml", source.describe());
+            let text = String::from_utf8_lossy(&bytes);
+            match crate::config::parse(if source.local_root().is_some() { "chainward.toml" } else { &label }, &text) {
+                Ok(c) => Some(c),
+                Err(e) if is_base => {
+                    notes.push(format!("at the base revision: {e}"));
+                    None
+                }
+                Err(e) => return Err(Error::Usage(e.to_string())),
+            }
+        }
+        Err(_) => None,
+    };
+    let options = ResolveOptions { lockfile_only: true, ..ResolveOptions::default() };
+    let resolution = match crate::resolve_source(source, only, excludes, &options) {
+        Ok(r) => r,
+        // No lockfile at the base revision: everything at head is new.
+        Err(Error::Usage(message)) if is_base => {
+            notes.push(format!("at the base revision: {message}"));
+            Resolution { resolved: Vec::new(), errors: Vec::new(), warnings: Vec::new(), name: String::new() }
+        }
+        Err(e) => return Err(e),
+    };
+    for e in &resolution.errors {
+        if is_base {
+            notes.push(format!("at the base revision: {e}"));
+        } else {
+            errors.push(ReportError { path: e.path.clone(), line: e.line, message: e.kind.to_string() });
+        }
+    }
+    let mut versions: BTreeMap<(String, Ecosystem, String), Vec<(String, Option<usize>)>> = BTreeMap::new();
+    for r in &resolution.resolved {
+        for p in &r.packages {
+            versions
+                .entry((r.path.clone(), p.ecosystem, p.name.clone()))
+                .or_default()
+                .push((p.version.clone(), p.lines.map(|l| l.start)));
+        }
+    }
+    Ok(Side { packages: crate::scan_packages(&resolution), versions, config })
+}
+
+fn sbom_side(path: &Path, notes: &mut Vec<String>) -> Result<Side, Error> {
+    let bytes = std::fs::read(path).map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", path.display())))?;
+    let label = path.display().to_string();
+    let (packages, skipped) = crate::sbom::input::read(&label, &bytes).map_err(|e| Error::Usage(e.to_string()))?;
+    if skipped > 0 {
+        notes.push(format!("{label}: {skipped} component(s) with purls of ecosystems chainward does not match"));
+    }
+    Ok(Side { packages, versions: BTreeMap::new(), config: None })
+}
+
+fn is_sbom(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(4096);
+    std::fs::File::open(path).and_then(|f| f.take(1 << 20).read_to_end(&mut head)).is_ok()
+        && crate::sbom::input::is_cyclonedx_json(&head)
+}
+
+/// A directory to walk, and the one file to read when PATH names a file.
+fn split_file(path: &Path) -> (PathBuf, Option<String>) {
+    if path.is_file()
+        && let Some(name) = path.file_name().and_then(|n| n.to_str())
+    {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        return (dir, Some(name.to_owned()));
+    }
+    (path.to_path_buf(), None)
+}
+
+/// PATH relative to its git repository's root, as a prefix for SARIF and annotation paths
+/// (`""` outside a repository or at its root).
+fn repo_prefix(path: &Path) -> String {
+    let (dir, _) = split_file(path);
+    match git::discover(&dir) {
+        Ok((_, prefix)) if !prefix.is_empty() => format!("{prefix}/"),
+        _ => String::new(),
+    }
+}
+
+fn today(env: &Env) -> time::Date {
+    let now = env.now.unwrap_or_else(std::time::SystemTime::now);
+    time::OffsetDateTime::from(now).date()
+}
+
 /// The managed local database: refreshed first when stale (unless `--offline`).
 fn local_database(
     cli: &Cli,
-    args: &ScanArgs,
+    req: &Request<'_>,
     env: &Env,
     out: &mut Output<'_>,
     notes: &mut Vec<String>,
-) -> Result<Vec<std::path::PathBuf>, Error> {
+) -> Result<Vec<PathBuf>, Error> {
     let cache = env.cache()?;
     let db = crate::advisory::local::LocalDb::new(cache);
     let now = env.now.unwrap_or_else(std::time::SystemTime::now);
     if db.is_stale(now) {
-        if args.offline {
+        if req.common.offline {
             if !db.sources().is_empty() {
                 notes.push("the local advisory database is more than 24 h old (--offline: not refreshed)".to_owned());
             }
@@ -105,36 +436,4 @@ fn local_database(
         )));
     }
     Ok(sources)
-}
-
-/// The packages to match: from an SBOM file, or from every lockfile under the path
-/// ([`crate::scan_packages`]).
-fn packages(
-    args: &ScanArgs,
-    excludes: &Excludes,
-    errors: &mut Vec<ReportError>,
-    notes: &mut Vec<String>,
-) -> Result<Vec<ScanPackage>, Error> {
-    if args.path.is_file() {
-        let bytes = std::fs::read(&args.path)
-            .map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", args.path.display())))?;
-        if crate::sbom::input::is_cyclonedx_json(&bytes) {
-            let label = args.path.display().to_string();
-            let (packages, skipped) =
-                crate::sbom::input::read(&label, &bytes).map_err(|e| Error::Usage(e.to_string()))?;
-            if skipped > 0 {
-                notes
-                    .push(format!("{label}: {skipped} component(s) with purls of ecosystems chainward does not match"));
-            }
-            return Ok(packages);
-        }
-    }
-    let source = crate::open(&args.path)?;
-    let options = ResolveOptions { lockfile_only: true, ..ResolveOptions::default() };
-    let resolution = crate::resolve_tree(&source, excludes, &options)?;
-    for e in &resolution.errors {
-        errors.push(ReportError { path: e.path.clone(), line: e.line, message: e.kind.to_string() });
-    }
-    let packages = crate::scan_packages(&resolution);
-    Ok(packages)
 }

@@ -8,8 +8,13 @@ use crate::advisory::Severity;
 /// The report as an aligned text table.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
+    if let Some(changes) = &report.changes {
+        render_changes(&mut out, report, changes);
+    }
     if report.findings.is_empty() {
-        let _ = writeln!(out, "No known advisories affect the {} packages scanned.", report.summary.packages);
+        let what = if report.changes.is_some() { "new advisories affect" } else { "known advisories affect" };
+        let _ = writeln!(out, "No {what} the {} packages scanned.", report.summary.packages);
+        render_suppressed(&mut out, report);
         return out;
     }
     let header = ["PACKAGE", "VERSION", "ID", "TITLE", "FIX"];
@@ -29,7 +34,7 @@ pub fn render(report: &Report) -> String {
                 } else {
                     f.summary.clone()
                 };
-                [f.package.name.clone(), f.package.version.clone(), f.id.clone(), clip(&title, 70), fix]
+                [clip(&f.package.name, 60), clip(&f.package.version, 30), clip(&f.id, 40), clip(&title, 70), clip(&fix, 60)]
             })
             .collect();
         if rows.is_empty() {
@@ -58,7 +63,61 @@ pub fn render(report: &Report) -> String {
     let s = &report.summary;
     let counts: Vec<String> = s.by_severity.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{n} {k}")).collect();
     let _ = writeln!(out, "{} finding(s) in {} packages: {}.", s.findings, s.packages, counts.join(", "));
+    render_suppressed(&mut out, report);
     out
+}
+
+/// Diff mode: the packages the change added, removed and updated, each with its new findings,
+/// and the ignores it added.
+fn render_changes(out: &mut String, report: &Report, changes: &super::Changes) {
+    let _ = writeln!(out, "Changes from {} to {}:", clip(&changes.base, 60), clip(&changes.head, 60));
+    let findings_of = |name: &str, version: &str| -> String {
+        let ids: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.package.name == name && f.package.version == version)
+            .map(|f| format!("{} ({})", clip(&f.id, 40), f.severity.as_str()))
+            .collect();
+        if ids.is_empty() { String::new() } else { format!("  ! {}", ids.join(", ")) }
+    };
+    let mut any = false;
+    for (sign, list) in [("+", &changes.added), ("~", &changes.updated), ("-", &changes.removed)] {
+        for c in list {
+            any = true;
+            let version = match &c.previous {
+                Some(previous) => format!("{} -> {}", clip(previous, 30), clip(&c.version, 30)),
+                None => clip(&c.version, 30),
+            };
+            let findings = if sign == "-" { String::new() } else { findings_of(&c.name, &c.version) };
+            let _ = writeln!(out, "  {sign} {} {version}  ({}){findings}", clip(&c.name, 60), clip(&c.path, 80));
+        }
+    }
+    if !any {
+        let _ = writeln!(out, "  no package changed");
+    }
+    for i in &changes.new_suppressions {
+        let package = i.package.as_deref().map(|p| format!(" for {}", clip(p, 60))).unwrap_or_default();
+        let _ = writeln!(out, "  new ignore: {}{package}: {}", clip(&i.id, 40), clip(&i.reason, 100));
+    }
+    out.push('\n');
+}
+
+fn render_suppressed(out: &mut String, report: &Report) {
+    if report.suppressed.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nIgnored by the policy ({}):", report.suppressed.len());
+    for f in &report.suppressed {
+        let reason = f.suppression.as_ref().map(|s| s.reason.as_str()).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {} {} {}: {}",
+            clip(&f.package.name, 60),
+            clip(&f.package.version, 30),
+            clip(&f.id, 40),
+            clip(reason, 100)
+        );
+    }
 }
 
 /// At most `max` characters; control characters (from advisory text) become spaces.

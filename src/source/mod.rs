@@ -1,6 +1,7 @@
 //! Where files come from. Every later stage reads bytes through [`Source`], so a git revision or
 //! the staged index (a later issue) is one more implementation, not a special code path.
 
+pub mod git;
 pub mod worktree;
 
 pub use worktree::WorkTree;

@@ -1,0 +1,293 @@
+//! Diff mode from git objects: `scan --base`, `diff BASE [HEAD]`, `--head`, `--staged`, and the
+//! policy file across revisions (new suppressions, expired ignores), on real repositories built
+//! with `git2` in a temporary directory.
+
+// Test helpers fail loudly on unexpected input: that is how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const CRATES_IO: &str = "registry+https://github.com/rust-lang/crates.io-index";
+
+fn db() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/advisories/diff").display().to_string()
+}
+
+fn chainward(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chainward"))
+        .args(args)
+        .current_dir(dir)
+        .env("CHAINWARD_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("chainward-cache"))
+        .env_remove("GITHUB_ACTIONS")
+        .env("CHAINWARD_NOW", "2026-11-22T00:00:00Z")
+        .output()
+        .expect("run chainward")
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: stdout {} stderr {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    })
+}
+
+/// A Cargo.lock with a path root package `app` depending on every listed crates.io package.
+fn lockfile(packages: &[(&str, &str)]) -> String {
+    let mut deps: Vec<&str> = packages.iter().map(|(n, _)| *n).collect();
+    deps.sort_unstable();
+    let mut out = String::from("version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n");
+    if !deps.is_empty() {
+        out.push_str("dependencies = [\n");
+        for d in &deps {
+            out.push_str(&format!(" \"{d}\",\n"));
+        }
+        out.push_str("]\n");
+    }
+    let mut sorted = packages.to_vec();
+    sorted.sort_unstable();
+    for (name, version) in sorted {
+        out.push_str(&format!("\n[[package]]\nname = \"{name}\"\nversion = \"{version}\"\nsource = \"{CRATES_IO}\"\n"));
+    }
+    out
+}
+
+struct Repo {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    repo: git2::Repository,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        let repo = git2::Repository::init(&path).unwrap();
+        Repo { _dir: dir, path, repo }
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let file = self.path.join(rel);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+
+    fn stage(&self, rel: &str) {
+        let mut index = self.repo.index().unwrap();
+        index.add_path(Path::new(rel)).unwrap();
+        index.write().unwrap();
+    }
+
+    fn commit(&self, message: &str) -> String {
+        let mut index = self.repo.index().unwrap();
+        index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+        index.write().unwrap();
+        let tree = self.repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("test", "test@example.com").unwrap();
+        let parents: Vec<git2::Commit<'_>> = self
+            .repo
+            .head()
+            .ok()
+            .and_then(|h| h.target())
+            .map(|id| self.repo.find_commit(id).unwrap())
+            .into_iter()
+            .collect();
+        let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
+        self.repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents).unwrap().to_string()
+    }
+}
+
+/// Base: vulnold (already vulnerable), bumped 1.0.0, gone 0.1.0. Head: vulnold, bumped 1.1.0,
+/// vulnnew 0.5.0 (vulnerable), and no `gone`.
+fn two_commits() -> (Repo, String, String) {
+    let repo = Repo::new();
+    repo.write("Cargo.lock", &lockfile(&[("vulnold", "1.0.0"), ("bumped", "1.0.0"), ("gone", "0.1.0")]));
+    let base = repo.commit("base");
+    repo.write("Cargo.lock", &lockfile(&[("vulnold", "1.0.0"), ("bumped", "1.1.0"), ("vulnnew", "0.5.0")]));
+    let head = repo.commit("head: add vulnnew, bump bumped, drop gone");
+    (repo, base, head)
+}
+
+fn ids(report: &Value, list: &str) -> BTreeSet<String> {
+    report[list].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_owned()).collect()
+}
+
+fn names(changes: &Value, list: &str) -> Vec<String> {
+    changes[list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| match c["previous"].as_str() {
+            Some(p) => format!("{} {p}->{}", c["name"].as_str().unwrap(), c["version"].as_str().unwrap()),
+            None => format!("{} {}", c["name"].as_str().unwrap(), c["version"].as_str().unwrap()),
+        })
+        .collect()
+}
+
+#[test]
+fn scan_base_reports_only_what_the_change_adds() {
+    let (repo, base, _) = two_commits();
+    let db = db();
+    // Without --base: both advisories.
+    let full = chainward(&repo.path, &["scan", "--db", &db, "--format", "json"]);
+    assert_eq!(full.status.code(), Some(1));
+    assert_eq!(ids(&json(&full), "findings"), BTreeSet::from(["CHAINWARD-TEST-0001".into(), "CHAINWARD-TEST-0002".into()]));
+
+    for base in [base.as_str(), "HEAD~1"] {
+        let out = chainward(&repo.path, &["scan", "--db", &db, "--format", "json", "--base", base]);
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+        let report = json(&out);
+        assert_eq!(ids(&report, "findings"), BTreeSet::from(["CHAINWARD-TEST-0002".into()]));
+        let changes = &report["changes"];
+        assert_eq!(names(changes, "added"), ["vulnnew 0.5.0"]);
+        assert_eq!(names(changes, "updated"), ["bumped 1.0.0->1.1.0"]);
+        assert_eq!(names(changes, "removed"), ["gone 0.1.0"]);
+        assert_eq!(changes["head"], "worktree");
+        // The added package's line is its [[package]] block at head.
+        let text = std::fs::read_to_string(repo.path.join("Cargo.lock")).unwrap();
+        let line = changes["added"][0]["line"].as_u64().unwrap() as usize;
+        assert_eq!(text.lines().nth(line - 1), Some("[[package]]"));
+        assert_eq!(text.lines().nth(line), Some("name = \"vulnnew\""));
+    }
+
+    // Nothing new since HEAD itself: exit 0, no findings, no changes.
+    let same = chainward(&repo.path, &["scan", "--db", &db, "--format", "json", "--base", "HEAD"]);
+    assert_eq!(same.status.code(), Some(0), "{}", String::from_utf8_lossy(&same.stderr));
+    let report = json(&same);
+    assert!(report["findings"].as_array().unwrap().is_empty());
+    assert!(report["changes"]["added"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn diff_lists_the_change_set_between_two_revisions() {
+    let (repo, base, head) = two_commits();
+    // The work tree differs from both: diff must read the revisions, not the files on disk.
+    repo.write("Cargo.lock", &lockfile(&[("unrelated", "3.0.0")]));
+    let db = db();
+    let out = chainward(&repo.path, &["diff", &base, &head, "--db", &db, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = json(&out);
+    let changes = &report["changes"];
+    assert_eq!(names(changes, "added"), ["vulnnew 0.5.0"]);
+    assert_eq!(names(changes, "updated"), ["bumped 1.0.0->1.1.0"]);
+    assert_eq!(names(changes, "removed"), ["gone 0.1.0"]);
+    assert!(changes["base"].as_str().unwrap().contains(&base[..12]));
+    assert_eq!(ids(&report, "findings"), BTreeSet::from(["CHAINWARD-TEST-0002".into()]));
+
+    let table = chainward(&repo.path, &["diff", &base, &head, "--db", &db]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("+ vulnnew 0.5.0"), "{text}");
+    assert!(text.contains("~ bumped 1.0.0 -> 1.1.0"), "{text}");
+    assert!(text.contains("- gone 0.1.0"), "{text}");
+    assert!(text.contains("CHAINWARD-TEST-0002"), "{text}");
+
+    // --head gives the same as diff.
+    let scan = chainward(&repo.path, &["scan", "--base", &base, "--head", &head, "--db", &db, "--format", "json"]);
+    assert_eq!(json(&scan)["changes"]["added"], changes["added"]);
+
+    let bad = chainward(&repo.path, &["diff", "no-such-rev", "--db", &db]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no-such-rev"));
+}
+
+#[test]
+fn staged_sees_the_index_not_the_work_tree() {
+    let (repo, _, _) = two_commits();
+    let db = db();
+    let staged = lockfile(&[("vulnold", "1.0.0"), ("bumped", "1.1.0"), ("vulnstaged", "1.0.0")]);
+    repo.write("Cargo.lock", &staged);
+    repo.stage("Cargo.lock");
+    // The work tree goes back to a clean file after staging.
+    repo.write("Cargo.lock", &lockfile(&[("bumped", "1.1.0")]));
+
+    let out = chainward(&repo.path, &["scan", "--staged", "--db", &db, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        ids(&json(&out), "findings"),
+        BTreeSet::from(["CHAINWARD-TEST-0001".into(), "CHAINWARD-TEST-0003".into()])
+    );
+    let worktree = chainward(&repo.path, &["scan", "--db", &db, "--format", "json"]);
+    assert_eq!(worktree.status.code(), Some(0));
+
+    // Staged against HEAD: only the staged addition is new.
+    let out = chainward(&repo.path, &["scan", "--staged", "--base", "HEAD", "--db", &db, "--format", "json"]);
+    let report = json(&out);
+    assert_eq!(ids(&report, "findings"), BTreeSet::from(["CHAINWARD-TEST-0003".into()]));
+    assert_eq!(report["changes"]["head"], "staged");
+}
+
+#[test]
+fn a_change_cannot_quietly_silence_its_own_findings() {
+    let (repo, base, _) = two_commits();
+    repo.write(
+        "chainward.toml",
+        "[[ignore]]\nid = \"CHAINWARD-TEST-0002\"\npackage = \"vulnnew\"\nreason = \"test-only crate\"\n",
+    );
+    repo.commit("ignore the new finding");
+    let db = db();
+    let out = chainward(&repo.path, &["scan", "--base", &base, "--db", &db, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "ignored: {}", String::from_utf8_lossy(&out.stderr));
+    let report = json(&out);
+    assert!(report["findings"].as_array().unwrap().is_empty());
+    assert_eq!(ids(&report, "suppressed"), BTreeSet::from(["CHAINWARD-TEST-0002".into()]));
+    assert_eq!(report["suppressed"][0]["suppression"]["reason"], "test-only crate");
+    let new = report["changes"]["new_suppressions"].as_array().unwrap();
+    assert_eq!(new.len(), 1, "{report}");
+    assert_eq!(new[0]["id"], "CHAINWARD-TEST-0002");
+
+    // The Markdown summary shows the new suppression.
+    let md = chainward(&repo.path, &["scan", "--base", &base, "--db", &db, "--format", "markdown"]);
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(md.contains("CHAINWARD-TEST-0002"), "{md}");
+
+    // The same ignore already present at the base is not new.
+    let out = chainward(&repo.path, &["scan", "--base", "HEAD", "--db", &db, "--format", "json"]);
+    assert!(json(&out)["changes"]["new_suppressions"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn expired_ignores_stop_ignoring_and_unused_ones_warn() {
+    let (repo, _, _) = two_commits();
+    repo.write(
+        "chainward.toml",
+        "[[ignore]]\nid = \"CHAINWARD-TEST-0002\"\nreason = \"until the fix ships\"\nuntil = \"2026-01-31\"\n\n\
+         [[ignore]]\nid = \"RUSTSEC-2099-0001\"\nreason = \"stale\"\n",
+    );
+    let db = db();
+    let out = chainward(&repo.path, &["scan", "--db", &db, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&out);
+    assert!(ids(&report, "findings").contains("CHAINWARD-TEST-0002"), "expired: reported again");
+    let warnings: Vec<&str> = report["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(warnings.iter().any(|w| w.contains("CHAINWARD-TEST-0002") && w.contains("2026-01-31")), "{warnings:?}");
+    assert!(warnings.iter().any(|w| w.contains("RUSTSEC-2099-0001")), "{warnings:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("expired"), "{stderr}");
+
+    // An invalid policy file is exit 2 with file:line.
+    repo.write("chainward.toml", "fail-on = \"high\"\n\n[[ignore]]\nid = \"X\"\n");
+    let out = chainward(&repo.path, &["scan", "--db", &db]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("chainward.toml:"), "{stderr}");
+}
+
+#[test]
+fn sarif_from_a_scan_validates_and_points_at_the_package_block() {
+    let (repo, base, _) = two_commits();
+    let db = db();
+    let out = chainward(&repo.path, &["scan", "--base", &base, "--db", &db, "--format", "sarif"]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    common::validate_sarif(&doc).unwrap_or_else(|e| panic!("{e:?}"));
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    let region = &results[0]["locations"][0]["physicalLocation"]["region"];
+    let text = std::fs::read_to_string(repo.path.join("Cargo.lock")).unwrap();
+    let start = region["startLine"].as_u64().unwrap() as usize;
+    assert_eq!(text.lines().nth(start), Some("name = \"vulnnew\""));
+}
