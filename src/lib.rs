@@ -2,6 +2,7 @@
 
 pub mod advisory;
 pub mod cli;
+pub mod config;
 mod dbcmd;
 pub mod discover;
 pub mod error;
