@@ -21,6 +21,7 @@ use toml::Spanned;
 
 use crate::discover::Excludes;
 use crate::policy::{Deny, FailOn};
+use crate::resolve::line_of_offset;
 
 /// The default file name, looked up at the repository root.
 pub const FILE_NAME: &str = "chainward.toml";
@@ -261,22 +262,9 @@ fn parse_deny(s: &str) -> Option<Deny> {
     })
 }
 
-/// The 1-based line of a byte offset.
-fn line_of_offset(text: &str, offset: usize) -> usize {
-    let end = offset.min(text.len());
-    text.as_bytes().get(..end).map_or(1, |b| b.iter().filter(|&&c| c == b'\n').count() + 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn line_of_offset_counts_from_one() {
-        assert_eq!(line_of_offset("a\nb\nc", 0), 1);
-        assert_eq!(line_of_offset("a\nb\nc", 2), 2);
-        assert_eq!(line_of_offset("a\nb\nc", 99), 3);
-    }
 
     #[test]
     fn dates_are_exactly_yyyy_mm_dd() {
