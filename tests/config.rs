@@ -149,3 +149,154 @@ fn mutations_never_panic() {
         }
     }
 }
+
+// ---- VEX: the policy's ignores in a CycloneDX document ----
+
+mod vex {
+    use super::*;
+    use chainward::advisory::{AdvisoryKind, Severity};
+    use chainward::discover::Excludes;
+    use chainward::finding::{Finding, Location, PackageRef};
+    use chainward::model::Graph;
+    use chainward::policy::apply_ignores;
+    use chainward::resolve::ResolveOptions;
+    use chainward::sbom::{SbomFormat, SbomOptions, SpecVersion, vex};
+    use serde_json::Value;
+
+    /// chainward's own SBOM of the workspace fixture.
+    fn document(spec: SpecVersion) -> Value {
+        let source = chainward::open(&testdata("projects/workspace")).unwrap();
+        let resolution =
+            chainward::resolve_tree(&source, &Excludes::new(&[]).unwrap(), &ResolveOptions::default()).unwrap();
+        let graph = Graph::merge(resolution.resolved, &resolution.name);
+        let options = SbomOptions {
+            spec,
+            format: SbomFormat::Json,
+            timestamp: Some("2023-11-14T22:13:20Z".to_owned()),
+            deterministic: true,
+            missing: Vec::new(),
+        };
+        serde_json::from_slice(&chainward::sbom::render(&graph, &options).unwrap()).unwrap()
+    }
+
+    fn finding(id: &str, aliases: &[&str], component: &Value) -> Finding {
+        Finding {
+            id: id.to_owned(),
+            aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+            kind: AdvisoryKind::Vulnerability,
+            severity: Severity::High,
+            cvss: Some(7.5),
+            package: PackageRef {
+                ecosystem: "crates.io".to_owned(),
+                name: component["name"].as_str().unwrap().to_owned(),
+                version: component["version"].as_str().unwrap().to_owned(),
+                purl: component["purl"].as_str().map(str::to_owned),
+            },
+            location: Location { path: "Cargo.lock".to_owned(), line: Some(1), end_line: Some(6) },
+            summary: format!("{id} summary"),
+            fixed_in: vec![">=99.0.0".to_owned()],
+            url: Some(format!("https://rustsec.org/advisories/{id}.html")),
+            details: format!("{id} details"),
+            cvss_vector: Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H".to_owned()),
+            suppression: None,
+        }
+    }
+
+    fn vulnerability<'a>(doc: &'a Value, bom_ref: &str) -> &'a Value {
+        doc["vulnerabilities"].as_array().unwrap().iter().find(|v| v["bom-ref"] == bom_ref).unwrap()
+    }
+
+    #[test]
+    fn findings_and_ignores_validate_as_cyclonedx_vex() {
+        for spec in [SpecVersion::V1_5, SpecVersion::V1_6] {
+            let mut doc = document(spec);
+            let components: Vec<Value> = doc["components"].as_array().unwrap().clone();
+            let with_purl: Vec<&Value> = components.iter().filter(|c| c["purl"].is_string()).collect();
+            assert!(with_purl.len() >= 3, "the fixture has at least three crates.io components");
+            let (a, b, c) = (with_purl[0], with_purl[1], with_purl[2]);
+            let mut unscored = finding("RUSTSEC-2099-0003", &[], c);
+            unscored.cvss = None;
+            unscored.cvss_vector = None;
+            unscored.kind = AdvisoryKind::Unmaintained;
+            unscored.severity = Severity::Info;
+            unscored.fixed_in.clear();
+            let findings = vec![
+                // One advisory affecting two packages: one vulnerability, two `affects`.
+                finding("RUSTSEC-2099-0001", &["CVE-2099-0001", "GHSA-aaaa-bbbb-cccc"], a),
+                finding("RUSTSEC-2099-0001", &["CVE-2099-0001", "GHSA-aaaa-bbbb-cccc"], b),
+                finding("RUSTSEC-2099-0002", &[], a),
+                unscored,
+            ];
+            let text = format!(
+                "[[ignore]]\nid = \"RUSTSEC-2099-0002\"\nreason = \"never built for targets that use it\"\n\n\
+                 [[ignore]]\nid = \"RUSTSEC-2099-0003\"\npackage = \"{}\"\nreason = \"replacement planned\"\n\
+                 until = \"2030-01-01\"\n",
+                c["name"].as_str().unwrap()
+            );
+            let config = parse(&text).unwrap();
+            let applied = apply_ignores(findings, &config, date!(2026 - 01 - 01));
+            assert!(applied.warnings.is_empty(), "{:?}", applied.warnings);
+            assert_eq!((applied.active.len(), applied.suppressed.len()), (2, 2));
+            vex::add_vulnerabilities(&mut doc, &applied.active, &applied.suppressed);
+
+            assert_eq!(doc["vulnerabilities"].as_array().unwrap().len(), 3);
+            let v1 = vulnerability(&doc, "vulnerability:RUSTSEC-2099-0001");
+            assert_eq!(v1["id"], "RUSTSEC-2099-0001");
+            assert_eq!(v1["source"]["name"], "RustSec");
+            assert_eq!(v1["references"][0]["id"], "CVE-2099-0001");
+            assert_eq!(v1["references"][1]["source"]["name"], "GitHub Advisories");
+            assert_eq!(v1["ratings"][0]["method"], "CVSSv31");
+            assert_eq!(v1["ratings"][0]["severity"], "high");
+            assert_eq!(v1["ratings"][0]["score"], 7.5);
+            assert_eq!(v1["description"], "RUSTSEC-2099-0001 summary");
+            assert_eq!(v1["detail"], "RUSTSEC-2099-0001 details");
+            assert_eq!(v1["advisories"][0]["url"], "https://rustsec.org/advisories/RUSTSEC-2099-0001.html");
+            assert!(v1.get("analysis").is_none(), "an active finding is not analysed: {v1}");
+            let affects = v1["affects"].as_array().unwrap();
+            let mut refs: Vec<&str> = affects.iter().map(|x| x["ref"].as_str().unwrap()).collect();
+            refs.sort_unstable();
+            let mut want = vec![a["bom-ref"].as_str().unwrap(), b["bom-ref"].as_str().unwrap()];
+            want.sort_unstable();
+            assert_eq!(refs, want);
+            assert_eq!(affects[0]["versions"][0]["status"], "affected");
+            assert!(v1["recommendation"].as_str().unwrap().contains(">= 99.0.0"), "{v1}");
+
+            let v2 = vulnerability(&doc, "vulnerability:RUSTSEC-2099-0002");
+            assert_eq!(v2["analysis"]["state"], "not_affected");
+            assert_eq!(v2["analysis"]["detail"], "never built for targets that use it");
+            assert!(v2["analysis"].get("justification").is_none());
+
+            let v3 = vulnerability(&doc, "vulnerability:RUSTSEC-2099-0003");
+            assert_eq!(v3["analysis"]["state"], "in_triage");
+            assert_eq!(v3["analysis"]["detail"], "replacement planned (ignored until 2030-01-01)");
+            assert_eq!(v3["ratings"][0]["severity"], "info");
+            assert!(v3["ratings"][0].get("score").is_none());
+            assert!(v3.get("recommendation").is_none());
+
+            common::validate_cyclonedx(&doc, spec.as_str())
+                .unwrap_or_else(|e| panic!("CycloneDX {}:\n{}", spec.as_str(), e.join("\n")));
+        }
+    }
+
+    #[test]
+    fn the_same_id_active_and_silenced_is_two_vulnerabilities() {
+        let mut doc = document(SpecVersion::V1_6);
+        let components: Vec<Value> = doc["components"].as_array().unwrap().clone();
+        let with_purl: Vec<&Value> = components.iter().filter(|c| c["purl"].is_string()).collect();
+        let mut silenced = finding("RUSTSEC-2099-0001", &[], with_purl[1]);
+        silenced.suppression = Some(chainward::finding::Suppression {
+            reason: "vendored copy, patched".to_owned(),
+            until: None,
+            source: "chainward.toml:3".to_owned(),
+        });
+        let active = [finding("RUSTSEC-2099-0001", &[], with_purl[0])];
+        vex::add_vulnerabilities(&mut doc, &active, &[silenced]);
+        let refs: Vec<&str> =
+            doc["vulnerabilities"].as_array().unwrap().iter().map(|v| v["bom-ref"].as_str().unwrap()).collect();
+        assert_eq!(refs, ["vulnerability:RUSTSEC-2099-0001", "vulnerability:RUSTSEC-2099-0001#2"]);
+        common::validate_cyclonedx(&doc, "1.6").unwrap();
+        // No findings: no array.
+        vex::add_vulnerabilities(&mut doc, &[], &[]);
+        assert!(doc.get("vulnerabilities").is_none());
+    }
+}
