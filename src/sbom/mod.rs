@@ -2,5 +2,6 @@
 
 pub mod cyclonedx;
 pub mod input;
+pub mod vex;
 
 pub use cyclonedx::{SbomError, SbomFormat, SbomOptions, SpecVersion, render};
