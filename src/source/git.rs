@@ -56,7 +56,7 @@ impl GitTree {
         let tree = commit.tree().map_err(|e| err(e.message().to_owned()))?;
         let mut entries: Vec<(String, Oid)> = Vec::new();
         tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
-            let Some(name) = entry.name() else { return TreeWalkResult::Skip };
+            let Ok(name) = entry.name() else { return TreeWalkResult::Skip };
             match entry.kind() {
                 Some(ObjectType::Tree) => {
                     if SKIPPED_DIRS.contains(&name) {
