@@ -7,6 +7,7 @@ pub mod discover;
 pub mod error;
 pub mod finding;
 pub mod fsutil;
+pub mod github;
 pub mod model;
 pub mod policy;
 pub mod report;
