@@ -104,7 +104,9 @@ fn an_attacker_controlled_package_name_cannot_inject_a_command() {
     assert!(text.ends_with('\n'));
     let line = text.trim_end_matches('\n');
     assert!(!line.contains(['\r', '\n']));
-    assert!(line.starts_with("::error file=a%2Cline=1%3A%3A%0A%3A%3Aerror%3A%3Ax/Cargo.lock,line=12,endLine=16,title="));
+    assert!(
+        line.starts_with("::error file=a%2Cline=1%3A%3A%0A%3A%3Aerror%3A%3Ax/Cargo.lock,line=12,endLine=16,title=")
+    );
     // The properties end at the first `::`: everything before it is the escaped property list,
     // which holds no `:` at all (so no property value can end the list early).
     let (head, message) = line.trim_start_matches("::error ").split_once("::").unwrap();
