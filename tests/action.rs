@@ -106,6 +106,7 @@ done
 exit "${FAKE_EXIT:-0}"
 "#;
 
+#[cfg(unix)]
 fn scan_sh(dir: &Path, bin: &Path, envs: &[(&str, &str)]) -> (Output, String, Vec<String>) {
     let output = dir.join("github_output");
     let args = dir.join("args");
@@ -126,6 +127,7 @@ fn scan_sh(dir: &Path, bin: &Path, envs: &[(&str, &str)]) -> (Output, String, Ve
     (out, outputs, args)
 }
 
+#[cfg(unix)]
 fn fake_bin(dir: &Path) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let bin = dir.join("fake-chainward");
@@ -134,6 +136,7 @@ fn fake_bin(dir: &Path) -> PathBuf {
     bin
 }
 
+#[cfg(unix)]
 #[test]
 fn scan_script_builds_the_command_line_and_records_the_exit_code() {
     let dir = tempfile::tempdir().unwrap();
