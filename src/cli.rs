@@ -66,6 +66,19 @@ pub struct SbomArgs {
     /// code is still 2.
     #[arg(long)]
     pub allow_partial: bool,
+    /// Add a CycloneDX `vulnerabilities` section (VEX): every advisory affecting a component,
+    /// with the policy file's ignores as `analysis` (JSON only).
+    #[arg(long)]
+    pub vex: bool,
+    /// With --vex: an advisory database (see `scan --db`). Repeatable.
+    #[arg(long, value_name = "PATH", requires = "vex")]
+    pub db: Vec<PathBuf>,
+    /// With --vex: never refresh the local advisory database.
+    #[arg(long, requires = "vex")]
+    pub offline: bool,
+    /// With --vex: the policy file (default: `chainward.toml` at the root of PATH).
+    #[arg(long, value_name = "FILE", requires = "vex")]
+    pub config: Option<PathBuf>,
     /// Add licenses, descriptions, authors and repository URLs by running `cargo metadata
     /// --offline --locked` (opt-in: runs cargo, which reads the repository's `.cargo/config.toml`;
     /// use it only on repositories you trust).

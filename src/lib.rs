@@ -276,11 +276,34 @@ fn sbom(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -> Result<E
     }
 
     let lockfiles = resolution.resolved.len();
+    // --vex matches the same packages the SBOM lists.
+    let vex_resolution = Resolution {
+        resolved: if args.vex { resolution.resolved.clone() } else { Vec::new() },
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        name: resolution.name.clone(),
+    };
     let graph = Graph::merge(resolution.resolved, &resolution.name);
     let missing = resolution.errors.iter().map(|e| (e.path.clone(), e.kind.to_string())).collect();
     let sbom_options =
         sbom::SbomOptions { spec: args.spec_version, format: args.format, timestamp, deterministic, missing };
-    let bytes = sbom::render(&graph, &sbom_options)?;
+    let mut bytes = sbom::render(&graph, &sbom_options)?;
+    if args.vex {
+        if args.format != sbom::SbomFormat::Json {
+            return Err(Error::Usage("--vex needs --format json".to_owned()));
+        }
+        let (active, suppressed, notes) = scan::vex_findings(cli, args, &vex_resolution, env, out)?;
+        let mut doc: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Usage(format!("cannot add the vulnerabilities: {e}")))?;
+        sbom::vex::add_vulnerabilities(&mut doc, &active, &suppressed);
+        bytes = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Usage(format!("cannot render the SBOM: {e}")))?;
+        bytes.push(b'\n');
+        if !cli.quiet {
+            for n in &notes {
+                let _ = writeln!(out.stderr, "warning: {n}");
+            }
+        }
+    }
     emit(args.output.as_deref(), &bytes, out)?;
     if cli.verbose {
         let _ = writeln!(

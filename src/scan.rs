@@ -120,7 +120,7 @@ fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result
     };
     let config = explicit_config.or_else(|| head.config.clone());
 
-    let db_paths = if req.db.is_empty() { local_database(cli, req, env, out, &mut notes)? } else { req.db.to_vec() };
+    let db_paths = if req.db.is_empty() { local_database(cli, req.common.offline, env, out, &mut notes)? } else { req.db.to_vec() };
     // Only the advisories naming a scanned package are loaded from the compiled indexes.
     let keys: HashSet<(Ecosystem, String)> = head
         .packages
@@ -410,7 +410,7 @@ fn today(env: &Env) -> time::Date {
 /// The managed local database: refreshed first when stale (unless `--offline`).
 fn local_database(
     cli: &Cli,
-    req: &Request<'_>,
+    offline: bool,
     env: &Env,
     out: &mut Output<'_>,
     notes: &mut Vec<String>,
@@ -419,7 +419,7 @@ fn local_database(
     let db = crate::advisory::local::LocalDb::new(cache);
     let now = env.now.unwrap_or_else(std::time::SystemTime::now);
     if db.is_stale(now) {
-        if req.common.offline {
+        if offline {
             if !db.sources().is_empty() {
                 notes.push("the local advisory database is more than 24 h old (--offline: not refreshed)".to_owned());
             }
@@ -436,4 +436,47 @@ fn local_database(
         )));
     }
     Ok(sources)
+}
+
+/// `sbom --vex`: the findings of the packages of `resolution` (active, and silenced by the
+/// policy file), with the policy's warnings and the database notes.
+pub(crate) fn vex_findings(
+    cli: &Cli,
+    args: &crate::cli::SbomArgs,
+    resolution: &Resolution,
+    env: &Env,
+    out: &mut Output<'_>,
+) -> Result<(Vec<Finding>, Vec<Finding>, Vec<String>), Error> {
+    let mut notes = Vec::new();
+    let config = match &args.config {
+        Some(path) => Some(crate::config::load(path).map_err(|e| Error::Usage(e.to_string()))?),
+        None => {
+            let (dir, _) = split_file(&args.path);
+            let file = dir.join(crate::config::FILE_NAME);
+            if file.is_file() {
+                Some(crate::config::load(&file).map_err(|e| Error::Usage(e.to_string()))?)
+            } else {
+                None
+            }
+        }
+    };
+    let packages = crate::scan_packages(resolution);
+    let db_paths = if args.db.is_empty() { local_database(cli, args.offline, env, out, &mut notes)? } else { args.db.clone() };
+    let keys: HashSet<(Ecosystem, String)> =
+        packages.iter().map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name))).collect();
+    let index = crate::advisory::db::load_selected(&db_paths, env.cache_dir.as_deref(), Select::Packages(&keys))
+        .map_err(|e| Error::Usage(format!("cannot load the advisory database: {e}")))?;
+    let mut errors = Vec::new();
+    let findings = matched(&index, &packages, &mut errors);
+    for e in errors {
+        notes.push(format!("{}: {}", e.path, e.message));
+    }
+    Ok(match &config {
+        Some(c) => {
+            let applied = crate::policy::apply_ignores(findings, c, today(env));
+            notes.extend(applied.warnings);
+            (applied.active, applied.suppressed, notes)
+        }
+        None => (findings, Vec::new(), notes),
+    })
 }

@@ -51,33 +51,34 @@ impl GitTree {
     pub fn at_revision(repo_dir: &Path, prefix: &str, rev: &str) -> Result<GitTree, SourceError> {
         let err = |message: String| SourceError { path: rev.to_owned(), message };
         let repo = Repository::open(repo_dir).map_err(|e| err(e.message().to_owned()))?;
-        let object = repo.revparse_single(rev).map_err(|e| err(format!("unknown revision: {}", e.message())))?;
-        let commit = object.peel_to_commit().map_err(|e| err(format!("not a commit: {}", e.message())))?;
-        let tree = commit.tree().map_err(|e| err(e.message().to_owned()))?;
-        let mut entries: Vec<(String, Oid)> = Vec::new();
-        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
-            let Ok(name) = entry.name() else { return TreeWalkResult::Skip };
-            match entry.kind() {
-                Some(ObjectType::Tree) => {
-                    if SKIPPED_DIRS.contains(&name) {
-                        TreeWalkResult::Skip
-                    } else {
+        let (entries, id) = {
+            let object = repo.revparse_single(rev).map_err(|e| err(format!("unknown revision: {}", e.message())))?;
+            let commit = object.peel_to_commit().map_err(|e| err(format!("not a commit: {}", e.message())))?;
+            let tree = commit.tree().map_err(|e| err(e.message().to_owned()))?;
+            let mut entries: Vec<(String, Oid)> = Vec::new();
+            tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+                let Ok(name) = entry.name() else { return TreeWalkResult::Skip };
+                match entry.kind() {
+                    Some(ObjectType::Tree) => {
+                        if SKIPPED_DIRS.contains(&name) {
+                            TreeWalkResult::Skip
+                        } else {
+                            TreeWalkResult::Ok
+                        }
+                    }
+                    // Regular files only: 0o100644 / 0o100755 (not symlinks, not submodules).
+                    Some(ObjectType::Blob) if entry.filemode() & 0o170_000 == 0o100_000 => {
+                        entries.push((format!("{dir}{name}"), entry.id()));
                         TreeWalkResult::Ok
                     }
+                    _ => TreeWalkResult::Ok,
                 }
-                // Regular files only: 0o100644 / 0o100755 (not symlinks 0o120000, not submodules).
-                Some(ObjectType::Blob) if entry.filemode() & 0o170_000 == 0o100_000 => {
-                    entries.push((format!("{dir}{name}"), entry.id()));
-                    TreeWalkResult::Ok
-                }
-                _ => TreeWalkResult::Ok,
-            }
-        })
-        .map_err(|e| err(format!("cannot read the tree: {}", e.message())))?;
-        let label = format!("{rev} ({})", short(commit.id()));
-        let commit = Some(commit.id());
-        drop(tree);
-        drop(object);
+            })
+            .map_err(|e| err(format!("cannot read the tree: {}", e.message())))?;
+            (entries, commit.id())
+        };
+        let label = format!("{rev} ({})", short(id));
+        let commit = Some(id);
         Ok(GitTree::build(repo, label, prefix, entries, commit))
     }
 
