@@ -1,6 +1,8 @@
 //! Renderers: one per `--format`. The library returns a [`Report`]; these only format it.
 
 pub mod json;
+pub mod markdown;
+pub mod sarif;
 pub mod table;
 
 use serde::Serialize;
