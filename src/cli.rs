@@ -40,6 +40,7 @@ pub enum Command {
 
 /// `chainward sbom`.
 #[derive(Debug, Args)]
+#[expect(clippy::struct_excessive_bools, reason = "independent command-line switches")]
 pub struct SbomArgs {
     /// A directory to walk (honouring .gitignore, skipping target/), or one Cargo.lock.
     #[arg(default_value = ".")]
@@ -126,6 +127,7 @@ pub struct ScanArgs {
     /// Scan the staged index (what `git commit` would record) instead of the work tree.
     #[arg(long)]
     pub staged: bool,
+    /// Options shared by `scan` and `diff`.
     #[command(flatten)]
     pub common: CommonScanArgs,
 }
@@ -149,6 +151,7 @@ pub struct DiffArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Options shared by `scan` and `diff`.
     #[command(flatten)]
     pub common: CommonScanArgs,
 }

@@ -293,8 +293,8 @@ fn sbom(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -> Result<E
             return Err(Error::Usage("--vex needs --format json".to_owned()));
         }
         let (active, suppressed, notes) = scan::vex_findings(cli, args, &vex_resolution, env, out)?;
-        let mut doc: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::Usage(format!("cannot add the vulnerabilities: {e}")))?;
+        let mut doc: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| Error::Usage(format!("cannot add the vulnerabilities: {e}")))?;
         sbom::vex::add_vulnerabilities(&mut doc, &active, &suppressed);
         bytes = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Usage(format!("cannot render the SBOM: {e}")))?;
         bytes.push(b'\n');

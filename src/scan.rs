@@ -3,7 +3,6 @@
 //! exit status.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::advisory::Index;
@@ -60,12 +59,18 @@ pub(crate) fn diff(cli: &Cli, args: &DiffArgs, env: &Env, out: &mut Output<'_>) 
     scan(cli, &request, env, out)
 }
 
+/// (lockfile, ecosystem, name) → every version in that lockfile, with the line of its block.
+type Versions = BTreeMap<(String, Ecosystem, String), Vec<(String, Option<usize>)>>;
+
+/// Active findings, findings silenced by the policy, and warnings.
+type VexFindings = (Vec<Finding>, Vec<Finding>, Vec<String>);
+
 /// One side of a comparison: its packages, and the policy file found in it.
 struct Side {
     packages: Vec<ScanPackage>,
     /// Every resolved package (all sources), for the change set: (lockfile, ecosystem, name) →
     /// versions with their line.
-    versions: BTreeMap<(String, Ecosystem, String), Vec<(String, Option<usize>)>>,
+    versions: Versions,
     config: Option<Config>,
 }
 
@@ -92,7 +97,8 @@ fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result
     } else if git_mode {
         let (dir, only) = split_file(req.path);
         let (repo, prefix) = git::discover(&dir)?;
-        let workdir = git::workdir(&repo).ok_or_else(|| Error::Usage("a bare repository has no work tree".to_owned()))?;
+        let workdir =
+            git::workdir(&repo).ok_or_else(|| Error::Usage("a bare repository has no work tree".to_owned()))?;
         drop(repo);
         let (head_source, head_label): (Box<dyn Source>, String) = if req.staged {
             (Box::new(GitTree::staged(&workdir, &prefix)?), "staged".to_owned())
@@ -120,7 +126,11 @@ fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result
     };
     let config = explicit_config.or_else(|| head.config.clone());
 
-    let db_paths = if req.db.is_empty() { local_database(cli, req.common.offline, env, out, &mut notes)? } else { req.db.to_vec() };
+    let db_paths = if req.db.is_empty() {
+        local_database(cli, req.common.offline, env, out, &mut notes)?
+    } else {
+        req.db.to_vec()
+    };
     // Only the advisories naming a scanned package are loaded from the compiled indexes.
     let keys: HashSet<(Ecosystem, String)> = head
         .packages
@@ -142,7 +152,7 @@ fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result
             matched(&index, &base.packages, &mut ignored).iter().map(finding_key).collect();
         findings.retain(|f| !before.contains(&finding_key(f)));
         let mut set = change_set(&base.versions, &head.versions);
-        set.base = base_label.clone();
+        set.base.clone_from(base_label);
         set.head = head_label.clone().unwrap_or_default();
         let base_ignores = base.config.as_ref().map(|c| c.ignores.as_slice()).unwrap_or_default();
         let head_ignores = config.as_ref().map(|c| c.ignores.as_slice()).unwrap_or_default();
@@ -208,19 +218,15 @@ fn render(report: &Report, format: ReportFormat, path_prefix: &str) -> Result<Ve
 
 /// In GitHub Actions: the step summary, the step outputs, and (with `--annotate`) workflow
 /// commands.
-fn github(
-    req: &Request<'_>,
-    env: &Env,
-    report: &Report,
-    path_prefix: &str,
-    out: &mut Output<'_>,
-) -> Result<(), Error> {
+fn github(req: &Request<'_>, env: &Env, report: &Report, path_prefix: &str, out: &mut Output<'_>) -> Result<(), Error> {
     if !env.github_actions {
         return Ok(());
     }
-    let failed = |path: &Path, e: std::io::Error| Error::Write { path: path.display().to_string(), message: e.to_string() };
+    let failed =
+        |path: &Path, e: std::io::Error| Error::Write { path: path.display().to_string(), message: e.to_string() };
     if let Some(path) = &env.github_step_summary {
-        crate::github::append_step_summary(path, &crate::report::markdown::render(report)).map_err(|e| failed(path, e))?;
+        crate::github::append_step_summary(path, &crate::report::markdown::render(report))
+            .map_err(|e| failed(path, e))?;
     }
     if let Some(path) = &env.github_output {
         let sarif = match (req.format, req.output) {
@@ -260,10 +266,7 @@ fn matched(index: &Index, packages: &[ScanPackage], errors: &mut Vec<ReportError
 /// Added, removed and updated packages between two sides. Per (lockfile, ecosystem, name),
 /// versions present on one side only are paired in version order into updates; the rest are
 /// additions or removals.
-fn change_set(
-    base: &BTreeMap<(String, Ecosystem, String), Vec<(String, Option<usize>)>>,
-    head: &BTreeMap<(String, Ecosystem, String), Vec<(String, Option<usize>)>>,
-) -> Changes {
+fn change_set(base: &Versions, head: &Versions) -> Changes {
     let mut changes = Changes::default();
     let keys: BTreeSet<&(String, Ecosystem, String)> = base.keys().chain(head.keys()).collect();
     for key in keys {
@@ -274,14 +277,12 @@ fn change_set(
             before.iter().copied().filter(|(v, _)| !after.iter().any(|(w, _)| w == v)).collect();
         let mut new: Vec<&(String, Option<usize>)> =
             after.iter().copied().filter(|(v, _)| !before.iter().any(|(w, _)| w == v)).collect();
-        let order = |a: &&(String, Option<usize>), b: &&(String, Option<usize>)| {
-            match (
-                crate::advisory::version::Version::parse(*ecosystem, &a.0),
-                crate::advisory::version::Version::parse(*ecosystem, &b.0),
-            ) {
-                (Ok(x), Ok(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
-                _ => a.0.cmp(&b.0),
-            }
+        let order = |a: &&(String, Option<usize>), b: &&(String, Option<usize>)| match (
+            crate::advisory::version::Version::parse(*ecosystem, &a.0),
+            crate::advisory::version::Version::parse(*ecosystem, &b.0),
+        ) {
+            (Ok(x), Ok(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
+            _ => a.0.cmp(&b.0),
         };
         gone.sort_by(order);
         new.sort_by(order);
@@ -349,7 +350,7 @@ fn tree_side(
             errors.push(ReportError { path: e.path.clone(), line: e.line, message: e.kind.to_string() });
         }
     }
-    let mut versions: BTreeMap<(String, Ecosystem, String), Vec<(String, Option<usize>)>> = BTreeMap::new();
+    let mut versions: Versions = BTreeMap::new();
     for r in &resolution.resolved {
         for p in &r.packages {
             versions
@@ -446,22 +447,18 @@ pub(crate) fn vex_findings(
     resolution: &Resolution,
     env: &Env,
     out: &mut Output<'_>,
-) -> Result<(Vec<Finding>, Vec<Finding>, Vec<String>), Error> {
+) -> Result<VexFindings, Error> {
     let mut notes = Vec::new();
-    let config = match &args.config {
-        Some(path) => Some(crate::config::load(path).map_err(|e| Error::Usage(e.to_string()))?),
-        None => {
-            let (dir, _) = split_file(&args.path);
-            let file = dir.join(crate::config::FILE_NAME);
-            if file.is_file() {
-                Some(crate::config::load(&file).map_err(|e| Error::Usage(e.to_string()))?)
-            } else {
-                None
-            }
-        }
+    let file = if let Some(path) = &args.config {
+        Some(path.clone())
+    } else {
+        let (dir, _) = split_file(&args.path);
+        Some(dir.join(crate::config::FILE_NAME)).filter(|f| f.is_file())
     };
+    let config = file.map(|f| crate::config::load(&f).map_err(|e| Error::Usage(e.to_string()))).transpose()?;
     let packages = crate::scan_packages(resolution);
-    let db_paths = if args.db.is_empty() { local_database(cli, args.offline, env, out, &mut notes)? } else { args.db.clone() };
+    let db_paths =
+        if args.db.is_empty() { local_database(cli, args.offline, env, out, &mut notes)? } else { args.db.clone() };
     let keys: HashSet<(Ecosystem, String)> =
         packages.iter().map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name))).collect();
     let index = crate::advisory::db::load_selected(&db_paths, env.cache_dir.as_deref(), Select::Packages(&keys))

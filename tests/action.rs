@@ -233,7 +233,6 @@ fn lockfiles() -> (String, String) {
 }
 
 #[test]
-#[ignore = "needs scan --base/--format sarif and the GITHUB_ACTIONS outputs (lead's CLI work)"]
 fn scan_script_on_a_pull_request_reports_what_it_adds() {
     let Some(shared) = common::shared_dir() else { return };
     let rustsec = shared.join("advisory-db/rustsec");
@@ -299,7 +298,6 @@ fn hook_repo(dir: &Path) -> git2::Oid {
 }
 
 #[test]
-#[ignore = "needs scan --staged (lead's CLI work)"]
 fn pre_commit_hook_fails_on_a_staged_vulnerable_lockfile() {
     let Some(shared) = common::shared_dir() else { return };
     let Some(pre_commit) = tool("PRE_COMMIT", "pre-commit") else { return };

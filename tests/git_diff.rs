@@ -4,6 +4,7 @@
 
 // Test helpers fail loudly on unexpected input: that is how a test reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(clippy::format_push_string, clippy::struct_field_names, clippy::cast_possible_truncation)]
 
 mod common;
 
@@ -135,7 +136,10 @@ fn scan_base_reports_only_what_the_change_adds() {
     // Without --base: both advisories.
     let full = chainward(&repo.path, &["scan", "--db", &db, "--format", "json"]);
     assert_eq!(full.status.code(), Some(1));
-    assert_eq!(ids(&json(&full), "findings"), BTreeSet::from(["CHAINWARD-TEST-0001".into(), "CHAINWARD-TEST-0002".into()]));
+    assert_eq!(
+        ids(&json(&full), "findings"),
+        BTreeSet::from(["CHAINWARD-TEST-0001".into(), "CHAINWARD-TEST-0002".into()])
+    );
 
     for base in [base.as_str(), "HEAD~1"] {
         let out = chainward(&repo.path, &["scan", "--db", &db, "--format", "json", "--base", base]);

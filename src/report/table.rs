@@ -34,7 +34,13 @@ pub fn render(report: &Report) -> String {
                 } else {
                     f.summary.clone()
                 };
-                [clip(&f.package.name, 60), clip(&f.package.version, 30), clip(&f.id, 40), clip(&title, 70), clip(&fix, 60)]
+                [
+                    clip(&f.package.name, 60),
+                    clip(&f.package.version, 30),
+                    clip(&f.id, 40),
+                    clip(&title, 70),
+                    clip(&fix, 60),
+                ]
             })
             .collect();
         if rows.is_empty() {

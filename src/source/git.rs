@@ -24,7 +24,7 @@ pub struct GitTree {
 
 impl std::fmt::Debug for GitTree {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GitTree").field("label", &self.label).field("files", &self.files.len()).finish()
+        f.debug_struct("GitTree").field("label", &self.label).field("files", &self.files.len()).finish_non_exhaustive()
     }
 }
 
@@ -37,11 +37,7 @@ pub fn discover(path: &Path) -> Result<(Repository, String), SourceError> {
     let abs = std::fs::canonicalize(path).map_err(|e| err(e.to_string()))?;
     let workdir = std::fs::canonicalize(workdir).map_err(|e| err(e.to_string()))?;
     let rel = abs.strip_prefix(&workdir).map_err(|_| err("outside the repository's work tree".to_owned()))?;
-    let prefix = rel
-        .components()
-        .filter_map(|c| c.as_os_str().to_str())
-        .collect::<Vec<_>>()
-        .join("/");
+    let prefix = rel.components().filter_map(|c| c.as_os_str().to_str()).collect::<Vec<_>>().join("/");
     Ok((repo, prefix))
 }
 
