@@ -106,16 +106,6 @@ pub struct ScanArgs {
     /// A directory to walk, one Cargo.lock, or a CycloneDX JSON SBOM.
     #[arg(default_value = ".")]
     pub path: PathBuf,
-    /// An advisory database: a RustSec advisory-db directory, a directory of OSV JSON files, or
-    /// an OSV zip (osv.dev's per-ecosystem `all.zip` layout). Repeatable.
-    #[arg(long, value_name = "PATH")]
-    pub db: Vec<PathBuf>,
-    /// Report format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: ReportFormat,
-    /// Write the report to FILE instead of stdout.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
     /// Report only what is new since REV: findings whose (id, package, version) are not
     /// present at REV, and the packages the change added, removed or updated. Read from git
     /// objects; nothing is checked out.
@@ -142,7 +132,16 @@ pub struct DiffArgs {
     /// The directory to compare (inside a git repository).
     #[arg(long, default_value = ".")]
     pub path: PathBuf,
-    /// An advisory database (see `scan --db`). Repeatable.
+    /// Options shared by `scan` and `diff`.
+    #[command(flatten)]
+    pub common: CommonScanArgs,
+}
+
+/// Options `scan` and `diff` share.
+#[derive(Debug, Args, Clone)]
+pub struct CommonScanArgs {
+    /// An advisory database: a RustSec advisory-db directory, a directory of OSV JSON files, or
+    /// an OSV zip (osv.dev's per-ecosystem `all.zip` layout). Repeatable.
     #[arg(long, value_name = "PATH")]
     pub db: Vec<PathBuf>,
     /// Report format.
@@ -151,14 +150,6 @@ pub struct DiffArgs {
     /// Write the report to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Options shared by `scan` and `diff`.
-    #[command(flatten)]
-    pub common: CommonScanArgs,
-}
-
-/// Options `scan` and `diff` share.
-#[derive(Debug, Args, Clone, Default)]
-pub struct CommonScanArgs {
     /// Exit 1 when a finding is at or above this severity [default: low, or `fail-on` of the
     /// policy file].
     #[arg(long, value_enum)]

@@ -22,9 +22,6 @@ use crate::{Env, Error, ExitStatus, Output, Resolution};
 /// What to scan, from `scan` or `diff` arguments.
 struct Request<'a> {
     path: &'a Path,
-    db: &'a [PathBuf],
-    format: ReportFormat,
-    output: Option<&'a Path>,
     base: Option<&'a str>,
     head: Option<&'a str>,
     staged: bool,
@@ -34,9 +31,6 @@ struct Request<'a> {
 pub(crate) fn run(cli: &Cli, args: &ScanArgs, env: &Env, out: &mut Output<'_>) -> Result<ExitStatus, Error> {
     let request = Request {
         path: &args.path,
-        db: &args.db,
-        format: args.format,
-        output: args.output.as_deref(),
         base: args.base.as_deref(),
         head: args.head.as_deref(),
         staged: args.staged,
@@ -48,9 +42,6 @@ pub(crate) fn run(cli: &Cli, args: &ScanArgs, env: &Env, out: &mut Output<'_>) -
 pub(crate) fn diff(cli: &Cli, args: &DiffArgs, env: &Env, out: &mut Output<'_>) -> Result<ExitStatus, Error> {
     let request = Request {
         path: &args.path,
-        db: &args.db,
-        format: args.format,
-        output: args.output.as_deref(),
         base: Some(&args.base),
         head: args.head.as_deref(),
         staged: false,
@@ -126,10 +117,10 @@ fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result
     };
     let config = explicit_config.or_else(|| head.config.clone());
 
-    let db_paths = if req.db.is_empty() {
+    let db_paths = if req.common.db.is_empty() {
         local_database(cli, req.common.offline, env, out, &mut notes)?
     } else {
-        req.db.to_vec()
+        req.common.db.clone()
     };
     // Only the advisories naming a scanned package are loaded from the compiled indexes.
     let keys: HashSet<(Ecosystem, String)> = head
@@ -182,8 +173,8 @@ fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result
         errors,
     };
     let path_prefix = repo_prefix(req.path);
-    let bytes = render(&report, req.format, &path_prefix)?;
-    crate::emit(req.output, &bytes, out)?;
+    let bytes = render(&report, req.common.format, &path_prefix)?;
+    crate::emit(req.common.output.as_deref(), &bytes, out)?;
     github(req, env, &report, &path_prefix, out)?;
     if !cli.quiet {
         for n in notes.iter().chain(&report.warnings) {
@@ -229,7 +220,7 @@ fn github(req: &Request<'_>, env: &Env, report: &Report, path_prefix: &str, out:
             .map_err(|e| failed(path, e))?;
     }
     if let Some(path) = &env.github_output {
-        let sarif = match (req.format, req.output) {
+        let sarif = match (req.common.format, req.common.output.as_deref()) {
             (ReportFormat::Sarif, Some(p)) => p.display().to_string(),
             _ => String::new(),
         };

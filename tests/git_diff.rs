@@ -295,3 +295,25 @@ fn sarif_from_a_scan_validates_and_points_at_the_package_block() {
     let start = region["startLine"].as_u64().unwrap() as usize;
     assert_eq!(text.lines().nth(start), Some("name = \"vulnnew\""));
 }
+
+#[test]
+fn sbom_vex_lists_vulnerabilities_with_the_ignores_as_analysis() {
+    let (repo, _, _) = two_commits();
+    repo.write("chainward.toml", "[[ignore]]\nid = \"CHAINWARD-TEST-0002\"\nreason = \"never built on our targets\"\n");
+    let db = db();
+    let out = chainward(&repo.path, &["sbom", "--vex", "--db", &db]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    common::validate_cyclonedx(&doc, "1.6").unwrap_or_else(|e| panic!("{e:?}"));
+    let vulns = doc["vulnerabilities"].as_array().unwrap();
+    let by_id = |id: &str| vulns.iter().find(|v| v["id"] == id).unwrap_or_else(|| panic!("{id} in {vulns:?}"));
+    assert!(by_id("CHAINWARD-TEST-0001").get("analysis").is_none(), "nobody assessed it");
+    let ignored = by_id("CHAINWARD-TEST-0002");
+    assert_eq!(ignored["analysis"]["state"], "not_affected");
+    assert!(ignored["analysis"]["detail"].as_str().unwrap().contains("never built on our targets"));
+    let component = ignored["affects"][0]["ref"].as_str().unwrap();
+    assert!(doc["components"].as_array().unwrap().iter().any(|c| c["bom-ref"] == component && c["name"] == "vulnnew"));
+
+    let xml = chainward(&repo.path, &["sbom", "--vex", "--db", &db, "--format", "xml"]);
+    assert_eq!(xml.status.code(), Some(2));
+}
