@@ -4,6 +4,7 @@
 //! renders as plain text (no HTML, no links, no mentions), and only `https` links without
 //! parentheses or whitespace are emitted. The output stays under GitHub's comment limit.
 
+use super::clip;
 use std::fmt::Write;
 
 use super::Report;
@@ -46,16 +47,6 @@ pub(crate) fn safe_url(url: &str) -> Option<&str> {
     let rest = url.strip_prefix("https://")?;
     let bad = |c: char| c.is_whitespace() || c.is_control() || "()<>[]\"'`|\\{}".contains(c);
     (!rest.is_empty() && !url.chars().any(bad)).then_some(url)
-}
-
-/// At most `max` characters, cut on a character boundary with an ellipsis.
-fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_owned();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 /// Escaped and clipped.

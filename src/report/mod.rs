@@ -147,3 +147,13 @@ pub struct ReportError {
     /// What happened.
     pub message: String,
 }
+
+/// At most `max` characters, cut on a character boundary with an ellipsis.
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}

@@ -4,6 +4,7 @@
 //! external suppression), report errors as tool execution notifications. The output has no
 //! timestamps: the same report gives the same bytes.
 
+use super::clip;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -277,16 +278,6 @@ fn rule_name(id: &str) -> String {
 /// Control characters and newlines become spaces: a message is one line.
 fn one_line(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
-}
-
-/// At most `max` characters, cut on a character boundary with an ellipsis.
-fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_owned();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 fn fix_text(f: &Finding) -> String {

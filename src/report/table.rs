@@ -129,10 +129,5 @@ fn render_suppressed(out: &mut String, report: &Report) {
 /// At most `max` characters; control characters (from advisory text) become spaces.
 fn clip(s: &str, max: usize) -> String {
     let clean: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if clean.chars().count() <= max {
-        return clean;
-    }
-    let mut out: String = clean.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
+    super::clip(&clean, max)
 }
