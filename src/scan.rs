@@ -172,7 +172,9 @@ fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result
         warnings,
         errors,
     };
-    let path_prefix = repo_prefix(req.path);
+    // Only SARIF and annotations name paths relative to the repository root.
+    let needs_prefix = req.common.format == ReportFormat::Sarif || (env.github_actions && req.common.annotate);
+    let path_prefix = if needs_prefix { repo_prefix(req.path) } else { String::new() };
     let bytes = render(&report, req.common.format, &path_prefix)?;
     crate::emit(req.common.output.as_deref(), &bytes, out)?;
     github(req, env, &report, &path_prefix, out)?;
@@ -388,8 +390,8 @@ fn split_file(path: &Path) -> (PathBuf, Option<String>) {
 /// (`""` outside a repository or at its root).
 fn repo_prefix(path: &Path) -> String {
     let (dir, _) = split_file(path);
-    match git::discover(&dir) {
-        Ok((_, prefix)) if !prefix.is_empty() => format!("{prefix}/"),
+    match git::work_tree_prefix(&dir) {
+        Some(prefix) if !prefix.is_empty() => format!("{prefix}/"),
         _ => String::new(),
     }
 }

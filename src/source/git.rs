@@ -41,6 +41,17 @@ pub fn discover(path: &Path) -> Result<(Repository, String), SourceError> {
     Ok((repo, prefix))
 }
 
+/// `path` relative to the work tree of the repository containing it (`/`-separated, empty for
+/// the root), found by looking for `.git` (a directory, or a file for worktrees and
+/// submodules) in `path` and its ancestors. Unlike [`discover`] this does not start libgit2,
+/// whose TLS initialisation loads the system certificate store: it costs a few `stat` calls.
+pub fn work_tree_prefix(path: &Path) -> Option<String> {
+    let abs = std::fs::canonicalize(path).ok()?;
+    let root = abs.ancestors().find(|dir| dir.join(".git").exists())?;
+    let rel = abs.strip_prefix(root).ok()?;
+    Some(rel.components().filter_map(|c| c.as_os_str().to_str()).collect::<Vec<_>>().join("/"))
+}
+
 impl GitTree {
     /// The tree of `rev` (anything `git rev-parse` accepts: a branch, a tag, a SHA, `HEAD~1`),
     /// below `prefix` (a directory of the repository, `""` for its root).
@@ -153,4 +164,29 @@ impl Source for GitTree {
 /// The directory of the repository (its work directory), for reopening it.
 pub fn workdir(repo: &Repository) -> Option<PathBuf> {
     repo.workdir().map(Path::to_path_buf)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn work_tree_prefix_finds_the_nearest_git_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("repo/crates/app");
+        std::fs::create_dir_all(&nested).unwrap();
+        std::fs::create_dir(dir.path().join("repo/.git")).unwrap();
+        assert_eq!(work_tree_prefix(&nested).as_deref(), Some("crates/app"));
+        assert_eq!(work_tree_prefix(&dir.path().join("repo")).as_deref(), Some(""));
+        // A worktree or submodule has a `.git` file, and it is the nearer root.
+        std::fs::write(dir.path().join("repo/crates/.git"), "gitdir: ../.git/modules/crates\n").unwrap();
+        assert_eq!(work_tree_prefix(&nested).as_deref(), Some("app"));
+        // Agrees with libgit2 on a real repository.
+        let real = tempfile::tempdir().unwrap();
+        Repository::init(real.path()).unwrap();
+        std::fs::create_dir_all(real.path().join("a/b")).unwrap();
+        let (_, prefix) = discover(&real.path().join("a/b")).unwrap();
+        assert_eq!(work_tree_prefix(&real.path().join("a/b")), Some(prefix));
+    }
 }
