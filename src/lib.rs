@@ -11,6 +11,7 @@ pub mod fsutil;
 pub mod github;
 pub mod model;
 pub mod policy;
+pub mod registry;
 pub mod report;
 pub mod resolve;
 pub mod sbom;
