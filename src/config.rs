@@ -2,13 +2,21 @@
 //!
 //! ```toml
 //! fail-on = "high"                 # none|info|low|medium|high|critical
-//! deny = ["unmaintained"]          # unmaintained|unsound|notice
+//! deny = ["unmaintained"]          # unmaintained|unsound|notice|yanked
 //! exclude = ["vendor/**", "fuzz/Cargo.lock"]   # globs, same meaning as --exclude
 //! [[ignore]]
 //! id = "RUSTSEC-2020-0071"         # required; a finding's id or any of its aliases
 //! package = "time"                 # optional: "name" or "name@version"
 //! reason = "not reachable: we never call localtime" # required, non-empty
 //! until = "2026-12-31"             # optional, YYYY-MM-DD (a bare TOML date works too)
+//!
+//! [heuristics]
+//! registry = true                  # fetch registry metadata (default true; --no-registry)
+//! cooldown-days = 7                # fresh-release: younger releases are flagged
+//! window-days = 90                 # full scans: maintainer/ownership rules only for newer releases
+//! [heuristics.rules]
+//! fresh-release = false            # switch a rule off...
+//! maintainer-change = "high"       # ...or give it another severity
 //! ```
 //!
 //! The file is read in two steps: serde into a wire struct that keeps every value's span, then
@@ -19,7 +27,9 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::advisory::Severity;
 use crate::discover::Excludes;
+use crate::finding::RuleId;
 use crate::policy::{Deny, FailOn};
 use crate::resolve::line_of_offset;
 
@@ -39,6 +49,32 @@ pub struct Config {
     pub exclude: Vec<String>,
     /// `[[ignore]]` entries, in file order.
     pub ignores: Vec<Ignore>,
+    /// `[heuristics]`.
+    pub heuristics: HeuristicsConfig,
+}
+
+/// The `[heuristics]` table: what is not set keeps its default.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HeuristicsConfig {
+    /// `registry`: fetch registry metadata.
+    pub registry: Option<bool>,
+    /// `cooldown-days`.
+    pub cooldown_days: Option<u32>,
+    /// `window-days`.
+    pub window_days: Option<u32>,
+    /// `[heuristics.rules]`: per rule, off (`false`), on (`true`) or on with a severity.
+    pub rules: std::collections::BTreeMap<RuleId, RuleSwitch>,
+}
+
+/// One entry of `[heuristics.rules]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleSwitch {
+    /// `false`.
+    Off,
+    /// `true`.
+    On,
+    /// A severity name: on, with that severity.
+    Severity(Severity),
 }
 
 /// One `[[ignore]]` entry.
@@ -110,6 +146,17 @@ struct Wire {
     exclude: Vec<Spanned<String>>,
     #[serde(default)]
     ignore: Vec<Spanned<WireIgnore>>,
+    heuristics: Option<WireHeuristics>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct WireHeuristics {
+    registry: Option<bool>,
+    cooldown_days: Option<Spanned<i64>>,
+    window_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    rules: std::collections::BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -162,7 +209,7 @@ pub fn parse(label: &str, text: &str) -> Result<Config, ConfigError> {
                     parse_deny(v.get_ref()).ok_or_else(|| {
                         err(
                             Some(v.span()),
-                            format!("invalid deny `{}`: expected unmaintained, unsound or notice", v.get_ref()),
+                            format!("invalid deny `{}`: expected unmaintained, unsound, notice or yanked", v.get_ref()),
                         )
                     })
                 })
@@ -238,7 +285,66 @@ pub fn parse(label: &str, text: &str) -> Result<Config, ConfigError> {
         };
         ignores.push(Ignore { id, package, reason, until, line: Some(line_of_offset(text, entry_span.start)) });
     }
-    Ok(Config { path: label.to_owned(), fail_on, deny, exclude, ignores })
+    let heuristics = match wire.heuristics {
+        Some(h) => heuristics(h, &err)?,
+        None => HeuristicsConfig::default(),
+    };
+    Ok(Config { path: label.to_owned(), fail_on, deny, exclude, ignores, heuristics })
+}
+
+fn heuristics(
+    wire: WireHeuristics,
+    err: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError,
+) -> Result<HeuristicsConfig, ConfigError> {
+    let days = |v: Option<Spanned<i64>>, name: &str| -> Result<Option<u32>, ConfigError> {
+        match v {
+            Some(d) => match u32::try_from(*d.get_ref()) {
+                Ok(n) if n <= 36_500 => Ok(Some(n)),
+                _ => Err(err(Some(d.span()), format!("invalid {name} `{}`: expected 0 to 36500 days", d.get_ref()))),
+            },
+            None => Ok(None),
+        }
+    };
+    let mut rules = std::collections::BTreeMap::new();
+    for (name, value) in wire.rules {
+        let rule = RuleId::parse(name.get_ref().trim()).ok_or_else(|| {
+            let known: Vec<&str> = RuleId::ALL.iter().map(|r| r.as_str()).collect();
+            err(Some(name.span()), format!("unknown rule `{}`: expected one of {}", name.get_ref(), known.join(", ")))
+        })?;
+        let switch = match value.get_ref() {
+            toml::Value::Boolean(true) => RuleSwitch::On,
+            toml::Value::Boolean(false) => RuleSwitch::Off,
+            toml::Value::String(s) => match parse_fail_on(s) {
+                Some(FailOn::Info) => RuleSwitch::Severity(Severity::Info),
+                Some(FailOn::Low) => RuleSwitch::Severity(Severity::Low),
+                Some(FailOn::Medium) => RuleSwitch::Severity(Severity::Medium),
+                Some(FailOn::High) => RuleSwitch::Severity(Severity::High),
+                Some(FailOn::Critical) => RuleSwitch::Severity(Severity::Critical),
+                _ => None.ok_or_else(|| {
+                    err(
+                        Some(value.span()),
+                        format!(
+                            "invalid severity `{s}` for {}: expected info, low, medium, high or critical",
+                            rule.as_str()
+                        ),
+                    )
+                })?,
+            },
+            other => {
+                return Err(err(
+                    Some(value.span()),
+                    format!("invalid value `{other}` for rule {}: expected true, false or a severity", rule.as_str()),
+                ));
+            }
+        };
+        rules.insert(rule, switch);
+    }
+    Ok(HeuristicsConfig {
+        registry: wire.registry,
+        cooldown_days: days(wire.cooldown_days, "cooldown-days")?,
+        window_days: days(wire.window_days, "window-days")?,
+        rules,
+    })
 }
 
 fn parse_fail_on(s: &str) -> Option<FailOn> {
@@ -258,6 +364,7 @@ fn parse_deny(s: &str) -> Option<Deny> {
         "unmaintained" => Deny::Unmaintained,
         "unsound" => Deny::Unsound,
         "notice" => Deny::Notice,
+        "yanked" => Deny::Yanked,
         _ => return None,
     })
 }

@@ -20,6 +20,8 @@ pub struct ScanPackage {
     pub version: String,
     /// purl, when known.
     pub purl: Option<String>,
+    /// The checksum the lockfile (or SBOM) records, as `algorithm:value` (`sha256:<hex>`).
+    pub checksum: Option<String>,
     /// Where it was found.
     pub location: Location,
 }
@@ -48,6 +50,122 @@ pub struct PackageRef {
     pub purl: Option<String>,
 }
 
+/// A heuristic rule (`heuristics/`): its id is the finding's `id` and `kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RuleId {
+    /// The version was published by an account no earlier version was published by.
+    MaintainerChange,
+    /// Owners or maintainers changed shortly before the release in use.
+    OwnershipChange,
+    /// Earlier releases had build provenance; this one has none.
+    ProvenanceLost,
+    /// This release's provenance names another repository or workflow than earlier ones.
+    ProvenanceChanged,
+    /// Published less than the cooldown ago.
+    FreshRelease,
+    /// The version adds an install-time script (npm).
+    InstallScriptAdded,
+    /// The version was yanked.
+    Yanked,
+    /// The lockfile's checksum differs from the registry's.
+    ChecksumMismatch,
+    /// A package moved between registries, git and path (diff mode).
+    SourceChange,
+    /// Same name and version, another checksum (diff mode).
+    ChecksumDrift,
+}
+
+impl RuleId {
+    /// Every rule.
+    pub const ALL: [RuleId; 10] = [
+        RuleId::MaintainerChange,
+        RuleId::OwnershipChange,
+        RuleId::ProvenanceLost,
+        RuleId::ProvenanceChanged,
+        RuleId::FreshRelease,
+        RuleId::InstallScriptAdded,
+        RuleId::Yanked,
+        RuleId::ChecksumMismatch,
+        RuleId::SourceChange,
+        RuleId::ChecksumDrift,
+    ];
+
+    /// The id in reports, SARIF, ignores and the policy file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleId::MaintainerChange => "maintainer-change",
+            RuleId::OwnershipChange => "ownership-change",
+            RuleId::ProvenanceLost => "provenance-lost",
+            RuleId::ProvenanceChanged => "provenance-changed",
+            RuleId::FreshRelease => "fresh-release",
+            RuleId::InstallScriptAdded => "install-script-added",
+            RuleId::Yanked => "yanked",
+            RuleId::ChecksumMismatch => "checksum-mismatch",
+            RuleId::SourceChange => "source-change",
+            RuleId::ChecksumDrift => "checksum-drift",
+        }
+    }
+
+    /// The rule named `id`.
+    pub fn parse(id: &str) -> Option<RuleId> {
+        RuleId::ALL.into_iter().find(|r| r.as_str() == id)
+    }
+}
+
+/// What a finding is: an advisory of some kind, or a heuristic rule's signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FindingKind {
+    /// From an advisory database.
+    Advisory(AdvisoryKind),
+    /// From a heuristic rule.
+    Rule(RuleId),
+}
+
+impl FindingKind {
+    /// The JSON report's `kind`: the advisory kind, or the rule id.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::Advisory(k) => k.as_str(),
+            FindingKind::Rule(r) => r.as_str(),
+        }
+    }
+
+    /// Informational findings fail a run only when `--deny` names their kind (or with
+    /// `--fail-on info`): unmaintained, unsound, notice, yanked.
+    pub fn is_informational(self) -> bool {
+        match self {
+            FindingKind::Advisory(k) => k.is_informational(),
+            FindingKind::Rule(r) => r == RuleId::Yanked,
+        }
+    }
+
+    /// The rule, for heuristic findings.
+    pub fn rule(self) -> Option<RuleId> {
+        match self {
+            FindingKind::Rule(r) => Some(r),
+            FindingKind::Advisory(_) => None,
+        }
+    }
+}
+
+impl From<AdvisoryKind> for FindingKind {
+    fn from(kind: AdvisoryKind) -> Self {
+        FindingKind::Advisory(kind)
+    }
+}
+
+impl PartialEq<AdvisoryKind> for FindingKind {
+    fn eq(&self, other: &AdvisoryKind) -> bool {
+        *self == FindingKind::Advisory(*other)
+    }
+}
+
+impl Serialize for FindingKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// One advisory (with all its aliases) affecting one package at one location.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
@@ -55,8 +173,8 @@ pub struct Finding {
     pub id: String,
     /// Every other id of the same issue, sorted.
     pub aliases: Vec<String>,
-    /// `vulnerability`, `unmaintained`, `unsound`, `notice`, `malicious`.
-    pub kind: AdvisoryKind,
+    /// `vulnerability`, `unmaintained`, `unsound`, `notice`, `malicious`, or a rule id.
+    pub kind: FindingKind,
     /// Severity.
     pub severity: Severity,
     /// CVSS base score, when scored.
@@ -171,7 +289,7 @@ pub fn match_packages(index: &Index, packages: &[ScanPackage]) -> (Vec<Finding>,
             findings.push(Finding {
                 id,
                 aliases,
-                kind: primary.advisory.kind,
+                kind: primary.advisory.kind.into(),
                 severity,
                 cvss,
                 package: package.clone(),
@@ -282,6 +400,7 @@ mod tests {
             name: "demo".to_owned(),
             version: "1.0.0".to_owned(),
             purl: Some("pkg:cargo/demo@1.0.0".to_owned()),
+            checksum: None,
             location: Location { path: "Cargo.lock".to_owned(), line: Some(3), end_line: Some(9) },
         };
         let (findings, unevaluated) = match_packages(&index, &[package]);

@@ -9,6 +9,7 @@ pub mod error;
 pub mod finding;
 pub mod fsutil;
 pub mod github;
+pub mod heuristics;
 pub mod model;
 pub mod policy;
 pub mod registry;
@@ -152,6 +153,7 @@ pub fn scan_packages(resolution: &Resolution) -> Vec<finding::ScanPackage> {
                 name: p.name.clone(),
                 version: p.version.clone(),
                 purl: p.purl(),
+                checksum: p.checksum.as_ref().map(|model::Checksum::Sha256(hex)| format!("sha256:{hex}")),
                 location: finding::Location {
                     path: r.path.clone(),
                     line: p.lines.map(|l| l.start),

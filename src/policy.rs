@@ -3,7 +3,7 @@
 
 use crate::advisory::{AdvisoryKind, Severity};
 use crate::config::{Config, Ignore, format_date};
-use crate::finding::{Finding, Suppression};
+use crate::finding::{Finding, FindingKind, RuleId, Suppression};
 use crate::report::IgnoreRef;
 
 /// `--fail-on`: the lowest severity that fails the run.
@@ -32,14 +32,17 @@ pub enum Deny {
     Unsound,
     /// Notices.
     Notice,
+    /// Yanked versions (the `yanked` rule).
+    Yanked,
 }
 
 impl Deny {
-    fn kind(self) -> AdvisoryKind {
+    fn kind(self) -> FindingKind {
         match self {
-            Deny::Unmaintained => AdvisoryKind::Unmaintained,
-            Deny::Unsound => AdvisoryKind::Unsound,
-            Deny::Notice => AdvisoryKind::Notice,
+            Deny::Unmaintained => AdvisoryKind::Unmaintained.into(),
+            Deny::Unsound => AdvisoryKind::Unsound.into(),
+            Deny::Notice => AdvisoryKind::Notice.into(),
+            Deny::Yanked => FindingKind::Rule(RuleId::Yanked),
         }
     }
 }
@@ -192,7 +195,7 @@ mod tests {
         Finding {
             id: id.to_owned(),
             aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
-            kind: AdvisoryKind::Vulnerability,
+            kind: AdvisoryKind::Vulnerability.into(),
             severity: Severity::High,
             cvss: Some(7.5),
             package: PackageRef {
@@ -222,7 +225,14 @@ mod tests {
     }
 
     fn config(ignores: Vec<Ignore>) -> Config {
-        Config { path: "chainward.toml".to_owned(), fail_on: None, deny: None, exclude: Vec::new(), ignores }
+        Config {
+            path: "chainward.toml".to_owned(),
+            fail_on: None,
+            deny: None,
+            exclude: Vec::new(),
+            ignores,
+            heuristics: crate::config::HeuristicsConfig::default(),
+        }
     }
 
     const TODAY: time::Date = date!(2026 - 06 - 15);

@@ -183,7 +183,7 @@ mod vex {
         Finding {
             id: id.to_owned(),
             aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
-            kind: AdvisoryKind::Vulnerability,
+            kind: AdvisoryKind::Vulnerability.into(),
             severity: Severity::High,
             cvss: Some(7.5),
             package: PackageRef {
@@ -217,7 +217,7 @@ mod vex {
             let mut unscored = finding("RUSTSEC-2099-0003", &[], c);
             unscored.cvss = None;
             unscored.cvss_vector = None;
-            unscored.kind = AdvisoryKind::Unmaintained;
+            unscored.kind = AdvisoryKind::Unmaintained.into();
             unscored.severity = Severity::Info;
             unscored.fixed_in.clear();
             let findings = vec![

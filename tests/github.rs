@@ -13,7 +13,7 @@ fn finding(name: &str, severity: Severity, summary: &str) -> Finding {
     Finding {
         id: "RUSTSEC-2021-0003".to_owned(),
         aliases: vec![],
-        kind: AdvisoryKind::Vulnerability,
+        kind: AdvisoryKind::Vulnerability.into(),
         severity,
         cvss: None,
         package: PackageRef {

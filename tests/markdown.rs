@@ -14,7 +14,7 @@ fn finding(id: &str, name: &str, severity: Severity) -> Finding {
     Finding {
         id: id.to_owned(),
         aliases: Vec::new(),
-        kind: AdvisoryKind::Vulnerability,
+        kind: AdvisoryKind::Vulnerability.into(),
         severity,
         cvss: None,
         package: PackageRef {

@@ -44,7 +44,7 @@ fn finding(id: &str, name: &str, version: &str, severity: Severity, line: Option
     Finding {
         id: id.to_owned(),
         aliases: vec!["CVE-2099-0001".to_owned(), "GHSA-xxxx-yyyy-zzzz".to_owned()],
-        kind: AdvisoryKind::Vulnerability,
+        kind: AdvisoryKind::Vulnerability.into(),
         severity,
         cvss: None,
         package: PackageRef {
@@ -95,7 +95,7 @@ fn hand_built_report_validates_and_has_rules_help_and_levels() {
     critical.cvss = Some(9.8);
     critical.details = "x".repeat(5000);
     let mut unmaintained = finding("RUSTSEC-2099-0002", "bar", "0.1.0", Severity::Info, None);
-    unmaintained.kind = AdvisoryKind::Unmaintained;
+    unmaintained.kind = AdvisoryKind::Unmaintained.into();
     unmaintained.fixed_in.clear();
     let low = finding("maintainer-change", "baz", "2.0.0", Severity::Low, Some(30));
     let same_id_other_pkg = finding("RUSTSEC-2099-0001", "foo", "1.1.0", Severity::High, Some(40));

@@ -25,6 +25,16 @@ pub fn is_cyclonedx_json(bytes: &[u8]) -> bool {
         && String::from_utf8_lossy(head).contains("\"bomFormat\"")
 }
 
+/// A component's SHA-256 hash (`hashes[].alg = "SHA-256"`), as `sha256:<hex>`.
+fn sha256(component: &serde_json::Value) -> Option<String> {
+    component.get("hashes")?.as_array()?.iter().find_map(|h| {
+        let alg = h.get("alg")?.as_str()?;
+        let content = h.get("content")?.as_str()?;
+        (alg.eq_ignore_ascii_case("SHA-256") && content.len() == 64 && content.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| format!("sha256:{}", content.to_ascii_lowercase()))
+    })
+}
+
 /// The packages of a CycloneDX JSON document, and the purls that name no ecosystem chainward
 /// matches (counted, not errors).
 pub fn read(path: &str, bytes: &[u8]) -> Result<(Vec<ScanPackage>, usize), SbomInputError> {
@@ -53,6 +63,7 @@ pub fn read(path: &str, bytes: &[u8]) -> Result<(Vec<ScanPackage>, usize), SbomI
                 name,
                 version,
                 purl: Some(purl.to_owned()),
+                checksum: sha256(c),
                 location: Location { path: path.to_owned(), line: None, end_line: None },
             }),
             None => skipped += 1,

@@ -1,0 +1,212 @@
+//! `maintainer-change`: the version in use was published by an account (or trusted publisher)
+//! that published none of the package's earlier versions.
+
+use std::collections::BTreeSet;
+
+use super::{Context, RuleInfo, Signal, age, day, shown};
+use crate::advisory::Severity;
+use crate::finding::{RuleId, ScanPackage};
+use crate::registry::PackageMeta;
+
+pub(super) const INFO: RuleInfo = RuleInfo {
+    id: RuleId::MaintainerChange,
+    title: "Published by an account that never published this package before",
+    severity: Severity::Medium,
+    explanation: "The version in use was published by an account (or trusted publisher) that published none of \
+        the package's earlier versions. Hijacked packages look like this: a phished or newly added maintainer \
+        account pushes a poisoned release (npm `chalk`/`debug`, September 2025; `event-stream`, 2018). A new \
+        maintainer is often legitimate, so check who the publisher is and what the release changed before \
+        trusting it. Severity is high when the release is also fresh (younger than the cooldown), or when the \
+        earlier publishers have published nothing since while the new one has. A first release through \
+        trusted publishing from the package's own repository is reported as low. In a full scan the rule only \
+        looks at releases within the recent window (`window-days`, default 90); in diff mode at every package \
+        the change adds or updates.",
+    registry: true,
+};
+
+pub(super) fn check(ctx: &Context<'_>, p: &ScanPackage, meta: &PackageMeta) -> Option<Signal> {
+    let v = meta.version(&p.version)?;
+    let by = v.publisher.as_ref()?;
+    if !ctx.recent(v) {
+        return None;
+    }
+    let earlier = meta.earlier(&p.version);
+    let earlier_publishers: BTreeSet<&str> =
+        earlier.iter().filter_map(|e| e.publisher.as_ref()).map(|x| x.id.as_str()).collect();
+    // Nothing to compare with: a first release, or no publisher known for the earlier ones.
+    if earlier_publishers.is_empty() || earlier_publishers.contains(by.id.as_str()) {
+        return None;
+    }
+    let shown_earlier: Vec<String> =
+        earlier.iter().rev().filter_map(|e| e.publisher.as_ref()).map(|x| shown(&x.display)).fold(
+            Vec::new(),
+            |mut acc, d| {
+                if !acc.contains(&d) {
+                    acc.push(d);
+                }
+                acc
+            },
+        );
+    let mut evidence = vec![
+        format!(
+            "{} {} was published by {}{}",
+            shown(&p.name),
+            shown(&p.version),
+            shown(&by.display),
+            v.published_at.map(|t| format!(" on {}", day(t))).unwrap_or_default()
+        ),
+        format!(
+            "the {} earlier version(s) were published by {}",
+            earlier.len(),
+            shown_earlier.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+        ),
+    ];
+    let fresh = v.published_at.filter(|t| *t > ctx.now - ctx.settings.cooldown);
+    if let Some(t) = fresh {
+        evidence.push(format!(
+            "published {} ago (cooldown {} days)",
+            age(ctx.now, t),
+            ctx.settings.cooldown.whole_days()
+        ));
+    }
+    // The takeover pattern: since this release, only the new account publishes.
+    let later: Vec<_> = meta
+        .versions
+        .iter()
+        .filter(|x| match (x.published_at, v.published_at) {
+            (Some(a), Some(b)) => a > b,
+            _ => false,
+        })
+        .filter_map(|x| x.publisher.as_ref())
+        .collect();
+    let others_stopped = !later.is_empty() && later.iter().all(|x| x.id == by.id);
+    if others_stopped {
+        evidence.push(format!(
+            "the earlier publishers have published nothing since; {} has published {} more",
+            shown(&by.display),
+            later.len()
+        ));
+    }
+    let own_repository = by.trusted
+        && match (&v.provenance, &v.repository) {
+            (Some(Some(prov)), Some(repo)) => prov.repository.as_deref().is_some_and(|r| same_repository(r, repo)),
+            _ => false,
+        };
+    let severity = if fresh.is_some() || others_stopped {
+        Severity::High
+    } else if own_repository {
+        Severity::Low
+    } else {
+        INFO.severity
+    };
+    Some(Signal {
+        severity,
+        summary: format!(
+            "{}@{} was published by {}, who published none of its {} earlier version(s)",
+            shown(&p.name),
+            shown(&p.version),
+            shown(&by.display),
+            earlier.len()
+        ),
+        evidence,
+    })
+}
+
+/// Two repository URLs name the same repository (scheme, `git+`, `.git`, case and trailing
+/// slashes aside).
+pub(super) fn same_repository(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        let s = s.trim().trim_start_matches("git+").to_ascii_lowercase();
+        let s = s.split_once("://").map_or(s.as_str(), |(_, rest)| rest).to_owned();
+        let s = s.trim_start_matches("www.").trim_end_matches('/').trim_end_matches(".git").to_owned();
+        s.strip_prefix("git@").map(|r| r.replacen(':', "/", 1)).unwrap_or(s)
+    };
+    norm(a) == norm(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Settings;
+    use super::super::test_support::*;
+    use super::*;
+    use crate::model::Ecosystem;
+    use crate::registry::{Provenance, Publisher};
+
+    #[test]
+    fn a_new_publisher_of_a_fresh_release_is_high() {
+        let meta = meta(
+            Ecosystem::Npm,
+            "debug",
+            vec![
+                version("4.4.0", "2024-12-06T00:00:00Z", Some(user("qix"))),
+                version("4.4.1", "2025-05-13T00:00:00Z", Some(user("qix"))),
+                version("4.4.2", "2025-09-08T13:00:00Z", Some(user("attacker"))),
+            ],
+        );
+        let settings = Settings::default();
+        let ctx = ctx(&settings, "2025-09-08T15:00:00Z", false);
+        let s = check(&ctx, &package(Ecosystem::Npm, "debug", "4.4.2"), &meta).unwrap();
+        assert_eq!(s.severity, Severity::High);
+        assert!(s.summary.contains("@attacker"), "{}", s.summary);
+        assert!(s.evidence.iter().any(|e| e.contains("2 hours ago")), "{:?}", s.evidence);
+        // The earlier releases, by the usual publisher: silent.
+        assert_eq!(check(&ctx, &package(Ecosystem::Npm, "debug", "4.4.1"), &meta), None);
+    }
+
+    #[test]
+    fn silent_for_the_usual_publisher_a_first_release_and_old_releases() {
+        let settings = Settings::default();
+        let ctx = ctx(&settings, "2025-09-08T15:00:00Z", false);
+        let first = meta(Ecosystem::Cargo, "x", vec![version("0.1.0", "2025-09-01T00:00:00Z", Some(user("a")))]);
+        assert_eq!(check(&ctx, &package(Ecosystem::Cargo, "x", "0.1.0"), &first), None);
+        let old = meta(
+            Ecosystem::Cargo,
+            "x",
+            vec![
+                version("0.1.0", "2020-01-01T00:00:00Z", Some(user("a"))),
+                version("0.2.0", "2021-01-01T00:00:00Z", Some(user("b"))),
+            ],
+        );
+        // Outside the 90-day window in a full scan; judged in diff mode.
+        assert_eq!(check(&ctx, &package(Ecosystem::Cargo, "x", "0.2.0"), &old), None);
+        let diff = super::super::test_support::ctx(&settings, "2025-09-08T15:00:00Z", true);
+        assert_eq!(check(&diff, &package(Ecosystem::Cargo, "x", "0.2.0"), &old).unwrap().severity, Severity::Medium);
+    }
+
+    #[test]
+    fn trusted_publishing_from_the_own_repository_is_low() {
+        let settings = Settings::default();
+        let ctx = ctx(&settings, "2025-09-30T00:00:00Z", false);
+        let mut v = version(
+            "1.1.0",
+            "2025-09-01T00:00:00Z",
+            Some(Publisher {
+                id: "trustpub:github:o/r".into(),
+                display: "trusted publisher github o/r".into(),
+                trusted: true,
+            }),
+        );
+        v.repository = Some("https://github.com/o/r".into());
+        v.provenance =
+            Some(Some(Provenance { repository: Some("git+https://github.com/O/r.git".into()), workflow: None }));
+        let meta = meta(Ecosystem::Cargo, "x", vec![version("1.0.0", "2025-01-01T00:00:00Z", Some(user("a"))), v]);
+        assert_eq!(check(&ctx, &package(Ecosystem::Cargo, "x", "1.1.0"), &meta).unwrap().severity, Severity::Low);
+    }
+
+    #[test]
+    fn takeover_when_only_the_new_account_publishes_afterwards() {
+        let settings = Settings::default();
+        let ctx = ctx(&settings, "2025-09-30T00:00:00Z", false);
+        let meta = meta(
+            Ecosystem::Cargo,
+            "x",
+            vec![
+                version("1.0.0", "2024-01-01T00:00:00Z", Some(user("a"))),
+                version("1.1.0", "2025-08-01T00:00:00Z", Some(user("b"))),
+                version("1.2.0", "2025-08-10T00:00:00Z", Some(user("b"))),
+            ],
+        );
+        let s = check(&ctx, &package(Ecosystem::Cargo, "x", "1.1.0"), &meta).unwrap();
+        assert_eq!(s.severity, Severity::High, "{s:?}");
+    }
+}
