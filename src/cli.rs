@@ -160,9 +160,15 @@ pub struct CommonScanArgs {
     /// Skip lockfiles whose path (relative to PATH) matches GLOB. Repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
-    /// Never touch the network: use the local database as it is, even when it is stale.
+    /// Never touch the network: use the local database as it is, even when it is stale, and
+    /// registry metadata from the cache only.
     #[arg(long)]
     pub offline: bool,
+    /// Do not look up registry metadata: no maintainer-change, ownership-change, provenance,
+    /// fresh-release, install-script, yanked or checksum-mismatch rules (the diff-mode rules
+    /// source-change and checksum-drift still run).
+    #[arg(long)]
+    pub no_registry: bool,
     /// The policy file (default: `chainward.toml` at the root of PATH, when there is one).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

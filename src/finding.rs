@@ -312,6 +312,12 @@ pub fn match_packages(index: &Index, packages: &[ScanPackage]) -> (Vec<Finding>,
             });
         }
     }
+    sort(&mut findings);
+    (findings, unevaluated)
+}
+
+/// The order of findings in every report: most severe first, then package, id and location.
+pub fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -319,7 +325,6 @@ pub fn match_packages(index: &Index, packages: &[ScanPackage]) -> (Vec<Finding>,
             .then_with(|| a.id.cmp(&b.id))
             .then_with(|| a.location.cmp(&b.location))
     });
-    (findings, unevaluated)
 }
 
 /// The fixed versions above the one in use, lowest first, as `>=x` requirements. (RustSec

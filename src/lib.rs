@@ -66,6 +66,14 @@ pub struct Env {
     pub osv_url: Option<String>,
     /// The current time (`CHAINWARD_NOW`, RFC 3339), for tests; default the clock.
     pub now: Option<std::time::SystemTime>,
+    /// `CHAINWARD_CRATES_IO_INDEX_URL`: the crates.io sparse index (default `https://index.crates.io/`).
+    pub crates_io_index_url: Option<String>,
+    /// `CHAINWARD_CRATES_IO_API_URL`: the crates.io API (default `https://crates.io/api/v1`).
+    pub crates_io_api_url: Option<String>,
+    /// `CHAINWARD_NPM_REGISTRY_URL`: the npm registry (default `https://registry.npmjs.org`).
+    pub npm_registry_url: Option<String>,
+    /// `CHAINWARD_PYPI_URL`: PyPI (default `https://pypi.org`).
+    pub pypi_url: Option<String>,
     /// `GITHUB_ACTIONS=true`: running in GitHub Actions.
     pub github_actions: bool,
     /// `GITHUB_STEP_SUMMARY`: where the job summary (Markdown) is appended.
@@ -86,6 +94,24 @@ impl Env {
                 ecosystems.to_vec()
             },
         }
+    }
+
+    /// Where registry metadata comes from: the public registries unless a `CHAINWARD_*_URL`
+    /// variable names another, cached under `<cache>/registry`.
+    pub fn registry_config(&self, offline: bool) -> registry::RegistryConfig {
+        let now = time::OffsetDateTime::from(self.now.unwrap_or_else(std::time::SystemTime::now));
+        let mut config = registry::RegistryConfig::public(self.cache_dir.as_ref().map(|d| d.join("registry")), now);
+        let set = |slot: &mut String, value: &Option<String>| {
+            if let Some(v) = value {
+                slot.clone_from(v);
+            }
+        };
+        set(&mut config.crates_io_index, &self.crates_io_index_url);
+        set(&mut config.crates_io_api, &self.crates_io_api_url);
+        set(&mut config.npm, &self.npm_registry_url);
+        set(&mut config.pypi, &self.pypi_url);
+        config.offline = offline;
+        config
     }
 
     /// The cache directory, or the error saying how to set one.

@@ -11,6 +11,7 @@ use crate::cli::{Cli, CommonScanArgs, DiffArgs, ReportFormat, ScanArgs};
 use crate::config::Config;
 use crate::discover::Excludes;
 use crate::finding::{Finding, ScanPackage, by_severity, match_packages};
+use crate::heuristics::{Locked, Settings};
 use crate::model::Ecosystem;
 use crate::policy::Policy;
 use crate::report::{Changes, Database, DatabaseSource, PackageChange, Report, ReportError, Summary, Tool};
@@ -62,6 +63,8 @@ struct Side {
     /// Every resolved package (all sources), for the change set: (lockfile, ecosystem, name) →
     /// versions with their line.
     versions: Versions,
+    /// Every resolved package with its source and checksum, for the diff-mode rules.
+    locked: Vec<Locked>,
     config: Option<Config>,
 }
 
@@ -151,14 +154,61 @@ fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result
         changes = Some(set);
     }
 
+    // The heuristics: in diff mode only for what the change adds or updates.
+    let settings = Settings::from_config(config.as_ref().map(|c| &c.heuristics));
+    let mut registry_warnings = Vec::new();
+    let candidates: Vec<ScanPackage> = match &base {
+        Some(base) => {
+            let before: HashSet<(&str, Ecosystem, &str, &str)> = base
+                .packages
+                .iter()
+                .map(|p| (p.location.path.as_str(), p.ecosystem, p.name.as_str(), p.version.as_str()))
+                .collect();
+            head.packages
+                .iter()
+                .filter(|p| {
+                    !before.contains(&(p.location.path.as_str(), p.ecosystem, p.name.as_str(), p.version.as_str()))
+                })
+                .cloned()
+                .collect()
+        }
+        None => head.packages.clone(),
+    };
+    if let Some(base) = &base {
+        findings.extend(crate::heuristics::diff_findings(&settings, &base.locked, &head.locked));
+    }
+    if settings.wants_registry() && !req.common.no_registry && !candidates.is_empty() {
+        let started = std::time::Instant::now();
+        let registry = env.registry_config(req.common.offline);
+        let ctx = crate::heuristics::Context { now: registry.now, settings: &settings, diff: base.is_some() };
+        let wanted = wanted(&candidates);
+        let fetched = crate::registry::fetch(&registry, &wanted, &|meta, version| ctx.want_detail(meta, version));
+        for f in &fetched.failures {
+            registry_warnings.push(describe_failure(f));
+        }
+        if cli.verbose {
+            let _ = writeln!(
+                out.stderr,
+                "registry metadata: {} package(s), {} request(s), {} from the cache, {:.0?}",
+                fetched.packages.len(),
+                fetched.requests,
+                fetched.cache_hits,
+                started.elapsed()
+            );
+        }
+        findings.extend(crate::heuristics::registry_findings(&ctx, &candidates, &fetched));
+    }
+    crate::finding::sort(&mut findings);
+
     let today = today(env);
-    let (active, suppressed, warnings) = match &config {
+    let (active, suppressed, mut warnings) = match &config {
         Some(c) => {
             let applied = crate::policy::apply_ignores(findings, c, today);
             (applied.active, applied.suppressed, applied.warnings)
         }
         None => (findings, Vec::new(), Vec::new()),
     };
+    warnings.extend(registry_warnings);
     let policy = Policy::from_config(req.common.fail_on, req.common.deny.clone(), config.as_ref());
     let failing = active.iter().filter(|f| policy.fails(f)).count();
     let report = Report {
@@ -256,6 +306,40 @@ fn matched(index: &Index, packages: &[ScanPackage], errors: &mut Vec<ReportError
     findings
 }
 
+/// A registry failure as one warning: which registry, what went wrong, which metadata is missing.
+fn describe_failure(f: &crate::registry::Failure) -> String {
+    const SHOWN: usize = 5;
+    let mut names: Vec<&str> = f.packages.iter().map(String::as_str).take(SHOWN).collect();
+    let more = f.packages.len().saturating_sub(SHOWN);
+    let more_text = format!("and {more} more");
+    if more > 0 {
+        names.push(&more_text);
+    }
+    format!(
+        "{}: {}; no registry metadata for {} package(s) ({}), so the registry rules did not judge them",
+        f.registry,
+        f.message,
+        f.packages.len(),
+        names.join(", ")
+    )
+}
+
+/// The registry lookups for `packages`: one per (ecosystem, name), with every version in use.
+fn wanted(packages: &[ScanPackage]) -> Vec<crate::registry::Wanted> {
+    let mut by_name: BTreeMap<(Ecosystem, &str), BTreeSet<&str>> = BTreeMap::new();
+    for p in packages {
+        by_name.entry((p.ecosystem, p.name.as_str())).or_default().insert(p.version.as_str());
+    }
+    by_name
+        .into_iter()
+        .map(|((ecosystem, name), versions)| crate::registry::Wanted {
+            ecosystem,
+            name: name.to_owned(),
+            versions: versions.into_iter().map(str::to_owned).collect(),
+        })
+        .collect()
+}
+
 /// Added, removed and updated packages between two sides. Per (lockfile, ecosystem, name),
 /// versions present on one side only are paired in version order into updates; the rest are
 /// additions or removals.
@@ -344,15 +428,30 @@ fn tree_side(
         }
     }
     let mut versions: Versions = BTreeMap::new();
+    let mut locked = Vec::new();
     for r in &resolution.resolved {
         for p in &r.packages {
             versions
                 .entry((r.path.clone(), p.ecosystem, p.name.clone()))
                 .or_default()
                 .push((p.version.clone(), p.lines.map(|l| l.start)));
+            locked.push(Locked {
+                ecosystem: p.ecosystem,
+                name: p.name.clone(),
+                version: p.version.clone(),
+                purl: p.purl(),
+                source: crate::heuristics::source_label(&p.source),
+                default_registry: p.source.is_default_registry(),
+                checksum: p.checksum.as_ref().map(|crate::model::Checksum::Sha256(hex)| format!("sha256:{hex}")),
+                location: crate::finding::Location {
+                    path: r.path.clone(),
+                    line: p.lines.map(|l| l.start),
+                    end_line: p.lines.map(|l| l.end),
+                },
+            });
         }
     }
-    Ok(Side { packages: crate::scan_packages(&resolution), versions, config })
+    Ok(Side { packages: crate::scan_packages(&resolution), versions, locked, config })
 }
 
 fn sbom_side(path: &Path, notes: &mut Vec<String>) -> Result<Side, Error> {
@@ -362,7 +461,7 @@ fn sbom_side(path: &Path, notes: &mut Vec<String>) -> Result<Side, Error> {
     if skipped > 0 {
         notes.push(format!("{label}: {skipped} component(s) with purls of ecosystems chainward does not match"));
     }
-    Ok(Side { packages, versions: BTreeMap::new(), config: None })
+    Ok(Side { packages, versions: BTreeMap::new(), locked: Vec::new(), config: None })
 }
 
 fn is_sbom(path: &Path) -> bool {

@@ -71,7 +71,9 @@ fn push_rows(out: &mut String, rows: impl ExactSizeIterator<Item = String>, what
 }
 
 fn fix(f: &Finding) -> String {
-    if f.fixed_in.is_empty() {
+    if f.kind.rule().is_some() {
+        "review the release before use".to_owned()
+    } else if f.fixed_in.is_empty() {
         "no fixed version".to_owned()
     } else {
         format!("upgrade to {}", cell(&f.fixed_in.join(" or ").replace(">=", ">= ")))
@@ -86,7 +88,7 @@ fn id_link(f: &Finding) -> String {
 }
 
 fn title(f: &Finding) -> String {
-    if f.kind.is_informational() || f.kind == AdvisoryKind::Malicious {
+    if f.kind.is_informational() && f.kind.rule().is_none() || f.kind == AdvisoryKind::Malicious {
         format!("\\[{}\\] {}", f.kind.as_str(), cell(&f.summary))
     } else {
         cell(&f.summary)

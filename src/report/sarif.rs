@@ -299,6 +299,20 @@ fn rule<'a>(findings: &[&'a Finding]) -> Option<Rule<'a>> {
             tags.push(f.package.ecosystem.clone());
         }
     }
+    if let Some(r) = first.kind.rule() {
+        let info = crate::heuristics::info(r);
+        return Some(Rule {
+            id: &first.id,
+            name: rule_name(&first.id),
+            short_description: Text { text: info.title.to_owned() },
+            full_description: Text { text: info.explanation.to_owned() },
+            help: Help { text: heuristic_help_text(info, findings), markdown: heuristic_help_markdown(info, findings) },
+            help_uri: Some(HEURISTICS_DOC.to_owned()),
+            default_configuration: Configuration { level: level(worst) },
+            // A signal to look at, not a known vulnerability.
+            properties: RuleProperties { security_severity: format!("{score:.1}"), tags, precision: "medium" },
+        });
+    }
     Some(Rule {
         id: &first.id,
         name: rule_name(&first.id),
@@ -353,6 +367,43 @@ fn help_text(findings: &[&Finding]) -> String {
         let _ = writeln!(out, "More: {url}");
     }
     let _ = write!(out, "\nTo ignore it, add to chainward.toml:\n\n{}", ignore_snippet(first));
+    out
+}
+
+/// Where the heuristic rules are documented.
+const HEURISTICS_DOC: &str = "https://github.com/chainward/chainward#heuristics";
+
+fn heuristic_help_text(info: &crate::heuristics::RuleInfo, findings: &[&Finding]) -> String {
+    let mut out = String::new();
+    let Some(first) = findings.first() else { return out };
+    let _ = writeln!(out, "{}: {}\n\n{}", info.id.as_str(), info.title, info.explanation);
+    let _ = writeln!(out, "\nFlagged: {}", affected(findings).join(", "));
+    let _ = writeln!(out, "\nTo switch the rule off, add to chainward.toml:\n\n[heuristics.rules]\n{} = false", info.id.as_str());
+    let _ = write!(out, "\nTo ignore it for one package, add to chainward.toml:\n\n{}", ignore_snippet(first));
+    out
+}
+
+fn heuristic_help_markdown(info: &crate::heuristics::RuleInfo, findings: &[&Finding]) -> String {
+    let mut out = String::new();
+    let Some(first) = findings.first() else { return out };
+    let _ = writeln!(out, "**{}**: {}\n\n{}\n", escape(info.id.as_str()), escape(info.title), escape(info.explanation));
+    let _ = writeln!(out, "| Package | Version | Lockfile | Signal |\n| --- | --- | --- | --- |");
+    for f in findings {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            escape(&f.package.name),
+            escape(&f.package.version),
+            escape(&f.location.path),
+            escape(&one_line(&f.summary))
+        );
+    }
+    let snippet = ignore_snippet(first).replace('`', "'");
+    let _ = write!(
+        out,
+        "\n**To switch the rule off**, add to `chainward.toml`:\n\n```toml\n[heuristics.rules]\n{} = false\n```\n\n**To ignore it for one package**:\n\n```toml\n{snippet}```\n",
+        info.id.as_str()
+    );
     out
 }
 
@@ -439,7 +490,11 @@ fn fingerprint(f: &Finding, prefix: &str) -> String {
 }
 
 fn result<'a>(f: &'a Finding, rule_index: usize, options: &SarifOptions<'_>) -> SarifResult<'a> {
-    let text = format!("{}@{}: {}; {}", f.package.name, f.package.version, one_line(&f.summary), fix_text(f));
+    let text = if f.kind.rule().is_some() {
+        one_line(&f.summary)
+    } else {
+        format!("{}@{}: {}; {}", f.package.name, f.package.version, one_line(&f.summary), fix_text(f))
+    };
     let suppressions = f
         .suppression
         .iter()
