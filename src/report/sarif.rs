@@ -307,7 +307,7 @@ fn rule<'a>(findings: &[&'a Finding]) -> Option<Rule<'a>> {
             short_description: Text { text: info.title.to_owned() },
             full_description: Text { text: info.explanation.to_owned() },
             help: Help { text: heuristic_help_text(info, findings), markdown: heuristic_help_markdown(info, findings) },
-            help_uri: Some(HEURISTICS_DOC.to_owned()),
+            help_uri: Some(HEURISTICS_DOC),
             default_configuration: Configuration { level: level(worst) },
             // A signal to look at, not a known vulnerability.
             properties: RuleProperties { security_severity: format!("{score:.1}"), tags, precision: "medium" },
