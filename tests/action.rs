@@ -252,7 +252,7 @@ fn scan_script_on_a_pull_request_reports_what_it_adds() {
             .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
     )
     .unwrap();
-    let out = Command::new("bash")
+    let out = common::dead_registries(&mut Command::new("bash"))
         .arg(root().join("action/scan.sh"))
         .current_dir(&repo_dir)
         .env("PATH", path)
@@ -325,7 +325,7 @@ fn pre_commit_hook_fails_on_a_staged_vulnerable_lockfile() {
     )
     .unwrap();
     let run = |args: &[&str]| {
-        Command::new(&pre_commit)
+        common::dead_registries(&mut Command::new(&pre_commit))
             .args(args)
             .current_dir(&project)
             .env("PATH", &path)

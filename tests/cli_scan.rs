@@ -21,6 +21,7 @@ fn testdata(rel: &str) -> PathBuf {
 fn chainward(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chainward"))
         .args(args)
+        .args(common::no_registry(args))
         .env("CHAINWARD_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("chainward-cache"))
         .output()
         .expect("run chainward")
@@ -189,7 +190,7 @@ fn a_second_scan_uses_the_compiled_index_and_gives_the_same_report() {
     let run = || {
         Command::new(env!("CARGO_BIN_EXE_chainward"))
             .args(["scan", testdata("projects/scan-unmaintained").to_str().unwrap(), "--format", "json"])
-            .args(["--db", &db(&shared, "osv/crates.io.zip")])
+            .args(["--db", &db(&shared, "osv/crates.io.zip"), "--no-registry"])
             .env("CHAINWARD_CACHE_DIR", cache.path())
             .output()
             .unwrap()

@@ -6,6 +6,8 @@
 // Test helpers fail loudly on unexpected input: that is how a test reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -127,6 +129,7 @@ impl Setup {
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_chainward"));
         cmd.args(args)
+            .args(common::no_registry(args))
             .env("CHAINWARD_CACHE_DIR", self.cache.path())
             .env("CHAINWARD_RUSTSEC_URL", format!("file://{}", self.upstream.path().display()))
             .env("CHAINWARD_OSV_URL", &self.osv_url)

@@ -23,6 +23,7 @@ fn db() -> String {
 fn chainward(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chainward"))
         .args(args)
+        .args(common::no_registry(args))
         .current_dir(dir)
         .env("CHAINWARD_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("chainward-cache"))
         .env_remove("GITHUB_ACTIONS")

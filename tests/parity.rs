@@ -37,6 +37,7 @@ fn lockfile(shared: &Path, named: &str) -> PathBuf {
 fn chainward_keys(lock: &Path, db: &Path) -> BTreeSet<Key> {
     let out = Command::new(env!("CARGO_BIN_EXE_chainward"))
         .args(["scan", lock.to_str().unwrap(), "--db", db.to_str().unwrap(), "--format", "json", "--fail-on", "none"])
+        .arg("--no-registry")
         .env("CHAINWARD_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("chainward-cache"))
         .output()
         .unwrap();

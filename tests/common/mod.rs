@@ -179,3 +179,26 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// `--no-registry` when `args` run `scan` or `diff`: tests never reach the public registries
+/// (the heuristics tests point chainward at a registry served on 127.0.0.1 instead).
+pub fn no_registry(args: &[&str]) -> &'static [&'static str] {
+    match args.first() {
+        Some(&("scan" | "diff")) => &["--no-registry"],
+        _ => &[],
+    }
+}
+
+/// Registry URLs that refuse connections at once, for commands whose arguments a test does not
+/// control (the GitHub Action's script, the pre-commit hook).
+pub const DEAD_REGISTRY: &str = "http://127.0.0.1:9/";
+
+/// Point every registry at [`DEAD_REGISTRY`].
+pub fn dead_registries(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    for var in
+        ["CHAINWARD_CRATES_IO_INDEX_URL", "CHAINWARD_CRATES_IO_API_URL", "CHAINWARD_NPM_REGISTRY_URL", "CHAINWARD_PYPI_URL"]
+    {
+        cmd.env(var, DEAD_REGISTRY);
+    }
+    cmd
+}
