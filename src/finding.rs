@@ -146,7 +146,9 @@ pub fn match_packages(index: &Index, packages: &[ScanPackage]) -> (Vec<Finding>,
             }
             groups.push(merged);
         }
-        for (ids, members) in groups {
+        for (ids, mut members) in groups {
+            // In index order: the databases in the order given, chainward's records last.
+            members.sort_unstable();
             let group: Vec<_> = members.iter().filter_map(|&i| matches.get(i)).collect();
             // The primary record: RustSec's when the group has one, else the first other
             // database's, chainward's own records only when nothing else matched ([`id_rank`]).
@@ -307,11 +309,11 @@ mod tests {
 
     #[test]
     fn chainward_records_merge_with_upstream_ones_without_hiding_their_ids() {
-        // The built-in record comes last in the index, but even first it must not be primary.
+        // Built-in records come last in a real index (`db::load_selected`).
         let mut index = Index::default();
         index.extend([
-            chainward("CHAINWARD-2099-0001", &["GHSA-aaaa-bbbb-cccc", "MAL-2099-1"]),
             advisory("GHSA-aaaa-bbbb-cccc", &["CVE-2099-1"], "9.0.0", "osv"),
+            chainward("CHAINWARD-2099-0001", &["GHSA-aaaa-bbbb-cccc", "MAL-2099-1"]),
         ]);
         let (findings, _) = match_packages(&index, &[package("demo", "1.0.0")]);
         assert_eq!(findings.len(), 1, "one finding per package: {findings:?}");
@@ -321,6 +323,16 @@ mod tests {
         assert_eq!(f.kind, AdvisoryKind::Malicious, "malicious wins over the upstream kind");
         assert_eq!(f.severity, Severity::Critical);
         assert_eq!(f.summary, "GHSA-aaaa-bbbb-cccc summary", "the upstream record's text first");
+
+        // Even first in the index, a chainward record is not primary.
+        let mut index = Index::default();
+        index.extend([
+            chainward("CHAINWARD-2099-0001", &["GHSA-aaaa-bbbb-cccc"]),
+            advisory("GHSA-aaaa-bbbb-cccc", &[], "9.0.0", "osv"),
+        ]);
+        let (findings, _) = match_packages(&index, &[package("demo", "1.0.0")]);
+        assert_eq!(findings[0].id, "GHSA-aaaa-bbbb-cccc");
+        assert_eq!(findings[0].aliases, ["CHAINWARD-2099-0001"]);
     }
 
     #[test]
