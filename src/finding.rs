@@ -169,7 +169,8 @@ impl Serialize for FindingKind {
 /// One advisory (with all its aliases) affecting one package at one location.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    /// The advisory id (RustSec's when there is one).
+    /// The advisory id: RustSec's when there is one, else an upstream database's, else
+    /// chainward's own (`CHAINWARD-YYYY-NNNN`).
     pub id: String,
     /// Every other id of the same issue, sorted.
     pub aliases: Vec<String>,
@@ -263,11 +264,13 @@ pub fn match_packages(index: &Index, packages: &[ScanPackage]) -> (Vec<Finding>,
             }
             groups.push(merged);
         }
-        for (ids, members) in groups {
+        for (ids, mut members) in groups {
+            // In index order: the databases in the order given, chainward's records last.
+            members.sort_unstable();
             let group: Vec<_> = members.iter().filter_map(|&i| matches.get(i)).collect();
-            // The primary: a RustSec id when the group has one, else the first source's.
-            let Some(primary) = group.iter().find(|m| m.advisory.id.starts_with("RUSTSEC-")).or_else(|| group.first())
-            else {
+            // The primary record: RustSec's when the group has one, else the first other
+            // database's, chainward's own records only when nothing else matched ([`id_rank`]).
+            let Some(primary) = group.iter().min_by_key(|m| id_rank(&m.advisory.id)) else {
                 continue;
             };
             let id = if primary.advisory.id.starts_with("RUSTSEC-") {
@@ -289,7 +292,14 @@ pub fn match_packages(index: &Index, packages: &[ScanPackage]) -> (Vec<Finding>,
             findings.push(Finding {
                 id,
                 aliases,
-                kind: primary.advisory.kind.into(),
+                // A malicious release stays malicious when an upstream record of the same
+                // incident calls it a vulnerability (GitHub's npm advisories often do).
+                kind: if group.iter().any(|m| m.advisory.kind == AdvisoryKind::Malicious) {
+                    AdvisoryKind::Malicious
+                } else {
+                    primary.advisory.kind
+                }
+                .into(),
                 severity,
                 cvss,
                 package: package.clone(),
@@ -325,6 +335,20 @@ pub fn sort(findings: &mut [Finding]) {
             .then_with(|| a.id.cmp(&b.id))
             .then_with(|| a.location.cmp(&b.location))
     });
+}
+
+/// How an advisory id ranks as a finding's primary id, lowest first: RustSec's (its pages gather
+/// every reference), then any other database's (GHSA, PYSEC, MAL, ...), and chainward's own
+/// `CHAINWARD-` records last, so they never hide the id an upstream database gave the same
+/// incident. (The id shown is also a RustSec alias of the group when there is one.)
+fn id_rank(id: &str) -> u8 {
+    if id.starts_with("RUSTSEC-") {
+        0
+    } else if id.starts_with("CHAINWARD-") {
+        2
+    } else {
+        1
+    }
 }
 
 /// The fixed versions above the one in use, lowest first, as `>=x` requirements. (RustSec
@@ -389,6 +413,68 @@ mod tests {
             url: None,
             source: source.to_owned(),
         }
+    }
+
+    fn package(name: &str, version: &str) -> ScanPackage {
+        ScanPackage {
+            ecosystem: Ecosystem::Cargo,
+            name: name.to_owned(),
+            version: version.to_owned(),
+            purl: None,
+            checksum: None,
+            location: Location { path: "Cargo.lock".to_owned(), line: None, end_line: None },
+        }
+    }
+
+    fn chainward(id: &str, aliases: &[&str]) -> Advisory {
+        let mut a = advisory(id, aliases, "9.0.0", "chainward");
+        a.kind = AdvisoryKind::Malicious;
+        a
+    }
+
+    #[test]
+    fn chainward_records_merge_with_upstream_ones_without_hiding_their_ids() {
+        // Built-in records come last in a real index (`db::load_selected`).
+        let mut index = Index::default();
+        index.extend([
+            advisory("GHSA-aaaa-bbbb-cccc", &["CVE-2099-1"], "9.0.0", "osv"),
+            chainward("CHAINWARD-2099-0001", &["GHSA-aaaa-bbbb-cccc", "MAL-2099-1"]),
+        ]);
+        let (findings, _) = match_packages(&index, &[package("demo", "1.0.0")]);
+        assert_eq!(findings.len(), 1, "one finding per package: {findings:?}");
+        let f = &findings[0];
+        assert_eq!(f.id, "GHSA-aaaa-bbbb-cccc");
+        assert_eq!(f.aliases, ["CHAINWARD-2099-0001", "CVE-2099-1", "MAL-2099-1"]);
+        assert_eq!(f.kind, AdvisoryKind::Malicious, "malicious wins over the upstream kind");
+        assert_eq!(f.severity, Severity::Critical);
+        assert_eq!(f.summary, "GHSA-aaaa-bbbb-cccc summary", "the upstream record's text first");
+
+        // Even first in the index, a chainward record is not primary.
+        let mut index = Index::default();
+        index.extend([
+            chainward("CHAINWARD-2099-0001", &["GHSA-aaaa-bbbb-cccc"]),
+            advisory("GHSA-aaaa-bbbb-cccc", &[], "9.0.0", "osv"),
+        ]);
+        let (findings, _) = match_packages(&index, &[package("demo", "1.0.0")]);
+        assert_eq!(findings[0].id, "GHSA-aaaa-bbbb-cccc");
+        assert_eq!(findings[0].aliases, ["CHAINWARD-2099-0001"]);
+    }
+
+    #[test]
+    fn a_chainward_record_alone_keeps_its_id_unless_it_names_a_rustsec_one() {
+        let mut index = Index::default();
+        index.extend([chainward("CHAINWARD-2099-0002", &["GHSA-dddd-eeee-ffff"])]);
+        let (findings, _) = match_packages(&index, &[package("demo", "1.0.0")]);
+        assert_eq!(findings[0].id, "CHAINWARD-2099-0002");
+        assert_eq!(findings[0].aliases, ["GHSA-dddd-eeee-ffff"]);
+        assert_eq!(findings[0].kind, AdvisoryKind::Malicious);
+
+        let mut index = Index::default();
+        index.extend([chainward("CHAINWARD-2099-0003", &["RUSTSEC-2099-0009"])]);
+        let (findings, _) = match_packages(&index, &[package("demo", "1.0.0")]);
+        assert_eq!(findings[0].id, "RUSTSEC-2099-0009", "the same id as with the RustSec database loaded");
+        assert_eq!(findings[0].aliases, ["CHAINWARD-2099-0003"]);
+        assert!(match_packages(&index, &[package("demo", "9.0.0")]).0.is_empty(), "fixed");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Where advisories come from: `--db PATH` (repeatable), each a RustSec advisory-db directory,
-//! a directory of OSV JSON files, or an OSV zip.
+//! a directory of OSV JSON files, or an OSV zip; and, always, chainward's built-in records.
 //!
 //! Parsing 1,200 RustSec files or thousands of OSV records on every run is what makes a scan
 //! slow. Each `--db` path is therefore compiled once into a binary index in the cache
@@ -86,8 +86,9 @@ type Records = BTreeSet<(u64, u32)>;
 type KeyEntry<'a> = (&'a str, Vec<(u64, u32)>);
 
 /// Load every `--db` path into one index, through the compiled cache under `cache_dir` when
-/// one is given. A path that cannot be read at all is an error; bad records inside a source
-/// are collected in [`Index::errors`] and skipped.
+/// one is given, then chainward's built-in records ([`super::builtin`]), which every index
+/// has. A path that cannot be read at all is an error; bad records inside a source are
+/// collected in [`Index::errors`] and skipped.
 pub fn load(paths: &[PathBuf], cache_dir: Option<&Path>) -> Result<Index, AdvisoryError> {
     load_selected(paths, cache_dir, Select::All)
 }
@@ -108,6 +109,11 @@ pub fn load_selected(paths: &[PathBuf], cache_dir: Option<&Path>, select: Select
         index.errors.extend(compiled.errors);
         index.extend(compiled.advisories);
     }
+    // Last, so that each database's own records come first in every group of aliases.
+    let builtin = super::builtin::load(|a| select.wants(a));
+    index.sources.push(builtin.source);
+    index.errors.extend(builtin.errors);
+    index.extend(builtin.advisories);
     Ok(index)
 }
 
@@ -359,6 +365,7 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::advisory::builtin::RECORDS as BUILTIN;
 
     const RECORD: &str = r#"{"id": "GHSA-aaaa-bbbb-cccc", "summary": "old",
         "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"},
@@ -374,8 +381,29 @@ mod tests {
         )
         .unwrap();
         let index = load(&[db.path().to_path_buf()], None).unwrap();
-        assert_eq!(index.len(), 2);
+        assert_eq!(index.len(), 2 + BUILTIN.len(), "the database's records and the built-in ones");
         assert!(index.errors.iter().any(|e| e.message.contains("Alpine:v3.18")), "{:?}", index.errors);
+    }
+
+    #[test]
+    fn the_built_in_records_are_in_every_index_and_follow_the_selection() {
+        let db = tempfile::tempdir().unwrap();
+        std::fs::write(db.path().join("a.json"), RECORD).unwrap();
+        let paths = vec![db.path().to_path_buf()];
+        let mut keys = HashSet::new();
+        keys.insert((Ecosystem::Npm, "ua-parser-js".to_owned()));
+        for cache in [None, Some(tempfile::tempdir().unwrap())] {
+            let cache = cache.as_ref().map(tempfile::TempDir::path);
+            let index = load_selected(&paths, cache, Select::Packages(&keys)).unwrap();
+            let names: Vec<&str> = index.sources.iter().map(|s| s.name.as_str()).collect();
+            assert_eq!(names, ["osv", "chainward"]);
+            assert_eq!(index.sources[1].records, BUILTIN.len());
+            assert_eq!(index.len(), 1, "only the built-in record naming ua-parser-js");
+            let (matches, _) = index.lookup(Ecosystem::Npm, "ua-parser-js", "0.7.29");
+            assert_eq!(matches.len(), 1);
+            assert_eq!(matches[0].advisory.kind, crate::advisory::AdvisoryKind::Malicious);
+            assert!(index.lookup(Ecosystem::Npm, "ua-parser-js", "0.7.28").0.is_empty(), "the clean neighbour");
+        }
     }
 
     #[test]
@@ -403,7 +431,7 @@ mod tests {
         let paths = vec![db.path().to_path_buf()];
 
         let first = load(&paths, Some(cache.path())).unwrap();
-        assert_eq!(first.len(), 1);
+        assert_eq!(first.len(), 1 + BUILTIN.len());
         let compiled: Vec<_> = std::fs::read_dir(cache.path().join("index")).unwrap().flatten().collect();
         assert_eq!(compiled.len(), 1, "one compiled index per --db path");
 
@@ -426,7 +454,7 @@ mod tests {
 
         // A corrupt cache file is ignored and replaced.
         std::fs::write(&file, b"garbage").unwrap();
-        assert_eq!(load(&paths, Some(cache.path())).unwrap().len(), 1);
+        assert_eq!(load(&paths, Some(cache.path())).unwrap().len(), 1 + BUILTIN.len());
     }
 
     #[test]
@@ -464,7 +492,8 @@ mod tests {
 
             let none = load_selected(&paths, Some(cache.path()), Select::Packages(&HashSet::new())).unwrap();
             assert!(none.is_empty(), "{round}");
-            assert_eq!(none.sources.len(), 1, "{round}");
+            assert_eq!(none.sources.len(), 2, "{round}: the database and the built-in records");
+            assert_eq!(none.sources[1].name, "chainward", "{round}");
         }
     }
 }

@@ -6,7 +6,9 @@
 //! `last_affected` / `limit` events, or explicit `versions`). RustSec's `patched` /
 //! `unaffected` requirements are turned into ranges by the `rustsec` crate itself
 //! (`rustsec::osv::ranges_for_advisory`), the same code cargo-audit matches with.
+//! chainward's own records of malicious releases ([`builtin`]) are compiled in and always added.
 
+pub mod builtin;
 pub mod db;
 pub mod local;
 pub mod osv;
@@ -285,7 +287,7 @@ pub struct Advisory {
     pub references: Vec<String>,
     /// The advisory's own page.
     pub url: Option<String>,
-    /// Which source it came from (`rustsec`, or the OSV file/zip name).
+    /// Which source it came from (`rustsec`, `osv`, or `chainward` for the built-in records).
     pub source: String,
 }
 
@@ -346,9 +348,9 @@ pub struct Index {
 /// What one database source contributed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceInfo {
-    /// `rustsec` or `osv`.
+    /// `rustsec`, `osv`, or `chainward` (the built-in records).
     pub name: String,
-    /// The path given.
+    /// The path given (`builtin` for the built-in records).
     pub path: String,
     /// Records loaded (withdrawn ones excluded).
     pub records: usize,

@@ -206,7 +206,11 @@ fn load_zip(path: &Path) -> Result<Loaded, AdvisoryError> {
 }
 
 /// One record: `Ok(None)` when withdrawn; on error the record id (when readable) and why.
-fn parse_record(bytes: &[u8], unknown: &mut BTreeSet<String>) -> Result<Option<Advisory>, (Option<String>, String)> {
+/// Entries of ecosystems chainward does not match are skipped and their names added to `unknown`.
+pub(crate) fn parse_record(
+    bytes: &[u8],
+    unknown: &mut BTreeSet<String>,
+) -> Result<Option<Advisory>, (Option<String>, String)> {
     let wire: RecordWire = serde_json::from_slice(bytes).map_err(|e| {
         let id = serde_json::from_slice::<serde_json::Value>(bytes)
             .ok()
@@ -223,7 +227,16 @@ fn parse_record(bytes: &[u8], unknown: &mut BTreeSet<String>) -> Result<Option<A
         .flatten()
         .find_map(|d| d.get("informational").and_then(serde_json::Value::as_str))
         .map(str::to_owned);
-    let kind = if wire.id.starts_with("MAL-") {
+    // Malicious-package records: OSV's `MAL-` database, or any record that says so in its
+    // top-level `database_specific.kind` (chainward's own records, and other databases that
+    // follow the same convention).
+    let marked_malicious = wire
+        .database_specific
+        .as_ref()
+        .and_then(|d| d.get("kind"))
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|k| k.eq_ignore_ascii_case("malicious"));
+    let kind = if wire.id.starts_with("MAL-") || marked_malicious {
         AdvisoryKind::Malicious
     } else {
         match informational.as_deref() {
@@ -377,6 +390,25 @@ mod tests {
         let a = parse_record(info.as_bytes(), &mut unknown).unwrap().unwrap();
         assert_eq!(a.kind, AdvisoryKind::Unmaintained);
         assert_eq!(a.severity(), super::super::Severity::Info);
+    }
+
+    #[test]
+    fn database_specific_kind_malicious_marks_any_record_malicious() {
+        let mut unknown = BTreeSet::new();
+        let marked = RECORD.replace(
+            "\"aliases\"",
+            "\"database_specific\": {\"kind\": \"malicious\", \"source\": \"chainward\"}, \"aliases\"",
+        );
+        let a = parse_record(marked.as_bytes(), &mut unknown).unwrap().unwrap();
+        assert_eq!(a.kind, AdvisoryKind::Malicious);
+        assert_eq!(a.severity(), super::super::Severity::Critical, "malicious outranks the CVSS score");
+        let other = RECORD.replace("\"aliases\"", "\"database_specific\": {\"kind\": \"bug\"}, \"aliases\"");
+        assert_eq!(parse_record(other.as_bytes(), &mut unknown).unwrap().unwrap().kind, AdvisoryKind::Vulnerability);
+        let not_a_string = RECORD.replace("\"aliases\"", "\"database_specific\": {\"kind\": 1}, \"aliases\"");
+        assert_eq!(
+            parse_record(not_a_string.as_bytes(), &mut unknown).unwrap().unwrap().kind,
+            AdvisoryKind::Vulnerability
+        );
     }
 
     #[test]

@@ -104,9 +104,9 @@ pub struct Database {
 /// `database.sources[]`
 #[derive(Debug, Clone, Serialize)]
 pub struct DatabaseSource {
-    /// `rustsec` or `osv`.
+    /// `rustsec`, `osv`, or `chainward` (the built-in records).
     pub name: String,
-    /// Path.
+    /// Path (`builtin` for the built-in records).
     pub path: String,
     /// Records loaded.
     pub records: usize,
@@ -116,6 +116,10 @@ pub struct DatabaseSource {
 
 impl From<&SourceInfo> for DatabaseSource {
     fn from(s: &SourceInfo) -> Self {
+        if crate::advisory::builtin::is_builtin(s) {
+            // Compiled into the binary: no file, no modification time.
+            return DatabaseSource { name: s.name.clone(), path: s.path.clone(), records: s.records, updated: None };
+        }
         let updated = std::fs::metadata(&s.path)
             .and_then(|m| m.modified())
             .ok()
