@@ -318,3 +318,93 @@ fn sbom_vex_lists_vulnerabilities_with_the_ignores_as_analysis() {
     let xml = chainward(&repo.path, &["sbom", "--vex", "--db", &db, "--format", "xml"]);
     assert_eq!(xml.status.code(), Some(2));
 }
+
+/// A lockfile with explicit `[[package]]` blocks (name, version, source, checksum).
+fn raw_lockfile(blocks: &[(&str, &str, Option<&str>, Option<&str>)]) -> String {
+    let mut out = String::from("version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n");
+    for (name, version, source, checksum) in blocks {
+        out.push_str(&format!("\n[[package]]\nname = \"{name}\"\nversion = \"{version}\"\n"));
+        if let Some(s) = source {
+            out.push_str(&format!("source = \"{s}\"\n"));
+        }
+        if let Some(c) = checksum {
+            out.push_str(&format!("checksum = \"{c}\"\n"));
+        }
+    }
+    out
+}
+
+#[test]
+fn source_change_and_checksum_drift_between_base_and_head() {
+    let a = "a".repeat(64);
+    let b = "b".repeat(64);
+    let repo = Repo::new();
+    repo.write(
+        "Cargo.lock",
+        &raw_lockfile(&[
+            ("forked", "1.0.0", Some(CRATES_IO), Some(&a)),
+            ("drifted", "2.0.0", Some(CRATES_IO), Some(&a)),
+            ("steady", "3.0.0", Some(CRATES_IO), Some(&a)),
+            ("bumped", "1.0.0", Some(CRATES_IO), Some(&a)),
+        ]),
+    );
+    let base = repo.commit("base");
+    repo.write(
+        "Cargo.lock",
+        &raw_lockfile(&[
+            // The classic quiet fork: same name and version, now from somebody's git repository.
+            ("forked", "1.0.0", Some("git+https://github.com/someone/forked?branch=main#0123456789abcdef0123456789abcdef01234567"), None),
+            // Same version and source, other bytes.
+            ("drifted", "2.0.0", Some(CRATES_IO), Some(&b)),
+            ("steady", "3.0.0", Some(CRATES_IO), Some(&a)),
+            // An ordinary update changes the checksum too: not drift.
+            ("bumped", "1.0.1", Some(CRATES_IO), Some(&b)),
+        ]),
+    );
+    let head = repo.commit("head");
+    let db = db();
+    let out = chainward(&repo.path, &["diff", &base, &head, "--db", &db, "--format", "json", "--fail-on", "high"]);
+    let report = json(&out);
+    let findings: Vec<(String, String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_owned(),
+                f["package"]["name"].as_str().unwrap().to_owned(),
+                f["severity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            ("checksum-drift".to_owned(), "drifted".to_owned(), "high".to_owned()),
+            ("source-change".to_owned(), "forked".to_owned(), "high".to_owned()),
+        ],
+        "{report:#}"
+    );
+    assert_eq!(out.status.code(), Some(1), "high findings fail --fail-on high");
+    let drift = &report["findings"][0];
+    assert_eq!(drift["id"], "checksum-drift");
+    assert_eq!(drift["location"]["path"], "Cargo.lock");
+    assert!(drift["summary"].as_str().unwrap().contains("checksum changed"), "{drift}");
+    let moved = report["findings"][1]["summary"].as_str().unwrap();
+    assert!(moved.contains("now comes from git https://github.com/someone/forked (was crates.io)"), "{moved}");
+
+    // A full scan has no base: neither rule can fire.
+    let full = json(&chainward(&repo.path, &["scan", "--db", &db, "--format", "json", "--fail-on", "none"]));
+    assert!(full["findings"].as_array().unwrap().iter().all(|f| f["kind"] != "source-change" && f["kind"] != "checksum-drift"));
+
+    // Both rules can be switched off, and ignored like any finding.
+    repo.write(
+        "chainward.toml",
+        "[heuristics.rules]\nsource-change = false\n\n[[ignore]]\nid = \"checksum-drift\"\npackage = \"drifted\"\nreason = \"we re-vendored it on purpose\"\n",
+    );
+    let quiet = chainward(&repo.path, &["scan", "--base", &base, "--db", &db, "--format", "json", "--fail-on", "low"]);
+    let quiet_report = json(&quiet);
+    assert_eq!(ids(&quiet_report, "findings"), BTreeSet::new(), "{quiet_report:#}");
+    assert_eq!(ids(&quiet_report, "suppressed"), BTreeSet::from(["checksum-drift".to_owned()]));
+    assert_eq!(quiet.status.code(), Some(0));
+}
