@@ -4,14 +4,31 @@
 //! with an on-disk cache (`http.rs`).
 //!
 //! Everything here is data: the rules in [`crate::heuristics`] decide what is suspicious.
+//!
+//! [`fetch`] is the entry point: for each wanted package of crates.io, npm or PyPI it fetches
+//! the cheap listing (the crates.io sparse index, the npm packument, the PyPI JSON API), asks
+//! [`WantDetail`] whether the per-version details are worth it, and fetches those (the crates.io
+//! API's versions and owners, PyPI's Integrity API). Failures are grouped per registry and kind
+//! ([`Failure`]); a registry that stops answering is not asked again during the run.
 
-use std::collections::BTreeMap;
+mod crates_io;
+mod http;
+mod npm;
+mod pypi;
+mod snapshot;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::model::Ecosystem;
+
+pub use http::USER_AGENT;
+use http::{Answer, ErrorKind, FetchError, Http, Registry};
 
 /// Who published a version.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -217,9 +234,295 @@ pub struct Fetched {
     pub requests: usize,
     /// Responses served from the cache without a request (fresh) or after a 304.
     pub cache_hits: usize,
+    /// Packages the registry says it does not have (HTTP 404): (ecosystem, normalized name).
+    /// Not a failure: the answer is known (and cached).
+    pub not_found: Vec<(Ecosystem, String)>,
+    /// Things worth a line on stderr that did not cost any metadata (a malformed crates.io index
+    /// line skipped, a stale cached response used because the registry failed), safe to print.
+    pub notes: Vec<String>,
 }
 
 /// Whether the per-version details (crates.io API publishers and owners, PyPI provenance) are
 /// worth fetching for a package: called with the cheap listing and the version in use. The
 /// crates.io API allows one request a second, so a full scan asks only about recent releases.
 pub type WantDetail<'a> = dyn Fn(&PackageMeta, &str) -> bool + Sync + 'a;
+
+/// Look up `wanted` on their registries (crates.io, npm, PyPI; other ecosystems are ignored):
+/// the cheap listing of every package, then, for packages where `want_detail` returns `true`
+/// for a version in use, the per-version details. Never fails as a whole: what could not be
+/// had is in [`Fetched::failures`], grouped per registry and kind of error.
+pub fn fetch(config: &RegistryConfig, wanted: &[Wanted], want_detail: &WantDetail<'_>) -> Fetched {
+    let http = Http::new(config);
+    let mut targets: BTreeMap<(Ecosystem, String), Target> = BTreeMap::new();
+    for w in wanted {
+        if !matches!(w.ecosystem, Ecosystem::Cargo | Ecosystem::Npm | Ecosystem::PyPI) {
+            continue;
+        }
+        let key = (w.ecosystem, w.ecosystem.normalize_name(&w.name));
+        let target = targets.entry(key.clone()).or_insert_with(|| Target {
+            key,
+            name: w.name.clone(),
+            versions: BTreeSet::new(),
+        });
+        target.versions.extend(w.versions.iter().cloned());
+    }
+    let targets: Vec<Target> = targets.into_values().collect();
+
+    let mut fetched = Fetched::default();
+    let mut failures = Failures::default();
+    let listings = run_pool(config.concurrency, targets, &|target: Target| {
+        let result = match target.key.0 {
+            Ecosystem::Cargo => crates_io::listing(&http, config, &target.key.1),
+            Ecosystem::Npm => npm::listing(&http, config, &target.key.1),
+            _ => pypi::listing(&http, config, &target.key.1),
+        };
+        (target, result)
+    });
+
+    let mut jobs = Vec::new();
+    for (target, result) in listings {
+        match result {
+            Ok(Answer::Found(mut listing)) => {
+                let (detail, files) = match target.key.0 {
+                    Ecosystem::Cargo => (target.versions.iter().any(|v| want_detail(&listing.meta, v)), Vec::new()),
+                    Ecosystem::PyPI => {
+                        let files = pypi::provenance_targets(&listing, &target.versions, want_detail);
+                        (!files.is_empty(), files)
+                    }
+                    _ => (false, Vec::new()),
+                };
+                if detail {
+                    jobs.push((target, listing, files));
+                } else {
+                    fetched.notes.append(&mut listing.notes);
+                    fetched.packages.insert(target.key, listing.meta);
+                }
+            }
+            Ok(Answer::NotFound) => fetched.not_found.push(target.key),
+            Err((registry, error)) => failures.add(registry, &error, &target.name),
+        }
+    }
+
+    let detail = |(target, mut listing, files): (Target, Listing, Vec<(String, String)>)| {
+        let errors = match target.key.0 {
+            Ecosystem::Cargo => crates_io::details(&http, config, &mut listing),
+            _ => pypi::details(&http, config, &mut listing, &files),
+        };
+        (target, listing, errors)
+    };
+    // The crates.io API allows one request a second: one thread asks it, in order, while the
+    // others work on PyPI. Together they never exceed `concurrency` requests in flight.
+    let (crates_jobs, other_jobs): (Vec<_>, Vec<_>) =
+        jobs.into_iter().partition(|(t, _, _)| t.key.0 == Ecosystem::Cargo);
+    let detailed = if config.concurrency <= 1 {
+        let mut all = crates_jobs;
+        all.extend(other_jobs);
+        run_pool(1, all, &detail)
+    } else {
+        std::thread::scope(|s| {
+            let crates = s.spawn(|| crates_jobs.into_iter().map(detail).collect::<Vec<_>>());
+            let mut out = run_pool(config.concurrency - 1, other_jobs, &detail);
+            out.extend(crates.join().unwrap_or_default());
+            out
+        })
+    };
+    for (target, listing, errors) in detailed {
+        for (registry, error) in &errors {
+            failures.add(*registry, error, &target.name);
+        }
+        fetched.notes.extend(listing.notes);
+        fetched.packages.insert(target.key, listing.meta);
+    }
+
+    fetched.failures = failures.finish(&http);
+    fetched.notes.extend(http.take_notes());
+    fetched.requests = http.requests();
+    fetched.cache_hits = http.cache_hits();
+    fetched
+}
+
+/// One package to look up: every version in use, under its normalized name.
+#[derive(Debug)]
+struct Target {
+    key: (Ecosystem, String),
+    name: String,
+    versions: BTreeSet<String>,
+}
+
+/// What a client's cheap listing produced.
+#[derive(Debug)]
+pub(crate) struct Listing {
+    /// The metadata so far.
+    pub(crate) meta: PackageMeta,
+    /// PyPI: the file of each release whose provenance stands for the release's.
+    pub(crate) pypi_files: BTreeMap<String, String>,
+    /// Things skipped while parsing.
+    pub(crate) notes: Vec<String>,
+}
+
+/// A listing request's outcome: a failure names the registry it came from.
+pub(crate) type ListingResult = Result<Answer<Listing>, (Registry, FetchError)>;
+
+/// Failures grouped per registry and kind (the first message of each group is kept).
+#[derive(Debug, Default)]
+struct Failures {
+    groups: BTreeMap<(Registry, ErrorKind), (String, BTreeSet<String>)>,
+}
+
+impl Failures {
+    fn add(&mut self, registry: Registry, error: &FetchError, package: &str) {
+        let (_, packages) =
+            self.groups.entry((registry, error.kind)).or_insert_with(|| (error.message.clone(), BTreeSet::new()));
+        packages.insert(safe_text(package, 200));
+    }
+
+    fn finish(self, http: &Http) -> Vec<Failure> {
+        self.groups
+            .into_iter()
+            .map(|((registry, kind), (first, packages))| {
+                let message = match (kind, http.first_failure(registry)) {
+                    (ErrorKind::Unreachable, Some(cause)) if http.gave_up_on(registry) => format!(
+                        "{cause} (stopped asking {} after {} connection failures)",
+                        registry.label(),
+                        http::BREAKER_THRESHOLD
+                    ),
+                    _ => first,
+                };
+                Failure {
+                    registry: registry.label().to_owned(),
+                    packages: packages.into_iter().collect(),
+                    message: safe_text(&message, 400),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Run `work` over `jobs` on at most `workers` threads; results in the order of `jobs`.
+fn run_pool<J: Send, R: Send>(workers: usize, jobs: Vec<J>, work: &(dyn Fn(J) -> R + Sync)) -> Vec<R> {
+    let n = jobs.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let queue = Mutex::new(jobs.into_iter().enumerate());
+    let done = Mutex::new(Vec::with_capacity(n));
+    std::thread::scope(|s| {
+        for _ in 0..workers.clamp(1, n) {
+            s.spawn(|| {
+                loop {
+                    let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+                    let Some((i, job)) = next else { break };
+                    let result = work(job);
+                    done.lock().unwrap_or_else(PoisonError::into_inner).push((i, result));
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(PoisonError::into_inner);
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// `s` made safe to print on a terminal or in a report: control and bidirectional-override
+/// characters become spaces, and it is cut to `max` characters (with `…`).
+pub fn safe_text(s: &str, max: usize) -> String {
+    let clean: String = s
+        .chars()
+        .map(|c| {
+            if c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+            {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    if clean.chars().count() <= max {
+        return clean;
+    }
+    let mut out: String = clean.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Percent-encode one URL path segment (a package name, a version, a file name).
+pub(crate) fn encode_segment(s: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
+}
+
+/// `base` without its trailing slashes.
+pub(crate) fn base_url(base: &str) -> &str {
+    base.trim_end_matches('/')
+}
+
+/// An RFC 3339 time.
+pub(crate) fn parse_time(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s.trim(), &Rfc3339).ok()
+}
+
+/// A repository URL in one comparable form: `git+https://github.com/o/r.git`,
+/// `git@github.com:o/r`, `github:o/r` and `o/r` (npm shorthand) all become
+/// `https://github.com/o/r`; other URLs lose `git+`, a trailing `.git` and `/`.
+pub fn normalize_repository(url: &str) -> Option<String> {
+    let url = url.trim();
+    if url.is_empty() {
+        return None;
+    }
+    let mut u = url.strip_prefix("git+").unwrap_or(url).to_owned();
+    for (prefix, host) in [("github:", "github.com"), ("gitlab:", "gitlab.com"), ("bitbucket:", "bitbucket.org")] {
+        if let Some(rest) = u.strip_prefix(prefix) {
+            u = format!("https://{host}/{rest}");
+        }
+    }
+    if let Some(rest) = u.strip_prefix("git@")
+        && let Some((host, path)) = rest.split_once(':')
+    {
+        u = format!("https://{host}/{path}");
+    }
+    if let Some(rest) = u.strip_prefix("git://").or_else(|| u.strip_prefix("ssh://git@")).map(str::to_owned) {
+        u = format!("https://{rest}");
+    }
+    if !u.contains(':') && u.split('/').count() == 2 && !u.starts_with('.') {
+        u = format!("https://github.com/{u}");
+    }
+    let trimmed = u.trim_end_matches('/');
+    let trimmed = trimmed.strip_suffix(".git").unwrap_or(trimmed);
+    Some(safe_text(trimmed, 500))
+}
+
+/// The publication order: by time where known (unknown first, in registry order).
+pub(crate) fn sort_by_published(versions: &mut [VersionMeta]) {
+    versions.sort_by_key(|v| v.published_at);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repository_urls_normalize() {
+        let n = |s: &str| normalize_repository(s).unwrap_or_default();
+        assert_eq!(n("git+https://github.com/o/r.git"), "https://github.com/o/r");
+        assert_eq!(n("git@github.com:o/r.git"), "https://github.com/o/r");
+        assert_eq!(n("github:o/r"), "https://github.com/o/r");
+        assert_eq!(n("o/r"), "https://github.com/o/r");
+        assert_eq!(n("git://github.com/o/r.git"), "https://github.com/o/r");
+        assert_eq!(n("https://gitlab.com/g/s/p/"), "https://gitlab.com/g/s/p");
+        assert_eq!(normalize_repository("  "), None);
+    }
+
+    #[test]
+    fn safe_text_strips_controls_and_clips() {
+        assert_eq!(safe_text("a\u{1b}[31mb\nc\u{202e}d", 100), "a [31mb c d");
+        assert_eq!(safe_text("abcdef", 4), "abc…");
+    }
+
+    #[test]
+    fn segments_are_encoded() {
+        assert_eq!(encode_segment("@scope/name"), "%40scope%2Fname");
+        assert_eq!(encode_segment("a-b_c.d~1"), "a-b_c.d~1");
+    }
+}

@@ -1,0 +1,410 @@
+//! crates.io: the sparse index (cheap: versions, checksums, yanked, publish times) and the web
+//! API (one request a second: who published each version, trusted publishing, the declared
+//! repository; the current owners).
+//!
+//! Shapes, from crates.io's source (`src/views.rs`: `EncodableVersion`, `EncodableOwner`;
+//! `src/controllers/krate/versions.rs`) and cargo's (`cargo-util-schemas` `IndexPackage`):
+//! - index `https://index.crates.io/{1/a, 2/ab, 3/a/abc, ab/cd/abcd…}`: one JSON object per
+//!   line, in publication order: `name`, `vers`, `cksum` (sha256 hex), `yanked`, `pubtime`
+//!   (`YYYY-MM-DDTHH:MM:SSZ`, absent on entries older than the field), and more we ignore;
+//! - `GET /api/v1/crates/{name}/versions`: `{"versions": [...]}` (paginated with a `meta` object
+//!   only when `per_page` is given), each with `num`, `created_at`, `yanked`, `checksum`,
+//!   `published_by` (`{id, login, name, avatar, url}` or `null`), `audit_actions`
+//!   (`[{action, user, time}]`), `repository`, `trustpub_data` (`{provider: "github",
+//!   repository, run_id, sha}`, `{provider: "gitlab", project_path, job_id, sha}` or `null`);
+//! - `GET /api/v1/crates/{name}/owners`: `{"users": [{id, login, kind: "user"|"team", name,
+//!   url, avatar}]}` (a team's login is `github:org:team`).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::http::{Answer, ErrorKind, Expect, FetchError, Http, Registry};
+use super::{
+    Listing, ListingResult, Owner, PackageMeta, Provenance, Publisher, RegistryConfig, VersionMeta, base_url,
+    encode_segment, normalize_repository, parse_time, safe_text, snapshot,
+};
+use crate::model::Ecosystem;
+
+/// Pages of `/versions` followed at most (crates.io answers in one page unless asked otherwise).
+const MAX_PAGES: usize = 20;
+
+/// The sparse-index path of a crate (`1/a`, `2/ab`, `3/a/abc`, `ab/cd/abcd`), lowercase; `None`
+/// for a name crates.io cannot have.
+pub(crate) fn index_path(name: &str) -> Option<String> {
+    if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return None;
+    }
+    let lower = name.to_ascii_lowercase();
+    Some(match lower.len() {
+        1 => format!("1/{lower}"),
+        2 => format!("2/{lower}"),
+        3 => format!("3/{}/{lower}", lower.get(..1)?),
+        _ => format!("{}/{}/{lower}", lower.get(..2)?, lower.get(2..4)?),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct IndexLine {
+    name: String,
+    vers: String,
+    #[serde(default)]
+    cksum: Option<String>,
+    #[serde(default)]
+    yanked: Option<bool>,
+    #[serde(default)]
+    pubtime: Option<String>,
+}
+
+/// A parsed index file.
+#[derive(Debug)]
+pub(crate) struct IndexFile {
+    /// The crate's name as published.
+    name: Option<String>,
+    /// Its versions, in publication order.
+    versions: Vec<VersionMeta>,
+    /// Lines skipped.
+    notes: Vec<String>,
+}
+
+/// Parse an index file: one version per line; a malformed line is skipped with a note.
+pub(crate) fn parse_index(crate_name: &str, body: &[u8]) -> Result<IndexFile, String> {
+    let mut name = None;
+    let mut versions = Vec::new();
+    let mut notes = Vec::new();
+    let mut bad = 0usize;
+    for (n, line) in body.split(|&b| b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<IndexLine>(line) {
+            Ok(entry) => {
+                name.get_or_insert_with(|| safe_text(&entry.name, 100));
+                versions.push(VersionMeta {
+                    version: safe_text(&entry.vers, 100),
+                    published_at: entry.pubtime.as_deref().and_then(parse_time),
+                    yanked: Some(entry.yanked.unwrap_or(false)),
+                    checksums: entry.cksum.iter().map(|c| format!("sha256:{}", safe_text(c, 128))).collect(),
+                    ..VersionMeta::default()
+                });
+            }
+            Err(e) => {
+                bad += 1;
+                notes.push(format!("crates.io index of `{}`: line {} skipped: {e}", safe_text(crate_name, 100), n + 1));
+            }
+        }
+    }
+    if versions.is_empty() && bad > 0 {
+        return Err("no valid line in the index file".to_owned());
+    }
+    Ok(IndexFile { name, versions, notes })
+}
+
+/// The index listing of `name`.
+pub(crate) fn listing(http: &Http, config: &RegistryConfig, name: &str) -> ListingResult {
+    let registry = Registry::CratesIndex;
+    let Some(path) = index_path(name) else {
+        return Err((
+            registry,
+            FetchError::new(ErrorKind::Malformed, &format!("`{name}` is not a crates.io crate name")),
+        ));
+    };
+    let url = format!("{}/{path}", base_url(&config.crates_io_index));
+    let answer =
+        http.get(registry, &url, Expect::JsonLines, |body| parse_index(name, body)).map_err(|e| (registry, e))?;
+    Ok(match answer {
+        Answer::NotFound => Answer::NotFound,
+        Answer::Found(IndexFile { name: found, versions, notes }) => Answer::Found(Listing {
+            meta: PackageMeta {
+                ecosystem: Ecosystem::Cargo,
+                name: found.unwrap_or_else(|| name.to_owned()),
+                versions,
+                owners: None,
+                owner_changes: Vec::new(),
+                detailed: false,
+            },
+            pypi_files: BTreeMap::new(),
+            notes,
+        }),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct VersionsPage {
+    #[serde(default)]
+    versions: Option<Vec<Value>>,
+    #[serde(default)]
+    meta: Option<PageMeta>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PageMeta {
+    #[serde(default)]
+    next_page: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ApiVersionWire {
+    num: String,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    yanked: Option<bool>,
+    #[serde(default)]
+    checksum: Option<String>,
+    #[serde(default)]
+    published_by: Option<UserWire>,
+    #[serde(default)]
+    audit_actions: Vec<AuditWire>,
+    #[serde(default)]
+    trustpub_data: Option<TrustpubWire>,
+    #[serde(default)]
+    repository: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct UserWire {
+    login: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditWire {
+    action: String,
+    #[serde(default)]
+    user: Option<UserWire>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TrustpubWire {
+    provider: String,
+    #[serde(default)]
+    repository: Option<String>,
+    #[serde(default)]
+    project_path: Option<String>,
+}
+
+/// One version as the API describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ApiVersion {
+    num: String,
+    created_at: Option<time::OffsetDateTime>,
+    yanked: Option<bool>,
+    checksum: Option<String>,
+    publisher: Option<Publisher>,
+    provenance: Option<Provenance>,
+    repository: Option<String>,
+}
+
+fn api_version(w: ApiVersionWire) -> ApiVersion {
+    let trusted = w.trustpub_data.as_ref().map(|t| {
+        let provider = safe_text(&t.provider.to_ascii_lowercase(), 40);
+        let source = t.repository.as_deref().or(t.project_path.as_deref()).map(|r| safe_text(r, 200));
+        let repository = match (provider.as_str(), &source) {
+            ("github", Some(r)) => Some(format!("https://github.com/{r}")),
+            ("gitlab", Some(r)) => Some(format!("https://gitlab.com/{r}")),
+            _ => None,
+        };
+        let who = format!("{provider}:{}", source.as_deref().unwrap_or("?"));
+        let publisher =
+            Publisher { id: format!("trustpub:{who}"), display: format!("trusted publisher {who}"), trusted: true };
+        (publisher, Provenance { repository, workflow: None })
+    });
+    let user = w
+        .published_by
+        .map(|u| u.login)
+        .or_else(|| w.audit_actions.into_iter().find(|a| a.action == "publish").and_then(|a| a.user).map(|u| u.login));
+    let (publisher, provenance) = if let Some((publisher, provenance)) = trusted {
+        (Some(publisher), Some(provenance))
+    } else {
+        let publisher = user.map(|login| {
+            let login = safe_text(&login, 100);
+            Publisher { id: format!("github:{login}"), display: format!("@{login}"), trusted: false }
+        });
+        (publisher, None)
+    };
+    ApiVersion {
+        num: safe_text(&w.num, 100),
+        created_at: w.created_at.as_deref().and_then(parse_time),
+        yanked: w.yanked,
+        checksum: w.checksum.map(|c| format!("sha256:{}", safe_text(&c, 128))),
+        publisher,
+        provenance,
+        repository: w.repository.as_deref().and_then(normalize_repository),
+    }
+}
+
+/// One page of `/versions`.
+#[derive(Debug)]
+struct Page {
+    versions: Vec<ApiVersion>,
+    /// The next page's query (`?per_page=..&seek=..`).
+    next: Option<String>,
+    notes: Vec<String>,
+}
+
+/// Parse one page of `/versions`: the versions (an entry of the wrong shape is skipped with a
+/// note) and the next page's query, if any.
+fn parse_versions(crate_name: &str, body: &[u8]) -> Result<Page, String> {
+    let page: VersionsPage = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let Some(raw) = page.versions else { return Err("no `versions` in the response".to_owned()) };
+    let mut notes = Vec::new();
+    let mut versions = Vec::new();
+    for (i, value) in raw.into_iter().enumerate() {
+        match serde_json::from_value::<ApiVersionWire>(value) {
+            Ok(w) => versions.push(api_version(w)),
+            Err(e) => notes
+                .push(format!("crates.io API versions of `{}`: entry {i} skipped: {e}", safe_text(crate_name, 100))),
+        }
+    }
+    Ok(Page { versions, next: page.meta.and_then(|m| m.next_page).filter(|p| p.starts_with('?')), notes })
+}
+
+#[derive(Debug, Deserialize)]
+struct OwnersWire {
+    #[serde(default)]
+    users: Option<Vec<OwnerWire>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OwnerWire {
+    login: String,
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+/// Parse `/owners`: users are `github:<login>`, teams `team:<login>` (`team:github:org:team`).
+fn parse_owners(body: &[u8]) -> Result<Vec<Owner>, String> {
+    let wire: OwnersWire = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let Some(users) = wire.users else { return Err("no `users` in the response".to_owned()) };
+    let mut owners: Vec<Owner> = users
+        .into_iter()
+        .map(|u| {
+            let login = safe_text(&u.login, 200);
+            let id =
+                if u.kind.as_deref() == Some("team") { format!("team:{login}") } else { format!("github:{login}") };
+            Owner { id, role: None }
+        })
+        .collect();
+    owners.sort();
+    owners.dedup();
+    Ok(owners)
+}
+
+/// The API's details: publishers, trusted publishing, repositories, owners. Returns what failed.
+pub(crate) fn details(http: &Http, config: &RegistryConfig, listing: &mut Listing) -> Vec<(Registry, FetchError)> {
+    let registry = Registry::CratesApi;
+    let name = listing.meta.name.clone();
+    let api = base_url(&config.crates_io_api);
+    let crate_url = format!("{api}/crates/{}", encode_segment(&name));
+    let mut errors = Vec::new();
+
+    let mut api_versions = Vec::new();
+    let mut url = format!("{crate_url}/versions");
+    let mut complete = false;
+    for _ in 0..MAX_PAGES {
+        match http.get(registry, &url, Expect::Json, |body| parse_versions(&name, body)) {
+            Ok(Answer::Found(page)) => {
+                api_versions.extend(page.versions);
+                listing.notes.extend(page.notes);
+                let Some(query) = page.next else {
+                    complete = true;
+                    break;
+                };
+                url = format!("{crate_url}/versions{query}");
+            }
+            Ok(Answer::NotFound) => {
+                errors.push((registry, FetchError::new(ErrorKind::Status(404), &format!("{url}: HTTP 404"))));
+                break;
+            }
+            Err(e) => {
+                errors.push((registry, e));
+                break;
+            }
+        }
+    }
+    if complete {
+        merge(&mut listing.meta, api_versions);
+        listing.meta.detailed = true;
+    }
+
+    let url = format!("{crate_url}/owners");
+    match http.get(registry, &url, Expect::Json, parse_owners) {
+        Ok(Answer::Found(owners)) => {
+            listing.meta.owner_changes = snapshot::observe(http.cache_dir(), registry, &name, &owners, http.now());
+            listing.meta.owners = Some(owners);
+        }
+        Ok(Answer::NotFound) => {
+            errors.push((registry, FetchError::new(ErrorKind::Status(404), &format!("{url}: HTTP 404"))));
+        }
+        Err(e) => errors.push((registry, e)),
+    }
+    errors
+}
+
+/// Fill the index's versions with what the API says about them.
+fn merge(meta: &mut PackageMeta, api_versions: Vec<ApiVersion>) {
+    let mut by_num: BTreeMap<String, ApiVersion> = api_versions.into_iter().map(|v| (v.num.clone(), v)).collect();
+    for v in &mut meta.versions {
+        let Some(a) = by_num.remove(&v.version) else { continue };
+        apply(v, a);
+    }
+    // Published after the index file was fetched (or missing from it): newest last.
+    let mut rest: Vec<ApiVersion> = by_num.into_values().collect();
+    rest.sort_by_key(|a| a.created_at);
+    for a in rest {
+        let mut v = VersionMeta { version: a.num.clone(), ..VersionMeta::default() };
+        apply(&mut v, a);
+        meta.versions.push(v);
+    }
+}
+
+fn apply(v: &mut VersionMeta, a: ApiVersion) {
+    v.publisher = a.publisher;
+    v.provenance = Some(a.provenance);
+    v.repository = a.repository;
+    if v.published_at.is_none() {
+        v.published_at = a.created_at;
+    }
+    if v.yanked.is_none() {
+        v.yanked = a.yanked;
+    }
+    if v.checksums.is_empty() {
+        v.checksums.extend(a.checksum);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn index_paths() {
+        assert_eq!(index_path("a").as_deref(), Some("1/a"));
+        assert_eq!(index_path("AB").as_deref(), Some("2/ab"));
+        assert_eq!(index_path("abc").as_deref(), Some("3/a/abc"));
+        assert_eq!(index_path("Serde_Json").as_deref(), Some("se/rd/serde_json"));
+        assert_eq!(index_path(""), None);
+        assert_eq!(index_path("../etc"), None);
+        assert_eq!(index_path("é"), None);
+    }
+
+    #[test]
+    fn index_lines_tolerate_unknown_fields_and_skip_bad_ones() {
+        let body = br#"{"name":"x","vers":"0.1.0","deps":[],"cksum":"aa","features":{},"yanked":false}
+not json
+{"name":"x","vers":"0.2.0","cksum":"bb","yanked":true,"pubtime":"2025-01-02T03:04:05Z","v":2,"new_field":1}
+"#;
+        let IndexFile { name, versions, notes } = parse_index("x", body).unwrap();
+        assert_eq!(name.as_deref(), Some("x"));
+        assert_eq!(versions.len(), 2);
+        assert_eq!(versions[0].published_at, None);
+        assert_eq!(versions[1].yanked, Some(true));
+        assert_eq!(versions[1].checksums, ["sha256:bb"]);
+        assert!(versions[1].published_at.is_some());
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("line 2"));
+        assert!(parse_index("x", b"garbage\n").is_err());
+    }
+}

