@@ -186,6 +186,7 @@ fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result
         for f in &fetched.failures {
             registry_warnings.push(describe_failure(f));
         }
+        registry_warnings.extend(fetched.notes.iter().cloned());
         if cli.verbose {
             let _ = writeln!(
                 out.stderr,
