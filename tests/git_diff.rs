@@ -353,7 +353,12 @@ fn source_change_and_checksum_drift_between_base_and_head() {
         "Cargo.lock",
         &raw_lockfile(&[
             // The classic quiet fork: same name and version, now from somebody's git repository.
-            ("forked", "1.0.0", Some("git+https://github.com/someone/forked?branch=main#0123456789abcdef0123456789abcdef01234567"), None),
+            (
+                "forked",
+                "1.0.0",
+                Some("git+https://github.com/someone/forked?branch=main#0123456789abcdef0123456789abcdef01234567"),
+                None,
+            ),
             // Same version and source, other bytes.
             ("drifted", "2.0.0", Some(CRATES_IO), Some(&b)),
             ("steady", "3.0.0", Some(CRATES_IO), Some(&a)),
@@ -395,7 +400,13 @@ fn source_change_and_checksum_drift_between_base_and_head() {
 
     // A full scan has no base: neither rule can fire.
     let full = json(&chainward(&repo.path, &["scan", "--db", &db, "--format", "json", "--fail-on", "none"]));
-    assert!(full["findings"].as_array().unwrap().iter().all(|f| f["kind"] != "source-change" && f["kind"] != "checksum-drift"));
+    assert!(
+        full["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["kind"] != "source-change" && f["kind"] != "checksum-drift")
+    );
 
     // Both rules can be switched off, and ignored like any finding.
     repo.write(

@@ -269,7 +269,10 @@ fn finding(settings: &Settings, rule: RuleId, signal: Signal, package: PackageRe
 
 /// The registry's page for the package version, where a user can check the facts.
 fn registry_page(p: &PackageRef) -> Option<String> {
-    let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+    // A path segment: unreserved characters and `@` stay, everything else is encoded.
+    const SEGMENT: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'@');
+    let enc = |s: &str| percent_encoding::utf8_percent_encode(s, SEGMENT).to_string();
     let npm_name = |s: &str| s.split('/').map(enc).collect::<Vec<_>>().join("/");
     match p.ecosystem.as_str() {
         "crates.io" => Some(format!("https://crates.io/crates/{}/{}", enc(&p.name), enc(&p.version))),

@@ -378,7 +378,11 @@ fn heuristic_help_text(info: &crate::heuristics::RuleInfo, findings: &[&Finding]
     let Some(first) = findings.first() else { return out };
     let _ = writeln!(out, "{}: {}\n\n{}", info.id.as_str(), info.title, info.explanation);
     let _ = writeln!(out, "\nFlagged: {}", affected(findings).join(", "));
-    let _ = writeln!(out, "\nTo switch the rule off, add to chainward.toml:\n\n[heuristics.rules]\n{} = false", info.id.as_str());
+    let _ = writeln!(
+        out,
+        "\nTo switch the rule off, add to chainward.toml:\n\n[heuristics.rules]\n{} = false",
+        info.id.as_str()
+    );
     let _ = write!(out, "\nTo ignore it for one package, add to chainward.toml:\n\n{}", ignore_snippet(first));
     out
 }

@@ -195,9 +195,12 @@ pub const DEAD_REGISTRY: &str = "http://127.0.0.1:9/";
 
 /// Point every registry at [`DEAD_REGISTRY`].
 pub fn dead_registries(cmd: &mut std::process::Command) -> &mut std::process::Command {
-    for var in
-        ["CHAINWARD_CRATES_IO_INDEX_URL", "CHAINWARD_CRATES_IO_API_URL", "CHAINWARD_NPM_REGISTRY_URL", "CHAINWARD_PYPI_URL"]
-    {
+    for var in [
+        "CHAINWARD_CRATES_IO_INDEX_URL",
+        "CHAINWARD_CRATES_IO_API_URL",
+        "CHAINWARD_NPM_REGISTRY_URL",
+        "CHAINWARD_PYPI_URL",
+    ] {
         cmd.env(var, DEAD_REGISTRY);
     }
     cmd
