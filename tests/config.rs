@@ -81,7 +81,15 @@ const ERRORS: &[(&str, usize, &str)] = &[
     ("[[ignore]]\nid = \"X\"\nreason = \"r\"\nuntil = 20261231\n", 4, "until"),
     // bad values
     ("\nfail-on = \"severe\"\n", 2, "invalid fail-on `severe`"),
-    ("deny = [\n  \"unmaintained\",\n  \"yanked\",\n]\n", 3, "invalid deny `yanked`"),
+    ("deny = [\n  \"unmaintained\",\n  \"malicious\",\n]\n", 3, "invalid deny `malicious`"),
+    // [heuristics]
+    ("[heuristics]\ncooldown-days = -1\n", 2, "invalid cooldown-days `-1`"),
+    ("[heuristics]\nwindow-days = 99999999\n", 2, "invalid window-days"),
+    ("[heuristics]\nregistry = \"yes\"\n", 2, ""),
+    ("[heuristics]\nretries = 3\n", 2, "retries"),
+    ("[heuristics.rules]\nfresh-release = false\nmaintainer-swap = true\n", 3, "unknown rule `maintainer-swap`"),
+    ("[heuristics.rules]\n\nyanked = \"severe\"\n", 3, "invalid severity `severe` for yanked"),
+    ("[heuristics.rules]\nyanked = 3\n", 2, "invalid value `3` for rule yanked"),
     // reason
     ("[[ignore]]\nid = \"X\"\nreason = \"r\"\n\n[[ignore]]\nid = \"RUSTSEC-2020-0071\"\n", 5, "no `reason`"),
     ("[[ignore]]\nid = \"X\"\nreason = \"  \"\n", 3, "empty `reason`"),
@@ -98,6 +106,30 @@ const ERRORS: &[(&str, usize, &str)] = &[
     // package
     ("[[ignore]]\nid = \"X\"\npackage = \"time@\"\nreason = \"r\"\n", 3, "invalid ignore package"),
 ];
+
+#[test]
+fn heuristics_table_loads() {
+    use chainward::advisory::Severity;
+    use chainward::config::RuleSwitch;
+    use chainward::finding::RuleId;
+    let c = parse(
+        "[heuristics]\nregistry = false\ncooldown-days = 3\nwindow-days = 30\n[heuristics.rules]\nfresh-release = false\nyanked = true\nmaintainer-change = \"High\"\n",
+    )
+    .unwrap();
+    assert_eq!(c.heuristics.registry, Some(false));
+    assert_eq!((c.heuristics.cooldown_days, c.heuristics.window_days), (Some(3), Some(30)));
+    assert_eq!(c.heuristics.rules[&RuleId::FreshRelease], RuleSwitch::Off);
+    assert_eq!(c.heuristics.rules[&RuleId::Yanked], RuleSwitch::On);
+    assert_eq!(c.heuristics.rules[&RuleId::MaintainerChange], RuleSwitch::Severity(Severity::High));
+    let settings = chainward::heuristics::Settings::from_config(Some(&c.heuristics));
+    assert!(!settings.enabled(RuleId::FreshRelease) && settings.enabled(RuleId::Yanked));
+    assert_eq!(settings.cooldown, time::Duration::days(3));
+    assert!(!settings.wants_registry(), "registry = false");
+    let defaults = chainward::heuristics::Settings::default();
+    assert_eq!((defaults.cooldown.whole_days(), defaults.window.whole_days()), (7, 90));
+    assert!(defaults.wants_registry());
+    assert_eq!(parse("deny = [\"yanked\"]\n").unwrap().deny, Some(vec![Deny::Yanked]));
+}
 
 #[test]
 fn errors_name_the_line() {
