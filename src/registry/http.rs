@@ -502,15 +502,19 @@ impl Http {
 
     fn read_entry(&self, path: &Path, url: &str) -> Option<Entry> {
         let file = std::fs::File::open(path).ok()?;
-        let mut bytes = Vec::new();
         // A header line plus at most `max_body`: anything larger is not ours.
-        file.take(self.max_body.saturating_add(64 << 10)).read_to_end(&mut bytes).ok()?;
+        let limit = self.max_body.saturating_add(64 << 10);
+        // Sized from the file's length, so the whole entry is one `read` (plus the one that
+        // sees the end), not a doubling buffer's dozen.
+        let len = file.metadata().map_or(0, |m| m.len()).min(limit);
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
+        file.take(limit).read_to_end(&mut bytes).ok()?;
         let newline = bytes.iter().position(|&b| b == b'\n')?;
         let header: Header = serde_json::from_slice(bytes.get(..newline)?).ok()?;
         if header.url != url {
             return None;
         }
-        let body = bytes.get(newline + 1..)?.to_vec();
+        let body = bytes.split_off(newline + 1);
         let fetched_at = OffsetDateTime::parse(&header.fetched_at, &Rfc3339).ok();
         Some(Entry { header, fetched_at, body })
     }
