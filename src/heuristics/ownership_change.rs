@@ -75,7 +75,7 @@ mod tests {
     use crate::registry::OwnerChange;
 
     fn change(at: &str, owner: &str, added: bool) -> OwnerChange {
-        OwnerChange { at: t(at), owner: owner.into(), added, evidence: "npm maintainers of 1.0.1".into() }
+        OwnerChange { at: t(at), since: None, owner: owner.into(), added, evidence: "npm maintainers of 1.0.1".into() }
     }
 
     #[test]

@@ -92,6 +92,9 @@ pub struct OwnerChange {
     /// When it happened (or, for changes seen by comparing cached snapshots, when chainward
     /// first saw it).
     pub at: OffsetDateTime,
+    /// For changes seen by comparing snapshots: the time of the previous snapshot, which did not
+    /// have the change yet; it happened in `(since, at]`. `None` when `at` is the exact time.
+    pub since: Option<OffsetDateTime>,
     /// The owner.
     pub owner: String,
     /// `true`: added; `false`: removed.

@@ -188,10 +188,22 @@ fn maintainer_changes(versions: &[VersionMeta]) -> Vec<OwnerChange> {
         if let (Some(before), Some(at)) = (previous, v.published_at) {
             let evidence = format!("npm maintainers of {}", v.version);
             for owner in current.iter().filter(|m| !before.contains(m)) {
-                out.push(OwnerChange { at, owner: owner.clone(), added: true, evidence: evidence.clone() });
+                out.push(OwnerChange {
+                    at,
+                    since: None,
+                    owner: owner.clone(),
+                    added: true,
+                    evidence: evidence.clone(),
+                });
             }
             for owner in before.iter().filter(|m| !current.contains(m)) {
-                out.push(OwnerChange { at, owner: owner.clone(), added: false, evidence: evidence.clone() });
+                out.push(OwnerChange {
+                    at,
+                    since: None,
+                    owner: owner.clone(),
+                    added: false,
+                    evidence: evidence.clone(),
+                });
             }
         }
         previous = Some(current);

@@ -70,11 +70,12 @@ fn changes(snapshots: &[Snapshot], evidence: &str) -> Vec<OwnerChange> {
     for pair in snapshots.windows(2) {
         let [before, after] = pair else { continue };
         let Ok(at) = OffsetDateTime::parse(&after.at, &Rfc3339) else { continue };
+        let since = OffsetDateTime::parse(&before.at, &Rfc3339).ok();
         for owner in after.owners.difference(&before.owners) {
-            out.push(OwnerChange { at, owner: owner.clone(), added: true, evidence: evidence.to_owned() });
+            out.push(OwnerChange { at, since, owner: owner.clone(), added: true, evidence: evidence.to_owned() });
         }
         for owner in before.owners.difference(&after.owners) {
-            out.push(OwnerChange { at, owner: owner.clone(), added: false, evidence: evidence.to_owned() });
+            out.push(OwnerChange { at, since, owner: owner.clone(), added: false, evidence: evidence.to_owned() });
         }
     }
     out
