@@ -316,8 +316,14 @@ fn describe_failure(f: &crate::registry::Failure) -> String {
     if more > 0 {
         names.push(&more_text);
     }
+    // What the missing metadata would have fed.
+    let rules = match f.registry.as_str() {
+        "crates.io API" => "maintainer-change, ownership-change and provenance",
+        "npm" | "PyPI" | "crates.io" => "registry",
+        _ => "provenance",
+    };
     format!(
-        "{}: {}; no registry metadata for {} package(s) ({}), so the registry rules did not judge them",
+        "{}: {}; no metadata for {} package(s) ({}), so the {rules} rules did not judge them",
         f.registry,
         f.message,
         f.packages.len(),

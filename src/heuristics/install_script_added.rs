@@ -3,8 +3,9 @@
 
 use super::{Context, RuleInfo, Signal, shown};
 use crate::advisory::Severity;
+use crate::advisory::version::Version;
 use crate::finding::{RuleId, ScanPackage};
-use crate::registry::PackageMeta;
+use crate::registry::{PackageMeta, VersionMeta};
 
 pub(super) const INFO: RuleInfo = RuleInfo {
     id: RuleId::InstallScriptAdded,
@@ -23,8 +24,7 @@ const INSTALL_SCRIPTS: [&str; 3] = ["preinstall", "install", "postinstall"];
 
 pub(super) fn check(_ctx: &Context<'_>, p: &ScanPackage, meta: &PackageMeta) -> Option<Signal> {
     let v = meta.version(&p.version)?;
-    let earlier = meta.earlier(&p.version);
-    let previous = earlier.last()?;
+    let previous = previous(p, meta)?;
     let added: Vec<(&str, &str)> = INSTALL_SCRIPTS
         .iter()
         .filter_map(|k| v.install_scripts.get(*k).map(|cmd| (*k, cmd.as_str())))
@@ -45,6 +45,26 @@ pub(super) fn check(_ctx: &Context<'_>, p: &ScanPackage, meta: &PackageMeta) -> 
         ),
         evidence: added.iter().map(|(k, cmd)| format!("{k}: {}", shown(cmd))).collect(),
     })
+}
+
+/// The release this one follows: the highest earlier-published version below it (a backport
+/// to an older line follows that line, not the newest release), skipping unpublished versions
+/// (npm keeps their time but not their manifest); the last earlier one when versions cannot be
+/// ordered.
+fn previous<'a>(p: &ScanPackage, meta: &'a PackageMeta) -> Option<&'a VersionMeta> {
+    let earlier: Vec<&VersionMeta> = meta
+        .earlier(&p.version)
+        .into_iter()
+        .filter(|e| !(e.yanked == Some(true) && e.maintainers.is_none() && e.checksums.is_empty()))
+        .collect();
+    let Ok(current) = Version::parse(p.ecosystem, &p.version) else { return earlier.last().copied() };
+    earlier
+        .iter()
+        .filter_map(|e| Version::parse(p.ecosystem, &e.version).ok().map(|v| (v, *e)))
+        .filter(|(v, _)| *v < current)
+        .max_by(|(a, _), (b, _)| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal))
+        .map(|(_, e)| e)
+        .or_else(|| earlier.last().copied())
 }
 
 #[cfg(test)]
@@ -70,5 +90,26 @@ mod tests {
         assert!(s.summary.contains("adds a postinstall script that 4.1.0 did not have"), "{}", s.summary);
         assert_eq!(check(&ctx, &package(Ecosystem::Npm, "@ctrl/tinycolor", "4.1.2"), &m), None);
         assert_eq!(check(&ctx, &package(Ecosystem::Npm, "@ctrl/tinycolor", "4.1.0"), &m), None);
+    }
+
+    #[test]
+    fn backports_and_unpublished_versions_are_not_the_previous_release() {
+        let settings = Settings::default();
+        let ctx = ctx(&settings, "2025-09-20T00:00:00Z", false);
+        let mut v3 = version("3.0.0", "2025-01-01T00:00:00Z", None);
+        v3.install_scripts.insert("postinstall".into(), "node setup.js".into());
+        // 4.0.0 was published, then unpublished: npm keeps only its time.
+        let mut gone = version("4.0.0", "2025-02-01T00:00:00Z", None);
+        gone.yanked = Some(true);
+        let clean_v5 = version("5.0.0", "2025-03-01T00:00:00Z", None);
+        let mut v3_1 = version("3.0.1", "2025-04-01T00:00:00Z", None);
+        v3_1.install_scripts.insert("postinstall".into(), "node setup.js".into());
+        let mut v4_1 = version("4.0.1", "2025-05-01T00:00:00Z", None);
+        v4_1.install_scripts.insert("postinstall".into(), "node setup.js".into());
+        let m = meta(Ecosystem::Npm, "p", vec![v3, gone, clean_v5, v3_1, v4_1]);
+        // 3.0.1 follows 3.0.0 (which had the script), not 5.0.0 (the newest, which had none).
+        assert_eq!(check(&ctx, &package(Ecosystem::Npm, "p", "3.0.1"), &m), None);
+        // 4.0.1 follows 3.0.1 (4.0.0 is unpublished), which had the script.
+        assert_eq!(check(&ctx, &package(Ecosystem::Npm, "p", "4.0.1"), &m), None);
     }
 }

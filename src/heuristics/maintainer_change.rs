@@ -18,7 +18,7 @@ pub(super) const INFO: RuleInfo = RuleInfo {
         maintainer is often legitimate, so check who the publisher is and what the release changed before \
         trusting it. Severity is high when the release is also fresh (younger than the cooldown), or when the \
         earlier publishers have published nothing since while the new one has. A first release through \
-        trusted publishing from the package's own repository is reported as low. In a full scan the rule only \
+        trusted publishing from the repository earlier releases declared is reported as low. In a full scan the rule only \
         looks at releases within the recent window (`window-days`, default 90); in diff mode at every package \
         the change adds or updates.",
     registry: true,
@@ -37,16 +37,18 @@ pub(super) fn check(ctx: &Context<'_>, p: &ScanPackage, meta: &PackageMeta) -> O
     if earlier_publishers.is_empty() || earlier_publishers.contains(by.id.as_str()) {
         return None;
     }
-    let shown_earlier: Vec<String> =
-        earlier.iter().rev().filter_map(|e| e.publisher.as_ref()).map(|x| shown(&x.display)).fold(
-            Vec::new(),
-            |mut acc, d| {
-                if !acc.contains(&d) {
-                    acc.push(d);
-                }
-                acc
-            },
-        );
+    // The earlier publishers, most recent first, at most five shown.
+    let mut shown_earlier: Vec<String> = Vec::new();
+    for publisher in earlier.iter().rev().filter_map(|e| e.publisher.as_ref()) {
+        let d = shown(&publisher.display);
+        if !shown_earlier.contains(&d) {
+            shown_earlier.push(d);
+            if shown_earlier.len() == 5 {
+                break;
+            }
+        }
+    }
+    let known = earlier.iter().filter(|e| e.publisher.is_some()).count();
     let mut evidence = vec![
         format!(
             "{} {} was published by {}{}",
@@ -56,9 +58,8 @@ pub(super) fn check(ctx: &Context<'_>, p: &ScanPackage, meta: &PackageMeta) -> O
             v.published_at.map(|t| format!(" on {}", day(t))).unwrap_or_default()
         ),
         format!(
-            "the {} earlier version(s) were published by {}",
-            earlier.len(),
-            shown_earlier.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            "the {known} earlier version(s) whose publisher is known were published by {}",
+            shown_earlier.join(", ")
         ),
     ];
     let fresh = v.published_at.filter(|t| *t > ctx.now - ctx.settings.cooldown);
@@ -87,26 +88,34 @@ pub(super) fn check(ctx: &Context<'_>, p: &ScanPackage, meta: &PackageMeta) -> O
             later.len()
         ));
     }
+    // A move to trusted publishing from the repository the earlier releases declared (not the
+    // one this release declares: its publisher wrote that) is the migration registries ask
+    // maintainers to make, not a takeover.
+    let declared_before = earlier.iter().rev().find_map(|e| e.repository.as_deref());
     let own_repository = by.trusted
-        && match (&v.provenance, &v.repository) {
-            (Some(Some(prov)), Some(repo)) => prov.repository.as_deref().is_some_and(|r| same_repository(r, repo)),
+        && match (&v.provenance, declared_before) {
+            (Some(Some(prov)), Some(declared)) => {
+                prov.repository.as_deref().is_some_and(|r| same_repository(r, declared))
+            }
             _ => false,
         };
-    let severity = if fresh.is_some() || others_stopped {
-        Severity::High
-    } else if own_repository {
+    if own_repository {
+        evidence.push("built by trusted publishing from the repository earlier releases declared".to_owned());
+    }
+    let severity = if own_repository {
         Severity::Low
+    } else if fresh.is_some() || others_stopped {
+        Severity::High
     } else {
         INFO.severity
     };
     Some(Signal {
         severity,
         summary: format!(
-            "{}@{} was published by {}, who published none of its {} earlier version(s)",
+            "{}@{} was published by {}, who published none of its {known} earlier version(s)",
             shown(&p.name),
             shown(&p.version),
             shown(&by.display),
-            earlier.len()
         ),
         evidence,
     })
@@ -186,11 +195,19 @@ mod tests {
                 trusted: true,
             }),
         );
-        v.repository = Some("https://github.com/o/r".into());
         v.provenance =
             Some(Some(Provenance { repository: Some("git+https://github.com/O/r.git".into()), workflow: None }));
-        let meta = meta(Ecosystem::Cargo, "x", vec![version("1.0.0", "2025-01-01T00:00:00Z", Some(user("a"))), v]);
-        assert_eq!(check(&ctx, &package(Ecosystem::Cargo, "x", "1.1.0"), &meta).unwrap().severity, Severity::Low);
+        let mut before = version("1.0.0", "2025-01-01T00:00:00Z", Some(user("a")));
+        before.repository = Some("https://github.com/o/r".into());
+        let mut m = meta(Ecosystem::Cargo, "x", vec![before, v]);
+        assert_eq!(check(&ctx, &package(Ecosystem::Cargo, "x", "1.1.0"), &m).unwrap().severity, Severity::Low);
+        // Fresh, it is still the migration: low.
+        let fresh = super::super::test_support::ctx(&settings, "2025-09-02T00:00:00Z", false);
+        assert_eq!(check(&fresh, &package(Ecosystem::Cargo, "x", "1.1.0"), &m).unwrap().severity, Severity::Low);
+        // The release itself claiming the repository proves nothing: earlier releases declared another.
+        m.versions[0].repository = Some("https://github.com/other/r".into());
+        m.versions[1].repository = Some("https://github.com/o/r".into());
+        assert_eq!(check(&ctx, &package(Ecosystem::Cargo, "x", "1.1.0"), &m).unwrap().severity, Severity::Medium);
     }
 
     #[test]

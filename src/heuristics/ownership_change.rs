@@ -13,8 +13,9 @@ pub(super) const INFO: RuleInfo = RuleInfo {
     title: "Owners changed shortly before this release",
     severity: Severity::Medium,
     explanation: "Owners or maintainers of the package were added or removed in the 30 days before the version \
-        in use was published (crates.io owners, npm maintainers across versions, PyPI roles; changes chainward \
-        saw between cached snapshots count from when it saw them). A new maintainer who ships soon after \
+        in use was published (crates.io owners, npm maintainers across versions, PyPI roles). crates.io and PyPI \
+        publish only the current owners, so chainward keeps a snapshot per scan and dates a change by the two \
+        snapshots around it: it counts when that interval meets the 30 days before the release. A new maintainer who ships soon after \
         joining is how the xz backdoor and several npm takeovers began, and removing the previous owners is how \
         a hijacker locks them out. Severity is high when owners were both added and removed. In a full scan \
         the rule only looks at releases within the recent window (`window-days`, default 90).",
@@ -28,7 +29,18 @@ pub(super) fn check(ctx: &Context<'_>, p: &ScanPackage, meta: &PackageMeta) -> O
     }
     let released = v.published_at?;
     let lead = Duration::days(OWNERSHIP_LEAD_DAYS);
-    let changes: Vec<_> = meta.owner_changes.iter().filter(|c| c.at <= released && c.at >= released - lead).collect();
+    // A change with an exact time counts when it falls in the 30 days before the release; one
+    // seen between two snapshots counts when that interval overlaps them (chainward saw the
+    // owners before and after, not the moment they changed).
+    let window_start = released - lead;
+    let changes: Vec<_> = meta
+        .owner_changes
+        .iter()
+        .filter(|c| match c.since {
+            None => c.at <= released && c.at >= window_start,
+            Some(since) => since < released && c.at >= window_start,
+        })
+        .collect();
     if changes.is_empty() {
         return None;
     }
@@ -45,7 +57,7 @@ pub(super) fn check(ctx: &Context<'_>, p: &ScanPackage, meta: &PackageMeta) -> O
     Some(Signal {
         severity,
         summary: format!(
-            "{}@{} was published {} after its owners changed ({})",
+            "{}@{} was published {} around a change of its owners ({})",
             shown(&p.name),
             shown(&p.version),
             day(released),
@@ -54,11 +66,14 @@ pub(super) fn check(ctx: &Context<'_>, p: &ScanPackage, meta: &PackageMeta) -> O
         evidence: changes
             .iter()
             .map(|c| {
+                let when = match c.since {
+                    Some(since) => format!("between {} and {}", day(since), day(c.at)),
+                    None => format!("on {}", day(c.at)),
+                };
                 format!(
-                    "{} {} on {} ({})",
+                    "{} {} {when} ({})",
                     if c.added { "added" } else { "removed" },
                     shown(&c.owner),
-                    day(c.at),
                     shown(&c.evidence)
                 )
             })
@@ -101,5 +116,30 @@ mod tests {
         assert_eq!(check(&ctx, &package(Ecosystem::Npm, "pkg", "1.0.1"), &m), None);
         m.owner_changes = vec![change("2025-09-01T00:00:00Z", "b", true)];
         assert_eq!(check(&ctx, &package(Ecosystem::Npm, "pkg", "1.0.1"), &m).unwrap().severity, Severity::Medium);
+    }
+
+    #[test]
+    fn snapshot_changes_count_when_their_interval_meets_the_release() {
+        let settings = Settings::default();
+        let ctx = ctx(&settings, "2025-10-01T00:00:00Z", false);
+        let mut m = meta(
+            Ecosystem::Cargo,
+            "krate",
+            vec![
+                version("1.0.0", "2024-01-01T00:00:00Z", Some(user("a"))),
+                version("1.0.1", "2025-09-20T00:00:00Z", Some(user("a"))),
+            ],
+        );
+        // Seen on 2025-09-25, not there on 2025-09-10: it may have happened before the release.
+        let mut seen = change("2025-09-25T00:00:00Z", "mallory", true);
+        seen.since = Some(t("2025-09-10T00:00:00Z"));
+        seen.evidence = "crates.io owners snapshot".into();
+        m.owner_changes = vec![seen.clone()];
+        let s = check(&ctx, &package(Ecosystem::Cargo, "krate", "1.0.1"), &m).unwrap();
+        assert!(s.evidence[0].contains("between 2025-09-10 and 2025-09-25"), "{:?}", s.evidence);
+        // The previous snapshot already came after the release: the change came after it too.
+        seen.since = Some(t("2025-09-21T00:00:00Z"));
+        m.owner_changes = vec![seen];
+        assert_eq!(check(&ctx, &package(Ecosystem::Cargo, "krate", "1.0.1"), &m), None);
     }
 }

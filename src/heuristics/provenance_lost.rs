@@ -55,19 +55,19 @@ mod tests {
     fn a_release_without_provenance_after_one_with_it() {
         let settings = Settings::default();
         let ctx = ctx(&settings, "2024-12-05T00:00:00Z", false);
-        let mut good = version("8.3.40", "2024-12-01T00:00:00Z", None);
+        let mut good = version("8.3.44", "2024-12-01T00:00:00Z", None);
         good.provenance = Some(Some(Provenance {
             repository: Some("https://github.com/ultralytics/ultralytics".into()),
             workflow: Some("publish.yml".into()),
         }));
-        let mut bad = version("8.3.41", "2024-12-04T00:00:00Z", None);
+        let mut bad = version("8.3.45", "2024-12-04T00:00:00Z", None);
         bad.provenance = Some(None);
-        let unknown = version("8.3.42", "2024-12-04T12:00:00Z", None);
+        let unknown = version("8.3.46", "2024-12-04T12:00:00Z", None);
         let m = meta(Ecosystem::PyPI, "ultralytics", vec![good, bad, unknown]);
-        let s = check(&ctx, &package(Ecosystem::PyPI, "ultralytics", "8.3.41"), &m).unwrap();
-        assert!(s.summary.contains("8.3.40 had from https://github.com/ultralytics/ultralytics"), "{}", s.summary);
-        assert_eq!(check(&ctx, &package(Ecosystem::PyPI, "ultralytics", "8.3.40"), &m), None);
-        assert_eq!(check(&ctx, &package(Ecosystem::PyPI, "ultralytics", "8.3.42"), &m), None, "not fetched");
+        let s = check(&ctx, &package(Ecosystem::PyPI, "ultralytics", "8.3.45"), &m).unwrap();
+        assert!(s.summary.contains("8.3.44 had from https://github.com/ultralytics/ultralytics"), "{}", s.summary);
+        assert_eq!(check(&ctx, &package(Ecosystem::PyPI, "ultralytics", "8.3.44"), &m), None);
+        assert_eq!(check(&ctx, &package(Ecosystem::PyPI, "ultralytics", "8.3.46"), &m), None, "not fetched");
         // Never had provenance: silent.
         let mut a = version("1", "2024-01-01T00:00:00Z", None);
         a.provenance = Some(None);
