@@ -440,6 +440,21 @@ fn npm_and_pypi_rules_from_an_sbom() {
             ),
         ],
     );
+    // A hostile registry: the new publisher's name carries terminal escapes, a bidi override
+    // and markup.
+    registry.npm(
+        "hostile",
+        &[
+            ("1.0.0", "2024-01-01T00:00:00.000Z", "alice", &["alice"], &[]),
+            (
+                "1.0.1",
+                "2025-09-01T00:00:00.000Z",
+                "ev\u{1b}[2Jil\u{202e}<img src=x onerror=alert(1)>**x**",
+                &["alice"],
+                &[],
+            ),
+        ],
+    );
     // A quiet package: same publisher, same maintainers, no scripts.
     registry.npm(
         "left-pad",
@@ -467,6 +482,7 @@ fn npm_and_pypi_rules_from_an_sbom() {
         "pkg:npm/debug@4.4.2",
         "pkg:npm/%40ctrl/tinycolor@4.1.1",
         "pkg:npm/left-pad@1.3.0",
+        "pkg:npm/hostile@1.0.1",
         "pkg:pypi/ultralytics@8.3.45",
         "pkg:pypi/attested@1.1",
     ]
@@ -497,6 +513,7 @@ fn npm_and_pypi_rules_from_an_sbom() {
             s("fresh-release", "debug", "4.4.2", "low"),
             s("install-script-added", "@ctrl/tinycolor", "4.1.1", "high"),
             s("provenance-lost", "ultralytics", "8.3.45", "high"),
+            s("maintainer-change", "hostile", "1.0.1", "medium"),
         ]),
         "{report:#}"
     );
@@ -505,6 +522,26 @@ fn npm_and_pypi_rules_from_an_sbom() {
     assert!(debug["summary"].as_str().unwrap().contains("added npm:npmattacker; removed npm:qix"), "{debug}");
     let script = report["findings"].as_array().unwrap().iter().find(|f| f["id"] == "install-script-added").unwrap();
     assert_eq!(script["url"], "https://www.npmjs.com/package/@ctrl/tinycolor/v/4.1.1");
+
+    // Nothing the registry wrote reaches a report raw.
+    let hostile = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "maintainer-change" && f["package"]["name"] == "hostile")
+        .unwrap();
+    let summary = hostile["summary"].as_str().unwrap();
+    assert!(!summary.contains('\u{1b}') && !summary.contains('\u{202e}'), "{summary:?}");
+    let args = ["scan", "bom.cdx.json", "--db", &db(), "--fail-on", "none"];
+    for format in ["table", "markdown", "sarif"] {
+        let out = run(&server, cache.path(), NOW, dir.path(), &[&args[..], &["--format", format]].concat());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("hostile"), "{format}: {text}");
+        assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'), "{format}: control characters in {text:?}");
+        if format == "markdown" {
+            assert!(!text.contains("<img"), "markdown: raw HTML in {text}");
+        }
+    }
 }
 
 #[test]
