@@ -12,6 +12,8 @@ mod http_server;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chainward::model::Ecosystem;
@@ -185,6 +187,8 @@ fn crates_io_owner_changes_are_seen_between_runs() {
     assert!(changes.contains(&("github:alice".to_owned(), false)));
     assert!(changes.contains(&("team:github:chainward:release".to_owned(), false)));
     assert!(meta.owner_changes.iter().all(|c| c.at == later.now && c.evidence == "crates.io owners snapshot"));
+    // Between the previous snapshot and this one.
+    assert!(meta.owner_changes.iter().all(|c| c.since == Some(NOW)), "{:?}", meta.owner_changes);
 }
 
 #[test]
@@ -231,17 +235,23 @@ fn npm_packument_gives_publishers_scripts_provenance_and_maintainer_changes() {
     assert!(v100.checksums[1].starts_with("sha1:"));
     assert_eq!(v100.maintainers.as_deref(), Some(&["npm:alice".to_owned()][..]));
 
-    // In `time` but no longer in `versions`: unpublished.
+    // In `time` but no longer in `versions`: unpublished, recognisable as such.
     let gone = meta.version("1.2.0").unwrap();
     assert_eq!(gone.yanked, Some(true));
     assert_eq!(gone.published_at, Some(datetime!(2023-07-01 08:00:00 UTC)));
+    assert_eq!((gone.maintainers.as_ref(), gone.publisher.as_ref(), gone.provenance.as_ref()), (None, None, None));
 
     let v200 = meta.version("2.0.0").unwrap();
     let trusted = v200.publisher.as_ref().unwrap();
     assert!(trusted.trusted);
-    assert_eq!(trusted.id, "npm:GitHub Actions");
+    // Named by the trusted-publisher configuration the registry records, not by the account.
+    assert_eq!(trusted.id, "npm-trusted:github:oidc:3c578f99-2a7b-4d1e-9e0f-5b1c2d3e4f50");
+    assert_eq!(trusted.display, "trusted publisher (github, config oidc:3c578f99-2a7b-4d1e-9e0f-5b1c2d3e4f50)");
+    // Attested; the packument does not say from which repository (the manifest's own
+    // `repository` is the publisher's word, kept apart in `repository`).
     let provenance = v200.provenance.clone().unwrap().unwrap();
-    assert_eq!(provenance.repository.as_deref(), Some("https://github.com/demo/widget"));
+    assert_eq!((provenance.repository, provenance.workflow), (None, None));
+    assert_eq!(v200.repository.as_deref(), Some("https://github.com/demo/widget"));
     assert_eq!(v200.install_scripts.get("postinstall").map(String::as_str), Some("node install.js"));
 
     let v201 = meta.version("2.0.1").unwrap();
@@ -556,7 +566,7 @@ fn a_refusing_registry_is_reported_once_with_all_its_packages() {
     let failure = &fetched.failures[0];
     assert_eq!(failure.registry, "npm");
     assert_eq!(failure.packages, (0..6).map(|i| format!("pkg{i}")).collect::<Vec<_>>());
-    assert!(failure.message.contains("stopped asking npm after 3 connection failures"), "{}", failure.message);
+    assert!(failure.message.contains("stopped asking npm after 3 failed requests in a row"), "{}", failure.message);
     // At most the breaker's threshold (plus what was already in flight) reached the network.
     assert!(fetched.requests <= 2 + 3 + 1, "{}", fetched.requests);
 }
@@ -595,10 +605,28 @@ fn not_found_is_an_answer_and_is_cached() {
         fetched.not_found,
         [(Ecosystem::Cargo, "no-such-crate".to_owned()), (Ecosystem::PyPI, "no-such-project".to_owned())]
     );
+    // Packages in use that their registry does not have: every version in use is missing.
+    assert_eq!(
+        fetched.missing,
+        [
+            (Ecosystem::Cargo, "no-such-crate".to_owned(), "1.0.0".to_owned()),
+            (Ecosystem::PyPI, "no-such-project".to_owned(), "1".to_owned())
+        ]
+    );
     assert!(server.requests_to("/pypi/pypi/no-such-project/json").len() == 1);
-    let again = fetch(&config404, &want, &all);
+    // Offline, the cached 404s answer.
+    let mut offline = config404.clone();
+    offline.offline = true;
+    let again = fetch(&offline, &want, &all);
     assert_eq!((again.requests, again.cache_hits), (0, 2));
     assert_eq!(again.not_found, fetched.not_found);
+    assert!(again.missing.is_empty(), "an offline copy does not confirm anything: {:?}", again.missing);
+    // Online within the TTL, a cached 404 for a package in use is asked again (it may have been
+    // published since: a name squatted between two runs).
+    let again = fetch(&config404, &want, &all);
+    assert_eq!((again.requests, again.cache_hits), (2, 0));
+    assert_eq!(again.not_found, fetched.not_found);
+    assert_eq!(again.missing, fetched.missing);
 }
 
 #[test]
@@ -630,6 +658,7 @@ fn a_stale_entry_is_used_with_a_note_when_the_registry_fails() {
     assert_eq!((fetched.requests, fetched.cache_hits), (1, 1));
     assert_eq!(fetched.notes.len(), 1, "{:?}", fetched.notes);
     assert!(fetched.notes[0].contains("using the copy cached at 2026-01-01T00:00:00Z"), "{:?}", fetched.notes);
+    assert!(fetched.notes[0].starts_with("npm: used earlier cached copies for 1 package(s) (@demo/widget)"));
 }
 
 #[test]
@@ -676,4 +705,356 @@ fn crates_io_versions_pages_are_followed() {
     assert!(meta.detailed);
     assert!(meta.versions.iter().all(|v| v.provenance.is_some()), "{:?}", meta.versions);
     assert_eq!(server.requests_to("/api/v1/crates/chainward-demo/versions").len(), 2);
+}
+
+/// The demo's index file without its last line (`0.3.1`, not published yet).
+fn index_before_0_3_1() -> Vec<u8> {
+    let full = String::from_utf8(fixture("crates.io/index/ch/ai/chainward-demo")).unwrap();
+    let lines: Vec<&str> = full.lines().filter(|l| !l.contains("\"vers\":\"0.3.1\"")).collect();
+    format!("{}\n", lines.join("\n")).into_bytes()
+}
+
+#[test]
+fn a_fresh_listing_that_lacks_a_version_in_use_is_revalidated_once_and_what_stays_unlisted_is_missing() {
+    let published = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&published);
+    let server = Server::start(move |req: &Request| {
+        if req.path == "/index/ch/ai/chainward-demo" {
+            let body = if flag.load(Ordering::SeqCst) {
+                fixture("crates.io/index/ch/ai/chainward-demo")
+            } else {
+                index_before_0_3_1()
+            };
+            let tag = etag(&body);
+            if req.header("if-none-match") == Some(tag.as_str()) {
+                return Reply::status(304).with_header("ETag", &tag);
+            }
+            return Reply::json(body).with_header("ETag", &tag);
+        }
+        registries(req)
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let mut config = config(&server.url, cache.path());
+    let first = fetch(&config, &[wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.0"])], &none);
+    assert!(package(&first, Ecosystem::Cargo, "chainward-demo").version("0.3.1").is_none());
+    assert!(first.missing.is_empty());
+
+    // 0.3.1 is published; a minute later (well within the TTL) a lockfile uses it.
+    published.store(true, Ordering::SeqCst);
+    config.now = NOW + Duration::from_secs(60);
+    let second = fetch(&config, &[wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1", "9.9.9"])], &none);
+    assert!(second.failures.is_empty(), "{:?}", second.failures);
+    assert_eq!((second.requests, second.cache_hits), (1, 0));
+    let index = server.requests_to("/index/");
+    assert_eq!(index.len(), 2);
+    assert_eq!(index[1].header("if-none-match"), Some(etag(&index_before_0_3_1()).as_str()), "not conditional");
+    let meta = package(&second, Ecosystem::Cargo, "chainward-demo");
+    assert_eq!(meta.version("0.3.1").unwrap().published_at, Some(datetime!(2025-07-15 21:14:03 UTC)));
+    // Never listed: visible, not silently absent.
+    assert_eq!(second.missing, [(Ecosystem::Cargo, "chainward-demo".to_owned(), "9.9.9".to_owned())]);
+
+    // Everything in use is listed: the fresh copy is used as is.
+    let third = fetch(&config, &[wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1"])], &none);
+    assert_eq!((third.requests, third.cache_hits), (0, 1));
+    assert!(third.missing.is_empty());
+    // Still unlisted: asked once more per run (a 304 this time), still missing.
+    let fourth = fetch(&config, &[wanted(Ecosystem::Cargo, "chainward-demo", &["9.9.9"])], &none);
+    assert_eq!((fourth.requests, fourth.cache_hits), (1, 1));
+    assert_eq!(fourth.missing, second.missing);
+    let index = server.requests_to("/index/");
+    assert_eq!(index.len(), 3);
+    assert_eq!(index[2].header("if-none-match"), Some(etag(&fixture("crates.io/index/ch/ai/chainward-demo")).as_str()));
+}
+
+#[test]
+fn a_pep440_equal_pypi_version_is_found_and_not_missing() {
+    let server = Server::start(registries);
+    let cache = tempfile::tempdir().unwrap();
+    let config = config(&server.url, cache.path());
+    // The registry writes `1.0`; the lockfile `1.0.0`.
+    let want = [wanted(Ecosystem::PyPI, "sampleproject", &["1.0.0", "4.0"])];
+    let first = fetch(&config, &want, &none);
+    let meta = package(&first, Ecosystem::PyPI, "sampleproject");
+    assert_eq!(meta.version("1.0.0").unwrap().version, "1.0");
+    assert_eq!(meta.version("4.0").unwrap().version, "4.0.0");
+    assert!(meta.versions.iter().any(|v| v.version == "1.0") && !meta.versions.iter().any(|v| v.version == "1.0.0"));
+    assert!(first.missing.is_empty(), "{:?}", first.missing);
+    // Found in the fresh copy: nothing to revalidate.
+    let second = fetch(&config, &want, &none);
+    assert_eq!((second.requests, second.cache_hits), (0, 1));
+}
+
+#[test]
+fn two_hundred_thousand_malformed_index_lines_cost_a_bounded_number_of_notes() {
+    let server = Server::start(|req: &Request| {
+        if req.path.starts_with("/index/") {
+            let mut body = fixture("crates.io/index/ch/ai/chainward-demo");
+            for i in 0..200_000 {
+                body.extend_from_slice(format!("{{\"name\":\"chainward-demo\",\"vers\":{i}\n").as_bytes());
+            }
+            return Reply::json(body);
+        }
+        registries(req)
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let fetched =
+        fetch(&config(&server.url, cache.path()), &[wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1"])], &none);
+    assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
+    assert_eq!(package(&fetched, Ecosystem::Cargo, "chainward-demo").versions.len(), 5);
+    assert_eq!(fetched.notes.len(), 4, "{:?}", &fetched.notes[..fetched.notes.len().min(10)]);
+    assert!(fetched.notes[0].contains("line 6 skipped"), "{:?}", fetched.notes);
+    assert_eq!(fetched.notes[3], "crates.io `chainward-demo`: and 199997 more malformed records skipped");
+}
+
+/// Whether files can be created in `dir` (as root, permissions do not stop it).
+fn writable(dir: &Path) -> bool {
+    let probe = dir.join("probe");
+    let ok = std::fs::write(&probe, b"x").is_ok();
+    let _ = std::fs::remove_file(&probe);
+    ok
+}
+
+#[test]
+fn a_read_only_cache_is_one_note_per_registry() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::start(|req: &Request| {
+        if req.path.starts_with("/npm/") { serve_fixture(req, "npm/@demo/widget.json") } else { registries(req) }
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().join("registry");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let mut want: Vec<Wanted> = (0..12).map(|i| wanted(Ecosystem::Npm, &format!("pkg{i:02}"), &["2.0.1"])).collect();
+    want.push(wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1"]));
+    let fetched = fetch(&config(&server.url, &dir), &want, &none);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
+    assert_eq!(fetched.packages.len(), 13);
+    if writable_as(&dir, 0o555) {
+        eprintln!("skipped: a read-only directory is writable here (root?)");
+        return;
+    }
+    assert_unwritable_notes(&fetched);
+}
+
+/// Whether `dir` is writable once its mode is `mode` (restored to 0o755 after).
+fn writable_as(dir: &Path, mode: u32) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).unwrap();
+    let ok = writable(dir);
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    ok
+}
+
+fn assert_unwritable_notes(fetched: &Fetched) {
+    assert_eq!(fetched.notes.len(), 2, "{:#?}", fetched.notes);
+    let crates = &fetched.notes[0];
+    assert!(
+        crates.starts_with("crates.io: cannot write the registry cache for 1 package(s) (chainward-demo): "),
+        "{crates}"
+    );
+    let npm = &fetched.notes[1];
+    assert!(
+        npm.starts_with("npm: cannot write the registry cache for 12 package(s) (pkg00, pkg01, pkg02, and 9 more): "),
+        "{npm}"
+    );
+}
+
+#[test]
+fn an_unwritable_cache_is_one_note_per_registry_even_as_root() {
+    // Where the cache's registry directories should be, files: nobody can create entries there.
+    let server = Server::start(|req: &Request| {
+        if req.path.starts_with("/npm/") { serve_fixture(req, "npm/@demo/widget.json") } else { registries(req) }
+    });
+    let cache = tempfile::tempdir().unwrap();
+    for slug in ["npm", "crates.io-index"] {
+        std::fs::write(cache.path().join(slug), b"not a directory").unwrap();
+    }
+    let mut want: Vec<Wanted> = (0..12).map(|i| wanted(Ecosystem::Npm, &format!("pkg{i:02}"), &["2.0.1"])).collect();
+    want.push(wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1"]));
+    let fetched = fetch(&config(&server.url, cache.path()), &want, &none);
+    assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
+    assert_eq!(fetched.packages.len(), 13);
+    assert_unwritable_notes(&fetched);
+}
+
+#[test]
+fn a_down_registry_with_stale_copies_of_twenty_packages_is_one_note() {
+    let down = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&down);
+    let server = Server::start(move |req: &Request| {
+        if flag.load(Ordering::SeqCst) {
+            Reply::status(503)
+        } else if req.path.starts_with("/npm/") {
+            serve_fixture(req, "npm/@demo/widget.json")
+        } else {
+            registries(req)
+        }
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let mut config = config(&server.url, cache.path());
+    config.concurrency = 2;
+    let want: Vec<Wanted> =
+        (0..20).map(|i| wanted(Ecosystem::Npm, &format!("pkg{i:02}"), &["2.0.1", "9.9.9"])).collect();
+    let first = fetch(&config, &want, &none);
+    assert_eq!(first.packages.len(), 20);
+    down.store(true, Ordering::SeqCst);
+    config.now = NOW + config.ttl * 2;
+    let fetched = fetch(&config, &want, &none);
+    assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
+    assert_eq!(fetched.packages, first.packages);
+    assert_eq!(fetched.notes.len(), 1, "{:#?}", fetched.notes);
+    let note = &fetched.notes[0];
+    assert!(
+        note.starts_with("npm: used earlier cached copies for 20 package(s) (pkg00, pkg01, pkg02, and 17 more) because the registry failed: "),
+        "{note}"
+    );
+    assert!(note.contains("HTTP 503") && note.contains("using the copy cached at 2026-01-01T00:00:00Z"), "{note}");
+    // Three 503s in a row: npm was not asked about the rest.
+    assert!(fetched.requests <= 3 + 1, "{}", fetched.requests);
+    // A stale copy confirms nothing: 9.9.9 may have been published since.
+    assert!(fetched.missing.is_empty(), "{:?}", fetched.missing);
+}
+
+#[test]
+fn a_429_with_retry_after_is_retried_once_after_the_wait() {
+    let limited = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&limited);
+    let server = Server::start(move |req: &Request| {
+        if req.path == "/api/v1/crates/chainward-demo/versions" && count.fetch_add(1, Ordering::SeqCst) == 0 {
+            return Reply::Full {
+                status: 429,
+                headers: vec![("Retry-After".into(), "1".into()), ("Content-Type".into(), "application/json".into())],
+                body: br#"{"errors":[{"detail":"too many requests"}]}"#.to_vec(),
+            };
+        }
+        registries(req)
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let fetched =
+        fetch(&config(&server.url, cache.path()), &[wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1"])], &all);
+    assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
+    assert!(package(&fetched, Ecosystem::Cargo, "chainward-demo").detailed);
+    let versions = server.requests_to("/api/v1/crates/chainward-demo/versions");
+    assert_eq!(versions.len(), 2);
+    let gap = versions[1].at.duration_since(versions[0].at);
+    assert!(gap >= Duration::from_millis(950), "retried after {gap:?}");
+    assert_eq!(fetched.requests, 4);
+}
+
+#[test]
+fn server_errors_in_a_row_open_the_breaker_and_a_retry_happens_at_most_once() {
+    let server = Server::start(|req: &Request| {
+        if req.path.starts_with("/npm/") {
+            return Reply::status(503).with_header("Retry-After", "0");
+        }
+        registries(req)
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let mut config = config(&server.url, cache.path());
+    config.concurrency = 1;
+    let want: Vec<Wanted> = (0..8).map(|i| wanted(Ecosystem::Npm, &format!("pkg{i}"), &["1.0.0"])).collect();
+    let fetched = fetch(&config, &want, &none);
+    // pkg0: 503, retried once, 503; pkg1: 503 (the third in a row: no retry); then not asked.
+    assert_eq!(server.requests_to("/npm/").len(), 3);
+    assert_eq!(fetched.requests, 3);
+    let messages: Vec<String> =
+        fetched.failures.iter().map(|f| format!("{} {:?}: {}", f.registry, f.packages, f.message)).collect();
+    assert_eq!(messages.len(), 2, "{messages:#?}");
+    assert!(messages.iter().any(|m| m.contains("[\"pkg0\", \"pkg1\"]") && m.contains("HTTP 503")), "{messages:#?}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("\"pkg7\"") && m.contains("stopped asking npm after 3 failed requests in a row")),
+        "{messages:#?}"
+    );
+}
+
+#[test]
+fn crates_io_versions_pages_beyond_the_limit_are_a_note_and_leave_details_unused() {
+    let server = Server::start(|req: &Request| {
+        if let Some(rest) = req.path.strip_prefix("/api/v1/crates/chainward-demo/versions") {
+            // Every page points to another.
+            let n: u32 = rest.strip_prefix("?page=").and_then(|n| n.parse().ok()).unwrap_or(1);
+            return Reply::json(
+                serde_json::json!({"versions": [], "meta": {"next_page": format!("?page={}", n + 1)}}).to_string(),
+            );
+        }
+        registries(req)
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let fetched =
+        fetch(&config(&server.url, cache.path()), &[wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1"])], &all);
+    let meta = package(&fetched, Ecosystem::Cargo, "chainward-demo");
+    assert!(!meta.detailed);
+    assert!(meta.versions.iter().all(|v| v.publisher.is_none() && v.provenance.is_none()));
+    assert_eq!(server.requests_to("/api/v1/crates/chainward-demo/versions").len(), 20);
+    assert_eq!(fetched.notes.len(), 1, "{:?}", fetched.notes);
+    assert!(fetched.notes[0].contains("more than 20 pages"), "{:?}", fetched.notes);
+    // The owners are still fetched (and snapshotted).
+    assert!(meta.owners.is_some());
+}
+
+#[test]
+fn notes_are_safe_to_print() {
+    let server = Server::start(|req: &Request| {
+        if req.path.starts_with("/index/") {
+            let mut body = fixture("crates.io/index/ch/ai/chainward-demo");
+            body.extend_from_slice("{\"name\":\"x\",\"vers\":\"1\",\"yanked\":\"\u{1b}[2J\u{202e}\"}\n".as_bytes());
+            return Reply::json(body);
+        }
+        registries(req)
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let fetched =
+        fetch(&config(&server.url, cache.path()), &[wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1"])], &none);
+    assert_eq!(fetched.notes.len(), 1, "{:?}", fetched.notes);
+    assert!(fetched.notes[0].contains("line 6 skipped"), "{:?}", fetched.notes);
+    assert!(fetched.notes.iter().all(|n| !n.chars().any(|c| c.is_control() || c == '\u{202e}')), "{:?}", fetched.notes);
+}
+
+#[test]
+fn a_fresh_crates_io_api_copy_older_than_the_index_is_revalidated() {
+    let published = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&published);
+    let server = Server::start(move |req: &Request| {
+        let now = flag.load(Ordering::SeqCst);
+        if req.path == "/index/ch/ai/chainward-demo" {
+            let body = if now { fixture("crates.io/index/ch/ai/chainward-demo") } else { index_before_0_3_1() };
+            return Reply::json(body);
+        }
+        if req.path == "/api/v1/crates/chainward-demo/versions" {
+            let mut all: serde_json::Value =
+                serde_json::from_slice(&fixture("crates.io/api/chainward-demo/versions.json")).unwrap();
+            if !now {
+                all["versions"].as_array_mut().unwrap().retain(|v| v["num"] != "0.3.1");
+            }
+            let body = all.to_string();
+            let tag = etag(body.as_bytes());
+            if req.header("if-none-match") == Some(tag.as_str()) {
+                return Reply::status(304).with_header("ETag", &tag);
+            }
+            return Reply::json(body).with_header("ETag", &tag);
+        }
+        registries(req)
+    });
+    let cache = tempfile::tempdir().unwrap();
+    let mut config = config(&server.url, cache.path());
+    fetch(&config, &[wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.0"])], &all);
+    published.store(true, Ordering::SeqCst);
+    config.now = NOW + Duration::from_secs(60);
+    let fetched = fetch(&config, &[wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1"])], &all);
+    assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
+    let meta = package(&fetched, Ecosystem::Cargo, "chainward-demo");
+    assert!(meta.detailed);
+    // Without the second look at the API, 0.3.1 would have no publisher at all.
+    assert_eq!(meta.version("0.3.1").unwrap().publisher.as_ref().unwrap().id, "github:mallory");
+    // The index and the versions asked again (conditionally); the owners' fresh copy used.
+    assert_eq!((fetched.requests, fetched.cache_hits), (2, 1));
+    let versions = server.requests_to("/api/v1/crates/chainward-demo/versions");
+    assert_eq!(versions.len(), 2);
+    assert!(versions[1].header("if-none-match").is_some());
+    // Now both agree: within the TTL, nothing is asked.
+    let again = fetch(&config, &[wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1"])], &all);
+    assert_eq!((again.requests, again.cache_hits), (0, 3));
 }

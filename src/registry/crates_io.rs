@@ -15,14 +15,14 @@
 //! - `GET /api/v1/crates/{name}/owners`: `{"users": [{id, login, kind: "user"|"team", name,
 //!   url, avatar}]}` (a team's login is `github:org:team`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::http::{Answer, ErrorKind, Expect, FetchError, Http, Registry};
+use super::http::{Answer, ErrorKind, Expect, FetchError, Http, Origin, Registry};
 use super::{
-    Listing, ListingResult, Owner, PackageMeta, Provenance, Publisher, RegistryConfig, VersionMeta, base_url,
+    Listing, ListingResult, Owner, PackageMeta, Provenance, Publisher, RegistryConfig, Skipped, VersionMeta, base_url,
     encode_segment, normalize_repository, parse_time, safe_text, snapshot,
 };
 use crate::model::Ecosystem;
@@ -65,15 +65,15 @@ pub(crate) struct IndexFile {
     /// Its versions, in publication order.
     versions: Vec<VersionMeta>,
     /// Lines skipped.
-    notes: Vec<String>,
+    skipped: Skipped,
 }
 
-/// Parse an index file: one version per line; a malformed line is skipped with a note.
+/// Parse an index file: one version per line; a malformed line is skipped (the first few with a
+/// note each, the rest counted).
 pub(crate) fn parse_index(crate_name: &str, body: &[u8]) -> Result<IndexFile, String> {
     let mut name = None;
     let mut versions = Vec::new();
-    let mut notes = Vec::new();
-    let mut bad = 0usize;
+    let mut skipped = Skipped::default();
     for (n, line) in body.split(|&b| b == b'\n').enumerate() {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -89,20 +89,18 @@ pub(crate) fn parse_index(crate_name: &str, body: &[u8]) -> Result<IndexFile, St
                     ..VersionMeta::default()
                 });
             }
-            Err(e) => {
-                bad += 1;
-                notes.push(format!("crates.io index of `{}`: line {} skipped: {e}", safe_text(crate_name, 100), n + 1));
-            }
+            Err(e) => skipped
+                .add(|| format!("crates.io index of `{}`: line {} skipped: {e}", safe_text(crate_name, 100), n + 1)),
         }
     }
-    if versions.is_empty() && bad > 0 {
+    if versions.is_empty() && skipped.count() > 0 {
         return Err("no valid line in the index file".to_owned());
     }
-    Ok(IndexFile { name, versions, notes })
+    Ok(IndexFile { name, versions, skipped })
 }
 
-/// The index listing of `name`.
-pub(crate) fn listing(http: &Http, config: &RegistryConfig, name: &str) -> ListingResult {
+/// The index listing of `name`; `revalidate`: ask even when the cached copy is fresh.
+pub(crate) fn listing(http: &Http, config: &RegistryConfig, name: &str, revalidate: bool) -> ListingResult {
     let registry = Registry::CratesIndex;
     let Some(path) = index_path(name) else {
         return Err((
@@ -111,11 +109,12 @@ pub(crate) fn listing(http: &Http, config: &RegistryConfig, name: &str) -> Listi
         ));
     };
     let url = format!("{}/{path}", base_url(&config.crates_io_index));
-    let answer =
-        http.get(registry, &url, Expect::JsonLines, |body| parse_index(name, body)).map_err(|e| (registry, e))?;
-    Ok(match answer {
+    let (answer, origin) = http
+        .get_with(registry, &url, name, Expect::JsonLines, revalidate, |body| parse_index(name, body))
+        .map_err(|e| (registry, e))?;
+    let answer = match answer {
         Answer::NotFound => Answer::NotFound,
-        Answer::Found(IndexFile { name: found, versions, notes }) => Answer::Found(Listing {
+        Answer::Found(IndexFile { name: found, versions, skipped }) => Answer::Found(Listing {
             meta: PackageMeta {
                 ecosystem: Ecosystem::Cargo,
                 name: found.unwrap_or_else(|| name.to_owned()),
@@ -125,9 +124,11 @@ pub(crate) fn listing(http: &Http, config: &RegistryConfig, name: &str) -> Listi
                 detailed: false,
             },
             pypi_files: BTreeMap::new(),
-            notes,
+            notes: Vec::new(),
+            skipped,
         }),
-    })
+    };
+    Ok((answer, origin))
 }
 
 #[derive(Debug, Deserialize)]
@@ -240,24 +241,24 @@ struct Page {
     versions: Vec<ApiVersion>,
     /// The next page's query (`?per_page=..&seek=..`).
     next: Option<String>,
-    notes: Vec<String>,
+    skipped: Skipped,
 }
 
-/// Parse one page of `/versions`: the versions (an entry of the wrong shape is skipped with a
-/// note) and the next page's query, if any.
+/// Parse one page of `/versions`: the versions (an entry of the wrong shape is skipped, the
+/// first few with a note each) and the next page's query, if any.
 fn parse_versions(crate_name: &str, body: &[u8]) -> Result<Page, String> {
     let page: VersionsPage = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let Some(raw) = page.versions else { return Err("no `versions` in the response".to_owned()) };
-    let mut notes = Vec::new();
+    let mut skipped = Skipped::default();
     let mut versions = Vec::new();
     for (i, value) in raw.into_iter().enumerate() {
         match serde_json::from_value::<ApiVersionWire>(value) {
             Ok(w) => versions.push(api_version(w)),
-            Err(e) => notes
-                .push(format!("crates.io API versions of `{}`: entry {i} skipped: {e}", safe_text(crate_name, 100))),
+            Err(e) => skipped
+                .add(|| format!("crates.io API versions of `{}`: entry {i} skipped: {e}", safe_text(crate_name, 100))),
         }
     }
-    Ok(Page { versions, next: page.meta.and_then(|m| m.next_page).filter(|p| p.starts_with('?')), notes })
+    Ok(Page { versions, next: page.meta.and_then(|m| m.next_page).filter(|p| p.starts_with('?')), skipped })
 }
 
 #[derive(Debug, Deserialize)]
@@ -291,45 +292,84 @@ fn parse_owners(body: &[u8]) -> Result<Vec<Owner>, String> {
     Ok(owners)
 }
 
+/// What reading every page of `/versions` gave.
+#[derive(Debug)]
+struct Pages {
+    /// `Some(true)`: every page read; `Some(false)`: a page failed; `None`: out of pages.
+    complete: Option<bool>,
+    versions: Vec<ApiVersion>,
+    skipped: Skipped,
+    errors: Vec<(Registry, FetchError)>,
+    /// Pages served from the cache without asking.
+    cached: usize,
+}
+
+/// Read the pages of `/versions` (at most [`MAX_PAGES`]); `revalidate`: ask even for pages
+/// whose cached copy is fresh.
+fn versions_pages(http: &Http, crate_url: &str, name: &str, revalidate: bool) -> Pages {
+    let registry = Registry::CratesApi;
+    let mut pages =
+        Pages { complete: None, versions: Vec::new(), skipped: Skipped::default(), errors: Vec::new(), cached: 0 };
+    let mut url = format!("{crate_url}/versions");
+    for _ in 0..MAX_PAGES {
+        match http.get_with(registry, &url, name, Expect::Json, revalidate, |body| parse_versions(name, body)) {
+            Ok((Answer::Found(page), origin)) => {
+                pages.cached += usize::from(origin == Origin::Cache);
+                pages.versions.extend(page.versions);
+                pages.skipped.extend(page.skipped);
+                let Some(query) = page.next else {
+                    pages.complete = Some(true);
+                    break;
+                };
+                url = format!("{crate_url}/versions{query}");
+            }
+            Ok((Answer::NotFound, _)) => {
+                pages.errors.push((registry, FetchError::new(ErrorKind::Status(404), &format!("{url}: HTTP 404"))));
+                pages.complete = Some(false);
+                break;
+            }
+            Err(e) => {
+                pages.errors.push((registry, e));
+                pages.complete = Some(false);
+                break;
+            }
+        }
+    }
+    pages
+}
+
 /// The API's details: publishers, trusted publishing, repositories, owners. Returns what failed.
 pub(crate) fn details(http: &Http, config: &RegistryConfig, listing: &mut Listing) -> Vec<(Registry, FetchError)> {
     let registry = Registry::CratesApi;
     let name = listing.meta.name.clone();
     let api = base_url(&config.crates_io_api);
     let crate_url = format!("{api}/crates/{}", encode_segment(&name));
-    let mut errors = Vec::new();
 
-    let mut api_versions = Vec::new();
-    let mut url = format!("{crate_url}/versions");
-    let mut complete = false;
-    for _ in 0..MAX_PAGES {
-        match http.get(registry, &url, Expect::Json, |body| parse_versions(&name, body)) {
-            Ok(Answer::Found(page)) => {
-                api_versions.extend(page.versions);
-                listing.notes.extend(page.notes);
-                let Some(query) = page.next else {
-                    complete = true;
-                    break;
-                };
-                url = format!("{crate_url}/versions{query}");
-            }
-            Ok(Answer::NotFound) => {
-                errors.push((registry, FetchError::new(ErrorKind::Status(404), &format!("{url}: HTTP 404"))));
-                break;
-            }
-            Err(e) => {
-                errors.push((registry, e));
-                break;
-            }
+    let mut pages = versions_pages(http, &crate_url, &name, false);
+    // A fresh cached copy older than the index (a release published since it was fetched) would
+    // leave the newest releases without a publisher: ask again, once.
+    if pages.cached > 0 && pages.complete == Some(true) {
+        let known: BTreeSet<&str> = pages.versions.iter().map(|v| v.num.as_str()).collect();
+        if listing.meta.versions.iter().any(|v| !known.contains(v.version.as_str())) {
+            http.discard_hits(pages.cached);
+            pages = versions_pages(http, &crate_url, &name, true);
         }
     }
-    if complete {
+    let Pages { complete, versions: api_versions, skipped, mut errors, .. } = pages;
+    listing.skipped.extend(skipped);
+    if complete == Some(true) {
         merge(&mut listing.meta, api_versions);
         listing.meta.detailed = true;
+    } else if complete.is_none() {
+        // Stopping silently would pass for "no publisher data"; an incomplete list is not used.
+        listing.notes.push(format!(
+            "crates.io API versions of `{name}`: more than {MAX_PAGES} pages; stopped there, so the per-version \
+             details (publishers, trusted publishing) of this crate are not used"
+        ));
     }
 
     let url = format!("{crate_url}/owners");
-    match http.get(registry, &url, Expect::Json, parse_owners) {
+    match http.get(registry, &url, &name, Expect::Json, parse_owners) {
         Ok(Answer::Found(owners)) => {
             listing.meta.owner_changes = snapshot::observe(http.cache_dir(), registry, &name, &owners, http.now());
             listing.meta.owners = Some(owners);
@@ -396,15 +436,30 @@ mod tests {
 not json
 {"name":"x","vers":"0.2.0","cksum":"bb","yanked":true,"pubtime":"2025-01-02T03:04:05Z","v":2,"new_field":1}
 "#;
-        let IndexFile { name, versions, notes } = parse_index("x", body).unwrap();
+        let IndexFile { name, versions, skipped } = parse_index("x", body).unwrap();
         assert_eq!(name.as_deref(), Some("x"));
         assert_eq!(versions.len(), 2);
         assert_eq!(versions[0].published_at, None);
         assert_eq!(versions[1].yanked, Some(true));
         assert_eq!(versions[1].checksums, ["sha256:bb"]);
         assert!(versions[1].published_at.is_some());
+        let notes = skipped.into_notes("crates.io `x`");
         assert_eq!(notes.len(), 1);
         assert!(notes[0].contains("line 2"));
         assert!(parse_index("x", b"garbage\n").is_err());
+    }
+
+    #[test]
+    fn malformed_index_lines_cost_a_bounded_number_of_notes() {
+        let mut body = b"{\"name\":\"x\",\"vers\":\"0.1.0\"}\n".to_vec();
+        for _ in 0..10_000 {
+            body.extend_from_slice(b"{oops\n");
+        }
+        let IndexFile { versions, skipped, .. } = parse_index("x", &body).unwrap();
+        assert_eq!(versions.len(), 1);
+        assert_eq!(skipped.count(), 10_000);
+        let notes = skipped.into_notes("crates.io `x`");
+        assert_eq!(notes.len(), Skipped::SHOWN + 1);
+        assert_eq!(notes[3], "crates.io `x`: and 9997 more malformed records skipped");
     }
 }

@@ -1,12 +1,16 @@
 //! The one HTTP layer every registry client goes through: `ureq` with a per-request timeout,
-//! a body-size cap, a redirect cap and chainward's User-Agent; an on-disk cache with a TTL and
-//! conditional revalidation; the crates.io API rate limit; and a per-registry circuit breaker
-//! that stops asking a registry that does not answer.
+//! a body-size cap, a redirect cap (and no redirect from `https://` down to `http://`) and
+//! chainward's User-Agent; an on-disk cache with a TTL and conditional revalidation; the
+//! crates.io API rate limit; one retry after a `429`/`503` that says when (`Retry-After`); and
+//! a per-registry circuit breaker that stops asking a registry that does not answer or keeps
+//! failing (connection failures, `429`, `5xx`).
 //!
 //! Cache layout: `<cache_dir>/<registry>/<sha256(url)>`, one file per URL: a one-line JSON
 //! header (`url`, `status`, `fetched_at`, `etag`, `last_modified`), a newline, then the body as
 //! received. Written atomically; a 404 is cached too (with an empty body).
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,11 +32,18 @@ pub const USER_AGENT: &str =
 /// Redirects followed before giving up (a loop is an error, not a hang).
 pub(crate) const MAX_REDIRECTS: u32 = 5;
 
-/// Consecutive connection-level failures after which a registry is not asked again this run.
+/// Consecutive failed requests (connection failures, `429`, `5xx`) after which a registry is not
+/// asked again this run.
 pub(crate) const BREAKER_THRESHOLD: usize = 3;
+
+/// Longest wait for a `Retry-After` (also capped at the request timeout).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// Longest error message kept (the URL and a reason).
 const MAX_MESSAGE: usize = 300;
+
+/// Package names a grouped note shows before "and N more".
+const NOTE_NAMES: usize = 3;
 
 /// Which registry endpoint a request goes to: the unit of rate limiting, circuit breaking,
 /// caching and failure reports.
@@ -100,6 +111,19 @@ pub(crate) enum Answer<T> {
     NotFound,
 }
 
+/// How an answer was had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// From the cache, younger than the TTL: the registry was not asked.
+    Cache,
+    /// The registry's answer of this run (2xx, 404, or a 304 confirming the cached copy).
+    Network,
+    /// From the cache because the registry failed: possibly out of date.
+    Stale,
+    /// From the cache, offline.
+    Offline,
+}
+
 /// Why a request gave no usable answer. Grouped per registry and kind in the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum ErrorKind {
@@ -114,6 +138,8 @@ pub(crate) enum ErrorKind {
     TooLarge,
     /// More than [`MAX_REDIRECTS`] redirects (or a loop).
     Redirects,
+    /// A redirect from `https://` to plain `http://`, not followed.
+    InsecureRedirect,
     /// The body is JSON of the wrong shape.
     Malformed,
     /// `--offline` and the cache has no answer.
@@ -182,8 +208,9 @@ impl Limiter {
     }
 }
 
-/// Opens after [`BREAKER_THRESHOLD`] consecutive connection-level failures and stays open for
-/// the rest of the run.
+/// Opens after [`BREAKER_THRESHOLD`] consecutive failed requests (connection failures, `429`,
+/// `5xx`) and stays open for the rest of the run. A usable answer (2xx, 304, 404) closes the
+/// streak; other statuses neither count nor reset.
 #[derive(Debug, Default)]
 struct Breaker {
     consecutive: AtomicUsize,
@@ -203,10 +230,11 @@ impl Breaker {
 
     fn failure(&self, message: &str) {
         let mut first = self.first.lock().unwrap_or_else(PoisonError::into_inner);
-        if first.is_none() {
+        let before = self.consecutive.fetch_add(1, Ordering::SeqCst);
+        // The failure that began the streak (once open, the one that opened it stays).
+        if first.is_none() || before == 0 {
             *first = Some(message.to_owned());
         }
-        self.consecutive.fetch_add(1, Ordering::SeqCst);
     }
 
     fn first_message(&self) -> String {
@@ -214,10 +242,50 @@ impl Breaker {
     }
 }
 
+/// What a grouped note is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum NoteKind {
+    /// A cached copy was used because the registry failed.
+    StaleUsed,
+    /// A response could not be written to the cache.
+    CacheUnwritable,
+}
+
+/// One note's worth of events: the packages (counted, the first few by name named) and the
+/// first event's message.
+#[derive(Debug, Default)]
+struct NoteGroup {
+    first: String,
+    packages: BTreeSet<String>,
+}
+
+/// One request's target: which registry and URL, for which package, expecting what.
+#[derive(Debug, Clone, Copy)]
+struct Call<'a> {
+    registry: Registry,
+    url: &'a str,
+    package: &'a str,
+    expect: Expect,
+}
+
+/// Whether requests to `url` must stay on HTTPS through redirects: when it is `https://`.
+pub(crate) fn https_only(url: &str) -> bool {
+    url.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+}
+
+/// How long to wait before the one retry of a `429` or `503`: its `Retry-After` in seconds,
+/// capped at [`MAX_RETRY_AFTER`] and `timeout`; `None` without one (or with an HTTP date).
+pub(crate) fn retry_delay(retry_after: Option<&str>, timeout: Duration) -> Option<Duration> {
+    let seconds: u64 = retry_after?.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER).min(timeout))
+}
+
 /// The shared client of one [`super::fetch`] call.
 #[derive(Debug)]
 pub(crate) struct Http {
     agent: ureq::Agent,
+    /// For `https://` URLs: refuses a redirect to `http://`.
+    https_agent: ureq::Agent,
     cache_dir: Option<PathBuf>,
     offline: bool,
     ttl: Duration,
@@ -228,23 +296,27 @@ pub(crate) struct Http {
     breakers: [Breaker; 4],
     requests: AtomicUsize,
     cache_hits: AtomicUsize,
-    notes: Mutex<Vec<String>>,
+    notes: Mutex<BTreeMap<(Registry, NoteKind), NoteGroup>>,
 }
 
 impl Http {
     /// A client for `config`.
     pub(crate) fn new(config: &RegistryConfig) -> Http {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_connect(Some(config.timeout))
-            .timeout_global(Some(config.timeout))
-            .http_status_as_error(false)
-            .max_redirects(MAX_REDIRECTS)
-            .max_redirects_will_error(true)
-            .user_agent(USER_AGENT)
-            .build()
-            .into();
+        let agent = |https_only: bool| -> ureq::Agent {
+            ureq::Agent::config_builder()
+                .timeout_connect(Some(config.timeout))
+                .timeout_global(Some(config.timeout))
+                .http_status_as_error(false)
+                .max_redirects(MAX_REDIRECTS)
+                .max_redirects_will_error(true)
+                .https_only(https_only)
+                .user_agent(USER_AGENT)
+                .build()
+                .into()
+        };
         Http {
-            agent,
+            agent: agent(false),
+            https_agent: agent(true),
             cache_dir: config.cache_dir.clone(),
             offline: config.offline,
             ttl: config.ttl,
@@ -255,7 +327,7 @@ impl Http {
             breakers: Default::default(),
             requests: AtomicUsize::new(0),
             cache_hits: AtomicUsize::new(0),
-            notes: Mutex::new(Vec::new()),
+            notes: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -269,20 +341,47 @@ impl Http {
         self.cache_hits.load(Ordering::SeqCst)
     }
 
-    /// Whether `registry` stopped being asked after repeated connection failures.
+    /// Take back `n` cache hits whose answers were not used (asked again instead).
+    pub(crate) fn discard_hits(&self, n: usize) {
+        let _ = self.cache_hits.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |hits| Some(hits.saturating_sub(n)));
+    }
+
+    /// Whether `registry` stopped being asked after repeated failed requests.
     pub(crate) fn gave_up_on(&self, registry: Registry) -> bool {
         self.breaker(registry).is_open()
     }
 
-    /// The first connection-level failure seen on `registry`, if any.
+    /// The failure that began the latest streak of failed requests to `registry`, if any.
     pub(crate) fn first_failure(&self, registry: Registry) -> Option<String> {
         let first = self.breaker(registry).first_message();
         (!first.is_empty()).then_some(first)
     }
 
-    /// Notes gathered while fetching (stale cache used, ...), already safe to print.
+    /// Notes gathered while fetching, one per registry and kind (cached copies used because the
+    /// registry failed, a cache that cannot be written), with how many packages and the first
+    /// few of them. Not yet made safe to print.
     pub(crate) fn take_notes(&self) -> Vec<String> {
-        std::mem::take(&mut *self.notes.lock().unwrap_or_else(PoisonError::into_inner))
+        let groups = std::mem::take(&mut *self.notes.lock().unwrap_or_else(PoisonError::into_inner));
+        groups
+            .into_iter()
+            .map(|((registry, kind), group)| {
+                let n = group.packages.len();
+                let mut names = group.packages.iter().take(NOTE_NAMES).map(String::as_str).collect::<Vec<_>>().join(", ");
+                if n > NOTE_NAMES {
+                    let _ = write!(names, ", and {} more", n - NOTE_NAMES);
+                }
+                let label = registry.label();
+                match kind {
+                    NoteKind::StaleUsed => format!(
+                        "{label}: used earlier cached copies for {n} package(s) ({names}) because the registry failed: {}",
+                        group.first
+                    ),
+                    NoteKind::CacheUnwritable => {
+                        format!("{label}: cannot write the registry cache for {n} package(s) ({names}): {}", group.first)
+                    }
+                }
+            })
+            .collect()
     }
 
     /// The current time of this run.
@@ -305,8 +404,19 @@ impl Http {
         }
     }
 
-    fn note(&self, note: &str) {
-        self.notes.lock().unwrap_or_else(PoisonError::into_inner).push(safe_text(note, MAX_MESSAGE));
+    /// Record an event for a grouped note.
+    fn note(&self, registry: Registry, kind: NoteKind, package: &str, message: impl FnOnce() -> String) {
+        let mut notes = self.notes.lock().unwrap_or_else(PoisonError::into_inner);
+        let group = notes.entry((registry, kind)).or_default();
+        if group.packages.is_empty() {
+            group.first = safe_text(&message(), MAX_MESSAGE);
+        }
+        group.packages.insert(safe_text(package, 100));
+    }
+
+    /// The agent for `url`: one that stays on HTTPS when `url` is `https://`.
+    fn agent_for(&self, url: &str) -> &ureq::Agent {
+        if https_only(url) { &self.https_agent } else { &self.agent }
     }
 
     fn cache_path(&self, registry: Registry, url: &str) -> Option<PathBuf> {
@@ -314,16 +424,32 @@ impl Http {
         Some(dir.join(registry.slug()).join(hex(&Sha256::digest(url.as_bytes()))))
     }
 
-    /// GET `url` and parse its body with `parse`, through the cache: a fresh entry (younger
-    /// than the TTL) is used without a request; a stale one is revalidated; offline, only the
-    /// cache is used. A response is cached only once `parse` accepted it.
+    /// GET `url` (about `package`) and parse its body with `parse`, through the cache: a fresh
+    /// entry (younger than the TTL) is used without a request; a stale one is revalidated;
+    /// offline, only the cache is used. A response is cached only once `parse` accepted it.
     pub(crate) fn get<T>(
         &self,
         registry: Registry,
         url: &str,
+        package: &str,
         expect: Expect,
         parse: impl Fn(&[u8]) -> Result<T, String>,
     ) -> Result<Answer<T>, FetchError> {
+        self.get_with(registry, url, package, expect, false, parse).map(|(answer, _)| answer)
+    }
+
+    /// [`Http::get`], saying how the answer was had; `revalidate`: ask the registry (with a
+    /// conditional request) even when the cached entry is younger than the TTL (not offline).
+    pub(crate) fn get_with<T>(
+        &self,
+        registry: Registry,
+        url: &str,
+        package: &str,
+        expect: Expect,
+        revalidate: bool,
+        parse: impl Fn(&[u8]) -> Result<T, String>,
+    ) -> Result<(Answer<T>, Origin), FetchError> {
+        let call = Call { registry, url, package, expect };
         let path = self.cache_path(registry, url);
         let mut entry = path.as_deref().and_then(|p| self.read_entry(p, url));
         if let Some(cached) = &entry {
@@ -331,11 +457,11 @@ impl Http {
                 let age = self.now - at;
                 age >= time::Duration::ZERO && age < self.ttl
             });
-            if self.offline || fresh {
+            if self.offline || (fresh && !revalidate) {
                 match serve(cached, expect, &parse) {
                     Ok(answer) => {
                         self.cache_hits.fetch_add(1, Ordering::SeqCst);
-                        return Ok(answer);
+                        return Ok((answer, if self.offline { Origin::Offline } else { Origin::Cache }));
                     }
                     Err(e) if self.offline => return Err(e),
                     // A cached body we cannot use: ask again, unconditionally.
@@ -345,63 +471,90 @@ impl Http {
         } else if self.offline {
             return Err(FetchError::new(ErrorKind::OfflineMiss, &format!("{url}: not in the cache (offline)")));
         }
-        match self.request(registry, url, expect, entry.as_ref(), path.as_deref(), &parse) {
-            Ok(answer) => Ok(answer),
+        match self.request(&call, entry.as_ref(), path.as_deref(), &parse) {
+            Ok(answer) => Ok((answer, Origin::Network)),
             Err(error) => {
                 // The registry failed; an older answer is better than none.
                 if let Some(entry) = &entry
                     && let Ok(answer) = serve(entry, expect, &parse)
                 {
                     self.cache_hits.fetch_add(1, Ordering::SeqCst);
-                    let at = entry.header.fetched_at.as_str();
-                    self.note(&format!("{} (using the copy cached at {at})", error.message));
-                    return Ok(answer);
+                    self.note(registry, NoteKind::StaleUsed, package, || {
+                        format!("{} (using the copy cached at {})", error.message, entry.header.fetched_at)
+                    });
+                    return Ok((answer, Origin::Stale));
                 }
                 Err(error)
             }
         }
     }
 
+    /// Send one GET for `call` (conditional on `entry`), retrying once after a `429`/`503`
+    /// whose `Retry-After` says when; every `429`/`5xx` counts toward the breaker.
+    fn send(&self, call: &Call<'_>, entry: Option<&Entry>) -> Result<ureq::http::Response<ureq::Body>, FetchError> {
+        let Call { registry, url, expect, .. } = *call;
+        let breaker = self.breaker(registry);
+        let mut retried = false;
+        loop {
+            if breaker.is_open() {
+                return Err(FetchError::new(
+                    ErrorKind::Unreachable,
+                    &format!("{url}: not asked: gave up on {} ({})", registry.label(), breaker.first_message()),
+                ));
+            }
+            if registry == Registry::CratesApi {
+                self.crates_api.wait();
+            }
+            self.requests.fetch_add(1, Ordering::SeqCst);
+            let mut request = self.agent_for(url).get(url).header("Accept", expect.accept());
+            if let Some(entry) = entry {
+                if let Some(etag) = &entry.header.etag {
+                    request = request.header("If-None-Match", etag.as_str());
+                }
+                if let Some(modified) = &entry.header.last_modified {
+                    request = request.header("If-Modified-Since", modified.as_str());
+                }
+            }
+            let response = match request.call() {
+                Ok(r) => r,
+                Err(e) => {
+                    let error = self.classify(url, &e);
+                    if error.kind == ErrorKind::Unreachable {
+                        breaker.failure(&error.message);
+                    }
+                    return Err(error);
+                }
+            };
+            let status = response.status().as_u16();
+            if status == 429 || (500..600).contains(&status) {
+                breaker.failure(&status_message(url, status));
+                let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok());
+                if !retried
+                    && matches!(status, 429 | 503)
+                    && !breaker.is_open()
+                    && let Some(delay) = retry_delay(retry_after, self.timeout)
+                {
+                    retried = true;
+                    drop(response);
+                    std::thread::sleep(delay);
+                    continue;
+                }
+            } else if (200..400).contains(&status) || status == 404 || status == 410 {
+                breaker.success();
+            }
+            return Ok(response);
+        }
+    }
+
     fn request<T>(
         &self,
-        registry: Registry,
-        url: &str,
-        expect: Expect,
+        call: &Call<'_>,
         entry: Option<&Entry>,
         path: Option<&Path>,
         parse: &impl Fn(&[u8]) -> Result<T, String>,
     ) -> Result<Answer<T>, FetchError> {
-        let breaker = self.breaker(registry);
-        if breaker.is_open() {
-            return Err(FetchError::new(
-                ErrorKind::Unreachable,
-                &format!("{url}: not asked: gave up on {} ({})", registry.label(), breaker.first_message()),
-            ));
-        }
-        if registry == Registry::CratesApi {
-            self.crates_api.wait();
-        }
-        self.requests.fetch_add(1, Ordering::SeqCst);
-        let mut request = self.agent.get(url).header("Accept", expect.accept());
-        if let Some(entry) = entry {
-            if let Some(etag) = &entry.header.etag {
-                request = request.header("If-None-Match", etag.as_str());
-            }
-            if let Some(modified) = &entry.header.last_modified {
-                request = request.header("If-Modified-Since", modified.as_str());
-            }
-        }
-        let mut response = match request.call() {
-            Ok(r) => r,
-            Err(e) => {
-                let error = self.classify(url, &e);
-                if error.kind == ErrorKind::Unreachable {
-                    breaker.failure(&error.message);
-                }
-                return Err(error);
-            }
-        };
-        breaker.success();
+        let Call { url, expect, .. } = *call;
+        let mut response = self.send(call, entry)?;
         let status = response.status().as_u16();
         let header_text = |name: &str| {
             response.headers().get(name).and_then(|v| v.to_str().ok()).filter(|v| v.len() <= 1024).map(str::to_owned)
@@ -427,16 +580,16 @@ impl Http {
                 last_modified: last_modified.or_else(|| entry.header.last_modified.clone()),
                 ..entry.header.clone()
             };
-            self.write_entry(path, &header, &entry.body);
+            self.write_entry(call, path, &header, &entry.body);
             return Ok(answer);
         }
         if status == 404 || status == 410 {
             let header = Header { url: url.to_owned(), status: 404, fetched_at: self.now_text(), etag, last_modified };
-            self.write_entry(path, &header, b"");
+            self.write_entry(call, path, &header, b"");
             return Ok(Answer::NotFound);
         }
         if !(200..300).contains(&status) {
-            return Err(FetchError::new(ErrorKind::Status(status), &format!("{url}: HTTP {status}")));
+            return Err(FetchError::new(ErrorKind::Status(status), &status_message(url, status)));
         }
         if declared.is_some_and(|n| n > self.max_body) {
             return Err(self.too_large(url));
@@ -454,7 +607,7 @@ impl Http {
         check_shape(url, expect, &content_type, &body)?;
         let value = parse(&body).map_err(|e| FetchError::new(ErrorKind::Malformed, &format!("{url}: {e}")))?;
         let header = Header { url: url.to_owned(), status, fetched_at: self.now_text(), etag, last_modified };
-        self.write_entry(path, &header, &body);
+        self.write_entry(call, path, &header, &body);
         Ok(Answer::Found(value))
     }
 
@@ -488,6 +641,9 @@ impl Http {
             ureq::Error::TooManyRedirects => {
                 (ErrorKind::Redirects, format!("more than {MAX_REDIRECTS} redirects (a redirect loop?)"))
             }
+            ureq::Error::RequireHttpsOnly(to) => {
+                (ErrorKind::InsecureRedirect, format!("redirected from HTTPS to plain HTTP ({to}), not followed"))
+            }
             ureq::Error::BodyExceedsLimit(_) => {
                 (ErrorKind::TooLarge, format!("response larger than {} bytes", self.max_body))
             }
@@ -519,15 +675,20 @@ impl Http {
         Some(Entry { header, fetched_at, body })
     }
 
-    fn write_entry(&self, path: Option<&Path>, header: &Header, body: &[u8]) {
+    fn write_entry(&self, call: &Call<'_>, path: Option<&Path>, header: &Header, body: &[u8]) {
         let Some(path) = path else { return };
         let Ok(mut bytes) = serde_json::to_vec(header) else { return };
         bytes.push(b'\n');
         bytes.extend_from_slice(body);
         if let Err(e) = crate::fsutil::write_atomically(path, &bytes) {
-            self.note(&format!("cannot write the registry cache {}: {e}", path.display()));
+            self.note(call.registry, NoteKind::CacheUnwritable, call.package, || format!("{}: {e}", path.display()));
         }
     }
+}
+
+/// `url: HTTP <status>`, naming a rate limit.
+fn status_message(url: &str, status: u16) -> String {
+    if status == 429 { format!("{url}: HTTP 429 (too many requests)") } else { format!("{url}: HTTP {status}") }
 }
 
 /// The answer a cache entry holds.
@@ -567,7 +728,6 @@ fn check_shape(url: &str, expect: Expect, content_type: &str, body: &[u8]) -> Re
 
 /// Lowercase hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
         let _ = write!(out, "{b:02x}");
@@ -609,5 +769,51 @@ mod tests {
         b.success();
         assert!(b.is_open());
         assert_eq!(b.first_message(), "refused");
+    }
+
+    #[test]
+    fn breaker_names_the_failure_that_began_the_streak() {
+        let b = Breaker::default();
+        b.failure("an old 503");
+        b.success();
+        b.failure("refused");
+        b.failure("refused again");
+        assert!(!b.is_open());
+        b.failure("and again");
+        assert!(b.is_open());
+        b.failure("after");
+        assert_eq!(b.first_message(), "refused");
+    }
+
+    #[test]
+    fn retry_after_is_seconds_capped_at_a_minute_and_the_timeout() {
+        let timeout = Duration::from_secs(20);
+        assert_eq!(retry_delay(Some("1"), timeout), Some(Duration::from_secs(1)));
+        assert_eq!(retry_delay(Some(" 0 "), timeout), Some(Duration::ZERO));
+        assert_eq!(retry_delay(Some("3600"), timeout), Some(timeout));
+        assert_eq!(retry_delay(Some("3600"), Duration::from_secs(300)), Some(MAX_RETRY_AFTER));
+        assert_eq!(retry_delay(Some("Wed, 21 Oct 2015 07:28:00 GMT"), timeout), None);
+        assert_eq!(retry_delay(Some("-1"), timeout), None);
+        assert_eq!(retry_delay(None, timeout), None);
+    }
+
+    #[test]
+    fn https_urls_never_follow_a_redirect_down_to_plain_http() {
+        assert!(https_only("https://index.crates.io/"));
+        assert!(https_only("HTTPS://registry.npmjs.org"));
+        assert!(!https_only("http://127.0.0.1:8080/npm"));
+        assert!(!https_only("https"));
+        let http = Http::new(&RegistryConfig::public(None, OffsetDateTime::UNIX_EPOCH));
+        assert!(http.agent_for("https://registry.npmjs.org/left-pad").config().https_only());
+        // Cross-host redirects stay allowed; only the scheme is held.
+        assert!(http.agent_for("https://registry.npmjs.org/left-pad").config().max_redirects() == MAX_REDIRECTS);
+        assert!(!http.agent_for("http://127.0.0.1:8080/npm/left-pad").config().https_only());
+        // Every hop of a redirect chain goes through this check: an `http://` hop is refused
+        // before any connection is made, and reported as a downgrade.
+        let error = http.https_agent.get("http://127.0.0.1:9/npm/left-pad").call().err();
+        assert!(matches!(error, Some(ureq::Error::RequireHttpsOnly(_))), "{error:?}");
+        let reported = error.map(|e| http.classify("https://registry.npmjs.org/left-pad", &e));
+        assert_eq!(reported.as_ref().map(|e| e.kind), Some(ErrorKind::InsecureRedirect));
+        assert!(reported.is_some_and(|e| e.message.contains("redirected from HTTPS to plain HTTP")));
     }
 }

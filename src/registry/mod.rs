@@ -8,17 +8,22 @@
 //! [`fetch`] is the entry point: for each wanted package of crates.io, npm or PyPI it fetches
 //! the cheap listing (the crates.io sparse index, the npm packument, the PyPI JSON API), asks
 //! [`WantDetail`] whether the per-version details are worth it, and fetches those (the crates.io
-//! API's versions and owners, PyPI's Integrity API). Failures are grouped per registry and kind
-//! ([`Failure`]); a registry that stops answering is not asked again during the run.
+//! API's versions and owners, PyPI's Integrity API). A cached listing younger than the TTL
+//! that lacks a version in use is revalidated once (a release published since it was cached
+//! must not be hidden); what the registry still does not list is reported ([`Fetched::missing`]).
+//! Failures are grouped per registry and kind ([`Failure`]); a registry that stops answering or
+//! keeps failing is not asked again during the run.
 
 mod crates_io;
 mod http;
 mod npm;
 mod pypi;
 mod snapshot;
+mod wire;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -28,7 +33,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::model::Ecosystem;
 
 pub use http::USER_AGENT;
-use http::{Answer, ErrorKind, FetchError, Http, Registry};
+use http::{Answer, ErrorKind, FetchError, Http, Origin, Registry};
 
 /// Who published a version.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -122,14 +127,16 @@ pub struct PackageMeta {
 }
 
 impl PackageMeta {
-    /// The entry for `version`.
+    /// The entry for `version`: the same string, else, on PyPI, a PEP 440-equal version (a
+    /// locked `1.0.0` finds the registry's `1.0`).
     pub fn version(&self, version: &str) -> Option<&VersionMeta> {
-        self.versions.iter().find(|v| v.version == version)
+        self.versions.get(self.position(version)?)
     }
 
     /// The versions published before `version` (by time where both are known, else by position).
+    /// `version` is found as [`PackageMeta::version`] finds it.
     pub fn earlier(&self, version: &str) -> Vec<&VersionMeta> {
-        let Some(pos) = self.versions.iter().position(|v| v.version == version) else { return Vec::new() };
+        let Some(pos) = self.position(version) else { return Vec::new() };
         let this = self.versions.get(pos).and_then(|v| v.published_at);
         self.versions
             .iter()
@@ -140,6 +147,18 @@ impl PackageMeta {
             })
             .map(|(_, v)| v)
             .collect()
+    }
+
+    /// Where `version` is among [`PackageMeta::versions`]: the same string, else (PyPI) the
+    /// first PEP 440-equal one.
+    pub(crate) fn position(&self, version: &str) -> Option<usize> {
+        self.versions.iter().position(|v| v.version == version).or_else(|| {
+            if self.ecosystem != Ecosystem::PyPI {
+                return None;
+            }
+            let wanted = pep440_rs::Version::from_str(version).ok()?;
+            self.versions.iter().position(|v| pep440_rs::Version::from_str(&v.version).is_ok_and(|v| v == wanted))
+        })
     }
 }
 
@@ -240,8 +259,16 @@ pub struct Fetched {
     /// Packages the registry says it does not have (HTTP 404): (ecosystem, normalized name).
     /// Not a failure: the answer is known (and cached).
     pub not_found: Vec<(Ecosystem, String)>,
-    /// Things worth a line on stderr that did not cost any metadata (a malformed crates.io index
-    /// line skipped, a stale cached response used because the registry failed), safe to print.
+    /// Versions in use that the registry does not list: (ecosystem, normalized name, version as
+    /// asked for), sorted. Only from answers the registry gave during this run (a listing that
+    /// lacked a version in use was revalidated first, whatever its cache age); a version missing
+    /// from an offline or stale cached copy is not listed here, since the copy may predate it.
+    /// Every version in use of a package in [`Fetched::not_found`] that the registry confirmed
+    /// this run is here too.
+    pub missing: Vec<(Ecosystem, String, String)>,
+    /// Things worth a line on stderr that did not cost any metadata (malformed records skipped,
+    /// stale cached responses used because a registry failed, a cache that cannot be written),
+    /// grouped and bounded, safe to print.
     pub notes: Vec<String>,
 }
 
@@ -274,18 +301,25 @@ pub fn fetch(config: &RegistryConfig, wanted: &[Wanted], want_detail: &WantDetai
     let mut fetched = Fetched::default();
     let mut failures = Failures::default();
     let listings = run_pool(config.concurrency, targets, &|target: Target| {
-        let result = match target.key.0 {
-            Ecosystem::Cargo => crates_io::listing(&http, config, &target.key.1),
-            Ecosystem::Npm => npm::listing(&http, config, &target.key.1),
-            _ => pypi::listing(&http, config, &target.key.1),
-        };
+        let result = list(&http, config, &target, false);
         (target, result)
     });
+    // A listing served from the cache without asking can predate a release in use (or the
+    // package's first release): ask again, once, with a conditional request, whatever its age.
+    let (outdated, mut listings): (Vec<_>, Vec<_>) =
+        listings.into_iter().partition(|(target, result)| lacks_wanted_versions(target, result));
+    // Each was counted as a cache hit, then not used.
+    http.discard_hits(outdated.len());
+    listings.extend(run_pool(config.concurrency, outdated, &|(target, _): (Target, ListingResult)| {
+        let result = list(&http, config, &target, true);
+        (target, result)
+    }));
+    listings.sort_by(|(a, _), (b, _)| a.key.cmp(&b.key));
 
     let mut jobs = Vec::new();
     for (target, result) in listings {
         match result {
-            Ok(Answer::Found(mut listing)) => {
+            Ok((Answer::Found(listing), origin)) => {
                 let (detail, files) = match target.key.0 {
                     Ecosystem::Cargo => (target.versions.iter().any(|v| want_detail(&listing.meta, v)), Vec::new()),
                     Ecosystem::PyPI => {
@@ -294,29 +328,35 @@ pub fn fetch(config: &RegistryConfig, wanted: &[Wanted], want_detail: &WantDetai
                     }
                     _ => (false, Vec::new()),
                 };
+                let job = Job { target, listing, origin, files };
                 if detail {
-                    jobs.push((target, listing, files));
+                    jobs.push(job);
                 } else {
-                    fetched.notes.append(&mut listing.notes);
-                    fetched.packages.insert(target.key, listing.meta);
+                    fetched.add(job);
                 }
             }
-            Ok(Answer::NotFound) => fetched.not_found.push(target.key),
+            Ok((Answer::NotFound, origin)) => {
+                if origin == Origin::Network {
+                    let (ecosystem, name) = &target.key;
+                    fetched.missing.extend(target.versions.iter().map(|v| (*ecosystem, name.clone(), v.clone())));
+                }
+                fetched.not_found.push(target.key);
+            }
             Err((registry, error)) => failures.add(registry, &error, &target.name),
         }
     }
 
-    let detail = |(target, mut listing, files): (Target, Listing, Vec<(String, String)>)| {
-        let errors = match target.key.0 {
-            Ecosystem::Cargo => crates_io::details(&http, config, &mut listing),
-            _ => pypi::details(&http, config, &mut listing, &files),
+    let detail = |mut job: Job| {
+        let errors = match job.target.key.0 {
+            Ecosystem::Cargo => crates_io::details(&http, config, &mut job.listing),
+            _ => pypi::details(&http, config, &mut job.listing, &job.files),
         };
-        (target, listing, errors)
+        (job, errors)
     };
     // The crates.io API allows one request a second: one thread asks it, in order, while the
     // others work on PyPI. Together they never exceed `concurrency` requests in flight.
     let (crates_jobs, other_jobs): (Vec<_>, Vec<_>) =
-        jobs.into_iter().partition(|(t, _, _)| t.key.0 == Ecosystem::Cargo);
+        jobs.into_iter().partition(|job| job.target.key.0 == Ecosystem::Cargo);
     let detailed = if config.concurrency <= 1 {
         let mut all = crates_jobs;
         all.extend(other_jobs);
@@ -329,19 +369,90 @@ pub fn fetch(config: &RegistryConfig, wanted: &[Wanted], want_detail: &WantDetai
             out
         })
     };
-    for (target, listing, errors) in detailed {
+    for (job, errors) in detailed {
         for (registry, error) in &errors {
-            failures.add(*registry, error, &target.name);
+            failures.add(*registry, error, &job.target.name);
         }
-        fetched.notes.extend(listing.notes);
-        fetched.packages.insert(target.key, listing.meta);
+        fetched.add(job);
     }
 
     fetched.failures = failures.finish(&http);
     fetched.notes.extend(http.take_notes());
+    // Notes carry registry text (names, versions, parser messages): made safe here, once.
+    fetched.notes = fetched.notes.iter().map(|note| safe_text(note, MAX_NOTE)).collect();
+    fetched.not_found.sort();
+    fetched.not_found.dedup();
+    fetched.missing.sort();
+    fetched.missing.dedup();
     fetched.requests = http.requests();
     fetched.cache_hits = http.cache_hits();
     fetched
+}
+
+/// Longest note kept.
+const MAX_NOTE: usize = 600;
+
+impl Fetched {
+    /// Take in one package's metadata: its notes, and the versions in use its registry does not
+    /// list (when the listing is the registry's answer of this run).
+    fn add(&mut self, job: Job) {
+        let Job { target, listing, origin, .. } = job;
+        let (ecosystem, name) = &target.key;
+        if origin == Origin::Network {
+            for v in &target.versions {
+                if listing.meta.position(v).is_none() {
+                    self.missing.push((*ecosystem, name.clone(), v.clone()));
+                }
+            }
+        }
+        let subject = format!("{} `{}`", ecosystem_label(*ecosystem), target.name);
+        self.notes.extend(listing.notes);
+        self.notes.extend(listing.skipped.into_notes(&subject));
+        self.packages.insert(target.key, listing.meta);
+    }
+}
+
+/// The registry an ecosystem's packages come from, as notes name it.
+fn ecosystem_label(ecosystem: Ecosystem) -> &'static str {
+    match ecosystem {
+        Ecosystem::Cargo => "crates.io",
+        Ecosystem::Npm => "npm",
+        _ => "PyPI",
+    }
+}
+
+/// The cheap listing of `target` from its registry; `revalidate`: ask the registry even when
+/// the cached answer is younger than the TTL.
+fn list(http: &Http, config: &RegistryConfig, target: &Target, revalidate: bool) -> ListingResult {
+    let name = target.key.1.as_str();
+    match target.key.0 {
+        Ecosystem::Cargo => crates_io::listing(http, config, name, revalidate),
+        Ecosystem::Npm => npm::listing(http, config, name, revalidate),
+        _ => pypi::listing(http, config, name, revalidate),
+    }
+}
+
+/// Whether `result` was served from the cache without asking and lacks a version in use (or
+/// says the package does not exist).
+fn lacks_wanted_versions(target: &Target, result: &ListingResult) -> bool {
+    match result {
+        Ok((Answer::Found(listing), Origin::Cache)) => {
+            target.versions.iter().any(|v| listing.meta.position(v).is_none())
+        }
+        Ok((Answer::NotFound, Origin::Cache)) => !target.versions.is_empty(),
+        _ => false,
+    }
+}
+
+/// A package whose listing is in hand: the details to fetch, if any, then into [`Fetched`].
+#[derive(Debug)]
+struct Job {
+    target: Target,
+    listing: Listing,
+    /// How the listing was had.
+    origin: Origin,
+    /// PyPI: (version, file) whose provenance to fetch.
+    files: Vec<(String, String)>,
 }
 
 /// One package to look up: every version in use, under its normalized name.
@@ -359,12 +470,61 @@ pub(crate) struct Listing {
     pub(crate) meta: PackageMeta,
     /// PyPI: the file of each release whose provenance stands for the release's.
     pub(crate) pypi_files: BTreeMap<String, String>,
-    /// Things skipped while parsing.
+    /// Notes about the package (details left unused, ...).
     pub(crate) notes: Vec<String>,
+    /// Malformed records skipped while parsing its responses.
+    pub(crate) skipped: Skipped,
 }
 
-/// A listing request's outcome: a failure names the registry it came from.
-pub(crate) type ListingResult = Result<Answer<Listing>, (Registry, FetchError)>;
+/// A listing request's outcome, with how the answer was had; a failure names the registry it
+/// came from.
+pub(crate) type ListingResult = Result<(Answer<Listing>, Origin), (Registry, FetchError)>;
+
+/// Malformed records (index lines, version entries, file entries) skipped while parsing one
+/// package's responses: the first [`Skipped::SHOWN`] are described, the rest only counted, so a
+/// hostile body of a million bad lines costs a few notes, not a million.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Skipped {
+    shown: Vec<String>,
+    more: usize,
+}
+
+impl Skipped {
+    /// Records described per package.
+    pub(crate) const SHOWN: usize = 3;
+
+    /// One more record skipped; `describe` is called only while fewer than [`Skipped::SHOWN`]
+    /// are described.
+    pub(crate) fn add(&mut self, describe: impl FnOnce() -> String) {
+        if self.shown.len() < Self::SHOWN {
+            self.shown.push(describe());
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// Take in the records `other` skipped.
+    pub(crate) fn extend(&mut self, other: Skipped) {
+        for note in other.shown {
+            self.add(|| note);
+        }
+        self.more += other.more;
+    }
+
+    /// Records skipped in all.
+    pub(crate) fn count(&self) -> usize {
+        self.shown.len() + self.more
+    }
+
+    /// The notes: the described records, then how many more there were.
+    pub(crate) fn into_notes(self, subject: &str) -> Vec<String> {
+        let mut notes = self.shown;
+        if self.more > 0 {
+            notes.push(format!("{subject}: and {} more malformed records skipped", self.more));
+        }
+        notes
+    }
+}
 
 /// Failures grouped per registry and kind (the first message of each group is kept).
 #[derive(Debug, Default)]
@@ -385,7 +545,7 @@ impl Failures {
             .map(|((registry, kind), (first, packages))| {
                 let message = match (kind, http.first_failure(registry)) {
                     (ErrorKind::Unreachable, Some(cause)) if http.gave_up_on(registry) => format!(
-                        "{cause} (stopped asking {} after {} connection failures)",
+                        "{cause} (stopped asking {} after {} failed requests in a row)",
                         registry.label(),
                         http::BREAKER_THRESHOLD
                     ),
@@ -521,6 +681,66 @@ mod tests {
     fn safe_text_strips_controls_and_clips() {
         assert_eq!(safe_text("a\u{1b}[31mb\nc\u{202e}d", 100), "a [31mb c d");
         assert_eq!(safe_text("abcdef", 4), "abc…");
+    }
+
+    fn meta(ecosystem: Ecosystem, versions: &[(&str, Option<&str>)]) -> PackageMeta {
+        PackageMeta {
+            ecosystem,
+            name: "p".to_owned(),
+            versions: versions
+                .iter()
+                .map(|(v, at)| VersionMeta {
+                    version: (*v).to_owned(),
+                    published_at: at.and_then(parse_time),
+                    ..VersionMeta::default()
+                })
+                .collect(),
+            owners: None,
+            owner_changes: Vec::new(),
+            detailed: false,
+        }
+    }
+
+    #[test]
+    fn pypi_versions_are_found_by_pep440_equality() {
+        let pypi = meta(
+            Ecosystem::PyPI,
+            &[("0.9", Some("2024-01-01T00:00:00Z")), ("1.0", Some("2024-02-01T00:00:00Z")), ("1.0.1", None)],
+        );
+        // The registry's spelling is kept; a PEP 440-equal one finds it.
+        assert_eq!(pypi.version("1.0.0").map(|v| v.version.as_str()), Some("1.0"));
+        assert_eq!(pypi.version("1.0").map(|v| v.version.as_str()), Some("1.0"));
+        assert_eq!(pypi.version("v1.0.0.0").map(|v| v.version.as_str()), Some("1.0"));
+        assert_eq!(pypi.version("1.0.1.0").map(|v| v.version.as_str()), Some("1.0.1"));
+        assert!(pypi.version("1.0.2").is_none());
+        assert!(pypi.version("not a version").is_none());
+        let earlier: Vec<&str> = pypi.earlier("1.0.0").iter().map(|v| v.version.as_str()).collect();
+        assert_eq!(earlier, ["0.9"]);
+        // Elsewhere, exact strings only.
+        let npm = meta(Ecosystem::Npm, &[("1.0", None)]);
+        assert!(npm.version("1.0.0").is_none());
+        assert!(npm.earlier("1.0.0").is_empty());
+    }
+
+    #[test]
+    fn skipped_records_keep_three_notes_and_a_count() {
+        let mut skipped = Skipped::default();
+        let mut described = 0;
+        for i in 0..1000 {
+            skipped.add(|| {
+                described += 1;
+                format!("line {i}")
+            });
+        }
+        assert_eq!(described, Skipped::SHOWN);
+        let mut more = Skipped::default();
+        more.add(|| "entry 0".to_owned());
+        skipped.extend(more);
+        assert_eq!(skipped.count(), 1001);
+        assert_eq!(
+            skipped.into_notes("crates.io `x`"),
+            ["line 0", "line 1", "line 2", "crates.io `x`: and 998 more malformed records skipped"]
+        );
     }
 
     #[test]

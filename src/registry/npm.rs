@@ -10,24 +10,27 @@
 //! `maintainers`, `dist` (`integrity` `sha512-<base64>`, `shasum` (sha1 hex), `attestations?:
 //! {url, provenance: {predicateType}}`), `scripts`, `repository` (`{type, url}` or a string),
 //! `deprecated`. Old documents write people as `"name <email>"` strings.
+//!
+//! Only the registry's own fields are trusted for identity: a trusted publish is named by its
+//! `_npmUser.trustedPublisher` configuration, and an attested version's provenance has no
+//! repository (the packument does not carry the attestation's source; the manifest's
+//! `repository` is written by whoever publishes).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde::de::IgnoredAny;
 
 use super::http::{Answer, Expect, Http, Registry};
+use super::wire::{Entries, Lenient, List, Object};
 use super::{
-    Listing, ListingResult, Owner, OwnerChange, PackageMeta, Provenance, Publisher, RegistryConfig, VersionMeta,
-    base_url, encode_segment, normalize_repository, parse_time, safe_text, snapshot, sort_by_published,
+    Listing, ListingResult, Owner, OwnerChange, PackageMeta, Provenance, Publisher, RegistryConfig, Skipped,
+    VersionMeta, base_url, encode_segment, normalize_repository, parse_time, safe_text, snapshot, sort_by_published,
 };
 use crate::model::Ecosystem;
 
 /// The e-mail npm gives the user of a trusted (OIDC) publish from GitHub Actions.
 const NPM_OIDC_EMAIL: &str = "npm-oidc-no-reply@github.com";
-
-/// Lifecycle scripts that run when a package is installed.
-const INSTALL_SCRIPTS: [&str; 3] = ["preinstall", "install", "postinstall"];
 
 /// The packument URL: `{registry}/{name}`, `{registry}/@scope%2Fname`.
 pub(crate) fn packument_url(base: &str, name: &str) -> String {
@@ -38,100 +41,208 @@ pub(crate) fn packument_url(base: &str, name: &str) -> String {
     format!("{}/{path}", base_url(base))
 }
 
+/// The packument, as far as chainward reads it (serde skips the rest: readmes, dependencies).
 #[derive(Debug, Deserialize)]
 struct PackumentWire {
     #[serde(default)]
-    name: Option<String>,
+    name: Lenient<String>,
     #[serde(default)]
-    versions: Option<Map<String, Value>>,
+    versions: Option<Entries<Object<VersionWire>>>,
     #[serde(default)]
-    time: Option<Map<String, Value>>,
+    time: Option<Entries<Lenient<TimeWire>>>,
     #[serde(default)]
-    maintainers: Option<Value>,
+    maintainers: Option<List<PersonWire>>,
 }
 
-/// A person as npm writes one: `{name, email}` or `"name <email> (url)"`.
-fn person(v: &Value) -> Option<(String, Option<String>)> {
-    match v {
-        Value::Object(o) => {
-            let name = o.get("name")?.as_str()?.trim();
-            let email = o.get("email").and_then(Value::as_str).map(str::to_owned);
-            (!name.is_empty()).then(|| (name.to_owned(), email))
-        }
-        Value::String(s) => {
-            let name = s.split(['<', '(']).next()?.trim();
-            let email = s.split_once('<').and_then(|(_, r)| r.split_once('>')).map(|(e, _)| e.trim().to_owned());
-            (!name.is_empty()).then(|| (name.to_owned(), email))
-        }
-        _ => None,
+/// One entry of `time`: a publication time, or the `unpublished` record.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum TimeWire {
+    At(String),
+    Unpublished(UnpublishedWire),
+}
+
+#[derive(Debug, Deserialize)]
+struct UnpublishedWire {
+    #[serde(default)]
+    versions: List<String>,
+}
+
+/// One version's manifest, as far as chainward reads it. Read in place (see [`Object`]): every
+/// field is lenient.
+#[derive(Debug, Deserialize)]
+struct VersionWire {
+    #[serde(default, rename = "_npmUser")]
+    npm_user: Lenient<PersonWire>,
+    #[serde(default)]
+    maintainers: Option<List<PersonWire>>,
+    #[serde(default)]
+    dist: Lenient<DistWire>,
+    #[serde(default)]
+    scripts: Lenient<ScriptsWire>,
+    #[serde(default)]
+    repository: Lenient<RepositoryWire>,
+}
+
+/// A person as npm writes one: `{name, email, trustedPublisher?}` or `"name <email> (url)"`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum PersonWire {
+    Object(UserWire),
+    Text(String),
+}
+
+#[derive(Debug, Deserialize)]
+struct UserWire {
+    #[serde(default)]
+    name: Lenient<String>,
+    #[serde(default)]
+    email: Lenient<String>,
+    #[serde(default, rename = "trustedPublisher")]
+    trusted_publisher: Lenient<TrustedPublisherWire>,
+}
+
+/// `_npmUser.trustedPublisher`: written by the registry, not by the publisher.
+#[derive(Debug, Deserialize)]
+struct TrustedPublisherWire {
+    #[serde(default)]
+    id: Lenient<String>,
+    #[serde(default, rename = "oidcConfigId")]
+    oidc_config_id: Lenient<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DistWire {
+    #[serde(default)]
+    integrity: Lenient<String>,
+    #[serde(default)]
+    shasum: Lenient<String>,
+    /// Present (not `null`) when the version has attestations.
+    #[serde(default)]
+    attestations: Option<IgnoredAny>,
+}
+
+/// The lifecycle scripts that run when a package is installed.
+#[derive(Debug, Deserialize)]
+struct ScriptsWire {
+    #[serde(default)]
+    preinstall: Lenient<String>,
+    #[serde(default)]
+    install: Lenient<String>,
+    #[serde(default)]
+    postinstall: Lenient<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RepositoryWire {
+    Text(String),
+    Object {
+        #[serde(default)]
+        url: Lenient<String>,
+    },
+}
+
+impl PersonWire {
+    /// The name (trimmed, not empty) and e-mail.
+    fn name_and_email(&self) -> (Option<&str>, Option<&str>) {
+        let (name, email) = match self {
+            PersonWire::Object(u) => (u.name.get().map(String::as_str), u.email.get().map(|e| e.trim())),
+            PersonWire::Text(s) => (
+                s.split(['<', '(']).next(),
+                s.split_once('<').and_then(|(_, r)| r.split_once('>')).map(|(e, _)| e.trim()),
+            ),
+        };
+        (name.map(str::trim).filter(|n| !n.is_empty()), email)
     }
 }
 
-fn people(v: Option<&Value>) -> Option<Vec<String>> {
-    let list = v?.as_array()?;
-    let mut names: Vec<String> =
-        list.iter().filter_map(person).map(|(name, _)| format!("npm:{}", safe_text(&name, 100))).collect();
+fn people(list: Option<&List<PersonWire>>) -> Option<Vec<String>> {
+    let list = list.filter(|l| l.array)?;
+    let mut names: Vec<String> = list
+        .items
+        .iter()
+        .filter_map(|p| p.name_and_email().0)
+        .map(|name| format!("npm:{}", safe_text(name, 100)))
+        .collect();
     names.sort();
     names.dedup();
     Some(names)
 }
 
-fn repository(v: Option<&Value>) -> Option<String> {
+fn repository(v: Option<&RepositoryWire>) -> Option<String> {
     match v? {
-        Value::String(s) => normalize_repository(s),
-        Value::Object(o) => normalize_repository(o.get("url")?.as_str()?),
-        _ => None,
+        RepositoryWire::Text(s) => normalize_repository(s),
+        RepositoryWire::Object { url } => normalize_repository(url.get()?),
     }
 }
 
-fn publisher(v: Option<&Value>) -> Option<Publisher> {
-    let user = v?;
-    let (name, email) = person(user)?;
-    let name = safe_text(&name, 100);
-    let trusted_by = user.get("trustedPublisher").filter(|t| !t.is_null());
-    let trusted = trusted_by.is_some() || email.as_deref() == Some(NPM_OIDC_EMAIL);
-    let display = match trusted_by.and_then(|t| t.get("id")).and_then(Value::as_str) {
-        Some(id) => format!("{name} (trusted publisher {})", safe_text(id, 40)),
-        None if trusted => format!("{name} (trusted publisher)"),
-        None => name.clone(),
+/// Who published a version. A trusted (OIDC) publish is told by `_npmUser.trustedPublisher`
+/// (or, in older documents, the GitHub Actions e-mail) and named by the trusted-publisher
+/// configuration, which the registry writes: `npm-trusted:<provider>:<oidcConfigId>`. An
+/// account publish is `npm:<name>`.
+fn publisher(user: &PersonWire) -> Option<Publisher> {
+    let (name, email) = user.name_and_email();
+    let trusted_by = match user {
+        PersonWire::Object(u) => u.trusted_publisher.get(),
+        PersonWire::Text(_) => None,
     };
-    Some(Publisher { id: format!("npm:{name}"), display, trusted })
+    if trusted_by.is_some() || email == Some(NPM_OIDC_EMAIL) {
+        let provider = trusted_by.and_then(|t| t.id.get()).map_or_else(
+            // Only GitHub Actions publishes with that e-mail.
+            || "github".to_owned(),
+            |id| safe_text(&id.to_ascii_lowercase(), 40),
+        );
+        let config =
+            trusted_by.and_then(|t| t.oidc_config_id.get()).map_or_else(|| "unknown".to_owned(), |c| safe_text(c, 100));
+        return Some(Publisher {
+            id: format!("npm-trusted:{provider}:{config}"),
+            display: format!("trusted publisher ({provider}, config {config})"),
+            trusted: true,
+        });
+    }
+    let name = safe_text(name?, 100);
+    Some(Publisher { id: format!("npm:{name}"), display: name, trusted: false })
 }
 
-fn version_meta(version: &str, v: &Value, time: &Map<String, Value>) -> VersionMeta {
-    let dist = v.get("dist");
+fn version_meta(version: &str, v: &VersionWire, published_at: Option<time::OffsetDateTime>) -> VersionMeta {
+    let dist = v.dist.get();
     let mut checksums = Vec::new();
-    if let Some(integrity) = dist.and_then(|d| d.get("integrity")).and_then(Value::as_str) {
+    if let Some(integrity) = dist.and_then(|d| d.integrity.get()) {
         for item in integrity.split_whitespace() {
             if let Some((alg, digest)) = item.split_once('-') {
                 checksums.push(format!("{}:{}", safe_text(alg, 20), safe_text(digest, 200)));
             }
         }
     }
-    if let Some(shasum) = dist.and_then(|d| d.get("shasum")).and_then(Value::as_str) {
+    if let Some(shasum) = dist.and_then(|d| d.shasum.get()) {
         checksums.push(format!("sha1:{}", safe_text(shasum, 80)));
     }
-    let repo = repository(v.get("repository"));
-    let attested = dist.and_then(|d| d.get("attestations")).is_some_and(|a| !a.is_null());
-    let provenance = attested.then(|| Provenance { repository: repo.clone(), workflow: None });
+    // The attestation names the source repository, but the packument does not say which: the
+    // version's own `repository` is the publisher's word, not the attestation's. Attested,
+    // source unknown.
+    let attested = dist.is_some_and(|d| d.attestations.is_some());
+    let provenance = attested.then(Provenance::default);
     let mut install_scripts = BTreeMap::new();
-    if let Some(scripts) = v.get("scripts").and_then(Value::as_object) {
-        for hook in INSTALL_SCRIPTS {
-            if let Some(cmd) = scripts.get(hook).and_then(Value::as_str) {
+    if let Some(scripts) = v.scripts.get() {
+        for (hook, cmd) in
+            [("preinstall", &scripts.preinstall), ("install", &scripts.install), ("postinstall", &scripts.postinstall)]
+        {
+            if let Some(cmd) = cmd.get() {
                 install_scripts.insert(hook.to_owned(), safe_text(cmd, 2000));
             }
         }
     }
     VersionMeta {
         version: safe_text(version, 100),
-        published_at: time.get(version).and_then(Value::as_str).and_then(parse_time),
-        publisher: publisher(v.get("_npmUser")),
+        published_at,
+        publisher: v.npm_user.get().and_then(publisher),
         yanked: Some(false),
         checksums,
         provenance: Some(provenance),
-        repository: repo,
+        repository: repository(v.repository.get()),
         install_scripts,
-        maintainers: people(v.get("maintainers")),
+        maintainers: people(v.maintainers.as_ref()),
     }
 }
 
@@ -142,6 +253,8 @@ struct Packument {
     versions: Vec<VersionMeta>,
     /// The current maintainers (`npm:<name>`).
     maintainers: Option<Vec<String>>,
+    /// Version entries of the wrong shape.
+    skipped: Skipped,
 }
 
 /// Parse a full packument.
@@ -150,80 +263,103 @@ fn parse_packument(body: &[u8]) -> Result<Packument, String> {
     if wire.versions.is_none() && wire.time.is_none() {
         return Err("not an npm packument: no `versions` and no `time`".to_owned());
     }
-    let time = wire.time.unwrap_or_default();
-    let published = wire.versions.unwrap_or_default();
-    let mut versions: Vec<VersionMeta> = published.iter().map(|(k, v)| version_meta(k, v, &time)).collect();
-    // Unpublished versions: still in `time` (or `time.unpublished.versions`), no longer in
-    // `versions`. npm will not serve them again.
-    let mut gone: BTreeSet<&str> =
-        time.keys().map(String::as_str).filter(|k| !matches!(*k, "created" | "modified" | "unpublished")).collect();
-    if let Some(list) = time.get("unpublished").and_then(|u| u.get("versions")).and_then(Value::as_array) {
-        gone.extend(list.iter().filter_map(Value::as_str));
-    }
-    for version in gone {
-        if !published.contains_key(version) {
-            versions.push(VersionMeta {
-                version: safe_text(version, 100),
-                published_at: time.get(version).and_then(Value::as_str).and_then(parse_time),
-                yanked: Some(true),
-                ..VersionMeta::default()
-            });
+    let time = wire.time.unwrap_or_default().0;
+    let mut times: BTreeMap<&str, time::OffsetDateTime> = BTreeMap::new();
+    let mut unpublished: Vec<&str> = Vec::new();
+    for (key, value) in &time {
+        match value.get() {
+            Some(TimeWire::At(at)) => {
+                if let Some(at) = parse_time(at) {
+                    times.insert(key.as_str(), at);
+                }
+            }
+            Some(TimeWire::Unpublished(u)) => unpublished.extend(u.versions.items.iter().map(String::as_str)),
+            None => {}
         }
+    }
+    let published = wire.versions.unwrap_or_default().0;
+    let mut skipped = Skipped::default();
+    let mut versions = Vec::with_capacity(published.len());
+    for (version, manifest) in &published {
+        let published_at = times.get(version.as_str()).copied();
+        if let Some(v) = manifest.get() {
+            versions.push(version_meta(version, v, published_at));
+        } else {
+            skipped.add(|| format!("npm version {}: not a manifest of the expected shape", safe_text(version, 100)));
+            // Listed, but nothing is known about it.
+            versions.push(VersionMeta { version: safe_text(version, 100), published_at, ..VersionMeta::default() });
+        }
+    }
+    // Unpublished versions: still in `time` (or `time.unpublished.versions`), no longer in
+    // `versions`. npm will not serve them again. Kept, recognisable: yanked, with their time,
+    // and nothing else known (no maintainer list, so no maintainer diff).
+    let listed: BTreeSet<&str> = published.iter().map(|(v, _)| v.as_str()).collect();
+    let mut gone: BTreeSet<&str> = time
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| !matches!(*k, "created" | "modified" | "unpublished"))
+        .collect();
+    gone.extend(unpublished);
+    for version in gone.difference(&listed) {
+        versions.push(VersionMeta {
+            version: safe_text(version, 100),
+            published_at: times.get(version).copied(),
+            yanked: Some(true),
+            maintainers: None,
+            ..VersionMeta::default()
+        });
     }
     sort_by_published(&mut versions);
     Ok(Packument {
-        name: wire.name.map(|n| safe_text(&n, 214)),
+        name: wire.name.0.map(|n| safe_text(&n, 214)),
         versions,
         maintainers: people(wire.maintainers.as_ref()),
+        skipped,
     })
 }
 
-/// Maintainers added and removed between consecutive versions, dated at the later version's
-/// publication.
+/// Maintainers added and removed between consecutive versions that list maintainers, dated at
+/// the later version's publication. Versions without a maintainer list (unpublished ones, old
+/// manifests) and unpublished versions are skipped.
 fn maintainer_changes(versions: &[VersionMeta]) -> Vec<OwnerChange> {
     let mut out = Vec::new();
-    let mut previous: Option<&[String]> = None;
+    let mut previous: Option<BTreeSet<&str>> = None;
     for v in versions.iter().filter(|v| v.yanked != Some(true)) {
-        let Some(current) = v.maintainers.as_deref() else { continue };
-        if let (Some(before), Some(at)) = (previous, v.published_at) {
+        let Some(list) = v.maintainers.as_deref() else { continue };
+        let current: BTreeSet<&str> = list.iter().map(String::as_str).collect();
+        if let (Some(before), Some(at)) = (&previous, v.published_at) {
             let evidence = format!("npm maintainers of {}", v.version);
-            for owner in current.iter().filter(|m| !before.contains(m)) {
-                out.push(OwnerChange {
-                    at,
-                    since: None,
-                    owner: owner.clone(),
-                    added: true,
-                    evidence: evidence.clone(),
-                });
-            }
-            for owner in before.iter().filter(|m| !current.contains(m)) {
-                out.push(OwnerChange {
-                    at,
-                    since: None,
-                    owner: owner.clone(),
-                    added: false,
-                    evidence: evidence.clone(),
-                });
-            }
+            let change = |owner: &str, added: bool| OwnerChange {
+                at,
+                since: None,
+                owner: owner.to_owned(),
+                added,
+                evidence: evidence.clone(),
+            };
+            out.extend(current.difference(before).map(|owner| change(owner, true)));
+            out.extend(before.difference(&current).map(|owner| change(owner, false)));
         }
         previous = Some(current);
     }
     out
 }
 
-/// The packument of `name`.
-pub(crate) fn listing(http: &Http, config: &RegistryConfig, name: &str) -> ListingResult {
+/// The packument of `name`; `revalidate`: ask even when the cached copy is fresh.
+pub(crate) fn listing(http: &Http, config: &RegistryConfig, name: &str, revalidate: bool) -> ListingResult {
     let registry = Registry::Npm;
     let url = packument_url(&config.npm, name);
-    let answer = http.get(registry, &url, Expect::Json, parse_packument).map_err(|e| (registry, e))?;
-    let Answer::Found(Packument { name: found, versions, maintainers }) = answer else { return Ok(Answer::NotFound) };
+    let (answer, origin) =
+        http.get_with(registry, &url, name, Expect::Json, revalidate, parse_packument).map_err(|e| (registry, e))?;
+    let Answer::Found(Packument { name: found, versions, maintainers, skipped }) = answer else {
+        return Ok((Answer::NotFound, origin));
+    };
     let mut owner_changes = maintainer_changes(&versions);
     let owners = maintainers.map(|list| list.into_iter().map(|id| Owner { id, role: None }).collect::<Vec<_>>());
     if let Some(owners) = &owners {
         owner_changes.extend(snapshot::observe(http.cache_dir(), registry, name, owners, http.now()));
     }
     owner_changes.sort_by_key(|c| c.at);
-    Ok(Answer::Found(Listing {
+    let listing = Listing {
         meta: PackageMeta {
             ecosystem: Ecosystem::Npm,
             name: found.unwrap_or_else(|| name.to_owned()),
@@ -234,13 +370,19 @@ pub(crate) fn listing(http: &Http, config: &RegistryConfig, name: &str) -> Listi
         },
         pypi_files: BTreeMap::new(),
         notes: Vec::new(),
-    }))
+        skipped,
+    };
+    Ok((Answer::Found(listing), origin))
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    fn person(json: &str) -> PersonWire {
+        serde_json::from_str(json).unwrap()
+    }
 
     #[test]
     fn scoped_names_keep_the_at_and_encode_the_slash() {
@@ -250,22 +392,105 @@ mod tests {
 
     #[test]
     fn old_style_people_strings() {
-        let p = publisher(Some(&Value::String("alice <alice@example.com>".into()))).unwrap();
-        assert_eq!(p.id, "npm:alice");
-        assert!(!p.trusted);
-        let t = publisher(Some(&serde_json::json!({"name": "GitHub Actions", "email": NPM_OIDC_EMAIL}))).unwrap();
+        let p = publisher(&person(r#""alice <alice@example.com>""#)).unwrap();
+        assert_eq!((p.id.as_str(), p.display.as_str(), p.trusted), ("npm:alice", "alice", false));
+        assert!(publisher(&person(r#"" <x@example.com>""#)).is_none());
+    }
+
+    #[test]
+    fn trusted_publishes_are_named_by_their_configuration() {
+        let t = publisher(&person(
+            r#"{"name": "GitHub Actions", "email": "npm-oidc-no-reply@github.com", "trustedPublisher": {"id": "github", "oidcConfigId": "oidc:abc"}}"#,
+        ))
+        .unwrap();
+        assert_eq!(t.id, "npm-trusted:github:oidc:abc");
+        assert_eq!(t.display, "trusted publisher (github, config oidc:abc)");
         assert!(t.trusted);
+        // Another configuration (another repository or workflow) is another publisher.
+        let other = publisher(&person(
+            r#"{"name": "GitHub Actions", "trustedPublisher": {"id": "github", "oidcConfigId": "oidc:def"}}"#,
+        ))
+        .unwrap();
+        assert_ne!(other.id, t.id);
+        // Older documents: only the e-mail says so.
+        let t = publisher(&person(&format!(r#"{{"name": "GitHub Actions", "email": "{NPM_OIDC_EMAIL}"}}"#))).unwrap();
+        assert_eq!((t.id.as_str(), t.trusted), ("npm-trusted:github:unknown", true));
+        // `null` is no trusted publisher.
+        let a = publisher(&person(r#"{"name": "alice", "trustedPublisher": null}"#)).unwrap();
+        assert_eq!((a.id.as_str(), a.trusted), ("npm:alice", false));
+    }
+
+    #[test]
+    fn attested_versions_have_provenance_without_the_manifests_repository() {
+        let body = br#"{"name":"p","versions":{"1.0.0":{"repository":"https://github.com/evil/fork","dist":{"attestations":{"url":"u","provenance":{"predicateType":"https://slsa.dev/provenance/v1"}}}},"1.0.1":{"dist":{"attestations":null}}},"time":{"1.0.0":"2025-01-01T00:00:00Z","1.0.1":"2025-01-02T00:00:00Z"}}"#;
+        let p = parse_packument(body).unwrap();
+        assert_eq!(p.versions[0].provenance, Some(Some(Provenance { repository: None, workflow: None })));
+        assert_eq!(p.versions[0].repository.as_deref(), Some("https://github.com/evil/fork"));
+        assert_eq!(p.versions[1].provenance, Some(None));
     }
 
     #[test]
     fn fully_unpublished_package_is_not_an_error() {
         let body = br#"{"_id":"gone","name":"gone","time":{"created":"2020-01-01T00:00:00.000Z","modified":"2021-01-01T00:00:00.000Z","1.0.0":"2020-01-01T00:00:00.000Z","unpublished":{"time":"2021-01-01T00:00:00.000Z","versions":["1.0.0"]}}}"#;
-        let Packument { name, versions, maintainers } = parse_packument(body).unwrap();
+        let Packument { name, versions, maintainers, .. } = parse_packument(body).unwrap();
         assert_eq!(name.as_deref(), Some("gone"));
         assert_eq!(versions.len(), 1);
         assert_eq!(versions[0].yanked, Some(true));
         assert!(maintainers.is_none());
         assert!(parse_packument(b"[]").is_err());
         assert!(parse_packument(b"{}").is_err());
+    }
+
+    #[test]
+    fn unpublished_versions_keep_their_time_and_make_no_maintainer_changes() {
+        // 1.1.0 was unpublished between two versions with the same maintainers.
+        let body = br#"{"name":"p","versions":{
+            "1.0.0":{"maintainers":[{"name":"alice"}]},
+            "1.2.0":{"maintainers":[{"name":"alice"}]}},
+          "time":{"created":"2024-01-01T00:00:00Z","modified":"2024-04-01T00:00:00Z",
+            "1.0.0":"2024-01-01T00:00:00Z","1.1.0":"2024-02-01T00:00:00Z","1.2.0":"2024-03-01T00:00:00Z"}}"#;
+        let p = parse_packument(body).unwrap();
+        let gone = p.versions.iter().find(|v| v.version == "1.1.0").unwrap();
+        assert_eq!(gone.yanked, Some(true));
+        assert_eq!(gone.maintainers, None);
+        assert_eq!(gone.published_at, parse_time("2024-02-01T00:00:00Z"));
+        assert_eq!((gone.publisher.as_ref(), gone.provenance.as_ref()), (None, None));
+        assert!(gone.install_scripts.is_empty());
+        assert!(maintainer_changes(&p.versions).is_empty());
+    }
+
+    #[test]
+    fn versions_without_a_maintainer_list_are_skipped_by_the_diff() {
+        let at = |d: &str| parse_time(&format!("{d}T00:00:00Z"));
+        let v = |version: &str, day: &str, maintainers: Option<&[&str]>| VersionMeta {
+            version: version.to_owned(),
+            published_at: at(day),
+            yanked: Some(false),
+            maintainers: maintainers.map(|m| m.iter().map(|s| (*s).to_owned()).collect()),
+            ..VersionMeta::default()
+        };
+        let versions = [
+            v("1", "2024-01-01", Some(&["npm:a"])),
+            v("2", "2024-02-01", None),
+            v("3", "2024-03-01", Some(&["npm:a", "npm:b"])),
+        ];
+        let changes = maintainer_changes(&versions);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(
+            (changes[0].owner.as_str(), changes[0].added, changes[0].at),
+            ("npm:b", true, at("2024-03-01").unwrap())
+        );
+    }
+
+    #[test]
+    fn fields_of_the_wrong_shape_cost_the_field_or_the_version() {
+        let body = br#"{"name":"p","versions":{"1.0.0":{"_npmUser":7,"maintainers":"alice","scripts":{"install":["x"],"postinstall":"node x"},"dist":{"integrity":null}},"1.0.1":"junk"},"time":{"1.0.0":"2025-01-01T00:00:00Z","1.0.1":"2025-01-02T00:00:00Z"}}"#;
+        let p = parse_packument(body).unwrap();
+        let v = &p.versions[0];
+        assert_eq!((v.publisher.as_ref(), v.maintainers.as_ref()), (None, None));
+        assert_eq!(v.install_scripts.keys().collect::<Vec<_>>(), ["postinstall"]);
+        assert_eq!(p.versions[1].version, "1.0.1");
+        assert_eq!(p.versions[1].yanked, None);
+        assert_eq!(p.skipped.count(), 1);
     }
 }

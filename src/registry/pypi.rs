@@ -14,38 +14,39 @@
 //!   (`kind: "GitLab"` has no `workflow`); 404 when the file has none.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::str::FromStr;
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
 
 use super::http::{Answer, Expect, FetchError, Http, Registry};
+use super::wire::{Entries, Lenient, List};
 use super::{
-    Listing, ListingResult, Owner, PackageMeta, Provenance, Publisher, RegistryConfig, VersionMeta, WantDetail,
-    base_url, encode_segment, normalize_repository, parse_time, safe_text, snapshot, sort_by_published,
+    Listing, ListingResult, Owner, PackageMeta, Provenance, Publisher, RegistryConfig, Skipped, VersionMeta,
+    WantDetail, base_url, encode_segment, normalize_repository, parse_time, safe_text, snapshot, sort_by_published,
 };
 use crate::model::Ecosystem;
 
+/// The project JSON, as far as chainward reads it (serde skips the rest: descriptions,
+/// classifiers, vulnerabilities).
 #[derive(Debug, Deserialize)]
 struct ProjectWire {
     info: InfoWire,
     #[serde(default)]
-    releases: Option<Map<String, Value>>,
+    releases: Option<Entries<List<FileWire>>>,
     #[serde(default)]
-    urls: Option<Vec<Value>>,
+    urls: Option<List<FileWire>>,
     #[serde(default)]
-    ownership: Option<OwnershipWire>,
+    ownership: Lenient<OwnershipWire>,
 }
 
 #[derive(Debug, Deserialize)]
 struct InfoWire {
     name: String,
     #[serde(default)]
-    version: Option<String>,
+    version: Lenient<String>,
     #[serde(default)]
-    project_urls: Option<Map<String, Value>>,
+    project_urls: Option<Entries<Lenient<String>>>,
     #[serde(default)]
-    home_page: Option<String>,
+    home_page: Lenient<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,15 +71,15 @@ struct DigestsWire {
 #[derive(Debug, Deserialize)]
 struct OwnershipWire {
     #[serde(default)]
-    roles: Vec<RoleWire>,
+    roles: List<RoleWire>,
     #[serde(default)]
-    organization: Option<String>,
+    organization: Lenient<String>,
 }
 
 #[derive(Debug, Deserialize)]
 struct RoleWire {
     #[serde(default)]
-    role: Option<String>,
+    role: Lenient<String>,
     user: String,
 }
 
@@ -89,8 +90,8 @@ fn project_repository(info: &InfoWire) -> Option<String> {
     let urls: Vec<(String, &str)> = info
         .project_urls
         .iter()
-        .flatten()
-        .filter_map(|(k, v)| Some((k.trim().to_ascii_lowercase(), v.as_str()?)))
+        .flat_map(|e| e.0.iter())
+        .filter_map(|(k, v)| Some((k.trim().to_ascii_lowercase(), v.get()?.as_str())))
         .collect();
     let on_code_host =
         |u: &str| ["github.com/", "gitlab.com/", "bitbucket.org/", "codeberg.org/"].iter().any(|h| u.contains(h));
@@ -101,7 +102,7 @@ fn project_repository(info: &InfoWire) -> Option<String> {
             return normalize_repository(url);
         }
     }
-    info.home_page.as_deref().filter(|u| on_code_host(u)).and_then(normalize_repository)
+    info.home_page.get().map(String::as_str).filter(|u| on_code_host(u)).and_then(normalize_repository)
 }
 
 /// A parsed project JSON.
@@ -112,32 +113,31 @@ struct Project {
     owners: Option<Vec<Owner>>,
     /// Release → the file whose provenance stands for it.
     files: BTreeMap<String, String>,
-    notes: Vec<String>,
+    skipped: Skipped,
 }
 
 /// Parse the project JSON: releases (oldest first), owners, and the file of each release whose
-/// provenance will stand for the release's (the sdist, else the first file).
+/// provenance will stand for the release's (the sdist, else the first file). File entries of
+/// the wrong shape are skipped (the first few releases with them get a note each).
 fn parse_project(body: &[u8]) -> Result<Project, String> {
     let wire: ProjectWire = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let name = safe_text(&wire.info.name, 200);
-    let latest = wire.info.version.clone();
+    let latest = wire.info.version.get().map(String::as_str);
     let repo = project_repository(&wire.info);
-    let mut releases: Vec<(String, Vec<Value>)> = match wire.releases {
-        Some(map) => map.into_iter().map(|(v, files)| (v, files.as_array().cloned().unwrap_or_default())).collect(),
-        None => latest.iter().map(|v| (v.clone(), wire.urls.clone().unwrap_or_default())).collect(),
+    let releases: Vec<(String, List<FileWire>)> = match wire.releases {
+        Some(Entries(map)) => map,
+        None => latest.map(|v| (v.to_owned(), wire.urls.unwrap_or_default())).into_iter().collect(),
     };
-    let mut notes = Vec::new();
-    let mut versions = Vec::new();
+    let mut skipped = Skipped::default();
+    let mut versions = Vec::with_capacity(releases.len());
     let mut files_for = BTreeMap::new();
-    for (version, raw_files) in releases.drain(..) {
-        let mut files = Vec::new();
-        for value in raw_files {
-            match serde_json::from_value::<FileWire>(value) {
-                Ok(f) => files.push(f),
-                Err(e) => notes.push(format!("PyPI `{name}` {}: a file entry skipped: {e}", safe_text(&version, 100))),
-            }
-        }
+    for (version, files) in releases {
+        let bad = files.bad + usize::from(!files.array);
+        let files = files.items;
         let version = safe_text(&version, 100);
+        if bad > 0 {
+            skipped.add(|| format!("PyPI `{name}` {version}: {bad} file entries of the wrong shape skipped"));
+        }
         let chosen = files.iter().find(|f| f.packagetype.as_deref() == Some("sdist")).or(files.first());
         if let Some(f) = chosen {
             files_for.insert(version.clone(), f.filename.clone());
@@ -150,19 +150,23 @@ fn parse_project(body: &[u8]) -> Result<Project, String> {
                 .filter_map(|f| f.digests.as_ref()?.sha256.as_deref())
                 .map(|h| format!("sha256:{}", safe_text(h, 128)))
                 .collect(),
-            repository: if latest.as_deref() == Some(version.as_str()) { repo.clone() } else { None },
+            repository: if latest == Some(version.as_str()) { repo.clone() } else { None },
             version,
             ..VersionMeta::default()
         });
     }
     sort_by_published(&mut versions);
-    let owners = wire.ownership.map(|o| {
+    let owners = wire.ownership.0.map(|o| {
         let mut owners: Vec<Owner> = o
             .roles
+            .items
             .into_iter()
-            .map(|r| Owner { id: format!("pypi:{}", safe_text(&r.user, 100)), role: r.role.map(|r| safe_text(&r, 40)) })
+            .map(|r| Owner {
+                id: format!("pypi:{}", safe_text(&r.user, 100)),
+                role: r.role.0.map(|r| safe_text(&r, 40)),
+            })
             .collect();
-        if let Some(org) = o.organization {
+        if let Some(org) = o.organization.0 {
             owners.push(Owner {
                 id: format!("pypi-org:{}", safe_text(&org, 100)),
                 role: Some("Organization".to_owned()),
@@ -172,30 +176,35 @@ fn parse_project(body: &[u8]) -> Result<Project, String> {
         owners.dedup();
         owners
     });
-    Ok(Project { name, versions, owners, files: files_for, notes })
+    Ok(Project { name, versions, owners, files: files_for, skipped })
 }
 
-/// The project JSON of `name` (already normalized).
-pub(crate) fn listing(http: &Http, config: &RegistryConfig, name: &str) -> ListingResult {
+/// The project JSON of `name` (already normalized); `revalidate`: ask even when the cached
+/// copy is fresh. Each release is kept under the registry's spelling of its version.
+pub(crate) fn listing(http: &Http, config: &RegistryConfig, name: &str, revalidate: bool) -> ListingResult {
     let registry = Registry::PyPI;
     let url = format!("{}/pypi/{}/json", base_url(&config.pypi), encode_segment(name));
-    let answer = http.get(registry, &url, Expect::Json, parse_project).map_err(|e| (registry, e))?;
-    let Answer::Found(Project { name: found, versions, owners, files: pypi_files, notes }) = answer else {
-        return Ok(Answer::NotFound);
+    let (answer, origin) =
+        http.get_with(registry, &url, name, Expect::Json, revalidate, parse_project).map_err(|e| (registry, e))?;
+    let Answer::Found(Project { name: found, versions, owners, files: pypi_files, skipped }) = answer else {
+        return Ok((Answer::NotFound, origin));
     };
     let owner_changes = match &owners {
         Some(list) => snapshot::observe(http.cache_dir(), registry, name, list, http.now()),
         None => Vec::new(),
     };
-    Ok(Answer::Found(Listing {
+    let listing = Listing {
         meta: PackageMeta { ecosystem: Ecosystem::PyPI, name: found, versions, owners, owner_changes, detailed: false },
         pypi_files,
-        notes,
-    }))
+        notes: Vec::new(),
+        skipped,
+    };
+    Ok((Answer::Found(listing), origin))
 }
 
 /// The releases whose provenance to fetch, with the file to ask about: each version in use
-/// that `want_detail` accepts, and the release before it (so a change can be seen).
+/// that `want_detail` accepts (found as [`PackageMeta::version`] finds it: PEP 440-equal), and
+/// the release before it (so a change can be seen).
 pub(crate) fn provenance_targets(
     listing: &Listing,
     in_use: &BTreeSet<String>,
@@ -204,7 +213,7 @@ pub(crate) fn provenance_targets(
     let versions = &listing.meta.versions;
     let mut wanted = BTreeSet::new();
     for v in in_use {
-        let Some(pos) = position(versions, v) else { continue };
+        let Some(pos) = listing.meta.position(v) else { continue };
         if !want_detail(&listing.meta, v) {
             continue;
         }
@@ -222,14 +231,6 @@ pub(crate) fn provenance_targets(
             Some((version, file))
         })
         .collect()
-}
-
-/// Where `version` is among `versions`: the same string, else the same PEP 440 version.
-fn position(versions: &[VersionMeta], version: &str) -> Option<usize> {
-    versions.iter().position(|m| m.version == version).or_else(|| {
-        let wanted = pep440_rs::Version::from_str(version).ok()?;
-        versions.iter().position(|m| pep440_rs::Version::from_str(&m.version).is_ok_and(|v| v == wanted))
-    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -293,7 +294,7 @@ pub(crate) fn details(
             encode_segment(version),
             encode_segment(file)
         );
-        let found = match http.get(registry, &url, Expect::PypiIntegrity, parse_provenance) {
+        let found = match http.get(registry, &url, &name, Expect::PypiIntegrity, parse_provenance) {
             Ok(Answer::Found(found)) => found,
             Ok(Answer::NotFound) => None,
             Err(e) => {
@@ -332,9 +333,17 @@ mod tests {
     }
 
     #[test]
-    fn pep440_equal_versions_match() {
-        let versions = vec![VersionMeta { version: "1.0".into(), ..VersionMeta::default() }];
-        assert_eq!(position(&versions, "1.0.0"), Some(0));
-        assert_eq!(position(&versions, "2"), None);
+    fn file_entries_of_the_wrong_shape_are_counted_not_fatal() {
+        let body = br#"{"info":{"name":"p","version":"1.0","project_urls":{"Source":"https://github.com/o/p","Bad":3}},"releases":{"1.0":[{"filename":"p-1.0.tar.gz","packagetype":"sdist","upload_time_iso_8601":"2024-01-01T00:00:00Z","digests":{"sha256":"aa"}},{"nofilename":1},7],"0.9":null,"0.8":{"x":1}},"ownership":{"roles":[{"role":"Owner","user":"a"},{"user":null}],"organization":null}}"#;
+        let p = parse_project(body).unwrap();
+        let v10 = p.versions.iter().find(|v| v.version == "1.0").unwrap();
+        assert_eq!(v10.checksums, ["sha256:aa"]);
+        assert_eq!(v10.repository.as_deref(), Some("https://github.com/o/p"));
+        assert_eq!(p.files.get("1.0").map(String::as_str), Some("p-1.0.tar.gz"));
+        assert_eq!(p.versions.len(), 3);
+        // 1.0's two bad entries, and 0.8 (not a list); 0.9 (`null`) has no files.
+        assert_eq!(p.skipped.count(), 2);
+        let owners: Vec<&str> = p.owners.as_ref().unwrap().iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(owners, ["pypi:a"]);
     }
 }
