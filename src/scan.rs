@@ -187,6 +187,21 @@ fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result
             registry_warnings.push(describe_failure(f));
         }
         registry_warnings.extend(fetched.notes.iter().cloned());
+        // Registries delete malicious releases; a version in use that its registry no longer
+        // lists is worth a look even when no rule can judge it.
+        let mut missing: BTreeMap<Ecosystem, Vec<String>> = BTreeMap::new();
+        for (ecosystem, name, version) in &fetched.missing {
+            missing.entry(*ecosystem).or_default().push(format!("{name} {version}"));
+        }
+        for (ecosystem, list) in missing {
+            registry_warnings.push(format!(
+                "{} does not list {} version(s) in use: {} (deleted or never published there; registries delete \
+                 malicious releases)",
+                ecosystem.as_str(),
+                list.len(),
+                crate::registry::safe_text(&list.join(", "), 400)
+            ));
+        }
         if cli.verbose {
             let _ = writeln!(
                 out.stderr,

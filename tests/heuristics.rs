@@ -325,6 +325,7 @@ fn crates_io_rules_fire_on_the_incident_patterns_and_stay_silent_otherwise() {
         );
     }
     let sent = server.requests().len();
+    assert_eq!(cold["warnings"], json!([]), "every version in use is listed");
 
     // Warm: everything from the cache, no request, the same findings.
     let warm = report(&run(&server, cache.path(), NOW, dir.path(), &args));
@@ -582,6 +583,27 @@ fn diff_mode_asks_only_about_what_the_change_adds_or_updates() {
     );
     let asked: BTreeSet<String> = server.requests().iter().map(|r| r.path.clone()).collect();
     assert!(asked.iter().all(|p| p.contains("hijacked")), "only the updated package is looked up: {asked:?}");
+}
+
+#[test]
+fn a_version_its_registry_no_longer_lists_is_a_warning() {
+    let mut registry = Registry::default();
+    registry.crate_("kept", &[release("1.0.0", "2020-01-01T00:00:00Z", "alice")], &["alice"]);
+    let server = registry.serve();
+    let dir = tempfile::tempdir().unwrap();
+    let zeros = "0".repeat(64);
+    // `deleted` is gone from the registry (404); `kept` 1.0.1 was never listed.
+    lockfile(dir.path(), &[("deleted", "0.4.2", &zeros), ("kept", "1.0.1", &zeros)]);
+    let cache = tempfile::tempdir().unwrap();
+    let out = run(&server, cache.path(), NOW, dir.path(), &["scan", ".", "--db", &db(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = report(&out);
+    assert_eq!(
+        report["warnings"],
+        json!([
+            "crates.io does not list 2 version(s) in use: deleted 0.4.2, kept 1.0.1 (deleted or never published there; registries delete malicious releases)"
+        ])
+    );
 }
 
 #[test]
