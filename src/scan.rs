@@ -182,6 +182,15 @@ fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result
         let registry = env.registry_config(req.common.offline);
         let ctx = crate::heuristics::Context { now: registry.now, settings: &settings, diff: base.is_some() };
         let wanted = wanted(&candidates);
+        let first_time = registry.cache_dir.as_ref().is_none_or(|d| !d.exists());
+        if out.stderr_is_terminal && !cli.quiet && !req.common.offline && first_time {
+            // A cold cache on a big lockfile waits on crates.io's one API request a second.
+            let _ = writeln!(
+                out.stderr,
+                "looking up registry metadata for {} package(s): the first time takes a while (crates.io allows one API request a second); later scans use the cache, --no-registry skips it",
+                wanted.len()
+            );
+        }
         let fetched = crate::registry::fetch(&registry, &wanted, &|meta, version| ctx.want_detail(meta, version));
         for f in &fetched.failures {
             registry_warnings.push(describe_failure(f));
