@@ -157,7 +157,7 @@ fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result
     // The heuristics: in diff mode only for what the change adds or updates.
     let settings = Settings::from_config(config.as_ref().map(|c| &c.heuristics));
     let mut registry_warnings = Vec::new();
-    let candidates: Vec<ScanPackage> = match &base {
+    let candidates: std::borrow::Cow<'_, [ScanPackage]> = match &base {
         Some(base) => {
             let before: HashSet<(&str, Ecosystem, &str, &str)> = base
                 .packages
@@ -170,9 +170,10 @@ fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result
                     !before.contains(&(p.location.path.as_str(), p.ecosystem, p.name.as_str(), p.version.as_str()))
                 })
                 .cloned()
-                .collect()
+                .collect::<Vec<_>>()
+                .into()
         }
-        None => head.packages.clone(),
+        None => head.packages.as_slice().into(),
     };
     if let Some(base) = &base {
         findings.extend(crate::heuristics::diff_findings(&settings, &base.locked, &head.locked));
