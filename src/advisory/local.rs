@@ -129,6 +129,7 @@ impl LocalDb {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(300)))
             .http_status_as_error(false)
+            .tls_config(crate::registry::tls_config())
             .user_agent(concat!("chainward/", env!("CARGO_PKG_VERSION"), " (+https://github.com/chainward/chainward)"))
             .build()
             .into();

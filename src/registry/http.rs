@@ -283,9 +283,11 @@ pub(crate) fn retry_delay(retry_after: Option<&str>, timeout: Duration) -> Optio
 /// The shared client of one [`super::fetch`] call.
 #[derive(Debug)]
 pub(crate) struct Http {
-    agent: ureq::Agent,
+    /// Built on first use: building one loads the system's trust store (tens of milliseconds),
+    /// which a scan served from the cache never needs.
+    agent: std::sync::OnceLock<ureq::Agent>,
     /// For `https://` URLs: refuses a redirect to `http://`.
-    https_agent: ureq::Agent,
+    https_agent: std::sync::OnceLock<ureq::Agent>,
     cache_dir: Option<PathBuf>,
     offline: bool,
     ttl: Duration,
@@ -302,21 +304,9 @@ pub(crate) struct Http {
 impl Http {
     /// A client for `config`.
     pub(crate) fn new(config: &RegistryConfig) -> Http {
-        let agent = |https_only: bool| -> ureq::Agent {
-            ureq::Agent::config_builder()
-                .timeout_connect(Some(config.timeout))
-                .timeout_global(Some(config.timeout))
-                .http_status_as_error(false)
-                .max_redirects(MAX_REDIRECTS)
-                .max_redirects_will_error(true)
-                .https_only(https_only)
-                .user_agent(USER_AGENT)
-                .build()
-                .into()
-        };
         Http {
-            agent: agent(false),
-            https_agent: agent(true),
+            agent: std::sync::OnceLock::new(),
+            https_agent: std::sync::OnceLock::new(),
             cache_dir: config.cache_dir.clone(),
             offline: config.offline,
             ttl: config.ttl,
@@ -416,7 +406,12 @@ impl Http {
 
     /// The agent for `url`: one that stays on HTTPS when `url` is `https://`.
     fn agent_for(&self, url: &str) -> &ureq::Agent {
-        if https_only(url) { &self.https_agent } else { &self.agent }
+        if https_only(url) { self.https_agent() } else { self.agent.get_or_init(|| build_agent(self.timeout, false)) }
+    }
+
+    /// The agent that refuses to leave HTTPS.
+    fn https_agent(&self) -> &ureq::Agent {
+        self.https_agent.get_or_init(|| build_agent(self.timeout, true))
     }
 
     fn cache_path(&self, registry: Registry, url: &str) -> Option<PathBuf> {
@@ -735,6 +730,29 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// An agent with chainward's timeouts, redirect limit, TLS and User-Agent; `https_only` refuses
+/// redirects from HTTPS to plain HTTP.
+fn build_agent(timeout: Duration, https_only: bool) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_connect(Some(timeout))
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        .max_redirects(MAX_REDIRECTS)
+        .max_redirects_will_error(true)
+        .https_only(https_only)
+        .tls_config(tls_config())
+        .user_agent(USER_AGENT)
+        .build()
+        .into()
+}
+
+/// TLS for every HTTPS request chainward makes: certificates are verified against the
+/// operating system's trust store (as cargo, curl and pip do), not a bundled root list, so a
+/// proxy or mirror with an enterprise CA works and a CA the system distrusts is refused.
+pub(crate) fn tls_config() -> ureq::tls::TlsConfig {
+    ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::PlatformVerifier).build()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -810,10 +828,20 @@ mod tests {
         assert!(!http.agent_for("http://127.0.0.1:8080/npm/left-pad").config().https_only());
         // Every hop of a redirect chain goes through this check: an `http://` hop is refused
         // before any connection is made, and reported as a downgrade.
-        let error = http.https_agent.get("http://127.0.0.1:9/npm/left-pad").call().err();
+        let error = http.https_agent().get("http://127.0.0.1:9/npm/left-pad").call().err();
         assert!(matches!(error, Some(ureq::Error::RequireHttpsOnly(_))), "{error:?}");
         let reported = error.map(|e| http.classify("https://registry.npmjs.org/left-pad", &e));
         assert_eq!(reported.as_ref().map(|e| e.kind), Some(ErrorKind::InsecureRedirect));
         assert!(reported.is_some_and(|e| e.message.contains("redirected from HTTPS to plain HTTP")));
+    }
+}
+
+#[cfg(test)]
+mod tls_tests {
+    #[test]
+    fn https_trusts_the_system_store() {
+        // Not the bundled webpki roots: an enterprise CA in the system store (or SSL_CERT_FILE)
+        // must work, as it does for cargo and curl.
+        assert!(matches!(super::tls_config().root_certs(), ureq::tls::RootCerts::PlatformVerifier));
     }
 }

@@ -16,6 +16,7 @@
 
 mod crates_io;
 mod http;
+pub(crate) use http::tls_config;
 mod npm;
 mod pypi;
 mod snapshot;
