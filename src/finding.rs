@@ -37,6 +37,13 @@ pub struct Location {
     pub end_line: Option<usize>,
 }
 
+impl Location {
+    /// A package's block `lines` in the lockfile at `path`.
+    pub fn block(path: &str, lines: Option<crate::model::LineSpan>) -> Location {
+        Location { path: path.to_owned(), line: lines.map(|l| l.start), end_line: lines.map(|l| l.end) }
+    }
+}
+
 /// The package of a finding.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct PackageRef {

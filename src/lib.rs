@@ -179,12 +179,8 @@ pub fn scan_packages(resolution: &Resolution) -> Vec<finding::ScanPackage> {
                 name: p.name.clone(),
                 version: p.version.clone(),
                 purl: p.purl(),
-                checksum: p.checksum.as_ref().map(|model::Checksum::Sha256(hex)| format!("sha256:{hex}")),
-                location: finding::Location {
-                    path: r.path.clone(),
-                    line: p.lines.map(|l| l.start),
-                    end_line: p.lines.map(|l| l.end),
-                },
+                checksum: p.checksum.as_ref().map(model::Checksum::prefixed),
+                location: finding::Location::block(&r.path, p.lines),
             });
         }
     }

@@ -474,12 +474,8 @@ fn tree_side(
                 purl: p.purl(),
                 source: crate::heuristics::source_label(&p.source),
                 default_registry: p.source.is_default_registry(),
-                checksum: p.checksum.as_ref().map(|crate::model::Checksum::Sha256(hex)| format!("sha256:{hex}")),
-                location: crate::finding::Location {
-                    path: r.path.clone(),
-                    line: p.lines.map(|l| l.start),
-                    end_line: p.lines.map(|l| l.end),
-                },
+                checksum: p.checksum.as_ref().map(crate::model::Checksum::prefixed),
+                location: crate::finding::Location::block(&r.path, p.lines),
             });
         }
     }

@@ -400,6 +400,20 @@ fn offline_uses_only_the_cache_whatever_its_age_and_reports_a_miss() {
     assert!(fetched.failures[0].message.contains("not in the cache (offline)"), "{}", fetched.failures[0].message);
 }
 
+/// Fetch the npm packages `failing` next to urllib3 from PyPI: within four seconds, urllib3
+/// still arrives and the npm packages make exactly one failure, which is returned.
+fn only_npm_fails(config: &RegistryConfig, failing: &[&str]) -> (Fetched, chainward::registry::Failure) {
+    let mut want: Vec<Wanted> = failing.iter().map(|n| wanted(Ecosystem::Npm, n, &["1.0.0"])).collect();
+    want.push(wanted(Ecosystem::PyPI, "urllib3", &["2.8.0"]));
+    let t0 = Instant::now();
+    let fetched = fetch(config, &want, &none);
+    assert!(t0.elapsed() < Duration::from_secs(4), "took {:?}", t0.elapsed());
+    package(&fetched, Ecosystem::PyPI, "urllib3");
+    assert_eq!(fetched.failures.len(), 1, "{:?}", fetched.failures);
+    let failure = fetched.failures[0].clone();
+    (fetched, failure)
+}
+
 #[test]
 fn a_registry_that_never_answers_or_trickles_times_out_and_the_others_still_answer() {
     let hanging = Server::start(|req: &Request| if req.path == "/npm/trickle" { Reply::Trickle } else { Reply::Hang });
@@ -408,20 +422,7 @@ fn a_registry_that_never_answers_or_trickles_times_out_and_the_others_still_answ
     let mut config = config(&server.url, cache.path());
     config.npm = format!("{}/npm", hanging.url);
     config.timeout = Duration::from_millis(500);
-    let t0 = Instant::now();
-    let fetched = fetch(
-        &config,
-        &[
-            wanted(Ecosystem::Npm, "@demo/widget", &["2.0.1"]),
-            wanted(Ecosystem::Npm, "trickle", &["1.0.0"]),
-            wanted(Ecosystem::PyPI, "urllib3", &["2.8.0"]),
-        ],
-        &none,
-    );
-    assert!(t0.elapsed() < Duration::from_secs(4), "took {:?}", t0.elapsed());
-    package(&fetched, Ecosystem::PyPI, "urllib3");
-    assert_eq!(fetched.failures.len(), 1, "{:?}", fetched.failures);
-    let failure = &fetched.failures[0];
+    let (_, failure) = only_npm_fails(&config, &["@demo/widget", "trickle"]);
     assert_eq!(failure.registry, "npm");
     assert_eq!(failure.packages, ["@demo/widget", "trickle"]);
     assert!(failure.message.contains("timed out"), "{}", failure.message);
@@ -471,21 +472,9 @@ fn a_body_larger_than_max_body_is_a_bounded_error() {
     let cache = tempfile::tempdir().unwrap();
     let mut config = config(&server.url, cache.path());
     config.max_body = 64 << 10;
-    let t0 = Instant::now();
-    let fetched = fetch(
-        &config,
-        &[
-            wanted(Ecosystem::Npm, "streamed", &["1.0.0"]),
-            wanted(Ecosystem::Npm, "declared", &["1.0.0"]),
-            wanted(Ecosystem::PyPI, "urllib3", &["2.8.0"]),
-        ],
-        &none,
-    );
-    assert!(t0.elapsed() < Duration::from_secs(4), "took {:?}", t0.elapsed());
-    package(&fetched, Ecosystem::PyPI, "urllib3");
-    assert_eq!(fetched.failures.len(), 1, "{:?}", fetched.failures);
-    assert_eq!(fetched.failures[0].packages, ["declared", "streamed"]);
-    assert!(fetched.failures[0].message.contains("larger than 65536 bytes"), "{}", fetched.failures[0].message);
+    let (_, failure) = only_npm_fails(&config, &["streamed", "declared"]);
+    assert_eq!(failure.packages, ["declared", "streamed"]);
+    assert!(failure.message.contains("larger than 65536 bytes"), "{}", failure.message);
     // Nothing of it was cached.
     let again = fetch(&config, &[wanted(Ecosystem::Npm, "streamed", &["1.0.0"])], &none);
     assert_eq!(again.requests, 1);

@@ -121,16 +121,20 @@ pub(super) fn check(ctx: &Context<'_>, p: &ScanPackage, meta: &PackageMeta) -> O
     })
 }
 
-/// Two repository URLs name the same repository (scheme, `git+`, `.git`, case and trailing
-/// slashes aside).
+/// Two repository URLs name the same repository: the registry layer's normal form
+/// ([`normalize_repository`]: `git+`, `git@host:`, `.git`, trailing slashes), compared without
+/// scheme, `www.` or case.
+///
+/// [`normalize_repository`]: crate::registry::normalize_repository
 pub(super) fn same_repository(a: &str, b: &str) -> bool {
-    let norm = |s: &str| {
-        let s = s.trim().trim_start_matches("git+").to_ascii_lowercase();
-        let s = s.split_once("://").map_or(s.as_str(), |(_, rest)| rest).to_owned();
-        let s = s.trim_start_matches("www.").trim_end_matches('/').trim_end_matches(".git").to_owned();
-        s.strip_prefix("git@").map(|r| r.replacen(':', "/", 1)).unwrap_or(s)
+    let key = |s: &str| {
+        crate::registry::normalize_repository(s).map(|u| {
+            let u = u.to_ascii_lowercase();
+            let rest = u.split_once("://").map_or(u.as_str(), |(_, rest)| rest);
+            rest.trim_start_matches("www.").to_owned()
+        })
     };
-    norm(a) == norm(b)
+    matches!((key(a), key(b)), (Some(x), Some(y)) if x == y)
 }
 
 #[cfg(test)]

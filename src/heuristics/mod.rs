@@ -300,11 +300,12 @@ pub(crate) fn day(t: OffsetDateTime) -> String {
     crate::config::format_date(t.date())
 }
 
-/// The registry's word for a publisher or owner, made safe for one line of a report: control
-/// characters dropped, at most 100 characters.
+/// The registry's word for a publisher or owner, made safe for one line of a report (control and
+/// bidi characters neutralised, at most 100 characters): the registry layer's own [`safe_text`].
+///
+/// [`safe_text`]: crate::registry::safe_text
 pub(crate) fn shown(s: &str) -> String {
-    let clean: String = s.chars().filter(|c| !c.is_control()).take(100).collect();
-    clean
+    crate::registry::safe_text(s, 100)
 }
 
 #[cfg(test)]

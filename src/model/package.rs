@@ -180,6 +180,15 @@ pub enum Checksum {
     Sha256(String),
 }
 
+impl Checksum {
+    /// `algorithm:value` (`sha256:<hex>`), the form findings and registry metadata compare.
+    pub fn prefixed(&self) -> String {
+        match self {
+            Checksum::Sha256(hex) => format!("sha256:{hex}"),
+        }
+    }
+}
+
 /// 1-based line span of a package's block in its lockfile (inclusive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LineSpan {
