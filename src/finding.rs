@@ -146,6 +146,12 @@ impl FindingKind {
         }
     }
 
+    /// Whether reports put the kind before the title (`[unmaintained] …`): informational and
+    /// malicious advisories, whose id alone does not say what they are. A rule's id already does.
+    pub fn in_title(self) -> bool {
+        matches!(self, FindingKind::Advisory(k) if k.is_informational() || k == AdvisoryKind::Malicious)
+    }
+
     /// The rule, for heuristic findings.
     pub fn rule(self) -> Option<RuleId> {
         match self {
@@ -206,6 +212,20 @@ pub struct Finding {
     /// Set when an ignore in the policy silences this finding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Suppression>,
+}
+
+impl Finding {
+    /// What to do about it, in plain text: the upgrade, "no fixed version", or for a heuristic
+    /// signal "review the release before use".
+    pub fn remedy(&self) -> String {
+        if self.kind.rule().is_some() {
+            "review the release before use".to_owned()
+        } else if self.fixed_in.is_empty() {
+            "no fixed version".to_owned()
+        } else {
+            format!("upgrade to {}", self.fixed_in.join(" or ").replace(">=", ">= "))
+        }
+    }
 }
 
 /// Why a finding is silenced: the `[[ignore]]` entry that matched it.

@@ -8,7 +8,7 @@ use super::clip;
 use std::fmt::Write;
 
 use super::Report;
-use crate::advisory::{AdvisoryKind, Severity};
+use crate::advisory::Severity;
 use crate::finding::Finding;
 
 /// The output never exceeds this many bytes (GitHub comments take 65,536 characters).
@@ -71,13 +71,7 @@ fn push_rows(out: &mut String, rows: impl ExactSizeIterator<Item = String>, what
 }
 
 fn fix(f: &Finding) -> String {
-    if f.kind.rule().is_some() {
-        "review the release before use".to_owned()
-    } else if f.fixed_in.is_empty() {
-        "no fixed version".to_owned()
-    } else {
-        format!("upgrade to {}", cell(&f.fixed_in.join(" or ").replace(">=", ">= ")))
-    }
+    cell(&f.remedy())
 }
 
 fn id_link(f: &Finding) -> String {
@@ -88,11 +82,7 @@ fn id_link(f: &Finding) -> String {
 }
 
 fn title(f: &Finding) -> String {
-    if f.kind.is_informational() && f.kind.rule().is_none() || f.kind == AdvisoryKind::Malicious {
-        format!("\\[{}\\] {}", f.kind.as_str(), cell(&f.summary))
-    } else {
-        cell(&f.summary)
-    }
+    if f.kind.in_title() { format!("\\[{}\\] {}", f.kind.as_str(), cell(&f.summary)) } else { cell(&f.summary) }
 }
 
 fn counts(findings: &[Finding]) -> String {

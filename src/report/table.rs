@@ -24,22 +24,9 @@ pub fn render(report: &Report) -> String {
             .iter()
             .filter(|f| f.severity == severity)
             .map(|f| {
-                let fix = if f.kind.rule().is_some() {
-                    "review the release before use".to_owned()
-                } else if f.fixed_in.is_empty() {
-                    "no fixed version".to_owned()
-                } else {
-                    format!("upgrade to {}", f.fixed_in.join(" or ").replace(">=", ">= "))
-                };
-                let title = if f.kind.is_informational() || f.kind == crate::advisory::AdvisoryKind::Malicious {
-                    if f.kind.rule().is_some() {
-                        f.summary.clone()
-                    } else {
-                        format!("[{}] {}", f.kind.as_str(), f.summary)
-                    }
-                } else {
-                    f.summary.clone()
-                };
+                let fix = f.remedy();
+                let title =
+                    if f.kind.in_title() { format!("[{}] {}", f.kind.as_str(), f.summary) } else { f.summary.clone() };
                 [
                     clip(&f.package.name, 60),
                     clip(&f.package.version, 30),
