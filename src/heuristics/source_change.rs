@@ -59,7 +59,6 @@ pub(super) fn check(base: &[Locked], p: &Locked) -> Option<Signal> {
 
 #[cfg(test)]
 pub(super) mod tests {
-    use super::super::test_support::*;
     use super::*;
     use crate::finding::Location;
     use crate::model::Ecosystem;
@@ -88,6 +87,5 @@ pub(super) mod tests {
         let git = [locked("x", "0.1.0", "git https://github.com/a/x", None)];
         let moved = check(&git, &locked("x", "0.1.0", "git https://github.com/b/x", None)).unwrap();
         assert_eq!(moved.severity, Severity::Medium);
-        let _ = user("unused");
     }
 }
