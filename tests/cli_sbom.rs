@@ -99,6 +99,17 @@ fn output_file_is_written_and_stdout_stays_empty() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
 
+/// `-o /dev/stdout` writes through the pipe: a rename over `/dev/stdout` would fail without
+/// write access to `/dev` (or, as root, replace a device with a file).
+#[cfg(target_os = "linux")]
+#[test]
+fn output_to_dev_stdout_writes_through_the_pipe() {
+    let ws = testdata("projects/workspace");
+    let out = chainward(&["sbom", ws.to_str().unwrap(), "-o", "/dev/stdout"], &[EPOCH]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["bomFormat"], "CycloneDX");
+}
 #[test]
 fn spec_version_1_5_in_json_and_xml() {
     let ws = testdata("projects/workspace");
