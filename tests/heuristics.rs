@@ -53,6 +53,10 @@ fn release<'a>(version: &'a str, at: &'a str, by: &'a str) -> Release<'a> {
     Release { version, at, by: Some(by), trustpub: None, cksum: "0".repeat(64), yanked: false }
 }
 
+/// (version, time, where its provenance says it was built: (repository, workflow)) of one npm
+/// version published from CI.
+type NpmBuild<'a> = (&'a str, &'a str, Option<(&'a str, &'a str)>);
+
 /// (version, time, publisher, maintainers, scripts) of one npm version.
 type NpmVersion<'a> = (&'a str, &'a str, &'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
 
@@ -147,6 +151,60 @@ impl Registry {
         let doc = json!({"info": {"name": name, "version": last, "project_urls": {}}, "releases": map, "urls": [],
                          "ownership": {"organization": null, "roles": [{"role": "Owner", "user": "maintainer"}]}});
         self.routes.insert(format!("/pypi-root/pypi/{name}/json"), Reply::json(doc.to_string()));
+    }
+
+    /// An npm package published by one account from CI with provenance: (version, time, where
+    /// the SLSA statement says it was built: `Some((repository, workflow))`, or `None` for a
+    /// version without attestations). `v02` writes the statements in SLSA v0.2's shape.
+    fn npm_attested(&mut self, name: &str, versions: &[NpmBuild<'_>], v02: bool) {
+        use base64::Engine as _;
+        let mut docs = serde_json::Map::new();
+        let mut time = serde_json::Map::new();
+        for (v, at, built) in versions {
+            let mut dist = json!({"integrity": "sha512-AAAA", "shasum": "0".repeat(40)});
+            if let Some((repo, workflow)) = built {
+                // A hostile packument's URL is never followed: chainward asks its own registry.
+                dist["attestations"] = json!({"url": "https://attestations.invalid/x",
+                    "provenance": {"predicateType": "https://slsa.dev/provenance/v1"}});
+                let predicate = if v02 {
+                    json!({"buildType": "https://github.com/npm/cli/gha/v2", "builder": {"id": "https://github.com/actions/runner"},
+                           "invocation": {"configSource": {"uri": format!("git+{repo}@refs/tags/v{v}"),
+                                                            "digest": {"sha1": "0123abc"}, "entryPoint": workflow}}})
+                } else {
+                    json!({"buildDefinition": {"buildType": "https://slsa-framework.github.io/github-actions-buildtypes/workflow/v1",
+                           "externalParameters": {"workflow": {"ref": format!("refs/tags/v{v}"), "repository": repo, "path": workflow}},
+                           "resolvedDependencies": []},
+                           "runDetails": {"builder": {"id": "https://github.com/actions/runner/github-hosted"}}})
+                };
+                let statement = json!({"_type": "https://in-toto.io/Statement/v1",
+                    "subject": [{"name": format!("pkg:npm/{name}@{v}"), "digest": {"sha512": "00"}}],
+                    "predicateType": if v02 { "https://slsa.dev/provenance/v0.2" } else { "https://slsa.dev/provenance/v1" },
+                    "predicate": predicate});
+                let envelope = |payload: &Value, predicate_type: &str| {
+                    json!({"predicateType": predicate_type, "bundle": {
+                        "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.2",
+                        "verificationMaterial": {},
+                        "dsseEnvelope": {"payload": base64::engine::general_purpose::STANDARD.encode(payload.to_string()),
+                                         "payloadType": "application/vnd.in-toto+json", "signatures": []}}})
+                };
+                let publish = json!({"_type": "https://in-toto.io/Statement/v0.1", "predicateType": "https://github.com/npm/attestation/tree/main/specs/publish/v0.1",
+                                     "predicate": {"name": name, "version": v, "registry": "https://registry.npmjs.org"}});
+                let doc = json!({"attestations": [
+                    envelope(&publish, "https://github.com/npm/attestation/tree/main/specs/publish/v0.1"),
+                    envelope(&statement, statement["predicateType"].as_str().unwrap()),
+                ]});
+                let path = format!("/npm/-/npm/v1/attestations/{}@{v}", name.replace('/', "%2f"));
+                self.routes.insert(path, Reply::json(doc.to_string()));
+            }
+            docs.insert(
+                (*v).to_owned(),
+                json!({"name": name, "version": v, "_npmUser": {"name": "release-bot", "email": "bot@example.com"},
+                       "maintainers": [{"name": "release-bot", "email": "bot@example.com"}], "dist": dist}),
+            );
+            time.insert((*v).to_owned(), json!(at));
+        }
+        let doc = json!({"name": name, "versions": docs, "time": time, "maintainers": [{"name": "release-bot"}]});
+        self.routes.insert(format!("/npm/{}", name.replace('/', "%2F")), Reply::json(doc.to_string()));
     }
 
     fn serve(self) -> Server {
@@ -543,6 +601,112 @@ fn npm_and_pypi_rules_from_an_sbom() {
             assert!(!text.contains("<img"), "markdown: raw HTML in {text}");
         }
     }
+}
+
+/// npm provenance comes from the attestations endpoint: a release built from a fork (the
+/// repository changed) is high, from another workflow medium, from the same place silent. Only
+/// attested versions in use after an attested release are asked about, with the release before.
+#[test]
+fn npm_provenance_changed_from_the_attestations() {
+    let mut registry = Registry::default();
+    let home = ("https://github.com/acme/widget", ".github/workflows/release.yml");
+    registry.npm_attested(
+        "@acme/widget",
+        &[
+            ("1.0.0", "2025-06-01T00:00:00.000Z", Some(home)),
+            ("1.1.0", "2025-08-01T00:00:00.000Z", Some(("git+https://github.com/attacker/widget.git", home.1))),
+        ],
+        false,
+    );
+    registry.npm_attested(
+        "reworked",
+        &[
+            (
+                "2.0.0",
+                "2025-06-01T00:00:00.000Z",
+                Some(("https://github.com/o/reworked", ".github/workflows/release.yml")),
+            ),
+            ("2.1.0", "2025-08-01T00:00:00.000Z", Some(("https://github.com/o/reworked", ".github/workflows/pr.yml"))),
+        ],
+        true,
+    );
+    registry.npm_attested(
+        "steady",
+        &[
+            (
+                "3.0.0",
+                "2025-06-01T00:00:00.000Z",
+                Some(("https://github.com/o/steady", ".github/workflows/release.yml")),
+            ),
+            (
+                "3.1.0",
+                "2025-08-01T00:00:00.000Z",
+                Some(("https://github.com/O/steady", ".github/workflows/release.yml")),
+            ),
+        ],
+        false,
+    );
+    // Attested for the first time: nothing to compare, nothing to ask.
+    registry.npm_attested(
+        "newly-attested",
+        &[
+            ("0.9.0", "2025-06-01T00:00:00.000Z", None),
+            ("1.0.0", "2025-08-01T00:00:00.000Z", Some(("https://github.com/o/n", ".github/workflows/release.yml"))),
+        ],
+        false,
+    );
+    let server = registry.serve();
+    let dir = tempfile::tempdir().unwrap();
+    let components: Vec<Value> = [
+        "pkg:npm/%40acme/widget@1.1.0",
+        "pkg:npm/reworked@2.1.0",
+        "pkg:npm/steady@3.1.0",
+        "pkg:npm/newly-attested@1.0.0",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, p)| json!({"type": "library", "bom-ref": format!("c{i}"), "name": p, "purl": p}))
+    .collect();
+    let bom = json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": components});
+    std::fs::write(dir.path().join("bom.cdx.json"), bom.to_string()).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let args = ["scan", "bom.cdx.json", "--db", &db(), "--format", "json", "--fail-on", "none"];
+    let online = report(&run(&server, cache.path(), NOW, dir.path(), &args));
+    let found: BTreeSet<_> =
+        signals(&online, "findings").into_iter().filter(|(kind, ..)| kind.starts_with("provenance")).collect();
+    assert_eq!(
+        found,
+        BTreeSet::from([
+            s("provenance-changed", "@acme/widget", "1.1.0", "high"),
+            s("provenance-changed", "reworked", "2.1.0", "medium"),
+        ]),
+        "{online:#}"
+    );
+    assert_eq!(online["warnings"], json!([]), "{online:#}");
+    let widget =
+        online["findings"].as_array().unwrap().iter().find(|f| f["package"]["name"] == "@acme/widget").unwrap();
+    let summary = widget["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("https://github.com/attacker/widget") && summary.contains("https://github.com/acme/widget")
+    );
+    let asked: BTreeSet<String> =
+        server.requests_to("/npm/-/npm/v1/attestations/").iter().map(|r| r.path.clone()).collect();
+    let expected: BTreeSet<String> = [
+        "@acme%2fwidget@1.0.0",
+        "@acme%2fwidget@1.1.0",
+        "reworked@2.0.0",
+        "reworked@2.1.0",
+        "steady@3.0.0",
+        "steady@3.1.0",
+    ]
+    .iter()
+    .map(|p| format!("/npm/-/npm/v1/attestations/{p}"))
+    .collect();
+    assert_eq!(asked, expected);
+
+    // The answers are cached: an offline rerun finds the same.
+    let offline = run(&server, cache.path(), NOW, dir.path(), &[&args[..], &["--offline"]].concat());
+    assert_eq!(signals(&report(&offline), "findings"), signals(&online, "findings"));
 }
 
 #[test]

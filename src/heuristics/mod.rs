@@ -137,7 +137,7 @@ impl Context<'_> {
     }
 
     /// The detail predicate for [`crate::registry::fetch`]: per-version details (crates.io API,
-    /// PyPI provenance) only for releases the rules will look at.
+    /// PyPI and npm provenance) only for releases the rules will look at.
     pub fn want_detail(&self, meta: &PackageMeta, version: &str) -> bool {
         self.diff || meta.version(version).is_some_and(|v| self.recent(v))
     }

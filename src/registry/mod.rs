@@ -273,8 +273,9 @@ pub struct Fetched {
     pub notes: Vec<String>,
 }
 
-/// Whether the per-version details (crates.io API publishers and owners, PyPI provenance) are
-/// worth fetching for a package: called with the cheap listing and the version in use. The
+/// Whether the per-version details (crates.io API publishers and owners, PyPI and npm
+/// provenance) are worth fetching for a package: called with the cheap listing and the version
+/// in use. The
 /// crates.io API allows one request a second, so a full scan asks only about recent releases.
 pub type WantDetail<'a> = dyn Fn(&PackageMeta, &str) -> bool + Sync + 'a;
 
@@ -327,6 +328,10 @@ pub fn fetch(config: &RegistryConfig, wanted: &[Wanted], want_detail: &WantDetai
                         let files = pypi::provenance_targets(&listing, &target.versions, want_detail);
                         (!files.is_empty(), files)
                     }
+                    Ecosystem::Npm => {
+                        let urls = npm::provenance_targets(config, &listing, &target.versions, want_detail);
+                        (!urls.is_empty(), urls)
+                    }
                     _ => (false, Vec::new()),
                 };
                 let job = Job { target, listing, origin, files };
@@ -350,12 +355,13 @@ pub fn fetch(config: &RegistryConfig, wanted: &[Wanted], want_detail: &WantDetai
     let detail = |mut job: Job| {
         let errors = match job.target.key.0 {
             Ecosystem::Cargo => crates_io::details(&http, config, &mut job.listing),
+            Ecosystem::Npm => npm::details(&http, &mut job.listing, &job.files),
             _ => pypi::details(&http, config, &mut job.listing, &job.files),
         };
         (job, errors)
     };
     // The crates.io API allows one request a second: one thread asks it, in order, while the
-    // others work on PyPI. Together they never exceed `concurrency` requests in flight.
+    // others work on PyPI and npm. Together they never exceed `concurrency` requests in flight.
     let (crates_jobs, other_jobs): (Vec<_>, Vec<_>) =
         jobs.into_iter().partition(|job| job.target.key.0 == Ecosystem::Cargo);
     let detailed = if config.concurrency <= 1 {
@@ -452,7 +458,7 @@ struct Job {
     listing: Listing,
     /// How the listing was had.
     origin: Origin,
-    /// PyPI: (version, file) whose provenance to fetch.
+    /// PyPI: (version, file) whose provenance to fetch; npm: (version, attestations URL).
     files: Vec<(String, String)>,
 }
 

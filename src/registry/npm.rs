@@ -13,19 +13,22 @@
 //!
 //! Only the registry's own fields are trusted for identity: a trusted publish is named by its
 //! `_npmUser.trustedPublisher` configuration, and an attested version's provenance has no
-//! repository (the packument does not carry the attestation's source; the manifest's
-//! `repository` is written by whoever publishes).
+//! repository from the packument (it does not carry the attestation's source; the manifest's
+//! `repository` is written by whoever publishes). Where a rule needs the source (an attested
+//! version in use after an attested release), the attestations endpoint is asked for both, and
+//! the SLSA provenance statement names the repository and workflow.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
-use super::http::{Answer, Expect, Http, Registry};
+use super::http::{Answer, Expect, FetchError, Http, Registry};
 use super::wire::{Entries, Lenient, List, Object};
 use super::{
     Listing, ListingResult, Owner, OwnerChange, PackageMeta, Provenance, Publisher, RegistryConfig, Skipped,
-    VersionMeta, base_url, encode_segment, normalize_repository, parse_time, safe_text, snapshot, sort_by_published,
+    VersionMeta, WantDetail, base_url, encode_segment, normalize_repository, parse_time, safe_text, snapshot,
+    sort_by_published,
 };
 use crate::model::Ecosystem;
 
@@ -375,6 +378,194 @@ pub(crate) fn listing(http: &Http, config: &RegistryConfig, name: &str, revalida
     Ok((Answer::Found(listing), origin))
 }
 
+/// The attestations of one version: `GET {registry}/-/npm/v1/attestations/{name}@{version}`
+/// (`@scope%2fname@version` for scoped packages). Built from the configured registry, not taken
+/// from the packument's `dist.attestations.url`, so a document cannot send chainward elsewhere.
+pub(crate) fn attestations_url(base: &str, name: &str, version: &str) -> String {
+    let name = match name.strip_prefix('@').and_then(|rest| rest.split_once('/')) {
+        Some((scope, pkg)) => format!("@{}%2f{}", encode_segment(scope), encode_segment(pkg)),
+        None => encode_segment(name),
+    };
+    format!("{}/-/npm/v1/attestations/{name}@{}", base_url(base), encode_segment(version))
+}
+
+/// The versions whose attestations to fetch, with their URLs: each attested version in use that
+/// `want_detail` accepts, and the last attested release before it, so `provenance-changed` can
+/// compare their sources. Nothing when either is missing: there is nothing to compare (a lost
+/// attestation is seen from the packument alone).
+pub(crate) fn provenance_targets(
+    config: &RegistryConfig,
+    listing: &Listing,
+    in_use: &BTreeSet<String>,
+    want_detail: &WantDetail<'_>,
+) -> Vec<(String, String)> {
+    let versions = &listing.meta.versions;
+    let attested = |i: &usize| versions.get(*i).is_some_and(|m| matches!(m.provenance, Some(Some(_))));
+    let mut wanted = BTreeSet::new();
+    for v in in_use {
+        let Some(pos) = listing.meta.position(v) else { continue };
+        if !attested(&pos) || !want_detail(&listing.meta, v) {
+            continue;
+        }
+        if let Some(before) = (0..pos).rev().find(attested) {
+            wanted.insert(before);
+            wanted.insert(pos);
+        }
+    }
+    wanted
+        .into_iter()
+        .filter_map(|i| {
+            let version = versions.get(i)?.version.clone();
+            let url = attestations_url(&config.npm, &listing.meta.name, &version);
+            Some((version, url))
+        })
+        .collect()
+}
+
+/// `GET /-/npm/v1/attestations/...`: `{attestations: [{predicateType, bundle}]}`, each bundle a
+/// Sigstore bundle whose `dsseEnvelope.payload` is a base64 in-toto statement.
+#[derive(Debug, Deserialize)]
+struct AttestationsWire {
+    #[serde(default)]
+    attestations: Option<List<AttestationWire>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AttestationWire {
+    #[serde(default, rename = "predicateType")]
+    predicate_type: Lenient<String>,
+    #[serde(default)]
+    bundle: Lenient<BundleWire>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BundleWire {
+    #[serde(default, rename = "dsseEnvelope")]
+    dsse_envelope: Lenient<EnvelopeWire>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EnvelopeWire {
+    #[serde(default)]
+    payload: Lenient<String>,
+}
+
+/// The in-toto statement, as far as its SLSA provenance predicate says where the build came from.
+#[derive(Debug, Deserialize)]
+struct StatementWire {
+    #[serde(default)]
+    predicate: Lenient<PredicateWire>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PredicateWire {
+    /// SLSA v1 (npm's GitHub Actions provenance since 2023).
+    #[serde(default, rename = "buildDefinition")]
+    build_definition: Lenient<BuildDefinitionWire>,
+    /// SLSA v0.2 (npm's first GitHub provenance, and GitLab's).
+    #[serde(default)]
+    invocation: Lenient<InvocationWire>,
+}
+
+#[derive(Debug, Deserialize)]
+struct BuildDefinitionWire {
+    #[serde(default, rename = "externalParameters")]
+    external_parameters: Lenient<ExternalParametersWire>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ExternalParametersWire {
+    #[serde(default)]
+    workflow: Lenient<WorkflowWire>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WorkflowWire {
+    #[serde(default)]
+    repository: Lenient<String>,
+    #[serde(default)]
+    path: Lenient<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct InvocationWire {
+    #[serde(default, rename = "configSource")]
+    config_source: Lenient<ConfigSourceWire>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ConfigSourceWire {
+    /// `git+https://github.com/o/r@refs/heads/main`.
+    #[serde(default)]
+    uri: Lenient<String>,
+    /// The workflow file (GitHub) or job (GitLab).
+    #[serde(default, rename = "entryPoint")]
+    entry_point: Lenient<String>,
+}
+
+/// Where the SLSA build provenance of a version says it was built: `Ok(None)` when the document
+/// has no provenance attestation (a publish attestation only). The payload is read, not
+/// verified: the signature is the registry's to check at publish time, and chainward compares
+/// what the registry serves for two releases.
+fn parse_attestations(body: &[u8]) -> Result<Option<Provenance>, String> {
+    use base64::Engine as _;
+    let wire: AttestationsWire = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let Some(attestations) = wire.attestations.filter(|a| a.array) else {
+        return Err("not an npm attestations document: no `attestations` array".to_owned());
+    };
+    let Some(payload) = attestations.items.iter().find_map(|a| {
+        let slsa = a.predicate_type.get().is_some_and(|t| t.starts_with("https://slsa.dev/provenance/"));
+        slsa.then(|| a.bundle.get()?.dsse_envelope.get()?.payload.get()).flatten()
+    }) else {
+        return Ok(None);
+    };
+    let statement = base64::engine::general_purpose::STANDARD
+        .decode(payload.trim())
+        .map_err(|e| format!("provenance payload is not base64: {e}"))?;
+    let statement: StatementWire =
+        serde_json::from_slice(&statement).map_err(|e| format!("provenance statement: {e}"))?;
+    let Some(predicate) = statement.predicate.get() else {
+        return Err("provenance statement without a predicate".to_owned());
+    };
+    let v1 = predicate.build_definition.get().and_then(|b| b.external_parameters.get()?.workflow.get());
+    let (repository, workflow) = if let Some(w) = v1 {
+        (w.repository.get().and_then(|r| normalize_repository(r)), w.path.get().map(|p| safe_text(p, 200)))
+    } else if let Some(source) = predicate.invocation.get().and_then(|i| i.config_source.get()) {
+        // `git+https://host/o/r@refs/...`: the repository, without the ref.
+        let repository = source.uri.get().and_then(|uri| {
+            let repo = uri.rsplit_once('@').filter(|(_, at)| at.starts_with("refs/")).map_or(uri.as_str(), |(r, _)| r);
+            normalize_repository(repo)
+        });
+        (repository, source.entry_point.get().map(|e| safe_text(e, 200)))
+    } else {
+        (None, None)
+    };
+    Ok(Some(Provenance { repository, workflow }))
+}
+
+/// Fetch the attestations of `targets` (version, URL) and record where each was built. Returns
+/// what failed.
+pub(crate) fn details(http: &Http, listing: &mut Listing, targets: &[(String, String)]) -> Vec<(Registry, FetchError)> {
+    let registry = Registry::Npm;
+    let mut errors = Vec::new();
+    let name = listing.meta.name.clone();
+    for (version, url) in targets {
+        let found = match http.get(registry, url, &name, Expect::Json, parse_attestations) {
+            Ok(Answer::Found(Some(provenance))) => provenance,
+            // Attested by the packument's word, source unknown: left as it was.
+            Ok(Answer::Found(None) | Answer::NotFound) => continue,
+            Err(e) => {
+                errors.push((registry, e));
+                continue;
+            }
+        };
+        if let Some(v) = listing.meta.versions.iter_mut().find(|v| &v.version == version) {
+            v.provenance = Some(Some(found));
+        }
+    }
+    errors
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -427,6 +618,101 @@ mod tests {
         assert_eq!(p.versions[0].provenance, Some(Some(Provenance { repository: None, workflow: None })));
         assert_eq!(p.versions[0].repository.as_deref(), Some("https://github.com/evil/fork"));
         assert_eq!(p.versions[1].provenance, Some(None));
+    }
+
+    #[test]
+    fn attestation_urls_are_built_on_the_configured_registry() {
+        assert_eq!(
+            attestations_url("https://r.test/", "left-pad", "1.3.0"),
+            "https://r.test/-/npm/v1/attestations/left-pad@1.3.0"
+        );
+        assert_eq!(
+            attestations_url("https://r.test", "@sigstore/core", "4.0.1"),
+            "https://r.test/-/npm/v1/attestations/@sigstore%2fcore@4.0.1"
+        );
+        assert_eq!(
+            attestations_url("https://r.test", "p", "1.0.0+b/x"),
+            "https://r.test/-/npm/v1/attestations/p@1.0.0%2Bb%2Fx"
+        );
+    }
+
+    fn attestations(statement: &str) -> Vec<u8> {
+        use base64::Engine as _;
+        let payload = base64::engine::general_purpose::STANDARD.encode(statement);
+        format!(
+            r#"{{"attestations":[{{"predicateType":"https://github.com/npm/attestation/tree/main/specs/publish/v0.1","bundle":{{"dsseEnvelope":{{"payload":"e30="}}}}}},{{"predicateType":"https://slsa.dev/provenance/v1","bundle":{{"dsseEnvelope":{{"payload":"{payload}","payloadType":"application/vnd.in-toto+json"}}}}}}]}}"#
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn slsa_v1_and_v0_2_statements_name_repository_and_workflow() {
+        let v1 = r#"{"predicateType":"https://slsa.dev/provenance/v1","predicate":{"buildDefinition":{"externalParameters":{"workflow":{"ref":"refs/tags/v1.0.1","repository":"https://github.com/ramonpetgrave64/gundam-visor","path":".github/workflows/npm-publish.yml"}}}}}"#;
+        assert_eq!(
+            parse_attestations(&attestations(v1)).unwrap(),
+            Some(Provenance {
+                repository: Some("https://github.com/ramonpetgrave64/gundam-visor".into()),
+                workflow: Some(".github/workflows/npm-publish.yml".into())
+            })
+        );
+        let v02 = r#"{"predicate":{"invocation":{"configSource":{"uri":"git+https://gitlab.com/o/r@refs/heads/main","entryPoint":"deploy"}}}}"#;
+        assert_eq!(
+            parse_attestations(&attestations(v02)).unwrap(),
+            Some(Provenance { repository: Some("https://gitlab.com/o/r".into()), workflow: Some("deploy".into()) })
+        );
+        // A predicate that names neither: attested, source unknown.
+        assert_eq!(parse_attestations(&attestations(r#"{"predicate":{}}"#)).unwrap(), Some(Provenance::default()));
+    }
+
+    #[test]
+    fn attestation_documents_of_the_wrong_shape_are_errors_or_nothing() {
+        // Only a publish attestation: no provenance to read.
+        let publish_only = br#"{"attestations":[{"predicateType":"https://github.com/npm/attestation/tree/main/specs/publish/v0.1","bundle":{}}]}"#;
+        assert_eq!(parse_attestations(publish_only).unwrap(), None);
+        assert!(parse_attestations(b"<html>").is_err());
+        assert!(parse_attestations(br#"{"error":"nope"}"#).is_err());
+        let not_base64 = br#"{"attestations":[{"predicateType":"https://slsa.dev/provenance/v1","bundle":{"dsseEnvelope":{"payload":"%%%"}}}]}"#;
+        assert!(parse_attestations(not_base64).unwrap_err().contains("base64"));
+        assert!(parse_attestations(&attestations("[1,2]")).is_err());
+        assert!(parse_attestations(&attestations(r#"{"predicate":7}"#)).is_err());
+        // Terminal escapes in a statement do not survive.
+        let hostile = "{\"predicate\":{\"buildDefinition\":{\"externalParameters\":{\"workflow\":{\"repository\":\"https://github.com/o/r\",\"path\":\"x\\u001b[2J.yml\"}}}}}";
+        let p = parse_attestations(&attestations(hostile)).unwrap().unwrap();
+        assert!(!p.workflow.unwrap().contains('\u{1b}'));
+    }
+
+    #[test]
+    fn provenance_targets_pair_an_attested_version_with_the_attested_release_before_it() {
+        let mut config = RegistryConfig::public(None, time::OffsetDateTime::UNIX_EPOCH);
+        config.npm = "https://r.test".into();
+        let attested = |v: &str, yes: bool| VersionMeta {
+            version: v.into(),
+            provenance: Some(yes.then(Provenance::default)),
+            ..VersionMeta::default()
+        };
+        let listing = Listing {
+            meta: PackageMeta {
+                ecosystem: Ecosystem::Npm,
+                name: "p".into(),
+                versions: vec![attested("1", true), attested("2", false), attested("3", true), attested("4", true)],
+                owners: None,
+                owner_changes: Vec::new(),
+                detailed: true,
+            },
+            pypi_files: BTreeMap::new(),
+            notes: Vec::new(),
+            skipped: Skipped::default(),
+        };
+        let all = |_: &PackageMeta, _: &str| true;
+        let in_use = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<BTreeSet<_>>();
+        let versions = |t: Vec<(String, String)>| t.into_iter().map(|(v, _)| v).collect::<Vec<_>>();
+        // 3 skips unattested 2 and pairs with 1.
+        assert_eq!(versions(provenance_targets(&config, &listing, &in_use(&["3"]), &all)), ["1", "3"]);
+        // Unattested in use (provenance-lost needs no details), or attested with nothing before.
+        assert!(provenance_targets(&config, &listing, &in_use(&["2", "1"]), &all).is_empty());
+        assert!(provenance_targets(&config, &listing, &in_use(&["4"]), &|_: &PackageMeta, _: &str| false).is_empty());
+        let t = provenance_targets(&config, &listing, &in_use(&["4"]), &all);
+        assert_eq!(t[1], ("4".to_owned(), "https://r.test/-/npm/v1/attestations/p@4".to_owned()));
     }
 
     #[test]
