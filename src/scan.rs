@@ -192,7 +192,14 @@ fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result
                 wanted.len()
             );
         }
-        let fetched = crate::registry::fetch(&registry, &wanted, &|meta, version| ctx.want_detail(meta, version));
+        let show_progress = out.stderr_is_terminal && !cli.quiet && !req.common.offline;
+        let fetched = fetch_registry(
+            &registry,
+            &wanted,
+            &|meta, version| ctx.want_detail(meta, version),
+            show_progress.then_some(&mut *out.stderr),
+            std::time::Duration::from_secs(1),
+        );
         for f in &fetched.failures {
             registry_warnings.push(describe_failure(f));
         }
@@ -333,6 +340,57 @@ fn matched(index: &Index, packages: &[ScanPackage], errors: &mut Vec<ReportError
 }
 
 /// A registry failure as one warning: which registry, what went wrong, which metadata is missing.
+/// Run the registry lookups. With `progress` (stderr on a terminal), a progress line is kept up
+/// to date there once they take longer than `after`, and wiped when they end: a cold cache on a
+/// big lockfile waits minutes on crates.io's one API request a second.
+fn fetch_registry(
+    registry: &crate::registry::RegistryConfig,
+    wanted: &[crate::registry::Wanted],
+    want_detail: &crate::registry::WantDetail<'_>,
+    progress: Option<&mut dyn std::io::Write>,
+    after: std::time::Duration,
+) -> crate::registry::Fetched {
+    use std::time::{Duration, Instant};
+    let Some(stderr) = progress else { return crate::registry::fetch(registry, wanted, want_detail) };
+    let counts = crate::registry::Progress::default();
+    let started = Instant::now();
+    let this = std::thread::current();
+    std::thread::scope(|s| {
+        let worker = s.spawn(|| {
+            let fetched = crate::registry::fetch_watched(registry, wanted, want_detail, &counts);
+            this.unpark();
+            fetched
+        });
+        let mut width = 0;
+        loop {
+            std::thread::park_timeout(Duration::from_millis(250));
+            if worker.is_finished() {
+                break;
+            }
+            if started.elapsed() >= after {
+                let line = progress_line(counts.read());
+                let _ = write!(stderr, "\r{line:<width$}");
+                let _ = stderr.flush();
+                width = width.max(line.chars().count());
+            }
+        }
+        if width > 0 {
+            let _ = write!(stderr, "\r{:width$}\r", "");
+            let _ = stderr.flush();
+        }
+        worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// The progress line of a registry lookup.
+fn progress_line(r: crate::registry::ProgressReading) -> String {
+    if r.to_detail == 0 {
+        format!("registry metadata: {}/{} package(s) listed", r.listed, r.packages)
+    } else {
+        format!("registry metadata: {} package(s) listed; release details {}/{}", r.packages, r.detailed, r.to_detail)
+    }
+}
+
 fn describe_failure(f: &crate::registry::Failure) -> String {
     const SHOWN: usize = 5;
     let mut names: Vec<&str> = f.packages.iter().map(String::as_str).take(SHOWN).collect();
@@ -596,4 +654,68 @@ pub(crate) fn vex_findings(
         }
         None => (findings, Vec::new(), notes),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{ProgressReading, RegistryConfig, Wanted};
+    use std::io::{BufRead as _, BufReader, Write as _};
+    use std::net::TcpListener;
+    use std::time::Duration;
+
+    /// A registry on 127.0.0.1 that answers every request with 404 after `delay`.
+    fn slow_registry(delay: Duration) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                    line.clear();
+                }
+                std::thread::sleep(delay);
+                let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            }
+        });
+        url
+    }
+
+    /// A lookup that takes `delay`, with a progress line after `after`.
+    fn lookup(delay: Duration, after: Duration) -> (crate::registry::Fetched, String) {
+        let url = slow_registry(delay);
+        let cache = tempfile::tempdir().unwrap();
+        let mut config = RegistryConfig::public(Some(cache.path().to_owned()), time::OffsetDateTime::UNIX_EPOCH);
+        config.crates_io_index = format!("{url}/");
+        let wanted = [Wanted { ecosystem: Ecosystem::Cargo, name: "slow".into(), versions: vec!["1.0.0".into()] }];
+        let mut stderr = Vec::new();
+        let fetched = fetch_registry(&config, &wanted, &|_, _| false, Some(&mut stderr), after);
+        (fetched, String::from_utf8(stderr).unwrap())
+    }
+
+    #[test]
+    fn a_slow_lookup_shows_a_progress_line_then_wipes_it() {
+        let (fetched, stderr) = lookup(Duration::from_millis(1500), Duration::ZERO);
+        assert_eq!(fetched.not_found, [(Ecosystem::Cargo, "slow".to_owned())]);
+        let line = "registry metadata: 0/1 package(s) listed";
+        assert!(stderr.starts_with(&format!("\r{line}")), "{stderr:?}");
+        assert!(stderr.ends_with(&format!("\r{}\r", " ".repeat(line.len()))), "{stderr:?}");
+    }
+
+    #[test]
+    fn a_lookup_done_before_the_threshold_prints_nothing() {
+        let (fetched, stderr) = lookup(Duration::ZERO, Duration::from_secs(3600));
+        assert_eq!(fetched.not_found.len(), 1);
+        assert_eq!(stderr, "");
+    }
+
+    #[test]
+    fn the_progress_line_says_which_stage() {
+        let r = ProgressReading { packages: 923, listed: 400, to_detail: 0, detailed: 0 };
+        assert_eq!(progress_line(r), "registry metadata: 400/923 package(s) listed");
+        let r = ProgressReading { packages: 923, listed: 923, to_detail: 98, detailed: 12 };
+        assert_eq!(progress_line(r), "registry metadata: 923 package(s) listed; release details 12/98");
+    }
 }

@@ -17,7 +17,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use chainward::model::Ecosystem;
-use chainward::registry::{Fetched, PackageMeta, RegistryConfig, Wanted, fetch};
+use chainward::registry::{
+    Fetched, PackageMeta, Progress, ProgressReading, RegistryConfig, Wanted, fetch, fetch_watched,
+};
 use http_server::{Reply, Request, Server, refusing_url};
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -189,6 +191,23 @@ fn crates_io_owner_changes_are_seen_between_runs() {
     assert!(meta.owner_changes.iter().all(|c| c.at == later.now && c.evidence == "crates.io owners snapshot"));
     // Between the previous snapshot and this one.
     assert!(meta.owner_changes.iter().all(|c| c.since == Some(NOW)), "{:?}", meta.owner_changes);
+}
+
+/// The counters a progress line reads: every package listed, and the details wanted done. A
+/// version the registry does not list wants no details; another ecosystem is not looked up.
+#[test]
+fn progress_counts_listings_and_details() {
+    let server = Server::start(registries);
+    let cache = tempfile::tempdir().unwrap();
+    let wanted = [
+        wanted(Ecosystem::Cargo, "chainward-demo", &["0.3.1"]),
+        wanted(Ecosystem::Cargo, "other", &["9.9.9"]),
+        wanted(Ecosystem::Go, "example.com/ignored", &["v1.0.0"]),
+    ];
+    let progress = Progress::default();
+    let fetched = fetch_watched(&config(&server.url, cache.path()), &wanted, &all, &progress);
+    assert_eq!(fetched.packages.len(), 2);
+    assert_eq!(progress.read(), ProgressReading { packages: 2, listed: 2, to_detail: 1, detailed: 1 });
 }
 
 #[test]

@@ -25,6 +25,7 @@ mod wire;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -279,11 +280,56 @@ pub struct Fetched {
 /// crates.io API allows one request a second, so a full scan asks only about recent releases.
 pub type WantDetail<'a> = dyn Fn(&PackageMeta, &str) -> bool + Sync + 'a;
 
+/// How far a [`fetch_watched`] has got, readable from another thread while it runs (for a
+/// progress line: a cold cache on a big lockfile waits minutes on crates.io's API policy).
+#[derive(Debug, Default)]
+pub struct Progress {
+    packages: AtomicUsize,
+    listed: AtomicUsize,
+    to_detail: AtomicUsize,
+    detailed: AtomicUsize,
+}
+
+/// A reading of [`Progress`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ProgressReading {
+    /// Packages to look up on a registry.
+    pub packages: usize,
+    /// Of those, listed so far (answered, not found or failed).
+    pub listed: usize,
+    /// Packages whose per-version details are wanted (known once every package is listed).
+    pub to_detail: usize,
+    /// Of those, done so far.
+    pub detailed: usize,
+}
+
+impl Progress {
+    /// The counts now.
+    pub fn read(&self) -> ProgressReading {
+        ProgressReading {
+            packages: self.packages.load(Ordering::Relaxed),
+            listed: self.listed.load(Ordering::Relaxed),
+            to_detail: self.to_detail.load(Ordering::Relaxed),
+            detailed: self.detailed.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// Look up `wanted` on their registries (crates.io, npm, PyPI; other ecosystems are ignored):
 /// the cheap listing of every package, then, for packages where `want_detail` returns `true`
 /// for a version in use, the per-version details. Never fails as a whole: what could not be
 /// had is in [`Fetched::failures`], grouped per registry and kind of error.
 pub fn fetch(config: &RegistryConfig, wanted: &[Wanted], want_detail: &WantDetail<'_>) -> Fetched {
+    fetch_watched(config, wanted, want_detail, &Progress::default())
+}
+
+/// [`fetch`], counting what it has done in `progress`.
+pub fn fetch_watched(
+    config: &RegistryConfig,
+    wanted: &[Wanted],
+    want_detail: &WantDetail<'_>,
+    progress: &Progress,
+) -> Fetched {
     let http = Http::new(config);
     let mut targets: BTreeMap<(Ecosystem, String), Target> = BTreeMap::new();
     for w in wanted {
@@ -299,11 +345,13 @@ pub fn fetch(config: &RegistryConfig, wanted: &[Wanted], want_detail: &WantDetai
         target.versions.extend(w.versions.iter().cloned());
     }
     let targets: Vec<Target> = targets.into_values().collect();
+    progress.packages.store(targets.len(), Ordering::Relaxed);
 
     let mut fetched = Fetched::default();
     let mut failures = Failures::default();
     let listings = run_pool(config.concurrency, targets, &|target: Target| {
         let result = list(&http, config, &target, false);
+        progress.listed.fetch_add(1, Ordering::Relaxed);
         (target, result)
     });
     // A listing served from the cache without asking can predate a release in use (or the
@@ -323,7 +371,14 @@ pub fn fetch(config: &RegistryConfig, wanted: &[Wanted], want_detail: &WantDetai
         match result {
             Ok((Answer::Found(listing), origin)) => {
                 let (detail, files) = match target.key.0 {
-                    Ecosystem::Cargo => (target.versions.iter().any(|v| want_detail(&listing.meta, v)), Vec::new()),
+                    // A version the index does not list has no release for the rules to judge.
+                    Ecosystem::Cargo => (
+                        target
+                            .versions
+                            .iter()
+                            .any(|v| listing.meta.position(v).is_some() && want_detail(&listing.meta, v)),
+                        Vec::new(),
+                    ),
                     Ecosystem::PyPI => {
                         let files = pypi::provenance_targets(&listing, &target.versions, want_detail);
                         (!files.is_empty(), files)
@@ -352,12 +407,14 @@ pub fn fetch(config: &RegistryConfig, wanted: &[Wanted], want_detail: &WantDetai
         }
     }
 
+    progress.to_detail.store(jobs.len(), Ordering::Relaxed);
     let detail = |mut job: Job| {
         let errors = match job.target.key.0 {
             Ecosystem::Cargo => crates_io::details(&http, config, &mut job.listing),
             Ecosystem::Npm => npm::details(&http, &mut job.listing, &job.files),
             _ => pypi::details(&http, config, &mut job.listing, &job.files),
         };
+        progress.detailed.fetch_add(1, Ordering::Relaxed);
         (job, errors)
     };
     // The crates.io API allows one request a second: one thread asks it, in order, while the
