@@ -77,6 +77,34 @@ fn registries(req: &Request) -> Reply {
     }
 }
 
+/// Two lookups at once that share a cache stand for two chainward processes (a monorepo
+/// scanned in parallel): crates.io's one request a second holds for both together.
+#[test]
+fn two_lookups_sharing_a_cache_keep_to_one_api_request_per_interval_together() {
+    let server = Server::start(registries);
+    let cache = tempfile::tempdir().unwrap();
+    let mut config = config(&server.url, cache.path());
+    let interval = Duration::from_millis(200);
+    config.crates_io_api_interval = interval;
+    std::thread::scope(|s| {
+        for names in [["aaaa", "bbbb"], ["cccc", "dddd"]] {
+            let config = &config;
+            s.spawn(move || {
+                let want: Vec<Wanted> = names.iter().map(|n| wanted(Ecosystem::Cargo, n, &["0.3.1"])).collect();
+                let fetched = fetch(config, &want, &all);
+                assert!(fetched.failures.is_empty(), "{:?}", fetched.failures);
+            });
+        }
+    });
+    let mut api = server.requests_to("/api/");
+    api.sort_by_key(|r| r.at);
+    assert_eq!(api.len(), 8);
+    for pair in api.windows(2) {
+        let gap = pair[1].at.duration_since(pair[0].at);
+        assert!(gap + Duration::from_millis(30) >= interval, "API requests {gap:?} apart");
+    }
+}
+
 fn config(url: &str, cache: &Path) -> RegistryConfig {
     let mut config = RegistryConfig::public(Some(cache.to_path_buf()), NOW);
     config.crates_io_index = format!("{url}/index/");

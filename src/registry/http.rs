@@ -182,29 +182,82 @@ struct Entry {
     body: Vec<u8>,
 }
 
-/// Guarantees a minimum interval between the starts of two requests, across threads.
+/// Guarantees a minimum interval between the starts of two requests, across threads and, through
+/// a small file in the cache directory, across chainward processes sharing that cache (two
+/// scans in parallel, a monorepo scanned with `xargs -P`): crates.io's policy is per client, not
+/// per process.
 #[derive(Debug)]
 struct Limiter {
     interval: Duration,
     next: Mutex<Option<Instant>>,
+    /// The file holding the next free start (nanoseconds since 1970), locked while read and
+    /// written. `None`, or a file that cannot be used: this process's own pacing only.
+    shared: Option<PathBuf>,
 }
 
+/// How many intervals ahead a start reserved by other processes is still believed.
+const MAX_SHARED_AHEAD: u32 = 32;
+
 impl Limiter {
+    fn new(interval: Duration, shared: Option<PathBuf>) -> Limiter {
+        Limiter { interval, next: Mutex::new(None), shared }
+    }
+
     fn wait(&self) {
-        let now = Instant::now();
-        let start = {
+        let delay = {
             let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
-            let start = match *next {
-                Some(t) if t > now => t,
-                _ => now,
+            let now = Instant::now();
+            let local = match *next {
+                Some(t) if t > now => t.saturating_duration_since(now),
+                _ => Duration::ZERO,
             };
-            *next = Some(start.checked_add(self.interval).unwrap_or(start));
-            start
+            let delay = self.shared.as_deref().and_then(|path| self.reserve_shared(path, local)).unwrap_or(local);
+            *next = Some(now.checked_add(delay + self.interval).unwrap_or(now));
+            delay
         };
-        let delay = start.saturating_duration_since(now);
         if !delay.is_zero() {
             std::thread::sleep(delay);
         }
+    }
+
+    /// Reserve the next start in the shared file, no sooner than `at_least` from now: how long
+    /// to wait for it. `None` when the file cannot be used.
+    fn reserve_shared(&self, path: &Path, at_least: Duration) -> Option<Duration> {
+        use std::io::{Read as _, Seek as _, Write as _};
+        std::fs::create_dir_all(path.parent()?).ok()?;
+        let mut file =
+            std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).ok()?;
+        // Another process holds the lock for microseconds; one that holds it longer is not
+        // waited for past two seconds.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(_) => return None,
+            }
+        }
+        let mut text = String::new();
+        file.read_to_string(&mut text).ok()?;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?;
+        // Each process sharing the cache may have reserved a start ahead; one further ahead
+        // than [`MAX_SHARED_AHEAD`] intervals is a clock that jumped back or a damaged file,
+        // and is not waited for.
+        let shared = text
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .map(Duration::from_nanos)
+            .filter(|next| *next <= now + self.interval * MAX_SHARED_AHEAD)
+            .map_or(Duration::ZERO, |next| next.saturating_sub(now));
+        let delay = shared.max(at_least);
+        let free = u64::try_from((now + delay + self.interval).as_nanos()).ok()?;
+        file.set_len(0).ok()?;
+        file.rewind().ok()?;
+        file.write_all(free.to_string().as_bytes()).ok()?;
+        Some(delay)
     }
 }
 
@@ -313,7 +366,10 @@ impl Http {
             timeout: config.timeout,
             max_body: config.max_body,
             now: config.now,
-            crates_api: Limiter { interval: config.crates_io_api_interval, next: Mutex::new(None) },
+            crates_api: Limiter::new(
+                config.crates_io_api_interval,
+                config.cache_dir.as_ref().filter(|_| !config.offline).map(|dir| dir.join("crates.io-api.pace")),
+            ),
             breakers: Default::default(),
             requests: AtomicUsize::new(0),
             cache_hits: AtomicUsize::new(0),
@@ -759,12 +815,58 @@ mod tests {
 
     #[test]
     fn limiter_spaces_starts() {
-        let limiter = Limiter { interval: Duration::from_millis(50), next: Mutex::new(None) };
+        let limiter = Limiter::new(Duration::from_millis(50), None);
         let t0 = Instant::now();
         for _ in 0..4 {
             limiter.wait();
         }
         assert!(t0.elapsed() >= Duration::from_millis(150));
+    }
+
+    /// Two limiters on one file stand for two processes sharing a cache: their starts, taken
+    /// together, are an interval apart.
+    #[test]
+    fn limiters_sharing_a_file_space_the_starts_of_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("registry/crates.io-api.pace");
+        let interval = Duration::from_millis(80);
+        let starts = Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    let limiter = Limiter::new(interval, Some(path.clone()));
+                    for _ in 0..3 {
+                        limiter.wait();
+                        starts.lock().unwrap().push(Instant::now());
+                    }
+                });
+            }
+        });
+        let mut starts = starts.into_inner().unwrap();
+        starts.sort();
+        for pair in starts.windows(2) {
+            let gap = pair[1].duration_since(pair[0]);
+            assert!(gap + Duration::from_millis(10) >= interval, "starts {gap:?} apart");
+        }
+    }
+
+    /// A pace file that is damaged, or names a start far ahead (a clock that jumped back), is
+    /// not waited for, and is rewritten.
+    #[test]
+    fn a_damaged_or_far_ahead_pace_file_is_not_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pace");
+        let far_ahead =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap() + Duration::from_secs(3600);
+        for content in ["junk".to_owned(), far_ahead.as_nanos().to_string(), "9".repeat(40)] {
+            std::fs::write(&path, &content).unwrap();
+            let limiter = Limiter::new(Duration::from_secs(1), Some(path.clone()));
+            let t0 = Instant::now();
+            limiter.wait();
+            assert!(t0.elapsed() < Duration::from_secs(60), "waited on {content:?}");
+            let written: u128 = std::fs::read_to_string(&path).unwrap().parse().unwrap();
+            assert!(written < far_ahead.as_nanos(), "{content:?} left in place");
+        }
     }
 
     #[test]
