@@ -212,7 +212,7 @@ impl Limiter {
                 _ => Duration::ZERO,
             };
             let delay = self.shared.as_deref().and_then(|path| self.reserve_shared(path, local)).unwrap_or(local);
-            *next = Some(now.checked_add(delay + self.interval).unwrap_or(now));
+            *next = Some(now.checked_add(delay.saturating_add(self.interval)).unwrap_or(now));
             delay
         };
         if !delay.is_zero() {
@@ -250,10 +250,10 @@ impl Limiter {
             .parse::<u64>()
             .ok()
             .map(Duration::from_nanos)
-            .filter(|next| *next <= now + self.interval * MAX_SHARED_AHEAD)
+            .filter(|next| *next <= now.saturating_add(self.interval.saturating_mul(MAX_SHARED_AHEAD)))
             .map_or(Duration::ZERO, |next| next.saturating_sub(now));
         let delay = shared.max(at_least);
-        let free = u64::try_from((now + delay + self.interval).as_nanos()).ok()?;
+        let free = u64::try_from(now.saturating_add(delay).saturating_add(self.interval).as_nanos()).ok()?;
         file.set_len(0).ok()?;
         file.rewind().ok()?;
         file.write_all(free.to_string().as_bytes()).ok()?;
