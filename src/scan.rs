@@ -399,14 +399,14 @@ fn describe_failure(f: &crate::registry::Failure) -> String {
     if more > 0 {
         names.push(&more_text);
     }
-    // What the missing metadata would have fed.
-    let rules = match f.registry.as_str() {
-        "crates.io API" => "maintainer-change, ownership-change and provenance",
-        "npm" | "PyPI" | "crates.io" => "registry",
-        _ => "provenance",
+    // What is missing, and what it would have fed.
+    let (what, rules) = match f.registry.as_str() {
+        "crates.io API" => ("publisher and owner data", "maintainer-change, ownership-change and provenance"),
+        "npm attestations" | "PyPI Integrity API" => ("provenance", "provenance"),
+        _ => ("metadata", "registry"),
     };
     format!(
-        "{}: {}; no metadata for {} package(s) ({}), so the {rules} rules did not judge them",
+        "{}: {}; no {what} for {} package(s) ({}), so the {rules} rules did not judge them",
         f.registry,
         f.message,
         f.packages.len(),

@@ -709,6 +709,47 @@ fn npm_provenance_changed_from_the_attestations() {
     assert_eq!(signals(&report(&offline), "findings"), signals(&online, "findings"));
 }
 
+/// An attestations endpoint that fails costs the provenance of that package only, in one
+/// warning that says so; the packument's rules still run.
+#[test]
+fn a_failing_attestations_endpoint_is_a_provenance_warning() {
+    let mut registry = Registry::default();
+    let built = Some(("https://github.com/o/flaky", ".github/workflows/release.yml"));
+    registry.npm_attested(
+        "flaky",
+        &[("1.0.0", "2025-06-01T00:00:00.000Z", built), ("1.1.0", "2025-09-09T00:00:00.000Z", built)],
+        false,
+    );
+    registry.routes.insert("/npm/-/npm/v1/attestations/flaky@1.1.0".into(), Reply::status(500));
+    let server = registry.serve();
+    let dir = tempfile::tempdir().unwrap();
+    let bom = json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
+                     "components": [{"type": "library", "bom-ref": "c0", "name": "flaky", "purl": "pkg:npm/flaky@1.1.0"}]});
+    std::fs::write(dir.path().join("bom.cdx.json"), bom.to_string()).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let out = run(
+        &server,
+        cache.path(),
+        NOW,
+        dir.path(),
+        &["scan", "bom.cdx.json", "--db", &db(), "--format", "json", "--fail-on", "none"],
+    );
+    let report = report(&out);
+    assert_eq!(
+        signals(&report, "findings"),
+        BTreeSet::from([s("fresh-release", "flaky", "1.1.0", "low")]),
+        "{report:#}"
+    );
+    let warnings = report["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let warning = warnings[0].as_str().unwrap();
+    assert!(warning.starts_with("npm attestations: "), "{warning}");
+    assert!(
+        warning.ends_with("no provenance for 1 package(s) (flaky), so the provenance rules did not judge them"),
+        "{warning}"
+    );
+}
+
 #[test]
 fn diff_mode_asks_only_about_what_the_change_adds_or_updates() {
     let (server, dir) = crates_io_world();

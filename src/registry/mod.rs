@@ -239,7 +239,7 @@ pub struct Wanted {
 /// Metadata that could not be had: reported once per registry, the scan goes on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
-    /// `crates.io`, `crates.io API`, `npm`, `PyPI`.
+    /// `crates.io`, `crates.io API`, `npm`, `npm attestations`, `PyPI`, `PyPI Integrity API`.
     pub registry: String,
     /// The packages whose metadata is missing because of it.
     pub packages: Vec<String>,
@@ -435,7 +435,7 @@ pub fn fetch_watched(
     };
     for (job, errors) in detailed {
         for (registry, error) in &errors {
-            failures.add(*registry, error, &job.target.name);
+            failures.add_detail(*registry, error, &job.target.name);
         }
         fetched.add(job);
     }
@@ -593,20 +593,31 @@ impl Skipped {
 /// Failures grouped per registry and kind (the first message of each group is kept).
 #[derive(Debug, Default)]
 struct Failures {
-    groups: BTreeMap<(Registry, ErrorKind), (String, BTreeSet<String>)>,
+    /// (registry, whether a per-version detail request failed, kind) → first message, packages.
+    groups: BTreeMap<(Registry, bool, ErrorKind), (String, BTreeSet<String>)>,
 }
 
 impl Failures {
+    /// A listing that could not be had: the package has no metadata at all.
     fn add(&mut self, registry: Registry, error: &FetchError, package: &str) {
-        let (_, packages) =
-            self.groups.entry((registry, error.kind)).or_insert_with(|| (error.message.clone(), BTreeSet::new()));
+        self.insert((registry, false, error.kind), error, package);
+    }
+
+    /// A detail request that failed: the listing is there, the provenance (or, for crates.io,
+    /// the API's publishers and owners) is not.
+    fn add_detail(&mut self, registry: Registry, error: &FetchError, package: &str) {
+        self.insert((registry, true, error.kind), error, package);
+    }
+
+    fn insert(&mut self, key: (Registry, bool, ErrorKind), error: &FetchError, package: &str) {
+        let (_, packages) = self.groups.entry(key).or_insert_with(|| (error.message.clone(), BTreeSet::new()));
         packages.insert(safe_text(package, 200));
     }
 
     fn finish(self, http: &Http) -> Vec<Failure> {
         self.groups
             .into_iter()
-            .map(|((registry, kind), (first, packages))| {
+            .map(|((registry, detail, kind), (first, packages))| {
                 let message = match (kind, http.first_failure(registry)) {
                     (ErrorKind::Unreachable, Some(cause)) if http.gave_up_on(registry) => format!(
                         "{cause} (stopped asking {} after {} failed requests in a row)",
@@ -615,8 +626,15 @@ impl Failures {
                     ),
                     _ => first,
                 };
+                // npm and PyPI details are provenance documents: named so, the warning does not
+                // claim the whole package went unjudged.
+                let label = match (registry, detail) {
+                    (Registry::Npm, true) => "npm attestations",
+                    (Registry::PyPI, true) => "PyPI Integrity API",
+                    _ => registry.label(),
+                };
                 Failure {
-                    registry: registry.label().to_owned(),
+                    registry: label.to_owned(),
                     packages: packages.into_iter().collect(),
                     message: safe_text(&message, 400),
                 }
