@@ -276,6 +276,19 @@ fn lockfile(dir: &Path, packages: &[(&str, &str, &str)]) {
 
 const NOW: &str = "2025-09-10T12:00:00Z";
 
+/// A directory holding `bom.cdx.json`: a CycloneDX SBOM with one library per purl.
+fn sbom_dir(purls: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let components: Vec<Value> = purls
+        .iter()
+        .enumerate()
+        .map(|(i, p)| json!({"type": "library", "bom-ref": format!("c{i}"), "name": p, "purl": p}))
+        .collect();
+    let bom = json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": components});
+    std::fs::write(dir.path().join("bom.cdx.json"), bom.to_string()).unwrap();
+    dir
+}
+
 /// crates.io: a hijacked release, a lost and a changed provenance, a yanked version, a tampered
 /// checksum; and a steady crate and an old one the rules must leave alone.
 fn crates_io_world() -> (Server, tempfile::TempDir) {
@@ -536,21 +549,14 @@ fn npm_and_pypi_rules_from_an_sbom() {
         &[("1.0", "2025-07-01T00:00:00Z", Some("o/attested")), ("1.1", "2025-08-01T00:00:00Z", Some("o/attested"))],
     );
     let server = registry.serve();
-    let dir = tempfile::tempdir().unwrap();
-    let components: Vec<Value> = [
+    let dir = sbom_dir(&[
         "pkg:npm/debug@4.4.2",
         "pkg:npm/%40ctrl/tinycolor@4.1.1",
         "pkg:npm/left-pad@1.3.0",
         "pkg:npm/hostile@1.0.1",
         "pkg:pypi/ultralytics@8.3.45",
         "pkg:pypi/attested@1.1",
-    ]
-    .iter()
-    .enumerate()
-    .map(|(i, p)| json!({"type": "library", "bom-ref": format!("c{i}"), "name": p, "purl": p}))
-    .collect();
-    let bom = json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": components});
-    std::fs::write(dir.path().join("bom.cdx.json"), bom.to_string()).unwrap();
+    ]);
     let cache = tempfile::tempdir().unwrap();
     let out = run(
         &server,
@@ -656,19 +662,12 @@ fn npm_provenance_changed_from_the_attestations() {
         false,
     );
     let server = registry.serve();
-    let dir = tempfile::tempdir().unwrap();
-    let components: Vec<Value> = [
+    let dir = sbom_dir(&[
         "pkg:npm/%40acme/widget@1.1.0",
         "pkg:npm/reworked@2.1.0",
         "pkg:npm/steady@3.1.0",
         "pkg:npm/newly-attested@1.0.0",
-    ]
-    .iter()
-    .enumerate()
-    .map(|(i, p)| json!({"type": "library", "bom-ref": format!("c{i}"), "name": p, "purl": p}))
-    .collect();
-    let bom = json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1, "components": components});
-    std::fs::write(dir.path().join("bom.cdx.json"), bom.to_string()).unwrap();
+    ]);
     let cache = tempfile::tempdir().unwrap();
     let args = ["scan", "bom.cdx.json", "--db", &db(), "--format", "json", "--fail-on", "none"];
     let online = report(&run(&server, cache.path(), NOW, dir.path(), &args));
@@ -722,10 +721,7 @@ fn a_failing_attestations_endpoint_is_a_provenance_warning() {
     );
     registry.routes.insert("/npm/-/npm/v1/attestations/flaky@1.1.0".into(), Reply::status(500));
     let server = registry.serve();
-    let dir = tempfile::tempdir().unwrap();
-    let bom = json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "version": 1,
-                     "components": [{"type": "library", "bom-ref": "c0", "name": "flaky", "purl": "pkg:npm/flaky@1.1.0"}]});
-    std::fs::write(dir.path().join("bom.cdx.json"), bom.to_string()).unwrap();
+    let dir = sbom_dir(&["pkg:npm/flaky@1.1.0"]);
     let cache = tempfile::tempdir().unwrap();
     let out = run(
         &server,
