@@ -276,6 +276,13 @@ fn lockfile(dir: &Path, packages: &[(&str, &str, &str)]) {
 
 const NOW: &str = "2025-09-10T12:00:00Z";
 
+/// `chainward scan bom.cdx.json --db <test db> --fail-on none` and `extra`, in `dir`.
+fn scan_sbom(server: &Server, cache: &Path, dir: &Path, extra: &[&str]) -> Output {
+    let db = db();
+    let args = [&["scan", "bom.cdx.json", "--db", db.as_str(), "--fail-on", "none"][..], extra].concat();
+    run(server, cache, NOW, dir, &args)
+}
+
 /// A directory holding `bom.cdx.json`: a CycloneDX SBOM with one library per purl.
 fn sbom_dir(purls: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -558,13 +565,7 @@ fn npm_and_pypi_rules_from_an_sbom() {
         "pkg:pypi/attested@1.1",
     ]);
     let cache = tempfile::tempdir().unwrap();
-    let out = run(
-        &server,
-        cache.path(),
-        NOW,
-        dir.path(),
-        &["scan", "bom.cdx.json", "--db", &db(), "--format", "json", "--fail-on", "none"],
-    );
+    let out = scan_sbom(&server, cache.path(), dir.path(), &["--format", "json"]);
     let report = report(&out);
     let found: BTreeSet<_> = signals(&report, "findings")
         .into_iter()
@@ -597,9 +598,8 @@ fn npm_and_pypi_rules_from_an_sbom() {
         .unwrap();
     let summary = hostile["summary"].as_str().unwrap();
     assert!(!summary.contains('\u{1b}') && !summary.contains('\u{202e}'), "{summary:?}");
-    let args = ["scan", "bom.cdx.json", "--db", &db(), "--fail-on", "none"];
     for format in ["table", "markdown", "sarif"] {
-        let out = run(&server, cache.path(), NOW, dir.path(), &[&args[..], &["--format", format]].concat());
+        let out = scan_sbom(&server, cache.path(), dir.path(), &["--format", format]);
         let text = String::from_utf8(out.stdout).unwrap();
         assert!(text.contains("hostile"), "{format}: {text}");
         assert!(!text.contains('\u{1b}') && !text.contains('\u{202e}'), "{format}: control characters in {text:?}");
@@ -669,8 +669,7 @@ fn npm_provenance_changed_from_the_attestations() {
         "pkg:npm/newly-attested@1.0.0",
     ]);
     let cache = tempfile::tempdir().unwrap();
-    let args = ["scan", "bom.cdx.json", "--db", &db(), "--format", "json", "--fail-on", "none"];
-    let online = report(&run(&server, cache.path(), NOW, dir.path(), &args));
+    let online = report(&scan_sbom(&server, cache.path(), dir.path(), &["--format", "json"]));
     let found: BTreeSet<_> =
         signals(&online, "findings").into_iter().filter(|(kind, ..)| kind.starts_with("provenance")).collect();
     assert_eq!(
@@ -704,7 +703,7 @@ fn npm_provenance_changed_from_the_attestations() {
     assert_eq!(asked, expected);
 
     // The answers are cached: an offline rerun finds the same.
-    let offline = run(&server, cache.path(), NOW, dir.path(), &[&args[..], &["--offline"]].concat());
+    let offline = scan_sbom(&server, cache.path(), dir.path(), &["--format", "json", "--offline"]);
     assert_eq!(signals(&report(&offline), "findings"), signals(&online, "findings"));
 }
 
@@ -723,13 +722,7 @@ fn a_failing_attestations_endpoint_is_a_provenance_warning() {
     let server = registry.serve();
     let dir = sbom_dir(&["pkg:npm/flaky@1.1.0"]);
     let cache = tempfile::tempdir().unwrap();
-    let out = run(
-        &server,
-        cache.path(),
-        NOW,
-        dir.path(),
-        &["scan", "bom.cdx.json", "--db", &db(), "--format", "json", "--fail-on", "none"],
-    );
+    let out = scan_sbom(&server, cache.path(), dir.path(), &["--format", "json"]);
     let report = report(&out);
     assert_eq!(
         signals(&report, "findings"),
