@@ -8,13 +8,17 @@ pub mod discover;
 pub mod error;
 pub mod finding;
 pub mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod github;
 pub mod heuristics;
 pub mod model;
+pub mod panics;
 pub mod policy;
 pub mod registry;
 pub mod report;
 pub mod resolve;
+pub mod sanitize;
 pub mod sbom;
 mod scan;
 pub mod source;

@@ -1,0 +1,1 @@
+//! Containing panics of third-party parsers.
