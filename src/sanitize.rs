@@ -61,9 +61,9 @@ fn is_format(c: char) -> bool {
 /// unsafe character (see [`is_unsafe`]) written as its visible escape.
 pub fn line(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
-    let mut shown = 0usize;
     let mut chars = s.chars();
-    for c in chars.by_ref() {
+    let mut shown = 0usize;
+    while let Some(c) = chars.next() {
         if shown >= max {
             // What is cut, in bytes (cheap: a 50 MB value is cut, not walked).
             let _ = write!(out, "… ({} more bytes)", c.len_utf8() + chars.as_str().len());
