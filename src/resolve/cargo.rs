@@ -79,25 +79,25 @@ pub struct Lockfile {
 /// The file as written, before validation.
 #[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub(super) struct LockWire {
-    pub(super) version: Option<toml::Value>,
+pub(crate) struct LockWire {
+    pub(crate) version: Option<toml::Value>,
     #[serde(default)]
-    pub(super) package: Vec<PackageWire>,
-    pub(super) root: Option<PackageWire>,
+    pub(crate) package: Vec<PackageWire>,
+    pub(crate) root: Option<PackageWire>,
     #[serde(default)]
-    pub(super) metadata: BTreeMap<String, toml::Value>,
+    pub(crate) metadata: BTreeMap<String, toml::Value>,
 }
 
 /// One `[[package]]` (or v1 `[root]`) table as written.
 #[derive(Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub(super) struct PackageWire {
-    pub(super) name: Option<String>,
-    pub(super) version: Option<String>,
-    pub(super) source: Option<String>,
-    pub(super) checksum: Option<String>,
+pub(crate) struct PackageWire {
+    pub(crate) name: Option<String>,
+    pub(crate) version: Option<String>,
+    pub(crate) source: Option<String>,
+    pub(crate) checksum: Option<String>,
     #[serde(default)]
-    pub(super) dependencies: Vec<String>,
+    pub(crate) dependencies: Vec<String>,
 }
 
 /// Read the file: the canonical layout cargo writes through the fast reader, anything else
@@ -439,7 +439,7 @@ pub fn parent_dir(path: &str) -> String {
 /// does) is exact: a block runs from its header to the last non-blank, non-comment line before
 /// the next table header. If the count does not match the parsed packages (a hand-written file
 /// using inline tables), lines are left unknown rather than guessed.
-pub(super) fn package_spans(text: &str) -> Spans {
+pub(crate) fn package_spans(text: &str) -> Spans {
     let mut root = None;
     let mut spans = Vec::new();
     // The block being read: (is_root, is_package, span).
@@ -474,11 +474,11 @@ pub(super) fn package_spans(text: &str) -> Spans {
 
 /// Line spans of a lockfile's `[root]` and `[[package]]` blocks, in file order.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub(super) struct Spans {
+pub(crate) struct Spans {
     /// The v1 `[root]` block.
-    pub(super) root: Option<LineSpan>,
+    pub(crate) root: Option<LineSpan>,
     /// Every `[[package]]` block.
-    pub(super) packages: Vec<LineSpan>,
+    pub(crate) packages: Vec<LineSpan>,
 }
 
 /// The line of a top-level `[name]` table header.

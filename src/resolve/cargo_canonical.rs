@@ -21,7 +21,7 @@ enum Table {
 }
 
 /// Read `text` if it is in cargo's canonical layout, with the line span of every block.
-pub(super) fn parse(text: &str) -> Option<(LockWire, Spans)> {
+pub(crate) fn parse(text: &str) -> Option<(LockWire, Spans)> {
     let mut wire = LockWire::default();
     let mut spans = Spans::default();
     let mut table = Table::Top;

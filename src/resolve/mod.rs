@@ -5,7 +5,7 @@
 //! naming the file and line; the other files go on.
 
 pub mod cargo;
-mod cargo_canonical;
+pub(crate) mod cargo_canonical;
 pub mod cargo_manifest;
 
 use std::fmt;
