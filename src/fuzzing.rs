@@ -1,2 +1,321 @@
 //! Entry points for the fuzz targets in `fuzz/`: one per parser of untrusted input. Not a public
 //! API.
+//!
+//! Each function takes arbitrary bytes, runs the production code path on them, and checks what
+//! must hold whatever the input (indices in range, two readers agreeing, no unsafe character
+//! left by the sanitiser). None of them panics by design: a panic, a hang or an unbounded
+//! allocation is a bug the fuzzer found. Inputs that hold several files or strings separate
+//! them with NUL bytes (no text format chainward reads has a raw NUL), so seeds stay readable.
+//!
+//! Nothing here prints, reads the environment or touches the file system, except
+//! [`osv_zip`], which writes its input to the scratch directory it is given.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use crate::advisory::version::Version;
+use crate::model::{Ecosystem, Package, PackageSource, RootComponent};
+use crate::resolve::{ResolveOptions, Resolved, Resolver as _};
+use crate::sanitize;
+use crate::source::{Source, SourceError};
+
+/// The NUL-separated parts of an input.
+fn parts(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    data.split(|&b| b == 0)
+}
+
+/// The NUL-separated parts of an input that are UTF-8 (others become empty strings, so the
+/// position of each part stays the same).
+fn text_parts(data: &[u8]) -> impl Iterator<Item = &str> {
+    parts(data).map(|p| std::str::from_utf8(p).unwrap_or_default())
+}
+
+/// A tree of files held in memory.
+#[derive(Debug, Default)]
+pub struct MemorySource {
+    /// Sorted paths, as [`Source::files`] returns them.
+    paths: Vec<String>,
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+impl MemorySource {
+    /// A tree of `files` (path, content); a later file of the same path replaces an earlier.
+    pub fn new(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> Self {
+        let files: BTreeMap<String, Vec<u8>> = files.into_iter().collect();
+        MemorySource { paths: files.keys().cloned().collect(), files }
+    }
+}
+
+impl Source for MemorySource {
+    fn describe(&self) -> String {
+        "<memory>".to_owned()
+    }
+
+    fn local_root(&self) -> Option<&Path> {
+        None
+    }
+
+    fn files(&self) -> Result<&[String], SourceError> {
+        Ok(&self.paths)
+    }
+
+    fn read(&self, path: &str) -> Result<Vec<u8>, SourceError> {
+        self.files
+            .get(path)
+            .cloned()
+            .ok_or_else(|| SourceError { path: path.to_owned(), message: "no such file".to_owned() })
+    }
+}
+
+/// Where the fuzzed lockfile sits: one directory down, so path dependencies can point both
+/// inside the tree and out of it (`../x`).
+const LOCK_DIR: &str = "ws";
+
+/// `Cargo.lock` through [`crate::resolve::cargo::CargoLockResolver`], lockfile only and with
+/// its manifests. Input: the lockfile, then NUL, the `Cargo.toml` beside it, then any number
+/// of NUL-separated `PATH\nCONTENT` files (`PATH` relative to the lockfile's directory: member
+/// manifests such as `crates/a/Cargo.toml`).
+pub fn cargo_lock(data: &[u8]) {
+    let mut pieces = parts(data);
+    let lock = pieces.next().unwrap_or_default();
+    let lock_path = format!("{LOCK_DIR}/Cargo.lock");
+    let mut files = vec![(lock_path.clone(), lock.to_vec())];
+    if let Some(manifest) = pieces.next() {
+        files.push((format!("{LOCK_DIR}/Cargo.toml"), manifest.to_vec()));
+    }
+    for piece in pieces {
+        let (path, content) = match piece.iter().position(|&b| b == b'\n') {
+            Some(i) => (piece.get(..i).unwrap_or_default(), piece.get(i + 1..).unwrap_or_default()),
+            None => (piece, &[][..]),
+        };
+        let path = String::from_utf8_lossy(path);
+        files.push((crate::source::join(LOCK_DIR, &path), content.to_vec()));
+    }
+    let source = MemorySource::new(files);
+    let resolver = crate::resolve::cargo::CargoLockResolver;
+    for lockfile_only in [true, false] {
+        let options = ResolveOptions { cargo_metadata: false, lockfile_only };
+        if let Ok(resolved) = resolver.resolve(&source, &lock_path, lock, &options) {
+            check_resolved(&resolved, lock);
+            let graph = crate::model::Graph::merge(vec![resolved], "fuzz");
+            for node in &graph.nodes {
+                assert!(!node.id.is_empty(), "a node without an id");
+            }
+        }
+    }
+}
+
+/// What every resolved lockfile satisfies.
+fn check_resolved(resolved: &Resolved, lock: &[u8]) {
+    let n = resolved.packages.len();
+    let lines = lock.split(|&b| b == b'\n').count();
+    for p in &resolved.packages {
+        assert!(p.dependencies.iter().all(|&d| d < n), "an edge out of range in {}", p.name);
+        if let Some(span) = p.lines {
+            assert!(1 <= span.start && span.start <= span.end && span.end <= lines, "bad span {span:?}");
+        }
+        let _ = p.id();
+    }
+    match &resolved.root {
+        RootComponent::Package(i) => assert!(*i < n, "root {i} out of range"),
+        RootComponent::Synthetic { depends_on, .. } => assert!(depends_on.iter().all(|&d| d < n)),
+    }
+}
+
+/// The fast canonical `Cargo.lock` reader against the `toml` crate: whenever the fast reader
+/// accepts a text, the `toml` crate must read it to the same tables, and the line spans must
+/// be those of the general line scan.
+pub fn cargo_lock_differential(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Some((fast, spans)) = crate::resolve::cargo_canonical::parse(text) else { return };
+    let general: Result<crate::resolve::cargo::LockWire, _> = toml::from_str(text);
+    assert!(general.as_ref().is_ok_and(|g| *g == fast), "the fast reader read {fast:?}, the toml crate {general:?}");
+    assert_eq!(spans, crate::resolve::cargo::package_spans(text), "the fast reader's spans differ");
+}
+
+/// `chainward.toml`: [`crate::config::parse`].
+pub fn config(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    match crate::config::parse("chainward.toml", text) {
+        Ok(config) => {
+            for ignore in &config.ignores {
+                assert!(!ignore.reason.trim().is_empty(), "an ignore without a reason was accepted");
+                let _ = (ignore.package_parts(), ignore.until_string());
+            }
+        }
+        Err(e) => {
+            let _ = e.to_string();
+        }
+    }
+}
+
+/// A CycloneDX JSON document as scan input: [`crate::sbom::input::is_cyclonedx_json`] and
+/// [`crate::sbom::input::read`].
+pub fn cyclonedx_input(data: &[u8]) {
+    let _ = crate::sbom::input::is_cyclonedx_json(data);
+    let Ok((packages, _skipped)) = crate::sbom::input::read("bom.json", data) else { return };
+    for pair in packages.windows(2) {
+        if let [a, b] = pair {
+            let (ka, kb) = ((a.ecosystem, &a.name, &a.version), (b.ecosystem, &b.name, &b.version));
+            assert!(ka < kb, "packages not sorted and deduplicated: {ka:?} then {kb:?}");
+        }
+    }
+    for p in &packages {
+        let purl = p.purl.as_deref().unwrap_or_default();
+        let parsed = crate::sbom::input::from_purl(purl);
+        assert_eq!(parsed, Some((p.ecosystem, p.name.clone(), p.version.clone())), "purl {purl:?}");
+        if let Some(c) = &p.checksum {
+            assert!(c.len() == 71 && c.starts_with("sha256:"), "checksum {c:?}");
+        }
+    }
+}
+
+/// One OSV record: [`crate::advisory::osv::parse_record`], then every affected entry evaluated
+/// against the versions the record itself names (the matcher sorts range events by version).
+pub fn osv_record(data: &[u8]) {
+    let mut unknown = BTreeSet::new();
+    let Ok(Some(advisory)) = crate::advisory::osv::parse_record(data, &mut unknown) else { return };
+    let _ = advisory.severity();
+    let _ = advisory.link();
+    for affected in &advisory.affected {
+        let _ = affected.fixed();
+        let named = affected
+            .ranges
+            .iter()
+            .flat_map(|r| &r.events)
+            .map(|e| match e {
+                crate::advisory::Event::Introduced(v)
+                | crate::advisory::Event::Fixed(v)
+                | crate::advisory::Event::LastAffected(v)
+                | crate::advisory::Event::Limit(v) => v.as_str(),
+            })
+            .chain(affected.versions.iter().map(String::as_str))
+            .take(64);
+        for raw in named {
+            let _ = affected.evaluate(raw, &Version::parse(affected.ecosystem, raw));
+        }
+    }
+}
+
+/// An OSV export zip: [`crate::advisory::osv::load`] on the bytes, written to
+/// `scratch/osv.zip` first (the loader reads a path).
+pub fn osv_zip(data: &[u8], scratch: &Path) {
+    let path = scratch.join("osv.zip");
+    if std::fs::write(&path, data).is_err() {
+        return;
+    }
+    if let Ok(loaded) = crate::advisory::osv::load(&path) {
+        for e in &loaded.errors {
+            let _ = e.to_string();
+        }
+    }
+}
+
+/// Package URLs: [`crate::sbom::input::from_purl`] on the first part; the second and third
+/// parts (name, version) made a crates.io package whose purl
+/// ([`crate::model::purl::for_package`]) must read back to the same name and version, and
+/// whose fast-path purl must equal the `purl` crate's.
+pub fn purl(data: &[u8]) {
+    let mut texts = text_parts(data);
+    let given = texts.next().unwrap_or_default();
+    if let Some((ecosystem, name, version)) = crate::sbom::input::from_purl(given) {
+        let _ = (ecosystem.purl_type(), name, version);
+    }
+    let name = texts.next().unwrap_or_default().to_owned();
+    let version = texts.next().unwrap_or_default().to_owned();
+    let crates_io = PackageSource::Registry {
+        url: crate::resolve::cargo::CRATES_IO_INDEX.to_owned(),
+        sparse: false,
+        default_registry: true,
+    };
+    let package = Package::new(Ecosystem::Cargo, name.clone(), version.clone(), crates_io);
+    if let Some(purl) = crate::model::purl::for_package(&package) {
+        let built = ::purl::GenericPurlBuilder::<String>::new("cargo".to_owned(), name.as_str())
+            .with_version(version.as_str())
+            .build()
+            .ok()
+            .map(|p| p.to_string());
+        assert_eq!(Some(&purl), built.as_ref(), "the fast path and the builder disagree");
+        // A purl without a version (an empty one) names no release: from_purl skips it.
+        let back = crate::sbom::input::from_purl(&purl);
+        let expected = (!version.is_empty()).then(|| (Ecosystem::Cargo, name.clone(), version.clone()));
+        assert_eq!(back, expected, "{purl} does not read back");
+    }
+    // Another registry and a git source: never read back as the crates.io crate.
+    for source in [
+        PackageSource::Registry { url: "https://example.com/index".to_owned(), sparse: true, default_registry: false },
+        PackageSource::Git { url: "https://example.com/r".to_owned(), reference: None, commit: Some(version.clone()) },
+    ] {
+        let package = Package::new(Ecosystem::Cargo, name.clone(), version.clone(), source);
+        if let Some(purl) = crate::model::purl::for_package(&package) {
+            assert_eq!(crate::sbom::input::from_purl(&purl), None, "{purl} reads as a crates.io crate");
+        }
+    }
+}
+
+/// Versions of every ecosystem: [`Version::parse`] of up to three NUL-separated strings, in the
+/// ecosystem the first byte selects, and the ordering of what parsed: reflexive, antisymmetric
+/// and transitive (the matcher sorts by it; a sort by an inconsistent order can panic).
+pub fn version(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else { return };
+    let ecosystem =
+        Ecosystem::ALL.get(usize::from(selector) % Ecosystem::ALL.len()).copied().unwrap_or(Ecosystem::Cargo);
+    let versions: Vec<Version> = text_parts(rest).take(3).filter_map(|s| Version::parse(ecosystem, s).ok()).collect();
+    for a in &versions {
+        assert_eq!(a.partial_cmp(a), Some(std::cmp::Ordering::Equal), "not reflexive: {a:?}");
+        for b in &versions {
+            let (ab, ba) = (a.partial_cmp(b), b.partial_cmp(a));
+            assert_eq!(ab, ba.map(std::cmp::Ordering::reverse), "not antisymmetric: {a:?} {b:?}");
+            for c in &versions {
+                if a <= b && b <= c {
+                    assert!(a <= c, "not transitive: {a:?} <= {b:?} <= {c:?}");
+                }
+            }
+        }
+    }
+}
+
+/// crates.io responses: the same bytes as a sparse-index file, an API `/versions` page and an
+/// API `/owners` response.
+pub fn crates_io_response(data: &[u8]) {
+    let _ = crate::registry::crates_io::parse_index("serde", data);
+    let _ = crate::registry::crates_io::parse_versions("serde", data);
+    let _ = crate::registry::crates_io::parse_owners(data);
+}
+
+/// npm responses: the same bytes as a packument and an attestations document.
+pub fn npm_response(data: &[u8]) {
+    let _ = crate::registry::npm::parse_packument(data);
+    let _ = crate::registry::npm::parse_attestations(data);
+}
+
+/// PyPI responses: the same bytes as a project JSON and a provenance object.
+pub fn pypi_response(data: &[u8]) {
+    let _ = crate::registry::pypi::parse_project(data);
+    let _ = crate::registry::pypi::parse_provenance(data);
+}
+
+/// The sanitiser: no unsafe character survives [`sanitize::line`]; a short, safe line passes
+/// unchanged; [`sanitize::json_output`] leaves no unsafe character raw and keeps the document's
+/// value.
+pub fn sanitize(data: &[u8]) {
+    let Some((&max, rest)) = data.split_first() else { return };
+    let text = String::from_utf8_lossy(rest);
+    let max = usize::from(max);
+    let line = sanitize::line(&text, max);
+    assert!(!line.chars().any(sanitize::is_unsafe), "unsafe character left in {line:?}");
+    if text.chars().count() <= max && !text.chars().any(sanitize::is_unsafe) {
+        assert_eq!(line, text, "a safe, short line was changed");
+    }
+    let _ = (sanitize::value(&text), sanitize::diagnostic(&text));
+
+    let out = sanitize::json_output(rest.to_vec());
+    if let Ok(out_text) = std::str::from_utf8(&out) {
+        let raw = out_text.chars().find(|&c| sanitize::is_unsafe(c) && !matches!(c, '\n' | '\r' | '\t'));
+        assert!(std::str::from_utf8(rest).is_err() || raw.is_none(), "json_output left {raw:?} raw");
+    }
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(rest) {
+        let again: Result<serde_json::Value, _> = serde_json::from_slice(&out);
+        assert!(again.as_ref().is_ok_and(|v| *v == value), "json_output changed the value: {again:?}");
+    }
+}

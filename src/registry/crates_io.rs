@@ -237,7 +237,7 @@ fn api_version(w: ApiVersionWire) -> ApiVersion {
 
 /// One page of `/versions`.
 #[derive(Debug)]
-struct Page {
+pub(crate) struct Page {
     versions: Vec<ApiVersion>,
     /// The next page's query (`?per_page=..&seek=..`).
     next: Option<String>,
@@ -246,7 +246,7 @@ struct Page {
 
 /// Parse one page of `/versions`: the versions (an entry of the wrong shape is skipped, the
 /// first few with a note each) and the next page's query, if any.
-fn parse_versions(crate_name: &str, body: &[u8]) -> Result<Page, String> {
+pub(crate) fn parse_versions(crate_name: &str, body: &[u8]) -> Result<Page, String> {
     let page: VersionsPage = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let Some(raw) = page.versions else { return Err("no `versions` in the response".to_owned()) };
     let mut skipped = Skipped::default();
@@ -275,7 +275,7 @@ struct OwnerWire {
 }
 
 /// Parse `/owners`: users are `github:<login>`, teams `team:<login>` (`team:github:org:team`).
-fn parse_owners(body: &[u8]) -> Result<Vec<Owner>, String> {
+pub(crate) fn parse_owners(body: &[u8]) -> Result<Vec<Owner>, String> {
     let wire: OwnersWire = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let Some(users) = wire.users else { return Err("no `users` in the response".to_owned()) };
     let mut owners: Vec<Owner> = users

@@ -14,11 +14,11 @@
 //! Failures are grouped per registry and kind ([`Failure`]); a registry that stops answering or
 //! keeps failing is not asked again during the run.
 
-mod crates_io;
+pub(crate) mod crates_io;
 mod http;
 pub(crate) use http::tls_config;
-mod npm;
-mod pypi;
+pub(crate) mod npm;
+pub(crate) mod pypi;
 mod snapshot;
 mod wire;
 

@@ -251,7 +251,7 @@ fn version_meta(version: &str, v: &VersionWire, published_at: Option<time::Offse
 
 /// A parsed packument.
 #[derive(Debug)]
-struct Packument {
+pub(crate) struct Packument {
     name: Option<String>,
     versions: Vec<VersionMeta>,
     /// The current maintainers (`npm:<name>`).
@@ -261,7 +261,7 @@ struct Packument {
 }
 
 /// Parse a full packument.
-fn parse_packument(body: &[u8]) -> Result<Packument, String> {
+pub(crate) fn parse_packument(body: &[u8]) -> Result<Packument, String> {
     let wire: PackumentWire = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     if wire.versions.is_none() && wire.time.is_none() {
         return Err("not an npm packument: no `versions` and no `time`".to_owned());
@@ -507,7 +507,7 @@ struct ConfigSourceWire {
 /// has no provenance attestation (a publish attestation only). The payload is read, not
 /// verified: the signature is the registry's to check at publish time, and chainward compares
 /// what the registry serves for two releases.
-fn parse_attestations(body: &[u8]) -> Result<Option<Provenance>, String> {
+pub(crate) fn parse_attestations(body: &[u8]) -> Result<Option<Provenance>, String> {
     use base64::Engine as _;
     let wire: AttestationsWire = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let Some(attestations) = wire.attestations.filter(|a| a.array) else {

@@ -107,7 +107,7 @@ fn project_repository(info: &InfoWire) -> Option<String> {
 
 /// A parsed project JSON.
 #[derive(Debug)]
-struct Project {
+pub(crate) struct Project {
     name: String,
     versions: Vec<VersionMeta>,
     owners: Option<Vec<Owner>>,
@@ -119,7 +119,7 @@ struct Project {
 /// Parse the project JSON: releases (oldest first), owners, and the file of each release whose
 /// provenance will stand for the release's (the sdist, else the first file). File entries of
 /// the wrong shape are skipped (the first few releases with them get a note each).
-fn parse_project(body: &[u8]) -> Result<Project, String> {
+pub(crate) fn parse_project(body: &[u8]) -> Result<Project, String> {
     let wire: ProjectWire = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let name = safe_text(&wire.info.name, 200);
     let latest = wire.info.version.get().map(String::as_str);
@@ -255,7 +255,7 @@ struct PublisherWire {
 }
 
 /// Parse a provenance object: the first bundle's trusted publisher.
-fn parse_provenance(body: &[u8]) -> Result<Option<(Publisher, Provenance)>, String> {
+pub(crate) fn parse_provenance(body: &[u8]) -> Result<Option<(Publisher, Provenance)>, String> {
     let wire: ProvenanceWire = serde_json::from_slice(body).map_err(|e| e.to_string())?;
     let Some(p) = wire.attestation_bundles.into_iter().find_map(|b| b.publisher) else { return Ok(None) };
     let kind = safe_text(&p.kind.to_ascii_lowercase(), 40);
