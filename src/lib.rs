@@ -128,6 +128,28 @@ pub struct Output<'a> {
     pub stderr_is_terminal: bool,
 }
 
+impl Output<'_> {
+    /// `error: MESSAGE` on stderr, always: one line, every control or format character shown as
+    /// its escape, clipped ([`sanitize::diagnostic`]). Messages carry text from lockfiles,
+    /// policy files, SBOMs and databases, and GitHub's runner reads workflow commands
+    /// (`::add-mask::`) at the start of any line of stderr too.
+    pub fn error(&mut self, message: &str) {
+        let _ = writeln!(self.stderr, "error: {}", sanitize::diagnostic(message));
+    }
+
+    /// `warning: MESSAGE` on stderr, sanitised like [`Output::error`], unless `quiet`.
+    pub fn warning(&mut self, quiet: bool, message: &str) {
+        if !quiet {
+            let _ = writeln!(self.stderr, "warning: {}", sanitize::diagnostic(message));
+        }
+    }
+
+    /// An informational line on stderr (progress steps, `-v` figures), sanitised.
+    pub fn info(&mut self, message: &str) {
+        let _ = writeln!(self.stderr, "{}", sanitize::diagnostic(message));
+    }
+}
+
 /// Run a parsed command line.
 pub fn run(cli: &Cli, env: &Env, out: &mut Output<'_>) -> ExitStatus {
     let result = match &cli.command {
@@ -139,10 +161,10 @@ pub fn run(cli: &Cli, env: &Env, out: &mut Output<'_>) -> ExitStatus {
     match result {
         Ok(status) => status,
         Err(e) => {
-            let _ = writeln!(out.stderr, "error: {e}");
+            out.error(&e.to_string());
             let mut source = std::error::Error::source(&e);
             while let Some(cause) = source {
-                let _ = writeln!(out.stderr, "  caused by: {cause}");
+                let _ = writeln!(out.stderr, "  caused by: {}", sanitize::diagnostic(&cause.to_string()));
                 source = cause.source();
             }
             ExitStatus::Error

@@ -46,7 +46,7 @@ pub(crate) fn update(
                         let _ = writeln!(stderr);
                         bar_shown = false;
                     }
-                    let _ = writeln!(stderr, "{step}");
+                    let _ = writeln!(stderr, "{}", crate::sanitize::diagnostic(&step));
                 }
                 // A progress bar on a terminal only; logs get the steps.
                 Progress::Bytes { done, total } if terminal => {
@@ -62,17 +62,21 @@ pub(crate) fn update(
         let _ = writeln!(out.stderr);
     }
     if let Err(e) = crate::advisory::db::load_selected(&db.sources(), Some(cache), Select::Packages(&HashSet::new())) {
-        let _ = writeln!(out.stderr, "error: the updated database does not load: {e}");
+        out.error(&format!("the updated database does not load: {e}"));
         return Ok(ExitStatus::Error);
     }
     if !quiet {
         for line in &outcome.done {
-            let _ = writeln!(out.stderr, "updated {line}");
+            out.info(&format!("updated {line}"));
         }
     }
-    let level = if refresh { "warning: could not refresh" } else { "error:" };
     for line in &outcome.failed {
-        let _ = writeln!(out.stderr, "{level} {line} (the previous copy, if any, stays in use)");
+        if refresh {
+            // The scan goes on with the previous copy; `-q` silences this like any warning.
+            out.warning(quiet, &format!("could not refresh {line} (the previous copy, if any, stays in use)"));
+        } else {
+            out.error(&format!("{line} (the previous copy, if any, stays in use)"));
+        }
     }
     Ok(if outcome.failed.is_empty() { ExitStatus::Success } else { ExitStatus::Error })
 }
@@ -104,9 +108,9 @@ fn status(db: &LocalDb, cache: &std::path::Path, now: SystemTime, out: &mut Outp
         }
     }
     for e in &index.errors {
-        let _ = writeln!(out.stderr, "warning: skipped advisory: {e}");
+        out.error(&crate::commands::database_error(e).to_string());
     }
-    Ok(ExitStatus::Success)
+    Ok(if index.errors.is_empty() { ExitStatus::Success } else { ExitStatus::Error })
 }
 
 /// `[#########...........]  12.3 / 45.6 MiB`, or just the size when the total is unknown.

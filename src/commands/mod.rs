@@ -77,6 +77,15 @@ pub(crate) fn local_database(
     Ok(sources)
 }
 
+/// An advisory record (or a whole source) that could not be loaded, as a report error.
+pub(crate) fn database_error(e: &crate::advisory::AdvisoryError) -> ReportError {
+    let message = match &e.record {
+        Some(record) => format!("advisory {record} could not be loaded, so it was not checked: {}", e.message),
+        None => format!("advisory database: {}", e.message),
+    };
+    ReportError { path: e.path.clone(), line: None, message }
+}
+
 pub(crate) fn matched(index: &Index, packages: &[ScanPackage], errors: &mut Vec<ReportError>) -> Vec<Finding> {
     let (findings, unevaluated) = match_packages(index, packages);
     for u in &unevaluated {

@@ -9,6 +9,7 @@ use crate::cli::{Cli, SbomArgs};
 use crate::discover::Excludes;
 use crate::finding::Finding;
 use crate::model::{Ecosystem, Graph};
+use crate::report::ReportError;
 use crate::resolve::{self, Resolution, ResolveOptions};
 use crate::{Env, Error, ExitStatus, Output, sbom};
 
@@ -17,12 +18,7 @@ pub(crate) fn run(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -
     let timestamp = match env.source_date_epoch.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(epoch) => Some(epoch_to_rfc3339(epoch)?),
         None if args.deterministic => {
-            if !cli.quiet {
-                let _ = writeln!(
-                    out.stderr,
-                    "warning: --deterministic without SOURCE_DATE_EPOCH: the SBOM has no metadata.timestamp"
-                );
-            }
+            out.warning(cli.quiet, "--deterministic without SOURCE_DATE_EPOCH: the SBOM has no metadata.timestamp");
             None
         }
         None => Some(now_rfc3339()?),
@@ -33,16 +29,14 @@ pub(crate) fn run(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -
     let options = ResolveOptions { cargo_metadata: args.cargo_metadata, ..ResolveOptions::default() };
     let resolution = resolve::work_tree(&source, &excludes, &options)?;
 
-    if !cli.quiet {
-        for w in &resolution.warnings {
-            let _ = writeln!(out.stderr, "warning: {w}");
-        }
+    for w in &resolution.warnings {
+        out.warning(cli.quiet, &w.to_string());
     }
     if !resolution.errors.is_empty() && !args.allow_partial {
         for e in &resolution.errors {
-            let _ = writeln!(out.stderr, "error: {e}");
+            out.error(&e.to_string());
         }
-        let _ = writeln!(out.stderr, "error: no SBOM written (use --allow-partial to write what could be read)");
+        out.error("no SBOM written (use --allow-partial to write what could be read)");
         return Ok(ExitStatus::Error);
     }
 
@@ -59,36 +53,39 @@ pub(crate) fn run(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -
     let sbom_options =
         sbom::SbomOptions { spec: args.spec_version, format: args.format, timestamp, deterministic, missing };
     let mut bytes = sbom::render(&graph, &sbom_options)?;
+    let mut vex_errors = Vec::new();
     if args.vex {
         if args.format != sbom::SbomFormat::Json {
             return Err(Error::Usage("--vex needs --format json".to_owned()));
         }
-        let (active, suppressed, notes) = vex_findings(cli, args, &vex_resolution, env, out)?;
+        let (active, suppressed, notes, errors) = vex_findings(cli, args, &vex_resolution, env, out)?;
+        vex_errors = errors;
         let mut doc: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|e| Error::Usage(format!("cannot add the vulnerabilities: {e}")))?;
         sbom::vex::add_vulnerabilities(&mut doc, &active, &suppressed);
         bytes = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Usage(format!("cannot render the SBOM: {e}")))?;
         bytes.push(b'\n');
-        if !cli.quiet {
-            for n in &notes {
-                let _ = writeln!(out.stderr, "warning: {n}");
-            }
+        for n in &notes {
+            out.warning(cli.quiet, n);
         }
     }
     super::emit(args.output.as_deref(), &bytes, out)?;
+    // Advisories that could not be loaded or evaluated: the VEX is incomplete, and says so here.
+    for e in &vex_errors {
+        out.error(&e.to_string());
+    }
     if cli.verbose {
-        let _ = writeln!(
-            out.stderr,
+        out.info(&format!(
             "chainward: {} lockfile(s), {} components, {:.1} ms",
             lockfiles,
             graph.nodes.len() + usize::from(graph.root.node.is_some()),
             started.elapsed().as_secs_f64() * 1000.0
-        );
+        ));
     }
     for e in &resolution.errors {
-        let _ = writeln!(out.stderr, "error: {e}");
+        out.error(&e.to_string());
     }
-    Ok(if resolution.errors.is_empty() { ExitStatus::Success } else { ExitStatus::Error })
+    Ok(if resolution.errors.is_empty() && vex_errors.is_empty() { ExitStatus::Success } else { ExitStatus::Error })
 }
 
 fn epoch_to_rfc3339(epoch: &str) -> Result<String, Error> {
@@ -105,11 +102,12 @@ fn now_rfc3339() -> Result<String, Error> {
     now.format(&time::format_description::well_known::Rfc3339).map_err(|e| Error::Usage(e.to_string()))
 }
 
-/// Active findings, findings silenced by the policy, and warnings.
-type VexFindings = (Vec<Finding>, Vec<Finding>, Vec<String>);
+/// Active findings, findings silenced by the policy, warnings, and errors.
+type VexFindings = (Vec<Finding>, Vec<Finding>, Vec<String>, Vec<ReportError>);
 
 /// `sbom --vex`: the findings of the packages of `resolution` (active, and silenced by the
-/// policy file), with the policy's warnings and the database notes.
+/// policy file), with the policy's warnings and the database notes, and the advisories that
+/// could not be loaded or evaluated.
 fn vex_findings(
     cli: &Cli,
     args: &crate::cli::SbomArgs,
@@ -135,17 +133,14 @@ fn vex_findings(
         packages.iter().map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name))).collect();
     let index = crate::advisory::db::load_selected(&db_paths, env.cache_dir.as_deref(), Select::Packages(&keys))
         .map_err(|e| Error::Usage(format!("cannot load the advisory database: {e}")))?;
-    let mut errors = Vec::new();
+    let mut errors: Vec<ReportError> = index.errors.iter().map(super::database_error).collect();
     let findings = super::matched(&index, &packages, &mut errors);
-    for e in errors {
-        notes.push(format!("{}: {}", e.path, e.message));
-    }
     Ok(match &config {
         Some(c) => {
             let applied = crate::policy::apply_ignores(findings, c, super::today(env));
             notes.extend(applied.warnings);
-            (applied.active, applied.suppressed, notes)
+            (applied.active, applied.suppressed, notes, errors)
         }
-        None => (findings, Vec::new(), notes),
+        None => (findings, Vec::new(), notes, errors),
     })
 }

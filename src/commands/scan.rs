@@ -120,9 +120,8 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
         .collect();
     let index = crate::advisory::db::load_selected(&db_paths, env.cache_dir.as_deref(), Select::Packages(&keys))
         .map_err(|e| Error::Usage(format!("cannot load the advisory database: {e}")))?;
-    for e in &index.errors {
-        notes.push(format!("skipped advisory: {e}"));
-    }
+    // A record that did not load could be the one that matters: the run is not clean.
+    errors.extend(index.errors.iter().map(super::database_error));
 
     let mut findings = matched(&index, &head.packages, &mut errors);
     let mut changes = None;
@@ -220,14 +219,17 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
     crate::finding::sort(&mut findings);
 
     let today = today(env);
-    let (active, suppressed, mut warnings) = match &config {
+    let (active, suppressed, warnings) = match &config {
         Some(c) => {
             let applied = crate::policy::apply_ignores(findings, c, today);
             (applied.active, applied.suppressed, applied.warnings)
         }
         None => (findings, Vec::new(), Vec::new()),
     };
-    warnings.extend(registry_warnings);
+    // Everything worth a look is in the report too, not only on stderr; each line sanitised.
+    let warnings: Vec<String> =
+        notes.into_iter().chain(warnings).chain(registry_warnings).map(|w| crate::sanitize::diagnostic(&w)).collect();
+    let errors: Vec<ReportError> = errors.into_iter().map(ReportError::sanitized).collect();
     let policy = Policy::from_config(req.common.fail_on, req.common.deny.clone(), config.as_ref());
     let failing = active.iter().filter(|f| policy.fails(f)).count();
     let report = Report {
@@ -247,14 +249,11 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
     let bytes = render(&report, req.common.format, &path_prefix)?;
     super::emit(req.common.output.as_deref(), &bytes, out)?;
     github(req, env, &report, &path_prefix, out)?;
-    if !cli.quiet {
-        for n in notes.iter().chain(&report.warnings) {
-            let _ = writeln!(out.stderr, "warning: {n}");
-        }
+    for w in &report.warnings {
+        out.warning(cli.quiet, w);
     }
     for e in &report.errors {
-        let at = e.line.map_or_else(|| e.path.clone(), |l| format!("{}:{l}", e.path));
-        let _ = writeln!(out.stderr, "error: {at}: {}", e.message);
+        out.error(&e.to_string());
     }
     Ok(if !report.errors.is_empty() {
         ExitStatus::Error
