@@ -208,7 +208,7 @@ fn suppressed_findings_carry_suppressions_and_errors_become_notifications() {
     let notes = invocation["toolExecutionNotifications"].as_array().unwrap();
     assert_eq!(notes.len(), 2);
     assert_eq!(notes[0]["level"], "error");
-    assert_eq!(notes[0]["message"]["text"], "bad TOML");
+    assert_eq!(notes[0]["message"]["text"], "bad\\nTOML", "one line, the break shown as its escape");
     let loc = &notes[0]["locations"][0]["physicalLocation"];
     assert_eq!(loc["artifactLocation"]["uri"], "sub/Cargo.lock");
     assert_eq!(loc["region"]["startLine"], 7);

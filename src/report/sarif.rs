@@ -279,7 +279,13 @@ fn rule_name(id: &str) -> String {
 
 /// Multi-line text (advisory details), sanitised and clipped to about `max` characters.
 fn clip_text(s: &str, max: usize) -> String {
-    crate::sanitize::multiline(s, max.saturating_sub(32))
+    let clean = crate::sanitize::multiline(s, max);
+    if clean.chars().count() <= max {
+        return clean;
+    }
+    let mut out: String = clean.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 /// One line: control and format characters (newlines too) shown as their escapes, clipped.
