@@ -488,3 +488,16 @@ fn the_refresh_timeouts_are_short_and_the_update_ones_bounded() {
     assert!(update.connect >= refresh.connect && update.stall >= refresh.stall && update.total >= refresh.total);
     assert_eq!(Timeouts::default(), update);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_broken_rustsec_link_fails_the_scan_instead_of_scanning_without_rustsec() {
+    let s = Setup::new();
+    assert_eq!(s.update().status.code(), Some(0));
+    let clone = std::fs::canonicalize(s.db_dir().join("rustsec")).unwrap();
+    std::fs::remove_dir_all(&clone).unwrap();
+    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/projects/scan-unmaintained");
+    let out = s.run(&["scan", project.to_str().unwrap(), "--offline"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("rustsec"), "{}", stderr(&out));
+}

@@ -154,10 +154,12 @@ impl LocalDb {
         self.root.join("osv").join(format!("{}.zip", ecosystem.as_str()))
     }
 
-    /// Every source present, to scan with.
+    /// Every source present, to scan with. The RustSec clone is listed whenever its link (or
+    /// directory) exists, even broken: loading it then fails loudly, where leaving it out would
+    /// scan without RustSec and report clean.
     pub fn sources(&self) -> Vec<PathBuf> {
         let mut sources = Vec::new();
-        if self.rustsec_dir().join("crates").is_dir() {
+        if std::fs::symlink_metadata(self.rustsec_dir()).is_ok() {
             sources.push(self.rustsec_dir());
         }
         for e in Ecosystem::ALL {
@@ -566,7 +568,7 @@ fn download(
         file.sync_all().map_err(|e| e.to_string())?;
         // A truncated or wrong file never replaces a good one.
         let check = File::open(&tmp).map_err(|e| e.to_string())?;
-        zip::ZipArchive::new(check).map_err(|e| format!("not a valid zip: {e}"))?;
+        panics::contain(|| zip::ZipArchive::new(check))?.map_err(|e| format!("not a valid zip: {e}"))?;
         Ok(total)
     })();
     match result {
