@@ -6,6 +6,26 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Third-party parsers fed untrusted input can panic; such a panic is contained, becomes an
+    // error naming the file, and prints nothing here (its message is attacker text). Any other
+    // panic is a bug in chainward: one sanitised line, then exit 2.
+    std::panic::set_hook(Box::new(|info| {
+        if chainward::panics::is_contained() {
+            return;
+        }
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_owned());
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: internal error, please report it: {}{at}",
+            chainward::sanitize::diagnostic(&message)
+        );
+    }));
     let cli = chainward::cli::Cli::parse();
     let cache_dir = std::env::var_os("CHAINWARD_CACHE_DIR")
         .filter(|d| !d.is_empty())
@@ -48,11 +68,14 @@ fn main() -> ExitCode {
     let mut stdout = BrokenPipeOk { inner: stdout.lock(), closed };
     let stderr_is_terminal = std::io::IsTerminal::is_terminal(&stderr);
     let mut stderr = stderr.lock();
-    let status = chainward::run(
-        &cli,
-        &env,
-        &mut chainward::Output { stdout: &mut stdout, stderr: &mut stderr, stderr_is_terminal },
-    );
+    let status = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        chainward::run(
+            &cli,
+            &env,
+            &mut chainward::Output { stdout: &mut stdout, stderr: &mut stderr, stderr_is_terminal },
+        )
+    }))
+    .unwrap_or(chainward::ExitStatus::Error);
     let _ = stdout.flush();
     ExitCode::from(status.code())
 }

@@ -259,6 +259,43 @@ fn a_stale_database_is_refreshed_by_scan_unless_offline() {
     assert!(s.served.lock().unwrap().requests > requests, "a stale database is refreshed");
 }
 
+/// The probe's hang: a stale database makes `scan` refresh it first, and a server that accepts
+/// the connection and never answers blocked that scan for ever. A refresh gives up within
+/// seconds and the scan goes on with the copy it has, saying so (and `-q` silences that).
+#[test]
+fn a_refresh_against_servers_that_never_answer_falls_back_to_the_stale_copy() {
+    let s = Setup::new();
+    assert_eq!(s.update().status.code(), Some(0));
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(2);
+    let later = later.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let silent = silent_server();
+    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/projects/scan-unmaintained");
+    for quiet in [false, true] {
+        let started = std::time::Instant::now();
+        let mut cmd = s.command(&["scan", project.to_str().unwrap(), "--format", "json", "--fail-on", "none"]);
+        if quiet {
+            cmd.arg("-q");
+        }
+        let out = cmd
+            .env("CHAINWARD_NOW", &later)
+            .env("CHAINWARD_RUSTSEC_URL", format!("{silent}/advisory-db.git"))
+            .env("CHAINWARD_OSV_URL", &silent)
+            .output()
+            .unwrap();
+        assert!(started.elapsed() < BOUND, "the refresh gave up by itself");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let ids: Vec<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+        assert!(ids.contains(&"GHSA-test-0001-aaaa"), "the stale copy still answers: {ids:?}");
+        if quiet {
+            assert_eq!(stderr(&out), "", "-q silences the refresh warnings");
+        } else {
+            assert!(stderr(&out).contains("warning: could not refresh rustsec"), "{}", stderr(&out));
+            assert!(stderr(&out).contains("the previous copy, if any, stays in use"), "{}", stderr(&out));
+        }
+    }
+}
+
 /// A server that accepts connections and never answers (nor reads): holds them open until the
 /// test process ends.
 fn silent_server() -> String {

@@ -92,9 +92,10 @@ impl Timeouts {
     }
 
     /// The implicit refresh of a stale database by `scan`: a few seconds without an answer
-    /// and the stale copy is used.
+    /// and the stale copy is used (four sources that never answer cost the scan 12 s; a slow
+    /// link that cannot refresh in 30 s is told to run `db update`).
     pub fn for_refresh() -> Timeouts {
-        Timeouts { connect: Duration::from_secs(5), stall: Duration::from_secs(10), total: Duration::from_secs(60) }
+        Timeouts { connect: Duration::from_secs(3), stall: Duration::from_secs(5), total: Duration::from_secs(30) }
     }
 }
 

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::time::SystemTime;
 
 use crate::advisory::db::Select;
-use crate::advisory::local::{LocalDb, Progress};
+use crate::advisory::local::{LocalDb, Progress, Timeouts};
 use crate::cli::{Cli, DbArgs, DbCommand};
 use crate::{Env, Error, ExitStatus, Output};
 
@@ -36,27 +36,32 @@ pub(crate) fn update(
     let stderr = &mut *out.stderr;
     let mut bar_shown = false;
     let outcome = db
-        .update(config, &mut |event| {
-            if quiet {
-                return;
-            }
-            match event {
-                Progress::Step(step) => {
-                    if bar_shown {
-                        let _ = writeln!(stderr);
-                        bar_shown = false;
+        // A refresh before a scan gives up within seconds and the scan uses the copy it has.
+        .update_with_timeouts(
+            config,
+            if refresh { Timeouts::for_refresh() } else { Timeouts::for_update() },
+            &mut |event| {
+                if quiet {
+                    return;
+                }
+                match event {
+                    Progress::Step(step) => {
+                        if bar_shown {
+                            let _ = writeln!(stderr);
+                            bar_shown = false;
+                        }
+                        let _ = writeln!(stderr, "{}", crate::sanitize::diagnostic(&step));
                     }
-                    let _ = writeln!(stderr, "{}", crate::sanitize::diagnostic(&step));
+                    // A progress bar on a terminal only; logs get the steps.
+                    Progress::Bytes { done, total } if terminal => {
+                        let _ = write!(stderr, "\r  {}", bar(done, total));
+                        let _ = stderr.flush();
+                        bar_shown = true;
+                    }
+                    Progress::Bytes { .. } => {}
                 }
-                // A progress bar on a terminal only; logs get the steps.
-                Progress::Bytes { done, total } if terminal => {
-                    let _ = write!(stderr, "\r  {}", bar(done, total));
-                    let _ = stderr.flush();
-                    bar_shown = true;
-                }
-                Progress::Bytes { .. } => {}
-            }
-        })
+            },
+        )
         .map_err(Error::Usage)?;
     if bar_shown {
         let _ = writeln!(out.stderr);
@@ -73,7 +78,12 @@ pub(crate) fn update(
     for line in &outcome.failed {
         if refresh {
             // The scan goes on with the previous copy; `-q` silences this like any warning.
-            out.warning(quiet, &format!("could not refresh {line} (the previous copy, if any, stays in use)"));
+            out.warning(
+                quiet,
+                &format!(
+                    "could not refresh {line} (the previous copy, if any, stays in use; `chainward db update` waits longer)"
+                ),
+            );
         } else {
             out.error(&format!("{line} (the previous copy, if any, stays in use)"));
         }
@@ -106,6 +116,9 @@ fn status(db: &LocalDb, cache: &std::path::Path, now: SystemTime, out: &mut Outp
         None => {
             let _ = writeln!(out.stdout, "never completely updated");
         }
+    }
+    for n in &index.notes {
+        out.warning(false, n);
     }
     for e in &index.errors {
         out.error(&crate::commands::database_error(e).to_string());

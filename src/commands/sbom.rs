@@ -134,6 +134,7 @@ fn vex_findings(
     let index = crate::advisory::db::load_selected(&db_paths, env.cache_dir.as_deref(), Select::Packages(&keys))
         .map_err(|e| Error::Usage(format!("cannot load the advisory database: {e}")))?;
     let mut errors: Vec<ReportError> = index.errors.iter().map(super::database_error).collect();
+    notes.extend(index.notes.iter().cloned());
     let findings = super::matched(&index, &packages, &mut errors);
     Ok(match &config {
         Some(c) => {

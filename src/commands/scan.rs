@@ -122,6 +122,7 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
         .map_err(|e| Error::Usage(format!("cannot load the advisory database: {e}")))?;
     // A record that did not load could be the one that matters: the run is not clean.
     errors.extend(index.errors.iter().map(super::database_error));
+    notes.extend(index.notes.iter().cloned());
 
     let mut findings = matched(&index, &head.packages, &mut errors);
     let mut changes = None;
