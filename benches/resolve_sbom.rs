@@ -40,16 +40,16 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("resolve + sbom json 1.6 (deno)", |b| {
         b.iter(|| {
-            let source = chainward::open(&dir).unwrap_or_else(|e| panic!("{e}"));
-            let resolution = chainward::resolve_tree(&source, &excludes, &ResolveOptions::default())
+            let source = chainward::source::open(&dir).unwrap_or_else(|e| panic!("{e}"));
+            let resolution = chainward::resolve::work_tree(&source, &excludes, &ResolveOptions::default())
                 .unwrap_or_else(|e| panic!("{e}"));
             let graph = Graph::merge(resolution.resolved, &resolution.name);
             render(&graph, &options).unwrap_or_else(|e| panic!("{e}"))
         });
     });
-    let source = chainward::open(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let source = chainward::source::open(&dir).unwrap_or_else(|e| panic!("{e}"));
     let resolution =
-        chainward::resolve_tree(&source, &excludes, &ResolveOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+        chainward::resolve::work_tree(&source, &excludes, &ResolveOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     let graph = Graph::merge(resolution.resolved, &resolution.name);
     c.bench_function("render sbom json 1.6 (deno)", |b| b.iter(|| render(black_box(&graph), &options)));
     let xml = SbomOptions { format: SbomFormat::Xml, ..options.clone() };
@@ -66,10 +66,10 @@ fn bench_scan(c: &mut Criterion) {
     }
     let dir = project();
     let excludes = Excludes::new(&[]).unwrap_or_else(|e| panic!("{e}"));
-    let source = chainward::open(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let source = chainward::source::open(&dir).unwrap_or_else(|e| panic!("{e}"));
     let resolution =
-        chainward::resolve_tree(&source, &excludes, &ResolveOptions::default()).unwrap_or_else(|e| panic!("{e}"));
-    let packages = chainward::scan_packages(&resolution);
+        chainward::resolve::work_tree(&source, &excludes, &ResolveOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let packages = resolution.scan_packages();
     let mut group = c.benchmark_group("scan");
     group.sample_size(10);
     for db in ["rustsec", "osv/crates.io.zip"] {

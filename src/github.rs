@@ -109,8 +109,10 @@ fn annotation(finding: &Finding, path_prefix: &str) -> String {
         "title",
         format!("{} ({}): {} {}", finding.id, finding.severity.as_str(), package.name, package.version),
     ));
-    let properties: Vec<String> =
-        properties.iter().map(|(name, value)| format!("{name}={}", escape_property(value))).collect();
+    let properties: Vec<String> = properties
+        .iter()
+        .map(|(name, value)| format!("{name}={}", escape_property(&crate::sanitize::line(value, 500))))
+        .collect();
 
     let mut message = format!("{} {} is affected by {}", package.name, package.version, finding.id);
     if !finding.summary.is_empty() {
@@ -124,7 +126,7 @@ fn annotation(finding: &Finding, path_prefix: &str) -> String {
     if let Some(url) = &finding.url {
         let _ = write!(message, " {url}");
     }
-    format!("::{command} {}::{}", properties.join(","), escape_data(&message))
+    format!("::{command} {}::{}", properties.join(","), escape_data(&crate::sanitize::line(&message, 4000)))
 }
 
 fn join_path(prefix: &str, path: &str) -> String {

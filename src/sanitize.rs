@@ -75,6 +75,43 @@ pub fn line(s: &str, max: usize) -> String {
     out
 }
 
+/// `s` as one safe line of at most `max` characters, cut with a plain `…` (for table cells and
+/// titles, where the count of what was cut would be noise).
+pub fn cell(s: &str, max: usize) -> String {
+    let fits = s.chars().take(max.saturating_add(1)).count() <= max;
+    let keep = if fits { max } else { max.saturating_sub(1) };
+    let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
+    for c in s.chars().take(keep) {
+        push_visible(&mut out, c);
+    }
+    if !fits {
+        out.push('…');
+    }
+    out
+}
+
+/// Multi-line text (advisory details, SARIF help): like [`line`], but line breaks (`\n`, and
+/// `\r\n` as `\n`) are kept; every other unsafe character is escaped visibly.
+pub fn multiline(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
+    let mut chars = s.chars().peekable();
+    let mut shown = 0usize;
+    while let Some(c) = chars.next() {
+        if shown >= max {
+            let rest: usize = c.len_utf8() + chars.map(char::len_utf8).sum::<usize>();
+            let _ = write!(out, "… ({rest} more bytes)");
+            return out;
+        }
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => continue,
+            '\n' => out.push('\n'),
+            c => push_visible(&mut out, c),
+        }
+        shown += 1;
+    }
+    out
+}
+
 /// [`line`] with the default diagnostic limit ([`MAX_LINE`]).
 pub fn diagnostic(s: &str) -> String {
     line(s, MAX_LINE)
@@ -148,6 +185,15 @@ mod tests {
         let huge = "x".repeat(50 << 20);
         let got = line(&huge, 10);
         assert_eq!(got, format!("xxxxxxxxxx… ({} more bytes)", (50 << 20) - 10));
+    }
+
+    #[test]
+    fn cells_are_clipped_with_an_ellipsis_and_multiline_keeps_line_breaks_only() {
+        assert_eq!(cell("abcdef", 4), "abc…");
+        assert_eq!(cell("abcd", 4), "abcd");
+        assert_eq!(cell("a\u{1b}b", 10), "a\\u{1b}b");
+        assert_eq!(multiline("one\r\ntwo\n\u{202e}three\u{2028}", 100), "one\ntwo\n\\u{202e}three\\u{2028}");
+        assert_eq!(multiline("abcdef", 3), "abc… (3 more bytes)");
     }
 
     #[test]

@@ -14,8 +14,9 @@ use chainward::discover::Excludes;
 use chainward::model::package::GitReference;
 use chainward::model::{Checksum, DependencyKind, Graph, LineSpan, PackageSource, RootComponent, Scope};
 use chainward::resolve::cargo::{CargoLockResolver, LockVersion, Lockfile, parse};
+use chainward::resolve::{Resolution, work_tree as resolve_tree};
 use chainward::resolve::{ResolveError, ResolveErrorKind, ResolveOptions, Resolved, Resolver};
-use chainward::{Resolution, open, resolve_tree};
+use chainward::source::open;
 
 const CRATES_IO: &str = "https://github.com/rust-lang/crates.io-index";
 

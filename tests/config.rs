@@ -197,9 +197,9 @@ mod vex {
 
     /// chainward's own SBOM of the workspace fixture.
     fn document(spec: SpecVersion) -> Value {
-        let source = chainward::open(&testdata("projects/workspace")).unwrap();
+        let source = chainward::source::open(&testdata("projects/workspace")).unwrap();
         let resolution =
-            chainward::resolve_tree(&source, &Excludes::new(&[]).unwrap(), &ResolveOptions::default()).unwrap();
+            chainward::resolve::work_tree(&source, &Excludes::new(&[]).unwrap(), &ResolveOptions::default()).unwrap();
         let graph = Graph::merge(resolution.resolved, &resolution.name);
         let options = SbomOptions {
             spec,

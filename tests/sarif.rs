@@ -75,10 +75,10 @@ fn sarif(report: &Report, prefix: &str) -> Value {
 /// Resolve `dir`, match against `../shared/advisory-db/rustsec`, and build a report.
 fn scan(dir: &Path) -> Option<(Report, String)> {
     let shared = common::shared_dir()?;
-    let source = chainward::open(dir).unwrap();
+    let source = chainward::source::open(dir).unwrap();
     let excludes = Excludes::new(&[]).unwrap();
-    let resolution = chainward::resolve_tree(&source, &excludes, &ResolveOptions::default()).unwrap();
-    let packages = chainward::scan_packages(&resolution);
+    let resolution = chainward::resolve::work_tree(&source, &excludes, &ResolveOptions::default()).unwrap();
+    let packages = resolution.scan_packages();
     let index = chainward::advisory::db::load(&[shared.join("advisory-db/rustsec")], None).unwrap();
     let (findings, _) = chainward::finding::match_packages(&index, &packages);
     let text = std::fs::read_to_string(dir.join("Cargo.lock")).unwrap();
@@ -208,7 +208,7 @@ fn suppressed_findings_carry_suppressions_and_errors_become_notifications() {
     let notes = invocation["toolExecutionNotifications"].as_array().unwrap();
     assert_eq!(notes.len(), 2);
     assert_eq!(notes[0]["level"], "error");
-    assert_eq!(notes[0]["message"]["text"], "bad TOML");
+    assert_eq!(notes[0]["message"]["text"], "bad\\nTOML", "one line, the break shown as its escape");
     let loc = &notes[0]["locations"][0]["physicalLocation"];
     assert_eq!(loc["artifactLocation"]["uri"], "sub/Cargo.lock");
     assert_eq!(loc["region"]["startLine"], 7);

@@ -10,6 +10,17 @@
 //! ([`Select`]): deserializing every record (details included) cost more than the rest of a
 //! warm scan. Writing the cache is best effort and atomic (temporary file, then rename), so
 //! concurrent scans never read a half-written index.
+//!
+//! The index is not trusted on the fingerprint alone: the header, every section and every
+//! record carry a checksum of their own bytes (the first 64 bits of their SHA-256), verified as
+//! they are read, so a corrupted or tampered index is recompiled, never believed. The errors and
+//! notes of the compile are kept in the header: a warm scan reports exactly what the cold one
+//! did.
+//!
+//! A source that could not be read fully is never a clean source: every record that failed to
+//! load is an error ([`Index::errors`]), and a source that yields no usable record at all gets
+//! one more error saying so. What is only informational (entries for ecosystems chainward does
+//! not match) goes to [`Index::notes`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{Read, Seek, SeekFrom};
@@ -18,17 +29,24 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Advisory, AdvisoryError, Index, SourceInfo, osv, rustsec};
+use super::{Advisory, AdvisoryError, Index, MAX_ERRORS, SourceInfo, osv, rustsec};
+use crate::fsutil;
 use crate::model::Ecosystem;
 
 /// Bump when the compiled format or the meaning of its content changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// Records at most this many bytes apart are read together.
 const READ_GAP: u64 = 32 * 1024;
 
 /// First bytes of a compiled index file.
 const MAGIC: &[u8; 8] = b"chainwdx";
+
+/// `MAGIC`, the header's length (u32) and its checksum (u64).
+const PREFIX: usize = 8 + 4 + 8;
+
+/// Largest `.git/HEAD`, loose ref or `packed-refs` file read for the fingerprint.
+const MAX_GIT_FILE: u64 = 16 << 20;
 
 /// Which advisories to load: all of them, or only those naming one of these
 /// (ecosystem, normalized name) pairs. A scan loads only what its packages can match, which is
@@ -55,13 +73,15 @@ impl Select<'_> {
 struct Compiled {
     source: SourceInfo,
     errors: Vec<AdvisoryError>,
+    notes: Vec<String>,
     advisories: Vec<Advisory>,
 }
 
 /// The head of a compiled index file. The file is
-/// `MAGIC | header length (u32 LE) | header | body`; the body holds every advisory as its own
-/// postcard record, then one section per ecosystem: the sorted package names of that ecosystem,
-/// each with the (offset, length) of the records naming it. Offsets count from the body's start.
+/// `MAGIC | header length (u32 LE) | header checksum (u64 LE) | header | body`; the body holds
+/// every advisory as its own postcard record, then one section per ecosystem: the sorted
+/// package names of that ecosystem, each with the (offset, length, checksum) of the records
+/// naming it. Offsets count from the body's start. Checksums: see [`checksum`].
 #[derive(Serialize, Deserialize)]
 struct Header {
     format: u32,
@@ -69,6 +89,7 @@ struct Header {
     fingerprint: String,
     source: SourceInfo,
     errors: Vec<AdvisoryError>,
+    notes: Vec<String>,
     sections: Vec<Section>,
 }
 
@@ -77,13 +98,17 @@ struct Section {
     ecosystem: Ecosystem,
     offset: u64,
     len: u64,
+    checksum: u64,
 }
 
-/// The (offset, length) of records.
-type Records = BTreeSet<(u64, u32)>;
+/// Where a record is: (offset, length, checksum).
+type Record = (u64, u32, u64);
+
+/// The records of a package.
+type Records = BTreeSet<Record>;
 
 /// One package of a section: its normalized name and where its records are.
-type KeyEntry<'a> = (&'a str, Vec<(u64, u32)>);
+type KeyEntry<'a> = (&'a str, Vec<Record>);
 
 /// Load every `--db` path into one index, through the compiled cache under `cache_dir` when
 /// one is given, then chainward's built-in records ([`super::builtin`]), which every index
@@ -93,20 +118,21 @@ pub fn load(paths: &[PathBuf], cache_dir: Option<&Path>) -> Result<Index, Adviso
     load_selected(paths, cache_dir, Select::All)
 }
 
-/// [`load`], keeping only the advisories `select` asks for. Sources, record counts and
-/// errors are those of the whole databases either way.
+/// [`load`], keeping only the advisories `select` asks for. Sources, record counts, errors and
+/// notes are those of the whole databases either way.
 pub fn load_selected(paths: &[PathBuf], cache_dir: Option<&Path>, select: Select<'_>) -> Result<Index, AdvisoryError> {
     let mut index = Index::default();
     for path in paths {
         let compiled = if let Some(cache) = cache_dir {
             cached(path, cache, select)?
         } else {
-            let mut compiled = compile(path)?;
+            let mut compiled = compile(&resolve(path), &path.display().to_string())?;
             compiled.advisories.retain(|a| select.wants(a));
             compiled
         };
         index.sources.push(compiled.source);
         index.errors.extend(compiled.errors);
+        index.notes.extend(compiled.notes);
         index.extend(compiled.advisories);
     }
     // Last, so that each database's own records come first in every group of aliases.
@@ -117,22 +143,56 @@ pub fn load_selected(paths: &[PathBuf], cache_dir: Option<&Path>, select: Select
     Ok(index)
 }
 
+/// `path` with every symlink resolved, so that the fingerprint and the records come from the
+/// same tree even when `path` is a link that an update re-points meanwhile (the managed
+/// RustSec checkout is one: see [`super::local`]).
+fn resolve(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The name a path is cached under: its directory canonicalized, but not a final symlink, so
+/// that a link re-pointed at each update (the managed RustSec checkout) keeps one cache file
+/// instead of leaving one behind per update.
+fn cache_key(path: &Path) -> String {
+    let named = match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => {
+            let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+            std::fs::canonicalize(parent).map_or_else(|_| path.to_path_buf(), |p| p.join(name))
+        }
+        _ => resolve(path),
+    };
+    hex(&Sha256::digest(named.to_string_lossy().as_bytes()))
+}
+
 /// The compiled index of `path` from the cache, or compiled now and cached.
 fn cached(path: &Path, cache: &Path, select: Select<'_>) -> Result<Compiled, AdvisoryError> {
-    let fingerprint = fingerprint(path)?;
-    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let key = hex(&Sha256::digest(canonical.to_string_lossy().as_bytes()));
-    let file = cache.join("index").join(format!("{key}.bin"));
+    let label = path.display().to_string();
+    let resolved = resolve(path);
+    let fingerprint = fingerprint(&resolved).map_err(|mut e| {
+        e.path.clone_from(&label);
+        e
+    })?;
+    let dir = cache.join("index");
+    let file = dir.join(format!("{}.bin", cache_key(path)));
     if let Some(compiled) = read_compiled(&file, &fingerprint, select) {
         return Ok(compiled);
     }
-    let mut compiled = compile(path)?;
+    let mut compiled = compile(&resolved, &label)?;
     if let Some(bytes) = encode(&compiled, &fingerprint) {
-        // Best effort: a read-only cache only costs speed.
-        let _ = crate::fsutil::write_atomically(&file, &bytes);
+        // Best effort: a read-only cache only costs speed. Temporaries of killed writes go first.
+        fsutil::clean_stale_temporaries(&dir);
+        let _ = fsutil::write_atomically(&file, &bytes);
     }
     compiled.advisories.retain(|a| select.wants(a));
     Ok(compiled)
+}
+
+/// The checksum of one part of a compiled index: the first 64 bits of its SHA-256 (SHA-256
+/// because it is already a dependency and hardware-accelerated where it matters; 64 bits
+/// because it guards against corruption and tampering of a local file, not collisions).
+fn checksum(bytes: &[u8]) -> u64 {
+    let digest = Sha256::digest(bytes);
+    digest.as_slice().first_chunk::<8>().map_or(0, |b| u64::from_le_bytes(*b))
 }
 
 /// The compiled file's bytes.
@@ -141,19 +201,27 @@ fn encode(compiled: &Compiled, fingerprint: &str) -> Option<Vec<u8>> {
     let mut by_key: BTreeMap<Ecosystem, BTreeMap<&str, Records>> = BTreeMap::new();
     for advisory in &compiled.advisories {
         let offset = u64::try_from(body.len()).ok()?;
+        let start = body.len();
         body = postcard::to_extend(advisory, body).ok()?;
-        let len = u32::try_from(u64::try_from(body.len()).ok()? - offset).ok()?;
+        let len = u32::try_from(body.len() - start).ok()?;
+        let sum = checksum(body.get(start..)?);
         for a in &advisory.affected {
-            by_key.entry(a.ecosystem).or_default().entry(a.name.as_str()).or_default().insert((offset, len));
+            by_key.entry(a.ecosystem).or_default().entry(a.name.as_str()).or_default().insert((offset, len, sum));
         }
     }
     let mut sections = Vec::new();
     for (ecosystem, keys) in by_key {
         let entries: Vec<KeyEntry<'_>> =
             keys.into_iter().map(|(name, records)| (name, records.into_iter().collect())).collect();
-        let offset = u64::try_from(body.len()).ok()?;
+        let start = body.len();
         body = postcard::to_extend(&entries, body).ok()?;
-        sections.push(Section { ecosystem, offset, len: u64::try_from(body.len()).ok()? - offset });
+        let bytes = body.get(start..)?;
+        sections.push(Section {
+            ecosystem,
+            offset: u64::try_from(start).ok()?,
+            len: u64::try_from(bytes.len()).ok()?,
+            checksum: checksum(bytes),
+        });
     }
     let header = Header {
         format: FORMAT,
@@ -161,50 +229,75 @@ fn encode(compiled: &Compiled, fingerprint: &str) -> Option<Vec<u8>> {
         fingerprint: fingerprint.to_owned(),
         source: compiled.source.clone(),
         errors: compiled.errors.clone(),
+        notes: compiled.notes.clone(),
         sections,
     };
     let header = postcard::to_stdvec(&header).ok()?;
-    let mut out = Vec::with_capacity(MAGIC.len() + 4 + header.len() + body.len());
+    let mut out = Vec::with_capacity(PREFIX + header.len() + body.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&u32::try_from(header.len()).ok()?.to_le_bytes());
+    out.extend_from_slice(&checksum(&header).to_le_bytes());
     out.extend_from_slice(&header);
     out.extend_from_slice(&body);
     Some(out)
 }
 
-/// Read a compiled file when it is current (same format, tool version and fingerprint),
-/// loading only the records `select` asks for. Any problem means "not usable": recompile.
+/// Read `len` bytes at `at` into `buf`, when they lie inside a file of `file_len` bytes (a
+/// corrupt length never makes us allocate more than the file holds).
+fn read_at(f: &mut std::fs::File, file_len: u64, at: u64, len: u64, buf: &mut Vec<u8>) -> Option<()> {
+    if at.checked_add(len)? > file_len {
+        return None;
+    }
+    f.seek(SeekFrom::Start(at)).ok()?;
+    buf.resize(usize::try_from(len).ok()?, 0);
+    f.read_exact(buf).ok()
+}
+
+/// Read a compiled file when it is current (same format, tool version and fingerprint) and
+/// intact (every checksum of what is read matches), loading only the records `select` asks
+/// for. Any problem means "not usable": recompile.
 fn read_compiled(file: &Path, fingerprint: &str, select: Select<'_>) -> Option<Compiled> {
     let mut f = std::fs::File::open(file).ok()?;
-    let mut head = [0u8; 12];
+    let meta = f.metadata().ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let file_len = meta.len();
+    let mut head = [0u8; PREFIX];
     f.read_exact(&mut head).ok()?;
-    let (magic, len) = head.split_at(MAGIC.len());
+    let (magic, rest) = head.split_first_chunk::<8>()?;
+    let (len, rest) = rest.split_first_chunk::<4>()?;
+    let sum = rest.first_chunk::<8>()?;
     if magic != MAGIC {
         return None;
     }
-    let header_len = u32::from_le_bytes(len.try_into().ok()?);
-    let mut buf = vec![0u8; usize::try_from(header_len).ok()?];
-    f.read_exact(&mut buf).ok()?;
+    let header_len = u64::from(u32::from_le_bytes(*len));
+    let mut buf = Vec::new();
+    read_at(&mut f, file_len, PREFIX as u64, header_len, &mut buf)?;
+    if checksum(&buf) != u64::from_le_bytes(*sum) {
+        return None;
+    }
     let header: Header = postcard::from_bytes(&buf).ok()?;
     if header.format != FORMAT || header.tool != env!("CARGO_PKG_VERSION") || header.fingerprint != fingerprint {
         return None;
     }
-    let body = 12 + u64::from(header_len);
+    let body = (PREFIX as u64).checked_add(header_len)?;
     let mut wanted: HashMap<Ecosystem, Vec<&str>> = HashMap::new();
     if let Select::Packages(keys) = select {
         for (ecosystem, name) in keys {
             wanted.entry(*ecosystem).or_default().push(name.as_str());
         }
     }
-    let mut records: BTreeSet<(u64, u32)> = BTreeSet::new();
+    let mut records: BTreeSet<Record> = BTreeSet::new();
     for section in &header.sections {
         let names = wanted.get(&section.ecosystem);
         if matches!(select, Select::Packages(_)) && names.is_none() {
             continue;
         }
-        f.seek(SeekFrom::Start(body.checked_add(section.offset)?)).ok()?;
-        buf.resize(usize::try_from(section.len).ok()?, 0);
-        f.read_exact(&mut buf).ok()?;
+        read_at(&mut f, file_len, body.checked_add(section.offset)?, section.len, &mut buf)?;
+        if checksum(&buf) != section.checksum {
+            return None;
+        }
         let entries: Vec<KeyEntry<'_>> = postcard::from_bytes(&buf).ok()?;
         match names {
             Some(names) if matches!(select, Select::Packages(_)) => {
@@ -220,13 +313,13 @@ fn read_compiled(file: &Path, fingerprint: &str, select: Select<'_>) -> Option<C
         }
     }
     let mut advisories = Vec::with_capacity(records.len());
-    let records: Vec<(u64, u32)> = records.into_iter().collect();
+    let records: Vec<Record> = records.into_iter().collect();
     // Records close to each other are read with one system call.
     let mut rest = records.as_slice();
-    while let Some(&(start, _)) = rest.first() {
+    while let Some(&(start, _, _)) = rest.first() {
         let mut end = start;
         let mut n = 0;
-        for &(offset, len) in rest {
+        for &(offset, len, _) in rest {
             if offset > end.saturating_add(READ_GAP) {
                 break;
             }
@@ -235,58 +328,87 @@ fn read_compiled(file: &Path, fingerprint: &str, select: Select<'_>) -> Option<C
         }
         let (chunk, after) = rest.split_at(n);
         rest = after;
-        f.seek(SeekFrom::Start(body.checked_add(start)?)).ok()?;
-        buf.resize(usize::try_from(end - start).ok()?, 0);
-        f.read_exact(&mut buf).ok()?;
-        for &(offset, len) in chunk {
+        read_at(&mut f, file_len, body.checked_add(start)?, end - start, &mut buf)?;
+        for &(offset, len, sum) in chunk {
             let from = usize::try_from(offset - start).ok()?;
             let bytes = buf.get(from..from.checked_add(usize::try_from(len).ok()?)?)?;
+            if checksum(bytes) != sum {
+                return None;
+            }
             advisories.push(postcard::from_bytes::<Advisory>(bytes).ok()?);
         }
     }
-    Some(Compiled { source: header.source, errors: header.errors, advisories })
+    Some(Compiled { source: header.source, errors: header.errors, notes: header.notes, advisories })
 }
 
-fn compile(path: &Path) -> Result<Compiled, AdvisoryError> {
-    let label = path.display().to_string();
-    if !path.exists() {
-        return Err(AdvisoryError { path: label, record: None, message: "no such file or directory".to_owned() });
-    }
-    let (name, advisories, errors) = if path.is_dir() && rustsec::is_rustsec_dir(path) {
+/// Compile the source at `path` (already resolved), named `label` in the report.
+fn compile(path: &Path, label: &str) -> Result<Compiled, AdvisoryError> {
+    let err = |message: String| AdvisoryError { path: label.to_owned(), record: None, message };
+    let meta = std::fs::metadata(path).map_err(|e| {
+        err(if e.kind() == std::io::ErrorKind::NotFound {
+            "no such file or directory".to_owned()
+        } else {
+            e.to_string()
+        })
+    })?;
+    let mut notes = Vec::new();
+    let (name, advisories, mut errors, failed, withdrawn) = if meta.is_dir() && rustsec::is_rustsec_dir(path) {
         let loaded = rustsec::load(path)?;
-        ("rustsec", loaded.advisories, loaded.errors)
+        ("rustsec", loaded.advisories, loaded.errors, loaded.failed, loaded.withdrawn)
     } else {
         let loaded = osv::load(path)?;
-        if loaded.advisories.is_empty() && loaded.errors.is_empty() && loaded.withdrawn == 0 {
-            return Err(AdvisoryError {
-                path: label,
-                record: None,
-                message: "no advisories found (expected a RustSec advisory-db checkout, OSV JSON files or an OSV zip)"
+        if loaded.advisories.is_empty() && loaded.failed == 0 && loaded.withdrawn == 0 {
+            return Err(err(
+                "no advisories found (expected a RustSec advisory-db checkout, OSV JSON files or an OSV zip)"
                     .to_owned(),
-            });
+            ));
         }
-        let mut errors = loaded.errors;
         if !loaded.unknown_ecosystems.is_empty() {
-            let names: Vec<&str> = loaded.unknown_ecosystems.iter().map(String::as_str).collect();
-            errors.push(AdvisoryError {
-                path: label.clone(),
-                record: None,
-                message: format!("entries for ecosystems chainward does not match were skipped: {}", names.join(", ")),
-            });
+            notes.push(unknown_ecosystems_note(label, &loaded.unknown_ecosystems));
         }
-        ("osv", loaded.advisories, errors)
+        ("osv", loaded.advisories, loaded.errors, loaded.failed, loaded.withdrawn)
     };
+    if failed > errors.len() {
+        errors.push(err(format!(
+            "{} more records failed to load (only the first {MAX_ERRORS} are listed)",
+            failed - errors.len()
+        )));
+    }
+    if advisories.is_empty() && (failed > 0 || withdrawn == 0) {
+        let withdrawn = if withdrawn > 0 { format!(" ({withdrawn} withdrawn)") } else { String::new() };
+        errors.push(err(if failed > 0 {
+            format!("no usable advisory record: all {failed} entries failed to load{withdrawn}")
+        } else {
+            "no usable advisory record: the source holds no advisory".to_owned()
+        }));
+    }
     Ok(Compiled {
-        source: SourceInfo { name: name.to_owned(), path: label, records: advisories.len() },
+        source: SourceInfo { name: name.to_owned(), path: label.to_owned(), records: advisories.len() },
         errors,
+        notes,
         advisories,
     })
+}
+
+/// The note about skipped ecosystems: the names are the records' text, so each is sanitised and
+/// clipped, and the list is cut after a few.
+fn unknown_ecosystems_note(label: &str, names: &BTreeSet<String>) -> String {
+    const SHOWN: usize = 20;
+    let mut list: Vec<String> = names.iter().take(SHOWN).map(|n| crate::sanitize::value(n)).collect();
+    if names.len() > SHOWN {
+        list.push(format!("and {} more", names.len() - SHOWN));
+    }
+    format!("{label}: entries for ecosystems chainward does not match were skipped: {}", list.join(", "))
 }
 
 /// What identifies the content of a source: for a git checkout (the managed RustSec clone),
 /// its HEAD commit and the time its index was last written (every fetch, reset or checkout
 /// rewrites it); otherwise SHA-256 over every file's relative path, size and modification time.
 /// (Uncommitted edits inside a git checkout are therefore not seen until committed.)
+///
+/// Only metadata is read (and, for a checkout, a few small regular files), so a FIFO or a
+/// device in the tree never blocks the walk. Symbolic links are not followed into directories
+/// (no loops); a link to a file counts with the file's size and time, as the loaders read it.
 fn fingerprint(path: &Path) -> Result<String, AdvisoryError> {
     let err =
         |e: std::io::Error| AdvisoryError { path: path.display().to_string(), record: None, message: e.to_string() };
@@ -309,14 +431,20 @@ fn fingerprint(path: &Path) -> Result<String, AdvisoryError> {
         let mut stack = vec![path.to_path_buf()];
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(&dir).map_err(err)?.flatten() {
-                let Ok(m) = entry.metadata() else { continue };
+                // `DirEntry::metadata` does not follow a symlink.
+                let Ok(mut m) = entry.metadata() else { continue };
                 if m.is_dir() {
                     stack.push(entry.path());
-                } else {
-                    let rel =
-                        entry.path().strip_prefix(path).map(|r| r.to_string_lossy().into_owned()).unwrap_or_default();
-                    entries.push((rel, m.len(), stamp(&m)));
+                    continue;
                 }
+                if m.file_type().is_symlink()
+                    && let Ok(target) = std::fs::metadata(entry.path())
+                    && target.is_file()
+                {
+                    m = target;
+                }
+                let rel = entry.path().strip_prefix(path).map(|r| r.to_string_lossy().into_owned()).unwrap_or_default();
+                entries.push((rel, m.len(), stamp(&m)));
             }
         }
         entries.sort();
@@ -333,10 +461,15 @@ fn fingerprint(path: &Path) -> Result<String, AdvisoryError> {
     Ok(hex(&hasher.finalize()))
 }
 
+/// A small text file of a git directory, when it is a regular file (never a FIFO or device).
+fn read_git_file(path: &Path) -> Option<String> {
+    String::from_utf8(fsutil::read_regular(path, MAX_GIT_FILE).ok()?).ok()
+}
+
 /// The commit `HEAD` names, read from the files (starting libgit2, with its TLS library, costs
 /// more than the whole scan).
 fn git_head(git_dir: &Path) -> Option<String> {
-    let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
+    let head = read_git_file(&git_dir.join("HEAD"))?;
     let head = head.trim();
     let Some(reference) = head.strip_prefix("ref: ") else {
         return Some(head.to_owned()).filter(|h| h.len() >= 40);
@@ -344,10 +477,10 @@ fn git_head(git_dir: &Path) -> Option<String> {
     if reference.split('/').any(|seg| seg == ".." || seg.is_empty()) {
         return None;
     }
-    if let Ok(id) = std::fs::read_to_string(git_dir.join(reference)) {
+    if let Some(id) = read_git_file(&git_dir.join(reference)) {
         return Some(id.trim().to_owned());
     }
-    let packed = std::fs::read_to_string(git_dir.join("packed-refs")).ok()?;
+    let packed = read_git_file(&git_dir.join("packed-refs"))?;
     packed.lines().find_map(|l| {
         let (id, name) = l.split_once(' ')?;
         (name == reference).then(|| id.to_owned())
@@ -372,7 +505,7 @@ mod tests {
         "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.3.0"}]}]}]}"#;
 
     #[test]
-    fn unknown_ecosystems_are_reported_with_the_source() {
+    fn unknown_ecosystems_are_a_note_not_an_error() {
         let db = tempfile::tempdir().unwrap();
         std::fs::write(db.path().join("a.json"), RECORD).unwrap();
         std::fs::write(
@@ -382,7 +515,171 @@ mod tests {
         .unwrap();
         let index = load(&[db.path().to_path_buf()], None).unwrap();
         assert_eq!(index.len(), 2 + BUILTIN.len(), "the database's records and the built-in ones");
-        assert!(index.errors.iter().any(|e| e.message.contains("Alpine:v3.18")), "{:?}", index.errors);
+        assert!(index.errors.is_empty(), "{:?}", index.errors);
+        assert_eq!(index.notes.len(), 1);
+        assert!(index.notes[0].contains("Alpine:v3.18"), "{:?}", index.notes);
+    }
+
+    #[test]
+    fn errors_and_notes_survive_the_compiled_cache() {
+        let db = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        std::fs::write(db.path().join("a.json"), RECORD).unwrap();
+        std::fs::write(db.path().join("b.json"), "{\"id\": \"GHSA-bad\", \"affected\": 1}").unwrap();
+        std::fs::write(db.path().join("c.json"), RECORD.replace("npm", "Debian:12").replace("GHSA-aaaa", "DEB-1"))
+            .unwrap();
+        let paths = vec![db.path().to_path_buf()];
+        let cold = load(&paths, Some(cache.path())).unwrap();
+        assert_eq!(cold.errors.len(), 1, "{:?}", cold.errors);
+        assert_eq!(cold.errors[0].record.as_deref(), Some("GHSA-bad"));
+        assert_eq!(cold.notes.len(), 1);
+        let file = std::fs::read_dir(cache.path().join("index")).unwrap().next().unwrap().unwrap().path();
+        let warm_file = read_compiled(&file, &fingerprint(db.path()).unwrap(), Select::All).expect("the cache is used");
+        assert_eq!(warm_file.errors, cold.errors);
+        let warm = load_selected(&paths, Some(cache.path()), Select::Packages(&HashSet::new())).unwrap();
+        assert_eq!(warm.errors, cold.errors, "a warm scan reports what the cold one did");
+        assert_eq!(warm.notes, cold.notes);
+    }
+
+    #[test]
+    fn a_corrupted_index_is_recompiled_never_trusted() {
+        let db = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        std::fs::write(db.path().join("a.json"), RECORD.replace("\"old\"", "\"original summary\"")).unwrap();
+        let paths = vec![db.path().to_path_buf()];
+        let summary = |index: &Index| index.lookup(Ecosystem::Npm, "left-pad", "1.0.0").0[0].advisory.summary.clone();
+        assert_eq!(summary(&load(&paths, Some(cache.path())).unwrap()), "original summary");
+        let file = std::fs::read_dir(cache.path().join("index")).unwrap().next().unwrap().unwrap().path();
+        let pristine = std::fs::read(&file).unwrap();
+        let find = |bytes: &[u8], what: &[u8]| bytes.windows(what.len()).position(|w| w == what).unwrap();
+
+        // A byte flipped inside a record: still a well-formed record, but not the one written.
+        let mut bytes = pristine.clone();
+        let at = find(&bytes, b"original summary");
+        bytes[at] = b'O';
+        std::fs::write(&file, &bytes).unwrap();
+        let mut keys = HashSet::new();
+        keys.insert((Ecosystem::Npm, "left-pad".to_owned()));
+        let index = load_selected(&paths, Some(cache.path()), Select::Packages(&keys)).unwrap();
+        assert_eq!(summary(&index), "original summary", "the flipped record is not believed");
+        assert_eq!(std::fs::read(&file).unwrap(), pristine, "and the index is rewritten");
+
+        // A byte flipped in the header (the source's path, its first occurrence) or in a section
+        // (a package name, its last occurrence: sections follow the records).
+        let path = db.path().to_str().unwrap().as_bytes();
+        let name = b"left-pad".as_slice();
+        let last = pristine.windows(name.len()).rposition(|w| w == name).unwrap();
+        for at in [find(&pristine, path) + path.len() - 1, last] {
+            let mut bytes = pristine.clone();
+            bytes[at] ^= 0x01;
+            std::fs::write(&file, &bytes).unwrap();
+            assert!(read_compiled(&file, &fingerprint(db.path()).unwrap(), Select::All).is_none());
+            assert_eq!(summary(&load(&paths, Some(cache.path())).unwrap()), "original summary");
+        }
+    }
+
+    #[test]
+    fn a_source_with_no_usable_record_is_an_error_unless_all_were_withdrawn() {
+        let db = tempfile::tempdir().unwrap();
+        std::fs::write(db.path().join("a.json"), "{\"id\": \"A-1\", \"affected\": 1}").unwrap();
+        std::fs::write(db.path().join("b.json"), "not json").unwrap();
+        let index = load(&[db.path().to_path_buf()], None).unwrap();
+        assert_eq!(index.errors.len(), 3, "{:?}", index.errors);
+        assert_eq!(index.errors[2].message, "no usable advisory record: all 2 entries failed to load");
+        assert_eq!(index.errors[2].path, db.path().display().to_string());
+
+        let withdrawn = tempfile::tempdir().unwrap();
+        std::fs::write(
+            withdrawn.path().join("a.json"),
+            RECORD.replace("\"summary\"", "\"withdrawn\": \"2099-01-01T00:00:00Z\", \"summary\""),
+        )
+        .unwrap();
+        let index = load(&[withdrawn.path().to_path_buf()], None).unwrap();
+        assert!(index.errors.is_empty(), "{:?}", index.errors);
+
+        let empty = tempfile::tempdir().unwrap();
+        std::fs::create_dir(empty.path().join("crates")).unwrap();
+        let index = load(&[empty.path().to_path_buf()], None).unwrap();
+        assert_eq!(index.errors.len(), 1, "{:?}", index.errors);
+        assert!(index.errors[0].message.contains("holds no advisory"), "{:?}", index.errors);
+    }
+
+    #[test]
+    fn more_errors_than_kept_are_counted_in_one_more_error() {
+        let db = tempfile::tempdir().unwrap();
+        for i in 0..MAX_ERRORS + 7 {
+            std::fs::write(db.path().join(format!("{i}.json")), "{").unwrap();
+        }
+        std::fs::write(db.path().join("good.json"), RECORD).unwrap();
+        let index = load(&[db.path().to_path_buf()], None).unwrap();
+        assert_eq!(index.errors.len(), MAX_ERRORS + 1);
+        assert!(
+            index.errors[MAX_ERRORS].message.starts_with("7 more records failed to load"),
+            "{}",
+            index.errors[MAX_ERRORS]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_fingerprint_walk_follows_no_directory_link_and_opens_nothing() {
+        let db = tempfile::tempdir().unwrap();
+        std::fs::write(db.path().join("a.json"), RECORD).unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(db.path().join("pipe")).status().unwrap().success());
+        std::os::unix::fs::symlink(db.path(), db.path().join("loop")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", db.path().join("zero")).unwrap();
+        let git = db.path().join(".git");
+        std::fs::create_dir(&git).unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(git.join("HEAD")).status().unwrap().success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let root = db.path().to_path_buf();
+        std::thread::spawn(move || tx.send(fingerprint(&root)));
+        let first = rx.recv_timeout(std::time::Duration::from_secs(120)).expect("the walk hung").unwrap();
+        // A link to a file counts with the file's size, as the loaders read through it.
+        let target = db.path().join("b.json");
+        std::fs::write(&target, "x").unwrap();
+        std::os::unix::fs::symlink(&target, db.path().join("link.json")).unwrap();
+        let second = fingerprint(db.path()).unwrap();
+        std::fs::write(&target, "xyz").unwrap();
+        assert_ne!(fingerprint(db.path()).unwrap(), second, "the linked file changed");
+        assert_ne!(first, second);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_re_pointed_at_a_new_tree_keeps_one_cache_file() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        for (dir, summary) in [("v1", "first"), ("v2", "second")] {
+            std::fs::create_dir(root.path().join(dir)).unwrap();
+            std::fs::write(root.path().join(dir).join("a.json"), RECORD.replace("old", summary)).unwrap();
+        }
+        let link = root.path().join("current");
+        std::os::unix::fs::symlink("v1", &link).unwrap();
+        let paths = vec![link.clone()];
+        let summary = |index: &Index| index.lookup(Ecosystem::Npm, "left-pad", "1.0.0").0[0].advisory.summary.clone();
+        assert_eq!(summary(&load(&paths, Some(cache.path())).unwrap()), "first");
+        let swap = root.path().join("swap");
+        std::os::unix::fs::symlink("v2", &swap).unwrap();
+        std::fs::rename(&swap, &link).unwrap();
+        let index = load(&paths, Some(cache.path())).unwrap();
+        assert_eq!(summary(&index), "second");
+        assert_eq!(index.sources[0].path, link.display().to_string(), "reported by the name given");
+        assert_eq!(std::fs::read_dir(cache.path().join("index")).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn stale_temporaries_in_the_index_directory_are_removed_when_compiling() {
+        let db = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        std::fs::write(db.path().join("a.json"), RECORD).unwrap();
+        let dir = cache.path().join("index");
+        std::fs::create_dir_all(&dir).unwrap();
+        let stale = dir.join(".0123.bin.chainward-4999999.tmp");
+        std::fs::write(&stale, vec![0u8; 4096]).unwrap();
+        load(&[db.path().to_path_buf()], Some(cache.path())).unwrap();
+        assert!(!stale.exists());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "only the new index");
     }
 
     #[test]

@@ -322,6 +322,10 @@ impl Advisory {
     }
 }
 
+/// At most this many errors are kept per source; the others are counted, and one more error
+/// says how many there were (a crafted archive can hold millions of bad entries).
+pub const MAX_ERRORS: usize = 1_000;
+
 /// A problem with one advisory record, or with a whole source.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[error("{}{}: {message}", path, record.as_ref().map(|r| format!(" ({r})")).unwrap_or_default())]
@@ -339,8 +343,13 @@ pub struct AdvisoryError {
 pub struct Index {
     advisories: Vec<Advisory>,
     by_package: HashMap<(Ecosystem, String), Vec<(usize, usize)>>,
-    /// Records that could not be read (skipped; the others are loaded).
+    /// Records that could not be read (skipped; the others are loaded), and sources that could
+    /// not be read fully or yielded no usable record. A database with errors is not a complete
+    /// database: a scan reports them as errors, never as a clean result.
     pub errors: Vec<AdvisoryError>,
+    /// Informational notes about the sources (e.g. entries for ecosystems chainward does not
+    /// match, which were skipped): not errors.
+    pub notes: Vec<String>,
     /// One line per source: what was loaded.
     pub sources: Vec<SourceInfo>,
 }

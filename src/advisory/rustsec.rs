@@ -7,20 +7,37 @@
 //! crates.io advisories; `patched` / `unaffected` become ranges through
 //! `rustsec::osv::ranges_for_advisory`, the function cargo-audit's matching uses.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::{Advisory, AdvisoryError, AdvisoryKind, Affected, Cvss, Event, Range};
+use super::{Advisory, AdvisoryError, AdvisoryKind, Affected, Cvss, Event, MAX_ERRORS, Range};
 use crate::model::Ecosystem;
+use crate::{fsutil, panics};
+
+/// Largest advisory file read (RustSec's are a few KiB).
+pub const MAX_FILE: u64 = 1 << 20;
 
 /// What a directory held.
 #[derive(Debug, Default)]
 pub struct Loaded {
     /// Advisories that apply.
     pub advisories: Vec<Advisory>,
-    /// Files that could not be read.
+    /// Files that could not be read (at most [`MAX_ERRORS`]; see `failed`).
     pub errors: Vec<AdvisoryError>,
-    /// Withdrawn advisories (skipped).
+    /// How many files could not be read (`errors` keeps the first ones).
+    pub failed: usize,
+    /// Withdrawn advisories, and advisories for another registry (skipped).
     pub withdrawn: usize,
+}
+
+impl Loaded {
+    fn error(&mut self, error: AdvisoryError) {
+        self.failed += 1;
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(error);
+        }
+    }
 }
 
 /// Whether `dir` looks like a RustSec advisory-db checkout.
@@ -28,60 +45,144 @@ pub fn is_rustsec_dir(dir: &Path) -> bool {
     dir.join("crates").is_dir()
 }
 
-/// Load every advisory under `dir/crates/`.
+/// Load every advisory under `dir/crates/` (`crates/<crate>/*.md`).
+///
+/// Every file is accounted for: it loads, is withdrawn, or is an error naming it (a parser
+/// panic included, see [`parse_contained`]). A symbolic link to a regular file is read like the
+/// file; a link to a crate directory is not followed and is an error; a `.md` that is not a
+/// regular file (FIFO, device) is an error and is never opened.
 pub fn load(dir: &Path) -> Result<Loaded, AdvisoryError> {
     let crates = dir.join("crates");
-    let mut files = Vec::new();
-    let read_dir = |p: &Path| {
-        std::fs::read_dir(p).map_err(|e| AdvisoryError {
-            path: p.display().to_string(),
-            record: None,
-            message: format!("cannot read directory: {e}"),
-        })
+    let mut loaded = Loaded::default();
+    let dir_error = |p: &Path, e: &std::io::Error| AdvisoryError {
+        path: p.display().to_string(),
+        record: None,
+        message: format!("cannot read directory: {e}"),
     };
-    for entry in read_dir(&crates)? {
-        let Ok(entry) = entry else { continue };
-        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
-            continue;
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(&crates).map_err(|e| dir_error(&crates, &e))? {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                loaded.error(dir_error(&crates, &e));
+                continue;
+            }
+        };
+        let crate_dir = entry.path();
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => {}
+            Ok(t) if t.is_symlink() && std::fs::metadata(&crate_dir).is_ok_and(|m| m.is_dir()) => {
+                loaded.error(AdvisoryError {
+                    path: crate_dir.display().to_string(),
+                    record: None,
+                    message: "symbolic link to a directory: not followed, its advisories are not read".to_owned(),
+                });
+                continue;
+            }
+            _ => continue,
         }
-        for file in read_dir(&entry.path())? {
-            let Ok(file) = file else { continue };
-            let path = file.path();
-            if path.extension().is_some_and(|e| e == "md")
-                && !path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
-            {
-                files.push(path);
+        let read = match std::fs::read_dir(&crate_dir) {
+            Ok(read) => read,
+            Err(e) => {
+                loaded.error(dir_error(&crate_dir, &e));
+                continue;
+            }
+        };
+        for file in read {
+            match file {
+                Ok(file) => {
+                    let path = file.path();
+                    if path.extension().is_some_and(|e| e == "md")
+                        && !path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
+                    {
+                        files.push(path);
+                    }
+                }
+                Err(e) => loaded.error(dir_error(&crate_dir, &e)),
             }
         }
     }
     files.sort();
-
-    // Parsing is the cost: split the files over the available cores.
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(8);
-    let chunk = files.len().div_ceil(threads).max(1);
-    let results: Vec<Vec<Result<Option<Advisory>, AdvisoryError>>> = std::thread::scope(|s| {
-        let handles: Vec<_> =
-            files.chunks(chunk).map(|part| s.spawn(move || part.iter().map(|p| load_file(p)).collect())).collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
-    });
-    let mut loaded = Loaded::default();
-    for result in results.into_iter().flatten() {
+    for result in load_files(&files) {
         match result {
             Ok(Some(a)) => loaded.advisories.push(a),
             Ok(None) => loaded.withdrawn += 1,
-            Err(e) => loaded.errors.push(e),
+            Err(e) => loaded.error(e),
         }
     }
     Ok(loaded)
 }
 
+/// Parse `files` over the available cores, one result per file, in order. Workers take the next
+/// file from a shared counter; a file whose result is missing (its worker died, which
+/// [`parse_contained`] makes unlikely) is an error naming it, never silently dropped.
+fn load_files(files: &[PathBuf]) -> Vec<Result<Option<Advisory>, AdvisoryError>> {
+    let slots: Vec<OnceLock<Result<Option<Advisory>, AdvisoryError>>> = files.iter().map(|_| OnceLock::new()).collect();
+    let next = AtomicUsize::new(0);
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let (Some(path), Some(slot)) = (files.get(i), slots.get(i)) else { break };
+            let _ = slot.set(load_file(path));
+        }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(8);
+    std::thread::scope(|s| {
+        // Workers that cannot be started leave their share to the others (this thread is one).
+        let handles: Vec<_> =
+            (1..threads).filter_map(|_| std::thread::Builder::new().spawn_scoped(s, work).ok()).collect();
+        let _ = panics::contain(work);
+        for handle in handles {
+            // A worker that died is accounted for below, by the files it did not finish.
+            let _ = handle.join();
+        }
+    });
+    files
+        .iter()
+        .zip(slots)
+        .map(|(path, slot)| {
+            slot.into_inner().unwrap_or_else(|| {
+                Err(AdvisoryError {
+                    path: path.display().to_string(),
+                    record: record_of(path),
+                    message: "not read: the thread reading it stopped unexpectedly".to_owned(),
+                })
+            })
+        })
+        .collect()
+}
+
+fn record_of(path: &Path) -> Option<String> {
+    path.file_stem().and_then(|s| s.to_str()).map(str::to_owned)
+}
+
 /// One advisory file: `Ok(None)` when withdrawn or for another registry.
 fn load_file(path: &Path) -> Result<Option<Advisory>, AdvisoryError> {
-    let record = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned);
-    let err = |message: String| AdvisoryError { path: path.display().to_string(), record: record.clone(), message };
-    let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read: {e}")))?;
-    let advisory: rustsec::Advisory = text.parse().map_err(|e: rustsec::Error| err(e.to_string()))?;
-    Ok(convert(advisory))
+    let label = path.display().to_string();
+    let bytes = fsutil::read_regular(path, MAX_FILE).map_err(|e| AdvisoryError {
+        path: label.clone(),
+        record: record_of(path),
+        message: format!("cannot read: {e}"),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| AdvisoryError {
+        path: label.clone(),
+        record: record_of(path),
+        message: "cannot read: not UTF-8 text".to_owned(),
+    })?;
+    parse_contained(&label, &text)
+}
+
+/// The production path for one advisory file's text: the `rustsec` crate's parser and the
+/// conversion into chainward's model, with any panic inside them contained (a panic is this
+/// file's error, with the message sanitised). `label` names the file in the error, and its stem
+/// is the record id. `Ok(None)`: withdrawn, or for another registry.
+pub fn parse_contained(label: &str, text: &str) -> Result<Option<Advisory>, AdvisoryError> {
+    let err = |message: String| AdvisoryError { path: label.to_owned(), record: record_of(Path::new(label)), message };
+    match panics::contain(|| text.parse::<rustsec::Advisory>().map(convert)) {
+        Ok(Ok(advisory)) => Ok(advisory),
+        Ok(Err(e)) => Err(err(e.to_string())),
+        Err(panic) => Err(err(panic)),
+    }
 }
 
 /// A parsed RustSec advisory as chainward's model.
@@ -222,5 +323,74 @@ Details here.
         assert_eq!(loaded.errors.len(), 1);
         assert_eq!(loaded.errors[0].record.as_deref(), Some("RUSTSEC-2099-0002"));
         assert!(loaded.errors[0].to_string().contains("RUSTSEC-2099-0002.md"), "{}", loaded.errors[0]);
+    }
+
+    /// The `rustsec` crate's parser slices the first 20 bytes of a file that does not start
+    /// with its front matter: a character across byte 20 makes it panic.
+    fn panicking_text() -> String {
+        format!("{}é and more text", "x".repeat(19))
+    }
+
+    #[test]
+    fn a_parser_panic_is_one_error_naming_the_file_and_every_other_file_loads() {
+        assert!(std::panic::catch_unwind(|| panicking_text().parse::<rustsec::Advisory>()).is_err(), "still panics");
+        let dir = tempfile::tempdir().unwrap();
+        // Enough files that every loader thread gets some, the bad one in the middle.
+        for i in 0..40 {
+            let krate = dir.path().join(format!("crates/demo{i:02}"));
+            std::fs::create_dir_all(&krate).unwrap();
+            let id = format!("RUSTSEC-2099-{i:04}");
+            let text = if i == 17 {
+                panicking_text()
+            } else {
+                VULN.replace("RUSTSEC-2099-0001", &id).replace("\"demo\"", &format!("\"demo{i:02}\""))
+            };
+            std::fs::write(krate.join(format!("{id}.md")), text).unwrap();
+        }
+        let loaded = load(dir.path()).unwrap();
+        assert_eq!(loaded.advisories.len(), 39, "{:?}", loaded.errors);
+        assert_eq!(loaded.errors.len(), 1);
+        assert_eq!(loaded.failed, 1);
+        let error = &loaded.errors[0];
+        assert_eq!(error.record.as_deref(), Some("RUSTSEC-2099-0017"));
+        assert!(error.path.ends_with("RUSTSEC-2099-0017.md"), "{error}");
+        assert!(error.message.contains("panic"), "{error}");
+    }
+
+    #[test]
+    fn parse_contained_is_the_production_path_for_one_file() {
+        let a = parse_contained("x/crates/demo/RUSTSEC-2099-0001.md", VULN).unwrap().unwrap();
+        assert_eq!(a.id, "RUSTSEC-2099-0001");
+        let err = parse_contained("x/crates/demo/RUSTSEC-2099-0009.md", &panicking_text()).unwrap_err();
+        assert_eq!(err.record.as_deref(), Some("RUSTSEC-2099-0009"));
+        assert!(err.message.contains("panic") && !err.message.chars().any(crate::sanitize::is_unsafe), "{err}");
+        let withdrawn = VULN.replace("aliases", "withdrawn = \"2099-02-01\"\naliases");
+        assert_eq!(parse_contained("w.md", &withdrawn).unwrap(), None);
+        assert!(parse_contained("bad.md", "```toml\n[advisory]\nid = \n```\n").is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifos_devices_and_linked_directories_are_errors_never_opened_or_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let krate = dir.path().join("crates/demo");
+        std::fs::create_dir_all(&krate).unwrap();
+        std::fs::write(krate.join("RUSTSEC-2099-0001.md"), VULN).unwrap();
+        let fifo = krate.join("RUSTSEC-2099-0002.md");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        std::os::unix::fs::symlink("/dev/zero", krate.join("RUSTSEC-2099-0003.md")).unwrap();
+        std::os::unix::fs::symlink(krate.join("RUSTSEC-2099-0001.md"), krate.join("RUSTSEC-2099-0004.md")).unwrap();
+        std::os::unix::fs::symlink(&krate, dir.path().join("crates/linked")).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let root = dir.path().to_path_buf();
+        std::thread::spawn(move || tx.send(load(&root)));
+        let loaded = rx.recv_timeout(std::time::Duration::from_secs(120)).expect("the load hung").unwrap();
+        assert_eq!(loaded.advisories.len(), 2, "the file and the link to it: {:?}", loaded.errors);
+        let mut errors: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
+        errors.sort();
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors[0].contains("crates/demo/RUSTSEC-2099-0002.md") && errors[0].contains("a FIFO"), "{errors:?}");
+        assert!(errors[1].contains("RUSTSEC-2099-0003.md") && errors[1].contains("a device"), "{errors:?}");
+        assert!(errors[2].contains("crates/linked") && errors[2].contains("not followed"), "{errors:?}");
     }
 }

@@ -44,8 +44,14 @@ pub struct VersionError {
 }
 
 impl Version {
-    /// Parse `s` by the rules of `ecosystem`.
+    /// Parse `s` by the rules of `ecosystem`. A panic in a third-party parser (`semver`,
+    /// `pep440_rs`) is contained: the version is then unparsable, like any other bad one.
     pub fn parse(ecosystem: Ecosystem, s: &str) -> Result<Version, VersionError> {
+        crate::panics::contain(|| Version::parse_uncontained(ecosystem, s))
+            .unwrap_or_else(|_| Err(VersionError { ecosystem: ecosystem.as_str(), version: s.to_owned() }))
+    }
+
+    fn parse_uncontained(ecosystem: Ecosystem, s: &str) -> Result<Version, VersionError> {
         let err = || VersionError { ecosystem: ecosystem.as_str(), version: s.to_owned() };
         let t = s.trim();
         match ecosystem {

@@ -668,27 +668,11 @@ fn run_pool<J: Send, R: Send>(workers: usize, jobs: Vec<J>, work: &(dyn Fn(J) ->
     done.into_iter().map(|(_, r)| r).collect()
 }
 
-/// `s` made safe to print on a terminal or in a report: control and bidirectional-override
-/// characters become spaces, and it is cut to `max` characters (with `…`).
+/// `s` made safe to print on a terminal or in a report: the one sanitiser,
+/// [`crate::sanitize::cell`] (control and format characters as visible escapes, cut to `max`
+/// characters with `…`).
 pub fn safe_text(s: &str, max: usize) -> String {
-    let clean: String = s
-        .chars()
-        .map(|c| {
-            if c.is_control()
-                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-            {
-                ' '
-            } else {
-                c
-            }
-        })
-        .collect();
-    if clean.chars().count() <= max {
-        return clean;
-    }
-    let mut out: String = clean.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
+    crate::sanitize::cell(s, max)
 }
 
 /// Percent-encode one URL path segment (a package name, a version, a file name).
@@ -761,7 +745,7 @@ mod tests {
 
     #[test]
     fn safe_text_strips_controls_and_clips() {
-        assert_eq!(safe_text("a\u{1b}[31mb\nc\u{202e}d", 100), "a [31mb c d");
+        assert_eq!(safe_text("a\u{1b}[31mb\nc\u{202e}d", 100), "a\\u{1b}[31mb\\nc\\u{202e}d");
         assert_eq!(safe_text("abcdef", 4), "abc…");
     }
 

@@ -6,5 +6,5 @@ use super::Report;
 pub fn render(report: &Report) -> Result<Vec<u8>, serde_json::Error> {
     let mut out = serde_json::to_vec_pretty(report)?;
     out.push(b'\n');
-    Ok(out)
+    Ok(crate::sanitize::json_output(out))
 }

@@ -24,7 +24,9 @@ const SEVERITIES: [Severity; 5] = [Severity::Critical, Severity::High, Severity:
 /// characters as spaces, `@` followed by a zero-width space so it mentions no one.
 pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    // The one sanitiser first: control and format characters become visible escapes (whose
+    // backslashes are then escaped like any other).
+    for c in crate::sanitize::line(s, usize::MAX).chars() {
         match c {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
@@ -34,7 +36,6 @@ pub(crate) fn escape(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if c.is_control() => out.push(' '),
             c => out.push(c),
         }
     }
@@ -209,7 +210,7 @@ mod tests {
         assert_eq!(e, "\\[x\\]\\(javascript\\:alert\\(1\\)\\)");
         let e = escape("@org/team");
         assert!(!e.contains("@org"), "{e}");
-        assert_eq!(escape("a|b\nc`d*e_f#g!h\\i&j"), "a\\|b c\\`d\\*e\\_f\\#g\\!h\\\\i&amp;j");
+        assert_eq!(escape("a|b\nc`d*e_f#g!h\\i&j"), "a\\|b\\\\nc\\`d\\*e\\_f\\#g\\!h\\\\i&amp;j");
     }
 
     #[test]

@@ -152,12 +152,32 @@ pub struct ReportError {
     pub message: String,
 }
 
-/// At most `max` characters, cut on a character boundary with an ellipsis.
-pub(crate) fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_owned();
+impl ReportError {
+    /// The same error with its path and message made safe for any output: one line each,
+    /// control and format characters as visible escapes, clipped (a 50 MB dependency string in
+    /// a lockfile must not become a 50 MB report).
+    #[must_use]
+    pub fn sanitized(self) -> ReportError {
+        ReportError {
+            path: crate::sanitize::line(&self.path, 1_000),
+            line: self.line,
+            message: crate::sanitize::diagnostic(&self.message),
+        }
     }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
+}
+
+impl std::fmt::Display for ReportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            _ if self.path.is_empty() => f.write_str(&self.message),
+            Some(line) => write!(f, "{}:{line}: {}", self.path, self.message),
+            None => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+/// At most `max` characters, cut with an ellipsis, every control or format character shown as
+/// its escape (the one sanitiser, [`crate::sanitize::cell`]).
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    crate::sanitize::cell(s, max)
 }

@@ -21,6 +21,8 @@ const INFORMATION_URI: &str = "https://github.com/chainward/chainward";
 const SRCROOT: &str = "%SRCROOT%";
 /// GitHub truncates (and the spec advises against) longer rule descriptions.
 const MAX_DESCRIPTION: usize = 1024;
+/// Rule help is clipped to this many characters (a rule can list many affected packages).
+const MAX_HELP: usize = 20_000;
 
 /// How the SARIF document is placed in the repository it is uploaded for.
 #[derive(Debug, Clone, Copy, Default)]
@@ -235,7 +237,7 @@ pub fn render(report: &Report, options: &SarifOptions<'_>) -> Result<Vec<u8>, se
     };
     let mut out = serde_json::to_vec_pretty(&log)?;
     out.push(b'\n');
-    Ok(out)
+    Ok(crate::sanitize::json_output(out))
 }
 
 /// SARIF `level` of a severity.
@@ -275,9 +277,20 @@ fn rule_name(id: &str) -> String {
     if name.is_empty() { id.to_owned() } else { name }
 }
 
-/// Control characters and newlines become spaces: a message is one line.
+/// Multi-line text (advisory details), sanitised and clipped to about `max` characters.
+fn clip_text(s: &str, max: usize) -> String {
+    let clean = crate::sanitize::multiline(s, max);
+    if clean.chars().count() <= max {
+        return clean;
+    }
+    let mut out: String = clean.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// One line: control and format characters (newlines too) shown as their escapes, clipped.
 fn one_line(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    crate::sanitize::diagnostic(s)
 }
 
 fn fix_text(f: &Finding) -> String {
@@ -306,7 +319,10 @@ fn rule<'a>(findings: &[&'a Finding]) -> Option<Rule<'a>> {
             name: rule_name(&first.id),
             short_description: Text { text: info.title.to_owned() },
             full_description: Text { text: info.explanation.to_owned() },
-            help: Help { text: heuristic_help_text(info, findings), markdown: heuristic_help_markdown(info, findings) },
+            help: Help {
+                text: crate::sanitize::multiline(&heuristic_help_text(info, findings), MAX_HELP),
+                markdown: crate::sanitize::multiline(&heuristic_help_markdown(info, findings), MAX_HELP),
+            },
             help_uri: Some(HEURISTICS_DOC),
             default_configuration: Configuration { level: level(worst) },
             // A signal to look at, not a known vulnerability.
@@ -317,8 +333,11 @@ fn rule<'a>(findings: &[&'a Finding]) -> Option<Rule<'a>> {
         id: &first.id,
         name: rule_name(&first.id),
         short_description: Text { text: clip(&one_line(&first.summary), MAX_DESCRIPTION) },
-        full_description: Text { text: clip(details, MAX_DESCRIPTION) },
-        help: Help { text: help_text(findings), markdown: help_markdown(findings) },
+        full_description: Text { text: clip_text(details, MAX_DESCRIPTION) },
+        help: Help {
+            text: crate::sanitize::multiline(&help_text(findings), MAX_HELP),
+            markdown: crate::sanitize::multiline(&help_markdown(findings), MAX_HELP),
+        },
         help_uri: first.url.as_deref().and_then(safe_url),
         default_configuration: Configuration { level: level(worst) },
         properties: RuleProperties { security_severity: format!("{score:.1}"), tags, precision: "very-high" },

@@ -15,6 +15,7 @@ pub fn render(report: &Report) -> String {
         let what = if report.changes.is_some() { "new advisories affect" } else { "known advisories affect" };
         let _ = writeln!(out, "No {what} the {} packages scanned.", report.summary.packages);
         render_suppressed(&mut out, report);
+        render_errors(&mut out, report);
         return out;
     }
     let header = ["PACKAGE", "VERSION", "ID", "TITLE", "FIX"];
@@ -63,7 +64,20 @@ pub fn render(report: &Report) -> String {
     let counts: Vec<String> = s.by_severity.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{n} {k}")).collect();
     let _ = writeln!(out, "{} finding(s) in {} packages: {}.", s.findings, s.packages, counts.join(", "));
     render_suppressed(&mut out, report);
+    render_errors(&mut out, report);
     out
+}
+
+/// What could not be read: a report that leaves it out would look clean.
+fn render_errors(out: &mut String, report: &Report) {
+    if report.errors.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nNot checked ({} error(s); the exit code is 2):", report.errors.len());
+    for e in &report.errors {
+        let at = e.line.map_or_else(|| clip(&e.path, 200), |l| format!("{}:{l}", clip(&e.path, 200)));
+        let _ = writeln!(out, "  {at}: {}", clip(&e.message, 300));
+    }
 }
 
 /// Diff mode: the packages the change added, removed and updated, each with its new findings,
@@ -119,8 +133,8 @@ fn render_suppressed(out: &mut String, report: &Report) {
     }
 }
 
-/// At most `max` characters; control characters (from advisory text) become spaces.
+/// At most `max` characters of one line; control and format characters (from lockfiles and
+/// advisory texts) shown as their escapes.
 fn clip(s: &str, max: usize) -> String {
-    let clean: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    super::clip(&clean, max)
+    super::clip(s, max)
 }

@@ -172,14 +172,14 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
         deps_of.push(w.dependencies);
     }
 
-    // Index by name; reject duplicates (same name, version and source).
+    // Index by name, and by name and version (a lockfile may hold thousands of versions of one
+    // name: every lookup below stays proportional to the packages that can match); reject
+    // duplicates (same name, version and source).
     let mut by_name: HashMap<&str, Vec<usize>> = HashMap::with_capacity(packages.len());
+    let mut by_name_version: HashMap<(&str, &str), Vec<usize>> = HashMap::with_capacity(packages.len());
     for (i, p) in packages.iter().enumerate() {
-        let same = by_name.entry(p.name.as_str()).or_default();
-        if same.iter().any(|&j| {
-            packages.get(j).is_some_and(|q| q.version == p.version)
-                && source_ids.get(j).map(Option::as_deref) == source_ids.get(i).map(Option::as_deref)
-        }) {
+        let same = by_name_version.entry((p.name.as_str(), p.version.as_str())).or_default();
+        if same.iter().any(|&j| source_ids.get(j).map(Option::as_deref) == source_ids.get(i).map(Option::as_deref)) {
             return Err(ResolveError::new(
                 path,
                 line_of(i).map(|l| l.start),
@@ -187,6 +187,7 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
             ));
         }
         same.push(i);
+        by_name.entry(p.name.as_str()).or_default().push(i);
     }
     // The packages a dependency string (`name`, `name version`, `name version (source)`) names.
     let names = |spec: &DepSpec<'_>, j: usize| -> bool {
@@ -196,9 +197,13 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
             })
             && (!spec.requires_no_source || spec.source.is_some() || source_ids.get(j).is_some_and(Option::is_none))
     };
-    let same_name = |spec: &DepSpec<'_>| by_name.get(spec.name).map_or(&[][..], Vec::as_slice);
-    let candidates =
-        |spec: &DepSpec<'_>| -> Vec<usize> { same_name(spec).iter().copied().filter(|&j| names(spec, j)).collect() };
+    let candidates = |spec: &DepSpec<'_>| -> Vec<usize> {
+        same_name_in(&by_name, &by_name_version, spec.name, spec.version)
+            .iter()
+            .copied()
+            .filter(|&j| names(spec, j))
+            .collect()
+    };
 
     // v1: checksums live in `[metadata]` as `"checksum NAME VERSION (SOURCE)" = "HASH"`.
     // Only for errors: the line of a `[metadata]` entry.
@@ -246,7 +251,10 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
         for dep in deps {
             let spec = DepSpec::parse(dep);
             // The common case, one package of that name that fits, without allocating.
-            let mut fitting = same_name(&spec).iter().copied().filter(|&j| names(&spec, j));
+            let mut fitting = same_name_in(&by_name, &by_name_version, spec.name, spec.version)
+                .iter()
+                .copied()
+                .filter(|&j| names(&spec, j));
             if let (Some(j), None) = (fitting.next(), fitting.next()) {
                 resolved.push(j);
                 continue;
@@ -300,6 +308,19 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
     }
 
     Ok(Lockfile { version, packages, root: has_root.then_some(0) })
+}
+
+/// The packages of a name (and version, when given).
+fn same_name_in<'a>(
+    by_name: &'a HashMap<&'a str, Vec<usize>>,
+    by_name_version: &'a HashMap<(&'a str, &'a str), Vec<usize>>,
+    name: &'a str,
+    version: Option<&'a str>,
+) -> &'a [usize] {
+    match version {
+        Some(version) => by_name_version.get(&(name, version)).map_or(&[][..], Vec::as_slice),
+        None => by_name.get(name).map_or(&[][..], Vec::as_slice),
+    }
 }
 
 fn lock_version(path: &str, text: &str, wire: &LockWire) -> Result<LockVersion, ResolveError> {

@@ -11,8 +11,10 @@ pub mod cargo_manifest;
 use std::fmt;
 use std::path::Path;
 
+use crate::Error;
+use crate::discover::{self, Excludes};
 use crate::model::{Package, RootComponent};
-use crate::source::Source;
+use crate::source::{Source, WorkTree};
 
 /// A diagnostic that does not stop the resolver (a missing manifest, an unknown scope, ...).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -81,6 +83,106 @@ pub trait Resolver: Send + Sync {
 /// Every resolver chainward has, in the order they are asked.
 pub fn registry() -> Vec<Box<dyn Resolver>> {
     vec![Box::new(cargo::CargoLockResolver)]
+}
+
+/// Everything resolved from a tree: the lockfiles that parsed, the errors of those that did not.
+#[derive(Debug)]
+pub struct Resolution {
+    /// Lockfiles that parsed, in path order.
+    pub resolved: Vec<Resolved>,
+    /// Files that could not be read (lockfiles, or manifests beside them).
+    pub errors: Vec<ResolveError>,
+    /// Non-fatal diagnostics.
+    pub warnings: Vec<Warning>,
+    /// Name of the scanned tree (its directory name).
+    pub name: String,
+}
+
+impl Resolution {
+    /// The packages advisories are matched against: crates.io packages only, as cargo-audit
+    /// does (a git or path package is not the published crate of that name).
+    pub fn scan_packages(&self) -> Vec<crate::finding::ScanPackage> {
+        let mut packages = Vec::new();
+        for r in &self.resolved {
+            for p in &r.packages {
+                if !p.source.is_default_registry() {
+                    continue;
+                }
+                packages.push(crate::finding::ScanPackage {
+                    ecosystem: p.ecosystem,
+                    name: p.name.clone(),
+                    version: p.version.clone(),
+                    purl: p.purl(),
+                    checksum: p.checksum.as_ref().map(crate::model::Checksum::prefixed),
+                    location: crate::finding::Location::block(&r.path, p.lines),
+                });
+            }
+        }
+        packages
+    }
+}
+
+/// Discover and resolve every lockfile of a work tree (only its one file, when it was opened
+/// on a file).
+pub fn work_tree(source: &WorkTree, excludes: &Excludes, options: &ResolveOptions) -> Result<Resolution, Error> {
+    tree(source, source.only(), excludes, options)
+}
+
+/// Discover and resolve every lockfile of any source (a work tree, a git revision, the staged
+/// index), or only the file `only` when one was named.
+pub fn tree(
+    source: &dyn Source,
+    only: Option<&str>,
+    excludes: &Excludes,
+    options: &ResolveOptions,
+) -> Result<Resolution, Error> {
+    let resolvers = registry();
+    let found = match only {
+        Some(file) => {
+            // A file named on the command line may have any name (`old.lock`): a `.lock` file no
+            // resolver claims by name is read as a Cargo.lock.
+            let claimed = resolvers.iter().position(|r| r.claims(Path::new(file)));
+            let fallback = Path::new(file).extension().is_some_and(|e| e == "lock").then_some(0);
+            let Some(resolver) = claimed.or(fallback) else {
+                return Err(Error::Usage(format!("`{file}` is not a lockfile chainward reads (Cargo.lock)")));
+            };
+            vec![discover::Discovered { path: file.to_owned(), resolver }]
+        }
+        None => discover::discover(source, &resolvers, excludes)?,
+    };
+    let name = source
+        .local_root()
+        .and_then(|r| std::fs::canonicalize(r).ok())
+        .and_then(|r| r.file_name().and_then(|n| n.to_str()).map(str::to_owned))
+        .unwrap_or_else(|| "root".to_owned());
+    if found.is_empty() {
+        return Err(Error::Usage(format!(
+            "no lockfile found under `{}` (chainward reads Cargo.lock; run `cargo generate-lockfile` to create one)",
+            source.describe()
+        )));
+    }
+    let mut resolution = Resolution { resolved: Vec::new(), errors: Vec::new(), warnings: Vec::new(), name };
+    for d in found {
+        let Some(resolver) = resolvers.get(d.resolver) else { continue };
+        let bytes = match source.read(&d.path) {
+            Ok(b) => b,
+            Err(e) => {
+                resolution.errors.push(ResolveError::new(&d.path, None, ResolveErrorKind::Io(e.message)));
+                continue;
+            }
+        };
+        match resolver.resolve(source, &d.path, &bytes, options) {
+            Ok(mut r) => {
+                resolution.warnings.append(&mut r.warnings);
+                resolution.errors.append(&mut r.errors);
+                resolution.resolved.push(r);
+            }
+            Err(e) => resolution.errors.push(e),
+        }
+    }
+    resolution.warnings.sort();
+    resolution.warnings.dedup();
+    Ok(resolution)
 }
 
 /// A lockfile or manifest that could not be read.

@@ -6,7 +6,7 @@ pub mod worktree;
 
 pub use worktree::WorkTree;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A file or directory that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,6 +38,24 @@ pub trait Source: Send + Sync {
     fn exists(&self, path: &str) -> bool {
         self.files().is_ok_and(|files| files.binary_search_by(|f| f.as_str().cmp(path)).is_ok())
     }
+}
+
+/// Open `path` (a directory, or one lockfile) as a source.
+pub fn open(path: &Path) -> Result<WorkTree, SourceError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| SourceError { path: path.display().to_string(), message: format!("cannot read: {e}") })?;
+    if meta.is_dir() {
+        return Ok(WorkTree::new(path));
+    }
+    let file = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| SourceError {
+        path: path.display().to_string(),
+        message: "not a file name chainward can read".to_owned(),
+    })?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Ok(WorkTree::single_file(parent, file))
 }
 
 /// Join a directory and a relative path, `/`-separated, `.` meaning the root.

@@ -3,30 +3,33 @@
 //! exit status.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use crate::advisory::Index;
 use crate::advisory::db::Select;
-use crate::cli::{Cli, CommonScanArgs, DiffArgs, ReportFormat, ScanArgs};
+use crate::cli::{Cli, CommonScanArgs, ReportFormat, ScanArgs};
 use crate::config::Config;
 use crate::discover::Excludes;
-use crate::finding::{Finding, ScanPackage, by_severity, match_packages};
+use crate::finding::{Finding, ScanPackage, by_severity};
 use crate::heuristics::{Locked, Settings};
 use crate::model::Ecosystem;
 use crate::policy::Policy;
-use crate::report::{Changes, Database, DatabaseSource, PackageChange, Report, ReportError, Summary, Tool};
+use crate::report::{Database, DatabaseSource, Report, ReportError, Summary, Tool};
+use crate::resolve::Resolution;
 use crate::resolve::ResolveOptions;
 use crate::source::Source;
 use crate::source::git::{self, GitTree};
-use crate::{Env, Error, ExitStatus, Output, Resolution};
+use crate::{Env, Error, ExitStatus, Output};
+
+use super::diff::{Versions, change_set};
+use super::{local_database, matched, split_file, today};
 
 /// What to scan, from `scan` or `diff` arguments.
-struct Request<'a> {
-    path: &'a Path,
-    base: Option<&'a str>,
-    head: Option<&'a str>,
-    staged: bool,
-    common: &'a CommonScanArgs,
+pub(crate) struct Request<'a> {
+    pub(crate) path: &'a Path,
+    pub(crate) base: Option<&'a str>,
+    pub(crate) head: Option<&'a str>,
+    pub(crate) staged: bool,
+    pub(crate) common: &'a CommonScanArgs,
 }
 
 pub(crate) fn run(cli: &Cli, args: &ScanArgs, env: &Env, out: &mut Output<'_>) -> Result<ExitStatus, Error> {
@@ -37,25 +40,8 @@ pub(crate) fn run(cli: &Cli, args: &ScanArgs, env: &Env, out: &mut Output<'_>) -
         staged: args.staged,
         common: &args.common,
     };
-    scan(cli, &request, env, out)
+    pipeline(cli, &request, env, out)
 }
-
-pub(crate) fn diff(cli: &Cli, args: &DiffArgs, env: &Env, out: &mut Output<'_>) -> Result<ExitStatus, Error> {
-    let request = Request {
-        path: &args.path,
-        base: Some(&args.base),
-        head: args.head.as_deref(),
-        staged: false,
-        common: &args.common,
-    };
-    scan(cli, &request, env, out)
-}
-
-/// (lockfile, ecosystem, name) → every version in that lockfile, with the line of its block.
-type Versions = BTreeMap<(String, Ecosystem, String), Vec<(String, Option<usize>)>>;
-
-/// Active findings, findings silenced by the policy, and warnings.
-type VexFindings = (Vec<Finding>, Vec<Finding>, Vec<String>);
 
 /// One side of a comparison: its packages, and the policy file found in it.
 struct Side {
@@ -69,7 +55,7 @@ struct Side {
 }
 
 #[expect(clippy::too_many_lines, reason = "the scan pipeline, step by step")]
-fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result<ExitStatus, Error> {
+pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result<ExitStatus, Error> {
     let mut notes: Vec<String> = Vec::new();
     let mut errors: Vec<ReportError> = Vec::new();
     let git_mode = req.base.is_some() || req.head.is_some() || req.staged;
@@ -134,9 +120,9 @@ fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result
         .collect();
     let index = crate::advisory::db::load_selected(&db_paths, env.cache_dir.as_deref(), Select::Packages(&keys))
         .map_err(|e| Error::Usage(format!("cannot load the advisory database: {e}")))?;
-    for e in &index.errors {
-        notes.push(format!("skipped advisory: {e}"));
-    }
+    // A record that did not load could be the one that matters: the run is not clean.
+    errors.extend(index.errors.iter().map(super::database_error));
+    notes.extend(index.notes.iter().cloned());
 
     let mut findings = matched(&index, &head.packages, &mut errors);
     let mut changes = None;
@@ -234,14 +220,17 @@ fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result
     crate::finding::sort(&mut findings);
 
     let today = today(env);
-    let (active, suppressed, mut warnings) = match &config {
+    let (active, suppressed, warnings) = match &config {
         Some(c) => {
             let applied = crate::policy::apply_ignores(findings, c, today);
             (applied.active, applied.suppressed, applied.warnings)
         }
         None => (findings, Vec::new(), Vec::new()),
     };
-    warnings.extend(registry_warnings);
+    // Everything worth a look is in the report too, not only on stderr; each line sanitised.
+    let warnings: Vec<String> =
+        notes.into_iter().chain(warnings).chain(registry_warnings).map(|w| crate::sanitize::diagnostic(&w)).collect();
+    let errors: Vec<ReportError> = errors.into_iter().map(ReportError::sanitized).collect();
     let policy = Policy::from_config(req.common.fail_on, req.common.deny.clone(), config.as_ref());
     let failing = active.iter().filter(|f| policy.fails(f)).count();
     let report = Report {
@@ -259,16 +248,13 @@ fn scan(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output<'_>) -> Result
     let needs_prefix = req.common.format == ReportFormat::Sarif || (env.github_actions && req.common.annotate);
     let path_prefix = if needs_prefix { repo_prefix(req.path) } else { String::new() };
     let bytes = render(&report, req.common.format, &path_prefix)?;
-    crate::emit(req.common.output.as_deref(), &bytes, out)?;
+    super::emit(req.common.output.as_deref(), &bytes, out)?;
     github(req, env, &report, &path_prefix, out)?;
-    if !cli.quiet {
-        for n in notes.iter().chain(&report.warnings) {
-            let _ = writeln!(out.stderr, "warning: {n}");
-        }
+    for w in &report.warnings {
+        out.warning(cli.quiet, w);
     }
     for e in &report.errors {
-        let at = e.line.map_or_else(|| e.path.clone(), |l| format!("{}:{l}", e.path));
-        let _ = writeln!(out.stderr, "error: {at}: {}", e.message);
+        out.error(&e.to_string());
     }
     Ok(if !report.errors.is_empty() {
         ExitStatus::Error
@@ -322,21 +308,6 @@ fn github(req: &Request<'_>, env: &Env, report: &Report, path_prefix: &str, out:
 /// (id, ecosystem, name, version): what "the same finding" means between base and head.
 fn finding_key(f: &Finding) -> (String, String, String, String) {
     (f.id.clone(), f.package.ecosystem.clone(), f.package.name.clone(), f.package.version.clone())
-}
-
-fn matched(index: &Index, packages: &[ScanPackage], errors: &mut Vec<ReportError>) -> Vec<Finding> {
-    let (findings, unevaluated) = match_packages(index, packages);
-    for u in &unevaluated {
-        errors.push(ReportError {
-            path: u.location.path.clone(),
-            line: u.location.line,
-            message: format!(
-                "could not evaluate {} for `{}` {}: {}",
-                u.advisory, u.package.name, u.package.version, u.reason
-            ),
-        });
-    }
-    findings
 }
 
 /// A registry failure as one warning: which registry, what went wrong, which metadata is missing.
@@ -430,51 +401,6 @@ fn wanted(packages: &[ScanPackage]) -> Vec<crate::registry::Wanted> {
         .collect()
 }
 
-/// Added, removed and updated packages between two sides. Per (lockfile, ecosystem, name),
-/// versions present on one side only are paired in version order into updates; the rest are
-/// additions or removals.
-fn change_set(base: &Versions, head: &Versions) -> Changes {
-    let mut changes = Changes::default();
-    let keys: BTreeSet<&(String, Ecosystem, String)> = base.keys().chain(head.keys()).collect();
-    for key in keys {
-        let (path, ecosystem, name) = key;
-        let before: Vec<&(String, Option<usize>)> = base.get(key).into_iter().flatten().collect();
-        let after: Vec<&(String, Option<usize>)> = head.get(key).into_iter().flatten().collect();
-        let mut gone: Vec<&(String, Option<usize>)> =
-            before.iter().copied().filter(|(v, _)| !after.iter().any(|(w, _)| w == v)).collect();
-        let mut new: Vec<&(String, Option<usize>)> =
-            after.iter().copied().filter(|(v, _)| !before.iter().any(|(w, _)| w == v)).collect();
-        let order = |a: &&(String, Option<usize>), b: &&(String, Option<usize>)| match (
-            crate::advisory::version::Version::parse(*ecosystem, &a.0),
-            crate::advisory::version::Version::parse(*ecosystem, &b.0),
-        ) {
-            (Ok(x), Ok(y)) => x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal),
-            _ => a.0.cmp(&b.0),
-        };
-        gone.sort_by(order);
-        new.sort_by(order);
-        let change = |(version, line): &(String, Option<usize>), previous: Option<String>| PackageChange {
-            ecosystem: ecosystem.as_str().to_owned(),
-            name: name.clone(),
-            version: version.clone(),
-            previous,
-            path: path.clone(),
-            line: *line,
-        };
-        let pairs = gone.len().min(new.len());
-        for (old, now) in gone.iter().zip(&new) {
-            changes.updated.push(change(now, Some(old.0.clone())));
-        }
-        for now in new.iter().skip(pairs) {
-            changes.added.push(change(now, None));
-        }
-        for old in gone.iter().skip(pairs) {
-            changes.removed.push(change(old, None));
-        }
-    }
-    changes
-}
-
 /// Resolve a tree into a [`Side`]. At a base revision, unreadable lockfiles are warnings (the
 /// comparison is then against what could be read), not errors of this run.
 fn tree_side(
@@ -501,7 +427,7 @@ fn tree_side(
         Err(_) => None,
     };
     let options = ResolveOptions { lockfile_only: true, ..ResolveOptions::default() };
-    let resolution = match crate::resolve_source(source, only, excludes, &options) {
+    let resolution = match crate::resolve::tree(source, only, excludes, &options) {
         Ok(r) => r,
         // No lockfile at the base revision: everything at head is new.
         Err(Error::Usage(message)) if is_base => {
@@ -537,7 +463,7 @@ fn tree_side(
             });
         }
     }
-    Ok(Side { packages: crate::scan_packages(&resolution), versions, locked, config })
+    Ok(Side { packages: resolution.scan_packages(), versions, locked, config })
 }
 
 fn sbom_side(path: &Path, notes: &mut Vec<String>) -> Result<Side, Error> {
@@ -557,20 +483,6 @@ fn is_sbom(path: &Path) -> bool {
         && crate::sbom::input::is_cyclonedx_json(&head)
 }
 
-/// A directory to walk, and the one file to read when PATH names a file.
-fn split_file(path: &Path) -> (PathBuf, Option<String>) {
-    if path.is_file()
-        && let Some(name) = path.file_name().and_then(|n| n.to_str())
-    {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        return (dir, Some(name.to_owned()));
-    }
-    (path.to_path_buf(), None)
-}
-
 /// PATH relative to its git repository's root, as a prefix for SARIF and annotation paths
 /// (`""` outside a repository or at its root).
 fn repo_prefix(path: &Path) -> String {
@@ -579,81 +491,6 @@ fn repo_prefix(path: &Path) -> String {
         Some(prefix) if !prefix.is_empty() => format!("{prefix}/"),
         _ => String::new(),
     }
-}
-
-fn today(env: &Env) -> time::Date {
-    let now = env.now.unwrap_or_else(std::time::SystemTime::now);
-    time::OffsetDateTime::from(now).date()
-}
-
-/// The managed local database: refreshed first when stale (unless `--offline`).
-fn local_database(
-    cli: &Cli,
-    offline: bool,
-    env: &Env,
-    out: &mut Output<'_>,
-    notes: &mut Vec<String>,
-) -> Result<Vec<PathBuf>, Error> {
-    let cache = env.cache()?;
-    let db = crate::advisory::local::LocalDb::new(cache);
-    let now = env.now.unwrap_or_else(std::time::SystemTime::now);
-    if db.is_stale(now) {
-        if offline {
-            if !db.sources().is_empty() {
-                notes.push("the local advisory database is more than 24 h old (--offline: not refreshed)".to_owned());
-            }
-        } else {
-            let _ = crate::dbcmd::update(cli, &db, cache, &env.update_config(&[]), true, out)?;
-        }
-    }
-    let sources = db.sources();
-    if sources.is_empty() {
-        return Err(Error::Usage(format!(
-            "no advisory database: run `chainward db update` (local database: `{}`), or pass --db PATH \
-             (a RustSec advisory-db checkout, a directory of OSV JSON files, or an OSV zip)",
-            db.root().display()
-        )));
-    }
-    Ok(sources)
-}
-
-/// `sbom --vex`: the findings of the packages of `resolution` (active, and silenced by the
-/// policy file), with the policy's warnings and the database notes.
-pub(crate) fn vex_findings(
-    cli: &Cli,
-    args: &crate::cli::SbomArgs,
-    resolution: &Resolution,
-    env: &Env,
-    out: &mut Output<'_>,
-) -> Result<VexFindings, Error> {
-    let mut notes = Vec::new();
-    let file = if let Some(path) = &args.config {
-        Some(path.clone())
-    } else {
-        let (dir, _) = split_file(&args.path);
-        Some(dir.join(crate::config::FILE_NAME)).filter(|f| f.is_file())
-    };
-    let config = file.map(|f| crate::config::load(&f).map_err(|e| Error::Usage(e.to_string()))).transpose()?;
-    let packages = crate::scan_packages(resolution);
-    let db_paths =
-        if args.db.is_empty() { local_database(cli, args.offline, env, out, &mut notes)? } else { args.db.clone() };
-    let keys: HashSet<(Ecosystem, String)> =
-        packages.iter().map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name))).collect();
-    let index = crate::advisory::db::load_selected(&db_paths, env.cache_dir.as_deref(), Select::Packages(&keys))
-        .map_err(|e| Error::Usage(format!("cannot load the advisory database: {e}")))?;
-    let mut errors = Vec::new();
-    let findings = matched(&index, &packages, &mut errors);
-    for e in errors {
-        notes.push(format!("{}: {}", e.path, e.message));
-    }
-    Ok(match &config {
-        Some(c) => {
-            let applied = crate::policy::apply_ignores(findings, c, today(env));
-            notes.extend(applied.warnings);
-            (applied.active, applied.suppressed, notes)
-        }
-        None => (findings, Vec::new(), notes),
-    })
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::time::SystemTime;
 
 use crate::advisory::db::Select;
-use crate::advisory::local::{LocalDb, Progress};
+use crate::advisory::local::{LocalDb, Progress, Timeouts};
 use crate::cli::{Cli, DbArgs, DbCommand};
 use crate::{Env, Error, ExitStatus, Output};
 
@@ -36,43 +36,57 @@ pub(crate) fn update(
     let stderr = &mut *out.stderr;
     let mut bar_shown = false;
     let outcome = db
-        .update(config, &mut |event| {
-            if quiet {
-                return;
-            }
-            match event {
-                Progress::Step(step) => {
-                    if bar_shown {
-                        let _ = writeln!(stderr);
-                        bar_shown = false;
+        // A refresh before a scan gives up within seconds and the scan uses the copy it has.
+        .update_with_timeouts(
+            config,
+            if refresh { Timeouts::for_refresh() } else { Timeouts::for_update() },
+            &mut |event| {
+                if quiet {
+                    return;
+                }
+                match event {
+                    Progress::Step(step) => {
+                        if bar_shown {
+                            let _ = writeln!(stderr);
+                            bar_shown = false;
+                        }
+                        let _ = writeln!(stderr, "{}", crate::sanitize::diagnostic(&step));
                     }
-                    let _ = writeln!(stderr, "{step}");
+                    // A progress bar on a terminal only; logs get the steps.
+                    Progress::Bytes { done, total } if terminal => {
+                        let _ = write!(stderr, "\r  {}", bar(done, total));
+                        let _ = stderr.flush();
+                        bar_shown = true;
+                    }
+                    Progress::Bytes { .. } => {}
                 }
-                // A progress bar on a terminal only; logs get the steps.
-                Progress::Bytes { done, total } if terminal => {
-                    let _ = write!(stderr, "\r  {}", bar(done, total));
-                    let _ = stderr.flush();
-                    bar_shown = true;
-                }
-                Progress::Bytes { .. } => {}
-            }
-        })
+            },
+        )
         .map_err(Error::Usage)?;
     if bar_shown {
         let _ = writeln!(out.stderr);
     }
     if let Err(e) = crate::advisory::db::load_selected(&db.sources(), Some(cache), Select::Packages(&HashSet::new())) {
-        let _ = writeln!(out.stderr, "error: the updated database does not load: {e}");
+        out.error(&format!("the updated database does not load: {e}"));
         return Ok(ExitStatus::Error);
     }
     if !quiet {
         for line in &outcome.done {
-            let _ = writeln!(out.stderr, "updated {line}");
+            out.info(&format!("updated {line}"));
         }
     }
-    let level = if refresh { "warning: could not refresh" } else { "error:" };
     for line in &outcome.failed {
-        let _ = writeln!(out.stderr, "{level} {line} (the previous copy, if any, stays in use)");
+        if refresh {
+            // The scan goes on with the previous copy; `-q` silences this like any warning.
+            out.warning(
+                quiet,
+                &format!(
+                    "could not refresh {line} (the previous copy, if any, stays in use; `chainward db update` waits longer)"
+                ),
+            );
+        } else {
+            out.error(&format!("{line} (the previous copy, if any, stays in use)"));
+        }
     }
     Ok(if outcome.failed.is_empty() { ExitStatus::Success } else { ExitStatus::Error })
 }
@@ -103,10 +117,13 @@ fn status(db: &LocalDb, cache: &std::path::Path, now: SystemTime, out: &mut Outp
             let _ = writeln!(out.stdout, "never completely updated");
         }
     }
-    for e in &index.errors {
-        let _ = writeln!(out.stderr, "warning: skipped advisory: {e}");
+    for n in &index.notes {
+        out.warning(false, n);
     }
-    Ok(ExitStatus::Success)
+    for e in &index.errors {
+        out.error(&crate::commands::database_error(e).to_string());
+    }
+    Ok(if index.errors.is_empty() { ExitStatus::Success } else { ExitStatus::Error })
 }
 
 /// `[#########...........]  12.3 / 45.6 MiB`, or just the size when the total is unknown.

@@ -1,0 +1,102 @@
+//! One file per subcommand. Each wires the stages (source, discover, resolve, graph, then sbom or
+//! match, policy and report) for its command and decides the exit status; the stages themselves
+//! live in their own modules and never print.
+
+pub(crate) mod db;
+pub(crate) mod diff;
+pub(crate) mod sbom;
+pub(crate) mod scan;
+
+use std::path::{Path, PathBuf};
+
+use crate::advisory::Index;
+use crate::cli::Cli;
+use crate::finding::{Finding, ScanPackage, match_packages};
+use crate::report::ReportError;
+use crate::{Env, Error, Output};
+
+/// Write a report or document to `-o FILE` (atomically) or to stdout.
+pub(crate) fn emit(output: Option<&Path>, bytes: &[u8], out: &mut Output<'_>) -> Result<(), Error> {
+    match output {
+        Some(path) => crate::fsutil::write_atomically(path, bytes)
+            .map_err(|e| Error::Write { path: path.display().to_string(), message: e.to_string() }),
+        None => out
+            .stdout
+            .write_all(bytes)
+            .map_err(|e| Error::Write { path: "<stdout>".to_owned(), message: e.to_string() }),
+    }
+}
+
+/// A directory to walk, and the one file to read when PATH names a file.
+pub(crate) fn split_file(path: &Path) -> (PathBuf, Option<String>) {
+    if path.is_file()
+        && let Some(name) = path.file_name().and_then(|n| n.to_str())
+    {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        return (dir, Some(name.to_owned()));
+    }
+    (path.to_path_buf(), None)
+}
+
+pub(crate) fn today(env: &Env) -> time::Date {
+    let now = env.now.unwrap_or_else(std::time::SystemTime::now);
+    time::OffsetDateTime::from(now).date()
+}
+
+/// The managed local database: refreshed first when stale (unless `--offline`).
+pub(crate) fn local_database(
+    cli: &Cli,
+    offline: bool,
+    env: &Env,
+    out: &mut Output<'_>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<PathBuf>, Error> {
+    let cache = env.cache()?;
+    let db = crate::advisory::local::LocalDb::new(cache);
+    let now = env.now.unwrap_or_else(std::time::SystemTime::now);
+    if db.is_stale(now) {
+        if offline {
+            if !db.sources().is_empty() {
+                notes.push("the local advisory database is more than 24 h old (--offline: not refreshed)".to_owned());
+            }
+        } else {
+            let _ = db::update(cli, &db, cache, &env.update_config(&[]), true, out)?;
+        }
+    }
+    let sources = db.sources();
+    if sources.is_empty() {
+        return Err(Error::Usage(format!(
+            "no advisory database: run `chainward db update` (local database: `{}`), or pass --db PATH \
+             (a RustSec advisory-db checkout, a directory of OSV JSON files, or an OSV zip)",
+            db.root().display()
+        )));
+    }
+    Ok(sources)
+}
+
+/// An advisory record (or a whole source) that could not be loaded, as a report error.
+pub(crate) fn database_error(e: &crate::advisory::AdvisoryError) -> ReportError {
+    let message = match &e.record {
+        Some(record) => format!("advisory {record} could not be loaded, so it was not checked: {}", e.message),
+        None => format!("advisory database: {}", e.message),
+    };
+    ReportError { path: e.path.clone(), line: None, message }
+}
+
+pub(crate) fn matched(index: &Index, packages: &[ScanPackage], errors: &mut Vec<ReportError>) -> Vec<Finding> {
+    let (findings, unevaluated) = match_packages(index, packages);
+    for u in &unevaluated {
+        errors.push(ReportError {
+            path: u.location.path.clone(),
+            line: u.location.line,
+            message: format!(
+                "could not evaluate {} for `{}` {}: {}",
+                u.advisory, u.package.name, u.package.version, u.reason
+            ),
+        });
+    }
+    findings
+}
