@@ -27,15 +27,11 @@ CARGO_TARGET_DIR="$(cd "$CARGO_TARGET_DIR" && pwd)"
 host="$(rustc -vV | sed -n 's/^host: //p')"
 bin_dir="$CARGO_TARGET_DIR/$host/release"
 
-# Every target, in the order the smoke run takes them.
+# Every target, in the order the smoke run takes them (each is a [[bin]] of fuzz/Cargo.toml).
 targets=(
-  cargo_lock cargo_lock_differential config cyclonedx_input osv_record osv_zip
+  cargo_lock cargo_lock_differential config cyclonedx_input osv_record osv_zip rustsec_advisory
   purl version crates_io_response npm_response pypi_response sanitize
 )
-# Targets whose entry point is not in src/fuzzing.rs yet are added here and in Cargo.toml.
-if grep -q '^name = "rustsec_advisory"' "$fuzz_dir/Cargo.toml"; then
-  targets+=(rustsec_advisory)
-fi
 
 dict_of() {
   case "$1" in

@@ -7,8 +7,9 @@
 //! allocation is a bug the fuzzer found. Inputs that hold several files or strings separate
 //! them with NUL bytes (no text format chainward reads has a raw NUL), so seeds stay readable.
 //!
-//! Nothing here prints, reads the environment or touches the file system, except
-//! [`osv_zip`], which writes its input to the scratch directory it is given.
+//! Panics that production code contains ([`crate::panics::contain`]: third-party parsers) are
+//! contained here too; the fuzz targets' panic hook treats only the others as crashes. Nothing
+//! here prints, reads the environment or touches the file system.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -170,11 +171,18 @@ pub fn cyclonedx_input(data: &[u8]) {
     }
 }
 
-/// One OSV record: [`crate::advisory::osv::parse_record`], then every affected entry evaluated
-/// against the versions the record itself names (the matcher sorts range events by version).
+/// One OSV record: [`crate::advisory::osv::parse_record`], then what the matcher does with it.
 pub fn osv_record(data: &[u8]) {
     let mut unknown = BTreeSet::new();
-    let Ok(Some(advisory)) = crate::advisory::osv::parse_record(data, &mut unknown) else { return };
+    // As the loader does: a parser's panic is contained and is this record's error.
+    let parsed = crate::panics::contain(|| crate::advisory::osv::parse_record(data, &mut unknown));
+    let Ok(Ok(Some(advisory))) = parsed else { return };
+    check_advisory(&advisory);
+}
+
+/// What the matcher does with a parsed advisory: every affected entry evaluated against the
+/// versions the record itself names (the matcher sorts range events by version).
+fn check_advisory(advisory: &crate::advisory::Advisory) {
     let _ = advisory.severity();
     let _ = advisory.link();
     for affected in &advisory.affected {
@@ -197,18 +205,25 @@ pub fn osv_record(data: &[u8]) {
     }
 }
 
-/// An OSV export zip: [`crate::advisory::osv::load`] on the bytes, written to
-/// `scratch/osv.zip` first (the loader reads a path).
-pub fn osv_zip(data: &[u8], scratch: &Path) {
-    let path = scratch.join("osv.zip");
-    if std::fs::write(&path, data).is_err() {
+/// An OSV export zip: [`crate::advisory::osv::load_zip_reader`], the loader's production path
+/// for zips.
+pub fn osv_zip(data: &[u8]) {
+    let Ok(loaded) = crate::advisory::osv::load_zip_reader("osv.zip", std::io::Cursor::new(data)) else { return };
+    assert!(loaded.errors.len() <= loaded.failed, "more errors kept than counted");
+    for advisory in &loaded.advisories {
+        check_advisory(advisory);
+    }
+}
+
+/// A RustSec advisory file (TOML front matter in Markdown):
+/// [`crate::advisory::rustsec::parse_contained`], the loader's production path (a panic of the
+/// `rustsec` crate is contained and is this file's error, not a crash).
+pub fn rustsec_advisory(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(Some(advisory)) = crate::advisory::rustsec::parse_contained("crates/x/RUSTSEC-2000-0000.md", text) else {
         return;
-    }
-    if let Ok(loaded) = crate::advisory::osv::load(&path) {
-        for e in &loaded.errors {
-            let _ = e.to_string();
-        }
-    }
+    };
+    check_advisory(&advisory);
 }
 
 /// Package URLs: [`crate::sbom::input::from_purl`] on the first part; the second and third
@@ -308,6 +323,11 @@ pub fn sanitize(data: &[u8]) {
         assert_eq!(line, text, "a safe, short line was changed");
     }
     let _ = (sanitize::value(&text), sanitize::diagnostic(&text));
+    let cell = sanitize::cell(&text, max);
+    assert!(!cell.chars().any(sanitize::is_unsafe), "unsafe character left in the cell {cell:?}");
+    let multiline = sanitize::multiline(&text, max);
+    let raw = multiline.chars().find(|&c| c != '\n' && sanitize::is_unsafe(c));
+    assert!(raw.is_none(), "multiline left {raw:?} raw");
 
     let out = sanitize::json_output(rest.to_vec());
     if let Ok(out_text) = std::str::from_utf8(&out) {

@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| chainward::fuzzing::cargo_lock(data));
+chainward_fuzz::target!(cargo_lock);

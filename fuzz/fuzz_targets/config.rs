@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| chainward::fuzzing::config(data));
+chainward_fuzz::target!(config);

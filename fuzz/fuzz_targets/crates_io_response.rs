@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| chainward::fuzzing::crates_io_response(data));
+chainward_fuzz::target!(crates_io_response);

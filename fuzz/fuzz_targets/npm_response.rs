@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| chainward::fuzzing::npm_response(data));
+chainward_fuzz::target!(npm_response);

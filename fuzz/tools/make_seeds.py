@@ -120,3 +120,37 @@ records = [(r, open(os.path.join(adv, r), "rb").read()) for r in records if r.en
 write("osv_zip", "three-records.zip", zip_of(records))
 write("osv_zip", "odd-entries.zip", zip_of([("../escape.json", b"{}"), ("dir/", b""), ("x.JSON", b"{\"id\":1}"),
                                             ("not-json.txt", b"x"), ("bad.json", b"{")]))
+
+# --- rustsec_advisory: advisory files (TOML front matter in Markdown) -----------------------
+VULN = '''```toml
+[advisory]
+id = "RUSTSEC-2099-0001"
+package = "demo"
+date = "2099-01-01"
+url = "https://example.com/advisory"
+categories = ["code-execution", "memory-corruption"]
+keywords = ["rce"]
+aliases = ["CVE-2099-1", "GHSA-aaaa-bbbb-cccc"]
+related = ["RUSTSEC-2098-0001"]
+cvss = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+
+[affected]
+arch = ["x86"]
+os = ["windows"]
+functions = { "demo::run" = ["< 1.2.0"] }
+
+[versions]
+patched = [">= 1.2.0", "^1.1.5"]
+unaffected = ["< 0.5.0"]
+```
+
+# Remote code execution in demo
+
+Details here.
+'''
+write("rustsec_advisory", "vulnerability.md", VULN)
+write("rustsec_advisory", "unmaintained.md", VULN.replace('cvss = ', 'informational = "unmaintained"\n# cvss = '))
+write("rustsec_advisory", "withdrawn-other-registry.md",
+      VULN.replace('date = ', 'withdrawn = "2099-02-01"\nsource = "https://example.com/index"\ndate = '))
+# The `rustsec` crate's known panic: a multi-byte character at byte 20 (contained).
+write("rustsec_advisory", "multibyte-at-20.md", "x" * 19 + "\u00e9 and more text")
