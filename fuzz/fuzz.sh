@@ -9,6 +9,10 @@
 #   fuzz/fuzz.sh run TARGET [SECONDS] [-- LIBFUZZER-FLAGS...]
 #                                              a campaign: corpus kept in $CHAINWARD_FUZZ_WORK
 #                                              (default fuzz/work/TARGET, git-ignored)
+#   fuzz/fuzz.sh campaign SECONDS TARGET...    campaigns, one target after the other (nice 19,
+#                                              libFuzzer's fork mode: a crash is saved and the
+#                                              run goes on); CPU time per target appended to
+#                                              $CHAINWARD_FUZZ_WORK/campaigns.tsv
 #   fuzz/fuzz.sh repro TARGET FILE...          run the target once on each file
 #   fuzz/fuzz.sh smoke [SECONDS]               CI: replay fuzz/regressions, then run every
 #                                              target SECONDS (default 4) from its seeds; fails
@@ -162,6 +166,35 @@ case "$cmd" in
     # shellcheck disable=SC2046
     (cd "$work/$t" && "$bin_dir/$t" $(libfuzzer_flags "$t") -max_total_time="$seconds" \
       -artifact_prefix="$work/$t/artifacts/" "$@" "$work/$t/corpus" "${seeds[@]}")
+    ;;
+  campaign)
+    seconds="${1:?usage: fuzz.sh campaign SECONDS TARGET...}"
+    shift
+    [ $# -gt 0 ] || set -- "${targets[@]}"
+    build "$@"
+    work="${CHAINWARD_FUZZ_WORK:-$fuzz_dir/work}"
+    mkdir -p "$work"
+    [ -f "$work/campaigns.tsv" ] || printf 'date\ttarget\tseconds\tuser_s\tsys_s\texecs\tcov\tcorpus\tartifacts\n' >"$work/campaigns.tsv"
+    for t in "$@"; do
+      mkdir -p "$work/$t/corpus" "$work/$t/artifacts"
+      scratch="$(mktemp -d)"
+      mapfile -t seeds < <(seed_dirs "$t" "$scratch")
+      before="$(ls "$work/$t/artifacts" | wc -l)"
+      # shellcheck disable=SC2046
+      (cd "$work/$t" && /usr/bin/time -f '%U %S' -o "$scratch/cpu" nice -n 19 "$bin_dir/$t" $(libfuzzer_flags "$t") \
+        -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$seconds" \
+        -artifact_prefix="$work/$t/artifacts/" "$work/$t/corpus" "${seeds[@]}") >"$work/$t/last.log" 2>&1 || true
+      read -r user sys <"$scratch/cpu" || true
+      execs="$(grep -o 'exec/s: [0-9]*' "$work/$t/last.log" | tail -n 1 | cut -d' ' -f2)"
+      total="$(grep -o '#[0-9]*' "$work/$t/last.log" | tail -n 1 | tr -d '#')"
+      cov="$(grep -o 'cov: [0-9]*' "$work/$t/last.log" | tail -n 1 | cut -d' ' -f2)"
+      corp="$(ls "$work/$t/corpus" | wc -l)"
+      found=$(($(ls "$work/$t/artifacts" | wc -l) - before))
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$seconds" "${user:-?}" "${sys:-?}" \
+        "${total:-?}" "${cov:-?}" "$corp" "$found" | tee -a "$work/campaigns.tsv"
+      rm -rf "$scratch"
+      : "${execs:=}"
+    done
     ;;
   smoke)
     seconds="${1:-${CHAINWARD_FUZZ_SECONDS:-4}}"
