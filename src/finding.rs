@@ -388,9 +388,13 @@ fn upgrades(p: &ScanPackage, fixed: impl Iterator<Item = String>) -> Vec<String>
         (Some(v), Some(c)) => v > c,
         _ => true,
     });
+    // A total order (versions that parse first, then the others by text): a comparator mixing
+    // the two can be inconsistent, and sorting by one may panic.
     fixed.sort_by(|(a, x), (b, y)| match (a, b) {
         (Some(a), Some(b)) => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal).then_with(|| x.cmp(y)),
-        _ => x.cmp(y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => x.cmp(y),
     });
     fixed.dedup_by(|a, b| a.1 == b.1);
     fixed.into_iter().map(|(_, f)| format!(">={f}")).collect()

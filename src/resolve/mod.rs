@@ -281,8 +281,45 @@ pub fn line_of_offset(text: &str, offset: usize) -> usize {
     text.as_bytes().get(..end).map_or(1, |b| b.split(|&c| c == b'\n').count())
 }
 
+/// The 1-based line of any byte offset of one text, each in O(log lines): for files where many
+/// offsets are looked up ([`line_of_offset`] counts from the start every time).
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    /// The byte offset where each line starts.
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Index the line starts of `text`.
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// The 1-based line of `offset` (as [`line_of_offset`] counts it).
+    pub fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset).max(1)
+    }
+}
+
 /// Map a `toml` deserialization error to a [`ResolveError`] with its line.
 pub fn toml_error(path: &str, text: &str, err: &toml::de::Error) -> ResolveError {
     let line = err.span().map(|span| line_of_offset(text, span.start));
     ResolveError::new(path, line, ResolveErrorKind::Syntax(err.message().trim().to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_index_agrees_with_counting_from_the_start() {
+        for text in ["", "a", "a\n", "\n\n", "one\ntwo\r\nthree\n\nfive", "x\ny\n"] {
+            let index = LineIndex::new(text);
+            for offset in 0..=text.len() + 2 {
+                assert_eq!(index.line(offset), line_of_offset(text, offset), "{text:?} at {offset}");
+            }
+        }
+    }
 }
