@@ -87,7 +87,8 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
             let label = format!("{rev} ({})", tree.commit().unwrap_or_default());
             (Box::new(tree), label)
         } else {
-            (Box::new(crate::source::WorkTree::new(&dir)), "worktree".to_owned())
+            // Compared with a revision: leave nested repositories out, as the revision does.
+            (Box::new(crate::source::WorkTree::new(&dir).without_nested_repositories()), "worktree".to_owned())
         };
         let head = tree_side(head_source.as_ref(), only.as_deref(), &excludes, &mut errors, false, &mut notes)?;
         let (base, base_label) = match req.base {
@@ -436,6 +437,9 @@ fn tree_side(
         }
         Err(e) => return Err(e),
     };
+    if !is_base {
+        notes.extend(resolution.warnings.iter().map(ToString::to_string));
+    }
     for e in &resolution.errors {
         if is_base {
             notes.push(format!("at the base revision: {e}"));
