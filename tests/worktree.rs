@@ -4,6 +4,7 @@
 
 // Test helpers fail loudly on unexpected input: that is how a test reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(clippy::struct_field_names)]
 
 mod common;
 
