@@ -264,6 +264,9 @@ pub enum ResolveErrorKind {
         "unsupported lockfile version {0} (chainward reads Cargo.lock versions 1 to 4; a newer cargo wrote this file, please upgrade chainward)"
     )]
     UnsupportedVersion(String),
+    /// A `version` no cargo ever wrote (`0`, `-1`, `"3"`).
+    #[error("invalid lockfile version {0} (cargo writes versions 1 to 4)")]
+    InvalidVersion(String),
     /// A package is missing a required field or has an invalid one.
     #[error("invalid package: {0}")]
     InvalidPackage(String),
