@@ -390,7 +390,7 @@ fn upgrades(p: &ScanPackage, fixed: impl Iterator<Item = String>) -> Vec<String>
     });
     // A total order (versions that parse first, then the others by text): a comparator mixing
     // the two can be inconsistent, and sorting by one may panic.
-    fixed.sort_by(|(a, x), (b, y)| match (a, b) {
+    crate::advisory::version::sort_tolerant_by(&mut fixed, |(a, x), (b, y)| match (a, b) {
         (Some(a), Some(b)) => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal).then_with(|| x.cmp(y)),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,

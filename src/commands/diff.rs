@@ -33,7 +33,7 @@ pub(crate) type Versions = BTreeMap<(String, Ecosystem, String), Vec<(String, Op
 fn in_version_order<'a>(ecosystem: Ecosystem, versions: impl Iterator<Item = VersionLine<'a>>) -> Vec<VersionLine<'a>> {
     let mut keyed: Vec<(Option<Version>, VersionLine<'a>)> =
         versions.map(|v| (Version::parse(ecosystem, &v.0).ok(), v)).collect();
-    keyed.sort_by(|(a, x), (b, y)| match (a, b) {
+    crate::advisory::version::sort_tolerant_by(&mut keyed, |(a, x), (b, y)| match (a, b) {
         (Some(a), Some(b)) => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal).then_with(|| x.0.cmp(&y.0)),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
