@@ -23,7 +23,9 @@ pub enum RootComponent {
 /// One package of the merged graph.
 #[derive(Debug, Clone)]
 pub struct Node {
-    /// Stable id (purl, or `path:DIR#NAME@VERSION`); also the CycloneDX `bom-ref`.
+    /// Stable id, unique by construction ([`super::Package::id_with`]: the purl, or
+    /// `path:DIR#NAME@VERSION`, ...); also the CycloneDX `bom-ref`. Packages with the same id in
+    /// several lockfiles are one node.
     pub id: String,
     /// The purl, when the package has one.
     pub purl: Option<String>,
