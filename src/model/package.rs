@@ -345,7 +345,9 @@ impl Package {
         let version = id_part(&self.version);
         match (&self.source, purl) {
             (PackageSource::Path { dir }, _) => format!("path:{}#{name}@{version}", id_part(dir)),
-            (PackageSource::Registry { .. } | PackageSource::Git { reference: None, .. }, Some(purl)) => purl.to_owned(),
+            (PackageSource::Registry { .. } | PackageSource::Git { reference: None, .. }, Some(purl)) => {
+                purl.to_owned()
+            }
             (PackageSource::Git { url, reference, commit }, _) => {
                 let mut id = format!("git:{}", id_part(url));
                 if let Some(r) = reference {
@@ -430,7 +432,8 @@ mod tests {
         // Without a reference the purl is the id, as before.
         assert_eq!(Some(none.id()), none.purl());
         // Without a commit the branch and a tag of the same name share the purl's revision.
-        let (b, t) = (git(Some(GitReference::Branch("v1".into())), None), git(Some(GitReference::Tag("v1".into())), None));
+        let (b, t) =
+            (git(Some(GitReference::Branch("v1".into())), None), git(Some(GitReference::Tag("v1".into())), None));
         assert_eq!(b.purl(), t.purl());
         assert_ne!(b.id(), t.id());
         // A reference containing the separators stays unambiguous.
