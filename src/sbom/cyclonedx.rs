@@ -636,7 +636,7 @@ fn xml_is_plain(text: &str) -> bool {
             _ => {}
         }
     }
-    text.is_ascii() || !text.chars().any(|c| sanitize::is_unsafe(c) || is_xml_nonchar(c))
+    text.is_ascii() || !text.chars().any(|c| !c.is_ascii() && (sanitize::is_unsafe(c) || is_xml_nonchar(c)))
 }
 
 /// U+FFFE and U+FFFF: not allowed in XML 1.0.
@@ -649,8 +649,11 @@ fn push_xml_char(out: &mut String, c: char, value: bool) {
     let whitespace = matches!(c, '\t' | '\n' | '\r');
     if whitespace && !value {
         out.push(c);
-    } else if (c.is_ascii_control() && !whitespace && c != '\u{7f}') || is_xml_nonchar(c) {
+    } else if c.is_ascii_control() && !whitespace && c != '\u{7f}' {
         out.push_str(&sanitize::line(c.encode_utf8(&mut [0; 4]), 1));
+    } else if is_xml_nonchar(c) {
+        // Not a control to the sanitiser; the same visible form.
+        let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
     } else if whitespace || sanitize::is_unsafe(c) {
         let _ = write!(out, "&#x{:X};", u32::from(c));
     } else {
@@ -808,4 +811,54 @@ fn properties(node: &Node) -> Vec<Property> {
     }
     props.sort();
     props.into_iter().map(|(k, v)| Property::new(k, &v)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_values_get_references_and_what_xml_cannot_hold_is_visible() {
+        let text = "\n    <component type=\"lib\trary\" bom-ref=\"a\u{202e}b\">\n      <name>x\ny\u{1b}z\u{fffe}</name>\n      \
+                    <description>\n::x</description>\n      <empty />\n    </component>";
+        let safe = xml_safe(text);
+        assert_eq!(
+            safe,
+            "\n    <component type=\"lib&#x9;rary\" bom-ref=\"a&#x202E;b\">\n      <name>x&#xA;y\\u{1b}z\\u{fffe}</name>\n      \
+             <description>&#xA;::x</description>\n      <empty />\n    </component>"
+        );
+        let plain = "\n    <component type=\"library\">\n      <name>ü ✓</name>\n    </component>";
+        assert!(matches!(xml_safe(plain), Cow::Borrowed(_)));
+        // A line break inside a value is never taken for the layout's.
+        assert!(!xml_is_plain("<name>a\n  </name>x"));
+        assert!(!xml_is_plain("<name>\n::x</name>"));
+    }
+
+    #[test]
+    fn render_to_writes_what_render_returns_and_reports_write_errors() {
+        struct Broken;
+        impl Write for Broken {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("disk full"))
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let graph = Graph::merge(Vec::new(), "empty");
+        for format in [SbomFormat::Json, SbomFormat::Xml] {
+            let options = SbomOptions {
+                spec: SpecVersion::V1_6,
+                format,
+                timestamp: Some("2024-01-01T00:00:00Z".to_owned()),
+                deterministic: true,
+                missing: Vec::new(),
+            };
+            let mut streamed = Vec::new();
+            render_to(&graph, &options, &mut streamed).unwrap();
+            assert_eq!(streamed, render(&graph, &options).unwrap());
+            let err = render_to(&graph, &options, &mut Broken).unwrap_err();
+            assert!(err.to_string().contains("disk full"), "{err}");
+        }
+    }
 }
