@@ -10,10 +10,14 @@ mod common;
 use std::fmt::Write as _;
 use std::io::Write;
 
+use chainward::advisory::{AdvisoryKind, Severity};
 use chainward::discover::Excludes;
+use chainward::finding::{Finding, Location, PackageRef};
 use chainward::model::Graph;
+use chainward::report::Suppression;
 use chainward::resolve::ResolveOptions;
-use chainward::sbom::{SbomFormat, SbomOptions, SpecVersion, render, render_to};
+use chainward::sbom::{SbomFormat, SbomOptions, SpecVersion, render, render_to, render_to_with_vex, vex};
+use serde_json::Value;
 
 /// Records the size of every write.
 #[derive(Default)]
@@ -99,4 +103,73 @@ fn the_document_is_written_in_bounded_pieces() {
             }
         }
     }
+}
+
+fn finding(id: &str, name: &str, version: &str, purl: Option<&str>) -> Finding {
+    Finding {
+        id: id.to_owned(),
+        aliases: vec!["CVE-2099-0001".to_owned()],
+        kind: AdvisoryKind::Vulnerability.into(),
+        severity: Severity::High,
+        cvss: None,
+        package: PackageRef {
+            ecosystem: "crates.io".to_owned(),
+            name: name.to_owned(),
+            version: version.to_owned(),
+            purl: purl.map(str::to_owned),
+        },
+        location: Location { path: "Cargo.lock".to_owned(), line: None, end_line: None },
+        summary: format!("Problem in {name}"),
+        fixed_in: vec![">=9.0.0".to_owned()],
+        url: None,
+        details: String::new(),
+        cvss_vector: None,
+        suppression: None,
+    }
+}
+
+/// The streamed VEX is the one `vex::add_vulnerabilities` adds to a rendered document.
+#[test]
+fn a_streamed_vex_is_the_vex_added_to_the_document() {
+    let ws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/projects/workspace");
+    let source = chainward::open(&ws).unwrap();
+    let resolution =
+        chainward::resolve_tree(&source, &Excludes::new(&[]).unwrap(), &ResolveOptions::default()).unwrap();
+    let graph = Graph::merge(resolution.resolved, &resolution.name);
+    let active = vec![
+        finding("RUSTSEC-2099-0001", "itoa", "1.0.18", Some("pkg:cargo/itoa@1.0.18")),
+        finding("RUSTSEC-2099-0002", "gone", "1.0.0", None),
+    ];
+    let mut ignored = finding("RUSTSEC-2099-0003", "hex", "0.4.3", None);
+    ignored.suppression =
+        Some(Suppression { reason: "not reachable".to_owned(), until: None, source: "chainward.toml:1".to_owned() });
+    let suppressed = vec![ignored];
+    let options = SbomOptions {
+        spec: SpecVersion::V1_6,
+        format: SbomFormat::Json,
+        timestamp: Some("2024-01-01T00:00:00Z".to_owned()),
+        deterministic: true,
+        missing: Vec::new(),
+    };
+    let mut added: Value = serde_json::from_slice(&render(&graph, &options).unwrap()).unwrap();
+    vex::add_vulnerabilities(&mut added, &active, &suppressed);
+    let vulnerabilities = vex::vulnerabilities(&graph, &active, &suppressed);
+    let mut out = Vec::new();
+    render_to_with_vex(&graph, &options, &vulnerabilities, &mut out).unwrap();
+    let mut streamed: Value = serde_json::from_slice(&out).unwrap();
+    common::validate_cyclonedx(&streamed, "1.6").unwrap();
+    let affects: Vec<&Value> = streamed["vulnerabilities"].as_array().unwrap().iter().map(|v| &v["affects"]).collect();
+    assert_eq!(affects[0][0]["ref"], "pkg:cargo/itoa@1.0.18");
+    assert!(affects[1].is_null(), "a package that is not a component: {affects:?}");
+    assert_eq!(affects[2][0]["ref"], "pkg:cargo/hex@0.4.3");
+    // The serial covers the vulnerabilities; everything else is the same document.
+    assert_ne!(streamed["serialNumber"], added["serialNumber"]);
+    streamed["serialNumber"] = Value::Null;
+    added["serialNumber"] = Value::Null;
+    assert_eq!(streamed, added);
+
+    let xml = SbomOptions { format: SbomFormat::Xml, ..options };
+    let mut out = Vec::new();
+    assert!(render_to_with_vex(&graph, &xml, &vulnerabilities, &mut out).is_err());
+    assert!(out.is_empty());
 }

@@ -119,16 +119,32 @@ pub fn render(graph: &Graph, options: &SbomOptions) -> Result<Vec<u8>, SbomError
 /// [`xml_safe`]. On error, `out` may hold part of a document: write to a temporary file and
 /// rename it only on success.
 pub fn render_to(graph: &Graph, options: &SbomOptions, out: &mut dyn Write) -> Result<(), SbomError> {
+    render_to_with_vex(graph, options, &[], out)
+}
+
+/// [`render_to`], with a `vulnerabilities` array (a VEX: [`super::vex::vulnerabilities`]) at the
+/// end of the document, when not empty. JSON only: an error for XML (before anything is
+/// written). A deterministic serial number covers the vulnerabilities too.
+pub fn render_to_with_vex(
+    graph: &Graph,
+    options: &SbomOptions,
+    vulnerabilities: &[Value],
+    out: &mut dyn Write,
+) -> Result<(), SbomError> {
+    if !vulnerabilities.is_empty() && options.format != SbomFormat::Json {
+        return Err(SbomError::Model("vulnerabilities (a VEX) can only be written in JSON".to_owned()));
+    }
+    let doc = Doc { graph, options, vulnerabilities };
     let serial = if options.deterministic {
         let mut hash = HashWriter(Sha256::new());
-        write_document(graph, options, Uuid::nil(), &mut hash)?;
+        doc.write(Uuid::nil(), &mut hash)?;
         // UUIDv5 names are hashed with SHA-1; SHA-256 the megabytes first, which is much faster.
         Uuid::new_v5(&SERIAL_NAMESPACE, &hash.0.finalize())
     } else {
         Uuid::new_v4()
     };
     let mut buffered = BufWriter::with_capacity(1 << 16, out);
-    write_document(graph, options, serial, &mut buffered)?;
+    doc.write(serial, &mut buffered)?;
     buffered.flush()?;
     Ok(())
 }
@@ -285,8 +301,27 @@ fn in_ref_order(graph: &Graph) -> Vec<Entry<'_>> {
     order
 }
 
+/// What one document is made of.
+struct Doc<'a> {
+    graph: &'a Graph,
+    options: &'a SbomOptions,
+    vulnerabilities: &'a [Value],
+}
+
+impl Doc<'_> {
+    fn write(&self, serial: Uuid, w: &mut dyn Write) -> Result<(), SbomError> {
+        write_document(self.graph, self.options, self.vulnerabilities, serial, w)
+    }
+}
+
 /// The whole document, streamed.
-fn write_document(graph: &Graph, options: &SbomOptions, serial: Uuid, w: &mut dyn Write) -> Result<(), SbomError> {
+fn write_document(
+    graph: &Graph,
+    options: &SbomOptions,
+    vulnerabilities: &[Value],
+    serial: Uuid,
+    w: &mut dyn Write,
+) -> Result<(), SbomError> {
     let format = options.format;
     let authors = options.spec >= SpecVersion::V1_6 && format == SbomFormat::Json;
     let mut out = Out { w, format };
@@ -362,6 +397,18 @@ fn write_document(graph: &Graph, options: &SbomOptions, serial: Uuid, w: &mut dy
     };
     drop(order);
     write_compositions(&mut out, format, &compositions)?;
+
+    if !vulnerabilities.is_empty() {
+        // Pretty-printed as a top-level key, as in the whole document.
+        #[derive(serde::Serialize)]
+        struct Vex<'v> {
+            vulnerabilities: &'v [Value],
+        }
+        let text = serde_json::to_string_pretty(&Vex { vulnerabilities }).map_err(model_error)?;
+        let body = text.strip_prefix('{').and_then(|t| t.strip_suffix("\n}")).ok_or_else(|| unexpected("vex"))?;
+        out.raw(",")?;
+        out.text(body)?;
+    }
 
     out.raw(match format {
         SbomFormat::Json => "\n}\n",
