@@ -9,6 +9,23 @@
 //! Reproducibility: components, dependencies and properties are always sorted. With a fixed
 //! timestamp (`SOURCE_DATE_EPOCH`) or `--deterministic`, the serial number is a UUIDv5 of the
 //! document's content, so the same input gives byte-identical output.
+//!
+//! Streaming: the document is never held whole. The crate writes small documents (the head with
+//! the metadata; one component; one dependency; a composition with a placeholder reference),
+//! and the pieces are cut out of them and written in order. Pretty-printing indents by nesting
+//! depth only, so every piece has the bytes it would have in the whole document.
+//!
+//! XML: the crate writes `metadata.lifecycles` after `metadata.component`, which the official
+//! 1.5 and 1.6 XSDs reject; chainward puts it right after `timestamp`, where they want it.
+//!
+//! Untrusted text (names, versions, descriptions, paths from lockfiles and manifests) is made
+//! safe as it is written. JSON: through [`crate::sanitize::json_output`] (lossless `\uXXXX`
+//! escapes of DEL, C1 and format characters). XML: characters XML 1.0 does not allow (C0
+//! controls but tab, LF, CR; U+FFFE, U+FFFF) cannot be written at all and become the
+//! sanitiser's visible escapes (`\u{1b}`, `\0`; lossy, and visibly so); DEL, C1 controls, bidi
+//! and other format characters and U+2028/9 anywhere, and tab, LF and CR inside values, become
+//! numeric character references (`&#x202E;`, lossless for an XML reader), so that the bytes of
+//! the document hold nothing that can reorder, hide or break a line where it is displayed.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -114,10 +131,8 @@ pub fn render(graph: &Graph, options: &SbomOptions) -> Result<Vec<u8>, SbomError
 /// A deterministic one is a UUIDv5 of the SHA-256 of the document written with the nil UUID in
 /// its place, so the document is written twice: once into the hash, then into `out`.
 ///
-/// Untrusted text is made safe as it is written (the graph comes from lockfiles and manifests):
-/// JSON through [`sanitize::json_output`] (lossless `\uXXXX` escapes); XML as described in
-/// [`xml_safe`]. On error, `out` may hold part of a document: write to a temporary file and
-/// rename it only on success.
+/// Untrusted text is made safe as it is written (see the module documentation). On error, `out`
+/// may hold part of a document: write to a temporary file and rename it only on success.
 pub fn render_to(graph: &Graph, options: &SbomOptions, out: &mut dyn Write) -> Result<(), SbomError> {
     render_to_with_vex(graph, options, &[], out)
 }
