@@ -111,7 +111,16 @@ impl Graph {
                     });
                 }
             }
-            for ((mut p, id), purl) in r.packages.into_iter().zip(&ids).zip(purls) {
+            // Last to first, the list shrinking as the nodes grow: a lockfile's packages and
+            // their nodes are not both held whole. (Within one lockfile ids are unique: the
+            // order does not matter.)
+            let mut packages = r.packages;
+            let mut purls = purls;
+            while let (Some(mut p), Some(purl)) = (packages.pop(), purls.pop()) {
+                let Some(id) = ids.get(packages.len()) else { continue };
+                if packages.capacity() > 4096 && packages.len() < packages.capacity() / 2 {
+                    packages.shrink_to_fit();
+                }
                 let deps = deps_of(&p);
                 p.dependencies = BTreeSet::new();
                 if let Some(node) = index.get(id).and_then(|&i| nodes.get_mut(i)) {
