@@ -73,7 +73,7 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
     let excludes = Excludes::new(&exclude)?;
 
     let (head, base, base_label, head_label) = if sbom_input {
-        (sbom_side(req.path, &mut notes)?, None, None, None)
+        (sbom_side(req.path, &mut notes, &mut errors)?, None, None, None)
     } else if git_mode {
         let (dir, only) = split_file(req.path);
         let (repo, prefix) = git::discover(&dir)?;
@@ -470,13 +470,22 @@ fn tree_side(
     Ok(Side { packages: resolution.scan_packages(), versions, locked, config })
 }
 
-fn sbom_side(path: &Path, notes: &mut Vec<String>) -> Result<Side, Error> {
+/// An SBOM given as PATH. What it does not understand is a warning (counted, described); an SBOM
+/// from which nothing can be matched is an error of the report (exit 2), never an empty pass.
+fn sbom_side(path: &Path, notes: &mut Vec<String>, errors: &mut Vec<ReportError>) -> Result<Side, Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", path.display())))?;
     let label = path.display().to_string();
-    let (packages, skipped) = crate::sbom::input::read(&label, &bytes).map_err(|e| Error::Usage(e.to_string()))?;
-    if skipped > 0 {
-        notes.push(format!("{label}: {skipped} component(s) with purls of ecosystems chainward does not match"));
-    }
+    let packages = match crate::sbom::input::parse(&label, &bytes) {
+        Ok(input) => {
+            notes.extend(input.notes(&label));
+            input.packages
+        }
+        Err(e) => {
+            notes.extend(e.problems.iter().cloned());
+            errors.push(ReportError { path: e.path, line: None, message: e.message });
+            Vec::new()
+        }
+    };
     Ok(Side { packages, versions: BTreeMap::new(), locked: Vec::new(), config: None })
 }
 
