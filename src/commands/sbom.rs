@@ -74,7 +74,7 @@ pub(crate) fn run(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -
             .map_err(|e| Error::Write { path: path.display().to_string(), message: e.to_string() })?,
         None => render(&mut *out.stdout).map_err(|e| match e {
             sbom::SbomError::Write(e) => Error::Write { path: "<stdout>".to_owned(), message: e.to_string() },
-            other => Error::Sbom(other),
+            other @ sbom::SbomError::Model(_) => Error::Sbom(other),
         })?,
     }
     // Advisories that could not be loaded or evaluated: the VEX is incomplete, and says so here.
