@@ -41,9 +41,12 @@ fn assert_safe_stderr(out: &Output) {
     }
 }
 
-/// A report: no unsafe character at all, except the line breaks between its lines.
+/// A report: no unsafe character at all, except the line breaks between its lines (and, in
+/// Markdown, the zero-width space chainward itself puts after every `@` so that no name
+/// mentions anyone).
 fn assert_safe_report(bytes: &[u8], what: &str) {
     let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let text = if what == "markdown" { text.replace("@\u{200b}", "@") } else { text };
     assert!(!text.chars().any(|c| is_unsafe(c) && c != '\n'), "{what}: unsafe character in {text:?}");
     for line in text.lines() {
         assert!(!line.trim_start().starts_with("::"), "{what}: a workflow command: {line:?}");

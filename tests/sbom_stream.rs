@@ -61,9 +61,9 @@ fn big_graph(n: usize) -> (tempfile::TempDir, Graph) {
         lock.push('\n');
     }
     std::fs::write(dir.path().join("Cargo.lock"), lock).unwrap();
-    let source = chainward::open(dir.path()).unwrap();
+    let source = chainward::source::open(dir.path()).unwrap();
     let resolution =
-        chainward::resolve_tree(&source, &Excludes::new(&[]).unwrap(), &ResolveOptions::default()).unwrap();
+        chainward::resolve::work_tree(&source, &Excludes::new(&[]).unwrap(), &ResolveOptions::default()).unwrap();
     assert!(resolution.errors.is_empty(), "{:?}", resolution.errors);
     let graph = Graph::merge(resolution.resolved, &resolution.name);
     (dir, graph)
@@ -132,9 +132,9 @@ fn finding(id: &str, name: &str, version: &str, purl: Option<&str>) -> Finding {
 #[test]
 fn a_streamed_vex_is_the_vex_added_to_the_document() {
     let ws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/projects/workspace");
-    let source = chainward::open(&ws).unwrap();
+    let source = chainward::source::open(&ws).unwrap();
     let resolution =
-        chainward::resolve_tree(&source, &Excludes::new(&[]).unwrap(), &ResolveOptions::default()).unwrap();
+        chainward::resolve::work_tree(&source, &Excludes::new(&[]).unwrap(), &ResolveOptions::default()).unwrap();
     let graph = Graph::merge(resolution.resolved, &resolution.name);
     let active = vec![
         finding("RUSTSEC-2099-0001", "itoa", "1.0.18", Some("pkg:cargo/itoa@1.0.18")),
