@@ -1,5 +1,5 @@
 //! Findings: what matching produces and every report renders. Field names here are the JSON
-//! report contract (`../shared/ARCHITECTURE.md`): renaming one is a breaking change.
+//! report contract (`docs/reports.md`): renaming one is a breaking change.
 
 use std::collections::{BTreeMap, BTreeSet};
 

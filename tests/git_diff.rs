@@ -455,3 +455,39 @@ fn a_change_set_over_thousands_of_versions_of_one_name() {
     assert_eq!(names(&changes, "updated"), ["dup 0.0.0->0.16000.0", "dup 1.9.0->1.9.1", "dup 1.5x->1.5y"]);
     assert!(names(&changes, "added").is_empty() && names(&changes, "removed").is_empty());
 }
+
+/// In diff mode an ignore that silences a finding already present at the base is in use: it
+/// is needed by every full scan, so "matched nothing, remove it" would be wrong advice.
+#[test]
+fn an_ignore_of_a_finding_already_at_the_base_is_not_called_unused() {
+    let (repo, base, _) = two_commits();
+    repo.write("chainward.toml", "[[ignore]]\nid = \"CHAINWARD-TEST-0001\"\nreason = \"vulnold is sandboxed\"\n");
+    let db = db();
+    let out = chainward(&repo.path, &["scan", "--base", &base, "--db", &db, "--format", "json"]);
+    let report = json(&out);
+    let warnings: Vec<&str> = report["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(!warnings.iter().any(|w| w.contains("CHAINWARD-TEST-0001")), "{warnings:?}");
+    // What diff mode reports is unchanged: only what the change adds, nothing from the base.
+    assert_eq!(ids(&report, "findings"), BTreeSet::from(["CHAINWARD-TEST-0002".to_owned()]));
+    assert!(report["suppressed"].as_array().unwrap().is_empty(), "{report}");
+}
+
+/// `exclude` in the `chainward.toml` at the root applies to discovery, as `--exclude` does (it
+/// was only read from a policy file named with `--config`).
+#[test]
+fn the_policy_files_exclude_applies_without_config() {
+    let repo = Repo::new();
+    repo.write("Cargo.lock", &lockfile(&[("bumped", "1.0.0")]));
+    repo.write("fixtures/Cargo.lock", &lockfile(&[("vulnold", "1.0.0")]));
+    let db = db();
+    let out = chainward(&repo.path, &["scan", "--db", &db, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "the fixture's vulnerable package is found");
+    repo.write("chainward.toml", "exclude = [\"fixtures\"]\n");
+    let out = chainward(&repo.path, &["scan", "--db", &db, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["summary"]["packages"], 1);
+    // And at each revision in diff mode, from that revision's own policy file.
+    let base = repo.commit("policy excludes fixtures");
+    let out = chainward(&repo.path, &["scan", "--base", &base, "--db", &db, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
