@@ -92,7 +92,7 @@ pub struct SbomArgs {
 pub enum ReportFormat {
     /// Findings grouped by severity, for terminals.
     Table,
-    /// The JSON report (see the README for its fields).
+    /// The JSON report (its fields: docs/reports.md).
     Json,
     /// SARIF 2.1.0, for GitHub code scanning.
     Sarif,

@@ -32,6 +32,14 @@ impl Excludes {
         for pattern in patterns {
             let p = pattern.trim_end_matches('/');
             let p = p.strip_prefix("./").unwrap_or(p);
+            // An empty pattern (`--exclude ""`, `--exclude ./`) would match every path: surely
+            // not what was meant, and it would make the scan look at nothing.
+            if p.trim().is_empty() || p == "." {
+                return Err(ExcludeError {
+                    pattern: pattern.clone(),
+                    message: "an empty pattern would exclude everything".to_owned(),
+                });
+            }
             let anchored = if p.contains('/') { p.to_owned() } else { format!("**/{p}") };
             for g in [anchored.clone(), format!("{anchored}/**")] {
                 let glob = Glob::new(&g)
@@ -95,5 +103,14 @@ mod tests {
     fn bad_pattern_is_an_error() {
         let err = Excludes::new(&["a[".into()]).unwrap_err();
         assert_eq!(err.pattern, "a[");
+    }
+
+    #[test]
+    fn an_empty_pattern_is_an_error_not_a_match_for_everything() {
+        for empty in ["", " ", "/", "./", "."] {
+            let err = Excludes::new(&[empty.to_owned()]).unwrap_err();
+            assert!(err.message.contains("exclude everything"), "{empty:?}: {err}");
+        }
+        assert!(Excludes::new(&[]).is_ok_and(|e| !e.is_excluded("Cargo.lock")));
     }
 }

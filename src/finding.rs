@@ -1,5 +1,5 @@
 //! Findings: what matching produces and every report renders. Field names here are the JSON
-//! report contract (`../shared/ARCHITECTURE.md`): renaming one is a breaking change.
+//! report contract (`docs/reports.md`): renaming one is a breaking change.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -388,9 +388,13 @@ fn upgrades(p: &ScanPackage, fixed: impl Iterator<Item = String>) -> Vec<String>
         (Some(v), Some(c)) => v > c,
         _ => true,
     });
-    fixed.sort_by(|(a, x), (b, y)| match (a, b) {
+    // A total order (versions that parse first, then the others by text): a comparator mixing
+    // the two can be inconsistent, and sorting by one may panic.
+    crate::advisory::version::sort_tolerant_by(&mut fixed, |(a, x), (b, y)| match (a, b) {
         (Some(a), Some(b)) => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal).then_with(|| x.cmp(y)),
-        _ => x.cmp(y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => x.cmp(y),
     });
     fixed.dedup_by(|a, b| a.1 == b.1);
     fixed.into_iter().map(|(_, f)| format!(">={f}")).collect()

@@ -107,8 +107,21 @@ fn temporary_pid(name: &str) -> Option<u32> {
 /// program on the machine) or fail for want of write access to `/dev`. A symlink to a regular file
 /// keeps its link: the file it points to is the one replaced.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomically_with(path, |w| w.write_all(bytes))
+}
+
+/// [`write_atomically`], with the content written by `write` as it is produced (a large SBOM is
+/// streamed, never held whole). When `write` fails, the temporary file is removed and `path` is
+/// left as it was (written in place: whatever was written so far).
+pub fn write_atomically_with<E: From<std::io::Error>>(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> Result<(), E>,
+) -> Result<(), E> {
     if writes_in_place(path) {
-        return std::fs::OpenOptions::new().write(true).truncate(true).open(path)?.write_all(bytes);
+        let file = std::fs::OpenOptions::new().write(true).truncate(true).open(path)?;
+        let mut out = std::io::BufWriter::new(file);
+        write(&mut out)?;
+        return Ok(out.flush()?);
     }
     let resolved: PathBuf;
     let path = if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
@@ -130,10 +143,20 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("chainward");
     let tmp = dir.join(format!(".{name}.chainward-{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
+    let written = (|| -> Result<(), E> {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        write(&mut out)?;
+        out.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()?;
+        Ok(())
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
-    })
+    })?;
+    Ok(())
 }
 
 /// Whether `path` names something a rename must not replace (see [`write_atomically`]).

@@ -2,7 +2,7 @@
 //! values, SBOM fields, advisory texts and registry responses all come from strangers (a pull
 //! request's lockfile, a downloaded database), and reach terminals, CI logs and reports.
 //!
-//! - [`line`] makes one diagnostic or report line of any string: every control or format
+//! - [`line()`] makes one diagnostic or report line of any string: every control or format
 //!   character (Unicode `Cc` and `Cf`: escape sequences, NUL, bidi overrides and isolates,
 //!   zero-width characters, plus the line and paragraph separators U+2028/U+2029) is replaced
 //!   *visibly* by its escape (`\n`, `\u{1b}`, `\u{202e}`), so it can neither move the cursor,
@@ -90,7 +90,7 @@ pub fn cell(s: &str, max: usize) -> String {
     out
 }
 
-/// Multi-line text (advisory details, SARIF help): like [`line`], but line breaks (`\n`, and
+/// Multi-line text (advisory details, SARIF help): like [`line()`], but line breaks (`\n`, and
 /// `\r\n` as `\n`) are kept; every other unsafe character is escaped visibly.
 pub fn multiline(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
@@ -112,12 +112,12 @@ pub fn multiline(s: &str, max: usize) -> String {
     out
 }
 
-/// [`line`] with the default diagnostic limit ([`MAX_LINE`]).
+/// [`line()`] with the default diagnostic limit ([`MAX_LINE`]).
 pub fn diagnostic(s: &str) -> String {
     line(s, MAX_LINE)
 }
 
-/// [`line`] with the default value limit ([`MAX_VALUE`]), for one untrusted value inside a
+/// [`line()`] with the default value limit ([`MAX_VALUE`]), for one untrusted value inside a
 /// message (`a dependency string`, a package name).
 pub fn value(s: &str) -> String {
     line(s, MAX_VALUE)

@@ -39,6 +39,9 @@ fn source_date_epoch_makes_output_byte_identical() {
         let b = chainward(&["sbom", ws, "--format", format], &[EPOCH]);
         assert!(a.status.success(), "{}", stderr(&a));
         assert_eq!(a.stdout, b.stdout, "{format}: two runs differ");
+        if format == "xml" {
+            common::validate_cyclonedx_xml(&a.stdout, "1.6").unwrap();
+        }
     }
     let doc: Value = serde_json::from_slice(&chainward(&["sbom", ws], &[EPOCH]).stdout).unwrap();
     assert_eq!(doc["metadata"]["timestamp"], "2023-11-14T22:13:20Z");
@@ -120,6 +123,7 @@ fn spec_version_1_5_in_json_and_xml() {
     assert_eq!(json["$schema"], "http://cyclonedx.org/schema/bom-1.5.schema.json");
     common::validate_cyclonedx(&json, "1.5").unwrap();
     let xml = chainward(&["sbom", ws, "--spec-version", "1.5", "--format", "xml"], &[EPOCH]);
+    common::validate_cyclonedx_xml(&xml.stdout, "1.5").unwrap();
     let xml = String::from_utf8(xml.stdout).unwrap();
     let doc = roxmltree::Document::parse(&xml).unwrap();
     assert_eq!(doc.root_element().tag_name().namespace(), Some("http://cyclonedx.org/schema/bom/1.5"));
@@ -287,4 +291,130 @@ fn cargo_metadata_failure_is_a_warning() {
     let out = chainward(&["sbom", dir.path().to_str().unwrap(), "--cargo-metadata"], &[EPOCH]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("cargo metadata failed"), "{}", stderr(&out));
+}
+
+/// A name, the arguments after `sbom`, the environment.
+type Case<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
+
+/// Before: `metadata.lifecycles` came after `metadata.component`, which the official XSDs reject.
+#[test]
+fn xml_sboms_validate_against_the_official_xsds() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&testdata("projects/monorepo"), dir.path());
+    std::fs::write(
+        dir.path().join("tools/svc-b/Cargo.lock"),
+        "version = 4\n[[package]]\nname = \"svc-b\"\nversion = \"0.1.0\"\ndependencies = [\"gone\"]\n",
+    )
+    .unwrap();
+    let partial = dir.path().to_str().unwrap();
+    let ws = testdata("projects/workspace");
+    let mono = testdata("projects/monorepo");
+    let lock = testdata("lockfiles/cargo/git-source.lock");
+    let cases: [Case<'_>; 5] = [
+        ("workspace", &[ws.to_str().unwrap()], &[EPOCH]),
+        ("no timestamp", &[ws.to_str().unwrap(), "--deterministic"], &[]),
+        ("monorepo", &[mono.to_str().unwrap()], &[EPOCH]),
+        ("git sources", &[lock.to_str().unwrap()], &[EPOCH]),
+        ("partial", &[partial, "--allow-partial"], &[EPOCH]),
+    ];
+    for (name, args, envs) in cases {
+        for spec in ["1.5", "1.6"] {
+            let mut all = vec!["sbom", "--format", "xml", "--spec-version", spec];
+            all.extend_from_slice(args);
+            let out = chainward(&all, envs);
+            assert!(!out.stdout.is_empty(), "{name} {spec}: {}", stderr(&out));
+            common::validate_cyclonedx_xml(&out.stdout, spec).unwrap_or_else(|e| panic!("{name} {spec}: {e}"));
+            let xml = String::from_utf8(out.stdout).unwrap();
+            let doc = roxmltree::Document::parse(&xml).unwrap();
+            let metadata = doc.root_element().first_element_child().unwrap();
+            let order: Vec<&str> =
+                metadata.children().filter(roxmltree::Node::is_element).map(|n| n.tag_name().name()).collect();
+            let lifecycles = order.iter().position(|t| *t == "lifecycles").unwrap();
+            assert_eq!(lifecycles, usize::from(order[0] == "timestamp"), "{name} {spec}: {order:?}");
+        }
+    }
+}
+
+/// Before: `a@1` version `2` and `a` version `1@2` were one component (`path:.#a@1@2`), and so
+/// were two git packages that differ only in `?branch=`/`?tag=`.
+#[test]
+fn bom_refs_are_unique_by_construction() {
+    const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+    let dir = tempfile::tempdir().unwrap();
+    let lock = format!(
+        r#"version = 4
+
+[[package]]
+name = "a"
+version = "1@2"
+
+[[package]]
+name = "a@1"
+version = "2"
+
+[[package]]
+name = "g"
+version = "0.1.0"
+source = "git+https://example.com/g.git?branch=main#{COMMIT}"
+
+[[package]]
+name = "g"
+version = "0.1.0"
+source = "git+https://example.com/g.git?tag=v0.1.0#{COMMIT}"
+
+[[package]]
+name = "top"
+version = "0.1.0"
+dependencies = [
+ "a 1@2",
+ "a@1",
+ "g 0.1.0 (git+https://example.com/g.git?branch=main#{COMMIT})",
+ "g 0.1.0 (git+https://example.com/g.git?tag=v0.1.0#{COMMIT})",
+]
+"#
+    );
+    std::fs::write(dir.path().join("Cargo.lock"), &lock).unwrap();
+    let root = dir.path().to_str().unwrap();
+    let out = chainward(&["sbom", root], &[EPOCH]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    common::validate_cyclonedx(&doc, "1.6").unwrap();
+    let refs: Vec<&str> =
+        doc["components"].as_array().unwrap().iter().map(|c| c["bom-ref"].as_str().unwrap()).collect();
+    assert_eq!(
+        refs,
+        [
+            format!("git:https://example.com/g.git?branch=main@{COMMIT}#g@0.1.0").as_str(),
+            &format!("git:https://example.com/g.git?tag=v0.1.0@{COMMIT}#g@0.1.0"),
+            "path:.#a%401@2",
+            "path:.#a@1%402",
+            "path:.#top@0.1.0",
+        ]
+    );
+    // Both git packages keep the purl they share: it is what they are, the bom-ref tells them apart.
+    let purls: Vec<&str> = doc["components"].as_array().unwrap().iter().filter_map(|c| c["purl"].as_str()).collect();
+    assert_eq!(purls.len(), 2);
+    assert_eq!(purls[0], purls[1]);
+    let top = doc["dependencies"].as_array().unwrap().iter().find(|d| d["ref"] == "path:.#top@0.1.0").unwrap();
+    assert_eq!(top["dependsOn"].as_array().unwrap().len(), 4);
+    let xml = chainward(&["sbom", root, "--format", "xml"], &[EPOCH]);
+    common::validate_cyclonedx_xml(&xml.stdout, "1.6").unwrap();
+
+    // The same packages in two lockfiles are still one component each.
+    let two = tempfile::tempdir().unwrap();
+    for sub in ["one", "two"] {
+        std::fs::create_dir_all(two.path().join(sub)).unwrap();
+        std::fs::write(two.path().join(sub).join("Cargo.lock"), &lock).unwrap();
+    }
+    let out = chainward(&["sbom", two.path().to_str().unwrap()], &[EPOCH]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let components = doc["components"].as_array().unwrap();
+    let git: Vec<&Value> = components.iter().filter(|c| c["name"] == "g").collect();
+    assert_eq!(git.len(), 2, "{components:#?}");
+    for g in git {
+        let lockfiles =
+            g["properties"].as_array().unwrap().iter().filter(|p| p["name"] == "chainward:lockfile").count();
+        assert_eq!(lockfiles, 2, "{g:#}");
+    }
 }

@@ -137,7 +137,8 @@ fn an_sbom_is_matched_by_purl_across_ecosystems() {
     }
     assert!(!found.iter().any(|(_, n, v)| v == "v1.9.1" || n == "requests"), "{found:?}");
     assert_eq!(report["summary"]["packages"], 5);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("1 component(s) with purls of ecosystems"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("components not matched: 1 with a purl chainward does not match"), "{stderr}");
 }
 
 #[test]
@@ -202,4 +203,65 @@ fn a_second_scan_uses_the_compiled_index_and_gives_the_same_report() {
     let second = run();
     assert_eq!(keys(&json(&first)), keys(&json(&second)));
     assert_eq!(json(&first)["database"], json(&second)["database"]);
+}
+
+/// `chainward scan >&-`: the Rust runtime reopens a closed stdout on /dev/null, and the report
+/// vanished with exit 0. It is exit 2 now; an explicit `>/dev/null` is still fine.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_closed_stdout_is_an_error_not_a_silent_pass() {
+    let lock = testdata("projects/scan-unmaintained/Cargo.lock");
+    let shell = |redirect: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("exec \"$0\" -q sbom \"$1\" {redirect}"))
+            .arg(env!("CARGO_BIN_EXE_chainward"))
+            .arg(&lock)
+            .output()
+            .unwrap()
+    };
+    let closed = shell(">&-");
+    assert_eq!(closed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&closed.stderr).contains("standard output is closed"));
+    let null = shell(">/dev/null");
+    assert_eq!(null.status.code(), Some(0), "{}", String::from_utf8_lossy(&null.stderr));
+    // With -o, stdout is not needed.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bom.json");
+    let written = shell(&format!("-o {} >&-", out.display()));
+    assert_eq!(written.status.code(), Some(0), "{}", String::from_utf8_lossy(&written.stderr));
+    assert!(out.is_file());
+}
+
+/// Lockfiles that would pass as "0 packages, nothing found": an empty file is a warning, a
+/// `version` cargo never wrote is an error saying so (not "a newer cargo wrote this file").
+#[test]
+fn an_empty_lockfile_warns_and_an_impossible_version_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = dir.path().join("Cargo.lock");
+    let scan = || {
+        chainward(&["scan", dir.path().to_str().unwrap(), "--db", &testdata("advisories/diff").display().to_string()])
+    };
+    std::fs::write(&lock, "").unwrap();
+    let out = scan();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("warning: Cargo.lock: the lockfile lists no package"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (version, message) in [
+        ("0", "invalid lockfile version 0 (cargo writes versions 1 to 4)"),
+        ("\"3\"", "invalid lockfile version \"3\" (cargo writes versions 1 to 4)"),
+        ("5", "unsupported lockfile version 5 (chainward reads Cargo.lock versions 1 to 4; a newer cargo"),
+    ] {
+        std::fs::write(&lock, format!("version = {version}\n")).unwrap();
+        let out = scan();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("error: Cargo.lock:1: {message}")), "{stderr}");
+    }
+    let out = chainward(&["scan", dir.path().to_str().unwrap(), "--exclude", ""]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("an empty pattern would exclude everything"));
 }

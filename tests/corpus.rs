@@ -171,6 +171,7 @@ fn every_corpus_lockfile_gives_a_complete_valid_sbom() {
 
         // XML parses and lists the same components.
         let xml = String::from_utf8(sbom(&dir, &["--format", "xml"])).unwrap();
+        common::validate_cyclonedx_xml(xml.as_bytes(), "1.6").unwrap_or_else(|e| panic!("{name}: XSD: {e}"));
         let tree = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{name}: XML: {e}"));
         let bom = tree.root_element();
         assert_eq!(bom.tag_name().namespace(), Some("http://cyclonedx.org/schema/bom/1.6"));

@@ -296,6 +296,34 @@ fn a_refresh_against_servers_that_never_answer_falls_back_to_the_stale_copy() {
     }
 }
 
+/// A refresh does not wait for another update holding the database lock (a `db update` may
+/// take up to an hour): the scan goes on with the current copy and says why.
+#[test]
+fn a_refresh_does_not_wait_for_another_update() {
+    let s = Setup::new();
+    assert_eq!(s.update().status.code(), Some(0));
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(2);
+    let later = later.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let lock = std::fs::File::create(s.db_dir().join(".lock")).unwrap();
+    lock.lock().unwrap();
+    let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/projects/scan-unmaintained");
+    let started = std::time::Instant::now();
+    let out = s
+        .command(&["scan", project.to_str().unwrap(), "--format", "json", "--fail-on", "none"])
+        .env("CHAINWARD_NOW", &later)
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < BOUND);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("could not refresh the database: another update is running"), "{}", stderr(&out));
+    let requests = s.served.lock().unwrap().requests;
+    drop(lock);
+    // `db update` itself waits for the lock, then updates.
+    let out = s.update();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(s.served.lock().unwrap().requests > requests);
+}
+
 /// A server that accepts connections and never answers (nor reads): holds them open until the
 /// test process ends.
 fn silent_server() -> String {
@@ -337,7 +365,12 @@ fn stalling_server(len: usize) -> String {
 
 /// Short timeouts, so that the tests wait a second or two rather than the minutes of a real update.
 fn short_timeouts() -> Timeouts {
-    Timeouts { connect: Duration::from_secs(1), stall: Duration::from_secs(1), total: Duration::from_secs(60) }
+    Timeouts {
+        connect: Duration::from_secs(1),
+        stall: Duration::from_secs(1),
+        total: Duration::from_secs(60),
+        wait_for_lock: true,
+    }
 }
 
 /// A generous bound for an update that must give up by itself.

@@ -419,3 +419,75 @@ fn source_change_and_checksum_drift_between_base_and_head() {
     assert_eq!(ids(&quiet_report, "suppressed"), BTreeSet::from(["checksum-drift".to_owned()]));
     assert_eq!(quiet.status.code(), Some(0));
 }
+
+/// A lockfile where `dup` has every version of `versions`, the root depending on each.
+fn many_versions(versions: &[String]) -> String {
+    let mut out = String::from("version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n");
+    for v in versions {
+        out.push_str(&format!(" \"dup {v}\",\n"));
+    }
+    out.push_str("]\n");
+    for v in versions {
+        out.push_str(&format!("\n[[package]]\nname = \"dup\"\nversion = \"{v}\"\nsource = \"{CRATES_IO}\"\n"));
+    }
+    out
+}
+
+/// The probe's quadratic change set: 16k versions of one name took 20 s (every version compared
+/// with every other, and re-parsed inside the sort's comparator). Also, versions that parse and
+/// versions that do not are put in one consistent order (a comparator mixing the two can be
+/// inconsistent, which makes sorting panic).
+#[test]
+fn a_change_set_over_thousands_of_versions_of_one_name() {
+    let repo = Repo::new();
+    let mut base: Vec<String> = (0..16_000).map(|i| format!("0.{i}.0")).collect();
+    base.extend(["1.10.0", "1.5x", "1.9.0", "1.10x"].map(str::to_owned));
+    repo.write("Cargo.lock", &many_versions(&base));
+    let base_commit = repo.commit("base");
+    let mut head: Vec<String> = (1..16_001).map(|i| format!("0.{i}.0")).collect();
+    head.extend(["1.10.0", "1.5y", "1.9.1", "1.10x"].map(str::to_owned));
+    repo.write("Cargo.lock", &many_versions(&head));
+    let head_commit = repo.commit("head");
+    let out = chainward(&repo.path, &["diff", &base_commit, &head_commit, "--db", &db(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let changes = json(&out)["changes"].clone();
+    // Versions that parse pair up in version order, then those that do not, by text.
+    assert_eq!(names(&changes, "updated"), ["dup 0.0.0->0.16000.0", "dup 1.9.0->1.9.1", "dup 1.5x->1.5y"]);
+    assert!(names(&changes, "added").is_empty() && names(&changes, "removed").is_empty());
+}
+
+/// In diff mode an ignore that silences a finding already present at the base is in use: it
+/// is needed by every full scan, so "matched nothing, remove it" would be wrong advice.
+#[test]
+fn an_ignore_of_a_finding_already_at_the_base_is_not_called_unused() {
+    let (repo, base, _) = two_commits();
+    repo.write("chainward.toml", "[[ignore]]\nid = \"CHAINWARD-TEST-0001\"\nreason = \"vulnold is sandboxed\"\n");
+    let db = db();
+    let out = chainward(&repo.path, &["scan", "--base", &base, "--db", &db, "--format", "json"]);
+    let report = json(&out);
+    let warnings: Vec<&str> = report["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert!(!warnings.iter().any(|w| w.contains("CHAINWARD-TEST-0001")), "{warnings:?}");
+    // What diff mode reports is unchanged: only what the change adds, nothing from the base.
+    assert_eq!(ids(&report, "findings"), BTreeSet::from(["CHAINWARD-TEST-0002".to_owned()]));
+    assert!(report["suppressed"].as_array().unwrap().is_empty(), "{report}");
+}
+
+/// `exclude` in the `chainward.toml` at the root applies to discovery, as `--exclude` does (it
+/// was only read from a policy file named with `--config`).
+#[test]
+fn the_policy_files_exclude_applies_without_config() {
+    let repo = Repo::new();
+    repo.write("Cargo.lock", &lockfile(&[("bumped", "1.0.0")]));
+    repo.write("fixtures/Cargo.lock", &lockfile(&[("vulnold", "1.0.0")]));
+    let db = db();
+    let out = chainward(&repo.path, &["scan", "--db", &db, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "the fixture's vulnerable package is found");
+    repo.write("chainward.toml", "exclude = [\"fixtures\"]\n");
+    let out = chainward(&repo.path, &["scan", "--db", &db, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["summary"]["packages"], 1);
+    // And at each revision in diff mode, from that revision's own policy file.
+    let base = repo.commit("policy excludes fixtures");
+    let out = chainward(&repo.path, &["scan", "--base", &base, "--db", &db, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}

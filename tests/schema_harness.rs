@@ -324,3 +324,66 @@ fn sarif_uri_reference_format_is_checked() {
         assert_eq!(common::validate_sarif(&doc), Ok(()), "{good}");
     }
 }
+
+fn minimal_xml(spec: &str, metadata: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<bom xmlns="http://cyclonedx.org/schema/bom/{spec}" serialNumber="urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79" version="1">
+  <metadata>{metadata}</metadata>
+  <components>
+    <component type="library" bom-ref="x">
+      <name>x</name>
+      <version>1</version>
+      <purl>pkg:cargo/x@1</purl>
+    </component>
+  </components>
+</bom>
+"#
+    )
+}
+
+const LIFECYCLES: &str = "<lifecycles><lifecycle><phase>pre-build</phase></lifecycle></lifecycles>";
+const ROOT: &str = r#"<component type="application" bom-ref="root"><name>root</name></component>"#;
+
+/// The XML validator is vacuous without `../shared` or xmllint: negative tests need both.
+fn have_xmllint() -> bool {
+    have_shared() && common::external_tool("XMLLINT", "xmllint").is_some()
+}
+
+#[test]
+fn minimal_xml_boms_validate() {
+    for spec in SPECS {
+        let xml = minimal_xml(spec, &format!("<timestamp>2025-01-02T03:04:05Z</timestamp>{LIFECYCLES}{ROOT}"));
+        if let Err(errors) = common::validate_cyclonedx_xml(xml.as_bytes(), spec) {
+            panic!("CycloneDX {spec}: minimal XML BOM rejected: {errors}");
+        }
+    }
+}
+
+#[test]
+fn xml_lifecycles_after_the_component_are_rejected() {
+    if !have_xmllint() {
+        return;
+    }
+    for spec in ["1.5", "1.6"] {
+        let xml = minimal_xml(spec, &format!("{ROOT}{LIFECYCLES}"));
+        let errors = common::validate_cyclonedx_xml(xml.as_bytes(), spec).unwrap_err();
+        assert!(errors.contains("lifecycles") && errors.contains("not expected"), "{spec}: {errors}");
+    }
+}
+
+#[test]
+fn xml_that_is_not_well_formed_is_rejected() {
+    if !have_xmllint() {
+        return;
+    }
+    let xml = minimal_xml("1.6", "").replace("<name>x</name>", "<name>x\u{1b}[31m</name>");
+    let errors = common::validate_cyclonedx_xml(xml.as_bytes(), "1.6").unwrap_err();
+    assert!(errors.contains("invalid Char value 27"), "{errors}");
+}
+
+#[test]
+#[should_panic(expected = "unsupported CycloneDX spec version")]
+fn unknown_xml_spec_version_panics() {
+    let _ = common::validate_cyclonedx_xml(b"<bom/>", "1.4");
+}

@@ -79,6 +79,9 @@ pub struct Timeouts {
     pub stall: Duration,
     /// For the whole update, every source together.
     pub total: Duration,
+    /// Wait for another update holding the database lock to finish (`db update`), or give up
+    /// at once and keep the current copy (the refresh before a scan).
+    pub wait_for_lock: bool,
 }
 
 impl Timeouts {
@@ -88,6 +91,7 @@ impl Timeouts {
             connect: Duration::from_secs(30),
             stall: Duration::from_secs(60),
             total: Duration::from_secs(60 * 60),
+            wait_for_lock: true,
         }
     }
 
@@ -95,7 +99,12 @@ impl Timeouts {
     /// and the stale copy is used (four sources that never answer cost the scan 12 s; a slow
     /// link that cannot refresh in 30 s is told to run `db update`).
     pub fn for_refresh() -> Timeouts {
-        Timeouts { connect: Duration::from_secs(3), stall: Duration::from_secs(5), total: Duration::from_secs(30) }
+        Timeouts {
+            connect: Duration::from_secs(3),
+            stall: Duration::from_secs(5),
+            total: Duration::from_secs(30),
+            wait_for_lock: false,
+        }
     }
 }
 
@@ -199,8 +208,24 @@ impl LocalDb {
         let deadline = Instant::now() + timeouts.total;
         std::fs::create_dir_all(self.root.join("osv")).map_err(|e| format!("{}: {e}", self.root.display()))?;
         let lock = File::create(self.root.join(".lock")).map_err(|e| format!("{}: {e}", self.root.display()))?;
-        progress(Progress::Step("waiting for the database lock".to_owned()));
-        lock.lock().map_err(|e| format!("cannot lock {}: {e}", self.root.display()))?;
+        if timeouts.wait_for_lock {
+            progress(Progress::Step("waiting for the database lock".to_owned()));
+            lock.lock().map_err(|e| format!("cannot lock {}: {e}", self.root.display()))?;
+        } else {
+            match lock.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    // Another update is at work: a scan does not wait for it.
+                    return Ok(UpdateOutcome {
+                        done: Vec::new(),
+                        failed: vec!["the database: another update is running".to_owned()],
+                    });
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(format!("cannot lock {}: {e}", self.root.display()));
+                }
+            }
+        }
         remove_leftovers(&self.root);
         let mut outcome = UpdateOutcome::default();
 

@@ -239,8 +239,9 @@ fn range_affects(ecosystem: Ecosystem, range: &Range, version: &Version) -> Resu
         };
         events.push((v, e));
     }
-    // `None` (introduced "0") sorts first.
-    events.sort_by(|(a, _), (b, _)| match (a, b) {
+    // `None` (introduced "0") sorts first. Not every ecosystem's ordering is total (Maven's):
+    // the tolerant sort never panics on an inconsistent one.
+    version::sort_tolerant_by(&mut events, |(a, _), (b, _)| match (a, b) {
         (None, None) => std::cmp::Ordering::Equal,
         (None, Some(_)) => std::cmp::Ordering::Less,
         (Some(_), None) => std::cmp::Ordering::Greater,

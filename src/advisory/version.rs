@@ -223,6 +223,40 @@ impl ComposerVersion {
     }
 }
 
+/// Sort `items` by `cmp`, stably, in O(n log n), and never panic, even when `cmp` is not a
+/// total order. Version orderings of advisory data are not always total (Maven's
+/// `ComparableVersion` is not transitive for some inputs), and the standard library's sorts may
+/// panic when they detect an inconsistent comparator: on untrusted records, that is a crash.
+/// With such a comparator the result is some permutation of `items`; with a total order it is
+/// the sorted one.
+pub fn sort_tolerant_by<T>(items: &mut Vec<T>, mut cmp: impl FnMut(&T, &T) -> Ordering) {
+    let all = std::mem::take(items);
+    *items = merge_sort(all, &mut cmp);
+}
+
+fn merge_sort<T>(mut left: Vec<T>, cmp: &mut impl FnMut(&T, &T) -> Ordering) -> Vec<T> {
+    if left.len() <= 1 {
+        return left;
+    }
+    let right = left.split_off(left.len() / 2);
+    let left = merge_sort(left, cmp);
+    let right = merge_sort(right, cmp);
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let mut left = left.into_iter().peekable();
+    let mut right = right.into_iter().peekable();
+    loop {
+        let take_right = match (left.peek(), right.peek()) {
+            (Some(a), Some(b)) => cmp(b, a) == Ordering::Less,
+            (Some(_), None) => false,
+            (None, Some(_)) => true,
+            (None, None) => break,
+        };
+        let next = if take_right { right.next() } else { left.next() };
+        out.extend(next);
+    }
+    out
+}
+
 /// One item of a Maven version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum MavenItem {
@@ -371,6 +405,34 @@ mod tests {
     fn eq(eco: Ecosystem, a: &str, b: &str) {
         let (x, y) = (Version::parse(eco, a).unwrap(), Version::parse(eco, b).unwrap());
         assert_eq!(x.partial_cmp(&y), Some(Ordering::Equal), "{eco}: {a} == {b}");
+    }
+
+    #[test]
+    fn the_tolerant_sort_sorts_and_survives_an_inconsistent_comparator() {
+        let mut v: Vec<u32> = (0..1000).map(|i| (i * 7919) % 1000).collect();
+        sort_tolerant_by(&mut v, Ord::cmp);
+        assert!(v.windows(2).all(|w| w[0] <= w[1]));
+        // Stable: equal keys keep their order.
+        let mut pairs = vec![(1, 'a'), (0, 'b'), (1, 'c'), (0, 'd')];
+        sort_tolerant_by(&mut pairs, |x, y| x.0.cmp(&y.0));
+        assert_eq!(pairs, [(0, 'b'), (0, 'd'), (1, 'a'), (1, 'c')]);
+        // A comparator that is not an order at all: a permutation, no panic.
+        let mut w: Vec<u32> = (0..500).collect();
+        sort_tolerant_by(&mut w, |a, b| if (a ^ b) % 3 == 0 { Ordering::Less } else { Ordering::Greater });
+        w.sort_unstable();
+        assert_eq!(w, (0..500).collect::<Vec<_>>());
+    }
+
+    /// Found by the `osv_record` fuzz target: Maven's ordering is not transitive for these, and
+    /// sorting a range's events by it made the standard sort panic.
+    #[test]
+    fn a_maven_range_with_intransitive_versions_is_evaluated_without_panicking() {
+        let record = br#"{"id": "MAVEN-INTRANSITIVE", "affected": [{"package": {"ecosystem": "Maven", "name": "g:a"}, "ranges": [{"type": "ECOSYSTEM", "events": [{"last_affected": "0.0"}, {"fixed": "0b"}, {"introduced": "2a.3"}, {"last_affected": "0b"}, {"introduced": "m.2"}, {"introduced": "2a.0"}, {"introduced": "m"}, {"introduced": "n"}, {"last_affected": "0b"}, {"fixed": "0b.2"}, {"last_affected": "n"}, {"fixed": "0a.1"}, {"last_affected": "x.2"}, {"last_affected": "x.0"}, {"fixed": "l.2"}, {"last_affected": "0a"}, {"introduced": "1-beta.1"}, {"fixed": "0a"}, {"introduced": "0.2"}, {"fixed": "0c.2"}, {"introduced": "1a.1"}]}]}]}"#;
+        let advisory =
+            crate::advisory::osv::parse_record(record, &mut std::collections::BTreeSet::new()).unwrap().unwrap();
+        for v in ["0", "0.1", "1", "2a.1", "m.1", "z"] {
+            let _ = advisory.affected[0].evaluate(v, &Version::parse(Ecosystem::Maven, v));
+        }
     }
 
     #[test]

@@ -52,24 +52,31 @@ pub(crate) fn run(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -
     let missing = resolution.errors.iter().map(|e| (e.path.clone(), e.kind.to_string())).collect();
     let sbom_options =
         sbom::SbomOptions { spec: args.spec_version, format: args.format, timestamp, deterministic, missing };
-    let mut bytes = sbom::render(&graph, &sbom_options)?;
     let mut vex_errors = Vec::new();
+    let mut vulnerabilities = Vec::new();
     if args.vex {
         if args.format != sbom::SbomFormat::Json {
             return Err(Error::Usage("--vex needs --format json".to_owned()));
         }
         let (active, suppressed, notes, errors) = vex_findings(cli, args, &vex_resolution, env, out)?;
         vex_errors = errors;
-        let mut doc: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| Error::Usage(format!("cannot add the vulnerabilities: {e}")))?;
-        sbom::vex::add_vulnerabilities(&mut doc, &active, &suppressed);
-        bytes = serde_json::to_vec_pretty(&doc).map_err(|e| Error::Usage(format!("cannot render the SBOM: {e}")))?;
-        bytes.push(b'\n');
+        vulnerabilities = sbom::vex::vulnerabilities(&graph, &active, &suppressed);
         for n in &notes {
             out.warning(cli.quiet, n);
         }
     }
-    super::emit(args.output.as_deref(), &bytes, out)?;
+    drop(vex_resolution);
+    // Streamed: a million-package SBOM is never held whole. `-o` goes through a temporary file
+    // renamed into place, so a failure never leaves half a document there.
+    let render = |w: &mut dyn std::io::Write| sbom::render_to_with_vex(&graph, &sbom_options, &vulnerabilities, w);
+    match args.output.as_deref() {
+        Some(path) => crate::fsutil::write_atomically_with(path, render)
+            .map_err(|e| Error::Write { path: path.display().to_string(), message: e.to_string() })?,
+        None => render(&mut *out.stdout).map_err(|e| match e {
+            sbom::SbomError::Write(e) => Error::Write { path: "<stdout>".to_owned(), message: e.to_string() },
+            other @ sbom::SbomError::Model(_) => Error::Sbom(other),
+        })?,
+    }
     // Advisories that could not be loaded or evaluated: the VEX is incomplete, and says so here.
     for e in &vex_errors {
         out.error(&e.to_string());

@@ -70,10 +70,13 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
     if let Some(c) = &explicit_config {
         exclude.extend(c.exclude.iter().cloned());
     }
-    let excludes = Excludes::new(&exclude)?;
+    // Checked now, so a bad pattern is a usage error before anything is read. Each side adds
+    // the `exclude` of its own `chainward.toml` when no policy file was named.
+    Excludes::new(&exclude)?;
+    let excludes = Exclusions { patterns: &exclude, with_tree_policy: explicit_config.is_none() };
 
     let (head, base, base_label, head_label) = if sbom_input {
-        (sbom_side(req.path, &mut notes)?, None, None, None)
+        (sbom_side(req.path, &mut notes, &mut errors)?, None, None, None)
     } else if git_mode {
         let (dir, only) = split_file(req.path);
         let (repo, prefix) = git::discover(&dir)?;
@@ -87,7 +90,8 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
             let label = format!("{rev} ({})", tree.commit().unwrap_or_default());
             (Box::new(tree), label)
         } else {
-            (Box::new(crate::source::WorkTree::new(&dir)), "worktree".to_owned())
+            // Compared with a revision: leave nested repositories out, as the revision does.
+            (Box::new(crate::source::WorkTree::new(&dir).without_nested_repositories()), "worktree".to_owned())
         };
         let head = tree_side(head_source.as_ref(), only.as_deref(), &excludes, &mut errors, false, &mut notes)?;
         let (base, base_label) = match req.base {
@@ -125,12 +129,15 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
     notes.extend(index.notes.iter().cloned());
 
     let mut findings = matched(&index, &head.packages, &mut errors);
+    // Findings already present at the base: not reported in diff mode, but the policy's ignores
+    // are judged against them too (an ignore that silences one is in use, not "matched nothing").
+    let mut at_base = Vec::new();
     let mut changes = None;
     if let (Some(base), Some(base_label)) = (&base, &base_label) {
         let mut ignored = Vec::new();
         let before: HashSet<(String, String, String, String)> =
             matched(&index, &base.packages, &mut ignored).iter().map(finding_key).collect();
-        findings.retain(|f| !before.contains(&finding_key(f)));
+        (findings, at_base) = findings.into_iter().partition(|f| !before.contains(&finding_key(f)));
         let mut set = change_set(&base.versions, &head.versions);
         set.base.clone_from(base_label);
         set.head = head_label.clone().unwrap_or_default();
@@ -222,7 +229,11 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
     let today = today(env);
     let (active, suppressed, warnings) = match &config {
         Some(c) => {
-            let applied = crate::policy::apply_ignores(findings, c, today);
+            let baseline: HashSet<(String, String, String, String)> = at_base.iter().map(finding_key).collect();
+            findings.append(&mut at_base);
+            let mut applied = crate::policy::apply_ignores(findings, c, today);
+            applied.active.retain(|f| !baseline.contains(&finding_key(f)));
+            applied.suppressed.retain(|f| !baseline.contains(&finding_key(f)));
             (applied.active, applied.suppressed, applied.warnings)
         }
         None => (findings, Vec::new(), Vec::new()),
@@ -401,12 +412,19 @@ fn wanted(packages: &[ScanPackage]) -> Vec<crate::registry::Wanted> {
         .collect()
 }
 
+/// The `--exclude` patterns (and those of a policy file named with `--config`), and whether
+/// each side adds the `exclude` of its own `chainward.toml`.
+struct Exclusions<'a> {
+    patterns: &'a [String],
+    with_tree_policy: bool,
+}
+
 /// Resolve a tree into a [`Side`]. At a base revision, unreadable lockfiles are warnings (the
 /// comparison is then against what could be read), not errors of this run.
 fn tree_side(
     source: &dyn Source,
     only: Option<&str>,
-    excludes: &Excludes,
+    excludes: &Exclusions<'_>,
     errors: &mut Vec<ReportError>,
     is_base: bool,
     notes: &mut Vec<String>,
@@ -426,8 +444,15 @@ fn tree_side(
         }
         Err(_) => None,
     };
+    let mut patterns = excludes.patterns.to_vec();
+    if excludes.with_tree_policy
+        && let Some(c) = &config
+    {
+        patterns.extend(c.exclude.iter().cloned());
+    }
+    let excludes = Excludes::new(&patterns)?;
     let options = ResolveOptions { lockfile_only: true, ..ResolveOptions::default() };
-    let resolution = match crate::resolve::tree(source, only, excludes, &options) {
+    let resolution = match crate::resolve::tree(source, only, &excludes, &options) {
         Ok(r) => r,
         // No lockfile at the base revision: everything at head is new.
         Err(Error::Usage(message)) if is_base => {
@@ -436,6 +461,9 @@ fn tree_side(
         }
         Err(e) => return Err(e),
     };
+    if !is_base {
+        notes.extend(resolution.warnings.iter().map(ToString::to_string));
+    }
     for e in &resolution.errors {
         if is_base {
             notes.push(format!("at the base revision: {e}"));
@@ -466,13 +494,22 @@ fn tree_side(
     Ok(Side { packages: resolution.scan_packages(), versions, locked, config })
 }
 
-fn sbom_side(path: &Path, notes: &mut Vec<String>) -> Result<Side, Error> {
+/// An SBOM given as PATH. What it does not understand is a warning (counted, described); an SBOM
+/// from which nothing can be matched is an error of the report (exit 2), never an empty pass.
+fn sbom_side(path: &Path, notes: &mut Vec<String>, errors: &mut Vec<ReportError>) -> Result<Side, Error> {
     let bytes = std::fs::read(path).map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", path.display())))?;
     let label = path.display().to_string();
-    let (packages, skipped) = crate::sbom::input::read(&label, &bytes).map_err(|e| Error::Usage(e.to_string()))?;
-    if skipped > 0 {
-        notes.push(format!("{label}: {skipped} component(s) with purls of ecosystems chainward does not match"));
-    }
+    let packages = match crate::sbom::input::parse(&label, &bytes) {
+        Ok(input) => {
+            notes.extend(input.notes(&label));
+            input.packages
+        }
+        Err(e) => {
+            notes.extend(e.problems.iter().cloned());
+            errors.push(ReportError { path: e.path, line: None, message: e.message });
+            Vec::new()
+        }
+    };
     Ok(Side { packages, versions: BTreeMap::new(), locked: Vec::new(), config: None })
 }
 

@@ -2,7 +2,7 @@
 //! registry metadata ([`crate::registry`]) and from comparing two revisions of a lockfile.
 //!
 //! One file per rule, each with its [`RuleInfo`] (id, default severity, the paragraph SARIF
-//! uses as help) and a `check` function. A rule returns a [`Signal`]; this module turns it into
+//! uses as help) and a `check` function. A rule returns a `Signal`; this module turns it into
 //! a [`Finding`] whose `id` and `kind` are the rule id, so ignores, `--fail-on`, SARIF and the
 //! other reports treat it like any finding.
 

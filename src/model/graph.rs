@@ -1,7 +1,7 @@
 //! The merged dependency graph of every lockfile of a scan, with stable ids, sorted so that every
 //! output is deterministic.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::package::{Package, Scope};
 use crate::resolve::Resolved;
@@ -23,11 +23,14 @@ pub enum RootComponent {
 /// One package of the merged graph.
 #[derive(Debug, Clone)]
 pub struct Node {
-    /// Stable id (purl, or `path:DIR#NAME@VERSION`); also the CycloneDX `bom-ref`.
+    /// Stable id, unique by construction ([`super::Package::id_with`]: the purl, or
+    /// `path:DIR#NAME@VERSION`, ...); also the CycloneDX `bom-ref`. Packages with the same id in
+    /// several lockfiles are one node.
     pub id: String,
     /// The purl, when the package has one.
     pub purl: Option<String>,
-    /// The package (facts merged across lockfiles).
+    /// The package (facts merged across lockfiles). Its `dependencies` is empty: indices into
+    /// one lockfile's list mean nothing here; [`Node::depends_on`] has the edges.
     pub package: Package,
     /// Ids of its dependencies.
     pub depends_on: BTreeSet<String>,
@@ -71,8 +74,14 @@ pub struct Graph {
 impl Graph {
     /// Merge resolved lockfiles. `scan_name` names the synthetic root when several lockfiles
     /// (or none) are merged.
+    ///
+    /// Memory: the nodes are one vector (sorted by id at the end), found by id through a
+    /// temporary index, and each package's `dependencies` (indices into its own lockfile's
+    /// list, meaningless in the merged graph: [`Node::depends_on`] has the edges) is emptied.
     pub fn merge(resolved: Vec<Resolved>, scan_name: &str) -> Graph {
-        let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
+        let total: usize = resolved.iter().map(|r| r.packages.len()).sum();
+        let mut nodes: Vec<Node> = Vec::with_capacity(total);
+        let mut index: HashMap<String, usize> = HashMap::with_capacity(total);
         let mut roots: Vec<LockRoot> = Vec::new();
         for r in resolved {
             let purls: Vec<Option<String>> = r.packages.iter().map(Package::purl).collect();
@@ -102,21 +111,33 @@ impl Graph {
                     });
                 }
             }
-            for ((p, id), purl) in r.packages.into_iter().zip(&ids).zip(purls) {
+            // Last to first, the list shrinking as the nodes grow: a lockfile's packages and
+            // their nodes are not both held whole. (Within one lockfile ids are unique: the
+            // order does not matter.)
+            let mut packages = r.packages;
+            let mut purls = purls;
+            while let (Some(mut p), Some(purl)) = (packages.pop(), purls.pop()) {
+                let Some(id) = ids.get(packages.len()) else { continue };
+                if packages.capacity() > 4096 && packages.len() < packages.capacity() / 2 {
+                    packages.shrink_to_fit();
+                }
                 let deps = deps_of(&p);
-                if let Some(node) = nodes.get_mut(id) {
+                p.dependencies = BTreeSet::new();
+                if let Some(node) = index.get(id).and_then(|&i| nodes.get_mut(i)) {
                     merge_package(&mut node.package, &p);
                     node.depends_on.extend(deps);
                     node.lockfiles.insert(r.path.clone(), p.lines);
                 } else {
                     let lockfiles = BTreeMap::from([(r.path.clone(), p.lines)]);
-                    nodes.insert(id.clone(), Node { id: id.clone(), purl, package: p, depends_on: deps, lockfiles });
+                    index.insert(id.clone(), nodes.len());
+                    nodes.push(Node { id: id.clone(), purl, package: p, depends_on: deps, lockfiles });
                 }
             }
         }
+        let mut take = |id: &str| index.remove(id).map(|i| nodes.swap_remove(i));
 
         let root = if let [only] = roots.as_slice() {
-            let node = if only.is_package { nodes.remove(&only.id) } else { None };
+            let node = if only.is_package { take(&only.id) } else { None };
             GraphRoot {
                 id: only.id.clone(),
                 name: only.name.clone(),
@@ -143,7 +164,13 @@ impl Graph {
                 depends_on,
             }
         };
-        Graph { root, nodes: nodes.into_values().collect() }
+        drop(index);
+        // Ids are unique: the order is total, and the same as sorting by id with a stable sort.
+        nodes.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        if nodes.capacity() > 2 * nodes.len() {
+            nodes.shrink_to_fit();
+        }
+        Graph { root, nodes }
     }
 }
 

@@ -147,6 +147,17 @@ pub enum GitReference {
     Rev(String),
 }
 
+impl GitReference {
+    /// The query key (`branch`, `tag`, `rev`) and its value.
+    pub fn parts(&self) -> (&'static str, &str) {
+        match self {
+            GitReference::Branch(b) => ("branch", b),
+            GitReference::Tag(t) => ("tag", t),
+            GitReference::Rev(r) => ("rev", r),
+        }
+    }
+}
+
 impl fmt::Display for GitReference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -306,17 +317,142 @@ impl Package {
         crate::model::purl::for_package(self)
     }
 
-    /// A stable, unique identifier: the purl, or for path packages `path:DIR#NAME@VERSION`.
+    /// A stable identifier, unique by construction (distinct packages never share one; the same
+    /// package in two lockfiles has the same one). See [`Package::id_with`] for the scheme.
     pub fn id(&self) -> String {
         self.id_with(self.purl().as_deref())
     }
 
     /// [`Package::id`] with the purl already computed.
+    ///
+    /// - a registry package: its purl (`pkg:cargo/NAME@VERSION`, with `?repository_url=` for
+    ///   another registry);
+    /// - a git package without a `branch`/`tag`/`rev`: its purl (`?vcs_url=git%2BURL%40COMMIT`);
+    /// - a git package with one: `git:URL?KIND=REF@COMMIT#NAME@VERSION` (`@COMMIT` when the
+    ///   lockfile locks one). The purl has room for one revision only, so two packages that differ
+    ///   only in the reference (`?branch=main` and `?tag=v1` at one commit) share a purl; they are
+    ///   distinct sources to Cargo, and stay distinct here;
+    /// - a path package: `path:DIR#NAME@VERSION`;
+    /// - a package whose purl cannot be built: `registry:URL#NAME@VERSION` or the `git:` form.
+    ///
+    /// In the non-purl forms every part has `%`, `#`, `@` and `?` percent-encoded (`%25`, `%23`,
+    /// `%40`, `%3F`), so the separators are unambiguous and the id is injective: a package named
+    /// `a@1` at version `2` is `path:.#a%401@2`, one named `a` at version `1@2` is
+    /// `path:.#a@1%402`. Ordinary names, versions and directories contain none of these and read
+    /// as before.
     pub fn id_with(&self, purl: Option<&str>) -> String {
+        let name = id_part(&self.name);
+        let version = id_part(&self.version);
         match (&self.source, purl) {
-            (PackageSource::Path { dir }, _) => format!("path:{dir}#{}@{}", self.name, self.version),
-            (_, Some(purl)) => purl.to_owned(),
-            (_, None) => format!("{}@{}", self.name, self.version),
+            (PackageSource::Path { dir }, _) => format!("path:{}#{name}@{version}", id_part(dir)),
+            (PackageSource::Registry { .. } | PackageSource::Git { reference: None, .. }, Some(purl)) => {
+                purl.to_owned()
+            }
+            (PackageSource::Git { url, reference, commit }, _) => {
+                let mut id = format!("git:{}", id_part(url));
+                if let Some(r) = reference {
+                    let (kind, value) = r.parts();
+                    id.push('?');
+                    id.push_str(kind);
+                    id.push('=');
+                    id.push_str(&id_part(value));
+                }
+                if let Some(c) = commit {
+                    id.push('@');
+                    id.push_str(&id_part(c));
+                }
+                id.push('#');
+                id.push_str(&name);
+                id.push('@');
+                id.push_str(&version);
+                id
+            }
+            (PackageSource::Registry { url, .. }, None) => format!("registry:{}#{name}@{version}", id_part(url)),
         }
+    }
+}
+
+/// One part of a non-purl id, with the id's separators (and `%`) percent-encoded.
+fn id_part(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains(['%', '#', '@', '?']) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '#' => out.push_str("%23"),
+            '@' => out.push_str("%40"),
+            '?' => out.push_str("%3F"),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+
+    fn path(name: &str, version: &str, dir: &str) -> Package {
+        Package::new(Ecosystem::Cargo, name.into(), version.into(), PackageSource::Path { dir: dir.into() })
+    }
+
+    fn git(reference: Option<GitReference>, commit: Option<&str>) -> Package {
+        let source = PackageSource::Git {
+            url: "https://example.com/g.git".into(),
+            reference,
+            commit: commit.map(str::to_owned),
+        };
+        Package::new(Ecosystem::Cargo, "g".into(), "0.1.0".into(), source)
+    }
+
+    #[test]
+    fn path_ids_escape_their_separators() {
+        assert_eq!(path("app", "0.1.0", "crates/app").id(), "path:crates/app#app@0.1.0");
+        let a = path("a@1", "2", ".");
+        let b = path("a", "1@2", ".");
+        assert_eq!(a.id(), "path:.#a%401@2");
+        assert_eq!(b.id(), "path:.#a@1%402");
+        assert_ne!(path("x", "1", "d#y").id(), path("y", "1", "d#x").id());
+        assert_eq!(path("a%40b", "1", ".").id(), "path:.#a%2540b@1");
+        assert_ne!(path("a%40b", "1", ".").id(), path("a@b", "1", ".").id());
+    }
+
+    #[test]
+    fn git_ids_keep_the_reference() {
+        let branch = git(Some(GitReference::Branch("main".into())), Some(COMMIT));
+        let tag = git(Some(GitReference::Tag("main".into())), Some(COMMIT));
+        let none = git(None, Some(COMMIT));
+        assert_eq!(branch.purl(), tag.purl(), "the purl has one revision only");
+        assert_eq!(branch.id(), format!("git:https://example.com/g.git?branch=main@{COMMIT}#g@0.1.0"));
+        assert_ne!(branch.id(), tag.id());
+        // Without a reference the purl is the id, as before.
+        assert_eq!(Some(none.id()), none.purl());
+        // Without a commit the branch and a tag of the same name share the purl's revision.
+        let (b, t) =
+            (git(Some(GitReference::Branch("v1".into())), None), git(Some(GitReference::Tag("v1".into())), None));
+        assert_eq!(b.purl(), t.purl());
+        assert_ne!(b.id(), t.id());
+        // A reference containing the separators stays unambiguous.
+        let odd = git(Some(GitReference::Branch("x@y#z".into())), None);
+        assert_eq!(odd.id(), "git:https://example.com/g.git?branch=x%40y%23z#g@0.1.0");
+    }
+
+    #[test]
+    fn registry_ids_are_purls() {
+        let p = Package::new(
+            Ecosystem::Cargo,
+            "serde".into(),
+            "1.0.0".into(),
+            PackageSource::Registry {
+                url: "https://github.com/rust-lang/crates.io-index".into(),
+                sparse: false,
+                default_registry: true,
+            },
+        );
+        assert_eq!(p.id(), "pkg:cargo/serde@1.0.0");
     }
 }

@@ -390,7 +390,7 @@ fn help_text(findings: &[&Finding]) -> String {
 }
 
 /// Where the heuristic rules are documented.
-const HEURISTICS_DOC: &str = "https://github.com/chainward/chainward#heuristics";
+const HEURISTICS_DOC: &str = "https://github.com/chainward/chainward/blob/main/docs/heuristics.md";
 
 fn heuristic_help_text(info: &crate::heuristics::RuleInfo, findings: &[&Finding]) -> String {
     let mut out = String::new();

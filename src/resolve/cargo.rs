@@ -45,10 +45,24 @@ impl Resolver for CargoLockResolver {
     ) -> Result<Resolved, ResolveError> {
         let text = std::str::from_utf8(bytes).map_err(|_| ResolveError::new(path, None, ResolveErrorKind::NotUtf8))?;
         let lockfile = parse(path, text)?;
-        if options.lockfile_only {
-            return Ok(cargo_manifest::lockfile_only(source, path, lockfile));
+        let empty = lockfile.packages.is_empty();
+        let mut resolved = if options.lockfile_only {
+            cargo_manifest::lockfile_only(source, path, lockfile)
+        } else {
+            cargo_manifest::enrich(source, path, lockfile, options)?
+        };
+        if empty {
+            // Cargo always writes at least the workspace's own packages: an empty file is
+            // truncated or hand-made, and "0 packages, nothing found" must not look clean.
+            resolved.warnings.push(super::Warning {
+                path: path.to_owned(),
+                line: None,
+                message: "the lockfile lists no package (cargo writes at least the workspace's own): truncated or \
+                          not a real Cargo.lock?"
+                    .to_owned(),
+            });
         }
-        cargo_manifest::enrich(source, path, lockfile, options)
+        Ok(resolved)
     }
 }
 
@@ -336,7 +350,10 @@ fn lock_version(path: &str, text: &str, wire: &LockWire) -> Result<LockVersion, 
         Some(toml::Value::Integer(2)) => Ok(LockVersion::V2),
         Some(toml::Value::Integer(3)) => Ok(LockVersion::V3),
         Some(toml::Value::Integer(4)) => Ok(LockVersion::V4),
-        Some(other) => Err(ResolveError::new(path, line(), ResolveErrorKind::UnsupportedVersion(other.to_string()))),
+        Some(toml::Value::Integer(n)) if *n > MAX_VERSION => {
+            Err(ResolveError::new(path, line(), ResolveErrorKind::UnsupportedVersion(n.to_string())))
+        }
+        Some(other) => Err(ResolveError::new(path, line(), ResolveErrorKind::InvalidVersion(other.to_string()))),
     }
 }
 

@@ -14,7 +14,7 @@ use std::path::Path;
 use crate::Error;
 use crate::discover::{self, Excludes};
 use crate::model::{Package, RootComponent};
-use crate::source::{Source, WorkTree};
+use crate::source::{SkipKind, Source, WorkTree};
 
 /// A diagnostic that does not stop the resolver (a missing manifest, an unknown scope, ...).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -150,18 +150,51 @@ pub fn tree(
         }
         None => discover::discover(source, &resolvers, excludes)?,
     };
+    // What the listing left out: an unreadable directory may hold lockfiles (the scan is not
+    // complete, and says so), a symlinked lockfile leaving the tree is not read (an error, as it
+    // would have been scanned), a nested repository or an ignore file is worth a word.
+    let mut skipped_errors = Vec::new();
+    let mut skipped_warnings = Vec::new();
+    if only.is_none() {
+        for skip in source.skipped() {
+            match skip.kind {
+                SkipKind::Unreadable => skipped_errors.push(ResolveError::new(
+                    &skip.path,
+                    None,
+                    ResolveErrorKind::NotRead(format!("{} (lockfiles in it were not read)", skip.message)),
+                )),
+                SkipKind::Link => {
+                    let claimed = resolvers.iter().any(|r| r.claims(Path::new(&skip.path)));
+                    if claimed && !excludes.is_excluded(&skip.path) {
+                        skipped_errors.push(ResolveError::new(
+                            &skip.path,
+                            None,
+                            ResolveErrorKind::NotRead(skip.message.clone()),
+                        ));
+                    }
+                }
+                SkipKind::Nested | SkipKind::IgnoreFile => {
+                    skipped_warnings.push(Warning {
+                        path: skip.path.clone(),
+                        line: None,
+                        message: skip.message.clone(),
+                    });
+                }
+            }
+        }
+    }
     let name = source
         .local_root()
         .and_then(|r| std::fs::canonicalize(r).ok())
         .and_then(|r| r.file_name().and_then(|n| n.to_str()).map(str::to_owned))
         .unwrap_or_else(|| "root".to_owned());
-    if found.is_empty() {
+    if found.is_empty() && skipped_errors.is_empty() {
         return Err(Error::Usage(format!(
             "no lockfile found under `{}` (chainward reads Cargo.lock; run `cargo generate-lockfile` to create one)",
             source.describe()
         )));
     }
-    let mut resolution = Resolution { resolved: Vec::new(), errors: Vec::new(), warnings: Vec::new(), name };
+    let mut resolution = Resolution { resolved: Vec::new(), errors: skipped_errors, warnings: skipped_warnings, name };
     for d in found {
         let Some(resolver) = resolvers.get(d.resolver) else { continue };
         let bytes = match source.read(&d.path) {
@@ -217,6 +250,9 @@ pub enum ResolveErrorKind {
     /// The file could not be read.
     #[error("cannot read file: {0}")]
     Io(String),
+    /// A directory or link the listing could not (or would not) follow.
+    #[error("{0}")]
+    NotRead(String),
     /// The file is not valid UTF-8.
     #[error("file is not valid UTF-8")]
     NotUtf8,
@@ -228,6 +264,9 @@ pub enum ResolveErrorKind {
         "unsupported lockfile version {0} (chainward reads Cargo.lock versions 1 to 4; a newer cargo wrote this file, please upgrade chainward)"
     )]
     UnsupportedVersion(String),
+    /// A `version` no cargo ever wrote (`0`, `-1`, `"3"`).
+    #[error("invalid lockfile version {0} (cargo writes versions 1 to 4)")]
+    InvalidVersion(String),
     /// A package is missing a required field or has an invalid one.
     #[error("invalid package: {0}")]
     InvalidPackage(String),
@@ -281,8 +320,45 @@ pub fn line_of_offset(text: &str, offset: usize) -> usize {
     text.as_bytes().get(..end).map_or(1, |b| b.split(|&c| c == b'\n').count())
 }
 
+/// The 1-based line of any byte offset of one text, each in O(log lines): for files where many
+/// offsets are looked up ([`line_of_offset`] counts from the start every time).
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    /// The byte offset where each line starts.
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Index the line starts of `text`.
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// The 1-based line of `offset` (as [`line_of_offset`] counts it).
+    pub fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset).max(1)
+    }
+}
+
 /// Map a `toml` deserialization error to a [`ResolveError`] with its line.
 pub fn toml_error(path: &str, text: &str, err: &toml::de::Error) -> ResolveError {
     let line = err.span().map(|span| line_of_offset(text, span.start));
     ResolveError::new(path, line, ResolveErrorKind::Syntax(err.message().trim().to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_index_agrees_with_counting_from_the_start() {
+        for text in ["", "a", "a\n", "\n\n", "one\ntwo\r\nthree\n\nfive", "x\ny\n"] {
+            let index = LineIndex::new(text);
+            for offset in 0..=text.len() + 2 {
+                assert_eq!(index.line(offset), line_of_offset(text, offset), "{text:?} at {offset}");
+            }
+        }
+    }
 }

@@ -1,32 +1,304 @@
 //! Reading an existing CycloneDX JSON SBOM (from chainward, cdxgen, Syft, Trivy, ...) as the
 //! packages to scan: every component with a purl of an ecosystem chainward matches.
+//!
+//! The document comes from a stranger, and a document chainward half understands must not scan
+//! as clean: [`parse`] counts every component and says what it could not use (no purl, a purl
+//! of an ecosystem chainward does not match, something that is not a component), and a document
+//! from which *nothing* can be matched is an error, never an empty scan.
+//!
+//! Accepted encodings: UTF-8 (with or without a byte order mark) and UTF-16 (LE or BE, with a
+//! byte order mark, or without one when the document starts with an ASCII character, as RFC
+//! 4627 detects it). Nested `components` and `metadata.component` are read; the walk is
+//! iterative (nesting is bounded by `serde_json`'s recursion limit when parsing, and the walk
+//! itself uses no recursion).
 
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use purl::GenericPurl;
+use serde_json::Value;
 
 use crate::finding::{Location, ScanPackage};
 use crate::model::Ecosystem;
+use crate::sanitize;
 
-/// An SBOM that cannot be read.
+/// At most this many problems are described one by one; the rest are counted ("and N more").
+pub const MAX_PROBLEMS: usize = 20;
+
+/// An SBOM that cannot be read, or from which nothing can be matched.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {message}")]
 pub struct SbomInputError {
-    /// The file.
+    /// The file (sanitised).
     pub path: String,
-    /// Why.
+    /// Why (sanitised, one line).
     pub message: String,
+    /// What was not understood, one line each (sanitised, at most [`MAX_PROBLEMS`] plus an
+    /// "and N more" line). Empty when the document could not be read at all.
+    pub problems: Vec<String>,
 }
 
-/// Whether `bytes` look like a CycloneDX JSON document.
-pub fn is_cyclonedx_json(bytes: &[u8]) -> bool {
-    let head = bytes.get(..bytes.len().min(4096)).unwrap_or_default();
-    head.first().is_some_and(|b| *b == b'{' || b.is_ascii_whitespace())
-        && String::from_utf8_lossy(head).contains("\"bomFormat\"")
+/// What [`parse`] made of a CycloneDX JSON document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SbomInput {
+    /// The packages to match, sorted and without duplicates. Never empty (an SBOM without any is
+    /// an [`SbomInputError`]).
+    pub packages: Vec<ScanPackage>,
+    /// Components in the document: every entry of every `components` array (nested ones too)
+    /// and `metadata.component`.
+    pub components: usize,
+    /// Components with a purl chainward matches (before duplicates are merged).
+    pub matched: usize,
+    /// Components without a purl: they cannot be matched. `metadata.component` (what the
+    /// document describes, often the application itself) is not counted when it has no purl.
+    pub without_purl: usize,
+    /// Components whose purl chainward does not match: another ecosystem (`pkg:deb`), another
+    /// Cargo registry or a git source (not the crates.io crate of that name), no version.
+    pub unsupported: usize,
+    /// Entries that are not understood: not an object, a `purl` that is not a string or not a
+    /// valid purl, a `components` that is not an array.
+    pub malformed: usize,
+    /// One line per component not matched or entry not understood, in document order, each
+    /// starting with the file and where in the document (`bom.json: components[3]: ...`);
+    /// sanitised; at most [`MAX_PROBLEMS`], then one "and N more" line.
+    pub problems: Vec<String>,
+}
+
+impl SbomInput {
+    /// One line saying how many components were not matched and why, when any were not:
+    /// `bom.json: 5 of 12 components not matched: 3 without a purl, 1 with a purl chainward does
+    /// not match, 1 not understood`.
+    pub fn summary(&self, path: &str) -> Option<String> {
+        let unmatched = self.without_purl + self.unsupported + self.malformed;
+        (unmatched > 0).then(|| {
+            format!(
+                "{}: {unmatched} of {} components not matched: {}",
+                label(path),
+                self.components,
+                reasons(self.without_purl, self.unsupported, self.malformed)
+            )
+        })
+    }
+
+    /// [`SbomInput::summary`] followed by [`SbomInput::problems`]: the warnings to print and
+    /// report.
+    pub fn notes(&self, path: &str) -> Vec<String> {
+        self.summary(path).into_iter().chain(self.problems.iter().cloned()).collect()
+    }
+}
+
+fn reasons(without_purl: usize, unsupported: usize, malformed: usize) -> String {
+    let mut parts = Vec::new();
+    if without_purl > 0 {
+        parts.push(format!("{without_purl} without a purl"));
+    }
+    if unsupported > 0 {
+        parts.push(format!("{unsupported} with a purl chainward does not match"));
+    }
+    if malformed > 0 {
+        parts.push(format!("{malformed} not understood"));
+    }
+    if parts.is_empty() {
+        return "none".to_owned();
+    }
+    parts.join(", ")
+}
+
+/// The file name as it goes into messages.
+fn label(path: &str) -> String {
+    sanitize::line(path, 1_000)
+}
+
+/// Whether `head` (the start of a file, up to a few MiB) looks like a CycloneDX JSON document:
+/// a JSON object with a top-level `"bomFormat": "CycloneDX"`, in any accepted encoding.
+///
+/// The top-level keys are walked without building anything, so a `bomFormat` after a large
+/// `components` array is found as long as it is in `head`. When `head` ends inside the top-level
+/// object before any `bomFormat`, a top-level `specVersion` or `components` key (neither
+/// appears in npm, Composer, Pipfile or SPDX lockfiles and documents) says CycloneDX. Cheap for
+/// other files: anything that does not start with `{` is refused at its first byte.
+pub fn is_cyclonedx_json(head: &[u8]) -> bool {
+    match decode(head, true) {
+        Ok(Cow::Borrowed(text)) => top_level_says_cyclonedx(text.as_bytes()),
+        Ok(Cow::Owned(text)) => top_level_says_cyclonedx(text.as_bytes()),
+        Err(_) => false,
+    }
+}
+
+/// `bytes` as text: UTF-8 without its byte order mark, or decoded UTF-16. `lossy` (for a
+/// truncated head) replaces what does not decode instead of failing.
+fn decode(bytes: &[u8], lossy: bool) -> Result<Cow<'_, str>, String> {
+    let utf16 = match bytes {
+        [0xef, 0xbb, 0xbf, rest @ ..] => return utf8(rest, lossy),
+        [0xff, 0xfe, rest @ ..] => Some((rest, false)),
+        [0xfe, 0xff, rest @ ..] => Some((rest, true)),
+        // No byte order mark: RFC 4627's detection, from the zero byte next to the first ASCII one.
+        [0, b, ..] if *b != 0 && b.is_ascii() => Some((bytes, true)),
+        [b, 0, ..] if *b != 0 && b.is_ascii() => Some((bytes, false)),
+        _ => None,
+    };
+    let Some((body, big_endian)) = utf16 else { return utf8(bytes, lossy) };
+    if body.len() % 2 != 0 && !lossy {
+        return Err("invalid UTF-16: an odd number of bytes".to_owned());
+    }
+    let units = body.chunks_exact(2).map(|p| match p {
+        [a, b] if big_endian => u16::from_be_bytes([*a, *b]),
+        [a, b] => u16::from_le_bytes([*a, *b]),
+        _ => 0,
+    });
+    let mut text = String::with_capacity(body.len() / 2);
+    for c in char::decode_utf16(units) {
+        match c {
+            Ok(c) => text.push(c),
+            Err(_) if lossy => text.push(char::REPLACEMENT_CHARACTER),
+            Err(e) => return Err(format!("invalid UTF-16: {e}")),
+        }
+    }
+    Ok(Cow::Owned(text.strip_prefix('\u{feff}').map(str::to_owned).unwrap_or(text)))
+}
+
+fn utf8(bytes: &[u8], lossy: bool) -> Result<Cow<'_, str>, String> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(Cow::Borrowed(s)),
+        Err(_) if lossy => Ok(String::from_utf8_lossy(bytes)),
+        Err(e) => Err(format!("invalid UTF-8: {e}")),
+    }
+}
+
+/// See [`is_cyclonedx_json`].
+fn top_level_says_cyclonedx(b: &[u8]) -> bool {
+    let mut scan = Scanner { b, at: 0 };
+    scan.ws();
+    if !scan.eat(b'{') {
+        return false;
+    }
+    let mut hint = false;
+    loop {
+        scan.ws();
+        match scan.peek() {
+            None => return hint,
+            Some(b'"') => {}
+            // The end of the object (`}`) without a `bomFormat`, or not JSON.
+            Some(_) => return false,
+        }
+        let Some(key) = scan.string() else { return hint };
+        scan.ws();
+        match scan.peek() {
+            None => return hint,
+            Some(b':') => scan.at += 1,
+            Some(_) => return false,
+        }
+        scan.ws();
+        if key == b"bomFormat" {
+            return match scan.string() {
+                Some(value) => value == b"CycloneDX",
+                None => scan.peek().is_none(),
+            };
+        }
+        hint |= key == b"specVersion" || key == b"components";
+        if !scan.skip_value() {
+            return hint && scan.peek().is_none();
+        }
+        scan.ws();
+        match scan.peek() {
+            None => return hint,
+            Some(b',') => scan.at += 1,
+            Some(_) => return false,
+        }
+    }
+}
+
+/// A forward-only walk over JSON bytes that builds nothing.
+struct Scanner<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.at).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        let ok = self.peek() == Some(c);
+        self.at += usize::from(ok);
+        ok
+    }
+
+    fn ws(&mut self) {
+        while self.peek().is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r')) {
+            self.at += 1;
+        }
+    }
+
+    /// A string's raw bytes (escapes left as they are), or `None` when it does not end.
+    fn string(&mut self) -> Option<&'a [u8]> {
+        if !self.eat(b'"') {
+            return None;
+        }
+        let start = self.at;
+        let mut escaped = false;
+        while let Some(c) = self.peek() {
+            self.at += 1;
+            match c {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => return self.b.get(start..self.at - 1),
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Skip one value (nested ones with a depth counter, not recursion). `false` when the
+    /// bytes end first or are not JSON.
+    fn skip_value(&mut self) -> bool {
+        let mut depth = 0usize;
+        loop {
+            self.ws();
+            match self.peek() {
+                None => return false,
+                Some(b'"') => {
+                    if self.string().is_none() {
+                        return false;
+                    }
+                }
+                Some(b'{' | b'[') => {
+                    depth += 1;
+                    self.at += 1;
+                    continue;
+                }
+                Some(b'}' | b']') => {
+                    if depth == 0 {
+                        return false;
+                    }
+                    depth -= 1;
+                    self.at += 1;
+                }
+                Some(b',' | b':') if depth > 0 => {
+                    self.at += 1;
+                    continue;
+                }
+                Some(_) => {
+                    // A number or literal: up to the next delimiter.
+                    let start = self.at;
+                    while self.peek().is_some_and(|c| !matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')) {
+                        self.at += 1;
+                    }
+                    if self.at == start {
+                        return false;
+                    }
+                }
+            }
+            if depth == 0 {
+                return true;
+            }
+        }
+    }
 }
 
 /// A component's SHA-256 hash (`hashes[].alg = "SHA-256"`), as `sha256:<hex>`.
-fn sha256(component: &serde_json::Value) -> Option<String> {
+fn sha256(component: &Value) -> Option<String> {
     component.get("hashes")?.as_array()?.iter().find_map(|h| {
         let alg = h.get("alg")?.as_str()?;
         let content = h.get("content")?.as_str()?;
@@ -35,64 +307,259 @@ fn sha256(component: &serde_json::Value) -> Option<String> {
     })
 }
 
-/// The packages of a CycloneDX JSON document, and the purls that name no ecosystem chainward
-/// matches (counted, not errors).
+/// The packages of a CycloneDX JSON document, and how many components have purls of
+/// ecosystems chainward does not match. [`parse`] with its counts folded: an SBOM from which
+/// nothing can be matched is an error here too.
 pub fn read(path: &str, bytes: &[u8]) -> Result<(Vec<ScanPackage>, usize), SbomInputError> {
-    let err = |message: String| SbomInputError { path: path.to_owned(), message };
-    let doc: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| err(format!("invalid JSON: {e}")))?;
-    if doc.get("bomFormat").and_then(serde_json::Value::as_str) != Some("CycloneDX") {
-        return Err(err("not a CycloneDX document (`bomFormat` is not \"CycloneDX\")".to_owned()));
-    }
-    let mut packages = Vec::new();
-    let mut skipped = 0;
-    let mut stack: Vec<&serde_json::Value> = Vec::new();
-    if let Some(c) = doc.get("metadata").and_then(|m| m.get("component")) {
-        stack.push(c);
-    }
-    if let Some(cs) = doc.get("components").and_then(serde_json::Value::as_array) {
-        stack.extend(cs);
-    }
-    while let Some(c) = stack.pop() {
-        if let Some(nested) = c.get("components").and_then(serde_json::Value::as_array) {
-            stack.extend(nested);
-        }
-        let Some(purl) = c.get("purl").and_then(serde_json::Value::as_str) else { continue };
-        match from_purl(purl) {
-            Some((ecosystem, name, version)) => packages.push(ScanPackage {
-                ecosystem,
-                name,
-                version,
-                purl: Some(purl.to_owned()),
-                checksum: sha256(c),
-                location: Location { path: path.to_owned(), line: None, end_line: None },
-            }),
-            None => skipped += 1,
-        }
-    }
-    packages.sort_by(|a, b| (a.ecosystem, &a.name, &a.version).cmp(&(b.ecosystem, &b.name, &b.version)));
-    packages.dedup_by(|a, b| a.ecosystem == b.ecosystem && a.name == b.name && a.version == b.version);
-    Ok((packages, skipped))
+    let input = parse(path, bytes)?;
+    Ok((input.packages, input.unsupported))
 }
 
-/// (ecosystem, name as the ecosystem's advisories spell it, version) of a purl.
-pub fn from_purl(purl: &str) -> Option<(Ecosystem, String, String)> {
-    let parsed = GenericPurl::<String>::from_str(purl).ok()?;
-    let ecosystem = Ecosystem::from_purl_type(parsed.package_type())?;
-    let version = parsed.version()?.to_owned();
+/// Read a CycloneDX JSON document: the packages to match, and what could not be used.
+///
+/// An error when the document cannot be read (not JSON, not CycloneDX) or when *nothing* in it
+/// can be matched (no components, or none with a purl chainward matches): scanning it would
+/// report nothing and mean nothing. The error says how many components there were and why none
+/// matched, and carries the same [`SbomInput::problems`].
+pub fn parse(path: &str, bytes: &[u8]) -> Result<SbomInput, SbomInputError> {
+    let err = |message: String, problems: Vec<String>| SbomInputError { path: label(path), message, problems };
+    let text = decode(bytes, false).map_err(|e| err(e, Vec::new()))?;
+    let doc: Value = serde_json::from_str(&text).map_err(|e| err(format!("invalid JSON: {e}"), Vec::new()))?;
+    drop(text);
+    if !doc.is_object() {
+        return Err(err(format!("not a CycloneDX document: the JSON is {}, not an object", kind(&doc)), Vec::new()));
+    }
+    if doc.get("bomFormat").and_then(Value::as_str) != Some("CycloneDX") {
+        return Err(err("not a CycloneDX document (`bomFormat` is not \"CycloneDX\")".to_owned(), Vec::new()));
+    }
+
+    let mut walk = Walk { path, input: SbomInput::default(), hidden: 0 };
+    match doc.get("metadata").map(|m| (m, m.get("component"))) {
+        Some((_, Some(c))) => walk.component(c, "metadata.component", true),
+        Some((m, None)) if !m.is_object() => {
+            walk.malformed("metadata", &format!("expected an object, found {}", kind(m)));
+        }
+        _ => {}
+    }
+    // Depth-first, in document order; one frame per `components` array, so the stack is as deep
+    // as the nesting (which the parser bounds), however many components there are.
+    let mut stack: Vec<(std::slice::Iter<'_, Value>, String, usize)> = Vec::new();
+    if let Some(cs) = doc.get("metadata").and_then(|m| m.get("component")).and_then(|c| c.get("components")) {
+        walk.array(cs, "metadata.component.components".to_owned(), &mut stack);
+    }
+    if let Some(cs) = doc.get("components") {
+        walk.array(cs, "components".to_owned(), &mut stack);
+    }
+    // The last frame is walked first: the metadata component's children, then `components`.
+    stack.reverse();
+    while let Some((items, prefix, i)) = stack.last_mut() {
+        let Some(c) = items.next() else {
+            stack.pop();
+            continue;
+        };
+        let at = format!("{prefix}[{i}]");
+        *i += 1;
+        walk.component(c, &at, false);
+        if let Some(nested) = c.get("components") {
+            walk.array(nested, format!("{at}.components"), &mut stack);
+        }
+    }
+
+    let Walk { mut input, hidden, .. } = walk;
+    if hidden > 0 {
+        input.problems.push(format!("{}: and {hidden} more", label(path)));
+    }
+    if input.packages.is_empty() {
+        let message = if input.components == 0 && input.malformed == 0 {
+            "nothing to scan: the SBOM lists no components".to_owned()
+        } else {
+            format!(
+                "nothing to scan: no component has a purl chainward matches ({} component{}: {})",
+                input.components,
+                if input.components == 1 { "" } else { "s" },
+                reasons(input.without_purl, input.unsupported, input.malformed)
+            )
+        };
+        return Err(err(message, input.problems));
+    }
+    input.packages.sort_by(|a, b| (a.ecosystem, &a.name, &a.version).cmp(&(b.ecosystem, &b.name, &b.version)));
+    input.packages.dedup_by(|a, b| a.ecosystem == b.ecosystem && a.name == b.name && a.version == b.version);
+    Ok(input)
+}
+
+/// The state of [`parse`]'s walk.
+struct Walk<'p> {
+    path: &'p str,
+    input: SbomInput,
+    /// Problems beyond [`MAX_PROBLEMS`].
+    hidden: usize,
+}
+
+impl Walk<'_> {
+    fn problem(&mut self, at: &str, what: &str) {
+        if self.input.problems.len() < MAX_PROBLEMS {
+            self.input.problems.push(format!("{}: {at}: {what}", label(self.path)));
+        } else {
+            self.hidden += 1;
+        }
+    }
+
+    fn malformed(&mut self, at: &str, what: &str) {
+        self.input.malformed += 1;
+        self.problem(at, what);
+    }
+
+    /// Push a frame for a `components` value (an array, or a problem).
+    fn array<'v>(
+        &mut self,
+        value: &'v Value,
+        at: String,
+        stack: &mut Vec<(std::slice::Iter<'v, Value>, String, usize)>,
+    ) {
+        match value {
+            Value::Array(items) => stack.push((items.iter(), at, 0)),
+            Value::Null => {}
+            other => self.malformed(&at, &format!("expected an array of components, found {}", kind(other))),
+        }
+    }
+
+    fn component(&mut self, c: &Value, at: &str, is_subject: bool) {
+        self.input.components += 1;
+        let Some(obj) = c.as_object() else {
+            self.malformed(at, &format!("expected a component object, found {}", kind(c)));
+            return;
+        };
+        let named = || {
+            let name = obj.get("name").and_then(Value::as_str).unwrap_or_default();
+            let version = obj.get("version").and_then(Value::as_str).unwrap_or_default();
+            match (name, version) {
+                ("", _) => String::new(),
+                (n, "") => format!(" (`{}`)", sanitize::value(n)),
+                (n, v) => format!(" (`{} {}`)", sanitize::value(n), sanitize::value(v)),
+            }
+        };
+        let purl = match obj.get("purl") {
+            None | Some(Value::Null) => {
+                if !is_subject {
+                    self.input.without_purl += 1;
+                    let what = format!("no purl: not matched{}", named());
+                    self.problem(at, what.trim_start());
+                }
+                return;
+            }
+            Some(Value::String(p)) => p,
+            Some(other) => {
+                let what = format!("`purl` is {}, not a string{}", kind(other), named());
+                self.malformed(at, &what);
+                return;
+            }
+        };
+        match classify(purl) {
+            Ok((ecosystem, name, version)) => {
+                self.input.matched += 1;
+                self.input.packages.push(ScanPackage {
+                    ecosystem,
+                    name,
+                    version,
+                    purl: Some(purl.clone()),
+                    checksum: sha256(c),
+                    location: Location { path: self.path.to_owned(), line: None, end_line: None },
+                });
+            }
+            Err(Unmatched::Invalid(e)) => {
+                let what = format!("`{}` is not a valid purl ({})", sanitize::value(purl), sanitize::value(&e));
+                self.malformed(at, &what);
+            }
+            Err(why) => {
+                self.input.unsupported += 1;
+                let what = format!("`{}` not matched: {}", sanitize::value(purl), why.describe());
+                self.problem(at, &what);
+            }
+        }
+    }
+}
+
+/// What a JSON value is, for messages.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Why a purl is not matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Unmatched {
+    /// Not a purl.
+    Invalid(String),
+    /// A purl type chainward has no advisories for.
+    Ecosystem(String),
+    /// A Cargo package of another registry.
+    OtherRegistry,
+    /// A Cargo package from a git repository.
+    Git,
+    /// No version.
+    NoVersion,
+}
+
+impl Unmatched {
+    fn describe(&self) -> String {
+        match self {
+            Unmatched::Invalid(e) => format!("not a valid purl ({e})"),
+            Unmatched::Ecosystem(t) => format!("chainward has no advisories for `{}` packages", sanitize::value(t)),
+            Unmatched::OtherRegistry => {
+                "a package of another Cargo registry (`repository_url`), not the crates.io crate of that name"
+                    .to_owned()
+            }
+            Unmatched::Git => "a Cargo package from a git repository (`vcs_url`), not the crates.io crate".to_owned(),
+            Unmatched::NoVersion => "no version".to_owned(),
+        }
+    }
+}
+
+/// Whether a purl's `repository_url` names crates.io itself (its git or sparse index).
+fn is_crates_io_index(url: &str) -> bool {
+    let url = url.trim();
+    let url = url.strip_prefix("sparse+").or_else(|| url.strip_prefix("registry+")).unwrap_or(url);
+    let url = url.trim_end_matches('/');
+    let url = url.strip_suffix(".git").unwrap_or(url);
+    ["https://github.com/rust-lang/crates.io-index", "https://index.crates.io"]
+        .iter()
+        .any(|c| url.eq_ignore_ascii_case(c))
+}
+
+fn classify(purl: &str) -> Result<(Ecosystem, String, String), Unmatched> {
+    let parsed = GenericPurl::<String>::from_str(purl).map_err(|e| Unmatched::Invalid(e.to_string()))?;
+    let ecosystem = Ecosystem::from_purl_type(parsed.package_type())
+        .ok_or_else(|| Unmatched::Ecosystem(parsed.package_type().to_owned()))?;
+    let version = parsed.version().ok_or(Unmatched::NoVersion)?.to_owned();
     let name = parsed.name();
     let namespace = parsed.namespace();
-    let name = match (ecosystem, namespace) {
-        // Another registry or a git source: not the crates.io crate of that name.
-        (Ecosystem::Cargo, _)
-            if parsed.qualifiers().iter().any(|(k, _)| k.as_ref() == "repository_url" || k.as_ref() == "vcs_url") =>
-        {
-            return None;
+    if ecosystem == Ecosystem::Cargo {
+        for (k, v) in parsed.qualifiers() {
+            match k.as_ref() {
+                "repository_url" if !is_crates_io_index(v) => return Err(Unmatched::OtherRegistry),
+                "vcs_url" => return Err(Unmatched::Git),
+                _ => {}
+            }
         }
+    }
+    let name = match (ecosystem, namespace) {
         (Ecosystem::Maven, Some(group)) => format!("{group}:{name}"),
         (Ecosystem::Go | Ecosystem::Npm | Ecosystem::Packagist, Some(ns)) => format!("{ns}/{name}"),
         _ => name.to_owned(),
     };
-    Some((ecosystem, name, version))
+    Ok((ecosystem, name, version))
+}
+
+/// (ecosystem, name as the ecosystem's advisories spell it, version) of a purl chainward
+/// matches; `None` for other purls.
+pub fn from_purl(purl: &str) -> Option<(Ecosystem, String, String)> {
+    classify(purl).ok()
 }
 
 #[cfg(test)]
@@ -104,6 +571,7 @@ mod tests {
         let cases = [
             ("pkg:cargo/time@0.1.45", Some((Ecosystem::Cargo, "time", "0.1.45"))),
             ("pkg:cargo/x@1.0.0?repository_url=https://my.example/index", None),
+            ("pkg:cargo/x@1.0.0?vcs_url=git%2Bhttps://example.com/x.git%40abc", None),
             ("pkg:pypi/django@3.2.0", Some((Ecosystem::PyPI, "django", "3.2.0"))),
             ("pkg:golang/github.com/gin-gonic/gin@v1.9.0", Some((Ecosystem::Go, "github.com/gin-gonic/gin", "v1.9.0"))),
             ("pkg:npm/%40babel/traverse@7.23.0", Some((Ecosystem::Npm, "@babel/traverse", "7.23.0"))),
@@ -125,6 +593,27 @@ mod tests {
     }
 
     #[test]
+    fn crates_io_as_repository_url_is_crates_io() {
+        for url in [
+            "https://github.com/rust-lang/crates.io-index",
+            "https://github.com/rust-lang/crates.io-index/",
+            "https://github.com/rust-lang/crates.io-index.git",
+            "registry%2Bhttps://github.com/rust-lang/crates.io-index",
+            "sparse%2Bhttps://index.crates.io/",
+            "sparse+https://index.crates.io",
+            "https://index.crates.io",
+            "https://index.crates.io/",
+        ] {
+            let purl = format!("pkg:cargo/time@0.1.45?repository_url={url}");
+            assert_eq!(from_purl(&purl), Some((Ecosystem::Cargo, "time".to_owned(), "0.1.45".to_owned())), "{purl}");
+        }
+        for url in ["https://index.crates.io.example", "https://github.com/rust-lang/crates.io-index-fork"] {
+            let purl = format!("pkg:cargo/time@0.1.45?repository_url={url}");
+            assert_eq!(classify(&purl), Err(Unmatched::OtherRegistry), "{purl}");
+        }
+    }
+
+    #[test]
     fn reads_nested_components_and_rejects_other_documents() {
         let doc = br#"{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [
             {"type": "library", "name": "a", "purl": "pkg:pypi/a@1.0", "components": [
@@ -134,8 +623,59 @@ mod tests {
         let (packages, skipped) = read("bom.json", doc).unwrap();
         assert_eq!(packages.len(), 2);
         assert_eq!(skipped, 1);
+        let input = parse("bom.json", doc).unwrap();
+        assert_eq!((input.components, input.matched, input.without_purl, input.unsupported), (4, 2, 1, 1));
+        assert_eq!(
+            input.problems,
+            [
+                "bom.json: components[1]: no purl: not matched (`c`)",
+                "bom.json: components[2]: `pkg:deb/debian/d@1` not matched: chainward has no advisories for `deb` packages",
+            ]
+        );
         assert!(is_cyclonedx_json(doc));
         assert!(read("x.json", br#"{"spdxVersion": "SPDX-2.3"}"#).is_err());
         assert!(read("x.json", b"[").unwrap_err().message.contains("invalid JSON"));
+    }
+
+    #[test]
+    fn detection_walks_top_level_keys_only() {
+        let late = format!(
+            r#"{{"components": [{}{{"name": "x", "purl": "pkg:cargo/x@1"}}], "bomFormat": "CycloneDX"}}"#,
+            r#"{"name": "pad", "description": "bomFormat"}, "#.repeat(500)
+        );
+        assert!(late.len() > 4096);
+        assert!(is_cyclonedx_json(late.as_bytes()));
+        // A nested `bomFormat` is not the document's.
+        assert!(!is_cyclonedx_json(br#"{"packages": {"x": {"bomFormat": "CycloneDX"}}}"#));
+        assert!(!is_cyclonedx_json(br#"{"bomFormat": "SPDX"}"#));
+        assert!(!is_cyclonedx_json(br#"{"name": "x", "lockfileVersion": 3, "packages": {}}"#));
+        assert!(!is_cyclonedx_json(b"version = 4\n[[package]]\n"));
+        assert!(!is_cyclonedx_json(b""));
+        // Truncated inside a top-level `components` array: CycloneDX.
+        assert!(is_cyclonedx_json(br#"{"specVersion": "1.5", "components": [{"name": "x", "purl": "pkg:c"#));
+        assert!(!is_cyclonedx_json(br#"{"name": "x", "packages": [{"name": "x", "purl": "pkg:c"#));
+    }
+
+    #[test]
+    fn utf16_and_byte_order_marks_decode() {
+        let doc = r#"{"bomFormat": "CycloneDX", "components": [{"name": "ü", "purl": "pkg:cargo/time@0.1.45"}]}"#;
+        let mut le = vec![0xff, 0xfe];
+        let mut be = vec![0xfe, 0xff];
+        let mut le_no_bom = Vec::new();
+        for u in doc.encode_utf16() {
+            le.extend(u.to_le_bytes());
+            be.extend(u.to_be_bytes());
+            le_no_bom.extend(u.to_le_bytes());
+        }
+        let bom8 = [&[0xef, 0xbb, 0xbf][..], doc.as_bytes()].concat();
+        for bytes in [&le, &be, &le_no_bom, &bom8] {
+            assert!(is_cyclonedx_json(bytes));
+            assert_eq!(parse("b.json", bytes).unwrap().packages.len(), 1);
+        }
+        // A head cut in the middle of a UTF-16 code unit is still detected.
+        assert!(is_cyclonedx_json(le.get(..51).unwrap()));
+        let mut bad = vec![0xff, 0xfe];
+        bad.extend(0xd800u16.to_le_bytes());
+        assert!(parse("b.json", &bad).unwrap_err().message.contains("invalid UTF-16"));
     }
 }

@@ -20,6 +20,7 @@ use serde_json::{Map, Value, json};
 
 use crate::advisory::Severity;
 use crate::finding::Finding;
+use crate::model::Graph;
 
 /// Add a `vulnerabilities` array for `active` and `suppressed` findings to a CycloneDX JSON
 /// document (replacing any there). Does nothing when `doc` is not an object, or when there are
@@ -33,6 +34,28 @@ pub fn add_vulnerabilities(doc: &mut Value, active: &[Finding], suppressed: &[Fi
     if !vulnerabilities.is_empty() {
         obj.insert("vulnerabilities".to_owned(), Value::Array(vulnerabilities));
     }
+}
+
+/// The `vulnerabilities` array [`add_vulnerabilities`] adds to a document rendered from `graph`,
+/// for [`super::cyclonedx::render_to_with_vex`], which streams the document: the components'
+/// bom-refs come from the graph instead of a parsed document.
+pub fn vulnerabilities(graph: &Graph, active: &[Finding], suppressed: &[Finding]) -> Vec<Value> {
+    let mut refs = Refs { by_purl: BTreeMap::new(), by_name: BTreeMap::new() };
+    // The order `component_refs` sees a document's components in (the first seen wins): the
+    // components last to first, then the metadata component.
+    for node in graph.nodes.iter().rev().chain(graph.root.node.as_ref()) {
+        if let Some(purl) = &node.purl {
+            refs.by_purl.entry(purl.clone()).or_insert_with(|| node.id.clone());
+        }
+        let p = &node.package;
+        refs.by_name.entry((p.name.clone(), p.version.clone())).or_insert_with(|| node.id.clone());
+    }
+    if graph.root.node.is_none()
+        && let Some(version) = &graph.root.version
+    {
+        refs.by_name.entry((graph.root.name.clone(), version.clone())).or_insert_with(|| graph.root.id.clone());
+    }
+    build(&refs, active, suppressed)
 }
 
 /// The analysis a group of findings shares.

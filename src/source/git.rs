@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
+use git2::{ObjectType, Oid, Repository};
 
-use super::{Source, SourceError};
+use super::{SkipKind, Skipped, Source, SourceError};
 
 /// Directories never listed: build output and VCS metadata (as in the work tree).
 const SKIPPED_DIRS: &[&str] = &["target", ".git", ".hg", ".svn"];
@@ -18,6 +18,7 @@ pub struct GitTree {
     label: String,
     files: Vec<String>,
     blobs: HashMap<String, Oid>,
+    skipped: Vec<Skipped>,
     repo: Mutex<Repository>,
     commit: Option<Oid>,
 }
@@ -52,6 +53,45 @@ pub fn work_tree_prefix(path: &Path) -> Option<String> {
     Some(rel.components().filter_map(|c| c.as_os_str().to_str()).collect::<Vec<_>>().join("/"))
 }
 
+/// One entry of a revision's tree or of the index, by its path from the repository root.
+enum Entry {
+    /// A regular file (0o100644 / 0o100755).
+    File(String, Oid),
+    /// A symlink (0o120000): its blob holds the target path.
+    Link(String, Oid),
+    /// A submodule (a gitlink, 0o160000): a commit of another repository.
+    Gitlink(String),
+}
+
+/// Every entry of `tree`, depth first, below directories that are not skipped (`target/`,
+/// `.git/`). Names that are not UTF-8 are kept, their bytes shown as `\xNN` (as the work tree
+/// shows them), never dropped.
+fn list_tree(repo: &Repository, tree: &git2::Tree<'_>) -> Result<Vec<Entry>, git2::Error> {
+    let mut entries = Vec::new();
+    let mut stack: Vec<(String, Oid)> = vec![(String::new(), tree.id())];
+    while let Some((dir, id)) = stack.pop() {
+        let tree = repo.find_tree(id)?;
+        for entry in &tree {
+            let name = super::path_text(entry.name_bytes());
+            let path = format!("{dir}{name}");
+            match entry.kind() {
+                Some(ObjectType::Tree) if !SKIPPED_DIRS.contains(&name.as_str()) => {
+                    stack.push((format!("{path}/"), entry.id()));
+                }
+                Some(ObjectType::Blob) if entry.filemode() & 0o170_000 == 0o100_000 => {
+                    entries.push(Entry::File(path, entry.id()));
+                }
+                Some(ObjectType::Blob) if entry.filemode() & 0o170_000 == 0o120_000 => {
+                    entries.push(Entry::Link(path, entry.id()));
+                }
+                Some(ObjectType::Commit) => entries.push(Entry::Gitlink(path)),
+                _ => {}
+            }
+        }
+    }
+    Ok(entries)
+}
+
 impl GitTree {
     /// The tree of `rev` (anything `git rev-parse` accepts: a branch, a tag, a SHA, `HEAD~1`),
     /// below `prefix` (a directory of the repository, `""` for its root).
@@ -62,31 +102,11 @@ impl GitTree {
             let object = repo.revparse_single(rev).map_err(|e| err(format!("unknown revision: {}", e.message())))?;
             let commit = object.peel_to_commit().map_err(|e| err(format!("not a commit: {}", e.message())))?;
             let tree = commit.tree().map_err(|e| err(e.message().to_owned()))?;
-            let mut entries: Vec<(String, Oid)> = Vec::new();
-            tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
-                let Ok(name) = entry.name() else { return TreeWalkResult::Skip };
-                match entry.kind() {
-                    Some(ObjectType::Tree) => {
-                        if SKIPPED_DIRS.contains(&name) {
-                            TreeWalkResult::Skip
-                        } else {
-                            TreeWalkResult::Ok
-                        }
-                    }
-                    // Regular files only: 0o100644 / 0o100755 (not symlinks, not submodules).
-                    Some(ObjectType::Blob) if entry.filemode() & 0o170_000 == 0o100_000 => {
-                        entries.push((format!("{dir}{name}"), entry.id()));
-                        TreeWalkResult::Ok
-                    }
-                    _ => TreeWalkResult::Ok,
-                }
-            })
-            .map_err(|e| err(format!("cannot read the tree: {}", e.message())))?;
+            let entries = list_tree(&repo, &tree).map_err(|e| err(format!("cannot read the tree: {}", e.message())))?;
             (entries, commit.id())
         };
         let label = format!("{rev} ({})", short(id));
-        let commit = Some(id);
-        Ok(GitTree::build(repo, label, prefix, entries, commit))
+        Ok(GitTree::build(repo, label, prefix, entries, Some(id)))
     }
 
     /// The staged index (what `git commit` would record), below `prefix`.
@@ -94,45 +114,99 @@ impl GitTree {
         let err = |message: String| SourceError { path: "the staged index".to_owned(), message };
         let repo = Repository::open(repo_dir).map_err(|e| err(e.message().to_owned()))?;
         let index = repo.index().map_err(|e| err(e.message().to_owned()))?;
-        let mut entries: Vec<(String, Oid)> = Vec::new();
+        let mut entries = Vec::new();
         for entry in index.iter() {
-            // Stage 0 only (conflicted entries have stages 1-3), regular files only.
+            // Stage 0 only (conflicted entries have stages 1-3).
             let stage = (entry.flags >> 12) & 0x3;
-            if stage != 0 || entry.mode & 0o170_000 != 0o100_000 {
+            if stage != 0 {
                 continue;
             }
-            let Ok(path) = String::from_utf8(entry.path.clone()) else { continue };
+            let path = super::path_text(&entry.path);
             if path.split('/').any(|seg| SKIPPED_DIRS.contains(&seg)) {
                 continue;
             }
-            entries.push((path, entry.id));
+            match entry.mode & 0o170_000 {
+                0o100_000 => entries.push(Entry::File(path, entry.id)),
+                0o120_000 => entries.push(Entry::Link(path, entry.id)),
+                0o160_000 => entries.push(Entry::Gitlink(path)),
+                _ => {}
+            }
         }
         drop(index);
         Ok(GitTree::build(repo, "staged".to_owned(), prefix, entries, None))
     }
 
-    fn build(repo: Repository, label: String, prefix: &str, entries: Vec<(String, Oid)>, commit: Option<Oid>) -> Self {
+    /// The files below `prefix`, relative to it. A symlink is read as the file it names when
+    /// that is a regular file below `prefix` (as the work tree does); any other link, and every
+    /// submodule, is listed in [`Source::skipped`].
+    fn build(repo: Repository, label: String, prefix: &str, entries: Vec<Entry>, commit: Option<Oid>) -> Self {
         let prefix = prefix.trim_matches('/');
-        let mut blobs = HashMap::with_capacity(entries.len());
-        for (path, oid) in entries {
-            let rel = if prefix.is_empty() {
-                Some(path)
+        let relative = |path: &str| -> Option<String> {
+            if prefix.is_empty() {
+                Some(path.to_owned())
             } else {
                 path.strip_prefix(prefix).and_then(|r| r.strip_prefix('/')).map(str::to_owned)
-            };
-            if let Some(rel) = rel {
-                blobs.insert(rel, oid);
+            }
+        };
+        let mut blobs = HashMap::with_capacity(entries.len());
+        let mut links = Vec::new();
+        let mut skipped = Vec::new();
+        for entry in entries {
+            match entry {
+                Entry::File(path, oid) => {
+                    if let Some(rel) = relative(&path) {
+                        blobs.insert(rel, oid);
+                    }
+                }
+                Entry::Link(path, oid) => {
+                    if let Some(rel) = relative(&path) {
+                        links.push((rel, oid));
+                    }
+                }
+                Entry::Gitlink(path) => {
+                    if let Some(rel) = relative(&path) {
+                        skipped.push(Skipped {
+                            path: rel,
+                            message: "a submodule: not compared (a revision holds it as a commit id only)".to_owned(),
+                            kind: SkipKind::Nested,
+                        });
+                    }
+                }
+            }
+        }
+        for (rel, oid) in links {
+            let target = repo
+                .find_blob(oid)
+                .ok()
+                .and_then(|b| std::str::from_utf8(b.content()).ok().map(str::to_owned))
+                .filter(|t| !t.starts_with('/'))
+                .map(|t| super::join(&parent(&rel), &t));
+            match target.and_then(|t| blobs.get(&t).copied()) {
+                Some(target_oid) => {
+                    blobs.insert(rel, target_oid);
+                }
+                None => skipped.push(Skipped {
+                    path: rel,
+                    message: "a symlink to a file outside the scanned tree (or to no file): not read".to_owned(),
+                    kind: SkipKind::Link,
+                }),
             }
         }
         let mut files: Vec<String> = blobs.keys().cloned().collect();
         files.sort();
-        GitTree { label, files, blobs, repo: Mutex::new(repo), commit }
+        skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        GitTree { label, files, blobs, skipped, repo: Mutex::new(repo), commit }
     }
 
     /// The commit this tree is from (`None` for the index).
     pub fn commit(&self) -> Option<String> {
         self.commit.map(|c| c.to_string())
     }
+}
+
+/// The directory of a `/`-separated relative path (`.` at the root).
+fn parent(path: &str) -> String {
+    path.rsplit_once('/').map_or_else(|| ".".to_owned(), |(dir, _)| dir.to_owned())
 }
 
 fn short(oid: Oid) -> String {
@@ -150,6 +224,10 @@ impl Source for GitTree {
 
     fn files(&self) -> Result<&[String], SourceError> {
         Ok(&self.files)
+    }
+
+    fn skipped(&self) -> &[Skipped] {
+        &self.skipped
     }
 
     fn read(&self, path: &str) -> Result<Vec<u8>, SourceError> {

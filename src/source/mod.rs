@@ -18,6 +18,32 @@ pub struct SourceError {
     pub message: String,
 }
 
+/// Something a listing left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The path, relative to the source root.
+    pub path: String,
+    /// Why.
+    pub message: String,
+    /// What kind of entry it was.
+    pub kind: SkipKind,
+}
+
+/// What kind of entry a listing left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipKind {
+    /// A directory (or file) that could not be read: it may hold lockfiles, so the scan is not
+    /// complete.
+    Unreadable,
+    /// A symlink to something outside the tree, or one that cannot be followed: an error when a
+    /// resolver would have read it.
+    Link,
+    /// A nested repository left out on purpose (diff mode).
+    Nested,
+    /// An ignore file (`.gitignore`) that could not be understood.
+    IgnoreFile,
+}
+
 /// A tree of files: the work tree now; a git revision or the staged index later.
 ///
 /// Paths are relative to the source root and `/`-separated.
@@ -33,6 +59,12 @@ pub trait Source: Send + Sync {
 
     /// The bytes of one file.
     fn read(&self, path: &str) -> Result<Vec<u8>, SourceError>;
+
+    /// What the listing left out and why: directories that could not be read, symlinks that
+    /// leave the tree, nested repositories not compared. Empty for a git revision.
+    fn skipped(&self) -> &[Skipped] {
+        &[]
+    }
 
     /// Whether a file exists.
     fn exists(&self, path: &str) -> bool {
@@ -56,6 +88,20 @@ pub fn open(path: &Path) -> Result<WorkTree, SourceError> {
         _ => PathBuf::from("."),
     };
     Ok(WorkTree::single_file(parent, file))
+}
+
+/// A path's bytes as chainward names it: UTF-8 as is, any other byte shown as `\xNN` (so a
+/// directory with such a name is still listed and read, and its name is safe to print).
+pub fn path_text(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
 }
 
 /// Join a directory and a relative path, `/`-separated, `.` meaning the root.

@@ -1,10 +1,11 @@
 //! The work tree: files on disk under a root directory, walked with the `ignore` crate so
 //! `.gitignore`, `.ignore` and git's global excludes are honoured, and `target/` is skipped.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use super::{Source, SourceError};
+use super::{SkipKind, Skipped, Source, SourceError};
 
 /// Directories never walked: build output and VCS metadata.
 const SKIPPED_DIRS: &[&str] = &["target", ".git", ".hg", ".svn"];
@@ -14,19 +15,44 @@ const SKIPPED_DIRS: &[&str] = &["target", ".git", ".hg", ".svn"];
 pub struct WorkTree {
     root: PathBuf,
     only: Option<String>,
-    files: OnceLock<Result<Vec<String>, SourceError>>,
+    skip_nested_repositories: bool,
+    listing: OnceLock<Result<Listing, SourceError>>,
+}
+
+/// What a walk found.
+#[derive(Debug, Default)]
+struct Listing {
+    files: Vec<String>,
+    /// Paths whose names are not UTF-8: the escaped name listed in `files` -> the real path.
+    renamed: HashMap<String, PathBuf>,
+    skipped: Vec<Skipped>,
 }
 
 impl WorkTree {
     /// A work tree rooted at the directory `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        WorkTree { root: root.into(), only: None, files: OnceLock::new() }
+        WorkTree { root: root.into(), only: None, skip_nested_repositories: false, listing: OnceLock::new() }
     }
 
     /// A work tree whose discovery sees one file only (`chainward sbom path/to/Cargo.lock`); its
     /// siblings (manifests) remain readable.
     pub fn single_file(root: impl Into<PathBuf>, file: &str) -> Self {
-        WorkTree { root: root.into(), only: Some(file.to_owned()), files: OnceLock::new() }
+        WorkTree {
+            root: root.into(),
+            only: Some(file.to_owned()),
+            skip_nested_repositories: false,
+            listing: OnceLock::new(),
+        }
+    }
+
+    /// Do not walk into nested repositories (submodules, or any directory with a `.git`): a git
+    /// revision's tree holds them as gitlinks only, so a work tree compared with a revision must
+    /// leave them out too, or every package in a submodule looks added by the change. Each one
+    /// left out is listed in [`Source::skipped`].
+    #[must_use]
+    pub fn without_nested_repositories(mut self) -> Self {
+        self.skip_nested_repositories = true;
+        self
     }
 
     /// The one file this tree was narrowed to, if any.
@@ -34,32 +60,143 @@ impl WorkTree {
         self.only.as_deref()
     }
 
-    fn walk(&self) -> Result<Vec<String>, SourceError> {
-        let mut files = Vec::new();
+    fn listing(&self) -> Result<&Listing, SourceError> {
+        self.listing.get_or_init(|| self.walk()).as_ref().map_err(Clone::clone)
+    }
+
+    fn walk(&self) -> Result<Listing, SourceError> {
+        // The root itself must be readable: that is a usage error, not a partial scan.
+        std::fs::read_dir(&self.root)
+            .map_err(|e| SourceError { path: self.root.display().to_string(), message: e.to_string() })?;
+        let canonical_root = std::fs::canonicalize(&self.root)
+            .map_err(|e| SourceError { path: self.root.display().to_string(), message: e.to_string() })?;
+        let nested = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let found_nested = std::sync::Arc::clone(&nested);
+        let skip_nested = self.skip_nested_repositories;
         let walker = ignore::WalkBuilder::new(&self.root)
             .hidden(false)
             .require_git(false)
             .follow_links(false)
             .sort_by_file_name(std::cmp::Ord::cmp)
-            .filter_entry(|e| {
-                !(e.depth() > 0
-                    && e.file_type().is_some_and(|t| t.is_dir())
-                    && e.file_name().to_str().is_some_and(|n| SKIPPED_DIRS.contains(&n)))
+            .filter_entry(move |e| {
+                if e.depth() == 0 || !e.file_type().is_some_and(|t| t.is_dir()) {
+                    return true;
+                }
+                if e.file_name().to_str().is_some_and(|n| SKIPPED_DIRS.contains(&n)) {
+                    return false;
+                }
+                if skip_nested && e.path().join(".git").exists() {
+                    if let Ok(mut list) = found_nested.lock() {
+                        list.push(e.path().to_path_buf());
+                    }
+                    return false;
+                }
+                true
             })
             .build();
+        let mut listing = Listing::default();
         for entry in walker {
-            let entry =
-                entry.map_err(|e| SourceError { path: self.root.display().to_string(), message: e.to_string() })?;
-            if !entry.file_type().is_some_and(|t| t.is_file()) {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    listing.skipped.push(self.walk_error(&e));
+                    continue;
+                }
+            };
+            let Ok(rel) = entry.path().strip_prefix(&self.root) else { continue };
+            let rel_text = relative_text(rel);
+            let Some(kind) = entry.file_type() else { continue };
+            if kind.is_symlink() {
+                // A link is read when it names a regular file inside the scanned tree; any other
+                // is listed as skipped (the scan says so when it would have been a lockfile).
+                match std::fs::canonicalize(entry.path()) {
+                    Ok(target) if target.starts_with(&canonical_root) && target.is_file() => {}
+                    Ok(target) if target.is_dir() => continue,
+                    Ok(_) => {
+                        listing.skipped.push(Skipped {
+                            path: rel_text,
+                            message: "a symlink to a file outside the scanned tree: not read".to_owned(),
+                            kind: SkipKind::Link,
+                        });
+                        continue;
+                    }
+                    Err(e) => {
+                        listing.skipped.push(Skipped {
+                            path: rel_text,
+                            message: format!("a symlink that cannot be followed: {e}"),
+                            kind: SkipKind::Link,
+                        });
+                        continue;
+                    }
+                }
+            } else if !kind.is_file() {
                 continue;
             }
-            let Ok(rel) = entry.path().strip_prefix(&self.root) else { continue };
-            let Some(rel) = rel.to_str() else { continue };
-            files.push(rel.replace(std::path::MAIN_SEPARATOR, "/"));
+            if rel.to_str().is_none() {
+                listing.renamed.insert(rel_text.clone(), entry.path().to_path_buf());
+            }
+            listing.files.push(rel_text);
         }
-        files.sort();
-        Ok(files)
+        let nested = nested.lock().map(|mut list| std::mem::take(&mut *list)).unwrap_or_default();
+        for dir in nested {
+            let rel = dir.strip_prefix(&self.root).map(relative_text).unwrap_or_default();
+            listing.skipped.push(Skipped {
+                path: rel,
+                message: "a nested git repository (submodule): not compared, as a git revision holds it as a \
+                          commit id only"
+                    .to_owned(),
+                kind: SkipKind::Nested,
+            });
+        }
+        listing.files.sort();
+        Ok(listing)
     }
+
+    /// A directory or file the walk could not read.
+    fn walk_error(&self, e: &ignore::Error) -> Skipped {
+        let path = walk_error_path(e).map_or_else(
+            || ".".to_owned(),
+            |p| p.strip_prefix(&self.root).map_or_else(|_| p.display().to_string(), relative_text),
+        );
+        let kind = if e.io_error().is_some() { SkipKind::Unreadable } else { SkipKind::IgnoreFile };
+        let message = match e.io_error() {
+            Some(io) => format!("cannot be read ({})", io.kind()),
+            None => e.to_string(),
+        };
+        Skipped { path, message, kind }
+    }
+}
+
+/// The path an `ignore` walk error is about, when it names one.
+fn walk_error_path(e: &ignore::Error) -> Option<&Path> {
+    match e {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => walk_error_path(err),
+        ignore::Error::Loop { child, .. } => Some(child),
+        ignore::Error::Partial(errors) => errors.iter().find_map(walk_error_path),
+        _ => None,
+    }
+}
+
+/// A relative path as chainward names it: `/`-separated, any byte that is not UTF-8 shown as
+/// `\xNN` (such a name stays readable through the listing's map).
+fn relative_text(rel: &Path) -> String {
+    let text = match rel.to_str() {
+        Some(s) => s.to_owned(),
+        None => escape_non_utf8(rel),
+    };
+    text.replace(std::path::MAIN_SEPARATOR, "/")
+}
+
+#[cfg(unix)]
+fn escape_non_utf8(rel: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt as _;
+    super::path_text(rel.as_os_str().as_bytes())
+}
+
+#[cfg(not(unix))]
+fn escape_non_utf8(rel: &Path) -> String {
+    rel.to_string_lossy().into_owned()
 }
 
 impl Source for WorkTree {
@@ -72,10 +209,17 @@ impl Source for WorkTree {
     }
 
     fn files(&self) -> Result<&[String], SourceError> {
-        self.files.get_or_init(|| self.walk()).as_deref().map_err(Clone::clone)
+        self.listing().map(|l| l.files.as_slice())
+    }
+
+    fn skipped(&self) -> &[Skipped] {
+        self.listing().map_or(&[][..], |l| l.skipped.as_slice())
     }
 
     fn read(&self, path: &str) -> Result<Vec<u8>, SourceError> {
+        if let Some(real) = self.listing().ok().and_then(|l| l.renamed.get(path)) {
+            return std::fs::read(real).map_err(|e| SourceError { path: path.to_owned(), message: e.to_string() });
+        }
         if escapes(path) {
             return Err(SourceError { path: path.to_owned(), message: "outside the scanned tree".to_owned() });
         }

@@ -205,3 +205,54 @@ pub fn dead_registries(cmd: &mut std::process::Command) -> &mut std::process::Co
     }
     cmd
 }
+
+/// `name`'s executable: the environment variable `var` when set, else `name` on PATH. `None`
+/// (with a note on stderr) when absent; a panic instead when `CHAINWARD_REQUIRE_TOOLS=1`.
+pub fn external_tool(var: &str, name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os(var).map(PathBuf::from).filter(|p| p.is_file()).or_else(|| {
+        std::env::var_os("PATH")
+            .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file()))
+    });
+    if found.is_none() {
+        assert!(
+            !std::env::var("CHAINWARD_REQUIRE_TOOLS").is_ok_and(|v| v == "1"),
+            "{name} is required (CHAINWARD_REQUIRE_TOOLS=1) but not found: set {var} or put it on PATH"
+        );
+        eprintln!("skipping: {name} not found (set {var} or put it on PATH)");
+    }
+    found
+}
+
+/// Validates an XML CycloneDX document against the official XSD for `spec` ("1.5", "1.6" or
+/// "1.7") with xmllint (Debian's `libxml2-utils`; `XMLLINT` or PATH), fully offline: `--nonet`,
+/// and `../shared/schemas/catalog.xml` maps the XSDs' import of the SPDX schema to the local
+/// copy. Checks well-formedness too. Returns xmllint's messages on failure. Returns `Ok(())`
+/// when `../shared` or xmllint is missing and skipping is allowed (see [`shared_dir`] and
+/// [`external_tool`]). Panics on an unsupported `spec`.
+pub fn validate_cyclonedx_xml(xml: &[u8], spec: &str) -> Result<(), String> {
+    assert!(
+        matches!(spec, "1.5" | "1.6" | "1.7"),
+        "unsupported CycloneDX spec version {spec:?} (want 1.5, 1.6 or 1.7)"
+    );
+    let Some(shared) = shared_dir() else {
+        return Ok(());
+    };
+    let Some(xmllint) = external_tool("XMLLINT", "xmllint") else {
+        return Ok(());
+    };
+    let schemas = shared.join("schemas");
+    let mut file = tempfile::Builder::new().suffix(".xml").tempfile().expect("temporary file");
+    std::io::Write::write_all(&mut file, xml).expect("write the XML");
+    let out = std::process::Command::new(xmllint)
+        .args(["--nonet", "--noout", "--schema"])
+        .arg(schemas.join(format!("bom-{spec}.xsd")))
+        .arg(file.path())
+        .env("XML_CATALOG_FILES", schemas.join("catalog.xml"))
+        .output()
+        .expect("run xmllint");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    }
+}
