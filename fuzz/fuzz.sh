@@ -184,8 +184,8 @@ case "$cmd" in
       (cd "$work/$t" && /usr/bin/time -f '%U %S' -o "$scratch/cpu" nice -n 19 "$bin_dir/$t" $(libfuzzer_flags "$t") \
         -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$seconds" \
         -artifact_prefix="$work/$t/artifacts/" "$work/$t/corpus" "${seeds[@]}") >"$work/$t/last.log" 2>&1 || true
-      read -r user sys <"$scratch/cpu" || true
-      execs="$(grep -o 'exec/s: [0-9]*' "$work/$t/last.log" | tail -n 1 | cut -d' ' -f2)"
+      # (time's last line: a first line says so when the fuzzer exits non-zero, as after a crash)
+      read -r user sys < <(tail -n 1 "$scratch/cpu") || true
       total="$(grep -o '#[0-9]*' "$work/$t/last.log" | tail -n 1 | tr -d '#')"
       cov="$(grep -o 'cov: [0-9]*' "$work/$t/last.log" | tail -n 1 | cut -d' ' -f2)"
       corp="$(ls "$work/$t/corpus" | wc -l)"
@@ -193,7 +193,6 @@ case "$cmd" in
       printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$t" "$seconds" "${user:-?}" "${sys:-?}" \
         "${total:-?}" "${cov:-?}" "$corp" "$found" | tee -a "$work/campaigns.tsv"
       rm -rf "$scratch"
-      : "${execs:=}"
     done
     ;;
   smoke)
