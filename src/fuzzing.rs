@@ -151,17 +151,31 @@ pub fn config(data: &[u8]) {
 }
 
 /// A CycloneDX JSON document as scan input: [`crate::sbom::input::is_cyclonedx_json`] and
-/// [`crate::sbom::input::read`].
+/// [`crate::sbom::input::parse`] (what `scan` runs).
 pub fn cyclonedx_input(data: &[u8]) {
+    let one_line = |s: &str| !s.chars().any(sanitize::is_unsafe);
     let _ = crate::sbom::input::is_cyclonedx_json(data);
-    let Ok((packages, _skipped)) = crate::sbom::input::read("bom.json", data) else { return };
-    for pair in packages.windows(2) {
+    let input = match crate::sbom::input::parse("bom.json", data) {
+        Ok(input) => input,
+        Err(e) => {
+            assert!(one_line(&e.message) && e.problems.iter().all(|p| one_line(p)), "unsanitised error {e:?}");
+            assert!(e.problems.len() <= crate::sbom::input::MAX_PROBLEMS + 1, "{} problems", e.problems.len());
+            return;
+        }
+    };
+    assert!(!input.packages.is_empty(), "an SBOM without packages was accepted");
+    assert!(input.packages.len() <= input.matched, "more packages than matched components");
+    assert!(input.problems.len() <= crate::sbom::input::MAX_PROBLEMS + 1, "{} problems", input.problems.len());
+    for note in input.notes("bom.json") {
+        assert!(one_line(&note), "unsanitised note {note:?}");
+    }
+    for pair in input.packages.windows(2) {
         if let [a, b] = pair {
             let (ka, kb) = ((a.ecosystem, &a.name, &a.version), (b.ecosystem, &b.name, &b.version));
             assert!(ka < kb, "packages not sorted and deduplicated: {ka:?} then {kb:?}");
         }
     }
-    for p in &packages {
+    for p in &input.packages {
         let purl = p.purl.as_deref().unwrap_or_default();
         let parsed = crate::sbom::input::from_purl(purl);
         assert_eq!(parsed, Some((p.ecosystem, p.name.clone(), p.version.clone())), "purl {purl:?}");
