@@ -169,6 +169,12 @@ impl Setup {
     }
 }
 
+/// `CHAINWARD_NOW` two days ahead: the database is stale.
+fn two_days_later() -> String {
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(2);
+    later.format(&time::format_description::well_known::Rfc3339).unwrap()
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -245,8 +251,7 @@ fn a_stale_database_is_refreshed_by_scan_unless_offline() {
     let s = Setup::new();
     assert_eq!(s.update().status.code(), Some(0));
     let requests = s.served.lock().unwrap().requests;
-    let later = time::OffsetDateTime::now_utc() + time::Duration::days(2);
-    let later = later.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let later = two_days_later();
 
     let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/projects/scan-unmaintained");
     let offline =
@@ -266,8 +271,7 @@ fn a_stale_database_is_refreshed_by_scan_unless_offline() {
 fn a_refresh_against_servers_that_never_answer_falls_back_to_the_stale_copy() {
     let s = Setup::new();
     assert_eq!(s.update().status.code(), Some(0));
-    let later = time::OffsetDateTime::now_utc() + time::Duration::days(2);
-    let later = later.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let later = two_days_later();
     let silent = silent_server();
     let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/projects/scan-unmaintained");
     for quiet in [false, true] {
@@ -302,8 +306,7 @@ fn a_refresh_against_servers_that_never_answer_falls_back_to_the_stale_copy() {
 fn a_refresh_does_not_wait_for_another_update() {
     let s = Setup::new();
     assert_eq!(s.update().status.code(), Some(0));
-    let later = time::OffsetDateTime::now_utc() + time::Duration::days(2);
-    let later = later.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let later = two_days_later();
     let lock = std::fs::File::create(s.db_dir().join(".lock")).unwrap();
     lock.lock().unwrap();
     let project = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/projects/scan-unmaintained");

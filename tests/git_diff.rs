@@ -9,7 +9,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -58,50 +58,7 @@ fn lockfile(packages: &[(&str, &str)]) -> String {
     out
 }
 
-struct Repo {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-    repo: git2::Repository,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().to_path_buf();
-        let repo = git2::Repository::init(&path).unwrap();
-        Repo { _dir: dir, path, repo }
-    }
-
-    fn write(&self, rel: &str, text: &str) {
-        let file = self.path.join(rel);
-        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-        std::fs::write(file, text).unwrap();
-    }
-
-    fn stage(&self, rel: &str) {
-        let mut index = self.repo.index().unwrap();
-        index.add_path(Path::new(rel)).unwrap();
-        index.write().unwrap();
-    }
-
-    fn commit(&self, message: &str) -> String {
-        let mut index = self.repo.index().unwrap();
-        index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
-        index.write().unwrap();
-        let tree = self.repo.find_tree(index.write_tree().unwrap()).unwrap();
-        let sig = git2::Signature::now("test", "test@example.com").unwrap();
-        let parents: Vec<git2::Commit<'_>> = self
-            .repo
-            .head()
-            .ok()
-            .and_then(|h| h.target())
-            .map(|id| self.repo.find_commit(id).unwrap())
-            .into_iter()
-            .collect();
-        let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
-        self.repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents).unwrap().to_string()
-    }
-}
+use common::GitRepo as Repo;
 
 /// Base: vulnold (already vulnerable), bumped 1.0.0, gone 0.1.0. Head: vulnold, bumped 1.1.0,
 /// vulnnew 0.5.0 (vulnerable), and no `gone`.

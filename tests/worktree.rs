@@ -4,11 +4,10 @@
 
 // Test helpers fail loudly on unexpected input: that is how a test reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
-#![allow(clippy::struct_field_names)]
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 const CRATES_IO: &str = "registry+https://github.com/rust-lang/crates.io-index";
@@ -181,52 +180,7 @@ fn a_directory_name_that_is_not_utf8_is_read_and_named_safely() {
     assert_eq!(r["findings"][0]["location"]["path"], "caf\\xe9/Cargo.lock", "{r}");
 }
 
-struct Repo {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-    repo: git2::Repository,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().to_path_buf();
-        let repo = git2::Repository::init(&path).unwrap();
-        Repo { _dir: dir, path, repo }
-    }
-
-    /// Commit the work tree's files, plus `gitlinks` (path, commit) as submodule entries.
-    fn commit(&self, message: &str, gitlinks: &[(&str, git2::Oid)]) -> String {
-        let mut index = self.repo.index().unwrap();
-        // Everything but the submodules' own directories (libgit2 refuses to add those).
-        let skip: Vec<&str> = gitlinks.iter().map(|(p, _)| *p).collect();
-        let mut keep = |path: &Path, _: &[u8]| -> i32 { i32::from(skip.iter().any(|s| path.starts_with(s))) };
-        index.add_all(["*"], git2::IndexAddOption::DEFAULT, Some(&mut keep)).unwrap();
-        for (path, id) in gitlinks {
-            let entry = git2::IndexEntry {
-                ctime: git2::IndexTime::new(0, 0),
-                mtime: git2::IndexTime::new(0, 0),
-                dev: 0,
-                ino: 0,
-                mode: 0o160_000,
-                uid: 0,
-                gid: 0,
-                file_size: 0,
-                id: *id,
-                flags: 0,
-                flags_extended: 0,
-                path: path.as_bytes().to_vec(),
-            };
-            index.add(&entry).unwrap();
-        }
-        index.write().unwrap();
-        let tree = self.repo.find_tree(index.write_tree().unwrap()).unwrap();
-        let sig = git2::Signature::now("test", "test@example.com").unwrap();
-        let parent = self.repo.head().ok().and_then(|h| h.target()).map(|id| self.repo.find_commit(id).unwrap());
-        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-        self.repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents).unwrap().to_string()
-    }
-}
+use common::GitRepo as Repo;
 
 /// `scan --base` with the work tree as head walked into a checked-out submodule while the git
 /// side skips gitlinks: every package of the submodule was "added by the change", exit 1. Both
@@ -246,7 +200,7 @@ fn diff_mode_leaves_submodules_out_on_both_sides() {
     let tree = sub.find_tree(index.write_tree().unwrap()).unwrap();
     let sig = git2::Signature::now("test", "test@example.com").unwrap();
     let sub_commit = sub.commit(Some("HEAD"), &sig, &sig, "sub", &tree, &[]).unwrap();
-    let base = repo.commit("base with a submodule", &[("vendor/sub", sub_commit)]);
+    let base = repo.commit_with_gitlinks("base with a submodule", &[("vendor/sub", sub_commit)]);
 
     let out =
         chainward(&repo.path, &["scan", ".", "--base", &base, "--db", &db(), "--format", "json"]).output().unwrap();
@@ -277,7 +231,7 @@ fn a_symlinked_lockfile_in_a_revision_is_read_like_in_the_work_tree() {
     write(&repo.path, "real/Cargo.lock", &lockfile("bumped", "1.0.0"));
     std::fs::create_dir_all(repo.path.join("linked")).unwrap();
     std::os::unix::fs::symlink("../real/Cargo.lock", repo.path.join("linked/Cargo.lock")).unwrap();
-    let base = repo.commit("base", &[]);
+    let base = repo.commit("base");
     let out = chainward(&repo.path, &["diff", &base, "--db", &db(), "--format", "json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let changes = &report(&out)["changes"];
@@ -286,7 +240,7 @@ fn a_symlinked_lockfile_in_a_revision_is_read_like_in_the_work_tree() {
     }
     // An update seen through the link at both revisions.
     write(&repo.path, "real/Cargo.lock", &lockfile("bumped", "1.1.0"));
-    let head = repo.commit("bump", &[]);
+    let head = repo.commit("bump");
     let out = chainward(&repo.path, &["diff", &base, &head, "--db", &db(), "--format", "json"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let updated: Vec<String> = report(&out)["changes"]["updated"]

@@ -12,8 +12,8 @@
 //! concurrent scans never read a half-written index.
 //!
 //! The index is not trusted on the fingerprint alone: the header, every section and every
-//! record carry a checksum of their own bytes (the first 64 bits of their SHA-256), verified as
-//! they are read, so a corrupted or tampered index is recompiled, never believed. The errors and
+//! record carry a checksum of their own bytes (CRC-32), verified as they are read, so a corrupted
+//! index (a torn write, a bad disk, an edit) is recompiled, never believed. The errors and
 //! notes of the compile are kept in the header: a warm scan reports exactly what the cold one
 //! did.
 //!
@@ -34,7 +34,7 @@ use crate::fsutil;
 use crate::model::Ecosystem;
 
 /// Bump when the compiled format or the meaning of its content changes.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// Records at most this many bytes apart are read together.
 const READ_GAP: u64 = 32 * 1024;
@@ -187,12 +187,12 @@ fn cached(path: &Path, cache: &Path, select: Select<'_>) -> Result<Compiled, Adv
     Ok(compiled)
 }
 
-/// The checksum of one part of a compiled index: the first 64 bits of its SHA-256 (SHA-256
-/// because it is already a dependency and hardware-accelerated where it matters; 64 bits
-/// because it guards against corruption and tampering of a local file, not collisions).
+/// The checksum of one part of a compiled index: its CRC-32 (hardware-assisted). It guards
+/// against corruption of a file only chainward writes (who can write the cache can write any
+/// checksum), at a fraction of SHA-256's cost: a warm scan checks every byte it reads, and
+/// SHA-256 made a warm scan of deno's lockfile 40% slower.
 fn checksum(bytes: &[u8]) -> u64 {
-    let digest = Sha256::digest(bytes);
-    digest.as_slice().first_chunk::<8>().map_or(0, |b| u64::from_le_bytes(*b))
+    u64::from(crc32fast::hash(bytes))
 }
 
 /// The compiled file's bytes.

@@ -256,3 +256,74 @@ pub fn validate_cyclonedx_xml(xml: &[u8], spec: &str) -> Result<(), String> {
         Err(format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
     }
 }
+
+/// A git repository in a temporary directory, built with `git2`, for diff-mode tests.
+pub struct GitRepo {
+    _dir: tempfile::TempDir,
+    /// Its work tree.
+    pub path: PathBuf,
+    /// The repository.
+    pub repo: git2::Repository,
+}
+
+impl GitRepo {
+    /// An empty repository.
+    pub fn new() -> GitRepo {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        let repo = git2::Repository::init(&path).unwrap();
+        GitRepo { _dir: dir, path, repo }
+    }
+
+    /// Write a file of the work tree (creating its directories).
+    pub fn write(&self, rel: &str, text: &str) {
+        let file = self.path.join(rel);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+
+    /// Stage one file.
+    pub fn stage(&self, rel: &str) {
+        let mut index = self.repo.index().unwrap();
+        index.add_path(Path::new(rel)).unwrap();
+        index.write().unwrap();
+    }
+
+    /// Commit every file of the work tree on `HEAD`; returns the commit id.
+    pub fn commit(&self, message: &str) -> String {
+        self.commit_with_gitlinks(message, &[])
+    }
+
+    /// [`GitRepo::commit`], plus `gitlinks` (path, commit) as submodule entries (their
+    /// directories' files are left out, as git does).
+    pub fn commit_with_gitlinks(&self, message: &str, gitlinks: &[(&str, git2::Oid)]) -> String {
+        let mut index = self.repo.index().unwrap();
+        let skip: Vec<&str> = gitlinks.iter().map(|(p, _)| *p).collect();
+        let mut keep = |path: &Path, _: &[u8]| -> i32 { i32::from(skip.iter().any(|s| path.starts_with(s))) };
+        index.add_all(["*"], git2::IndexAddOption::DEFAULT, Some(&mut keep)).unwrap();
+        for (path, id) in gitlinks {
+            index
+                .add(&git2::IndexEntry {
+                    ctime: git2::IndexTime::new(0, 0),
+                    mtime: git2::IndexTime::new(0, 0),
+                    dev: 0,
+                    ino: 0,
+                    mode: 0o160_000,
+                    uid: 0,
+                    gid: 0,
+                    file_size: 0,
+                    id: *id,
+                    flags: 0,
+                    flags_extended: 0,
+                    path: path.as_bytes().to_vec(),
+                })
+                .unwrap();
+        }
+        index.write().unwrap();
+        let tree = self.repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("test", "test@example.com").unwrap();
+        let parent = self.repo.head().ok().and_then(|h| h.target()).map(|id| self.repo.find_commit(id).unwrap());
+        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+        self.repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents).unwrap().to_string()
+    }
+}
