@@ -63,6 +63,11 @@ build() {
   # Coverage instrumentation for the fuzz target's crates only (`--target` keeps the flags off
   # build scripts and proc macros): 8-bit counters with a PC table, comparison tracing (so
   # libFuzzer learns magic values) and stack depth, as `cargo fuzz build -s none` does.
+  if ! (cd "$fuzz_dir" && cargo metadata --locked --format-version 1 >/dev/null 2>&1); then
+    echo "fuzz: fuzz/Cargo.lock does not match chainward's dependencies any more:" \
+      "run \`cd fuzz && cargo update --workspace\` and commit fuzz/Cargo.lock" >&2
+    exit 2
+  fi
   (
     cd "$fuzz_dir"
     RUSTFLAGS="-Cpasses=sancov-module \
