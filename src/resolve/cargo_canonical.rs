@@ -35,8 +35,15 @@ pub(crate) fn parse(text: &str) -> Option<(LockWire, Spans)> {
     };
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
     while let Some((n, line)) = lines.next() {
-        let t = line.trim();
-        if t.is_empty() || t.starts_with('#') {
+        let t = blank_trimmed(line);
+        if t.is_empty() {
+            continue;
+        }
+        if t.starts_with('#') {
+            // TOML allows no control character but tab in a comment.
+            if t.chars().any(|c| c != '\t' && c.is_control()) {
+                return None;
+            }
             continue;
         }
         if t.starts_with('[') {
@@ -124,7 +131,7 @@ enum Key<'a> {
 fn split_key_value(line: &str) -> Option<(Key<'_>, &str)> {
     if let Some(rest) = line.strip_prefix('"') {
         let (key, rest) = rest.split_once('"')?;
-        if key.contains('\\') {
+        if key.chars().any(|c| c == '\\' || c.is_control()) {
             return None;
         }
         return Some((Key::Quoted(key), rest.strip_prefix(" = ")?));
@@ -166,21 +173,57 @@ fn array<'a>(
         _ => return None,
     }
     let mut items = Vec::new();
+    // Only the last item may go without its comma.
+    let mut last = false;
     for (n, line) in lines.by_ref() {
-        let t = line.trim();
+        let t = blank_trimmed(line);
         if t == "]" {
             return Some((items, n));
         }
-        let item = t.strip_suffix(',').unwrap_or(t);
+        if last {
+            return None;
+        }
+        let item = t.strip_suffix(',').unwrap_or_else(|| {
+            last = true;
+            t
+        });
         items.push(string(item)?.to_owned());
     }
     None
+}
+
+/// `line` without the blanks TOML allows around its content: spaces and tabs only (`str::trim`
+/// would also drop a lone CR, VT, FF and Unicode spaces, which TOML rejects there).
+fn blank_trimmed(line: &str) -> &str {
+    line.trim_matches([' ', '\t'])
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::cargo::package_spans;
     use super::*;
+
+    /// Found by the `cargo_lock_differential` fuzz target: files the fast reader accepted and
+    /// TOML (so cargo) rejects: a lone CR, VT, FF or NBSP where TOML allows only blanks, a control
+    /// character in a comment or a quoted key, two array items without a comma between them.
+    #[test]
+    fn what_toml_rejects_is_left_to_the_toml_crate() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/regressions/cargo_lock_differential");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            let Ok(text) = std::str::from_utf8(&bytes) else { continue };
+            seen += 1;
+            // What the fast reader accepts, the toml crate reads the same (before the fix, these
+            // were accepted and toml refuses them).
+            if let Some((wire, spans)) = parse(text) {
+                let toml: LockWire = toml::from_str(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+                assert_eq!(wire, toml, "{text:?}");
+                assert_eq!(spans, package_spans(text), "{text:?}");
+            }
+        }
+        assert!(seen >= 6, "the reproducers are there");
+    }
 
     fn toml_wire(text: &str) -> LockWire {
         toml::from_str(text).unwrap()
