@@ -185,7 +185,7 @@ pub fn cyclonedx_input(data: &[u8]) {
     }
 }
 
-/// One OSV record: [`crate::advisory::osv::parse_record`], then what the matcher does with it.
+/// One OSV record: `crate::advisory::osv::parse_record`, then what the matcher does with it.
 pub fn osv_record(data: &[u8]) {
     let mut unknown = BTreeSet::new();
     // As the loader does: a parser's panic is contained and is this record's error.
