@@ -57,7 +57,8 @@ fn is_format(c: char) -> bool {
     )
 }
 
-/// `s` as one safe line of at most `max` characters (plus the note of what was cut): every
+/// `s` as one safe line of at most `max` characters of `s` (plus the note of what was cut; an
+/// escape counts as the one character it stands for, so the line can be longer): every
 /// unsafe character (see [`is_unsafe`]) written as its visible escape.
 pub fn line(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
@@ -75,7 +76,8 @@ pub fn line(s: &str, max: usize) -> String {
     out
 }
 
-/// `s` as one safe line of at most `max` characters, cut with a plain `…` (for table cells and
+/// `s` as one safe line of at most `max` characters of `s` (escapes count as the character they
+/// stand for), cut with a plain `…` (for table cells and
 /// titles, where the count of what was cut would be noise).
 pub fn cell(s: &str, max: usize) -> String {
     let fits = s.chars().take(max.saturating_add(1)).count() <= max;
