@@ -484,9 +484,9 @@ fn tree_side(
                 name: p.name.clone(),
                 version: p.version.clone(),
                 purl: p.purl(),
-                source: crate::heuristics::source_label(&p.source),
+                source: crate::heuristics::source_label(p.ecosystem, &p.source),
                 default_registry: p.source.is_default_registry(),
-                checksum: p.checksum.as_ref().map(crate::model::Checksum::prefixed),
+                checksum: p.checksum().map(crate::model::Checksum::prefixed),
                 location: crate::finding::Location::block(&r.path, p.lines),
             });
         }

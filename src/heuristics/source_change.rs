@@ -18,13 +18,15 @@ pub(super) const INFO: RuleInfo = RuleInfo {
     registry: false,
 };
 
-/// Where a package comes from, as the diff rules compare it: `crates.io`, `registry <url>`,
-/// `git <url>` (without the commit, which changes on every update), or `path <dir>`.
-pub fn source_label(source: &PackageSource) -> String {
+/// Where a package comes from, as the diff rules compare it: the default registry's name
+/// (`crates.io`, `npm`), `registry <url>`, `git <url>` (without the commit, which changes on
+/// every update), `tarball <url>` or `path <dir>`.
+pub fn source_label(ecosystem: crate::model::Ecosystem, source: &PackageSource) -> String {
     match source {
-        PackageSource::Registry { default_registry: true, .. } => "crates.io".to_owned(),
+        PackageSource::Registry { default_registry: true, .. } => ecosystem.as_str().to_owned(),
         PackageSource::Registry { url, .. } => format!("registry {url}"),
         PackageSource::Git { url, .. } => format!("git {url}"),
+        PackageSource::Tarball { url } => format!("tarball {url}"),
         PackageSource::Path { dir } => format!("path {dir}"),
     }
 }

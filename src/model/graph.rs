@@ -178,19 +178,28 @@ impl Graph {
 fn merge_package(into: &mut Package, other: &Package) {
     into.first_party |= other.first_party;
     into.direct |= other.direct;
+    // The widest use wins: required over optional over excluded; unknown unless both know.
     into.scope = match (into.scope, other.scope) {
         (Some(Scope::Required), _) | (_, Some(Scope::Required)) => Some(Scope::Required),
         (None, _) | (_, None) => None,
+        (Some(Scope::Optional), _) | (_, Some(Scope::Optional)) => Some(Scope::Optional),
         (Some(Scope::Excluded), Some(Scope::Excluded)) => Some(Scope::Excluded),
     };
-    if into.scope == Some(Scope::Required) || into.scope.is_none() {
+    if into.scope != Some(Scope::Excluded) {
         into.reached_by.clear();
     } else {
         into.reached_by.extend(other.reached_by.iter().copied());
     }
-    if into.checksum.is_none() {
-        into.checksum.clone_from(&other.checksum);
+    if into.checksums.is_empty() {
+        into.checksums.clone_from(&other.checksums);
     }
+    if into.alias.is_none() {
+        into.alias.clone_from(&other.alias);
+    }
+    if into.install_script.is_none() {
+        into.install_script = other.install_script;
+    }
+    into.bundled &= other.bundled;
     if into.meta.is_empty() {
         into.meta = other.meta.clone();
     }

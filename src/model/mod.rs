@@ -5,4 +5,6 @@ pub mod package;
 pub mod purl;
 
 pub use graph::{Graph, Node, RootComponent};
-pub use package::{Checksum, DependencyKind, Ecosystem, LineSpan, Package, PackageMeta, PackageSource, Scope};
+pub use package::{
+    Checksum, DependencyKind, Ecosystem, GitReference, LineSpan, Package, PackageMeta, PackageSource, Scope,
+};

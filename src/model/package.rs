@@ -134,6 +134,12 @@ pub enum PackageSource {
         /// Directory, `/`-separated, relative to the scanned root (`.` for the root).
         dir: String,
     },
+    /// An archive downloaded from a URL that is not a registry (npm `"resolved":
+    /// "https://example.com/x.tgz"`): not the registry package of that name.
+    Tarball {
+        /// The URL as the lockfile has it.
+        url: String,
+    },
 }
 
 /// A git reference named in a git source URL's query.
@@ -169,12 +175,13 @@ impl fmt::Display for GitReference {
 }
 
 impl PackageSource {
-    /// Short kind name: `registry`, `git` or `path`.
+    /// Short kind name: `registry`, `git`, `path` or `tarball`.
     pub fn kind(&self) -> &'static str {
         match self {
             PackageSource::Registry { .. } => "registry",
             PackageSource::Git { .. } => "git",
             PackageSource::Path { .. } => "path",
+            PackageSource::Tarball { .. } => "tarball",
         }
     }
 
@@ -184,19 +191,85 @@ impl PackageSource {
     }
 }
 
-/// A content checksum. Cargo records SHA-256 of the `.crate` file.
+/// A content checksum of the published archive, lowercase hex. Cargo records SHA-256 of the
+/// `.crate` file; npm-family lockfiles record SRI `integrity` strings (SHA-512, older ones SHA-1)
+/// of the tarball.
+///
+/// Variants are ordered weakest first, so the strongest of a list is its maximum.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Checksum {
-    /// SHA-256, 64 lowercase hex digits.
+    /// SHA-1, 40 hex digits.
+    Sha1(String),
+    /// SHA-256, 64 hex digits.
     Sha256(String),
+    /// SHA-384, 96 hex digits.
+    Sha384(String),
+    /// SHA-512, 128 hex digits.
+    Sha512(String),
 }
 
 impl Checksum {
     /// `algorithm:value` (`sha256:<hex>`), the form findings and registry metadata compare.
     pub fn prefixed(&self) -> String {
+        format!("{}:{}", self.algorithm(), self.hex())
+    }
+
+    /// The algorithm as SRI and `prefixed` write it (`sha1`, `sha256`, `sha384`, `sha512`).
+    pub fn algorithm(&self) -> &'static str {
         match self {
-            Checksum::Sha256(hex) => format!("sha256:{hex}"),
+            Checksum::Sha1(_) => "sha1",
+            Checksum::Sha256(_) => "sha256",
+            Checksum::Sha384(_) => "sha384",
+            Checksum::Sha512(_) => "sha512",
         }
+    }
+
+    /// The digest, lowercase hex.
+    pub fn hex(&self) -> &str {
+        match self {
+            Checksum::Sha1(h) | Checksum::Sha256(h) | Checksum::Sha384(h) | Checksum::Sha512(h) => h,
+        }
+    }
+
+    /// The checksum of an algorithm name (`sha512`, any case) and a lowercase-hex digest of the
+    /// right length; `None` for other algorithms or lengths.
+    pub fn from_hex(algorithm: &str, hex: &str) -> Option<Checksum> {
+        let (make, len): (fn(String) -> Checksum, usize) = match algorithm.to_ascii_lowercase().as_str() {
+            "sha1" => (Checksum::Sha1, 40),
+            "sha256" => (Checksum::Sha256, 64),
+            "sha384" => (Checksum::Sha384, 96),
+            "sha512" => (Checksum::Sha512, 128),
+            _ => return None,
+        };
+        (hex.len() == len && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| make(hex.to_ascii_lowercase()))
+    }
+
+    /// The checksums of a Subresource Integrity string (`sha512-<base64> sha1-<base64>`, the
+    /// `integrity` of npm, yarn, pnpm and bun lockfiles), strongest first, duplicates removed.
+    /// Options after `?` are ignored, as the SRI spec says. An item of an algorithm SRI does not
+    /// define, or whose digest is not base64 of the right length, is an error naming it.
+    pub fn from_sri(integrity: &str) -> Result<Vec<Checksum>, String> {
+        use base64::Engine as _;
+        let mut out = Vec::new();
+        for item in integrity.split_ascii_whitespace() {
+            let item = item.split('?').next().unwrap_or(item);
+            let Some((algorithm, digest)) = item.split_once('-') else {
+                return Err(format!("`{item}` is not an SRI hash (`algorithm-base64`)"));
+            };
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(digest)
+                .map_err(|_| format!("`{item}`: the digest is not base64"))?;
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let checksum = Checksum::from_hex(algorithm, &hex)
+                .ok_or_else(|| format!("`{item}`: not a sha1, sha256, sha384 or sha512 digest"))?;
+            out.push(checksum);
+        }
+        if out.is_empty() {
+            return Err("empty integrity".to_owned());
+        }
+        out.sort_unstable_by(|a, b| b.cmp(a));
+        out.dedup();
+        Ok(out)
     }
 }
 
@@ -218,6 +291,8 @@ pub enum DependencyKind {
     Dev,
     /// `[build-dependencies]`
     Build,
+    /// npm `optionalDependencies`.
+    Optional,
 }
 
 impl DependencyKind {
@@ -227,6 +302,7 @@ impl DependencyKind {
             DependencyKind::Normal => "normal",
             DependencyKind::Dev => "dev",
             DependencyKind::Build => "build",
+            DependencyKind::Optional => "optional",
         }
     }
 }
@@ -238,6 +314,9 @@ pub enum Scope {
     Required,
     /// Reachable only through `[dev-dependencies]` and/or `[build-dependencies]`: not shipped.
     Excluded,
+    /// Reachable from a first-party package, but only through optional dependencies (npm
+    /// `optionalDependencies`): installed where it can be, and the product works without it.
+    Optional,
 }
 
 /// Descriptive metadata, from `cargo metadata` or a manifest. All optional.
@@ -275,8 +354,8 @@ pub struct Package {
     pub version: String,
     /// Where it comes from.
     pub source: PackageSource,
-    /// Checksum recorded by the lockfile.
-    pub checksum: Option<Checksum>,
+    /// Checksums recorded by the lockfile, strongest first (npm's `integrity` may hold several).
+    pub checksums: Vec<Checksum>,
     /// Block in the lockfile.
     pub lines: Option<LineSpan>,
     /// Indices (into the same lockfile's package list) of the packages this one depends on.
@@ -291,6 +370,14 @@ pub struct Package {
     pub reached_by: BTreeSet<DependencyKind>,
     /// Descriptive metadata, when known.
     pub meta: PackageMeta,
+    /// The name it is installed under, when that is not its name (npm aliases:
+    /// `"x": "npm:y@1"` installs `y` as `node_modules/x`).
+    pub alias: Option<String>,
+    /// Whether the lockfile says the package runs install scripts (npm `hasInstallScript`);
+    /// `None` when the lockfile does not say.
+    pub install_script: Option<bool>,
+    /// Shipped inside another package's tarball (npm `inBundle`), not installed from a registry.
+    pub bundled: bool,
 }
 
 impl Package {
@@ -301,7 +388,7 @@ impl Package {
             name,
             version,
             source,
-            checksum: None,
+            checksums: Vec::new(),
             lines: None,
             dependencies: BTreeSet::new(),
             first_party: false,
@@ -309,7 +396,15 @@ impl Package {
             scope: None,
             reached_by: BTreeSet::new(),
             meta: PackageMeta::default(),
+            alias: None,
+            install_script: None,
+            bundled: false,
         }
+    }
+
+    /// The strongest checksum the lockfile records.
+    pub fn checksum(&self) -> Option<&Checksum> {
+        self.checksums.first()
     }
 
     /// The purl, when the package has one (path packages do not: they are not published).
@@ -368,6 +463,8 @@ impl Package {
                 id
             }
             (PackageSource::Registry { url, .. }, None) => format!("registry:{}#{name}@{version}", id_part(url)),
+            (PackageSource::Tarball { .. }, Some(purl)) => purl.to_owned(),
+            (PackageSource::Tarball { url }, None) => format!("tarball:{}#{name}@{version}", id_part(url)),
         }
     }
 }
@@ -439,6 +536,27 @@ mod tests {
         // A reference containing the separators stays unambiguous.
         let odd = git(Some(GitReference::Branch("x@y#z".into())), None);
         assert_eq!(odd.id(), "git:https://example.com/g.git?branch=x%40y%23z#g@0.1.0");
+    }
+
+    #[test]
+    fn sri_strings_become_hex_checksums_strongest_first() {
+        // `echo -n hello | sha1sum` / `sha512sum`, base64 as npm writes them.
+        let sums = Checksum::from_sri(
+            "sha1-qvTGHdzF6KLavt4PO0gs2a6pQ00= sha512-m3HSJL1i83hdltRq0+o9czGb+8KJDKra4t/3JRlnPKcjI8PZm6XBHXx6zG4UuMXaDEZjR1wuXDre9G9zvN7AQw==?opt",
+        )
+        .unwrap();
+        assert_eq!(
+            sums,
+            [
+                Checksum::Sha512("9b71d224bd62f3785d96d46ad3ea3d73319bfbc2890caadae2dff72519673ca72323c3d99ba5c11d7c7acc6e14b8c5da0c4663475c2e5c3adef46f73bcdec043".into()),
+                Checksum::Sha1("aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d".into()),
+            ]
+        );
+        assert_eq!(sums[1].prefixed(), "sha1:aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d");
+        assert!(Checksum::from_sri("md5-XUFAKrxLKna5cZ2REBfFkg==").is_err());
+        assert!(Checksum::from_sri("sha512-notbase64!").is_err());
+        assert!(Checksum::from_sri("sha1-AAAA").is_err(), "wrong length");
+        assert!(Checksum::from_sri("  ").is_err());
     }
 
     #[test]

@@ -8,6 +8,12 @@
 //!   `vcs_url` form, `git+URL@COMMIT`; the reference name when the commit is unknown);
 //! - a path package: no purl. It is not published anywhere, and a bare `pkg:cargo/NAME` would
 //!   claim the crates.io crate of the same name (and so match its advisories).
+//!
+//! npm packages follow the `npm` type: the scope is the namespace (`pkg:npm/%40babel/core@7.0.0`);
+//! another registry adds `?repository_url=`, a git source `?vcs_url=`, a tarball from a URL
+//! `?download_url=`; `file:`/`link:` packages have no purl. The name keeps its case: the spec
+//! asks for lowercase because new npm names cannot have capitals, but old ones do, and
+//! `JSONStream` and `jsonstream` are two different packages on the registry.
 
 use purl::GenericPurlBuilder;
 
@@ -31,10 +37,21 @@ pub fn for_package(package: &Package) -> Option<String> {
 
 /// The purl from the `purl` crate's builder.
 fn built(package: &Package) -> Option<String> {
-    let builder = GenericPurlBuilder::<String>::new(package.ecosystem.purl_type().to_owned(), package.name.as_str())
+    let (namespace, name) = match package.ecosystem {
+        super::Ecosystem::Npm => match package.name.split_once('/') {
+            Some((scope, name)) if scope.starts_with('@') => (Some(scope), name),
+            _ => (None, package.name.as_str()),
+        },
+        _ => (None, package.name.as_str()),
+    };
+    let mut builder = GenericPurlBuilder::<String>::new(package.ecosystem.purl_type().to_owned(), name)
         .with_version(package.version.as_str());
+    if let Some(namespace) = namespace {
+        builder = builder.with_namespace(namespace);
+    }
     let builder = match &package.source {
         PackageSource::Path { .. } => return None,
+        PackageSource::Tarball { url } => builder.with_qualifier("download_url", url.as_str()).ok()?,
         PackageSource::Registry { default_registry: true, .. } => builder,
         PackageSource::Registry { url, .. } => builder.with_qualifier("repository_url", url.as_str()).ok()?,
         PackageSource::Git { url, reference, commit } => {
@@ -134,4 +151,25 @@ mod tests {
     }
 
     const CRATES_IO: &str = "https://github.com/rust-lang/crates.io-index";
+
+    fn npm(name: &str, version: &str, source: PackageSource) -> Package {
+        Package::new(Ecosystem::Npm, name.into(), version.into(), source)
+    }
+
+    fn npmjs() -> PackageSource {
+        PackageSource::Registry { url: "https://registry.npmjs.org".into(), sparse: false, default_registry: true }
+    }
+
+    #[test]
+    fn npm_scopes_are_namespaces() {
+        assert_eq!(for_package(&npm("@babel/core", "7.0.0", npmjs())).as_deref(), Some("pkg:npm/%40babel/core@7.0.0"));
+        assert_eq!(for_package(&npm("lodash", "4.17.21", npmjs())).as_deref(), Some("pkg:npm/lodash@4.17.21"));
+        assert_eq!(for_package(&npm("JSONStream", "1.3.5", npmjs())).as_deref(), Some("pkg:npm/JSONStream@1.3.5"));
+        let tarball = PackageSource::Tarball { url: "https://example.com/x-1.0.0.tgz".into() };
+        assert_eq!(
+            for_package(&npm("x", "1.0.0", tarball)).as_deref(),
+            Some("pkg:npm/x@1.0.0?download_url=https://example.com/x-1.0.0.tgz")
+        );
+        assert_eq!(for_package(&npm("x", "1.0.0", PackageSource::Path { dir: "packages/x".into() })), None);
+    }
 }

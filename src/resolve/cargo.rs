@@ -170,7 +170,7 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
         let mut package = Package::new(Ecosystem::Cargo, name, version, source);
         package.lines = lines;
         if let Some(sum) = w.checksum {
-            package.checksum = Some(parse_checksum(&sum).ok_or_else(|| {
+            package.checksums = vec![parse_checksum(&sum).ok_or_else(|| {
                 ResolveError::new(
                     path,
                     line,
@@ -179,7 +179,7 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
                         checksum: sum.clone(),
                     },
                 )
-            })?);
+            })?];
         }
         packages.push(package);
         source_ids.push(w.source);
@@ -314,7 +314,7 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
     }
     for (i, checksum) in checksums {
         if let Some(p) = packages.get_mut(i) {
-            p.checksum = Some(checksum);
+            p.checksums = vec![checksum];
         }
     }
     for (package, deps) in packages.iter_mut().zip(edges) {
@@ -549,7 +549,7 @@ mod tests {
         let (itoa_path, itoa_registry) = (find("itoa", "path"), find("itoa", "registry"));
         assert_eq!(lock.packages[app].dependencies, [helper, itoa_path].into_iter().collect());
         assert_eq!(lock.packages[helper].dependencies, [itoa_registry].into_iter().collect());
-        assert!(lock.packages[itoa_registry].checksum.is_some());
+        assert!(lock.packages[itoa_registry].checksum().is_some());
     }
 
     #[test]

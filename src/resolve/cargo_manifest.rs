@@ -593,7 +593,7 @@ fn metadata(source: &dyn Source, dir: &str, resolved: &mut Resolved, options: &R
     }
     for p in &mut resolved.packages {
         let source_id = match &p.source {
-            PackageSource::Path { .. } => None,
+            PackageSource::Path { .. } | PackageSource::Tarball { .. } => None,
             PackageSource::Registry { url, sparse, .. } => {
                 Some(format!("{}+{url}", if *sparse { "sparse" } else { "registry" }))
             }

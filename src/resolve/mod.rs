@@ -7,6 +7,7 @@
 pub mod cargo;
 pub(crate) mod cargo_canonical;
 pub mod cargo_manifest;
+pub mod node;
 
 use std::fmt;
 use std::path::Path;
@@ -113,7 +114,7 @@ impl Resolution {
                     name: p.name.clone(),
                     version: p.version.clone(),
                     purl: p.purl(),
-                    checksum: p.checksum.as_ref().map(crate::model::Checksum::prefixed),
+                    checksum: p.checksum().map(crate::model::Checksum::prefixed),
                     location: crate::finding::Location::block(&r.path, p.lines),
                 });
             }
@@ -264,6 +265,25 @@ pub enum ResolveErrorKind {
         "unsupported lockfile version {0} (chainward reads Cargo.lock versions 1 to 4; a newer cargo wrote this file, please upgrade chainward)"
     )]
     UnsupportedVersion(String),
+    /// Not valid JSON (package-lock.json, bun.lock), or a field has the wrong type.
+    #[error("invalid JSON: {0}")]
+    Json(String),
+    /// Not valid YAML (pnpm-lock.yaml, yarn berry), or a field has the wrong type.
+    #[error("invalid YAML: {0}")]
+    Yaml(String),
+    /// Not a lockfile of its format (yarn.lock syntax, a binary `bun.lockb`, ...).
+    #[error("{0}")]
+    Format(String),
+    /// A lockfile format version chainward does not know, in a family other than Cargo's.
+    #[error("unsupported {format} version {version} (chainward reads {supported}; please upgrade chainward)")]
+    UnsupportedFormatVersion {
+        /// What the version is of (`package-lock.json lockfileVersion`).
+        format: &'static str,
+        /// The version as written.
+        version: String,
+        /// The versions chainward reads (`1 to 3`).
+        supported: &'static str,
+    },
     /// A `version` no cargo ever wrote (`0`, `-1`, `"3"`).
     #[error("invalid lockfile version {0} (cargo writes versions 1 to 4)")]
     InvalidVersion(String),

@@ -782,10 +782,22 @@ fn component(node: &Node) -> Component {
     c.scope = p.scope.map(|s| match s {
         Scope::Required => CdxScope::Required,
         Scope::Excluded => CdxScope::Excluded,
+        Scope::Optional => CdxScope::Optional,
     });
-    c.hashes = p.checksum.as_ref().map(|Checksum::Sha256(hex)| {
-        Hashes(vec![Hash { alg: HashAlgorithm::SHA_256, content: HashValue(hex.clone()) }])
-    });
+    let hashes: Vec<Hash> = p
+        .checksums
+        .iter()
+        .map(|c| {
+            let alg = match c {
+                Checksum::Sha1(_) => HashAlgorithm::SHA1,
+                Checksum::Sha256(_) => HashAlgorithm::SHA_256,
+                Checksum::Sha384(_) => HashAlgorithm::SHA_384,
+                Checksum::Sha512(_) => HashAlgorithm::SHA_512,
+            };
+            Hash { alg, content: HashValue(c.hex().to_owned()) }
+        })
+        .collect();
+    c.hashes = (!hashes.is_empty()).then_some(Hashes(hashes));
     c.licenses = p.meta.license.as_deref().map(license);
     c.description = p.meta.description.as_deref().map(NormalizedString::new);
     if !p.meta.authors.is_empty() {
@@ -829,6 +841,9 @@ fn external_references(p: &Package) -> Vec<ExternalReference> {
         }
         push(ExternalReferenceType::Vcs, url, (!comment.is_empty()).then(|| comment.join(", ")));
     }
+    if let PackageSource::Tarball { url } = &p.source {
+        push(ExternalReferenceType::Distribution, url, None);
+    }
     if let Some(repo) = &p.meta.repository
         && !matches!(&p.source, PackageSource::Git { url, .. } if url == repo)
     {
@@ -870,6 +885,15 @@ fn properties(node: &Node) -> Vec<Property> {
             GitReference::Rev(r) => ("rev", r),
         };
         props.push((format!("chainward:git-{k}"), v.clone()));
+    }
+    if let Some(alias) = &p.alias {
+        props.push(("chainward:alias".to_owned(), alias.clone()));
+    }
+    if let Some(script) = p.install_script {
+        props.push(("chainward:install-script".to_owned(), script.to_string()));
+    }
+    if p.bundled {
+        props.push(("chainward:bundled".to_owned(), "true".to_owned()));
     }
     props.sort();
     props.into_iter().map(|(k, v)| Property::new(k, &v)).collect()

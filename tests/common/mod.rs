@@ -9,6 +9,8 @@
 // is the point. clippy.toml's `allow-*-in-tests` only covers `#[test]` fns.
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used, clippy::print_stderr)]
 
+pub mod conformance;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
