@@ -185,10 +185,10 @@ fn merge_package(into: &mut Package, other: &Package) {
         (Some(Scope::Optional), _) | (_, Some(Scope::Optional)) => Some(Scope::Optional),
         (Some(Scope::Excluded), Some(Scope::Excluded)) => Some(Scope::Excluded),
     };
-    if into.scope != Some(Scope::Excluded) {
-        into.reached_by.clear();
-    } else {
+    if into.scope == Some(Scope::Excluded) {
         into.reached_by.extend(other.reached_by.iter().copied());
+    } else {
+        into.reached_by.clear();
     }
     if into.checksums.is_empty() {
         into.checksums.clone_from(&other.checksums);

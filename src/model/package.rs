@@ -259,7 +259,11 @@ impl Checksum {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(digest)
                 .map_err(|_| format!("`{item}`: the digest is not base64"))?;
-            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            let hex = bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+                use std::fmt::Write as _;
+                let _ = write!(s, "{b:02x}");
+                s
+            });
             let checksum = Checksum::from_hex(algorithm, &hex)
                 .ok_or_else(|| format!("`{item}`: not a sha1, sha256, sha384 or sha512 digest"))?;
             out.push(checksum);

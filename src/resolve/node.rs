@@ -75,7 +75,7 @@ pub fn git_source(spec: &str) -> Option<PackageSource> {
         // scp-like `git@github.com:owner/repo.git`
         format!("ssh://git@{}", rest.replacen(':', "/", 1))
     } else if (base.starts_with("https://") || base.starts_with("http://"))
-        && base.ends_with(".git")
+        && base.to_ascii_lowercase().ends_with(".git")
         && fragment.is_some()
     {
         base.to_owned()
@@ -99,7 +99,7 @@ pub fn git_source(spec: &str) -> Option<PackageSource> {
 }
 
 fn with_git_suffix(path: &str) -> String {
-    if path.ends_with(".git") { path.to_owned() } else { format!("{path}.git") }
+    if path.to_ascii_lowercase().ends_with(".git") { path.to_owned() } else { format!("{path}.git") }
 }
 
 /// A full git commit id (40 hex digits, or 64 for SHA-256 repositories).
