@@ -94,7 +94,7 @@ fn check_fixture(file: &str, version: LockVersion, rows: &[Row]) -> Lockfile {
             assert_eq!(p.source, PackageSource::Path { dir: dir.to_owned() }, "{file}: `{id}`");
         }
         let want = checksum.map(|c| Checksum::Sha256(c.to_owned()));
-        assert_eq!(p.checksum, want, "{file}: checksum of `{id}`");
+        assert_eq!(p.checksum().cloned(), want, "{file}: checksum of `{id}`");
         let mut got: Vec<String> = p.dependencies.iter().map(|&j| label(&lock, j)).collect();
         got.sort();
         let mut want: Vec<String> = deps.iter().map(|d| (*d).to_owned()).collect();
@@ -183,9 +183,9 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
 "#;
     let lock = parse("Cargo.lock", text).unwrap();
     assert_eq!(lock.version, LockVersion::V1);
-    assert_eq!(find(&lock, "itoa 1.0.18").checksum, None);
-    assert_eq!(find(&lock, "ryu 1.0.23").checksum, Some(Checksum::Sha256(RYU.to_owned())));
-    assert_eq!(find(&lock, "app 0.1.0").checksum, None);
+    assert_eq!(find(&lock, "itoa 1.0.18").checksum().cloned(), None);
+    assert_eq!(find(&lock, "ryu 1.0.23").checksum().cloned(), Some(Checksum::Sha256(RYU.to_owned())));
+    assert_eq!(find(&lock, "app 0.1.0").checksum().cloned(), None);
 }
 
 #[test]
@@ -263,8 +263,8 @@ fn crlf_line_endings_give_the_same_packages_and_spans() {
     let (_, lf) = parse_fixture("v4.lock");
     assert_eq!(spans(&lock), spans(&lf));
     assert_eq!(
-        lock.packages.iter().map(|p| &p.checksum).collect::<Vec<_>>(),
-        lf.packages.iter().map(|p| &p.checksum).collect::<Vec<_>>()
+        lock.packages.iter().map(|p| &p.checksums).collect::<Vec<_>>(),
+        lf.packages.iter().map(|p| &p.checksums).collect::<Vec<_>>()
     );
 }
 
@@ -807,7 +807,7 @@ fn workspace_members_scopes_and_root() {
     assert_eq!(r.packages[lib_core].dependencies, BTreeSet::from([index_of(r, "hex")]));
     // Registry packages keep their checksums.
     assert_eq!(
-        r.packages[index_of(r, "hex")].checksum,
+        r.packages[index_of(r, "hex")].checksum().cloned(),
         Some(Checksum::Sha256("7f24254aa9a54b5c858eaee2f5bccdb46aaf0e486a595ed5fd8f86ba55232a70".to_owned()))
     );
     assert_eq!(
