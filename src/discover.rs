@@ -84,6 +84,32 @@ pub fn discover(
     Ok(found)
 }
 
+/// Lockfiles the package manager itself would not read because another one in the same
+/// directory takes precedence: npm reads `npm-shrinkwrap.json` over `package-lock.json`, bun
+/// reads `bun.lock` over `bun.lockb`. Returns what to read, and each file left out with the
+/// file that supersedes it.
+pub fn prefer_superseding(found: Vec<Discovered>) -> (Vec<Discovered>, Vec<(Discovered, String)>) {
+    const PAIRS: [(&str, &str); 2] = [("package-lock.json", "npm-shrinkwrap.json"), ("bun.lockb", "bun.lock")];
+    let paths: std::collections::HashSet<String> = found.iter().map(|d| d.path.clone()).collect();
+    let mut kept = Vec::with_capacity(found.len());
+    let mut left_out = Vec::new();
+    for d in found {
+        let (dir, name) = match d.path.rsplit_once('/') {
+            Some((dir, name)) => (Some(dir), name),
+            None => (None, d.path.as_str()),
+        };
+        let winner = PAIRS.iter().find(|(loser, _)| *loser == name).map(|(_, winner)| match dir {
+            Some(dir) => format!("{dir}/{winner}"),
+            None => (*winner).to_owned(),
+        });
+        match winner {
+            Some(w) if paths.contains(&w) => left_out.push((d, w)),
+            _ => kept.push(d),
+        }
+    }
+    (kept, left_out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +123,23 @@ mod tests {
         assert!(ex.is_excluded("third_party/a/Cargo.lock"));
         assert!(!ex.is_excluded("Cargo.lock"));
         assert!(!ex.is_excluded("src/vendored/Cargo.lock"));
+    }
+
+    #[test]
+    fn a_shrinkwrap_supersedes_the_package_lock_and_bun_lock_the_binary_one() {
+        let d = |path: &str| Discovered { path: path.to_owned(), resolver: 1 };
+        let (kept, left_out) = prefer_superseding(vec![
+            d("a/npm-shrinkwrap.json"),
+            d("a/package-lock.json"),
+            d("b/package-lock.json"),
+            d("bun.lock"),
+            d("bun.lockb"),
+            d("c/bun.lockb"),
+        ]);
+        let kept: Vec<&str> = kept.iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(kept, ["a/npm-shrinkwrap.json", "b/package-lock.json", "bun.lock", "c/bun.lockb"]);
+        let left: Vec<(&str, &str)> = left_out.iter().map(|(d, w)| (d.path.as_str(), w.as_str())).collect();
+        assert_eq!(left, [("a/package-lock.json", "a/npm-shrinkwrap.json"), ("bun.lockb", "bun.lock")]);
     }
 
     #[test]

@@ -20,8 +20,11 @@ pub struct ScanPackage {
     pub version: String,
     /// purl, when known.
     pub purl: Option<String>,
-    /// The checksum the lockfile (or SBOM) records, as `algorithm:value` (`sha256:<hex>`).
+    /// The strongest checksum the lockfile (or SBOM) records, as `algorithm:hex` (`sha256:<hex>`).
     pub checksum: Option<String>,
+    /// Whether the lockfile says the package runs install scripts (npm `hasInstallScript`);
+    /// `None` when it does not say.
+    pub install_script: Option<bool>,
     /// Where it was found.
     pub location: Location,
 }
@@ -453,6 +456,7 @@ mod tests {
             version: version.to_owned(),
             purl: None,
             checksum: None,
+            install_script: None,
             location: Location { path: "Cargo.lock".to_owned(), line: None, end_line: None },
         }
     }
@@ -523,6 +527,7 @@ mod tests {
             version: "1.0.0".to_owned(),
             purl: Some("pkg:cargo/demo@1.0.0".to_owned()),
             checksum: None,
+            install_script: None,
             location: Location { path: "Cargo.lock".to_owned(), line: Some(3), end_line: Some(9) },
         };
         let (findings, unevaluated) = match_packages(&index, &[package]);

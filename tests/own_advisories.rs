@@ -208,15 +208,29 @@ fn check_expected(report: &Value) {
     assert_eq!(report["summary"]["packages"], 14);
 }
 
+/// The report's errors say that the packages of exactly these ecosystems were not checked.
+fn not_checked(report: &Value, ecosystems: &[&str]) {
+    let errors: Vec<&str> =
+        report["errors"].as_array().unwrap().iter().map(|e| e["message"].as_str().unwrap()).collect();
+    let uncovered: Vec<&str> = errors.iter().copied().filter(|m| m.contains("were not checked")).collect();
+    assert_eq!(uncovered.len(), ecosystems.len(), "{errors:?}");
+    for e in ecosystems {
+        assert!(uncovered.iter().any(|m| m.contains(&format!(" {e} package(s) were not checked"))), "{e}: {errors:?}");
+    }
+}
+
 #[test]
 fn a_scan_with_any_database_matches_the_built_in_records() {
     let cache = cache_dir("with-db");
     let sbom = root("testdata/sbom/malicious-releases.cdx.json");
     let db = root("testdata/advisories/own/unrelated");
     let out = chainward(&cache, &["scan", sbom.to_str().unwrap(), "--db", db.to_str().unwrap(), "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1), "critical findings fail the run: {}", String::from_utf8_lossy(&out.stderr));
+    // The unrelated database has no crates.io or PyPI records: those packages were not looked
+    // up there, which is an error (exit 2), and the built-in records still match.
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     let report = report(&out);
     check_expected(&report);
+    not_checked(&report, &["crates.io", "PyPI"]);
     let names: Vec<&str> =
         report["database"]["sources"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["osv", "chainward"]);
@@ -241,8 +255,9 @@ fn an_offline_scan_with_the_managed_database_matches_them_too() {
 
     let sbom = root("testdata/sbom/malicious-releases.cdx.json");
     let out = chainward(&cache, &["scan", sbom.to_str().unwrap(), "--offline", "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     check_expected(&report(&out));
+    not_checked(&report(&out), &["crates.io", "PyPI"]);
 
     // `db status` lists the built-in source with the downloaded ones.
     let status = chainward(&cache, &["db", "status"]);
@@ -256,7 +271,8 @@ fn upstream_records_of_the_same_incident_make_one_finding_with_every_id() {
     let sbom = root("testdata/sbom/malicious-releases.cdx.json");
     let db = root("testdata/advisories/own/upstream");
     let out = chainward(&cache, &["scan", sbom.to_str().unwrap(), "--db", db.to_str().unwrap(), "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    not_checked(&report(&out), &["PyPI"]);
     let report = report(&out);
     let found = findings(&report);
     assert_eq!(found.len(), EXPECTED.len(), "{found:?}");
@@ -279,8 +295,9 @@ fn a_cargo_lockfile_with_a_malicious_crate_is_flagged() {
     let project = root("testdata/projects/scan-malicious");
     let db = root("testdata/advisories/own/unrelated");
     let out = chainward(&cache, &["scan", project.to_str().unwrap(), "--db", db.to_str().unwrap(), "--format", "json"]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     let report = report(&out);
+    not_checked(&report, &["crates.io"]);
     let found = findings(&report);
     let ids: BTreeMap<(String, String), String> = found.iter().map(|(k, (id, _))| (k.clone(), id.clone())).collect();
     assert_eq!(

@@ -102,7 +102,14 @@ pub fn load(keep: impl Fn(&Advisory) -> bool) -> Builtin {
         });
     }
     Builtin {
-        source: SourceInfo { name: SOURCE_NAME.to_owned(), path: SOURCE_PATH.to_owned(), records },
+        // The built-in records are a handful about chainward's own findings: they cover no
+        // ecosystem (a scan with only them has not looked anything up).
+        source: SourceInfo {
+            name: SOURCE_NAME.to_owned(),
+            path: SOURCE_PATH.to_owned(),
+            records,
+            ecosystems: std::collections::BTreeSet::new(),
+        },
         advisories,
         errors,
     }

@@ -34,7 +34,7 @@ use crate::fsutil;
 use crate::model::Ecosystem;
 
 /// Bump when the compiled format or the meaning of its content changes.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// Records at most this many bytes apart are read together.
 const READ_GAP: u64 = 32 * 1024;
@@ -383,7 +383,12 @@ fn compile(path: &Path, label: &str) -> Result<Compiled, AdvisoryError> {
         }));
     }
     Ok(Compiled {
-        source: SourceInfo { name: name.to_owned(), path: label.to_owned(), records: advisories.len() },
+        source: SourceInfo {
+            name: name.to_owned(),
+            path: label.to_owned(),
+            records: advisories.len(),
+            ecosystems: advisories.iter().flat_map(|a| a.affected.iter().map(|x| x.ecosystem)).collect(),
+        },
         errors,
         notes,
         advisories,

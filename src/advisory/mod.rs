@@ -364,6 +364,9 @@ pub struct SourceInfo {
     pub path: String,
     /// Records loaded (withdrawn ones excluded).
     pub records: usize,
+    /// The ecosystems its records are about: a scanned package of another ecosystem was not
+    /// looked up in this source.
+    pub ecosystems: std::collections::BTreeSet<crate::model::Ecosystem>,
 }
 
 /// A match of a package against an advisory entry.

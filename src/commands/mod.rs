@@ -53,17 +53,27 @@ pub(crate) fn local_database(
     env: &Env,
     out: &mut Output<'_>,
     notes: &mut Vec<String>,
+    needed: &std::collections::BTreeSet<crate::model::Ecosystem>,
 ) -> Result<Vec<PathBuf>, Error> {
     let cache = env.cache()?;
     let db = crate::advisory::local::LocalDb::new(cache);
     let now = env.now.unwrap_or_else(std::time::SystemTime::now);
-    if db.is_stale(now) {
+    // A refresh keeps every ecosystem the database has, and adds the ones this scan needs
+    // (a repository that gained a package-lock.json gets npm's advisories, once).
+    let present: Vec<crate::model::Ecosystem> =
+        crate::model::Ecosystem::ALL.into_iter().filter(|e| db.osv_zip(*e).is_file()).collect();
+    let missing: Vec<crate::model::Ecosystem> = needed.iter().copied().filter(|e| !present.contains(e)).collect();
+    if db.is_stale(now) || !missing.is_empty() {
         if offline {
-            if !db.sources().is_empty() {
+            if db.is_stale(now) && !db.sources().is_empty() {
                 notes.push("the local advisory database is more than 24 h old (--offline: not refreshed)".to_owned());
             }
         } else {
-            let _ = db::update(cli, &db, cache, &env.update_config(&[]), true, out)?;
+            let mut ecosystems: Vec<crate::model::Ecosystem> = crate::advisory::local::DEFAULT_ECOSYSTEMS.to_vec();
+            ecosystems.extend(present.iter().chain(&missing).copied());
+            ecosystems.sort_unstable();
+            ecosystems.dedup();
+            let _ = db::update(cli, &db, cache, &env.update_config(&ecosystems), true, out)?;
         }
     }
     let sources = db.sources();
@@ -84,6 +94,48 @@ pub(crate) fn database_error(e: &crate::advisory::AdvisoryError) -> ReportError 
         None => format!("advisory database: {}", e.message),
     };
     ReportError { path: e.path.clone(), line: None, message }
+}
+
+/// The ecosystems a scan must have advisories for: those of the packages it matches.
+pub(crate) fn needed_ecosystems<'a>(
+    packages: impl IntoIterator<Item = &'a ScanPackage>,
+) -> std::collections::BTreeSet<crate::model::Ecosystem> {
+    packages.into_iter().map(|p| p.ecosystem).collect()
+}
+
+/// A report error for each ecosystem of `packages` that no loaded source has records for:
+/// those packages were not looked up anywhere, and the run must not pass as clean.
+pub(crate) fn uncovered(index: &Index, packages: &[ScanPackage], db_hint: bool) -> Vec<ReportError> {
+    let covered: std::collections::BTreeSet<crate::model::Ecosystem> =
+        index.sources.iter().flat_map(|s| s.ecosystems.iter().copied()).collect();
+    let mut by_ecosystem: std::collections::BTreeMap<crate::model::Ecosystem, (usize, &str)> =
+        std::collections::BTreeMap::new();
+    for p in packages.iter().filter(|p| !covered.contains(&p.ecosystem)) {
+        by_ecosystem.entry(p.ecosystem).or_insert((0, p.location.path.as_str())).0 += 1;
+    }
+    by_ecosystem
+        .into_iter()
+        .map(|(ecosystem, (count, path))| {
+            let how = if db_hint {
+                format!(
+                    "pass --db with an OSV export of {} (osv.dev's `{}/all.zip`)",
+                    ecosystem.as_str(),
+                    ecosystem.as_str()
+                )
+            } else {
+                format!("run `chainward db update --ecosystem {}`, or pass --db", ecosystem.as_str())
+            };
+            ReportError {
+                path: path.to_owned(),
+                line: None,
+                message: format!(
+                    "{count} {} package(s) were not checked: no advisory source loaded has {} records ({how})",
+                    ecosystem.as_str(),
+                    ecosystem.as_str()
+                ),
+            }
+        })
+        .collect()
 }
 
 pub(crate) fn matched(index: &Index, packages: &[ScanPackage], errors: &mut Vec<ReportError>) -> Vec<Finding> {

@@ -132,7 +132,7 @@ fn vex_findings(
     let config = file.map(|f| crate::config::load(&f).map_err(|e| Error::Usage(e.to_string()))).transpose()?;
     let packages = resolution.scan_packages();
     let db_paths = if args.db.is_empty() {
-        super::local_database(cli, args.offline, env, out, &mut notes)?
+        super::local_database(cli, args.offline, env, out, &mut notes, &super::needed_ecosystems(&packages))?
     } else {
         args.db.clone()
     };
@@ -141,6 +141,7 @@ fn vex_findings(
     let index = crate::advisory::db::load_selected(&db_paths, env.cache_dir.as_deref(), Select::Packages(&keys))
         .map_err(|e| Error::Usage(format!("cannot load the advisory database: {e}")))?;
     let mut errors: Vec<ReportError> = index.errors.iter().map(super::database_error).collect();
+    errors.extend(super::uncovered(&index, &packages, !args.db.is_empty()));
     notes.extend(index.notes.iter().cloned());
     let findings = super::matched(&index, &packages, &mut errors);
     Ok(match &config {

@@ -111,7 +111,8 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
     let config = explicit_config.or_else(|| head.config.clone());
 
     let db_paths = if req.common.db.is_empty() {
-        local_database(cli, req.common.offline, env, out, &mut notes)?
+        let needed = super::needed_ecosystems(head.packages.iter().chain(base.iter().flat_map(|b| &b.packages)));
+        local_database(cli, req.common.offline, env, out, &mut notes, &needed)?
     } else {
         req.common.db.clone()
     };
@@ -126,6 +127,7 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
         .map_err(|e| Error::Usage(format!("cannot load the advisory database: {e}")))?;
     // A record that did not load could be the one that matters: the run is not clean.
     errors.extend(index.errors.iter().map(super::database_error));
+    errors.extend(super::uncovered(&index, &head.packages, !req.common.db.is_empty()));
     notes.extend(index.notes.iter().cloned());
 
     let mut findings = matched(&index, &head.packages, &mut errors);
@@ -224,6 +226,24 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
         }
         findings.extend(crate::heuristics::registry_findings(&ctx, &candidates, &fetched));
     }
+    // A rule with a lockfile side and a registry side (install-script-added) may see the same
+    // thing twice: keep one finding per rule, package and place, the registry's (it says more).
+    let mut seen = HashSet::new();
+    let mut unique: Vec<Finding> = findings
+        .into_iter()
+        .rev()
+        .filter(|f| {
+            seen.insert((
+                f.id.clone(),
+                f.package.name.clone(),
+                f.package.version.clone(),
+                f.location.path.clone(),
+                f.location.line,
+            ))
+        })
+        .collect();
+    unique.reverse();
+    let mut findings = unique;
     crate::finding::sort(&mut findings);
 
     let today = today(env);
@@ -486,7 +506,8 @@ fn tree_side(
                 purl: p.purl(),
                 source: crate::heuristics::source_label(p.ecosystem, &p.source),
                 default_registry: p.source.is_default_registry(),
-                checksum: p.checksum().map(crate::model::Checksum::prefixed),
+                checksums: p.checksums.iter().map(crate::model::Checksum::prefixed).collect(),
+                install_script: p.install_script,
                 location: crate::finding::Location::block(&r.path, p.lines),
             });
         }

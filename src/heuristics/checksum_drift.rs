@@ -18,7 +18,6 @@ pub(super) const INFO: RuleInfo = RuleInfo {
 };
 
 pub(super) fn check(base: &[Locked], p: &Locked) -> Option<Signal> {
-    let ours = p.checksum.as_deref()?;
     let same =
         |b: &&Locked| b.ecosystem == p.ecosystem && b.name == p.name && b.version == p.version && b.source == p.source;
     // Prefer the same lockfile; any lockfile of the base otherwise.
@@ -27,7 +26,13 @@ pub(super) fn check(base: &[Locked], p: &Locked) -> Option<Signal> {
         .filter(same)
         .find(|b| b.location.path == p.location.path)
         .or_else(|| base.iter().find(|b| same(b)))?;
-    let theirs = before.checksum.as_deref()?;
+    // Compare checksums of one algorithm only: a lockfile that gained a SHA-512 next to its
+    // SHA-1 (npm rewrites old `integrity` values) has not drifted.
+    let algorithm = |c: &str| c.split_once(':').map(|(a, _)| a.to_ascii_lowercase());
+    let (theirs, ours) = before.checksums.iter().find_map(|theirs| {
+        let ours = p.checksums.iter().find(|c| algorithm(c) == algorithm(theirs))?;
+        Some((theirs.as_str(), ours.as_str()))
+    })?;
     if theirs.eq_ignore_ascii_case(ours) {
         return None;
     }
@@ -62,5 +67,7 @@ mod tests {
         assert_eq!(check(&base, &locked("x", "1.0.1", "crates.io", Some(&b))), None, "an update");
         assert_eq!(check(&base, &locked("x", "1.0.0", "registry https://other", Some(&b))), None, "a source change");
         assert_eq!(check(&base, &locked("x", "1.0.0", "crates.io", None)), None);
+        let sha512 = format!("sha512:{}", "c".repeat(128));
+        assert_eq!(check(&base, &locked("x", "1.0.0", "crates.io", Some(&sha512))), None, "another algorithm");
     }
 }

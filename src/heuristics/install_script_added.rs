@@ -1,6 +1,14 @@
 //! `install-script-added` (npm): the version in use adds a `preinstall`, `install` or
 //! `postinstall` script the previous version did not have.
+//!
+//! Two sources say so. The registry lists each version's scripts (the version before is the
+//! previous release). The lockfile records `hasInstallScript` for the version it locks (npm
+//! sets it for `preinstall`/`install`/`postinstall` and for a `binding.gyp`, which runs
+//! `node-gyp rebuild`): in diff mode a package whose base version had no install script and
+//! whose new version has one is flagged without asking any registry (offline, in pre-commit),
+//! and in a full scan a lockfile that says "no install script" is believed.
 
+use super::Locked;
 use super::{Context, RuleInfo, Signal, shown};
 use crate::advisory::Severity;
 use crate::advisory::version::Version;
@@ -23,6 +31,11 @@ pub(super) const INFO: RuleInfo = RuleInfo {
 const INSTALL_SCRIPTS: [&str; 3] = ["preinstall", "install", "postinstall"];
 
 pub(super) fn check(_ctx: &Context<'_>, p: &ScanPackage, meta: &PackageMeta) -> Option<Signal> {
+    // The lockfile pins the tarball whose manifest npm read: when it says the version runs no
+    // install script, no script of that version runs.
+    if p.install_script == Some(false) {
+        return None;
+    }
     let v = meta.version(&p.version)?;
     let previous = previous(p, meta)?;
     let added: Vec<(&str, &str)> = INSTALL_SCRIPTS
@@ -44,6 +57,43 @@ pub(super) fn check(_ctx: &Context<'_>, p: &ScanPackage, meta: &PackageMeta) -> 
             shown(&previous.version)
         ),
         evidence: added.iter().map(|(k, cmd)| format!("{k}: {}", shown(cmd))).collect(),
+    })
+}
+
+/// The lockfile side (diff mode): `p` has an install script, and the same package in the base
+/// revision (the same lockfile, else any) was locked at another version without one.
+pub(super) fn check_locked(base: &[Locked], p: &Locked) -> Option<Signal> {
+    if p.install_script != Some(true) {
+        return None;
+    }
+    let same = |b: &&Locked| b.ecosystem == p.ecosystem && b.name == p.name;
+    let mut before: Vec<&Locked> = base.iter().filter(same).filter(|b| b.location.path == p.location.path).collect();
+    if before.is_empty() {
+        before = base.iter().filter(same).collect();
+    }
+    // A new dependency is not an added script; a base that had one (or did not say) is not either.
+    if before.is_empty() || before.iter().any(|b| b.install_script != Some(false)) {
+        return None;
+    }
+    let mut was: Vec<&str> = before.iter().map(|b| b.version.as_str()).collect();
+    was.sort_unstable();
+    was.dedup();
+    Some(Signal {
+        severity: INFO.severity,
+        summary: format!(
+            "{}@{} runs an install script that {} did not have",
+            shown(&p.name),
+            shown(&p.version),
+            shown(&was.join(", "))
+        ),
+        evidence: vec![
+            format!(
+                "base ({}): {} without install script",
+                shown(&before.first()?.location.path),
+                shown(&was.join(", "))
+            ),
+            format!("head ({}): {} with hasInstallScript", shown(&p.location.path), shown(&p.version)),
+        ],
     })
 }
 
@@ -69,6 +119,25 @@ fn previous<'a>(p: &ScanPackage, meta: &'a PackageMeta) -> Option<&'a VersionMet
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_lockfile_flag_between_revisions_is_enough() {
+        use super::super::source_change::tests::locked;
+        let with = |version: &str, script: Option<bool>| {
+            let mut l = locked("esbuild", version, "npm", None);
+            l.ecosystem = crate::model::Ecosystem::Npm;
+            l.install_script = script;
+            l
+        };
+        let base = [with("0.18.0", Some(false))];
+        let s = super::check_locked(&base, &with("0.19.0", Some(true))).unwrap();
+        assert_eq!(s.severity, super::INFO.severity);
+        assert!(s.summary.contains("0.18.0"), "{}", s.summary);
+        assert_eq!(super::check_locked(&base, &with("0.19.0", Some(false))), None);
+        assert_eq!(super::check_locked(&[with("0.18.0", Some(true))], &with("0.19.0", Some(true))), None);
+        assert_eq!(super::check_locked(&[with("0.18.0", None)], &with("0.19.0", Some(true))), None, "base unknown");
+        assert_eq!(super::check_locked(&[], &with("0.19.0", Some(true))), None, "a new dependency");
+    }
+
     use super::super::Settings;
     use super::super::test_support::*;
     use super::*;

@@ -199,18 +199,24 @@ pub struct Locked {
     pub source: String,
     /// Whether that source is the ecosystem's default registry.
     pub default_registry: bool,
-    /// The lockfile's checksum (`sha256:<hex>`), when it records one.
-    pub checksum: Option<String>,
+    /// The lockfile's checksums (`sha256:<hex>`, `sha512:<hex>`, ...), strongest first.
+    pub checksums: Vec<String>,
+    /// Whether the lockfile says the package runs install scripts (npm `hasInstallScript`).
+    pub install_script: Option<bool>,
     /// The lockfile and the line of the package's block.
     pub location: Location,
 }
 
-/// `source-change` and `checksum-drift`: what moved or changed between `base` and `head`.
+/// `source-change`, `checksum-drift` and the lockfile side of `install-script-added`: what
+/// moved or changed between `base` and `head`.
 pub fn diff_findings(settings: &Settings, base: &[Locked], head: &[Locked]) -> Vec<Finding> {
     type DiffRule = fn(&[Locked], &Locked) -> Option<Signal>;
     let mut findings = Vec::new();
-    let rules: [(RuleId, DiffRule); 2] =
-        [(RuleId::SourceChange, source_change::check), (RuleId::ChecksumDrift, checksum_drift::check)];
+    let rules: [(RuleId, DiffRule); 3] = [
+        (RuleId::SourceChange, source_change::check),
+        (RuleId::ChecksumDrift, checksum_drift::check),
+        (RuleId::InstallScriptAdded, install_script_added::check_locked),
+    ];
     for p in head {
         for (rule, check) in rules {
             if !settings.enabled(rule) {
@@ -344,6 +350,7 @@ pub(crate) mod test_support {
             version: version.to_owned(),
             purl: None,
             checksum: None,
+            install_script: None,
             location: Location { path: "Cargo.lock".to_owned(), line: Some(1), end_line: Some(2) },
         }
     }

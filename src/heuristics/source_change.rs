@@ -73,7 +73,8 @@ pub(super) mod tests {
             purl: None,
             source: source.into(),
             default_registry: source == "crates.io",
-            checksum: checksum.map(str::to_owned),
+            checksums: checksum.map(str::to_owned).into_iter().collect(),
+            install_script: None,
             location: Location { path: "Cargo.lock".into(), line: Some(3), end_line: Some(7) },
         }
     }

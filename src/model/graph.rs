@@ -95,7 +95,7 @@ impl Graph {
                         roots.push(LockRoot {
                             id: id.clone(),
                             name: p.name.clone(),
-                            version: Some(p.version.clone()),
+                            version: Some(p.version.clone()).filter(|v| !v.is_empty()),
                             depends_on: deps_of(p),
                             is_package: true,
                         });

@@ -44,8 +44,11 @@ fn built(package: &Package) -> Option<String> {
         },
         _ => (None, package.name.as_str()),
     };
-    let mut builder = GenericPurlBuilder::<String>::new(package.ecosystem.purl_type().to_owned(), name)
-        .with_version(package.version.as_str());
+    let mut builder = GenericPurlBuilder::<String>::new(package.ecosystem.purl_type().to_owned(), name);
+    // A version the lockfile does not record (an npm v1 git dependency) is left out, not `@`.
+    if !package.version.is_empty() {
+        builder = builder.with_version(package.version.as_str());
+    }
     if let Some(namespace) = namespace {
         builder = builder.with_namespace(namespace);
     }

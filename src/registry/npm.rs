@@ -211,15 +211,22 @@ fn publisher(user: &PersonWire) -> Option<Publisher> {
 fn version_meta(version: &str, v: &VersionWire, published_at: Option<time::OffsetDateTime>) -> VersionMeta {
     let dist = v.dist.get();
     let mut checksums = Vec::new();
+    // As lockfiles' checksums are compared: `algorithm:hex` (the SRI digest is base64). An
+    // integrity that does not decode is left out: there is nothing to compare it with.
     if let Some(integrity) = dist.and_then(|d| d.integrity.get()) {
         for item in integrity.split_whitespace() {
-            if let Some((alg, digest)) = item.split_once('-') {
-                checksums.push(format!("{}:{}", safe_text(alg, 20), safe_text(digest, 200)));
+            if let Ok(sums) = crate::model::Checksum::from_sri(item) {
+                checksums.extend(sums.iter().map(crate::model::Checksum::prefixed));
             }
         }
     }
     if let Some(shasum) = dist.and_then(|d| d.shasum.get()) {
-        checksums.push(format!("sha1:{}", safe_text(shasum, 80)));
+        if let Some(sum) = crate::model::Checksum::from_hex("sha1", shasum) {
+            let sum = sum.prefixed();
+            if !checksums.contains(&sum) {
+                checksums.push(sum);
+            }
+        }
     }
     // The attestation names the source repository, but the packument does not say which: the
     // version's own `repository` is the publisher's word, not the attestation's. Attested,

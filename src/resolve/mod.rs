@@ -115,6 +115,7 @@ impl Resolution {
                     version: p.version.clone(),
                     purl: p.purl(),
                     checksum: p.checksum().map(crate::model::Checksum::prefixed),
+                    install_script: p.install_script,
                     location: crate::finding::Location::block(&r.path, p.lines),
                 });
             }
@@ -145,12 +146,15 @@ pub fn tree(
             let claimed = resolvers.iter().position(|r| r.claims(Path::new(file)));
             let fallback = Path::new(file).extension().is_some_and(|e| e == "lock").then_some(0);
             let Some(resolver) = claimed.or(fallback) else {
-                return Err(Error::Usage(format!("`{file}` is not a lockfile chainward reads (Cargo.lock)")));
+                return Err(Error::Usage(format!(
+                    "`{file}` is not a lockfile chainward reads (Cargo.lock, package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml, bun.lock; a lockfile of another name is read as a Cargo.lock when it ends in .lock)"
+                )));
             };
             vec![discover::Discovered { path: file.to_owned(), resolver }]
         }
         None => discover::discover(source, &resolvers, excludes)?,
     };
+    let (found, superseded) = discover::prefer_superseding(found);
     // What the listing left out: an unreadable directory may hold lockfiles (the scan is not
     // complete, and says so), a symlinked lockfile leaving the tree is not read (an error, as it
     // would have been scanned), a nested repository or an ignore file is worth a word.
@@ -191,9 +195,18 @@ pub fn tree(
         .unwrap_or_else(|| "root".to_owned());
     if found.is_empty() && skipped_errors.is_empty() {
         return Err(Error::Usage(format!(
-            "no lockfile found under `{}` (chainward reads Cargo.lock; run `cargo generate-lockfile` to create one)",
+            "no lockfile found under `{}` (chainward reads Cargo.lock, package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml and bun.lock; the package manager writes one: `cargo generate-lockfile`, `npm install --package-lock-only`, ...)",
             source.describe()
         )));
+    }
+    for (d, winner) in superseded {
+        skipped_warnings.push(Warning {
+            path: d.path,
+            line: None,
+            message: format!(
+                "not read: `{winner}` in the same directory takes precedence, as the package manager reads it"
+            ),
+        });
     }
     let mut resolution = Resolution { resolved: Vec::new(), errors: skipped_errors, warnings: skipped_warnings, name };
     for d in found {

@@ -463,6 +463,7 @@ impl Walk<'_> {
                     version,
                     purl: Some(purl.clone()),
                     checksum: sha256(c),
+                    install_script: None,
                     location: Location { path: self.path.to_owned(), line: None, end_line: None },
                 });
             }
@@ -498,10 +499,12 @@ enum Unmatched {
     Invalid(String),
     /// A purl type chainward has no advisories for.
     Ecosystem(String),
-    /// A Cargo package of another registry.
-    OtherRegistry,
-    /// A Cargo package from a git repository.
-    Git,
+    /// A Cargo or npm package of another registry.
+    OtherRegistry(Ecosystem),
+    /// A Cargo or npm package from a git repository.
+    Git(Ecosystem),
+    /// An npm package from a tarball URL (`download_url`).
+    Download,
     /// No version.
     NoVersion,
 }
@@ -511,14 +514,33 @@ impl Unmatched {
         match self {
             Unmatched::Invalid(e) => format!("not a valid purl ({e})"),
             Unmatched::Ecosystem(t) => format!("chainward has no advisories for `{}` packages", sanitize::value(t)),
-            Unmatched::OtherRegistry => {
+            Unmatched::OtherRegistry(Ecosystem::Cargo) => {
                 "a package of another Cargo registry (`repository_url`), not the crates.io crate of that name"
                     .to_owned()
             }
-            Unmatched::Git => "a Cargo package from a git repository (`vcs_url`), not the crates.io crate".to_owned(),
+            Unmatched::OtherRegistry(_) => {
+                "a package of another npm registry (`repository_url`), not the npm registry's package of that name"
+                    .to_owned()
+            }
+            Unmatched::Git(Ecosystem::Cargo) => {
+                "a Cargo package from a git repository (`vcs_url`), not the crates.io crate".to_owned()
+            }
+            Unmatched::Git(_) => {
+                "an npm package from a git repository (`vcs_url`), not the npm registry's package".to_owned()
+            }
+            Unmatched::Download => {
+                "an npm package downloaded from a URL (`download_url`), not the npm registry's package".to_owned()
+            }
             Unmatched::NoVersion => "no version".to_owned(),
         }
     }
+}
+
+/// Whether a purl's `repository_url` (or `download_url`) is the npm registry itself.
+fn is_npm_registry(url: &str) -> bool {
+    let rest = url.trim().split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', ':']).next().unwrap_or_default().to_ascii_lowercase();
+    matches!(host.as_str(), "registry.npmjs.org" | "registry.npmjs.com" | "registry.yarnpkg.com")
 }
 
 /// Whether a purl's `repository_url` names crates.io itself (its git or sparse index).
@@ -539,11 +561,19 @@ fn classify(purl: &str) -> Result<(Ecosystem, String, String), Unmatched> {
     let version = parsed.version().ok_or(Unmatched::NoVersion)?.to_owned();
     let name = parsed.name();
     let namespace = parsed.namespace();
-    if ecosystem == Ecosystem::Cargo {
+    if matches!(ecosystem, Ecosystem::Cargo | Ecosystem::Npm) {
         for (k, v) in parsed.qualifiers() {
             match k.as_ref() {
-                "repository_url" if !is_crates_io_index(v) => return Err(Unmatched::OtherRegistry),
-                "vcs_url" => return Err(Unmatched::Git),
+                "repository_url" if ecosystem == Ecosystem::Cargo && !is_crates_io_index(v) => {
+                    return Err(Unmatched::OtherRegistry(ecosystem));
+                }
+                "repository_url" if ecosystem == Ecosystem::Npm && !is_npm_registry(v) => {
+                    return Err(Unmatched::OtherRegistry(ecosystem));
+                }
+                "vcs_url" => return Err(Unmatched::Git(ecosystem)),
+                "download_url" if ecosystem == Ecosystem::Npm && !is_npm_registry(v) => {
+                    return Err(Unmatched::Download);
+                }
                 _ => {}
             }
         }
@@ -575,6 +605,17 @@ mod tests {
             ("pkg:pypi/django@3.2.0", Some((Ecosystem::PyPI, "django", "3.2.0"))),
             ("pkg:golang/github.com/gin-gonic/gin@v1.9.0", Some((Ecosystem::Go, "github.com/gin-gonic/gin", "v1.9.0"))),
             ("pkg:npm/%40babel/traverse@7.23.0", Some((Ecosystem::Npm, "@babel/traverse", "7.23.0"))),
+            (
+                "pkg:npm/lodash@4.17.4?repository_url=https://registry.npmjs.org",
+                Some((Ecosystem::Npm, "lodash", "4.17.4")),
+            ),
+            ("pkg:npm/lodash@4.17.4?repository_url=https://npm.example.com/repo", None),
+            ("pkg:npm/lodash@4.17.4?vcs_url=git%2Bhttps://github.com/lodash/lodash.git", None),
+            ("pkg:npm/x@1.0.0?download_url=https://example.com/x-1.0.0.tgz", None),
+            (
+                "pkg:npm/lodash@4.17.4?download_url=https://registry.npmjs.org/lodash/-/lodash-4.17.4.tgz",
+                Some((Ecosystem::Npm, "lodash", "4.17.4")),
+            ),
             (
                 "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
                 Some((Ecosystem::Maven, "org.apache.logging.log4j:log4j-core", "2.14.1")),
@@ -609,7 +650,7 @@ mod tests {
         }
         for url in ["https://index.crates.io.example", "https://github.com/rust-lang/crates.io-index-fork"] {
             let purl = format!("pkg:cargo/time@0.1.45?repository_url={url}");
-            assert_eq!(classify(&purl), Err(Unmatched::OtherRegistry), "{purl}");
+            assert_eq!(classify(&purl), Err(Unmatched::OtherRegistry(Ecosystem::Cargo)), "{purl}");
         }
     }
 
