@@ -220,12 +220,12 @@ fn version_meta(version: &str, v: &VersionWire, published_at: Option<time::Offse
             }
         }
     }
-    if let Some(shasum) = dist.and_then(|d| d.shasum.get()) {
-        if let Some(sum) = crate::model::Checksum::from_hex("sha1", shasum) {
-            let sum = sum.prefixed();
-            if !checksums.contains(&sum) {
-                checksums.push(sum);
-            }
+    if let Some(shasum) = dist.and_then(|d| d.shasum.get())
+        && let Some(sum) = crate::model::Checksum::from_hex("sha1", shasum)
+    {
+        let sum = sum.prefixed();
+        if !checksums.contains(&sum) {
+            checksums.push(sum);
         }
     }
     // The attestation names the source repository, but the packument does not say which: the
