@@ -33,14 +33,16 @@ bin_dir="$CARGO_TARGET_DIR/$host/release"
 
 # Every target, in the order the smoke run takes them (each is a [[bin]] of fuzz/Cargo.toml).
 targets=(
-  cargo_lock cargo_lock_differential config cyclonedx_input osv_record osv_zip rustsec_advisory
-  purl version crates_io_response npm_response pypi_response sanitize
+  cargo_lock cargo_lock_differential package_lock yarn_lock pnpm_lock bun_lock config cyclonedx_input
+  osv_record osv_zip rustsec_advisory purl version crates_io_response npm_response pypi_response sanitize
 )
 
 dict_of() {
   case "$1" in
     cargo_lock | cargo_lock_differential | config | rustsec_advisory) echo "$fuzz_dir/dict/toml.dict" ;;
-    cyclonedx_input | osv_record | crates_io_response | npm_response | pypi_response) echo "$fuzz_dir/dict/json.dict" ;;
+    cyclonedx_input | osv_record | crates_io_response | npm_response | pypi_response | package_lock | bun_lock)
+      echo "$fuzz_dir/dict/json.dict"
+      ;;
     *) ;;
   esac
 }
@@ -96,6 +98,30 @@ seed_dirs() {
         [ -f "$d/Cargo.lock" ] || continue
         { cat "$d/Cargo.lock"; [ -f "$d/Cargo.toml" ] && printf '\0' && cat "$d/Cargo.toml"; } >"$out/$(basename "$d")"
       done
+      ;;
+    package_lock | yarn_lock | pnpm_lock | bun_lock)
+      # The corpus lockfiles of that format, NUL, the package.json beside them; the conformance
+      # suite's fixtures of that format alone.
+      local name
+      case "$t" in
+        package_lock) name=package-lock.json ;;
+        yarn_lock) name=yarn.lock ;;
+        pnpm_lock) name=pnpm-lock.yaml ;;
+        *) name=bun.lock ;;
+      esac
+      for d in "$shared"/corpus/npm/*/; do
+        [ -f "$d/$name" ] || continue
+        { cat "$d/$name"; [ -f "$d/package.json" ] && printf '\0' && cat "$d/package.json"; } >"$out/$(basename "$d")"
+      done
+      if command -v python3 >/dev/null && [ -f "$shared/conformance/osv-scalibr/index.json" ]; then
+        python3 - "$shared/conformance/osv-scalibr" "$name" "$out" <<'EOF'
+import json, os, shutil, sys
+root, name, out = sys.argv[1], sys.argv[2], sys.argv[3]
+for case in json.load(open(os.path.join(root, "index.json"))):
+    if case.get("canonical_name") == name:
+        shutil.copy(os.path.join(root, case["path"]), os.path.join(out, case["path"].replace("/", "_")))
+EOF
+      fi
       ;;
     cargo_lock_differential)
       for d in "$shared"/corpus/cargo/*/; do

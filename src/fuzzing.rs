@@ -106,6 +106,78 @@ pub fn cargo_lock(data: &[u8]) {
     }
 }
 
+/// A JavaScript lockfile named `file_name` through the resolver that claims it, lockfile only
+/// and with the manifests around it. Input: the lockfile, then NUL, the `package.json` beside
+/// it, then any number of NUL-separated `PATH\nCONTENT` files (`PATH` relative to the
+/// lockfile's directory: workspace members' `packages/a/package.json`).
+fn js_lockfile(file_name: &str, data: &[u8]) {
+    let mut pieces = parts(data);
+    let lock = pieces.next().unwrap_or_default();
+    let lock_path = format!("{LOCK_DIR}/{file_name}");
+    let mut files = vec![(lock_path.clone(), lock.to_vec())];
+    if let Some(manifest) = pieces.next() {
+        files.push((format!("{LOCK_DIR}/package.json"), manifest.to_vec()));
+    }
+    for piece in pieces {
+        let (path, content) = match piece.iter().position(|&b| b == b'\n') {
+            Some(i) => (piece.get(..i).unwrap_or_default(), piece.get(i + 1..).unwrap_or_default()),
+            None => (piece, &[][..]),
+        };
+        let path = String::from_utf8_lossy(path);
+        files.push((crate::source::join(LOCK_DIR, &path), content.to_vec()));
+    }
+    let source = MemorySource::new(files);
+    let all = crate::resolve::registry();
+    let Some(resolver) = all.iter().find(|r| r.claims(Path::new(&lock_path))) else { return };
+    for lockfile_only in [true, false] {
+        let options = ResolveOptions { cargo_metadata: false, lockfile_only };
+        match resolver.resolve(&source, &lock_path, lock, &options) {
+            Ok(resolved) => {
+                check_resolved(&resolved, lock);
+                for p in &resolved.packages {
+                    assert_eq!(p.ecosystem, Ecosystem::Npm, "{} is not an npm package", p.name);
+                    for c in &p.checksums {
+                        assert!(
+                            crate::model::Checksum::from_hex(c.algorithm(), c.hex()).as_ref() == Some(c),
+                            "checksum {c:?}"
+                        );
+                    }
+                    let _ = p.purl();
+                }
+                let graph = crate::model::Graph::merge(vec![resolved], "fuzz");
+                for node in &graph.nodes {
+                    assert!(!node.id.is_empty(), "a node without an id");
+                    assert!(node.depends_on.iter().all(|d| !d.is_empty()), "an edge without an id");
+                }
+            }
+            Err(e) => {
+                assert_eq!(e.path, lock_path, "an error about another file: {e}");
+                let _ = e.to_string();
+            }
+        }
+    }
+}
+
+/// `package-lock.json` (npm): see [`js_lockfile`] for the input layout.
+pub fn package_lock(data: &[u8]) {
+    js_lockfile("package-lock.json", data);
+}
+
+/// `yarn.lock` (classic and berry): see [`js_lockfile`] for the input layout.
+pub fn yarn_lock(data: &[u8]) {
+    js_lockfile("yarn.lock", data);
+}
+
+/// `pnpm-lock.yaml`: see [`js_lockfile`] for the input layout.
+pub fn pnpm_lock(data: &[u8]) {
+    js_lockfile("pnpm-lock.yaml", data);
+}
+
+/// `bun.lock`: see [`js_lockfile`] for the input layout.
+pub fn bun_lock(data: &[u8]) {
+    js_lockfile("bun.lock", data);
+}
+
 /// What every resolved lockfile satisfies.
 fn check_resolved(resolved: &Resolved, lock: &[u8]) {
     let n = resolved.packages.len();
