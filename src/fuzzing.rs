@@ -132,9 +132,9 @@ fn js_lockfile(file_name: &str, data: &[u8]) {
     for lockfile_only in [true, false] {
         let options = ResolveOptions { cargo_metadata: false, lockfile_only };
         match resolver.resolve(&source, &lock_path, lock, &options) {
-            Ok(resolved) => {
-                check_resolved(&resolved, lock);
-                for p in &resolved.packages {
+            Ok(read) => {
+                check_resolved(&read, lock);
+                for p in &read.packages {
                     assert_eq!(p.ecosystem, Ecosystem::Npm, "{} is not an npm package", p.name);
                     for c in &p.checksums {
                         assert!(
@@ -144,7 +144,7 @@ fn js_lockfile(file_name: &str, data: &[u8]) {
                     }
                     let _ = p.purl();
                 }
-                let graph = crate::model::Graph::merge(vec![resolved], "fuzz");
+                let graph = crate::model::Graph::merge(vec![read], "fuzz");
                 for node in &graph.nodes {
                     assert!(!node.id.is_empty(), "a node without an id");
                     assert!(node.depends_on.iter().all(|d| !d.is_empty()), "an edge without an id");
