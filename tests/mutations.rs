@@ -46,6 +46,22 @@ const INTERESTING: &[&[u8]] = &[
     b"{",
     b"}",
     b"'",
+    // JSON and YAML of the JavaScript lockfiles.
+    b"\"lockfileVersion\": 3,",
+    b"\"node_modules/a/node_modules/b\": {\"version\": \"1.0.0\"},",
+    b"\"integrity\": \"sha512-AAAA\"",
+    b"\"link\": true,",
+    b",",
+    b":",
+    b"- ",
+    b"  ",
+    b"&a [*a, *a]",
+    b"__metadata:\n  version: 8\n",
+    b"packages:\n",
+    b"snapshots:\n",
+    b"/a@1.0.0(b@2.0.0):\n",
+    b"resolution: {integrity: sha512-AAAA}\n",
+    b"\"npm:x@1\"",
 ];
 
 fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
@@ -130,6 +146,47 @@ fn mutated_lockfiles_never_panic_the_parser() {
     }
     // The mutations are mild enough that some inputs still parse: both paths are exercised.
     assert!(parsed > 100, "only {parsed} mutated inputs parsed");
+}
+
+#[test]
+fn mutated_javascript_lockfiles_never_panic_their_resolvers() {
+    type Target = fn(&[u8]);
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/js/real");
+    let cases: [(&str, &str, Target); 6] = [
+        ("npm", "package-lock.json", chainward::fuzzing::package_lock),
+        ("npm-workspace", "package-lock.json", chainward::fuzzing::package_lock),
+        ("yarn-classic", "yarn.lock", chainward::fuzzing::yarn_lock),
+        ("yarn-berry", "yarn.lock", chainward::fuzzing::yarn_lock),
+        ("pnpm", "pnpm-lock.yaml", chainward::fuzzing::pnpm_lock),
+        ("bun", "bun.lock", chainward::fuzzing::bun_lock),
+    ];
+    let originals: Vec<(Vec<u8>, Vec<u8>)> = cases
+        .iter()
+        .map(|(dir, lock, _)| {
+            (
+                std::fs::read(real.join(dir).join(lock)).unwrap(),
+                std::fs::read(real.join(dir).join("package.json")).unwrap(),
+            )
+        })
+        .collect();
+    let mut rng = Rng(0xd1b5_4a32_d192_ed03);
+    for round in 0..3000 {
+        let i = round % cases.len();
+        let (lock, manifest) = &originals[i];
+        // Mostly the lockfile; sometimes the package.json beside it.
+        let (lock, manifest) = if rng.below(5) == 0 {
+            (lock.clone(), mutate(&mut rng, manifest))
+        } else {
+            (mutate(&mut rng, lock), manifest.clone())
+        };
+        let mut input = lock;
+        input.push(0);
+        input.extend_from_slice(&manifest);
+        let target = cases[i].2;
+        if std::panic::catch_unwind(|| target(&input)).is_err() {
+            panic!("round {round}: {} panicked on:\n{}", cases[i].0, String::from_utf8_lossy(&input));
+        }
+    }
 }
 
 #[test]
