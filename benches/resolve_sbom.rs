@@ -1,5 +1,6 @@
 //! Hot paths of `chainward sbom`: parsing the largest corpus lockfile (deno, 1,128 packages) and
-//! the whole resolve + SBOM pipeline on it. Falls back to a small fixture when `../shared` is
+//! the whole resolve + SBOM pipeline on it; the same, and `scan`, for the largest JavaScript
+//! lockfiles (axios's package-lock.json, vuejs/core's pnpm-lock.yaml). Falls back to a small fixture when `../shared` is
 //! absent, so `cargo bench` still runs on a fresh clone.
 #![expect(clippy::panic, clippy::print_stderr, reason = "a benchmark reports and stops on setup failure")]
 
@@ -99,5 +100,57 @@ fn bench_scan(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench, bench_scan);
+/// JavaScript lockfiles: `sbom` (resolve + render) and `scan` (lockfile-only resolve, the
+/// compiled npm database's records for those packages, matching) of the axios package-lock
+/// (2,115 entries) and the vuejs/core pnpm lockfile (620 packages), the speed targets.
+fn bench_js(c: &mut Criterion) {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    let projects = [("axios package-lock", "corpus/npm/axios__axios"), ("vuejs pnpm", "corpus/npm/vuejs__core")];
+    if !shared.join(projects[0].1).is_dir() {
+        eprintln!("../shared/corpus/npm not found: skipping the JavaScript benchmarks");
+        return;
+    }
+    let excludes = Excludes::new(&[]).unwrap_or_else(|e| panic!("{e}"));
+    let options = SbomOptions {
+        spec: SpecVersion::V1_6,
+        format: SbomFormat::Json,
+        timestamp: Some("2024-01-01T00:00:00Z".to_owned()),
+        deterministic: true,
+        missing: Vec::new(),
+    };
+    let db = vec![shared.join("advisory-db/osv/npm.zip")];
+    let cache = std::env::temp_dir().join(format!("chainward-bench-js-{}", std::process::id()));
+    let _ = chainward::advisory::db::load(&db, Some(&cache));
+    let mut group = c.benchmark_group("js");
+    for (label, dir) in projects {
+        let dir = shared.join(dir);
+        let resolve = |lockfile_only: bool| {
+            let source = chainward::source::open(&dir).unwrap_or_else(|e| panic!("{e}"));
+            let options = ResolveOptions { lockfile_only, ..ResolveOptions::default() };
+            chainward::resolve::work_tree(&source, &excludes, &options).unwrap_or_else(|e| panic!("{e}"))
+        };
+        group.bench_function(format!("resolve + sbom json 1.6 ({label})"), |b| {
+            b.iter(|| {
+                let resolution = resolve(false);
+                let graph = Graph::merge(resolution.resolved, &resolution.name);
+                render(&graph, &options).unwrap_or_else(|e| panic!("{e}"))
+            });
+        });
+        group.bench_function(format!("scan: resolve + load npm records + match ({label})"), |b| {
+            b.iter(|| {
+                let packages = resolve(true).scan_packages();
+                let keys: std::collections::HashSet<_> =
+                    packages.iter().map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name))).collect();
+                let select = chainward::advisory::db::Select::Packages(&keys);
+                let index = chainward::advisory::db::load_selected(black_box(&db), Some(&cache), select)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                chainward::finding::match_packages(&index, &packages).0.len()
+            });
+        });
+    }
+    group.finish();
+    let _ = std::fs::remove_dir_all(&cache);
+}
+
+criterion_group!(benches, bench, bench_scan, bench_js);
 criterion_main!(benches);
