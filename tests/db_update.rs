@@ -38,11 +38,15 @@ fn commit_all(repo: &git2::Repository, message: &str) {
 }
 
 fn osv_zip(id: &str, package: &str, fixed: &str) -> Vec<u8> {
+    osv_zip_of("crates.io", id, package, fixed)
+}
+
+fn osv_zip_of(ecosystem: &str, id: &str, package: &str, fixed: &str) -> Vec<u8> {
     let mut buf = std::io::Cursor::new(Vec::new());
     let mut zip = zip::ZipWriter::new(&mut buf);
     zip.start_file(format!("{id}.json"), zip::write::SimpleFileOptions::default()).unwrap();
     let record = format!(
-        r#"{{"id": "{id}", "summary": "OSV test advisory", "affected": [{{"package": {{"ecosystem": "crates.io", "name": "{package}"}},
+        r#"{{"id": "{id}", "summary": "OSV test advisory", "affected": [{{"package": {{"ecosystem": "{ecosystem}", "name": "{package}"}},
         "ranges": [{{"type": "SEMVER", "events": [{{"introduced": "0"}}, {{"fixed": "{fixed}"}}]}}]}}]}}"#
     );
     zip.write_all(record.as_bytes()).unwrap();
@@ -53,6 +57,9 @@ fn osv_zip(id: &str, package: &str, fixed: &str) -> Vec<u8> {
 #[derive(Default)]
 struct Served {
     zip: Vec<u8>,
+    /// `/npm/all.zip`, when served.
+    npm_zip: Option<Vec<u8>>,
+    npm_requests: usize,
     etag: String,
     truncate: bool,
     requests: usize,
@@ -86,6 +93,18 @@ fn serve(state: Arc<Mutex<Served>>) -> String {
             }
             let mut s = state.lock().unwrap();
             s.requests += 1;
+            if request_line.starts_with("GET /npm/all.zip ")
+                && let Some(zip) = s.npm_zip.clone()
+            {
+                s.npm_requests += 1;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/zip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    zip.len()
+                );
+                let _ = stream.write_all(&zip);
+                continue;
+            }
             if !request_line.starts_with("GET /crates.io/all.zip ") {
                 let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
                 continue;
@@ -209,6 +228,43 @@ fn update_status_path_and_scan_without_db() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(s.served.lock().unwrap().not_modified, 1, "the unchanged zip is not downloaded again");
     assert_eq!(s.scan_ids(&[]), ["GHSA-test-0001-aaaa", "RUSTSEC-2099-0001", "RUSTSEC-2099-0002"]);
+}
+
+/// A scan of npm packages with a database that has no npm export fetches it first (once), and
+/// then matches; offline it cannot, and says the npm packages were not checked (exit 2).
+#[test]
+fn a_scan_fetches_the_ecosystems_its_packages_need() {
+    let s = Setup::new();
+    s.served.lock().unwrap().npm_zip = Some(osv_zip_of("npm", "GHSA-test-npm1-aaaa", "left-pad", "1.3.0"));
+    assert_eq!(s.update().status.code(), Some(0));
+    let dir = tempfile::tempdir().unwrap();
+    let bom = dir.path().join("bom.cdx.json");
+    std::fs::write(
+        &bom,
+        r#"{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [
+            {"type": "library", "name": "left-pad", "version": "1.1.0", "purl": "pkg:npm/left-pad@1.1.0"}]}"#,
+    )
+    .unwrap();
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["scan", bom.to_str().unwrap(), "--format", "json"];
+        args.extend_from_slice(extra);
+        let out = s.run(&args);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), report)
+    };
+    let (code, report) = scan(&["--offline"]);
+    assert_eq!(code, Some(2), "{report:#}");
+    assert!(report["errors"].to_string().contains("1 npm package(s) were not checked"), "{report:#}");
+    assert_eq!(s.served.lock().unwrap().npm_requests, 0, "--offline fetches nothing");
+
+    let (code, report) = scan(&[]);
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(report["findings"][0]["id"], "GHSA-test-npm1-aaaa", "{report:#}");
+    assert!(s.db_dir().join("osv/npm.zip").is_file());
+    assert_eq!(s.served.lock().unwrap().npm_requests, 1);
+    let (code, _) = scan(&[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(s.served.lock().unwrap().npm_requests, 1, "fetched once: the next scan uses it");
 }
 
 #[test]
