@@ -259,11 +259,11 @@ impl Checksum {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(digest)
                 .map_err(|_| format!("`{item}`: the digest is not base64"))?;
-            let hex = bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-                use std::fmt::Write as _;
-                let _ = write!(s, "{b:02x}");
-                s
-            });
+            let mut hex = String::with_capacity(bytes.len() * 2);
+            for b in &bytes {
+                hex.push(hex_digit(b >> 4));
+                hex.push(hex_digit(b & 0x0f));
+            }
             let checksum = Checksum::from_hex(algorithm, &hex)
                 .ok_or_else(|| format!("`{item}`: not a sha1, sha256, sha384 or sha512 digest"))?;
             out.push(checksum);
@@ -275,6 +275,11 @@ impl Checksum {
         out.dedup();
         Ok(out)
     }
+}
+
+/// The lowercase hex digit of a nibble (`0..16`).
+fn hex_digit(nibble: u8) -> char {
+    char::from(if nibble < 10 { b'0' + nibble } else { b'a' + (nibble & 0x0f).saturating_sub(10) })
 }
 
 /// 1-based line span of a package's block in its lockfile (inclusive).
