@@ -333,7 +333,7 @@ impl Reader<'_> {
     }
 
     fn dangling(&mut self, from: usize, at: usize, dependency: &str) {
-        let package = self.packages.get(from).map(|p| format!("{} {}", p.name, p.version)).unwrap_or_default();
+        let package = self.packages.get(from).map(label).unwrap_or_default();
         self.errors.push(ResolveError::new(
             self.path,
             Some(self.lines.line(at)),
@@ -342,7 +342,7 @@ impl Reader<'_> {
     }
 
     fn missing_peer(&mut self, from: usize, at: usize, dependency: &str) {
-        let package = self.packages.get(from).map(|p| format!("{} {}", p.name, p.version)).unwrap_or_default();
+        let package = self.packages.get(from).map(label).unwrap_or_default();
         self.warnings.push(Warning {
             path: self.path.to_owned(),
             line: Some(self.lines.line(at)),
@@ -447,17 +447,21 @@ impl Reader<'_> {
             };
             let version = self.string(obj, "version", key)?;
             let first_party = installed_as.is_none();
-            let Some(version) = version.or(first_party.then_some("")) else {
-                return Err(ResolveError::new(
-                    self.path,
-                    Some(self.lines.line(m.key_at)),
-                    ResolveErrorKind::InvalidPackage(format!("the entry `{key}` (`{name}`) has no `version`")),
-                ));
-            };
             let source = if first_party {
                 PackageSource::Path { dir: join_dir(&self.lock_dir, key) }
             } else {
                 node::source_of(self.string(obj, "resolved", key)?, &name, &self.lock_dir)
+            };
+            // npm writes the `version` of the package's `package.json`: a git, tarball or local
+            // package may have none, a registry package always has one.
+            let Some(version) = version.or((!matches!(source, PackageSource::Registry { .. })).then_some("")) else {
+                return Err(ResolveError::new(
+                    self.path,
+                    Some(self.lines.line(m.key_at)),
+                    ResolveErrorKind::InvalidPackage(format!(
+                        "the entry `{key}` (`{name}`, from the registry) has no `version`"
+                    )),
+                ));
             };
             let mut package = Package::new(Ecosystem::Npm, name, version.to_owned(), source);
             package.first_party = first_party;
@@ -720,6 +724,11 @@ impl Reader<'_> {
         }
         Package::new(Ecosystem::Npm, key.to_owned(), spec.to_owned(), node::source_of(resolved, key, &self.lock_dir))
     }
+}
+
+/// `name version` (`name` alone when the lockfile records no version), for messages.
+fn label(p: &Package) -> String {
+    if p.version.is_empty() { p.name.clone() } else { format!("{} {}", p.name, p.version) }
 }
 
 /// Whether a `file:` spec names an archive rather than a directory.
