@@ -153,3 +153,147 @@ fn osv_scalibr_conformance_cases() {
         }
     }
 }
+
+/// The corpus lockfiles and the package counts `corpus/SOURCES.md` gives for them.
+const CORPUS: [(&str, usize); 4] = [
+    ("axios__axios", 2115),
+    ("mochajs__mocha", 707),
+    ("pypi__warehouse", 1064),
+    ("pypi__warehouse@d02f16c4a1a2", 2773),
+];
+
+fn corpus_dir(name: &str) -> Option<PathBuf> {
+    Some(common::shared_dir()?.join("corpus/npm").join(name))
+}
+
+/// `sha512-…` (and `sha1-…`) of every entry, decoded here with `base64` on its own:
+/// install path → (algorithm, lowercase hex) of the first item.
+fn integrities(lockfile: &Path) -> BTreeMap<String, (String, String, String, String)> {
+    use base64::Engine as _;
+    fn add(key: String, entry: &Value, name: &str, out: &mut BTreeMap<String, (String, String, String, String)>) {
+        let Some(sri) = entry.get("integrity").and_then(Value::as_str) else { return };
+        let (alg, b64) = sri.split_whitespace().next().unwrap().split_once('-').unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let version = entry["version"].as_str().unwrap_or_default().to_owned();
+        out.insert(key, (name.to_owned(), version, alg.to_owned(), hex));
+    }
+    fn v1(prefix: &str, deps: &Value, out: &mut BTreeMap<String, (String, String, String, String)>) {
+        for (name, entry) in deps.as_object().into_iter().flatten() {
+            let key = format!("{prefix}node_modules/{name}");
+            add(key.clone(), entry, name, out);
+            if let Some(nested) = entry.get("dependencies") {
+                v1(&format!("{key}/"), nested, out);
+            }
+        }
+    }
+    let doc: Value = serde_json::from_slice(&std::fs::read(lockfile).unwrap()).unwrap();
+    let mut out = BTreeMap::new();
+    match doc.get("packages").and_then(Value::as_object) {
+        Some(packages) => {
+            for (key, entry) in packages {
+                let name = entry
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_else(|| key.rsplit_once("node_modules/").map_or(key.as_str(), |(_, n)| n));
+                add(key.clone(), entry, name, &mut out);
+            }
+        }
+        None => v1("", &doc["dependencies"], &mut out),
+    }
+    out
+}
+
+#[test]
+fn corpus_lockfiles_resolve_completely() {
+    for (name, count) in CORPUS {
+        let Some(dir) = corpus_dir(name) else { return };
+        let (resolved, errors) = resolve_one(&dir);
+        assert!(errors.is_empty(), "{name}: {errors:?}");
+        let packages = non_root(&resolved);
+        assert_eq!(packages.len(), count, "{name}: package count (SOURCES.md)");
+        // Every package is reached from the root and has a scope from npm's flags, lines, and
+        // (all of these come from the registry) an integrity.
+        let RootComponent::Package(root) = resolved.root else { unreachable!() };
+        let mut reached = BTreeSet::from([root]);
+        let mut queue = vec![root];
+        while let Some(i) = queue.pop() {
+            for &d in &resolved.packages[i].dependencies {
+                if reached.insert(d) {
+                    queue.push(d);
+                }
+            }
+        }
+        for p in &packages {
+            assert!(p.scope.is_some() && p.lines.is_some(), "{name}: {} {}", p.name, p.version);
+            assert_eq!(p.scope == Some(Scope::Excluded), p.reached_by.contains(&DependencyKind::Dev), "{name}");
+        }
+        let unreached = resolved.packages.len() - reached.len();
+        // The 2022 warehouse lockfile (npm 6, v1) keeps stale nested copies nothing requires any
+        // more (`zopflipng-bin/node_modules/decompress-tar`: the `decompress` that requires it
+        // resolves its own copy higher up); Node would never load them. The others have none.
+        let stale = if name == "pypi__warehouse@d02f16c4a1a2" { 24 } else { 0 };
+        assert_eq!(unreached, stale, "{name}: packages not reached from the root");
+        assert!(packages.iter().any(|p| p.direct), "{name}: no direct dependency");
+    }
+}
+
+#[test]
+fn corpus_integrities_become_the_checksums_of_each_entry() {
+    for (name, _) in CORPUS {
+        let Some(dir) = corpus_dir(name) else { return };
+        let (resolved, _) = resolve_one(&dir);
+        let mut want = BTreeMap::new();
+        for (pkg, version, alg, hex) in integrities(&dir.join("package-lock.json")).into_values() {
+            *want.entry((pkg, version, alg, hex)).or_insert(0) += 1;
+        }
+        let mut got = BTreeMap::new();
+        for p in non_root(&resolved) {
+            let Some(c) = p.checksum() else { continue };
+            let key = (p.name.clone(), p.version.clone(), c.algorithm().to_owned(), c.hex().to_owned());
+            *got.entry(key).or_insert(0) += 1;
+        }
+        assert_eq!(got, want, "{name}");
+        // And one decoded by hand (`python3 -c "import base64; print(base64.b64decode(...).hex())"`).
+        let sha1 = Checksum::from_sri("sha1-tSQ9jz7BqjXxNkYFvA0QNuMKtp8=").unwrap();
+        assert_eq!(sha1, [Checksum::Sha1("b5243d8f3ec1aa35f1364605bc0d1036e30ab69f".into())]);
+    }
+}
+
+#[test]
+fn corpus_sboms_are_valid_and_carry_the_integrity_hashes() {
+    for (name, _) in CORPUS {
+        let Some(dir) = corpus_dir(name) else { return };
+        let mut hashes: BTreeMap<(String, String), BTreeSet<(String, String)>> = BTreeMap::new();
+        for spec in ["1.5", "1.6"] {
+            let out = chainward(&["sbom", "--spec-version", spec], &dir);
+            assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+            let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+            common::validate_cyclonedx(&doc, spec).unwrap_or_else(|e| panic!("{name} {spec}: {e:?}"));
+            for c in doc["components"].as_array().unwrap() {
+                let key = (c["name"].as_str().unwrap().to_owned(), c["version"].as_str().unwrap().to_owned());
+                for h in c["hashes"].as_array().into_iter().flatten() {
+                    let alg = h["alg"].as_str().unwrap().to_owned();
+                    hashes.entry(key.clone()).or_default().insert((alg, h["content"].as_str().unwrap().to_owned()));
+                }
+            }
+        }
+        // Each component's hash is the integrity the lockfile gives that name@version (the graph
+        // keeps one per package; copies may record SHA-1 or SHA-512).
+        let mut expected: BTreeMap<(String, String), BTreeSet<(String, String)>> = BTreeMap::new();
+        for (pkg, version, alg, hex) in integrities(&dir.join("package-lock.json")).into_values() {
+            let alg = match alg.as_str() {
+                "sha512" => "SHA-512",
+                "sha1" => "SHA-1",
+                other => panic!("{name}: {other}"),
+            };
+            expected.entry((pkg, version)).or_default().insert((alg.to_owned(), hex));
+        }
+        assert!(expected.len() > 500, "{name}: {} integrities", expected.len());
+        for (key, got) in &hashes {
+            let want = expected.get(key).unwrap_or_else(|| panic!("{name}: {key:?} has no integrity"));
+            assert!(got.is_subset(want), "{name}: {key:?}: {got:?} not in {want:?}");
+        }
+        assert_eq!(hashes.len(), expected.len(), "{name}: packages with hashes");
+    }
+}
