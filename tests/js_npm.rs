@@ -297,3 +297,161 @@ fn corpus_sboms_are_valid_and_carry_the_integrity_hashes() {
         assert_eq!(hashes.len(), expected.len(), "{name}: packages with hashes");
     }
 }
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/js/npm").join(name)
+}
+
+/// Walk npm's own tree (`npm ls --all --package-lock-only --json`) beside ours: every child npm
+/// shows is an edge of ours to a package installed under that name with that version, and
+/// ours has no other edges.
+fn same_tree(r: &Resolved, npm: &Value, ours: usize, path: &str) {
+    let package = &r.packages[ours];
+    let children = npm.get("dependencies").and_then(Value::as_object).cloned().unwrap_or_default();
+    let mut got: BTreeMap<String, usize> = BTreeMap::new();
+    for &d in &package.dependencies {
+        let p = &r.packages[d];
+        got.insert(p.alias.clone().unwrap_or_else(|| p.name.clone()), d);
+    }
+    assert_eq!(
+        got.keys().collect::<BTreeSet<_>>(),
+        children.keys().collect::<BTreeSet<_>>(),
+        "{path}: the dependencies of {} {}",
+        package.name,
+        package.version
+    );
+    for (name, child) in &children {
+        let d = got[name];
+        assert_eq!(r.packages[d].version, child["version"].as_str().unwrap(), "{path}/{name}");
+        same_tree(r, child, d, &format!("{path}/{name}"));
+    }
+}
+
+#[test]
+fn a_workspace_resolves_as_npm_installs_it() {
+    let dir = fixture("workspace");
+    let (r, errors) = resolve_one(&dir);
+    assert!(errors.is_empty() && r.warnings.is_empty(), "{errors:?} {:?}", r.warnings);
+    // 22 keys: the root and two links are not packages.
+    assert_eq!(non_root(&r).len(), 19);
+    let RootComponent::Package(root) = r.root else { unreachable!() };
+    let npm: Value = serde_json::from_slice(&std::fs::read(dir.join("npm-ls.json")).unwrap()).unwrap();
+    same_tree(&r, &npm, root, "");
+
+    let find = |name: &str, version: &str| {
+        r.packages.iter().find(|p| p.name == name && p.version == version).unwrap_or_else(|| panic!("{name} {version}"))
+    };
+    let root = &r.packages[root];
+    assert_eq!((root.name.as_str(), root.version.as_str()), ("root-app", "1.0.0"));
+    assert_eq!(root.source, PackageSource::Path { dir: ".".into() });
+    let member = find("a", "0.1.0");
+    assert!(member.first_party && member.source == PackageSource::Path { dir: "packages/a".into() });
+    let local = find("loc", "0.0.1");
+    assert!(local.first_party && local.source == PackageSource::Path { dir: "deps/loc".into() });
+    // The alias: the package is string-width, installed as `sw`.
+    let sw = find("string-width", "4.2.0");
+    assert_eq!(sw.alias.as_deref(), Some("sw"));
+    assert_eq!(sw.lines.unwrap().start, 150);
+    assert!(sw.direct && sw.scope == Some(Scope::Required));
+    assert!(sw.source.is_default_registry());
+    assert_eq!(sw.install_script, Some(false));
+    assert_eq!(sw.meta.license.as_deref(), Some("MIT"));
+    // Scopes from npm's flags.
+    assert_eq!(find("fsevents", "2.3.3").scope, Some(Scope::Optional));
+    let inherits = find("inherits", "2.0.4");
+    assert!(inherits.scope == Some(Scope::Excluded) && inherits.reached_by.contains(&DependencyKind::Dev));
+    assert!(inherits.direct, "a dev dependency of a linked directory is direct");
+    assert_eq!(find("react", "18.3.1").scope, Some(Scope::Required), "peers are installed (npm 7+)");
+    assert!(!find("react", "18.3.1").direct);
+    // Nested copies are their own entries, with their own lines.
+    let strip = r.packages.iter().filter(|p| p.name == "strip-ansi").count();
+    assert_eq!(strip, 2);
+    assert_eq!(find("is-number", "6.0.0").lines.unwrap().start, 211);
+}
+
+#[test]
+fn a_v1_lockfile_resolves_as_npm_installs_it() {
+    let dir = fixture("v1");
+    let (r, errors) = resolve_one(&dir);
+    assert!(errors.is_empty() && r.warnings.is_empty(), "{errors:?} {:?}", r.warnings);
+    assert_eq!(non_root(&r).len(), 9);
+    let RootComponent::Package(root) = r.root else { unreachable!() };
+    let npm: Value = serde_json::from_slice(&std::fs::read(dir.join("npm-ls.json")).unwrap()).unwrap();
+    same_tree(&r, &npm, root, "");
+    let sw = r.packages.iter().find(|p| p.alias.as_deref() == Some("sw")).unwrap();
+    assert_eq!((sw.name.as_str(), sw.version.as_str()), ("string-width", "4.2.0"));
+    assert_eq!(sw.install_script, None, "v1 does not record install scripts");
+    let wrappy = r.packages.iter().find(|p| p.name == "wrappy").unwrap();
+    assert_eq!(wrappy.scope, Some(Scope::Excluded));
+}
+
+#[test]
+fn scan_mode_reads_the_packages_and_lines_only() {
+    let dir = fixture("workspace");
+    let tree = chainward::source::WorkTree::new(&dir);
+    let excludes = chainward::discover::Excludes::new(&[]).unwrap();
+    let options = chainward::resolve::ResolveOptions { lockfile_only: true, ..Default::default() };
+    let resolution = chainward::resolve::work_tree(&tree, &excludes, &options).unwrap();
+    let r = &resolution.resolved[0];
+    assert_eq!(non_root(r).len(), 19);
+    assert!(r.packages.iter().all(|p| p.lines.is_some() && p.dependencies.is_empty()));
+    let (full, _) = resolve_one(&dir);
+    for (a, b) in r.packages.iter().zip(&full.packages) {
+        assert_eq!(
+            (&a.name, &a.version, &a.source, &a.checksums, a.lines),
+            (&b.name, &b.version, &b.source, &b.checksums, b.lines)
+        );
+    }
+}
+
+#[test]
+fn the_hidden_lockfile_under_node_modules_is_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&fixture("v1"), dir.path());
+    std::fs::create_dir_all(dir.path().join("node_modules")).unwrap();
+    std::fs::write(dir.path().join("node_modules/.package-lock.json"), "not json").unwrap();
+    std::fs::create_dir_all(dir.path().join("node_modules/x")).unwrap();
+    std::fs::write(dir.path().join("node_modules/x/package-lock.json"), "not json").unwrap();
+    let resolution = common::conformance::resolve(dir.path());
+    assert!(resolution.errors.is_empty(), "{:?}", resolution.errors);
+    assert_eq!(resolution.resolved.len(), 1);
+}
+
+#[test]
+fn broken_lockfiles_are_errors_with_lines_and_exit_2() {
+    let cases: [(&str, &str, usize, &str); 6] = [
+        ("{\n  \"lockfileVersion\": 4,\n  \"packages\": {}\n}\n", "unsupported", 2, "version 4"),
+        ("{\n  \"lockfileVersion\": \"x\"\n}\n", "unsupported", 2, "\"x\""),
+        (
+            "{\n  \"lockfileVersion\": 3,\n  \"packages\": {\n    \"node_modules/a\": {\n      \"version\": \"1.0.0\",\n",
+            "invalid JSON",
+            6,
+            "end",
+        ),
+        ("null\n", "invalid JSON", 1, "null"),
+        (
+            "{\n  \"lockfileVersion\": 3,\n  \"packages\": {\n    \"\": {},\n    \"node_modules/a\": {\n      \"version\": \"1.0.0\",\n      \"integrity\": \"sha512-nope\"\n    }\n  }\n}\n",
+            "integrity",
+            5,
+            "a 1.0.0",
+        ),
+        (
+            "{\n  \"lockfileVersion\": 3,\n  \"packages\": {\n    \"\": {},\n    \"node_modules/a\": {\n      \"version\": \"1.0.0\",\n      \"dependencies\": { \"b\": \"^1\" }\n    }\n  }\n}\n",
+            "depends on `b`",
+            5,
+            "a 1.0.0",
+        ),
+    ];
+    for (text, what, line, detail) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("package-lock.json"), text).unwrap();
+        let resolution = common::conformance::resolve(dir.path());
+        let [e] = resolution.errors.as_slice() else { panic!("{text}: {:?}", resolution.errors) };
+        let message = e.to_string();
+        assert!(message.starts_with(&format!("package-lock.json:{line}: ")), "{message}");
+        assert!(message.contains(what) && message.contains(detail), "{message}");
+        let out = chainward(&["sbom"], dir.path());
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("package-lock.json:{line}")));
+    }
+}

@@ -901,6 +901,9 @@ pub(crate) mod json {
 
     impl<'a> Parser<'a> {
         fn error(&self, message: &str) -> Error {
+            if self.pos >= self.bytes.len() {
+                return Error { at: self.pos, message: format!("unexpected end of file ({message})") };
+            }
             Error { at: self.pos, message: message.to_owned() }
         }
 
@@ -934,7 +937,7 @@ pub(crate) mod json {
                 Some(b'n') => self.literal("null", Value::Null)?,
                 Some(b'-' | b'0'..=b'9') => self.number()?,
                 Some(_) => return Err(self.error("expected a JSON value")),
-                None => return Err(self.error("unexpected end of file")),
+                None => return Err(self.error("expected a JSON value")),
             };
             Ok(Node { start, end: self.pos, value })
         }
