@@ -117,7 +117,7 @@ impl Resolver for PackageLockResolver {
         check_version(&reader, top)?;
         let root_name = top_string(&reader, top, "name")?;
         let root_version = top_string(&reader, top, "version")?;
-        let root_name = root_name.map(str::to_owned).unwrap_or_else(|| default_root_name(source, &reader.lock_dir));
+        let root_name = root_name.map_or_else(|| default_root_name(source, &reader.lock_dir), str::to_owned);
         let root_version = root_version.unwrap_or_default().to_owned();
         if let Some(m) = get(top, "packages") {
             let Value::Object(entries) = &m.value.value else {
@@ -229,6 +229,7 @@ struct Reader<'r> {
 }
 
 /// The facts of one entry that every layout shares.
+#[expect(clippy::struct_excessive_bools, reason = "npm's own install-group flags, one field each")]
 struct EntryFacts<'j> {
     integrity: Option<&'j str>,
     dev: bool,
@@ -421,7 +422,7 @@ impl Reader<'_> {
             };
             if self.flag(obj, "link", key)? {
                 let target = self.string(obj, "resolved", key)?.unwrap_or_default();
-                let target = target_key_static(normalize_key(target), entries);
+                let target = target_key_static(&normalize_key(target), entries);
                 if let Some(name) = install_name(key) {
                     link_names.entry(target).or_insert(name);
                 }
@@ -517,21 +518,18 @@ impl Reader<'_> {
                 }
             }
             for (name, kind) in declared {
-                match resolve_in_packages(&slots, key, name) {
-                    Some(to) => {
-                        if let Some(e) = edges.get_mut(from) {
-                            e.insert(to);
-                        }
+                if let Some(to) = resolve_in_packages(&slots, key, name) {
+                    if let Some(e) = edges.get_mut(from) {
+                        e.insert(to);
                     }
-                    None => {
-                        // Optional wins over normal when both declare the name, as in npm.
-                        let optional = self.object(obj, "optionalDependencies", key)?.iter().any(|d| d.key == name);
-                        match kind {
-                            DepKind::Optional | DepKind::PeerOptional => {}
-                            _ if optional => {}
-                            DepKind::Peer => self.missing_peer(from, m.key_at, name),
-                            DepKind::Normal | DepKind::Dev => self.dangling(from, m.key_at, name),
-                        }
+                } else {
+                    // Optional wins over normal when both declare the name, as in npm.
+                    let optional = self.object(obj, "optionalDependencies", key)?.iter().any(|d| d.key == name);
+                    match kind {
+                        DepKind::Optional | DepKind::PeerOptional => {}
+                        _ if optional => {}
+                        DepKind::Peer => self.missing_peer(from, m.key_at, name),
+                        DepKind::Normal | DepKind::Dev => self.dangling(from, m.key_at, name),
                     }
                 }
             }
@@ -733,8 +731,9 @@ fn label(p: &Package) -> String {
 
 /// Whether a `file:` spec names an archive rather than a directory.
 fn is_archive(spec: &str) -> bool {
-    let s = spec.to_ascii_lowercase();
-    s.ends_with(".tgz") || s.ends_with(".tar.gz") || s.ends_with(".tar")
+    let ext =
+        |e: &str| spec.len() >= e.len() && spec.get(spec.len() - e.len()..).is_some_and(|t| t.eq_ignore_ascii_case(e));
+    ext(".tgz") || ext(".tar.gz") || ext(".tar")
 }
 
 /// Whether `peerDependenciesMeta.<name>.optional` is true.
@@ -816,8 +815,8 @@ fn normalize_key(target: &str) -> Cow<'_, str> {
 
 /// The `packages` key equal to `target`, borrowed from the document (so that it lives as long
 /// as the slot map); a target that is no key gives a key that matches nothing.
-fn target_key_static<'j>(target: Cow<'_, str>, entries: &'j [Member<'j>]) -> &'j str {
-    entries.iter().find(|m| m.key == target.as_ref()).map_or("\u{0}missing", |m| &*m.key)
+fn target_key_static<'j>(target: &str, entries: &'j [Member<'j>]) -> &'j str {
+    entries.iter().find(|m| m.key == target).map_or("\u{0}missing", |m| &*m.key)
 }
 
 /// A small JSON reader that keeps the byte offsets of values and keys.
@@ -936,8 +935,7 @@ pub(crate) mod json {
                 Some(b'f') => self.literal("false", Value::Bool(false))?,
                 Some(b'n') => self.literal("null", Value::Null)?,
                 Some(b'-' | b'0'..=b'9') => self.number()?,
-                Some(_) => return Err(self.error("expected a JSON value")),
-                None => return Err(self.error("expected a JSON value")),
+                Some(_) | None => return Err(self.error("expected a JSON value")),
             };
             Ok(Node { start, end: self.pos, value })
         }
