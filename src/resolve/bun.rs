@@ -116,10 +116,20 @@ impl Resolver for BunLockResolver {
         let text = std::str::from_utf8(bytes).map_err(|_| ResolveError::new(path, None, ResolveErrorKind::NotUtf8))?;
         let lock_dir = path.rsplit_once('/').map_or(".", |(dir, _)| dir);
         let mut resolved = parse(text, path, lock_dir)?;
-        if resolved.packages.first().is_some_and(|p| p.name.is_empty()) {
-            let name = root_name(source, lock_dir, options);
-            if let Some(root) = resolved.packages.first_mut() {
-                root.name = name;
+        // bun does not record the root project's version (nor its name when package.json has
+        // none): package.json has them, unless only the lockfile is read.
+        let manifest = if options.lockfile_only {
+            None
+        } else {
+            let manifest = if lock_dir == "." { "package.json".to_owned() } else { format!("{lock_dir}/package.json") };
+            source.read(&manifest).ok().and_then(|b| node::PackageJson::parse(&b).ok())
+        };
+        if let Some(root) = resolved.packages.first_mut() {
+            if root.name.is_empty() {
+                root.name = root_name(source, lock_dir, manifest.as_ref());
+            }
+            if let Some(version) = manifest.as_ref().and_then(|m| m.version.as_ref()) {
+                root.version.clone_from(version);
             }
         }
         Ok(resolved)
@@ -140,20 +150,11 @@ fn binary_lockfile_error(path: &str) -> ResolveError {
     )
 }
 
-/// The root project's name when `workspaces[""]` has none: `package.json`'s `name` (unless
-/// only the lockfile is read), else the lockfile directory's name, else `root`.
-fn root_name(source: &dyn Source, lock_dir: &str, options: &ResolveOptions) -> String {
-    if !options.lockfile_only {
-        let manifest = if lock_dir == "." { "package.json".to_owned() } else { format!("{lock_dir}/package.json") };
-        if let Some(name) = source
-            .read(&manifest)
-            .ok()
-            .and_then(|b| node::PackageJson::parse(&b).ok())
-            .and_then(|m| m.name)
-            .filter(|n| !n.is_empty())
-        {
-            return name;
-        }
+/// The root project's name when `workspaces[""]` has none: `package.json`'s `name`, else the
+/// lockfile directory's name, else `root`.
+fn root_name(source: &dyn Source, lock_dir: &str, manifest: Option<&node::PackageJson>) -> String {
+    if let Some(name) = manifest.and_then(|m| m.name.as_ref()).filter(|n| !n.is_empty()) {
+        return name.clone();
     }
     let from_dir = if lock_dir == "." {
         source.local_root().and_then(|r| r.file_name()).and_then(|n| n.to_str()).map(str::to_owned)
