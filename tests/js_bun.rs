@@ -94,7 +94,9 @@ fn conformance_cases_match_the_peer() {
             }
             if let Some(commit) = &e.commit {
                 assert!(
-                    matching.iter().any(|p| matches!(&p.source, PackageSource::Git { commit: Some(c), .. } if c == commit)),
+                    matching
+                        .iter()
+                        .any(|p| matches!(&p.source, PackageSource::Git { commit: Some(c), .. } if c == commit)),
                     "{}: {} expected at commit {commit}, ours {:?}",
                     case.name,
                     e.name,
@@ -188,11 +190,10 @@ fn the_real_workspace_fixture_resolves_as_bun_installs_it() {
     assert_eq!(p(has_flag_4).checksums, vec![Checksum::Sha512(hex.clone())]);
     assert!(hex.starts_with("1329094ff4352a34d672da69"), "{hex}");
     for i in [has_flag_4, is_number_7, is_odd, sc_old, supports_color, is_number_6, member_has_flag] {
-        assert_eq!(p(i).source, PackageSource::Registry {
-            url: "https://registry.npmjs.org".into(),
-            sparse: false,
-            default_registry: true
-        });
+        assert_eq!(
+            p(i).source,
+            PackageSource::Registry { url: "https://registry.npmjs.org".into(), sparse: false, default_registry: true }
+        );
         assert!(matches!(p(i).checksums.as_slice(), [Checksum::Sha512(_)]), "{}", p(i).name);
     }
 }
@@ -204,7 +205,8 @@ fn the_fixture_sbom_validates_and_names_every_edge() {
         assert_eq!(code, 0, "{stderr}");
         let doc: Value = serde_json::from_slice(&stdout).unwrap();
         common::validate_cyclonedx(&doc, spec).unwrap_or_else(|e| panic!("{spec}: {e:#?}"));
-        let refs: Vec<&str> = doc["components"].as_array().unwrap().iter().map(|c| c["bom-ref"].as_str().unwrap()).collect();
+        let refs: Vec<&str> =
+            doc["components"].as_array().unwrap().iter().map(|c| c["bom-ref"].as_str().unwrap()).collect();
         // has-flag@3.0.0 is one component though two entries: 8 components plus the root.
         assert_eq!(refs.len(), 8, "{refs:?}");
         let mut edges: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -257,7 +259,11 @@ fn lockfiles_under_node_modules_are_not_claimed() {
 fn errors_name_the_file_and_line_through_the_binary() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        ("{\n  \"lockfileVersion\": 9,\n  \"workspaces\": { \"\": {} },\n}\n", 2, "unsupported bun.lock lockfileVersion version 9"),
+        (
+            "{\n  \"lockfileVersion\": 9,\n  \"workspaces\": { \"\": {} },\n}\n",
+            2,
+            "unsupported bun.lock lockfileVersion version 9",
+        ),
         ("{\n  \"lockfileVersion\": 1,\n  \"workspaces\": { \"\": {} \n", 3, "invalid JSON"),
         (
             "{\n  \"lockfileVersion\": 1,\n  \"workspaces\": { \"\": { \"dependencies\": { \"a\": \"1\" } } },\n  \"packages\": {\n    \"a\": [\"a@1.0.0\", \"\", { \"dependencies\": { \"b\": \"1\" } }, \"\"],\n  },\n}\n",

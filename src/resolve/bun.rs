@@ -213,7 +213,11 @@ pub fn parse(text: &str, path: &str, lock_dir: &str) -> Result<Resolved, Resolve
     let ast = jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &options)
         .map_err(|e| err(e.range().start, ResolveErrorKind::Json(e.kind().to_string())))?;
     let Some(Value::Object(top)) = ast.value.as_ref() else {
-        return Err(ResolveError::new(path, Some(1), ResolveErrorKind::Json("bun.lock is not a JSON object".to_owned())));
+        return Err(ResolveError::new(
+            path,
+            Some(1),
+            ResolveErrorKind::Json("bun.lock is not a JSON object".to_owned()),
+        ));
     };
 
     // lockfileVersion
@@ -299,13 +303,20 @@ pub fn parse(text: &str, path: &str, lock_dir: &str) -> Result<Resolved, Resolve
         root.first_party = true;
         root.lines = Some(span(root_prop));
         packages.push(root);
-        entries.push(Entry { lookup: Lookup::Root, deps: declared(obj, &err)?, line: lines.line(root_prop.range.start) });
+        entries.push(Entry {
+            lookup: Lookup::Root,
+            deps: declared(obj, &err)?,
+            line: lines.line(root_prop.range.start),
+        });
     }
     for prop in &workspaces.properties {
         let dir = prop.name.as_str();
         if dir.is_empty() {
             if !std::ptr::eq(prop, root_prop) {
-                return Err(err(prop.range.start, ResolveErrorKind::Format("`workspaces` has two root projects".to_owned())));
+                return Err(err(
+                    prop.range.start,
+                    ResolveErrorKind::Format("`workspaces` has two root projects".to_owned()),
+                ));
             }
             continue;
         }
@@ -346,7 +357,8 @@ pub fn parse(text: &str, path: &str, lock_dir: &str) -> Result<Resolved, Resolve
         for prop in &list.properties {
             let key = prop.name.as_str();
             let at = prop.range.start;
-            let bad = |offset: usize, what: String| err(offset, ResolveErrorKind::InvalidPackage(format!("`{key}`: {what}")));
+            let bad =
+                |offset: usize, what: String| err(offset, ResolveErrorKind::InvalidPackage(format!("`{key}`: {what}")));
             let installed = installed_name(key).ok_or_else(|| bad(at, "not a package path".to_owned()))?;
             let Value::Array(tuple) = &prop.value else {
                 return Err(bad(prop.value.start(), "a package entry must be an array".to_owned()));
@@ -358,8 +370,8 @@ pub fn parse(text: &str, path: &str, lock_dir: &str) -> Result<Resolved, Resolve
                 ));
             };
             let spec = spec.value.as_ref();
-            let (name, resolution) = split_name(spec)
-                .ok_or_else(|| bad(at, format!("`{spec}` is not `name@resolution`")))?;
+            let (name, resolution) =
+                split_name(spec).ok_or_else(|| bad(at, format!("`{spec}` is not `name@resolution`")))?;
             let duplicate = || err(at, ResolveErrorKind::DuplicatePackage(format!("packages key `{key}`")));
 
             if resolution.starts_with("root:") {
@@ -422,25 +434,29 @@ pub fn parse(text: &str, path: &str, lock_dir: &str) -> Result<Resolved, Resolve
                     None => Ok(None),
                 }
             };
-            let (source, version_text, info, integrity) = if let Some(dir) =
-                resolution.strip_prefix("file:").or_else(|| resolution.strip_prefix("link:"))
-            {
-                (PackageSource::Path { dir: node::join_dir(lock_dir, dir) }, "", info_at(1)?, None)
-            } else if resolution.starts_with("github:") || is_git(resolution) {
-                let tag = string_at(2, "git tag")?.ok_or_else(|| missing("git tag"))?;
-                (git_source(resolution, tag), "", info_at(1)?, string_at(3, "integrity")?)
-            } else if resolution.starts_with("http://") || resolution.starts_with("https://") {
-                (PackageSource::Tarball { url: resolution.to_owned() }, "", info_at(1)?, string_at(2, "integrity")?)
-            } else if is_archive(resolution) {
-                let local = resolution.strip_prefix("file:").unwrap_or(resolution);
-                (PackageSource::Path { dir: node::join_dir(lock_dir, local) }, "", info_at(1)?, string_at(2, "integrity")?)
-            } else if is_version(resolution) {
-                let registry = string_at(1, "registry")?.ok_or_else(|| missing("registry"))?;
-                let integrity = string_at(3, "integrity")?.ok_or_else(|| missing("integrity"))?;
-                (node::source_of(Some(registry), name, lock_dir), resolution, info_at(2)?, Some(integrity))
-            } else {
-                return Err(bad(at, format!("`{spec}`: `{resolution}` is not a version or a known resolution")));
-            };
+            let (source, version_text, info, integrity) =
+                if let Some(dir) = resolution.strip_prefix("file:").or_else(|| resolution.strip_prefix("link:")) {
+                    (PackageSource::Path { dir: node::join_dir(lock_dir, dir) }, "", info_at(1)?, None)
+                } else if resolution.starts_with("github:") || is_git(resolution) {
+                    let tag = string_at(2, "git tag")?.ok_or_else(|| missing("git tag"))?;
+                    (git_source(resolution, tag), "", info_at(1)?, string_at(3, "integrity")?)
+                } else if resolution.starts_with("http://") || resolution.starts_with("https://") {
+                    (PackageSource::Tarball { url: resolution.to_owned() }, "", info_at(1)?, string_at(2, "integrity")?)
+                } else if is_archive(resolution) {
+                    let local = resolution.strip_prefix("file:").unwrap_or(resolution);
+                    (
+                        PackageSource::Path { dir: node::join_dir(lock_dir, local) },
+                        "",
+                        info_at(1)?,
+                        string_at(2, "integrity")?,
+                    )
+                } else if is_version(resolution) {
+                    let registry = string_at(1, "registry")?.ok_or_else(|| missing("registry"))?;
+                    let integrity = string_at(3, "integrity")?.ok_or_else(|| missing("integrity"))?;
+                    (node::source_of(Some(registry), name, lock_dir), resolution, info_at(2)?, Some(integrity))
+                } else {
+                    return Err(bad(at, format!("`{spec}`: `{resolution}` is not a version or a known resolution")));
+                };
 
             let mut package = Package::new(Ecosystem::Npm, name.to_owned(), version_text.to_owned(), source);
             if installed != name {
@@ -511,22 +527,13 @@ pub fn parse(text: &str, path: &str, lock_dir: &str) -> Result<Resolved, Resolve
     }
     node::apply_scopes(&mut packages, &edges);
 
-    Ok(Resolved {
-        path: path.to_owned(),
-        packages,
-        root: RootComponent::Package(0),
-        warnings,
-        errors: Vec::new(),
-    })
+    Ok(Resolved { path: path.to_owned(), packages, root: RootComponent::Package(0), warnings, errors: Vec::new() })
 }
 
 /// `name@version`, and the `packages` key when it is not the name.
 fn describe(package: &Package, lookup: Lookup<'_>) -> String {
-    let id = if package.version.is_empty() {
-        package.name.clone()
-    } else {
-        format!("{}@{}", package.name, package.version)
-    };
+    let id =
+        if package.version.is_empty() { package.name.clone() } else { format!("{}@{}", package.name, package.version) };
     match lookup {
         Lookup::Key(key) if key != package.name => format!("{id} (at `{key}`)"),
         _ => id,
@@ -569,7 +576,12 @@ fn declared<'t>(
 ) -> Result<Vec<Declared<'t>>, ResolveError> {
     let mut optional_peers: Vec<&str> = Vec::new();
     if let Some(prop) = obj.get("optionalPeers") {
-        let bad = || err(prop.value.start(), ResolveErrorKind::InvalidPackage("`optionalPeers` must be an array of names".to_owned()));
+        let bad = || {
+            err(
+                prop.value.start(),
+                ResolveErrorKind::InvalidPackage("`optionalPeers` must be an array of names".to_owned()),
+            )
+        };
         let Value::Array(Array { elements, .. }) = &prop.value else { return Err(bad()) };
         for item in elements {
             let Value::StringLit(s) = item else { return Err(bad()) };
@@ -585,13 +597,19 @@ fn declared<'t>(
     ] {
         let Some(prop) = obj.get(group) else { continue };
         let Value::Object(deps) = &prop.value else {
-            return Err(err(prop.value.start(), ResolveErrorKind::InvalidPackage(format!("`{group}` must be an object"))));
+            return Err(err(
+                prop.value.start(),
+                ResolveErrorKind::InvalidPackage(format!("`{group}` must be an object")),
+            ));
         };
         for dep in &deps.properties {
             if !matches!(dep.value, Value::StringLit(_)) {
                 return Err(err(
                     dep.value.start(),
-                    ResolveErrorKind::InvalidPackage(format!("`{group}`: the range of `{}` must be a string", dep.name.as_str())),
+                    ResolveErrorKind::InvalidPackage(format!(
+                        "`{group}`: the range of `{}` must be a string",
+                        dep.name.as_str()
+                    )),
                 ));
             }
             let name = dep.name.as_str();
@@ -686,11 +704,8 @@ fn is_version(resolution: &str) -> bool {
 /// full commit when it is one.
 fn git_source(resolution: &str, tag: &str) -> PackageSource {
     let fragment = resolution.split_once('#').map(|(_, f)| f).filter(|f| is_hex(f));
-    let commit = if node::is_commit(tag) {
-        Some(tag.to_ascii_lowercase())
-    } else {
-        fragment.map(str::to_ascii_lowercase)
-    };
+    let commit =
+        if node::is_commit(tag) { Some(tag.to_ascii_lowercase()) } else { fragment.map(str::to_ascii_lowercase) };
     match node::git_source(resolution) {
         Some(PackageSource::Git { url, reference, commit: found }) => {
             let commit = found.or(commit);
@@ -711,6 +726,7 @@ fn is_hex(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Scope;
 
     #[test]
     fn keys_split_into_install_path_segments() {
@@ -742,5 +758,235 @@ mod tests {
         assert_eq!(find_resolution(&keys, "other", "has-flag", &mut buf), Some(0));
         assert_eq!(find_resolution(&keys, "@s/a/@t/b", "has-flag", &mut buf), Some(2));
         assert_eq!(find_resolution(&keys, "other", "missing", &mut buf), None);
+    }
+
+    const SRI: &str = "sha512-EykJT/Q1KjTWctppgIAgfSO0tKVuZUjhgMr17kqTumMl6Afv3EISleU7qZUzoXDFTAHTDC4NOoG/ZxU3EvlMPQ==";
+
+    fn lock(version: u32, workspaces: &str, packages: &str) -> Result<Resolved, ResolveError> {
+        let text = format!(
+            "{{\n  \"lockfileVersion\": {version},\n  \"workspaces\": {{\n{workspaces}\n  }},\n  \"packages\": {{\n{packages}\n  }},\n}}\n"
+        );
+        parse(&text, "web/bun.lock", "web")
+    }
+
+    fn by_name<'r>(r: &'r Resolved, name: &str) -> &'r Package {
+        r.packages.iter().find(|p| p.name == name).unwrap()
+    }
+
+    fn index(r: &Resolved, name: &str) -> usize {
+        r.packages.iter().position(|p| p.name == name).unwrap()
+    }
+
+    #[test]
+    fn every_tuple_shape_gives_its_source() {
+        let sha = "1ae6dc1267500360b411ec711b8aeac8c68b2246";
+        let r = lock(
+            1,
+            r#"    "": { "name": "app", "dependencies": { "g": "github:o/g", "h": "git+https://x.org/h.git", "f": "file:./f", "l": "link:l", "t": "https://x.org/t.tgz", "lt": "./lt.tgz", "self": "*", "r": "^1" } },"#,
+            &format!(
+                r#"    "g": ["g@github:o/g#527e8ce", {{}}, "o-g-527e8ce"],
+    "h": ["h@git+https://x.org/h.git#{sha}", {{}}, "{sha}", "{SRI}"],
+    "f": ["f@file:f", {{ "dependencies": {{ "r": "^1" }} }}],
+    "l": ["l@link:l", {{}}],
+    "t": ["t@https://x.org/t.tgz", {{}}, "{SRI}"],
+    "lt": ["lt@./lt.tgz", {{}}],
+    "self": ["app@root:", {{}}],
+    "r": ["r@1.0.0", "https://npm.example.com/r/-/r-1.0.0.tgz", {{}}, "{SRI}"],"#
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            by_name(&r, "g").source,
+            PackageSource::Git {
+                url: "https://github.com/o/g.git".into(),
+                reference: None,
+                commit: Some("527e8ce".into())
+            }
+        );
+        assert_eq!(by_name(&r, "g").version, "");
+        assert_eq!(
+            by_name(&r, "h").source,
+            PackageSource::Git { url: "https://x.org/h.git".into(), reference: None, commit: Some(sha.into()) }
+        );
+        assert_eq!(by_name(&r, "h").checksums.len(), 1);
+        assert_eq!(by_name(&r, "f").source, PackageSource::Path { dir: "web/f".into() });
+        assert_eq!(by_name(&r, "l").source, PackageSource::Path { dir: "web/l".into() });
+        assert_eq!(by_name(&r, "t").source, PackageSource::Tarball { url: "https://x.org/t.tgz".into() });
+        assert_eq!(by_name(&r, "lt").source, PackageSource::Path { dir: "web/lt.tgz".into() });
+        assert_eq!(
+            by_name(&r, "r").source,
+            PackageSource::Registry { url: "https://npm.example.com".into(), sparse: false, default_registry: false }
+        );
+        // The root tuple is the root project, not a package of its own; the root depends on
+        // itself through it.
+        assert_eq!(r.packages.len(), 8);
+        assert!(r.packages[0].dependencies.contains(&0));
+        assert_eq!(r.packages[0].source, PackageSource::Path { dir: "web".into() });
+        // The folder package's own dependency walks up to the top-level `r`.
+        assert!(by_name(&r, "f").dependencies.contains(&index(&r, "r")));
+    }
+
+    #[test]
+    fn members_look_in_their_own_folder_first_and_the_root_depends_on_each() {
+        let r = lock(
+            1,
+            r#"    "": { "name": "app", "dependencies": { "a": "^1" } },
+    "packages/m": { "name": "@s/m", "version": "2.0.0", "dependencies": { "a": "^2", "b": "^1" }, "devDependencies": { "d": "^1" } },"#,
+            &format!(
+                r#"    "@s/m": ["@s/m@workspace:packages/m"],
+    "a": ["a@1.0.0", "", {{}}, "{SRI}"],
+    "b": ["b@1.0.0", "", {{ "dependencies": {{ "a": "^2" }} }}, "{SRI}"],
+    "d": ["d@1.0.0", "", {{}}, "{SRI}"],
+    "@s/m/a": ["a@2.0.0", "", {{}}, "{SRI}"],
+    "b/a": ["a@2.0.0", "", {{}}, "{SRI}"],"#
+            ),
+        )
+        .unwrap();
+        let member = index(&r, "@s/m");
+        assert_eq!(r.packages[member].version, "2.0.0");
+        assert_eq!(r.packages[member].source, PackageSource::Path { dir: "web/packages/m".into() });
+        assert!(r.packages[member].first_party);
+        let a1 = r.packages.iter().position(|p| p.lines.map(|l| l.start) == Some(9)).unwrap();
+        let a2_member = r.packages.iter().position(|p| p.lines.map(|l| l.start) == Some(12)).unwrap();
+        let a2_b = r.packages.iter().position(|p| p.lines.map(|l| l.start) == Some(13)).unwrap();
+        assert_eq!(r.packages[0].dependencies, [member, a1].into_iter().collect());
+        assert_eq!(r.packages[member].dependencies, [a2_member, index(&r, "b"), index(&r, "d")].into_iter().collect());
+        assert_eq!(by_name(&r, "b").dependencies, [a2_b].into_iter().collect());
+        assert_eq!(by_name(&r, "d").scope, Some(Scope::Excluded));
+        // The member's tuple is the member, not another package: root, member, five packages.
+        assert_eq!(r.packages.len(), 7);
+        assert_eq!(r.packages[member].lines, Some(LineSpan { start: 5, end: 5 }));
+    }
+
+    #[test]
+    fn scoped_keys_nest_as_one_segment() {
+        let r = lock(
+            2,
+            r#"    "": { "dependencies": { "@s/a": "1" } },"#,
+            &format!(
+                r#"    "@s/a": ["@s/a@1.0.0", "", {{ "dependencies": {{ "@t/b": "1" }} }}, "{SRI}"],
+    "@s/a/@t/b": ["@t/b@1.0.0", "", {{ "dependencies": {{ "c": "1" }} }}, "{SRI}"],
+    "@s/a/c": ["c@1.0.0", "", {{}}, "{SRI}"],"#
+            ),
+        )
+        .unwrap();
+        assert!(by_name(&r, "@s/a").dependencies.contains(&index(&r, "@t/b")));
+        assert!(by_name(&r, "@t/b").dependencies.contains(&index(&r, "c")));
+        assert_eq!(by_name(&r, "c").scope, Some(Scope::Required));
+        assert_eq!(r.packages[0].name, "", "named by the caller from package.json or the directory");
+    }
+
+    #[test]
+    fn missing_optional_and_peer_dependencies_are_fine_others_are_not() {
+        let packages = format!(
+            r#"    "a": ["a@1.0.0", "", {{ "optionalDependencies": {{ "fsevents": "2" }}, "peerDependencies": {{ "react": "*", "vue": "*" }}, "optionalPeers": ["vue"] }}, "{SRI}"],
+    "vue": ["vue@3.0.0", "", {{}}, "{SRI}"],"#
+        );
+        let r = lock(1, r#"    "": { "dependencies": { "a": "1" } },"#, &packages).unwrap();
+        assert_eq!(by_name(&r, "a").dependencies, [index(&r, "vue")].into_iter().collect());
+        assert_eq!(by_name(&r, "vue").scope, Some(Scope::Optional), "an optional peer");
+
+        let r = lock(1, r#"    "": { "dependencies": { "a": "1", "gone": "1" } },"#, &packages).unwrap_err();
+        assert_eq!(r.line, Some(4), "the root's key");
+        assert!(matches!(&r.kind, ResolveErrorKind::DanglingDependency { dependency, .. } if dependency == "gone"));
+        let r = lock(
+            1,
+            r#"    "": { "optionalDependencies": { "gone": "1" }, "dependencies": { "a": "1" } },"#,
+            &format!(r#"    "a": ["a@1.0.0", "", {{ "dependencies": {{ "b": "1" }} }}, "{SRI}"],"#),
+        )
+        .unwrap_err();
+        assert_eq!(r.line, Some(7));
+        assert_eq!(r.to_string(), "web/bun.lock:7: `a@1.0.0` depends on `b`, which is not a package of this lockfile");
+    }
+
+    #[test]
+    fn version_zero_members_carry_their_dependencies_in_the_tuple() {
+        let r = lock(
+            0,
+            r#"    "": { "name": "app" },
+    "packages/m": { "name": "m" },"#,
+            &format!(
+                r#"    "m": ["m@workspace:packages/m", {{ "dependencies": {{ "a": "1" }} }}],
+    "a": ["a@1.0.0", "", {{}}, "{SRI}"],"#
+            ),
+        )
+        .unwrap();
+        assert_eq!(by_name(&r, "m").dependencies, [index(&r, "a")].into_iter().collect());
+        // v1 and later: a workspace tuple must name a member of `workspaces`.
+        let e = lock(1, r#"    "": {},"#, r#"    "m": ["m@workspace:packages/m"],"#).unwrap_err();
+        assert_eq!(e.line, Some(7));
+        assert!(e.to_string().contains("unknown workspace `packages/m`"), "{e}");
+    }
+
+    #[test]
+    fn malformed_entries_are_errors_with_their_line() {
+        let cases: [(&str, usize, &str); 7] = [
+            (r#"    "a": [123, "", {}, ""],"#, 7, "the first element"),
+            (r#"    "a": ["a@1.0.0", "", {}],"#, 7, "no integrity"),
+            (r#"    "a": ["a@latest", "", {}, ""],"#, 7, "not a version"),
+            (r#"    "a": ["a@1.0.0", "", [], ""],"#, 7, "must be an object"),
+            (r#"    "a": "a@1.0.0","#, 7, "must be an array"),
+            ("    \"a\": [\"a@github:o/a#abc1234\", {}],", 7, "no git tag"),
+            ("    \"a\": [\"a@1.0.0\", \"\", {}, \"\"],\n    \"a\": [\"a@1.0.0\", \"\", {}, \"\"],", 8, "duplicate"),
+        ];
+        for (packages, line, message) in cases {
+            let e = lock(1, r#"    "": {},"#, packages).unwrap_err();
+            assert_eq!(e.line, Some(line), "{packages}: {e}");
+            assert!(e.to_string().contains(message), "{packages}: {e}");
+            assert_eq!(e.path, "web/bun.lock");
+        }
+    }
+
+    #[test]
+    fn versions_outside_zero_to_three_are_refused_with_their_line() {
+        for (version, shown) in [("4", "4"), ("\"1\"", "\"1\""), ("-1", "-1"), ("1.5", "1.5")] {
+            let text = format!("{{\n  \"lockfileVersion\": {version},\n  \"workspaces\": {{ \"\": {{}} }}\n}}");
+            let e = parse(&text, "bun.lock", ".").unwrap_err();
+            assert_eq!(e.line, Some(2));
+            assert_eq!(
+                e.kind,
+                ResolveErrorKind::UnsupportedFormatVersion {
+                    format: "bun.lock lockfileVersion",
+                    version: shown.into(),
+                    supported: SUPPORTED
+                }
+            );
+        }
+        let e = parse("{ \"workspaces\": {} }", "bun.lock", ".").unwrap_err();
+        assert!(e.to_string().contains("lockfileVersion"), "{e}");
+        let e = parse("{\n\"lockfileVersion\": 1,\n\"workspaces\": {\n\"a\": {\"name\": \"a\"} } }", "bun.lock", ".")
+            .unwrap_err();
+        assert!(e.to_string().contains("no root project"), "{e}");
+        let e = parse("[1, 2]", "bun.lock", ".").unwrap_err();
+        assert!(matches!(e.kind, ResolveErrorKind::Json(_)));
+        let e = parse("{\n\"lockfileVersion\": 1,\n\"workspaces\": { \"\": {} },,\n}", "bun.lock", ".").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(matches!(e.kind, ResolveErrorKind::Json(_)));
+    }
+
+    #[test]
+    fn comments_trusted_bundled_and_bad_integrity() {
+        let text = format!(
+            "{{\n  // written by hand\n  \"lockfileVersion\": 3, /* v3 */\n  \"workspaces\": {{ \"\": {{ \"dependencies\": {{ \"a\": \"1\" }} }} }},\n  \"trustedDependencies\": [\"a\"],\n  \"overrides\": {{ \"b\": {{ \"a\": \"1\" }} }},\n  \"packages\": {{\n    \"a\": [\"a@1.0.0\", \"\", {{ \"dependencies\": {{ \"b\": \"1\" }} }}, \"sha512-???\"],\n    \"a/b\": [\"b@1.0.0\", \"\", {{ \"bundled\": true }}, \"{SRI}\"],\n  }},\n}}\n"
+        );
+        let r = parse(&text, "bun.lock", ".").unwrap();
+        let a = by_name(&r, "a");
+        assert_eq!(a.install_script, Some(true));
+        assert!(a.checksums.is_empty());
+        assert_eq!(r.warnings.len(), 1);
+        assert_eq!(r.warnings[0].line, Some(8));
+        assert!(by_name(&r, "b").bundled);
+        assert_eq!(by_name(&r, "b").install_script, None);
+        assert_eq!(by_name(&r, "b").lines, Some(LineSpan { start: 9, end: 9 }));
+    }
+
+    #[test]
+    fn the_binary_lockfile_is_refused() {
+        let source = crate::source::WorkTree::new(std::path::Path::new("."));
+        let e = BunLockResolver.resolve(&source, "app/bun.lockb", b"\0\x01", &ResolveOptions::default()).unwrap_err();
+        assert_eq!(e.path, "app/bun.lockb");
+        assert!(e.to_string().contains("bun install --save-text-lockfile"), "{e}");
+        let e = BunLockResolver.resolve(&source, "bun.lock", b"\xff\xfe", &ResolveOptions::default()).unwrap_err();
+        assert_eq!(e.kind, ResolveErrorKind::NotUtf8);
     }
 }
