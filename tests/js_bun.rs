@@ -181,12 +181,17 @@ fn the_real_workspace_fixture_resolves_as_bun_installs_it() {
     assert_eq!(p(supports_color).install_script, None);
 
     // Integrity, decoded independently.
-    use base64::Engine as _;
     let text = std::fs::read_to_string(fixture().join("bun.lock")).unwrap();
     let line = text.lines().nth(31).unwrap();
     let sri = line.split('"').rev().nth(1).unwrap();
-    let digest = base64::engine::general_purpose::STANDARD.decode(sri.strip_prefix("sha512-").unwrap()).unwrap();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let digest =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, sri.strip_prefix("sha512-").unwrap())
+            .unwrap();
+    let hex: String = digest.iter().fold(String::new(), |mut s, b| {
+        use std::fmt::Write as _;
+        write!(s, "{b:02x}").unwrap();
+        s
+    });
     assert_eq!(p(has_flag_4).checksums, vec![Checksum::Sha512(hex.clone())]);
     assert!(hex.starts_with("1329094ff4352a34d672da69"), "{hex}");
     for i in [has_flag_4, is_number_7, is_odd, sc_old, supports_color, is_number_6, member_has_flag] {

@@ -706,15 +706,12 @@ fn git_source(resolution: &str, tag: &str) -> PackageSource {
     let fragment = resolution.split_once('#').map(|(_, f)| f).filter(|f| is_hex(f));
     let commit =
         if node::is_commit(tag) { Some(tag.to_ascii_lowercase()) } else { fragment.map(str::to_ascii_lowercase) };
-    match node::git_source(resolution) {
-        Some(PackageSource::Git { url, reference, commit: found }) => {
-            let commit = found.or(commit);
-            PackageSource::Git { url, reference: if commit.is_some() { None } else { reference }, commit }
-        }
-        _ => {
-            let url = resolution.split('#').next().unwrap_or(resolution);
-            PackageSource::Git { url: url.trim_start_matches("git+").to_owned(), reference: None, commit }
-        }
+    if let Some(PackageSource::Git { url, reference, commit: found }) = node::git_source(resolution) {
+        let commit = found.or(commit);
+        PackageSource::Git { url, reference: if commit.is_some() { None } else { reference }, commit }
+    } else {
+        let url = resolution.split('#').next().unwrap_or(resolution);
+        PackageSource::Git { url: url.trim_start_matches("git+").to_owned(), reference: None, commit }
     }
 }
 
