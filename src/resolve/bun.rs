@@ -12,11 +12,13 @@
 //! JSON with trailing commas (bun writes them after every member; its parser also accepts
 //! comments, so chainward does too; nothing else beyond JSON). The fields read:
 //!
-//! - `lockfileVersion`: 0 (bun 1.1.39 to 1.1.x: a workspace member's `packages` tuple still
-//!   carries a dependencies object), 1 (bun 1.2: member tuples are `["name@workspace:path"]`
-//!   only; their dependencies live in `workspaces`), 2 (same content, stricter parsing: an
-//!   off-registry npm tarball must carry an integrity, a git `.bun-tag` must be a safe path
-//!   component) and 3 (`overrides` values may be objects of scoped rules). Anything else is
+//! - `lockfileVersion`: 0 (bun 1.1.39 and 1.1.40, the first text lockfiles: a workspace
+//!   member's `packages` tuple still carries a dependencies object), 1 (from late bun 1.1
+//!   through 1.3: member tuples are `["name@workspace:path"]` only, their dependencies live in
+//!   `workspaces`), 2 (what bun 1.4 writes for a new lockfile: the same content, parsed more
+//!   strictly: an off-registry npm tarball must carry an integrity, a git `.bun-tag` must be a
+//!   safe path component) and 3 (bun 1.4 with scoped overrides: `overrides` values may be
+//!   objects). bun 1.4 keeps an existing file's version when it rewrites it. Anything else is
 //!   [`ResolveErrorKind::UnsupportedFormatVersion`] with its line. `configVersion` (the linker
 //!   default, bun ≥ 1.3) does not change the content and is ignored.
 //! - `workspaces`: `""` is the root project (`name`, `dependencies`, `devDependencies`,
