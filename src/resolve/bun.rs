@@ -198,6 +198,8 @@ struct Entry<'t> {
 /// Parse a `bun.lock` (`path` for messages, `lock_dir` its directory relative to the scanned
 /// root, `.` for the root). The root package's name is `""` when `workspaces[""]` names none.
 pub fn parse(text: &str, path: &str, lock_dir: &str) -> Result<Resolved, ResolveError> {
+    // A byte-order mark (an editor's) is not JSON; it does not move any line.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines = LineIndex::new(text);
     let err = |offset: usize, kind: ResolveErrorKind| ResolveError::new(path, Some(lines.line(offset)), kind);
     let options = ParseOptions {
@@ -968,7 +970,7 @@ mod tests {
         let text = format!(
             "{{\n  // written by hand\n  \"lockfileVersion\": 3, /* v3 */\n  \"workspaces\": {{ \"\": {{ \"dependencies\": {{ \"a\": \"1\" }} }} }},\n  \"trustedDependencies\": [\"a\"],\n  \"overrides\": {{ \"b\": {{ \"a\": \"1\" }} }},\n  \"packages\": {{\n    \"a\": [\"a@1.0.0\", \"\", {{ \"dependencies\": {{ \"b\": \"1\" }} }}, \"sha512-???\"],\n    \"a/b\": [\"b@1.0.0\", \"\", {{ \"bundled\": true }}, \"{SRI}\"],\n  }},\n}}\n"
         );
-        let r = parse(&text, "bun.lock", ".").unwrap();
+        let r = parse(&format!("\u{feff}{text}"), "bun.lock", ".").unwrap();
         let a = by_name(&r, "a");
         assert_eq!(a.install_script, Some(true));
         assert!(a.checksums.is_empty());
