@@ -166,7 +166,7 @@ fn root_name(source: &dyn Source, lock_dir: &str, manifest: Option<&node::Packag
     from_dir.filter(|n| !n.is_empty() && n != "." && n != "..").unwrap_or_else(|| "root".to_owned())
 }
 
-/// One declared dependency: the name looked up, how it was declared, and where.
+/// One declared dependency: the name looked up and how it was declared.
 #[derive(Debug, Clone, Copy)]
 struct Declared<'t> {
     name: &'t str,
