@@ -4,6 +4,7 @@
 //! its own); `resolve` parses the bytes. A file that fails to parse becomes a [`ResolveError`]
 //! naming the file and line; the other files go on.
 
+pub mod bun;
 pub mod cargo;
 pub(crate) mod cargo_canonical;
 pub mod cargo_manifest;
@@ -84,7 +85,11 @@ pub trait Resolver: Send + Sync {
 
 /// Every resolver chainward has, in the order they are asked.
 pub fn registry() -> Vec<Box<dyn Resolver>> {
-    vec![Box::new(cargo::CargoLockResolver), Box::new(package_lock::PackageLockResolver)]
+    vec![
+        Box::new(cargo::CargoLockResolver),
+        Box::new(package_lock::PackageLockResolver),
+        Box::new(bun::BunLockResolver),
+    ]
 }
 
 /// Everything resolved from a tree: the lockfiles that parsed, the errors of those that did not.
