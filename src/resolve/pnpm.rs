@@ -110,21 +110,18 @@ impl Resolver for PnpmLockResolver {
         options: &ResolveOptions,
     ) -> Result<Resolved, ResolveError> {
         let text = std::str::from_utf8(bytes).map_err(|_| ResolveError::new(path, None, ResolveErrorKind::NotUtf8))?;
-        let docs = parse_yaml(text).map_err(|(line, message)| ResolveError::new(path, line, ResolveErrorKind::Yaml(message)))?;
-        let doc = docs
-            .iter()
-            .rev()
-            .find(|d| d.get("lockfileVersion").is_some())
-            .ok_or_else(|| {
-                let line = docs.first().map(Node::line);
-                ResolveError::new(
-                    path,
-                    line,
-                    ResolveErrorKind::Format(
-                        "not a pnpm lockfile: no `lockfileVersion` mapping key (pnpm writes one first)".to_owned(),
-                    ),
-                )
-            })?;
+        let docs = parse_yaml(text)
+            .map_err(|(line, message)| ResolveError::new(path, line, ResolveErrorKind::Yaml(message)))?;
+        let doc = docs.iter().rev().find(|d| d.get("lockfileVersion").is_some()).ok_or_else(|| {
+            let line = docs.first().map(Node::line);
+            ResolveError::new(
+                path,
+                line,
+                ResolveErrorKind::Format(
+                    "not a pnpm lockfile: no `lockfileVersion` mapping key (pnpm writes one first)".to_owned(),
+                ),
+            )
+        })?;
         Lock::new(source, path, doc, options)?.resolve()
     }
 }
@@ -467,11 +464,7 @@ struct Lock<'s, 'd, 'a> {
 
 /// The entries of section `name` of the document: empty when absent or null, an error when it
 /// is not a mapping, or has a key twice (pnpm's YAML reader refuses duplicated keys).
-fn section<'d, 'a>(
-    path: &str,
-    doc: &'d Node<'a>,
-    name: &str,
-) -> Result<&'d [(Node<'a>, Node<'a>)], ResolveError> {
+fn section<'d, 'a>(path: &str, doc: &'d Node<'a>, name: &str) -> Result<&'d [(Node<'a>, Node<'a>)], ResolveError> {
     match doc.get(name) {
         None => Ok(EMPTY),
         Some(n) if n.is_null() => Ok(EMPTY),
@@ -496,11 +489,9 @@ fn section<'d, 'a>(
             let _ = n;
             Ok(entries)
         }
-        Some(n) => Err(ResolveError::new(
-            path,
-            Some(n.line()),
-            ResolveErrorKind::Yaml(format!("`{name}` must be a mapping")),
-        )),
+        Some(n) => {
+            Err(ResolveError::new(path, Some(n.line()), ResolveErrorKind::Yaml(format!("`{name}` must be a mapping"))))
+        }
     }
 }
 
@@ -809,16 +800,7 @@ impl<'s, 'd, 'a> Lock<'s, 'd, 'a> {
             for (_, &(from, node)) in snapshot_list {
                 for (section_name, kind) in PACKAGE_KINDS {
                     for (dep, reference) in node.get(section_name).map(Node::entries).unwrap_or_default() {
-                        resolve_edge(
-                            from,
-                            None,
-                            dep,
-                            reference,
-                            kind,
-                            &mut edges,
-                            &mut installed_as,
-                            &mut link_names,
-                        );
+                        resolve_edge(from, None, dep, reference, kind, &mut edges, &mut installed_as, &mut link_names);
                     }
                 }
             }
@@ -827,30 +809,12 @@ impl<'s, 'd, 'a> Lock<'s, 'd, 'a> {
                 let Some(entry) = e.and_then(|e| entries.get(e)) else { continue };
                 for (section_name, kind) in PACKAGE_KINDS {
                     for (dep, reference) in entry.node.get(section_name).map(Node::entries).unwrap_or_default() {
-                        resolve_edge(
-                            from,
-                            None,
-                            dep,
-                            reference,
-                            kind,
-                            &mut edges,
-                            &mut installed_as,
-                            &mut link_names,
-                        );
+                        resolve_edge(from, None, dep, reference, kind, &mut edges, &mut installed_as, &mut link_names);
                     }
                 }
             }
         }
         drop(resolve_edge);
-        for (line, from, name, key, kind) in dangling {
-            // pnpm leaves out optional packages it does not install (other platforms).
-            if kind == DependencyKind::Optional {
-                continue;
-            }
-            let package = packages.get(from).map(|p| label(p)).unwrap_or_default();
-            let dependency = format!("{name}: {key}");
-            self.error(line, ResolveErrorKind::DanglingDependency { package, dependency });
-        }
         for list in &mut edges {
             list.sort_unstable();
             list.dedup();
@@ -879,6 +843,15 @@ impl<'s, 'd, 'a> Lock<'s, 'd, 'a> {
             p.version = manifest.and_then(|m| m.version).unwrap_or_default();
         }
 
+        for (line, from, name, key, kind) in dangling {
+            // pnpm leaves out optional packages it does not install (other platforms).
+            if kind == DependencyKind::Optional {
+                continue;
+            }
+            let package = packages.get(from).map(|p| label(p)).unwrap_or_default();
+            let dependency = format!("{name}: {key}");
+            self.error(line, ResolveErrorKind::DanglingDependency { package, dependency });
+        }
         // Aliases: a package installed only under other names than its own.
         for (p, names) in packages.iter_mut().zip(&installed_as).skip(importer_count) {
             if !names.is_empty() && !names.contains(p.name.as_str()) {
