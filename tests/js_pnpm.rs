@@ -360,19 +360,32 @@ fn deep_nesting_and_alias_bombs_are_refused_quickly() {
     }
 }
 
-/// Small fixtures under `testdata/js/pnpm/`: a v6 workspace and a v5 single project.
+/// The small fixture of `testdata/js/pnpm/v6-workspace` (see the README there).
 #[test]
-fn fixtures_give_scopes_aliases_and_sources() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/js/pnpm");
-    if !root.is_dir() {
-        return;
+fn the_v6_workspace_fixture_gives_members_scopes_and_edges() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/js/pnpm/v6-workspace");
+    let resolution = common::conformance::resolve(&dir);
+    assert!(resolution.errors.is_empty(), "{:#?}", resolution.errors);
+    let r = only_lockfile(&resolution);
+    let names: Vec<(&str, &str, bool)> =
+        r.packages.iter().map(|p| (p.name.as_str(), p.version.as_str(), p.first_party)).collect();
+    assert_eq!(&names[..2], [("demo-root", "0.1.0", true), ("@demo/lib", "2.0.0", true)]);
+    assert_eq!(r.packages.len(), 8);
+    let get = |n: &str| r.packages.iter().position(|p| p.name == n).unwrap();
+    let p = |n: &str| &r.packages[get(n)];
+    assert_eq!(p("typescript").scope, Some(Scope::Excluded));
+    assert!(p("typescript").direct && p("react-dom").direct && !p("react").direct);
+    for n in ["react-dom", "react", "loose-envify", "js-tokens", "scheduler"] {
+        assert_eq!(p(n).scope, Some(Scope::Required), "{n}");
     }
-    for entry in std::fs::read_dir(&root).unwrap() {
-        let dir = entry.unwrap().path();
-        if !dir.join("pnpm-lock.yaml").is_file() {
-            continue;
-        }
-        let resolution = common::conformance::resolve(&dir);
-        assert!(resolution.errors.is_empty(), "{}: {:#?}", dir.display(), resolution.errors);
-    }
+    assert_eq!(p("@demo/lib").source, PackageSource::Path { dir: "packages/lib".into() });
+    assert!(r.packages[0].dependencies.contains(&1));
+    assert_eq!(
+        p("react-dom").dependencies,
+        [get("loose-envify"), get("react"), get("scheduler")].into_iter().collect()
+    );
+    assert_eq!(p("react-dom").lines.map(|l| (l.start, l.end)), Some((44, 52)));
+    // `scan` reads the lockfile only: the same packages, names from the links and directories.
+    let out = chainward(&["sbom", dir.to_str().unwrap(), "-o", "/dev/null"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }

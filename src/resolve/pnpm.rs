@@ -468,7 +468,7 @@ fn section<'d, 'a>(path: &str, doc: &'d Node<'a>, name: &str) -> Result<&'d [(No
     match doc.get(name) {
         None => Ok(EMPTY),
         Some(n) if n.is_null() => Ok(EMPTY),
-        Some(n @ Node::Map { entries, .. }) => {
+        Some(Node::Map { entries, .. }) => {
             let mut seen = std::collections::HashSet::with_capacity(entries.len());
             for (k, _) in entries {
                 let Some(key) = k.str() else {
@@ -486,7 +486,6 @@ fn section<'d, 'a>(path: &str, doc: &'d Node<'a>, name: &str) -> Result<&'d [(No
                     ));
                 }
             }
-            let _ = n;
             Ok(entries)
         }
         Some(n) => {
@@ -831,12 +830,15 @@ impl<'s, 'd, 'a> Lock<'s, 'd, 'a> {
                 let dir = node::join_dir(&self.lock_dir, &importer.dir);
                 match dir.rsplit('/').next() {
                     Some(base) if base != "." && base != ".." && !base.is_empty() => base.to_owned(),
+                    // The scanned directory's name when the source knows it (no file system
+                    // access here: the same code reads git revisions).
                     _ => self
                         .source
                         .local_root()
-                        .and_then(|r| std::fs::canonicalize(r).ok())
-                        .and_then(|r| r.file_name().and_then(|n| n.to_str()).map(str::to_owned))
-                        .unwrap_or_else(|| "root".to_owned()),
+                        .and_then(Path::file_name)
+                        .and_then(|n| n.to_str())
+                        .filter(|n| !n.is_empty() && *n != "." && *n != "..")
+                        .map_or_else(|| "root".to_owned(), str::to_owned),
                 }
             };
             p.name = manifest.as_ref().and_then(|m| m.name.clone()).unwrap_or_else(fallback_name);
@@ -919,4 +921,314 @@ fn label(p: &Package) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fuzzing::MemorySource;
+
+    fn run(files: &[(&str, &str)], lockfile_only: bool) -> Result<Resolved, ResolveError> {
+        let source = MemorySource::new(files.iter().map(|(p, t)| ((*p).to_owned(), t.as_bytes().to_vec())));
+        let (path, text) = files.first().copied().unwrap_or_default();
+        PnpmLockResolver.resolve(
+            &source,
+            path,
+            text.as_bytes(),
+            &ResolveOptions { lockfile_only, ..Default::default() },
+        )
+    }
+
+    fn lock(text: &str) -> Resolved {
+        run(&[("pnpm-lock.yaml", text)], false).unwrap()
+    }
+
+    fn find<'r>(r: &'r Resolved, name: &str, version: &str) -> (usize, &'r Package) {
+        r.packages.iter().enumerate().find(|(_, p)| p.name == name && p.version == version).unwrap()
+    }
+
+    #[test]
+    fn claims_project_lockfiles_only() {
+        let claims = |p: &str| PnpmLockResolver.claims(Path::new(p));
+        assert!(claims("pnpm-lock.yaml") && claims("apps/web/pnpm-lock.yaml"));
+        assert!(!claims("node_modules/x/pnpm-lock.yaml") && !claims("node_modules/.pnpm/lock.yaml"));
+        assert!(!claims("pnpm-lock.yml") && !claims("pnpm-workspace.yaml"));
+    }
+
+    #[test]
+    fn dependency_paths_read_as_pnpm_reads_them() {
+        let dp = |k, l| parse_dep_path(k, l).map(|d| (d.host, d.name, d.version));
+        assert_eq!(dp("/foo/1.0.0", Layout::V5), Some((None, "foo", "1.0.0")));
+        assert_eq!(dp("/@s/foo/1.0.0_react@18.2.0+x@1.0.0", Layout::V5), Some((None, "@s/foo", "1.0.0")));
+        assert_eq!(dp("/foo/1.4.0_@types+babel__core@7.1.14", Layout::V5), Some((None, "foo", "1.4.0")));
+        assert_eq!(dp("/a/5.13.0_33fffc354ccfa91fbe7d1677b9395a0a", Layout::V5), Some((None, "a", "5.13.0")));
+        assert_eq!(
+            dp("registry.npmjs.org/@foo/bar/1.1.0", Layout::V5),
+            Some((Some("registry.npmjs.org"), "@foo/bar", "1.1.0"))
+        );
+        assert_eq!(dp("github.com/kevva/is-positive", Layout::V5), None);
+        assert_eq!(dp("/foo/bar", Layout::V5), None);
+        assert_eq!(dp("file:../x", Layout::V5), None);
+        assert_eq!(dp("/react-dom@18.0.0-rc.3(react@18.2.0)", Layout::V6), Some((None, "react-dom", "18.0.0-rc.3")));
+        assert_eq!(dp("/@s/x@1.0.0(@t/y@2.0.0)(z@3.0.0)", Layout::V6), Some((None, "@s/x", "1.0.0")));
+        assert_eq!(dp("@s/x@1.0.0", Layout::V9), Some((None, "@s/x", "1.0.0")));
+        assert_eq!(dp("x@https://codeload.github.com/o/r/tar.gz/abc", Layout::V9), None);
+        assert_eq!(without_peers("a@1.0.0(b@1.0.0(c@2.0.0))(d@1.0.0)"), "a@1.0.0");
+        assert_eq!(without_peers("a@1.0.0"), "a@1.0.0");
+        assert_eq!(without_peers("a@file:x(y"), "a@file:x(y");
+        assert_eq!(peers_suffix_start(")"), None);
+        assert_eq!(peers_suffix_start("()"), Some(0));
+    }
+
+    #[test]
+    fn references_turn_into_keys_as_ref_to_relative() {
+        let key = |l, n, r| match ref_to_key(l, n, r) {
+            Target::Key(k) => k.into_owned(),
+            Target::Link(p) => format!("LINK {p}"),
+        };
+        assert_eq!(key(Layout::V5, "a", "1.0.0_b@2.0.0"), "/a/1.0.0_b@2.0.0");
+        assert_eq!(key(Layout::V5, "foo", "/bar/1.0.0"), "/bar/1.0.0");
+        assert_eq!(key(Layout::V5, "r", "github.com/o/r/abc"), "github.com/o/r/abc");
+        assert_eq!(key(Layout::V5, "f", "file:../f"), "file:../f");
+        assert_eq!(key(Layout::V6, "a", "1.0.0(@t/b@2.0.0)"), "/a@1.0.0(@t/b@2.0.0)");
+        assert_eq!(key(Layout::V6, "foo", "/@s/bar@1.0.0"), "/@s/bar@1.0.0");
+        assert_eq!(key(Layout::V9, "a", "1.0.0(b@2.0.0(c@1.0.0))"), "a@1.0.0(b@2.0.0(c@1.0.0))");
+        assert_eq!(key(Layout::V9, "foo", "bar@1.0.0"), "bar@1.0.0");
+        assert_eq!(key(Layout::V9, "foo", "@s/bar@1.0.0"), "@s/bar@1.0.0");
+        assert_eq!(
+            key(Layout::V9, "x", "https://codeload.github.com/o/r/tar.gz/abc"),
+            "x@https://codeload.github.com/o/r/tar.gz/abc"
+        );
+        assert_eq!(
+            key(Layout::V9, "x", "git+ssh://git@github.com/o/r.git#abc"),
+            "x@git+ssh://git@github.com/o/r.git#abc"
+        );
+        assert_eq!(key(Layout::V9, "x", "file:../x"), "x@file:../x");
+        assert_eq!(key(Layout::V9, "x", "link:../x"), "LINK ../x");
+    }
+
+    const V5: &str = "lockfileVersion: 5.4
+
+specifiers:
+  a: ^1.0.0
+  alias: npm:real@^2.0.0
+  d: ^1.0.0
+  o: ^1.0.0
+
+dependencies:
+  a: 1.0.0_p@1.0.0
+  alias: /real/2.0.0
+
+optionalDependencies:
+  o: 1.0.0
+
+devDependencies:
+  d: 1.0.0
+
+packages:
+
+  /a/1.0.0_p@1.0.0:
+    resolution: {integrity: sha512-V/LGr1APy+PXIwKebEWrkZPwoeoF+w1jiOBUmuxuiUIaOHtob8Qc9BTrYo7VuI5fR8tqsy+buA2WFooR5olqvQ==}
+    peerDependencies:
+      p: ^1
+    dependencies:
+      p: 1.0.0
+    requiresBuild: true
+    dev: false
+
+  /real/2.0.0:
+    resolution: {integrity: sha1-2jmQH3MUs5NbvPGr8h3DPlCRQho=}
+    dev: false
+
+  /p/1.0.0:
+    resolution: {tarball: https://npm.example.com/repo/p/-/p-1.0.0.tgz}
+
+  /o/1.0.0:
+    resolution: {integrity: sha512-V/LGr1APy+PXIwKebEWrkZPwoeoF+w1jiOBUmuxuiUIaOHtob8Qc9BTrYo7VuI5fR8tqsy+buA2WFooR5olqvQ==}
+    optionalDependencies:
+      gone: 1.0.0
+    dev: false
+    optional: true
+
+  /d/1.0.0:
+    resolution: {integrity: sha512-V/LGr1APy+PXIwKebEWrkZPwoeoF+w1jiOBUmuxuiUIaOHtob8Qc9BTrYo7VuI5fR8tqsy+buA2WFooR5olqvQ==}
+    dev: true
+";
+
+    #[test]
+    fn v5_single_project_uses_pnpm_flags_aliases_and_sources() {
+        let r =
+            run(&[("pnpm-lock.yaml", V5), ("package.json", r#"{"name": "app", "version": "1.2.3"}"#)], false).unwrap();
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert_eq!(r.packages.len(), 6);
+        let root = &r.packages[0];
+        assert_eq!((root.name.as_str(), root.version.as_str(), root.first_party), ("app", "1.2.3", true));
+        assert!(matches!(r.root, RootComponent::Package(0)));
+        let (ai, a) = find(&r, "a", "1.0.0");
+        assert_eq!((a.scope, a.install_script, a.direct), (Some(Scope::Required), Some(true), true));
+        assert_eq!(a.lines, Some(LineSpan { start: 21, end: 28 }));
+        let (pi, p) = find(&r, "p", "1.0.0");
+        assert!(a.dependencies.contains(&pi) && root.dependencies.contains(&ai));
+        // No `dev` flag: used by both production and dev.
+        assert_eq!(p.scope, Some(Scope::Required));
+        assert_eq!(
+            p.source,
+            PackageSource::Registry {
+                url: "https://npm.example.com/repo".into(),
+                sparse: false,
+                default_registry: false
+            }
+        );
+        let (_, real) = find(&r, "real", "2.0.0");
+        assert_eq!(real.alias.as_deref(), Some("alias"));
+        assert!(matches!(real.checksum(), Some(Checksum::Sha1(h)) if h == "da39901f7314b3935bbcf1abf21dc33e5091421a"));
+        let (_, o) = find(&r, "o", "1.0.0");
+        assert_eq!(o.scope, Some(Scope::Optional));
+        let (_, d) = find(&r, "d", "1.0.0");
+        assert_eq!(
+            (d.scope, d.reached_by.iter().copied().collect::<Vec<_>>()),
+            (Some(Scope::Excluded), vec![DependencyKind::Dev])
+        );
+        // Lockfile only: no package.json, the name falls back.
+        let r = run(&[("pnpm-lock.yaml", V5), ("package.json", r#"{"name": "app"}"#)], true).unwrap();
+        assert_eq!(r.packages[0].name, "root");
+    }
+
+    const V9: &str = "lockfileVersion: '9.0'
+
+importers:
+
+  .:
+    devDependencies:
+      lib:
+        specifier: workspace:*
+        version: link:packages/lib
+      t:
+        specifier: ^1.0.0
+        version: 1.0.0
+
+  packages/lib:
+    dependencies:
+      x:
+        specifier: npm:y@^1
+        version: y@1.0.0
+      r:
+        specifier: ^1.0.0
+        version: 1.0.0(p@1.0.0)
+      g:
+        specifier: github:o/g
+        version: https://codeload.github.com/o/g/tar.gz/0123456789abcdef0123456789abcdef01234567
+    optionalDependencies:
+      fsevents:
+        specifier: ^2
+        version: 2.3.3
+
+packages:
+
+  y@1.0.0:
+    resolution: {integrity: sha512-V/LGr1APy+PXIwKebEWrkZPwoeoF+w1jiOBUmuxuiUIaOHtob8Qc9BTrYo7VuI5fR8tqsy+buA2WFooR5olqvQ==}
+
+  r@1.0.0:
+    resolution: {integrity: sha512-V/LGr1APy+PXIwKebEWrkZPwoeoF+w1jiOBUmuxuiUIaOHtob8Qc9BTrYo7VuI5fR8tqsy+buA2WFooR5olqvQ==}
+    peerDependencies:
+      p: '*'
+
+  p@1.0.0:
+    resolution: {integrity: sha512-V/LGr1APy+PXIwKebEWrkZPwoeoF+w1jiOBUmuxuiUIaOHtob8Qc9BTrYo7VuI5fR8tqsy+buA2WFooR5olqvQ==}
+
+  p@2.0.0:
+    resolution: {integrity: sha512-V/LGr1APy+PXIwKebEWrkZPwoeoF+w1jiOBUmuxuiUIaOHtob8Qc9BTrYo7VuI5fR8tqsy+buA2WFooR5olqvQ==}
+
+  g@https://codeload.github.com/o/g/tar.gz/0123456789abcdef0123456789abcdef01234567:
+    resolution: {tarball: https://codeload.github.com/o/g/tar.gz/0123456789abcdef0123456789abcdef01234567}
+    version: 3.0.0
+
+  t@1.0.0:
+    resolution: {integrity: sha512-V/LGr1APy+PXIwKebEWrkZPwoeoF+w1jiOBUmuxuiUIaOHtob8Qc9BTrYo7VuI5fR8tqsy+buA2WFooR5olqvQ==}
+
+snapshots:
+
+  y@1.0.0: {}
+
+  r@1.0.0(p@1.0.0):
+    dependencies:
+      p: 1.0.0
+
+  r@1.0.0(p@2.0.0):
+    dependencies:
+      p: 2.0.0
+
+  p@1.0.0: {}
+
+  p@2.0.0: {}
+
+  g@https://codeload.github.com/o/g/tar.gz/0123456789abcdef0123456789abcdef01234567: {}
+
+  t@1.0.0:
+    dependencies:
+      r: 1.0.0(p@2.0.0)
+";
+
+    #[test]
+    fn v9_workspace_unions_snapshots_and_computes_scopes() {
+        let r = lock(V9);
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        assert_eq!(r.packages.len(), 2 + 6);
+        let lib = &r.packages[1];
+        // No package.json: the name the root links it under.
+        assert_eq!((lib.name.as_str(), lib.first_party), ("lib", true));
+        assert_eq!(lib.source, PackageSource::Path { dir: "packages/lib".into() });
+        assert!(r.packages[0].dependencies.contains(&1));
+        let (_, y) = find(&r, "y", "1.0.0");
+        assert_eq!((y.alias.as_deref(), y.scope, y.direct), (Some("x"), Some(Scope::Required), true));
+        // One package, the union of its two snapshots' edges.
+        let (_, rr) = find(&r, "r", "1.0.0");
+        let (p1, _) = find(&r, "p", "1.0.0");
+        let (p2, p2p) = find(&r, "p", "2.0.0");
+        assert_eq!(rr.dependencies, [p1, p2].into_iter().collect());
+        assert_eq!(rr.lines, Some(LineSpan { start: 35, end: 38 }));
+        // p@2.0.0 is reached through the dev-only `t`, but also through `r` (required).
+        assert_eq!(p2p.scope, Some(Scope::Required));
+        let (_, t) = find(&r, "t", "1.0.0");
+        assert_eq!(t.scope, Some(Scope::Excluded));
+        let (_, g) = find(&r, "g", "3.0.0");
+        assert_eq!(
+            g.source,
+            PackageSource::Git {
+                url: "https://github.com/o/g.git".into(),
+                reference: None,
+                commit: Some("0123456789abcdef0123456789abcdef01234567".into())
+            }
+        );
+    }
+
+    #[test]
+    fn errors_name_their_lines() {
+        let err = |text: &str| run(&[("sub/pnpm-lock.yaml", text)], true).unwrap_err();
+        let e = err("lockfileVersion: '10.0'\n");
+        assert_eq!((e.path.as_str(), e.line), ("sub/pnpm-lock.yaml", Some(1)));
+        assert!(matches!(e.kind, ResolveErrorKind::UnsupportedFormatVersion { ref version, .. } if version == "10.0"));
+        assert!(matches!(err("a: b\n").kind, ResolveErrorKind::Format(_)));
+        assert!(matches!(err("").kind, ResolveErrorKind::Format(_)));
+        assert!(matches!(err("lockfileVersion: 5.4\npackages: {\n").kind, ResolveErrorKind::Yaml(_)));
+        let deep = format!("lockfileVersion: 5.4\nx: {}", "[".repeat(MAX_DEPTH + 1));
+        assert!(matches!(err(&deep).kind, ResolveErrorKind::Yaml(ref m) if m.contains("nested")));
+        assert!(run(&[("pnpm-lock.yaml", "\u{feff}lockfileVersion: 5.4\n")], true).is_ok());
+        assert!(matches!(
+            PnpmLockResolver.resolve(&MemorySource::default(), "pnpm-lock.yaml", b"\xff", &ResolveOptions::default()),
+            Err(ResolveError { kind: ResolveErrorKind::NotUtf8, .. })
+        ));
+        // A dangling required edge is an error with its line; a missing optional one is not.
+        let r = lock(
+            "lockfileVersion: '6.0'\ndependencies:\n  a:\n    specifier: ^1\n    version: 1.0.0\noptionalDependencies:\n  b:\n    specifier: ^1\n    version: 1.0.0\n",
+        );
+        assert_eq!(r.errors.len(), 1);
+        assert_eq!(r.errors[0].line, Some(3));
+        assert!(
+            matches!(&r.errors[0].kind, ResolveErrorKind::DanglingDependency { dependency, .. } if dependency == "a: /a@1.0.0")
+        );
+    }
+
+    #[test]
+    fn the_last_lockfile_document_is_read() {
+        let text = "---\nlockfileVersion: '9.0'\nimporters:\n  .:\n    configDependencies: {}\n---\nlockfileVersion: '9.0'\npackages:\n  a@1.0.0: {}\n";
+        let r = lock(text);
+        assert_eq!(r.packages.len(), 2);
+        assert_eq!(r.packages[1].lines, Some(LineSpan { start: 9, end: 9 }));
+    }
 }
