@@ -339,12 +339,11 @@ fn parse_dep_path(key: &str, layout: Layout) -> Option<DepPath<'_>> {
         let version = without_peers(key.get(at + 1..)?);
         return (!name.is_empty() && valid_semver(version)).then_some(DepPath { host: None, name, version });
     }
-    let (host, rest) = match key.strip_prefix('/') {
-        Some(rest) => (None, rest),
-        None => {
-            let (host, rest) = key.split_once('/')?;
-            (Some(host), rest)
-        }
+    let (host, rest) = if let Some(rest) = key.strip_prefix('/') {
+        (None, rest)
+    } else {
+        let (host, rest) = key.split_once('/')?;
+        (Some(host), rest)
     };
     // 6.x `name@version`.
     if layout == Layout::V6 {
@@ -452,7 +451,7 @@ struct Entry<'d, 'a> {
 struct Lock<'s, 'd, 'a> {
     source: &'s dyn Source,
     path: &'s str,
-    lock_dir: String,
+    base_dir: String,
     layout: Layout,
     options: &'s ResolveOptions,
     doc: &'d Node<'a>,
@@ -517,9 +516,8 @@ impl<'s, 'd, 'a> Lock<'s, 'd, 'a> {
         let line = version_node.map(Node::line);
         let layout = match version {
             "5" | "5.0" | "5.1" | "5.2" | "5.3" | "5.4" => Layout::V5,
-            "6" | "6.0" | "6.1" => Layout::V6,
             "7.0" if doc.get("snapshots").is_some() => Layout::V9,
-            "7.0" => Layout::V6,
+            "6" | "6.0" | "6.1" | "7.0" => Layout::V6,
             "9" | "9.0" => Layout::V9,
             other => {
                 return Err(ResolveError::new(
@@ -577,7 +575,7 @@ impl<'s, 'd, 'a> Lock<'s, 'd, 'a> {
         Ok(Lock {
             source,
             path,
-            lock_dir: super::cargo::parent_dir(path),
+            base_dir: super::cargo::parent_dir(path),
             layout,
             options,
             doc,
@@ -626,7 +624,7 @@ impl<'s, 'd, 'a> Lock<'s, 'd, 'a> {
         let resolution = node.get("resolution");
         let field = |k: &str| resolution.and_then(|r| r.get_str(k));
         let source = if let Some(dir) = field("directory") {
-            PackageSource::Path { dir: node::join_dir(&self.lock_dir, dir) }
+            PackageSource::Path { dir: node::join_dir(&self.base_dir, dir) }
         } else if field("type") == Some("git") || field("commit").is_some() {
             let repo = field("repo").unwrap_or_default();
             let commit = field("commit").map(str::to_ascii_lowercase);
@@ -635,9 +633,9 @@ impl<'s, 'd, 'a> Lock<'s, 'd, 'a> {
                 _ => PackageSource::Git { url: repo.to_owned(), reference: None, commit },
             }
         } else if let Some(tarball) = field("tarball") {
-            codeload_commit(tarball).unwrap_or_else(|| node::source_of(Some(tarball), name, &self.lock_dir))
+            codeload_commit(tarball).unwrap_or_else(|| node::source_of(Some(tarball), name, &self.base_dir))
         } else if let Some(path) = key.strip_prefix("file:").or_else(|| key.strip_prefix("link:")) {
-            PackageSource::Path { dir: node::join_dir(&self.lock_dir, path) }
+            PackageSource::Path { dir: node::join_dir(&self.base_dir, path) }
         } else if let Some(host) = parsed.as_ref().and_then(|p| p.host) {
             if host == "registry.npmjs.org" || host == "registry.yarnpkg.com" {
                 node::npm_registry()
@@ -668,7 +666,7 @@ impl<'s, 'd, 'a> Lock<'s, 'd, 'a> {
         // Importers first (the root at 0), then one package per `packages` key.
         let mut packages: Vec<Package> = Vec::with_capacity(self.importers.len() + self.entries.len());
         for importer in &self.importers {
-            let dir = node::join_dir(&self.lock_dir, &importer.dir);
+            let dir = node::join_dir(&self.base_dir, &importer.dir);
             let mut p = Package::new(Ecosystem::Npm, String::new(), String::new(), PackageSource::Path { dir });
             p.first_party = true;
             p.scope = Some(Scope::Required);
@@ -813,7 +811,6 @@ impl<'s, 'd, 'a> Lock<'s, 'd, 'a> {
                 }
             }
         }
-        drop(resolve_edge);
         for list in &mut edges {
             list.sort_unstable();
             list.dedup();
@@ -827,7 +824,7 @@ impl<'s, 'd, 'a> Lock<'s, 'd, 'a> {
                 if let Some(name) = link_names.get(i).copied().flatten() {
                     return name.to_owned();
                 }
-                let dir = node::join_dir(&self.lock_dir, &importer.dir);
+                let dir = node::join_dir(&self.base_dir, &importer.dir);
                 match dir.rsplit('/').next() {
                     Some(base) if base != "." && base != ".." && !base.is_empty() => base.to_owned(),
                     // The scanned directory's name when the source knows it (no file system
@@ -850,7 +847,7 @@ impl<'s, 'd, 'a> Lock<'s, 'd, 'a> {
             if kind == DependencyKind::Optional {
                 continue;
             }
-            let package = packages.get(from).map(|p| label(p)).unwrap_or_default();
+            let package = packages.get(from).map(label).unwrap_or_default();
             let dependency = format!("{name}: {key}");
             self.error(line, ResolveErrorKind::DanglingDependency { package, dependency });
         }
@@ -895,7 +892,7 @@ impl<'s, 'd, 'a> Lock<'s, 'd, 'a> {
     /// The `package.json` of an importer, when it is inside the tree and readable. A malformed
     /// one is a warning (the lockfile is still complete).
     fn manifest(&mut self, importer_dir: &str) -> Option<node::PackageJson> {
-        let dir = node::join_dir(&self.lock_dir, importer_dir);
+        let dir = node::join_dir(&self.base_dir, importer_dir);
         if dir.starts_with("..") || dir.starts_with('/') {
             return None;
         }
@@ -1052,41 +1049,41 @@ packages:
 
     #[test]
     fn v5_single_project_uses_pnpm_flags_aliases_and_sources() {
-        let r =
+        let res =
             run(&[("pnpm-lock.yaml", V5), ("package.json", r#"{"name": "app", "version": "1.2.3"}"#)], false).unwrap();
-        assert!(r.errors.is_empty(), "{:?}", r.errors);
-        assert_eq!(r.packages.len(), 6);
-        let root = &r.packages[0];
+        assert!(res.errors.is_empty(), "{:?}", res.errors);
+        assert_eq!(res.packages.len(), 6);
+        let root = &res.packages[0];
         assert_eq!((root.name.as_str(), root.version.as_str(), root.first_party), ("app", "1.2.3", true));
-        assert!(matches!(r.root, RootComponent::Package(0)));
-        let (ai, a) = find(&r, "a", "1.0.0");
-        assert_eq!((a.scope, a.install_script, a.direct), (Some(Scope::Required), Some(true), true));
-        assert_eq!(a.lines, Some(LineSpan { start: 21, end: 28 }));
-        let (pi, p) = find(&r, "p", "1.0.0");
-        assert!(a.dependencies.contains(&pi) && root.dependencies.contains(&ai));
+        assert!(matches!(res.root, RootComponent::Package(0)));
+        let (ai, pkg_a) = find(&res, "a", "1.0.0");
+        assert_eq!((pkg_a.scope, pkg_a.install_script, pkg_a.direct), (Some(Scope::Required), Some(true), true));
+        assert_eq!(pkg_a.lines, Some(LineSpan { start: 21, end: 28 }));
+        let (pi, pkg_p) = find(&res, "p", "1.0.0");
+        assert!(pkg_a.dependencies.contains(&pi) && root.dependencies.contains(&ai));
         // No `dev` flag: used by both production and dev.
-        assert_eq!(p.scope, Some(Scope::Required));
+        assert_eq!(pkg_p.scope, Some(Scope::Required));
         assert_eq!(
-            p.source,
+            pkg_p.source,
             PackageSource::Registry {
                 url: "https://npm.example.com/repo".into(),
                 sparse: false,
                 default_registry: false
             }
         );
-        let (_, real) = find(&r, "real", "2.0.0");
+        let (_, real) = find(&res, "real", "2.0.0");
         assert_eq!(real.alias.as_deref(), Some("alias"));
         assert!(matches!(real.checksum(), Some(Checksum::Sha1(h)) if h == "da39901f7314b3935bbcf1abf21dc33e5091421a"));
-        let (_, o) = find(&r, "o", "1.0.0");
-        assert_eq!(o.scope, Some(Scope::Optional));
-        let (_, d) = find(&r, "d", "1.0.0");
+        let (_, pkg_o) = find(&res, "o", "1.0.0");
+        assert_eq!(pkg_o.scope, Some(Scope::Optional));
+        let (_, pkg_d) = find(&res, "d", "1.0.0");
         assert_eq!(
-            (d.scope, d.reached_by.iter().copied().collect::<Vec<_>>()),
+            (pkg_d.scope, pkg_d.reached_by.iter().copied().collect::<Vec<_>>()),
             (Some(Scope::Excluded), vec![DependencyKind::Dev])
         );
         // Lockfile only: no package.json, the name falls back.
-        let r = run(&[("pnpm-lock.yaml", V5), ("package.json", r#"{"name": "app"}"#)], true).unwrap();
-        assert_eq!(r.packages[0].name, "root");
+        let res = run(&[("pnpm-lock.yaml", V5), ("package.json", r#"{"name": "app"}"#)], true).unwrap();
+        assert_eq!(res.packages[0].name, "root");
     }
 
     const V9: &str = "lockfileVersion: '9.0'
