@@ -332,17 +332,25 @@ fn bad_lockfiles_fail_the_run_naming_file_and_line() {
             "`a: a@1.0.0`, which is not a package",
         ),
     ];
+    // A one-advisory OSV database, so `scan` fails for the lockfile, not for a missing database.
+    let db = tempfile::tempdir().unwrap();
+    std::fs::write(
+        db.path().join("OSV-TEST-1.json"),
+        r#"{"id":"OSV-TEST-1","modified":"2020-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"left-pad"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]}]}"#,
+    )
+    .unwrap();
+    let db = db.path().to_str().unwrap().to_owned();
     for (text, line, message) in cases {
         let dir = write_lock(text);
         let d = dir.path().to_str().unwrap();
-        for args in [vec!["sbom", d, "-o", "/dev/null"], vec!["scan", d, "--offline", "--db", d]] {
+        for args in [vec!["sbom", d, "-o", "/dev/null"], vec!["scan", d, "--offline", "--db", &db]] {
             let out = chainward(&args);
             let stderr = String::from_utf8_lossy(&out.stderr);
+            let stdout = String::from_utf8_lossy(&out.stdout);
             assert_eq!(out.status.code(), Some(2), "{text:?} {args:?}: {stderr}");
-            if args[0] == "sbom" {
-                assert!(stderr.contains(&format!("pnpm-lock.yaml:{line}")), "{text:?}: line {line}: {stderr}");
-                assert!(stderr.contains(message), "{text:?}: {message}: {stderr}");
-            }
+            let said = format!("{stdout}{stderr}");
+            assert!(said.contains(&format!("pnpm-lock.yaml:{line}")), "{text:?} {args:?}: line {line}: {said}");
+            assert!(said.contains(message), "{text:?} {args:?}: {message}: {said}");
         }
     }
 }
@@ -388,4 +396,53 @@ fn the_v6_workspace_fixture_gives_members_scopes_and_edges() {
     // `scan` reads the lockfile only: the same packages, names from the links and directories.
     let out = chainward(&["sbom", dir.to_str().unwrap(), "-o", "/dev/null"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The same workspace locked by pnpm 7 (5.4), 8 (6.0) and 9 (9.0): one answer.
+#[test]
+fn real_pnpm_lockfiles_of_three_versions_agree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/js/pnpm");
+    let mut answers = Vec::new();
+    for v in ["pnpm7-v5.4", "pnpm8-v6.0", "pnpm9-v9.0"] {
+        let resolution = common::conformance::resolve(&root.join(v));
+        assert!(resolution.errors.is_empty(), "{v}: {:#?}", resolution.errors);
+        let r = only_lockfile(&resolution);
+        let describe = |i: usize| {
+            let p = &r.packages[i];
+            format!("{}@{}", p.name, p.version)
+        };
+        let mut answer: Vec<String> = r
+            .packages
+            .iter()
+            .map(|p| {
+                let deps: BTreeSet<String> = p.dependencies.iter().map(|&i| describe(i)).collect();
+                format!(
+                    "{}@{} fp={} direct={} scope={:?} alias={:?} source={} deps={deps:?}",
+                    p.name,
+                    p.version,
+                    p.first_party,
+                    p.direct,
+                    p.scope,
+                    p.alias,
+                    p.source.kind(),
+                )
+            })
+            .collect();
+        answer.sort();
+        answers.push((v, answer));
+    }
+    let want = [
+        "@types/ms@0.7.34 fp=false direct=true scope=Some(Required) alias=Some(\"@types/x\") source=registry deps={}",
+        "ansi-regex@5.0.1 fp=false direct=true scope=Some(Required) alias=Some(\"ansi\") source=registry deps={}",
+        "has-flag@4.0.0 fp=false direct=true scope=Some(Optional) alias=None source=registry deps={}",
+        "is-number@6.0.0 fp=false direct=false scope=Some(Excluded) alias=None source=registry deps={}",
+        "is-number@7.0.0 fp=false direct=true scope=Some(Required) alias=None source=registry deps={}",
+        "is-odd@3.0.1 fp=false direct=true scope=Some(Excluded) alias=None source=registry deps={\"is-number@6.0.0\"}",
+        "kind-of@6.0.3 fp=false direct=true scope=Some(Required) alias=None source=registry deps={}",
+        "m@0.0.1 fp=true direct=false scope=Some(Required) alias=None source=path deps={\"@types/ms@0.7.34\", \"kind-of@6.0.3\"}",
+        "pp-root@1.0.0 fp=true direct=false scope=Some(Required) alias=None source=path deps={\"ansi-regex@5.0.1\", \"has-flag@4.0.0\", \"is-number@7.0.0\", \"is-odd@3.0.1\", \"m@0.0.1\"}",
+    ];
+    for (v, answer) in &answers {
+        assert_eq!(answer, &want, "{v}");
+    }
 }
