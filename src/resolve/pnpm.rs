@@ -48,7 +48,12 @@
 //! 5.x and 6.x entries carry pnpm's own verdict: `dev: true` is dev-only (excluded, reached by
 //! dev), `dev: false` production, no `dev` both (required), `optional: true` optional. 9.0 has
 //! no such flags: scopes come from the importers' dependency kinds through
-//! [`node::apply_scopes`].
+//! [`node::apply_scopes`]. Either way `direct` means "a dependency of an importer".
+//!
+//! `requiresBuild: true` (5.x/6.x; gone in 9.0) sets [`Package::install_script`]: pnpm expects
+//! to run a build step (install scripts, `binding.gyp`). pnpm 7 and 8 also write it, with
+//! `--lockfile-only`, for optional packages they did not look into, so it is pnpm's
+//! expectation, not proof.
 //!
 //! # Errors
 //!
