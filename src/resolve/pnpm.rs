@@ -1233,4 +1233,33 @@ snapshots:
         assert_eq!(r.packages.len(), 2);
         assert_eq!(r.packages[1].lines, Some(LineSpan { start: 9, end: 9 }));
     }
+
+    #[test]
+    fn mutated_lockfiles_never_panic() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % (n.max(1) as u64)).unwrap()
+        };
+        let pieces: [&[u8]; 10] = [b"\n", b":", b" ", b"'", b"{", b"}", b"(", b")", b"_", b"link:.."];
+        for base in [V5, V9] {
+            for _ in 0..1500 {
+                let mut bytes = base.as_bytes().to_vec();
+                for _ in 0..=next(4) {
+                    let at = next(bytes.len() + 1);
+                    match next(3) {
+                        0 if at < bytes.len() => {
+                            bytes.remove(at);
+                        }
+                        1 => bytes.splice(at..at, pieces[next(pieces.len())].iter().copied()).for_each(drop),
+                        _ => bytes.truncate(at),
+                    }
+                }
+                let source = MemorySource::default();
+                let _ = PnpmLockResolver.resolve(&source, "pnpm-lock.yaml", &bytes, &ResolveOptions::default());
+            }
+        }
+    }
 }
