@@ -10,6 +10,7 @@ pub(crate) mod cargo_canonical;
 pub mod cargo_manifest;
 pub mod node;
 pub mod package_lock;
+pub mod pnpm;
 
 use std::fmt;
 use std::path::Path;
@@ -88,6 +89,7 @@ pub fn registry() -> Vec<Box<dyn Resolver>> {
     vec![
         Box::new(cargo::CargoLockResolver),
         Box::new(package_lock::PackageLockResolver),
+        Box::new(pnpm::PnpmLockResolver),
         Box::new(bun::BunLockResolver),
     ]
 }
