@@ -8,6 +8,8 @@ pub mod cargo;
 pub(crate) mod cargo_canonical;
 pub mod cargo_manifest;
 pub mod node;
+pub mod yarn;
+pub(crate) mod yarn_berry;
 
 use std::fmt;
 use std::path::Path;
@@ -83,7 +85,7 @@ pub trait Resolver: Send + Sync {
 
 /// Every resolver chainward has, in the order they are asked.
 pub fn registry() -> Vec<Box<dyn Resolver>> {
-    vec![Box::new(cargo::CargoLockResolver)]
+    vec![Box::new(cargo::CargoLockResolver), Box::new(yarn::YarnLockResolver)]
 }
 
 /// Everything resolved from a tree: the lockfiles that parsed, the errors of those that did not.
