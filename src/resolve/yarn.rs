@@ -169,7 +169,29 @@ impl Lock {
                     .or_else(|| self.descriptors.get(normalised.as_ref()))
                     .or_else(|| self.descriptors.get(&descriptor))
                     .copied()
+                    .or_else(|| {
+                        // A `file:`/`portal:`/`link:` range yarn bound to its workspace
+                        // (`x@portal:./x::locator=app%40workspace%3A.`).
+                        let bound = format!("{normalised}::");
+                        let mut matches = self.descriptors.iter().filter(|(k, _)| k.starts_with(&bound));
+                        match (matches.next(), matches.next()) {
+                            (Some((_, &j)), None) => Some(j),
+                            _ => None,
+                        }
+                    })
             }
+        }
+    }
+
+    /// The only package named `name` (by real or alias name), if exactly one is.
+    fn only_entry_named(&self, packages: &[Package], name: &str) -> Option<usize> {
+        let mut found = packages
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.first_party && (p.name == name || p.alias.as_deref() == Some(name)));
+        match (found.next(), found.next()) {
+            (Some((j, _)), None) => Some(j),
+            _ => None,
         }
     }
 }
@@ -684,11 +706,92 @@ fn manifest_path(dir: &str) -> String {
 
 /// Read a `package.json`: `Ok(None)` when it does not exist, `Err` when it cannot be read.
 fn read_manifest(source: &dyn Source, path: &str) -> Result<Option<PackageJson>, ResolveError> {
+    Ok(read_manifest_with_resolutions(source, path)?.map(|(m, _)| m))
+}
+
+/// [`read_manifest`], with the berry `resolutions` of a root manifest.
+fn read_manifest_with_resolutions(
+    source: &dyn Source,
+    path: &str,
+) -> Result<Option<(PackageJson, Vec<Override>)>, ResolveError> {
     if !source.exists(path) {
         return Ok(None);
     }
     let bytes = source.read(path).map_err(|e| ResolveError::new(path, None, ResolveErrorKind::Io(e.message)))?;
-    PackageJson::parse(&bytes).map(Some).map_err(|e| ResolveError::new(path, None, ResolveErrorKind::Json(e)))
+    let manifest = PackageJson::parse(&bytes).map_err(|e| ResolveError::new(path, None, ResolveErrorKind::Json(e)))?;
+    let overrides = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| {
+            let map = v.get("resolutions")?.as_object()?.clone();
+            Some(map.iter().filter_map(|(k, v)| Override::parse(k, v.as_str()?)).collect())
+        })
+        .unwrap_or_default();
+    Ok(Some((manifest, overrides)))
+}
+
+/// One entry of a berry root manifest's `resolutions` (`"trim": "1.0.1"`,
+/// `"a@^1": "1.2.0"`, `"parent/child": "…"`, `"**/child": "…"`), applied to dependencies as
+/// yarn's `reduceDependency` hook does: the first that matches replaces the range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Override {
+    /// The dependent it is limited to (`parent` of `parent/child`), with its optional version.
+    from: Option<(String, Option<String>)>,
+    /// The dependency's name.
+    name: String,
+    /// The dependency's range it is limited to.
+    range: Option<String>,
+    /// The range it becomes.
+    reference: String,
+}
+
+impl Override {
+    fn parse(pattern: &str, reference: &str) -> Option<Override> {
+        let pattern = pattern.strip_prefix("**/").unwrap_or(pattern);
+        // `@s/a@1/@s/b@2`: split after the first ident (two segments when scoped).
+        let segments: Vec<&str> = pattern.split('/').collect();
+        let first_len = if pattern.starts_with('@') { 2 } else { 1 };
+        let (from, descriptor) = if segments.len() > first_len {
+            let from = segments.get(..first_len)?.join("/");
+            let rest = segments.get(first_len..)?.join("/");
+            let rest = rest.strip_prefix("**/").map_or(rest.clone(), str::to_owned);
+            (Some(from), rest)
+        } else {
+            (None, pattern.to_owned())
+        };
+        let split = |d: &str| {
+            let (n, r) = split_descriptor(d);
+            (n.to_owned(), (!r.is_empty()).then(|| r.to_owned()))
+        };
+        let (name, range) = split(&descriptor);
+        if name.is_empty() {
+            return None;
+        }
+        Some(Override { from: from.map(|f| split(&f)), name, range, reference: reference.to_owned() })
+    }
+
+    /// The range a dependency `name@range` of `dependent` becomes, if this override applies.
+    fn apply(&self, dependent: &Package, name: &str, range: &str) -> Option<&str> {
+        if self.name != name {
+            return None;
+        }
+        if let Some(r) = &self.range
+            && yarn_berry::normalize_descriptor(name, r) != yarn_berry::normalize_descriptor(name, range)
+        {
+            return None;
+        }
+        if let Some((from, from_range)) = &self.from {
+            let dependent_name = dependent.alias.as_deref().unwrap_or(&dependent.name);
+            if from != dependent_name && *from != dependent.name {
+                return None;
+            }
+            if let Some(r) = from_range
+                && r.strip_prefix("npm:").unwrap_or(r) != dependent.version
+            {
+                return None;
+            }
+        }
+        Some(&self.reference)
+    }
 }
 
 /// The member directories of a classic workspace: the directories (relative to the scanned
@@ -772,11 +875,16 @@ fn assemble(source: &dyn Source, path: &str, lock_dir: &str, lock: Lock, options
     // The manifests of the first-party packages (None: not read or absent).
     let mut manifests: HashMap<usize, PackageJson> = HashMap::new();
     let mut scopes_known = !options.lockfile_only;
+    let mut overrides = Vec::new();
     let root_manifest = if options.lockfile_only {
         None
     } else {
-        match read_manifest(source, &manifest_path(lock_dir)) {
-            Ok(m) => m,
+        match read_manifest_with_resolutions(source, &manifest_path(lock_dir)) {
+            Ok(Some((m, o))) => {
+                overrides = o;
+                Some(m)
+            }
+            Ok(None) => None,
             Err(e) => {
                 errors.push(e);
                 scopes_known = false;
@@ -787,6 +895,9 @@ fn assemble(source: &dyn Source, path: &str, lock_dir: &str, lock: Lock, options
     if root_manifest.is_none() {
         scopes_known = false;
     }
+    // Berry's `resolutions` are in the root manifest: without it, a dependency the lockfile does
+    // not hold under its own descriptor may be overridden, and is not an error.
+    let overrides_known = root_manifest.is_some() || flavour == Flavour::Classic;
     let root = match root {
         Some(i) => i,
         None => {
@@ -897,7 +1008,15 @@ fn assemble(source: &dyn Source, path: &str, lock_dir: &str, lock: Lock, options
         let manifest = manifests.get(&i);
         let Some(out) = edges.get_mut(i) else { continue };
         for dep in deps {
-            let found = lock.find(&dep.name, &dep.range).or_else(|| {
+            // Berry applies the root's `resolutions` to every dependency (classic writes the
+            // original descriptors in its headers, so nothing is needed there).
+            let range = match (flavour, packages.get(i)) {
+                (Flavour::Berry, Some(p)) => {
+                    overrides.iter().find_map(|o| o.apply(p, &dep.name, &dep.range)).unwrap_or(&dep.range)
+                }
+                _ => &dep.range,
+            };
+            let found = lock.find(&dep.name, range).or_else(|| {
                 // A classic workspace member is linked, not locked.
                 (flavour == Flavour::Classic).then(|| members_by_name.get(&dep.name).copied()).flatten()
             });
@@ -907,6 +1026,14 @@ fn assemble(source: &dyn Source, path: &str, lock_dir: &str, lock: Lock, options
                 Some(j) if j != i => out.push(Edge { to: j, kind }),
                 Some(_) => {}
                 None if dep.optional || kind == DependencyKind::Optional => {}
+                None if !overrides_known => {
+                    // The one entry of that name, when there is only one; else no edge.
+                    if let Some(j) = lock.only_entry_named(&packages, &dep.name)
+                        && j != i
+                    {
+                        out.push(Edge { to: j, kind });
+                    }
+                }
                 None => {
                     let p = packages.get(i);
                     let label = p.map(|p| format!("{}@{}", p.name, p.version)).unwrap_or_default();
