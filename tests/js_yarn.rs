@@ -68,16 +68,14 @@ fn osv_scalibr_yarn_cases() {
         let root = root_index(r);
         let ours: Vec<&Package> = r.packages.iter().enumerate().filter(|(i, _)| *i != root).map(|(_, p)| p).collect();
         let got = common::conformance::multiset(ours.iter().map(|p| (p.name.as_str(), p.version.as_str())));
-        let want =
-            common::conformance::multiset(case.expected.iter().map(|e| (e.name.as_str(), e.version.as_str())));
+        let want = common::conformance::multiset(case.expected.iter().map(|e| (e.name.as_str(), e.version.as_str())));
         assert_eq!(got, want, "{}", case.name);
         // Lines: every asserted line is the line of a package of that name and version.
         for e in &case.expected {
             let Some(line) = e.line else { continue };
             assert!(
-                ours.iter().any(|p| p.name == e.name
-                    && p.version == e.version
-                    && p.lines.is_some_and(|l| l.start == line)),
+                ours.iter()
+                    .any(|p| p.name == e.name && p.version == e.version && p.lines.is_some_and(|l| l.start == line)),
                 "{}: {}@{} at line {line}",
                 case.name,
                 e.name,
@@ -147,7 +145,11 @@ fn base64_decode(s: &str) -> Vec<u8> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 #[test]
@@ -199,8 +201,7 @@ fn corpus_integrity_becomes_the_right_hashes() {
         let text = std::fs::read_to_string(dir.join("yarn.lock")).unwrap();
         let resolution = resolve_with(&dir, &ResolveOptions { lockfile_only: true, ..ResolveOptions::default() });
         let r = only(&resolution);
-        let by_line: BTreeMap<usize, &Package> =
-            r.packages.iter().filter_map(|p| Some((p.lines?.start, p))).collect();
+        let by_line: BTreeMap<usize, &Package> = r.packages.iter().filter_map(|p| Some((p.lines?.start, p))).collect();
         // Independently: every `integrity sha512-…` line's block is the package starting at
         // the last header line before it.
         let mut header = 0;
@@ -336,10 +337,8 @@ fn berry_workspace_scopes_resolutions_and_builtin_patches() {
 
 #[test]
 fn lockfile_only_reads_no_manifest() {
-    let resolution = resolve_with(
-        &fixture("berry-workspace"),
-        &ResolveOptions { lockfile_only: true, ..ResolveOptions::default() },
-    );
+    let resolution =
+        resolve_with(&fixture("berry-workspace"), &ResolveOptions { lockfile_only: true, ..ResolveOptions::default() });
     assert!(resolution.errors.is_empty(), "{:?}", resolution.errors);
     let r = only(&resolution);
     let root = &r.packages[root_index(r)];

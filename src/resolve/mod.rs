@@ -9,7 +9,7 @@ pub(crate) mod cargo_canonical;
 pub mod cargo_manifest;
 pub mod node;
 pub mod yarn;
-pub(crate) mod yarn_berry;
+pub mod yarn_berry;
 
 use std::fmt;
 use std::path::Path;

@@ -184,7 +184,7 @@ impl Lock {
     }
 
     /// The only package named `name` (by real or alias name), if exactly one is.
-    fn only_entry_named(&self, packages: &[Package], name: &str) -> Option<usize> {
+    fn only_entry_named(packages: &[Package], name: &str) -> Option<usize> {
         let mut found = packages
             .iter()
             .enumerate()
@@ -578,7 +578,7 @@ fn parse_classic(path: &str, text: &str, lock_dir: &str) -> Result<Lock, Resolve
             ));
         };
         let index = lock.entries.len();
-        lock.entries.push(classic_entry(path, lock_dir, &prop.keys, prop.line, prop.end, fields)?);
+        lock.entries.push(classic_entry(path, lock_dir, &prop.keys, prop.line, prop.end, &fields)?);
         for key in prop.keys {
             // A later block wins, as in yarn's parsed object.
             lock.descriptors.insert(key.into_owned(), index);
@@ -593,7 +593,7 @@ fn classic_entry(
     keys: &[Cow<'_, str>],
     line: usize,
     end: usize,
-    fields: Vec<Prop<'_>>,
+    fields: &[Prop<'_>],
 ) -> Result<Entry, ResolveError> {
     let first = keys.first().map(Cow::as_ref).unwrap_or_default();
     let (header_name, _) = split_descriptor(first);
@@ -615,7 +615,7 @@ fn classic_entry(
     let mut resolved = None;
     let mut integrity = None;
     let mut deps = Vec::new();
-    for field in &fields {
+    for field in fields {
         let Some(key) = field.keys.first() else { continue };
         match (key.as_ref(), &field.value) {
             ("version", Value::Str(v)) => version = Some(v.as_ref()),
@@ -898,22 +898,17 @@ fn assemble(source: &dyn Source, path: &str, lock_dir: &str, lock: Lock, options
     // Berry's `resolutions` are in the root manifest: without it, a dependency the lockfile does
     // not hold under its own descriptor may be overridden, and is not an error.
     let overrides_known = root_manifest.is_some() || flavour == Flavour::Classic;
-    let root = match root {
-        Some(i) => i,
-        None => {
-            let name = root_manifest
-                .as_ref()
-                .and_then(|m| m.name.clone())
-                .unwrap_or_else(|| dir_name(source, lock_dir));
-            let version = root_manifest.as_ref().and_then(|m| m.version.clone()).unwrap_or_default();
-            let mut package =
-                Package::new(Ecosystem::Npm, name, version, PackageSource::Path { dir: lock_dir.to_owned() });
-            package.first_party = true;
-            packages.push(package);
-            deps_of.push(Vec::new());
-            patch_of.push(None);
-            packages.len() - 1
-        }
+    let root = if let Some(i) = root {
+        i
+    } else {
+        let name = root_manifest.as_ref().and_then(|m| m.name.clone()).unwrap_or_else(|| dir_name(source, lock_dir));
+        let version = root_manifest.as_ref().and_then(|m| m.version.clone()).unwrap_or_default();
+        let mut package = Package::new(Ecosystem::Npm, name, version, PackageSource::Path { dir: lock_dir.to_owned() });
+        package.first_party = true;
+        packages.push(package);
+        deps_of.push(Vec::new());
+        patch_of.push(None);
+        packages.len() - 1
     };
     if let Some(m) = root_manifest {
         if flavour == Flavour::Berry
@@ -990,11 +985,7 @@ fn assemble(source: &dyn Source, path: &str, lock_dir: &str, lock: Lock, options
     if flavour == Flavour::Classic {
         for (&i, m) in &manifests {
             let Some(list) = deps_of.get_mut(i) else { continue };
-            let groups = [
-                (&m.dependencies, false),
-                (&m.dev_dependencies, false),
-                (&m.optional_dependencies, true),
-            ];
+            let groups = [(&m.dependencies, false), (&m.dev_dependencies, false), (&m.optional_dependencies, true)];
             for (group, optional) in groups {
                 for (name, range) in group {
                     list.push(Dep { name: name.clone(), range: range.clone(), optional, line: 0 });
@@ -1028,7 +1019,7 @@ fn assemble(source: &dyn Source, path: &str, lock_dir: &str, lock: Lock, options
                 None if dep.optional || kind == DependencyKind::Optional => {}
                 None if !overrides_known => {
                     // The one entry of that name, when there is only one; else no edge.
-                    if let Some(j) = lock.only_entry_named(&packages, &dep.name)
+                    if let Some(j) = Lock::only_entry_named(&packages, &dep.name)
                         && j != i
                     {
                         out.push(Edge { to: j, kind });
@@ -1138,7 +1129,11 @@ mod tests {
         assert!(classic("a@1:\n  version \"1\n").is_err(), "unterminated string");
         assert!(classic("@a@1:\n  version \"1\"\n").is_err(), "`@` cannot start an unquoted key");
         assert!(classic("a@1:\n  integrity sha512-notbase64\n  version \"1\"\n").is_err());
-        let deep = "a:\n".to_owned() + &(1..40).map(|d| format!("{}k:\n", "  ".repeat(d))).collect::<String>();
+        let mut deep = "a:\n".to_owned();
+        for d in 1..40 {
+            deep.push_str(&"  ".repeat(d));
+            deep.push_str("k:\n");
+        }
         assert!(classic(&deep).is_err());
         assert!(classic("").unwrap().entries.is_empty());
         assert!(classic("# yarn lockfile v1\n").unwrap().entries.is_empty());
@@ -1170,11 +1165,11 @@ mod tests {
             classic_source(&format!("https://bitbucket.org/o/r/get/{sha}.tar.gz"), "r", "."),
             git("https://bitbucket.org/o/r.git")
         );
-        assert_eq!(classic_source(&format!("https://github.com/o/r#{sha}"), "r", "."), git("https://github.com/o/r.git"));
         assert_eq!(
-            classic_source("https://registry.yarnpkg.com/r/-/r-1.0.0.tgz#abc", "r", "."),
-            node::npm_registry()
+            classic_source(&format!("https://github.com/o/r#{sha}"), "r", "."),
+            git("https://github.com/o/r.git")
         );
+        assert_eq!(classic_source("https://registry.yarnpkg.com/r/-/r-1.0.0.tgz#abc", "r", "."), node::npm_registry());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! yarn berry (v2+) `yarn.lock`: YAML, read with `saphyr-parser`'s events (which carry lines)
-//! into a small tree, then into [`Entry`]s for [`super::yarn`].
+//! into a small tree, then into entries for [`super::yarn`].
 //!
 //! - `__metadata.version`: the lockfile versions yarn 2 to 4 have written, 4 to 10 (yarn 4.x
 //!   writes 10 since 4.10; yarn ≤ 3 wrote 4 to 6, whose keys lack the `npm:` protocol and are
@@ -190,7 +190,11 @@ fn berry_git(reference: &str) -> Option<PackageSource> {
         && (base.contains("://") || base.starts_with("git@") || base.starts_with("git+"))
     {
         let url = base.strip_prefix("git+").unwrap_or(base);
-        return Some(PackageSource::Git { url: url.to_owned(), reference: None, commit: Some(commit.to_ascii_lowercase()) });
+        return Some(PackageSource::Git {
+            url: url.to_owned(),
+            reference: None,
+            commit: Some(commit.to_ascii_lowercase()),
+        });
     }
     node::git_source(reference)
 }
@@ -216,7 +220,11 @@ fn locate(name: &str, reference: &str, lock_dir: &str, depth: usize) -> Located 
     }
     if let Some(dir) = main.strip_prefix("workspace:") {
         let dir = node::join_dir(lock_dir, dir);
-        return Located { name: name.to_owned(), source: PackageSource::Path { dir: dir.clone() }, workspace: Some(dir) };
+        return Located {
+            name: name.to_owned(),
+            source: PackageSource::Path { dir: dir.clone() },
+            workspace: Some(dir),
+        };
     }
     if let Some(rest) = main.strip_prefix("patch:")
         && depth < 4
@@ -248,7 +256,11 @@ pub(crate) fn parse(path: &str, text: &str, lock_dir: &str) -> Result<Lock, Reso
     let mut tree = Tree { parser: Parser::new_from_str(text), path };
     let root = tree.root()?;
     let Some(Node::Map(items)) = root else {
-        return Err(ResolveError::new(path, Some(1), ResolveErrorKind::Yaml("not a mapping of lockfile entries".into())));
+        return Err(ResolveError::new(
+            path,
+            Some(1),
+            ResolveErrorKind::Yaml("not a mapping of lockfile entries".into()),
+        ));
     };
     // The version first: it decides how keys are read.
     let Some((metadata, meta_line)) = items.iter().find(|(k, _, _)| k == "__metadata").map(|(_, l, v)| (v, *l)) else {
@@ -432,8 +444,14 @@ mod tests {
     fn locators_name_their_sources() {
         let sha = "0948d999f2fddf9f90991956493f976273c5da1f";
         let git = |url: &str| PackageSource::Git { url: url.into(), reference: None, commit: Some(sha.into()) };
-        assert_eq!(locate("v", &format!("https://github.com/vuejs/vue.git#commit={sha}"), ".", 0).source, git("https://github.com/vuejs/vue.git"));
-        assert_eq!(locate("v", &format!("https://github.com/vuejs/vue.git#commit:{sha}"), ".", 0).source, git("https://github.com/vuejs/vue.git"));
+        assert_eq!(
+            locate("v", &format!("https://github.com/vuejs/vue.git#commit={sha}"), ".", 0).source,
+            git("https://github.com/vuejs/vue.git")
+        );
+        assert_eq!(
+            locate("v", &format!("https://github.com/vuejs/vue.git#commit:{sha}"), ".", 0).source,
+            git("https://github.com/vuejs/vue.git")
+        );
         assert_eq!(
             locate("v", &format!("ssh://git@github.com:o/r.git#commit={sha}"), ".", 0).source,
             git("ssh://git@github.com:o/r.git")
@@ -442,7 +460,10 @@ mod tests {
             locate("x", "file:../x::locator=app%40workspace%3Apackages%2Fapp", ".", 0).source,
             PackageSource::Path { dir: "packages/x".into() }
         );
-        assert_eq!(locate("x", "portal:./vendor/x", "web", 0).source, PackageSource::Path { dir: "web/vendor/x".into() });
+        assert_eq!(
+            locate("x", "portal:./vendor/x", "web", 0).source,
+            PackageSource::Path { dir: "web/vendor/x".into() }
+        );
         let w = locate("w", "workspace:packages/w", ".", 0);
         assert_eq!(w.workspace.as_deref(), Some("packages/w"));
         assert_eq!(
