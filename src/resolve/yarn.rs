@@ -360,7 +360,6 @@ struct ClassicParser<'a, 'p> {
     tokens: Tokenizer<'a>,
     tok: Tok<'a>,
     line: usize,
-    last_line: usize,
     path: &'p str,
 }
 
@@ -390,9 +389,6 @@ impl<'a> ClassicParser<'a, '_> {
             self.line = line;
             match tok {
                 Ok(tok) => {
-                    if matches!(tok, Tok::Str(_) | Tok::Scalar(_) | Tok::Colon | Tok::Comma) {
-                        self.last_line = line;
-                    }
                     self.tok = tok;
                     return Ok(());
                 }
@@ -469,7 +465,8 @@ impl<'a> ClassicParser<'a, '_> {
                         }
                         _ if was_colon => {
                             let value = self.parse(indent + 1, depth + 1)?;
-                            obj.push(Prop { keys, line, end: self.last_line.max(line), value: Value::Map(value) });
+                            let end = value.iter().map(|p| p.end).max().unwrap_or(line).max(line);
+                            obj.push(Prop { keys, line, end, value: Value::Map(value) });
                             if indent > 0 && !matches!(self.tok, Tok::Indent(_)) {
                                 break;
                             }
@@ -546,13 +543,8 @@ fn parse_classic(path: &str, text: &str, lock_dir: &str) -> Result<Lock, Resolve
             ),
         ));
     }
-    let mut parser = ClassicParser {
-        tokens: Tokenizer { text, pos: 0, line: 1, last_newline: true },
-        tok: Tok::Eof,
-        line: 1,
-        last_line: 1,
-        path,
-    };
+    let mut parser =
+        ClassicParser { tokens: Tokenizer { text, pos: 0, line: 1, last_newline: true }, tok: Tok::Eof, line: 1, path };
     parser.next()?;
     let top = parser.parse(0, 0)?;
     if parser.tok != Tok::Eof {
@@ -1145,6 +1137,8 @@ mod tests {
         let lock = classic("\"a\\u0040b@1\":\n  version \"1\\\"x\"\n").unwrap();
         assert_eq!(lock.entries[0].package.version, "1\"x");
         assert!(lock.descriptors.contains_key("a@b@1"));
+        let tight = classic("a@1:\n  version \"1\"\n  dependencies:\n    b \"2\"\nb@2:\n  version \"2\"\n").unwrap();
+        assert_eq!(tight.entries[0].package.lines, Some(LineSpan { start: 1, end: 4 }), "no blank line between blocks");
         let crlf = classic("a@1:\r\n  version \"1.0.0\"\r\n\r\nb@2:\r\n  version \"2.0.0\"\r\n").unwrap();
         assert_eq!(crlf.entries[1].package.lines, Some(LineSpan { start: 4, end: 5 }));
     }
