@@ -1167,6 +1167,28 @@ mod tests {
     }
 
     #[test]
+    fn berry_resolutions_match_as_yarn_matches_them() {
+        let pkg =
+            |name: &str, version: &str| Package::new(Ecosystem::Npm, name.into(), version.into(), node::npm_registry());
+        let any = Override::parse("trim", "1.0.1").unwrap();
+        assert_eq!(any.apply(&pkg("remark-parse", "8.0.3"), "trim", "npm:0.0.1"), Some("1.0.1"));
+        assert_eq!(any.apply(&pkg("remark-parse", "8.0.3"), "other", "npm:0.0.1"), None);
+        let ranged = Override::parse("trim@0.0.1", "1.0.1").unwrap();
+        assert_eq!(ranged.apply(&pkg("x", "1"), "trim", "npm:0.0.1"), Some("1.0.1"), "bare and npm: ranges match");
+        assert_eq!(ranged.apply(&pkg("x", "1"), "trim", "npm:0.0.2"), None);
+        let scoped = Override::parse("@s/parent/@s/child", "2.0.0").unwrap();
+        assert_eq!(scoped.from, Some(("@s/parent".into(), None)));
+        assert_eq!(scoped.name, "@s/child");
+        assert_eq!(scoped.apply(&pkg("@s/parent", "1.0.0"), "@s/child", "npm:^1"), Some("2.0.0"));
+        assert_eq!(scoped.apply(&pkg("@s/other", "1.0.0"), "@s/child", "npm:^1"), None);
+        let glob = Override::parse("**/child", "3.0.0").unwrap();
+        assert_eq!((glob.from, glob.name.as_str()), (None, "child"));
+        let versioned = Override::parse("parent@1.0.0/child", "3.0.0").unwrap();
+        assert_eq!(versioned.apply(&pkg("parent", "1.0.0"), "child", "npm:^1"), Some("3.0.0"));
+        assert_eq!(versioned.apply(&pkg("parent", "1.0.1"), "child", "npm:^1"), None);
+    }
+
+    #[test]
     fn claims_yarn_lock_outside_node_modules() {
         let r = YarnLockResolver;
         assert!(r.claims(Path::new("yarn.lock")));
