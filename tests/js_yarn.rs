@@ -409,3 +409,22 @@ fn bad_lockfiles_are_errors_with_their_line() {
         }
     }
 }
+
+#[test]
+fn truncated_and_mutated_lockfiles_never_panic() {
+    use chainward::resolve::Resolver as _;
+    let empty = tempfile::tempdir().unwrap();
+    let tree = chainward::source::WorkTree::new(empty.path());
+    let options = ResolveOptions::default();
+    for name in ["classic-workspace/yarn.lock", "berry-workspace/yarn.lock"] {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        for cut in (0..bytes.len()).step_by(7) {
+            let _ = chainward::resolve::yarn::YarnLockResolver.resolve(&tree, "yarn.lock", &bytes[..cut], &options);
+        }
+        for at in (0..bytes.len()).step_by(5) {
+            let mut mutated = bytes.clone();
+            mutated[at] = [b'"', b':', b' ', b'\n', b',', b'#', b'\\', b'-', b'@', b'{', b'&', b'*'][at % 12];
+            let _ = chainward::resolve::yarn::YarnLockResolver.resolve(&tree, "yarn.lock", &mutated, &options);
+        }
+    }
+}

@@ -154,6 +154,9 @@ pub(crate) struct Lock {
     /// (`fsevents@npm:^2` → `fsevents@patch:fsevents@npm%3A^2#optional!builtin<compat/fsevents>`)
     /// → the patch entry, which is what yarn installs for it.
     pub(crate) builtin_patches: HashMap<String, usize>,
+    /// Berry: a descriptor with `::` parameters, by its part before them → the entry, or
+    /// `None` when several entries share that part.
+    pub(crate) bound: HashMap<String, Option<usize>>,
 }
 
 impl Lock {
@@ -171,27 +174,10 @@ impl Lock {
                     .copied()
                     .or_else(|| {
                         // A `file:`/`portal:`/`link:` range yarn bound to its workspace
-                        // (`x@portal:./x::locator=app%40workspace%3A.`).
-                        let bound = format!("{normalised}::");
-                        let mut matches = self.descriptors.iter().filter(|(k, _)| k.starts_with(&bound));
-                        match (matches.next(), matches.next()) {
-                            (Some((_, &j)), None) => Some(j),
-                            _ => None,
-                        }
+                        // (`x@portal:./x::locator=app%40workspace%3A.`), when only one is.
+                        self.bound.get(normalised.as_ref()).copied().flatten()
                     })
             }
-        }
-    }
-
-    /// The only package named `name` (by real or alias name), if exactly one is.
-    fn only_entry_named(packages: &[Package], name: &str) -> Option<usize> {
-        let mut found = packages
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| !p.first_party && (p.name == name || p.alias.as_deref() == Some(name)));
-        match (found.next(), found.next()) {
-            (Some((j, _)), None) => Some(j),
-            _ => None,
         }
     }
 }
@@ -557,6 +543,7 @@ fn parse_classic(path: &str, text: &str, lock_dir: &str) -> Result<Lock, Resolve
         entries: Vec::with_capacity(top.len()),
         descriptors: HashMap::with_capacity(top.len() * 2),
         builtin_patches: HashMap::new(),
+        bound: HashMap::new(),
     };
     for prop in top {
         let Value::Map(fields) = prop.value else {
@@ -845,8 +832,8 @@ fn dir_name(source: &dyn Source, lock_dir: &str) -> String {
 fn assemble(source: &dyn Source, path: &str, lock_dir: &str, lock: Lock, options: &ResolveOptions) -> Resolved {
     let mut warnings = Vec::new();
     let mut errors = Vec::new();
-    let Lock { flavour, entries, descriptors, builtin_patches } = lock;
-    let lock = Lock { flavour, entries: Vec::new(), descriptors, builtin_patches };
+    let Lock { flavour, entries, descriptors, builtin_patches, bound } = lock;
+    let lock = Lock { flavour, entries: Vec::new(), descriptors, builtin_patches, bound };
     let mut packages = Vec::with_capacity(entries.len() + 1);
     let mut deps_of = Vec::with_capacity(entries.len() + 1);
     let mut patch_of = Vec::with_capacity(entries.len() + 1);
@@ -985,6 +972,22 @@ fn assemble(source: &dyn Source, path: &str, lock_dir: &str, lock: Lock, options
             }
         }
     }
+    // Without the `resolutions`, the one package of a name stands for a dependency on it.
+    let mut only_named: HashMap<String, Option<usize>> = HashMap::new();
+    if !overrides_known {
+        for (j, p) in packages.iter().enumerate().filter(|(_, p)| !p.first_party) {
+            for name in [Some(p.name.as_str()), p.alias.as_deref()].into_iter().flatten() {
+                only_named
+                    .entry(name.to_owned())
+                    .and_modify(|e| {
+                        if *e != Some(j) {
+                            *e = None;
+                        }
+                    })
+                    .or_insert(Some(j));
+            }
+        }
+    }
     // Edges.
     let mut edges: Vec<Vec<Edge>> = vec![Vec::new(); packages.len()];
     for (i, deps) in deps_of.iter().enumerate() {
@@ -1011,7 +1014,7 @@ fn assemble(source: &dyn Source, path: &str, lock_dir: &str, lock: Lock, options
                 None if dep.optional || kind == DependencyKind::Optional => {}
                 None if !overrides_known => {
                     // The one entry of that name, when there is only one; else no edge.
-                    if let Some(j) = Lock::only_entry_named(&packages, &dep.name)
+                    if let Some(j) = only_named.get(dep.name.as_str()).copied().flatten()
                         && j != i
                     {
                         out.push(Edge { to: j, kind });

@@ -292,6 +292,7 @@ pub(crate) fn parse(path: &str, text: &str, lock_dir: &str) -> Result<Lock, Reso
         entries: Vec::with_capacity(items.len()),
         descriptors: HashMap::with_capacity(items.len() * 2),
         builtin_patches: HashMap::new(),
+        bound: HashMap::new(),
     };
     for (key, line, value) in &items {
         if key == "__metadata" {
@@ -310,6 +311,16 @@ pub(crate) fn parse(path: &str, text: &str, lock_dir: &str) -> Result<Lock, Reso
                     let (inner_name, inner_range) = split_descriptor(&inner);
                     lock.builtin_patches.insert(normalize_descriptor(inner_name, inner_range).into_owned(), index);
                 }
+            }
+            if let Some((unbound, _)) = descriptor.split_once("::") {
+                lock.bound
+                    .entry(unbound.to_owned())
+                    .and_modify(|e| {
+                        if *e != Some(index) {
+                            *e = None;
+                        }
+                    })
+                    .or_insert(Some(index));
             }
             if normalised != descriptor {
                 lock.descriptors.insert(descriptor.to_owned(), index);
@@ -479,6 +490,9 @@ mod tests {
             PackageSource::Registry { url: "https://npm.example.com".into(), sparse: false, default_registry: false }
         );
         assert_eq!(normalize_descriptor("ms", "2.1.2"), "ms@npm:2.1.2");
+        let text = "__metadata:\n  version: 8\n\n\"x@portal:./x::locator=app%40workspace%3A.\":\n  version: 0.0.0-use.local\n  resolution: \"x@portal:./x::locator=app%40workspace%3A.\"\n";
+        let lock = parse("yarn.lock", text, ".").unwrap();
+        assert_eq!(lock.bound.get("x@portal:./x"), Some(&Some(0)));
         assert_eq!(normalize_descriptor("ms", "npm:2.1.2"), "ms@npm:2.1.2");
         assert_eq!(normalize_descriptor("r", "o/r#main"), "r@o/r#main");
     }
