@@ -51,7 +51,12 @@
 //! `package.json` that cannot be read is an error of [`Resolved::errors`] (the packages are
 //! complete; the scopes are not). A dependency the lockfile does not hold (a hand-trimmed or
 //! stale lockfile) is a [`ResolveErrorKind::DanglingDependency`] of [`Resolved::errors`] naming
-//! the line: the packages are still listed, and the run fails as it must.
+//! the line: the packages are still listed, and the run fails as it must. Berry applies the
+//! root `package.json`'s `resolutions` to dependencies before looking them up (the lockfile
+//! keeps the dependents' original ranges): they are applied when that file is read; when it is
+//! not (`lockfile_only`, or no `package.json`), a dependency the lockfile does not hold goes to
+//! the one package of that name if there is exactly one, and is not an error (it may be
+//! overridden).
 //!
 //! Package counts: one package per block (berry workspaces and the classic root are first-party
 //! packages on top of those).
