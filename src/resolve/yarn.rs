@@ -62,7 +62,7 @@
 //! packages on top of those).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::node::{self, Edge, PackageJson};
@@ -857,7 +857,7 @@ fn assemble(source: &dyn Source, path: &str, lock_dir: &str, lock: Lock, options
         patch_of.push(entry.patch_of);
     }
     // The manifests of the first-party packages (None: not read or absent).
-    let mut manifests: HashMap<usize, PackageJson> = HashMap::new();
+    let mut manifests: BTreeMap<usize, PackageJson> = BTreeMap::new();
     let mut scopes_known = !options.lockfile_only;
     let mut overrides = Vec::new();
     let root_manifest = if options.lockfile_only {
