@@ -11,6 +11,8 @@ pub mod cargo_manifest;
 pub mod node;
 pub mod package_lock;
 pub mod pnpm;
+pub mod yarn;
+pub mod yarn_berry;
 
 use std::fmt;
 use std::path::Path;
@@ -89,6 +91,7 @@ pub fn registry() -> Vec<Box<dyn Resolver>> {
     vec![
         Box::new(cargo::CargoLockResolver),
         Box::new(package_lock::PackageLockResolver),
+        Box::new(yarn::YarnLockResolver),
         Box::new(pnpm::PnpmLockResolver),
         Box::new(bun::BunLockResolver),
     ]
