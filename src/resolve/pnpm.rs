@@ -216,9 +216,12 @@ fn parse_yaml(text: &str) -> Result<Vec<Node<'_>>, (Option<usize>, String)> {
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     let mut stack: Vec<Frame<'_>> = Vec::new();
+    // The parser places an empty value at the end of a file without a final newline one line
+    // below the last: every line stays within the text.
+    let max_line = text.split('\n').count();
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|e| (Some(e.marker().line()), e.info().to_owned()))?;
-        let line = span.start.line();
+        let (event, span) = next.map_err(|e| (Some(e.marker().line().min(max_line)), e.info().to_owned()))?;
+        let line = span.start.line().clamp(1, max_line);
         let node = match event {
             Event::StreamEnd => break,
             Event::Nothing | Event::StreamStart | Event::DocumentStart(_) | Event::DocumentEnd => continue,
@@ -241,7 +244,7 @@ fn parse_yaml(text: &str) -> Result<Vec<Node<'_>>, (Option<usize>, String)> {
                 continue;
             }
             Event::Scalar(value, style, ..) => {
-                let last = span.end.line().max(line);
+                let last = span.end.line().clamp(line, max_line);
                 Node::Scalar { value, plain: style == ScalarStyle::Plain, line, last }
             }
             Event::MappingEnd | Event::SequenceEnd => match stack.pop() {

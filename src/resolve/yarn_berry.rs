@@ -71,11 +71,14 @@ const MAX_DEPTH: usize = 16;
 struct Tree<'a, 'p> {
     parser: Parser<'a, saphyr_parser::StrInput<'a>>,
     path: &'p str,
+    /// The text's last line: the parser places an empty value at the end of a file without a
+    /// final newline one line below it, and every line reported stays within the text.
+    max_line: usize,
 }
 
 impl<'a> Tree<'a, '_> {
     fn scan_error(&self, e: &ScanError) -> ResolveError {
-        ResolveError::new(self.path, Some(e.marker().line()), ResolveErrorKind::Yaml(e.info().to_owned()))
+        ResolveError::new(self.path, Some(self.at(e.marker().line())), ResolveErrorKind::Yaml(e.info().to_owned()))
     }
 
     fn next(&mut self) -> Result<(Event<'a>, Span), ResolveError> {
@@ -86,24 +89,29 @@ impl<'a> Tree<'a, '_> {
         }
     }
 
+    /// A parser's line, within the text.
+    fn at(&self, line: usize) -> usize {
+        line.clamp(1, self.max_line)
+    }
+
     fn error(&self, line: usize, message: &str) -> ResolveError {
         ResolveError::new(self.path, Some(line), ResolveErrorKind::Yaml(message.to_owned()))
     }
 
     /// The node starting with `event`, and the last line it spans.
     fn node(&mut self, event: Event<'a>, span: Span, depth: usize) -> Result<(Node<'a>, usize), ResolveError> {
-        let line = span.start.line();
+        let line = self.at(span.start.line());
         if depth > MAX_DEPTH {
             return Err(self.error(line, "nested too deeply for a yarn lockfile"));
         }
         match event {
-            Event::Scalar(value, ..) => Ok((Node::Scalar(value, line), span.end.line().max(line))),
+            Event::Scalar(value, ..) => Ok((Node::Scalar(value, line), self.at(span.end.line()).max(line))),
             Event::MappingStart(..) => {
                 let mut items = Vec::new();
                 let mut last = line;
                 loop {
                     let (event, span) = self.next()?;
-                    let key_line = span.start.line();
+                    let key_line = self.at(span.start.line());
                     let key = match event {
                         Event::MappingEnd => break,
                         Event::Scalar(key, ..) => key,
@@ -253,7 +261,7 @@ fn locate(name: &str, reference: &str, lock_dir: &str, depth: usize) -> Located 
 
 /// Parse a berry lockfile.
 pub(crate) fn parse(path: &str, text: &str, lock_dir: &str) -> Result<Lock, ResolveError> {
-    let mut tree = Tree { parser: Parser::new_from_str(text), path };
+    let mut tree = Tree { parser: Parser::new_from_str(text), path, max_line: text.split('\n').count() };
     let root = tree.root()?;
     let Some(Node::Map(items)) = root else {
         return Err(ResolveError::new(
