@@ -829,3 +829,94 @@ fn a_registry_that_is_down_is_one_warning_and_the_scan_goes_on() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("warning: crates.io: "), "{stderr}");
 }
+
+/// The npm rules on a package-lock.json, not an SBOM: the lockfile's `integrity` is compared
+/// with the registry's (`checksum-mismatch`, in hex whatever the encoding), and its
+/// `hasInstallScript` is believed when it says the version runs none.
+#[test]
+fn npm_rules_from_a_package_lock() {
+    let mut registry = Registry::default();
+    registry.npm(
+        "debug",
+        &[
+            ("4.4.1", "2025-05-13T00:00:00.000Z", "qix", &["qix"], &[]),
+            ("4.4.2", "2025-09-08T13:00:00.000Z", "npmattacker", &["npmattacker"], &[]),
+        ],
+    );
+    registry.npm(
+        "@ctrl/tinycolor",
+        &[
+            ("4.1.0", "2024-04-01T00:00:00.000Z", "scttcper", &["scttcper"], &[]),
+            ("4.1.1", "2025-08-01T00:00:00.000Z", "scttcper", &["scttcper"], &[("postinstall", "node bundle.js")]),
+        ],
+    );
+    registry.npm("left-pad", &[("1.3.0", "2018-04-09T00:00:00.000Z", "stevemao", &["stevemao"], &[])]);
+    let server = registry.serve();
+    // The registry's shasum is forty zeros: left-pad's lockfile SHA-1 (base64 of twenty 0x11
+    // bytes) is not it; debug's (twenty zero bytes) is.
+    let sha1 = |byte: u8| format!("sha1-{}", base64_of(&[byte; 20]));
+    let lock = json!({
+        "name": "app", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+        "packages": {
+            "": {"name": "app", "version": "1.0.0",
+                 "dependencies": {"debug": "4.4.2", "@ctrl/tinycolor": "4.1.1", "left-pad": "1.3.0"}},
+            "node_modules/debug": {"version": "4.4.2", "integrity": sha1(0)},
+            "node_modules/@ctrl/tinycolor": {"version": "4.1.1", "hasInstallScript": true},
+            "node_modules/left-pad": {"version": "1.3.0", "integrity": sha1(0x11)},
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("package-lock.json"), serde_json::to_string_pretty(&lock).unwrap()).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let db = db();
+    let out = run(
+        &server,
+        cache.path(),
+        NOW,
+        dir.path(),
+        &["scan", ".", "--db", db.as_str(), "--fail-on", "none", "--format", "json"],
+    );
+    let first = report(&out);
+    let found: BTreeSet<_> = signals(&first, "findings").into_iter().filter(|(kind, ..)| kind != "malicious").collect();
+    for want in [
+        s("maintainer-change", "debug", "4.4.2", "high"),
+        s("install-script-added", "@ctrl/tinycolor", "4.1.1", "high"),
+        s("checksum-mismatch", "left-pad", "1.3.0", "high"),
+    ] {
+        assert!(found.contains(&want), "{want:?} not in {found:#?}");
+    }
+    assert!(!found.iter().any(|(kind, name, ..)| kind == "checksum-mismatch" && name == "debug"), "{found:#?}");
+    let mismatch = first["findings"].as_array().unwrap().iter().find(|f| f["id"] == "checksum-mismatch").unwrap();
+    assert_eq!(mismatch["location"]["path"], "package-lock.json");
+    assert_eq!(mismatch["location"]["line"], 24, "the entry's line: {mismatch:#}");
+
+    // The same tinycolor release that the lockfile says runs no install script: believed.
+    let mut lock = lock;
+    lock["packages"]["node_modules/@ctrl/tinycolor"] = json!({"version": "4.1.1"});
+    std::fs::write(dir.path().join("package-lock.json"), serde_json::to_string_pretty(&lock).unwrap()).unwrap();
+    let out = run(
+        &server,
+        cache.path(),
+        NOW,
+        dir.path(),
+        &["scan", ".", "--db", db.as_str(), "--fail-on", "none", "--format", "json"],
+    );
+    let found = signals(&report(&out), "findings");
+    assert!(!found.iter().any(|(kind, ..)| kind == "install-script-added"), "{found:#?}");
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
