@@ -26,7 +26,21 @@ pub const MAX_LINE: usize = 2_000;
 /// joiner, invisible operators, BOM, interlinear annotations, tags, ...), or a line or
 /// paragraph separator (U+2028, U+2029).
 pub fn is_unsafe(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_control();
+    }
     c.is_control() || is_format(c) || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// Whether `text` holds an [`is_unsafe`] character other than `\n` (when `newlines` allows
+/// them): a byte scan for ASCII text (a whole SBOM is checked this way), per character otherwise.
+pub fn has_unsafe(text: &str, newlines: bool) -> bool {
+    let ascii_unsafe = |b: u8| (b < 0x20 && !(newlines && b == b'\n')) || b == 0x7f;
+    if text.is_ascii() {
+        // In blocks without an early exit inside, which the compiler vectorizes.
+        return text.as_bytes().chunks(64).any(|block| block.iter().fold(false, |seen, &b| seen | ascii_unsafe(b)));
+    }
+    text.chars().any(|c| is_unsafe(c) && !(newlines && c == '\n'))
 }
 
 /// Unicode general category `Cf` (Unicode 16).
@@ -166,6 +180,16 @@ pub fn json_output(bytes: Vec<u8>) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn has_unsafe_agrees_with_is_unsafe() {
+        for text in ["plain", "two\nlines", "tab\there", "nul\0", "del\u{7f}", "bidi\u{202e}", "ok é ü", "ls\u{2028}"] {
+            for newlines in [false, true] {
+                let slow = text.chars().any(|c| super::is_unsafe(c) && !(newlines && c == '\n'));
+                assert_eq!(super::has_unsafe(text, newlines), slow, "{text:?} {newlines}");
+            }
+        }
+    }
+
     use super::*;
 
     #[test]

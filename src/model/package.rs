@@ -259,14 +259,22 @@ impl Checksum {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(digest)
                 .map_err(|_| format!("`{item}`: the digest is not base64"))?;
+            let (make, len): (fn(String) -> Checksum, usize) = match algorithm.to_ascii_lowercase().as_str() {
+                "sha1" => (Checksum::Sha1, 20),
+                "sha256" => (Checksum::Sha256, 32),
+                "sha384" => (Checksum::Sha384, 48),
+                "sha512" => (Checksum::Sha512, 64),
+                _ => return Err(format!("`{item}`: not a sha1, sha256, sha384 or sha512 digest")),
+            };
+            if bytes.len() != len {
+                return Err(format!("`{item}`: not a sha1, sha256, sha384 or sha512 digest"));
+            }
             let mut hex = String::with_capacity(bytes.len() * 2);
             for b in &bytes {
                 hex.push(hex_digit(b >> 4));
                 hex.push(hex_digit(b & 0x0f));
             }
-            let checksum = Checksum::from_hex(algorithm, &hex)
-                .ok_or_else(|| format!("`{item}`: not a sha1, sha256, sha384 or sha512 digest"))?;
-            out.push(checksum);
+            out.push(make(hex));
         }
         if out.is_empty() {
             return Err("empty integrity".to_owned());

@@ -258,7 +258,7 @@ impl Out<'_> {
         match self.format {
             SbomFormat::Json => {
                 // Pretty JSON's only raw controls are its line breaks (strings escape theirs).
-                if text.chars().any(|c| sanitize::is_unsafe(c) && c != '\n') {
+                if sanitize::has_unsafe(text, true) {
                     self.w.write_all(&sanitize::json_output(text.as_bytes().to_vec()))?;
                 } else {
                     self.w.write_all(text.as_bytes())?;
