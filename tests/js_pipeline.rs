@@ -161,6 +161,27 @@ fn a_broken_lockfile_is_an_error_and_the_others_are_still_scanned() {
     );
 }
 
+#[test]
+fn findings_from_several_lockfiles_say_where_in_the_table_and_markdown() {
+    let dir = tree();
+    let db = database();
+    let args = ["scan", ".", "--db", db.path().to_str().unwrap(), "--offline", "--no-registry"];
+    let table = chainward(dir.path(), &args);
+    assert_eq!(table.status.code(), Some(1), "{}", String::from_utf8_lossy(&table.stderr));
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(table.contains("WHERE"), "{table}");
+    let lodash = table.lines().find(|l| l.contains("TEST-NPM-0001")).unwrap();
+    assert!(lodash.trim_end().ends_with("web/package-lock.json:15"), "{table}");
+    let vulnold = table.lines().find(|l| l.contains("TEST-CARGO-0001")).unwrap();
+    assert!(vulnold.trim_end().ends_with("Cargo.lock:10"), "{table}");
+    let markdown = chainward(dir.path(), &[&args[..], &["--format", "markdown"]].concat());
+    let markdown = String::from_utf8(markdown.stdout).unwrap();
+    assert!(markdown.contains("| Where |") && markdown.contains("| web/package-lock.json:15 |"), "{markdown}");
+    // One lockfile: no column (the file is the one scanned).
+    let single = chainward(&dir.path().join("web"), &args);
+    assert!(!String::from_utf8(single.stdout).unwrap().contains("WHERE"));
+}
+
 fn sarif_results(out: &Output) -> Vec<Value> {
     let doc = report(out);
     if let Err(e) = common::validate_sarif(&doc) {

@@ -107,13 +107,26 @@ pub fn render(report: &Report) -> String {
     } else {
         let _ = writeln!(out, "## chainward: {n} finding{}\n", if n == 1 { "" } else { "s" });
         let _ = writeln!(out, "**{}** in {} packages scanned.\n", counts(&report.findings), report.summary.packages);
-        let _ = writeln!(out, "| Severity | Package | Version | Advisory | Title | Fix |");
-        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
+        // Findings from several files say which file and line each is in.
+        let several_files = super::several_files(&report.findings);
+        if several_files {
+            let _ = writeln!(out, "| Severity | Package | Version | Advisory | Title | Fix | Where |");
+            let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
+        } else {
+            let _ = writeln!(out, "| Severity | Package | Version | Advisory | Title | Fix |");
+            let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
+        }
         let mut sorted: Vec<&Finding> = report.findings.iter().collect();
         sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
         let rows = sorted.iter().map(|f| {
+            let at = if several_files {
+                let line = f.location.line.map(|l| format!(":{l}")).unwrap_or_default();
+                format!(" {}{line} |", cell(&f.location.path))
+            } else {
+                String::new()
+            };
             format!(
-                "| {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} |{at}",
                 f.severity.as_str(),
                 cell(&f.package.name),
                 cell(&f.package.version),

@@ -181,3 +181,9 @@ impl std::fmt::Display for ReportError {
 pub(crate) fn clip(s: &str, max: usize) -> String {
     crate::sanitize::cell(s, max)
 }
+
+/// Whether findings come from more than one file (then the table and Markdown name each
+/// finding's file and line).
+pub(crate) fn several_files(findings: &[crate::finding::Finding]) -> bool {
+    findings.windows(2).any(|pair| matches!(pair, [a, b] if a.location.path != b.location.path))
+}

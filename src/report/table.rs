@@ -18,9 +18,13 @@ pub fn render(report: &Report) -> String {
         render_errors(&mut out, report);
         return out;
     }
-    let header = ["PACKAGE", "VERSION", "ID", "TITLE", "FIX"];
+    // Findings from several files (a Cargo.lock and a package-lock.json, two yarn workspaces)
+    // say which file and line each is in.
+    let several_files = super::several_files(&report.findings);
+    let header = ["PACKAGE", "VERSION", "ID", "TITLE", "FIX", "WHERE"];
+    let columns = if several_files { header.len() } else { header.len() - 1 };
     for severity in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info] {
-        let rows: Vec<[String; 5]> = report
+        let rows: Vec<Vec<String>> = report
             .findings
             .iter()
             .filter(|f| f.severity == severity)
@@ -28,28 +32,36 @@ pub fn render(report: &Report) -> String {
                 let fix = f.remedy();
                 let title =
                     if f.kind.in_title() { format!("[{}] {}", f.kind.as_str(), f.summary) } else { f.summary.clone() };
-                [
+                let at = f
+                    .location
+                    .line
+                    .map_or_else(|| clip(&f.location.path, 80), |l| format!("{}:{l}", clip(&f.location.path, 80)));
+                let mut row = vec![
                     clip(&f.package.name, 60),
                     clip(&f.package.version, 30),
                     clip(&f.id, 40),
                     clip(&title, 70),
                     clip(&fix, 60),
-                ]
+                    at,
+                ];
+                row.truncate(columns);
+                row
             })
             .collect();
         if rows.is_empty() {
             continue;
         }
-        let mut widths = header.map(str::len);
+        let header: Vec<String> = header.iter().take(columns).map(|h| (*h).to_owned()).collect();
+        let mut widths: Vec<usize> = header.iter().map(String::len).collect();
         for row in &rows {
             for (w, cell) in widths.iter_mut().zip(row) {
                 *w = (*w).max(cell.chars().count());
             }
         }
         let _ = writeln!(out, "{} ({})", severity.as_str().to_uppercase(), rows.len());
-        for row in std::iter::once(header.map(str::to_owned)).chain(rows) {
+        for row in std::iter::once(header).chain(rows) {
             let mut line = String::from("  ");
-            for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
+            for (i, (cell, &w)) in row.iter().zip(&widths).enumerate() {
                 if i + 1 == row.len() {
                     line.push_str(cell);
                 } else {
