@@ -79,6 +79,17 @@ fn scan_finds_the_advisories_an_independent_reading_expects() {
             })
             .collect();
         assert_eq!(got, want, "{dir}");
+        // The SBOM's VEX names the same advisories, each on the affected component.
+        let out = chainward(&["sbom", path.to_str().unwrap(), "--vex", "--db", db.to_str().unwrap(), "--offline"]);
+        assert!(out.status.success(), "{dir}: {}", String::from_utf8_lossy(&out.stderr));
+        let bom: Value = serde_json::from_slice(&out.stdout).unwrap();
+        if let Err(errors) = common::validate_cyclonedx(&bom, "1.6") {
+            panic!("{dir}: the VEX SBOM is not valid: {errors:#?}");
+        }
+        let vex: BTreeSet<&str> =
+            bom["vulnerabilities"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap()).collect();
+        let ids: BTreeSet<&str> = want.iter().map(|(id, ..)| id.as_str()).collect();
+        assert_eq!(vex, ids, "{dir}");
         // Every finding points at the package's entry in its lockfile.
         for f in findings {
             let location = &f["location"];
