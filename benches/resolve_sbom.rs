@@ -24,17 +24,22 @@ fn project() -> PathBuf {
     }
 }
 
-fn bench(c: &mut Criterion) {
-    let dir = project();
-    let text = std::fs::read_to_string(dir.join("Cargo.lock")).unwrap_or_default();
-    let excludes = Excludes::new(&[]).unwrap_or_else(|e| panic!("{e}"));
-    let options = SbomOptions {
+/// Deterministic CycloneDX 1.6 JSON.
+fn json_options() -> SbomOptions {
+    SbomOptions {
         spec: SpecVersion::V1_6,
         format: SbomFormat::Json,
         timestamp: Some("2024-01-01T00:00:00Z".to_owned()),
         deterministic: true,
         missing: Vec::new(),
-    };
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = project();
+    let text = std::fs::read_to_string(dir.join("Cargo.lock")).unwrap_or_default();
+    let excludes = Excludes::new(&[]).unwrap_or_else(|e| panic!("{e}"));
+    let options = json_options();
 
     c.bench_function("parse Cargo.lock (deno)", |b| {
         b.iter(|| chainward::resolve::cargo::parse("Cargo.lock", black_box(&text)));
@@ -111,13 +116,7 @@ fn bench_js(c: &mut Criterion) {
         return;
     }
     let excludes = Excludes::new(&[]).unwrap_or_else(|e| panic!("{e}"));
-    let options = SbomOptions {
-        spec: SpecVersion::V1_6,
-        format: SbomFormat::Json,
-        timestamp: Some("2024-01-01T00:00:00Z".to_owned()),
-        deterministic: true,
-        missing: Vec::new(),
-    };
+    let options = json_options();
     let db = vec![shared.join("advisory-db/osv/npm.zip")];
     let cache = std::env::temp_dir().join(format!("chainward-bench-js-{}", std::process::id()));
     let _ = chainward::advisory::db::load(&db, Some(&cache));

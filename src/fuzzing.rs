@@ -72,17 +72,16 @@ impl Source for MemorySource {
 /// inside the tree and out of it (`../x`).
 const LOCK_DIR: &str = "ws";
 
-/// `Cargo.lock` through [`crate::resolve::cargo::CargoLockResolver`], lockfile only and with
-/// its manifests. Input: the lockfile, then NUL, the `Cargo.toml` beside it, then any number
-/// of NUL-separated `PATH\nCONTENT` files (`PATH` relative to the lockfile's directory: member
-/// manifests such as `crates/a/Cargo.toml`).
-pub fn cargo_lock(data: &[u8]) {
+/// The tree a lockfile target's input describes: the lockfile `lock_name` (the first part),
+/// the manifest `manifest_name` beside it (the second), then `PATH\nCONTENT` files relative to
+/// the lockfile's directory. Returns the lockfile's path and bytes, and the tree.
+fn tree_of<'d>(data: &'d [u8], lock_name: &str, manifest_name: &str) -> (String, &'d [u8], MemorySource) {
     let mut pieces = parts(data);
     let lock = pieces.next().unwrap_or_default();
-    let lock_path = format!("{LOCK_DIR}/Cargo.lock");
+    let lock_path = format!("{LOCK_DIR}/{lock_name}");
     let mut files = vec![(lock_path.clone(), lock.to_vec())];
     if let Some(manifest) = pieces.next() {
-        files.push((format!("{LOCK_DIR}/Cargo.toml"), manifest.to_vec()));
+        files.push((format!("{LOCK_DIR}/{manifest_name}"), manifest.to_vec()));
     }
     for piece in pieces {
         let (path, content) = match piece.iter().position(|&b| b == b'\n') {
@@ -92,7 +91,15 @@ pub fn cargo_lock(data: &[u8]) {
         let path = String::from_utf8_lossy(path);
         files.push((crate::source::join(LOCK_DIR, &path), content.to_vec()));
     }
-    let source = MemorySource::new(files);
+    (lock_path, lock, MemorySource::new(files))
+}
+
+/// `Cargo.lock` through [`crate::resolve::cargo::CargoLockResolver`], lockfile only and with
+/// its manifests. Input: the lockfile, then NUL, the `Cargo.toml` beside it, then any number
+/// of NUL-separated `PATH\nCONTENT` files (`PATH` relative to the lockfile's directory: member
+/// manifests such as `crates/a/Cargo.toml`).
+pub fn cargo_lock(data: &[u8]) {
+    let (lock_path, lock, source) = tree_of(data, "Cargo.lock", "Cargo.toml");
     let resolver = crate::resolve::cargo::CargoLockResolver;
     for lockfile_only in [true, false] {
         let options = ResolveOptions { cargo_metadata: false, lockfile_only };
@@ -111,22 +118,7 @@ pub fn cargo_lock(data: &[u8]) {
 /// it, then any number of NUL-separated `PATH\nCONTENT` files (`PATH` relative to the
 /// lockfile's directory: workspace members' `packages/a/package.json`).
 fn js_lockfile(file_name: &str, data: &[u8]) {
-    let mut pieces = parts(data);
-    let lock = pieces.next().unwrap_or_default();
-    let lock_path = format!("{LOCK_DIR}/{file_name}");
-    let mut files = vec![(lock_path.clone(), lock.to_vec())];
-    if let Some(manifest) = pieces.next() {
-        files.push((format!("{LOCK_DIR}/package.json"), manifest.to_vec()));
-    }
-    for piece in pieces {
-        let (path, content) = match piece.iter().position(|&b| b == b'\n') {
-            Some(i) => (piece.get(..i).unwrap_or_default(), piece.get(i + 1..).unwrap_or_default()),
-            None => (piece, &[][..]),
-        };
-        let path = String::from_utf8_lossy(path);
-        files.push((crate::source::join(LOCK_DIR, &path), content.to_vec()));
-    }
-    let source = MemorySource::new(files);
+    let (lock_path, lock, source) = tree_of(data, file_name, "package.json");
     let all = crate::resolve::registry();
     let Some(resolver) = all.iter().find(|r| r.claims(Path::new(&lock_path))) else { return };
     for lockfile_only in [true, false] {

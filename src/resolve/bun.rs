@@ -101,8 +101,7 @@ impl Resolver for BunLockResolver {
     }
 
     fn claims(&self, path: &Path) -> bool {
-        let named = path.file_name().is_some_and(|n| n == "bun.lock" || n == "bun.lockb");
-        named && !path.components().any(|c| c.as_os_str() == "node_modules")
+        node::claims_named(path, &["bun.lock", "bun.lockb"])
     }
 
     fn resolve(
@@ -115,7 +114,7 @@ impl Resolver for BunLockResolver {
         if path.rsplit('/').next().is_some_and(|n| n == "bun.lockb") {
             return Err(binary_lockfile_error(path));
         }
-        let text = std::str::from_utf8(bytes).map_err(|_| ResolveError::new(path, None, ResolveErrorKind::NotUtf8))?;
+        let text = super::utf8(path, bytes)?;
         let lock_dir = path.rsplit_once('/').map_or(".", |(dir, _)| dir);
         let mut resolved = parse(text, path, lock_dir)?;
         // bun does not record the root project's version (nor its name when package.json has

@@ -43,7 +43,7 @@ impl Resolver for CargoLockResolver {
         bytes: &[u8],
         options: &ResolveOptions,
     ) -> Result<Resolved, ResolveError> {
-        let text = std::str::from_utf8(bytes).map_err(|_| ResolveError::new(path, None, ResolveErrorKind::NotUtf8))?;
+        let text = super::utf8(path, bytes)?;
         let lockfile = parse(path, text)?;
         let empty = lockfile.packages.is_empty();
         let mut resolved = if options.lockfile_only {

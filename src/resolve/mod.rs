@@ -358,6 +358,11 @@ pub enum ResolveErrorKind {
     UnknownChecksumEntry(String),
 }
 
+/// A lockfile's bytes as text, or the error that names the file as not UTF-8.
+pub fn utf8<'a>(path: &str, bytes: &'a [u8]) -> Result<&'a str, ResolveError> {
+    std::str::from_utf8(bytes).map_err(|_| ResolveError::new(path, None, ResolveErrorKind::NotUtf8))
+}
+
 /// The 1-based line of a byte offset in `text`.
 pub fn line_of_offset(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());

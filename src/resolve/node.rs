@@ -7,6 +7,14 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::model::{DependencyKind, GitReference, Package, PackageSource, Scope};
 
+/// Whether `path` is named one of `names` and is not inside a `node_modules` directory (an
+/// installed package's lockfile, or npm's and pnpm's own bookkeeping there, is not the
+/// project's): how the four JavaScript resolvers claim files.
+pub fn claims_named(path: &std::path::Path, names: &[&str]) -> bool {
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| names.contains(&n))
+        && !path.components().any(|c| c.as_os_str() == "node_modules")
+}
+
 /// The npm registry: packages from it are matched against advisories and get a plain purl.
 pub const NPM_REGISTRY: &str = "https://registry.npmjs.org";
 

@@ -83,8 +83,7 @@ impl Resolver for PackageLockResolver {
     }
 
     fn claims(&self, path: &Path) -> bool {
-        path.file_name().and_then(|n| n.to_str()).is_some_and(|n| FILE_NAMES.contains(&n))
-            && !path.components().any(|c| c.as_os_str() == "node_modules")
+        node::claims_named(path, &FILE_NAMES)
     }
 
     fn resolve(
@@ -94,7 +93,7 @@ impl Resolver for PackageLockResolver {
         bytes: &[u8],
         options: &ResolveOptions,
     ) -> Result<Resolved, ResolveError> {
-        let text = std::str::from_utf8(bytes).map_err(|_| ResolveError::new(path, None, ResolveErrorKind::NotUtf8))?;
+        let text = super::utf8(path, bytes)?;
         let lines = LineIndex::new(text);
         let doc = json::parse(text)
             .map_err(|e| ResolveError::new(path, Some(lines.line(e.at)), ResolveErrorKind::Json(e.message)))?;

@@ -103,8 +103,7 @@ impl Resolver for PnpmLockResolver {
     /// `pnpm-lock.yaml`, except pnpm's own copy in `node_modules/.pnpm/lock.yaml` (a different
     /// name) and any lockfile inside `node_modules` (an installed package's, not the project's).
     fn claims(&self, path: &Path) -> bool {
-        path.file_name().is_some_and(|n| n == "pnpm-lock.yaml")
-            && !path.components().any(|c| c.as_os_str() == "node_modules")
+        super::node::claims_named(path, &["pnpm-lock.yaml"])
     }
 
     fn resolve(
@@ -114,7 +113,7 @@ impl Resolver for PnpmLockResolver {
         bytes: &[u8],
         options: &ResolveOptions,
     ) -> Result<Resolved, ResolveError> {
-        let text = std::str::from_utf8(bytes).map_err(|_| ResolveError::new(path, None, ResolveErrorKind::NotUtf8))?;
+        let text = super::utf8(path, bytes)?;
         let docs = parse_yaml(text)
             .map_err(|(line, message)| ResolveError::new(path, line, ResolveErrorKind::Yaml(message)))?;
         let doc = docs.iter().rev().find(|d| d.get("lockfileVersion").is_some()).ok_or_else(|| {

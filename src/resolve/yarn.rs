@@ -80,8 +80,7 @@ impl Resolver for YarnLockResolver {
     }
 
     fn claims(&self, path: &Path) -> bool {
-        path.file_name().is_some_and(|n| n == "yarn.lock")
-            && !path.components().any(|c| c.as_os_str() == "node_modules")
+        super::node::claims_named(path, &["yarn.lock"])
     }
 
     fn resolve(
@@ -91,7 +90,7 @@ impl Resolver for YarnLockResolver {
         bytes: &[u8],
         options: &ResolveOptions,
     ) -> Result<Resolved, ResolveError> {
-        let text = std::str::from_utf8(bytes).map_err(|_| ResolveError::new(path, None, ResolveErrorKind::NotUtf8))?;
+        let text = super::utf8(path, bytes)?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let dir = lock_dir(path);
         let lock = if is_berry(text) { yarn_berry::parse(path, text, &dir)? } else { parse_classic(path, text, &dir)? };
