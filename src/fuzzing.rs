@@ -150,22 +150,22 @@ fn js_lockfile(file_name: &str, data: &[u8]) {
     }
 }
 
-/// `package-lock.json` (npm): see [`js_lockfile`] for the input layout.
+/// `package-lock.json` (npm): the lockfile, NUL, its `package.json`, then NUL-separated `PATH\nCONTENT` files.
 pub fn package_lock(data: &[u8]) {
     js_lockfile("package-lock.json", data);
 }
 
-/// `yarn.lock` (classic and berry): see [`js_lockfile`] for the input layout.
+/// `yarn.lock` (classic and berry): the lockfile, NUL, its `package.json`, then NUL-separated `PATH\nCONTENT` files.
 pub fn yarn_lock(data: &[u8]) {
     js_lockfile("yarn.lock", data);
 }
 
-/// `pnpm-lock.yaml`: see [`js_lockfile`] for the input layout.
+/// `pnpm-lock.yaml`: the lockfile, NUL, its `package.json`, then NUL-separated `PATH\nCONTENT` files.
 pub fn pnpm_lock(data: &[u8]) {
     js_lockfile("pnpm-lock.yaml", data);
 }
 
-/// `bun.lock`: see [`js_lockfile`] for the input layout.
+/// `bun.lock`: the lockfile, NUL, its `package.json`, then NUL-separated `PATH\nCONTENT` files.
 pub fn bun_lock(data: &[u8]) {
     js_lockfile("bun.lock", data);
 }
