@@ -56,7 +56,7 @@
 //!
 //! A package's span starts at the line of its JSON key (`"node_modules/x": {`) and ends at the
 //! line of the entry's closing brace. The JSON is read by a small scanner that keeps offsets
-//! ([`json`]): no allocation for strings without escapes, a nesting limit, and errors with
+//! (the private `json` module): no allocation for strings without escapes, a nesting limit, and errors with
 //! their offset.
 
 use std::borrow::Cow;
