@@ -216,3 +216,29 @@ fn mutated_workspaces_never_panic_the_resolver() {
         assert!(result.is_ok(), "round {round}: resolver panicked with {} mutated", files[target]);
     }
 }
+
+/// The fuzzers' reproducers of lockfile bugs (`fuzz/regressions/`) run clean through the same
+/// entry points in the ordinary test suite too, not only in the fuzz smoke run.
+#[test]
+fn fuzz_regressions_of_the_lockfile_targets_run_clean() {
+    type Target = fn(&[u8]);
+    let targets: [(&str, Target); 5] = [
+        ("cargo_lock", chainward::fuzzing::cargo_lock),
+        ("package_lock", chainward::fuzzing::package_lock),
+        ("yarn_lock", chainward::fuzzing::yarn_lock),
+        ("pnpm_lock", chainward::fuzzing::pnpm_lock),
+        ("bun_lock", chainward::fuzzing::bun_lock),
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let mut ran = 0;
+    for (name, target) in targets {
+        let Ok(entries) = std::fs::read_dir(root.join(name)) else { continue };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            let input = std::fs::read(&path).unwrap();
+            assert!(std::panic::catch_unwind(|| target(&input)).is_ok(), "{}", path.display());
+            ran += 1;
+        }
+    }
+    assert!(ran >= 2, "the pnpm and yarn reproducers are there");
+}

@@ -237,8 +237,13 @@ impl<'a> Tokenizer<'a> {
             self.last_newline = false;
             match c {
                 b'\n' | b'\r' => {
-                    self.pos += if c == b'\r' && bytes.get(self.pos + 1) == Some(&b'\n') { 2 } else { 1 };
-                    self.line += 1;
+                    let crlf = c == b'\r' && bytes.get(self.pos + 1) == Some(&b'\n');
+                    self.pos += if crlf { 2 } else { 1 };
+                    // A lone `\r` ends a line for yarn, but lines are counted as everywhere else
+                    // in chainward (and in editors and SARIF viewers): by `\n`.
+                    if c == b'\n' || crlf {
+                        self.line += 1;
+                    }
                     self.last_newline = true;
                     return (Ok(Tok::Newline), line);
                 }
