@@ -180,18 +180,18 @@ pub fn json_output(bytes: Vec<u8>) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn has_unsafe_agrees_with_is_unsafe() {
         for text in ["plain", "two\nlines", "tab\there", "nul\0", "del\u{7f}", "bidi\u{202e}", "ok é ü", "ls\u{2028}"]
         {
             for newlines in [false, true] {
-                let slow = text.chars().any(|c| super::is_unsafe(c) && !(newlines && c == '\n'));
-                assert_eq!(super::has_unsafe(text, newlines), slow, "{text:?} {newlines}");
+                let slow = text.chars().any(|c| is_unsafe(c) && !(newlines && c == '\n'));
+                assert_eq!(has_unsafe(text, newlines), slow, "{text:?} {newlines}");
             }
         }
     }
-
-    use super::*;
 
     #[test]
     fn every_control_and_format_character_is_visible_and_no_line_break_survives() {

@@ -234,14 +234,19 @@ impl Checksum {
     /// The checksum of an algorithm name (`sha512`, any case) and a lowercase-hex digest of the
     /// right length; `None` for other algorithms or lengths.
     pub fn from_hex(algorithm: &str, hex: &str) -> Option<Checksum> {
-        let (make, len): (fn(String) -> Checksum, usize) = match algorithm.to_ascii_lowercase().as_str() {
-            "sha1" => (Checksum::Sha1, 40),
-            "sha256" => (Checksum::Sha256, 64),
-            "sha384" => (Checksum::Sha384, 96),
-            "sha512" => (Checksum::Sha512, 128),
-            _ => return None,
-        };
-        (hex.len() == len && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| make(hex.to_ascii_lowercase()))
+        let (make, bytes) = Checksum::algorithm_of(algorithm)?;
+        (hex.len() == 2 * bytes && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| make(hex.to_ascii_lowercase()))
+    }
+
+    /// The variant and the digest's length in bytes of an algorithm name (any case).
+    fn algorithm_of(algorithm: &str) -> Option<(MakeChecksum, usize)> {
+        match algorithm.to_ascii_lowercase().as_str() {
+            "sha1" => Some((Checksum::Sha1, 20)),
+            "sha256" => Some((Checksum::Sha256, 32)),
+            "sha384" => Some((Checksum::Sha384, 48)),
+            "sha512" => Some((Checksum::Sha512, 64)),
+            _ => None,
+        }
     }
 
     /// The checksums of a Subresource Integrity string (`sha512-<base64> sha1-<base64>`, the
@@ -259,16 +264,9 @@ impl Checksum {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(digest)
                 .map_err(|_| format!("`{item}`: the digest is not base64"))?;
-            let (make, len): (fn(String) -> Checksum, usize) = match algorithm.to_ascii_lowercase().as_str() {
-                "sha1" => (Checksum::Sha1, 20),
-                "sha256" => (Checksum::Sha256, 32),
-                "sha384" => (Checksum::Sha384, 48),
-                "sha512" => (Checksum::Sha512, 64),
-                _ => return Err(format!("`{item}`: not a sha1, sha256, sha384 or sha512 digest")),
-            };
-            if bytes.len() != len {
+            let Some((make, _)) = Checksum::algorithm_of(algorithm).filter(|(_, len)| bytes.len() == *len) else {
                 return Err(format!("`{item}`: not a sha1, sha256, sha384 or sha512 digest"));
-            }
+            };
             let mut hex = String::with_capacity(bytes.len() * 2);
             for b in &bytes {
                 hex.push(hex_digit(b >> 4));
@@ -284,6 +282,9 @@ impl Checksum {
         Ok(out)
     }
 }
+
+/// A [`Checksum`] variant's constructor.
+type MakeChecksum = fn(String) -> Checksum;
 
 /// The lowercase hex digit of a nibble (`0..16`).
 fn hex_digit(nibble: u8) -> char {

@@ -109,13 +109,9 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(out, "**{}** in {} packages scanned.\n", counts(&report.findings), report.summary.packages);
         // Findings from several files say which file and line each is in.
         let several_files = super::several_files(&report.findings);
-        if several_files {
-            let _ = writeln!(out, "| Severity | Package | Version | Advisory | Title | Fix | Where |");
-            let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
-        } else {
-            let _ = writeln!(out, "| Severity | Package | Version | Advisory | Title | Fix |");
-            let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
-        }
+        let (where_head, where_rule) = if several_files { (" Where |", " --- |") } else { ("", "") };
+        let _ = writeln!(out, "| Severity | Package | Version | Advisory | Title | Fix |{where_head}");
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |{where_rule}");
         let mut sorted: Vec<&Finding> = report.findings.iter().collect();
         sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
         let rows = sorted.iter().map(|f| {

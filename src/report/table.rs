@@ -21,8 +21,9 @@ pub fn render(report: &Report) -> String {
     // Findings from several files (a Cargo.lock and a package-lock.json, two yarn workspaces)
     // say which file and line each is in.
     let several_files = super::several_files(&report.findings);
-    let header = ["PACKAGE", "VERSION", "ID", "TITLE", "FIX", "WHERE"];
-    let columns = if several_files { header.len() } else { header.len() - 1 };
+    let all = ["PACKAGE", "VERSION", "ID", "TITLE", "FIX", "WHERE"];
+    let columns = if several_files { all.len() } else { all.len() - 1 };
+    let header: Vec<String> = all.iter().take(columns).map(|h| (*h).to_owned()).collect();
     for severity in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Info] {
         let rows: Vec<Vec<String>> = report
             .findings
@@ -51,7 +52,6 @@ pub fn render(report: &Report) -> String {
         if rows.is_empty() {
             continue;
         }
-        let header: Vec<String> = header.iter().take(columns).map(|h| (*h).to_owned()).collect();
         let mut widths: Vec<usize> = header.iter().map(String::len).collect();
         for row in &rows {
             for (w, cell) in widths.iter_mut().zip(row) {
@@ -59,7 +59,7 @@ pub fn render(report: &Report) -> String {
             }
         }
         let _ = writeln!(out, "{} ({})", severity.as_str().to_uppercase(), rows.len());
-        for row in std::iter::once(header).chain(rows) {
+        for row in std::iter::once(header.clone()).chain(rows) {
             let mut line = String::from("  ");
             for (i, (cell, &w)) in row.iter().zip(&widths).enumerate() {
                 if i + 1 == row.len() {

@@ -157,12 +157,7 @@ fn root_name(source: &dyn Source, lock_dir: &str, manifest: Option<&node::Packag
     if let Some(name) = manifest.and_then(|m| m.name.as_ref()).filter(|n| !n.is_empty()) {
         return name.clone();
     }
-    let from_dir = if lock_dir == "." {
-        source.local_root().and_then(|r| r.file_name()).and_then(|n| n.to_str()).map(str::to_owned)
-    } else {
-        lock_dir.rsplit('/').next().map(str::to_owned)
-    };
-    from_dir.filter(|n| !n.is_empty() && n != "." && n != "..").unwrap_or_else(|| "root".to_owned())
+    crate::resolve::dir_name(source, lock_dir).unwrap_or_else(|| "root".to_owned())
 }
 
 /// One declared dependency: the name looked up and how it was declared.

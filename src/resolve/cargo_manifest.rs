@@ -544,14 +544,7 @@ fn is_within(path: &str, dir: &str) -> bool {
 }
 
 fn dir_name(source: &dyn Source, dir: &str) -> String {
-    if dir != "." {
-        return dir.rsplit('/').next().unwrap_or(dir).to_owned();
-    }
-    source
-        .local_root()
-        .and_then(|r| std::fs::canonicalize(r).ok())
-        .and_then(|r| r.file_name().and_then(|n| n.to_str()).map(str::to_owned))
-        .unwrap_or_else(|| "workspace".to_owned())
+    super::dir_name(source, dir).unwrap_or_else(|| "workspace".to_owned())
 }
 
 /// `--cargo-metadata`: licenses, descriptions, authors and repository URLs from `cargo metadata

@@ -199,11 +199,7 @@ pub fn tree(
             }
         }
     }
-    let name = source
-        .local_root()
-        .and_then(|r| std::fs::canonicalize(r).ok())
-        .and_then(|r| r.file_name().and_then(|n| n.to_str()).map(str::to_owned))
-        .unwrap_or_else(|| "root".to_owned());
+    let name = dir_name(source, ".").unwrap_or_else(|| "root".to_owned());
     if found.is_empty() && skipped_errors.is_empty() {
         return Err(Error::Usage(format!(
             "no lockfile found under `{}` (chainward reads Cargo.lock, package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml and bun.lock; the package manager writes one: `cargo generate-lockfile`, `npm install --package-lock-only`, ...)",
@@ -356,6 +352,19 @@ pub enum ResolveErrorKind {
     /// A v1 `[metadata]` checksum entry for a package that is not in the lockfile.
     #[error("`[metadata]` has a checksum for `{0}`, which is not a package of this lockfile")]
     UnknownChecksumEntry(String),
+}
+
+/// The name of directory `dir` (relative to the scanned root, `.` for the root): its last
+/// segment, or for the root the scanned directory's own name when the source is on disk.
+/// `None` when there is no name to give (the root of a git revision or of a tree in memory).
+pub fn dir_name(source: &dyn Source, dir: &str) -> Option<String> {
+    match dir.rsplit('/').next() {
+        Some(base) if !base.is_empty() && base != "." && base != ".." => Some(base.to_owned()),
+        _ => source
+            .local_root()
+            .and_then(|r| std::fs::canonicalize(r).ok())
+            .and_then(|r| r.file_name().and_then(|n| n.to_str()).map(str::to_owned)),
+    }
 }
 
 /// A lockfile's bytes as text, or the error that names the file as not UTF-8.

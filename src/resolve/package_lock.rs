@@ -60,7 +60,7 @@
 //! their offset.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use super::node::{self, join_dir};
@@ -182,14 +182,7 @@ fn top_string<'j>(reader: &Reader<'_>, top: &'j [Member<'j>], key: &str) -> Resu
 
 /// The root project's name when the lockfile has none: its directory's name.
 fn default_root_name(source: &dyn Source, lock_dir: &str) -> String {
-    if lock_dir != "." {
-        return lock_dir.rsplit('/').next().unwrap_or(lock_dir).to_owned();
-    }
-    source
-        .local_root()
-        .and_then(Path::file_name)
-        .and_then(|n| n.to_str())
-        .map_or_else(|| "root".to_owned(), str::to_owned)
+    super::dir_name(source, lock_dir).unwrap_or_else(|| "root".to_owned())
 }
 
 /// How an entry declares a dependency.
@@ -411,6 +404,8 @@ impl Reader<'_> {
         self.packages.push(root);
         sources.push(root_entry.map(|m| ("", m)));
         slots.insert("", Slot::Package(0));
+        // Every key, borrowed from the document: a link's target is looked up here once.
+        let keys: HashSet<&'j str> = entries.iter().map(|m| &*m.key).collect();
         for m in entries {
             let key: &'j str = &m.key;
             if key.is_empty() {
@@ -421,7 +416,8 @@ impl Reader<'_> {
             };
             if self.flag(obj, "link", key)? {
                 let target = self.string(obj, "resolved", key)?.unwrap_or_default();
-                let target = target_key_static(&normalize_key(target), entries);
+                // A target that is no key gives a key that matches nothing.
+                let target = keys.get(normalize_key(target).as_ref()).copied().unwrap_or("\u{0}missing");
                 if let Some(name) = install_name(key) {
                     link_names.entry(target).or_insert(name);
                 }
@@ -810,12 +806,6 @@ fn normalize_key(target: &str) -> Cow<'_, str> {
     } else {
         Cow::Owned(joined)
     }
-}
-
-/// The `packages` key equal to `target`, borrowed from the document (so that it lives as long
-/// as the slot map); a target that is no key gives a key that matches nothing.
-fn target_key_static<'j>(target: &str, entries: &'j [Member<'j>]) -> &'j str {
-    entries.iter().find(|m| m.key == target).map_or("\u{0}missing", |m| &*m.key)
 }
 
 /// A small JSON reader that keeps the byte offsets of values and keys.

@@ -832,18 +832,7 @@ impl<'s, 'd, 'a> Lock<'s, 'd, 'a> {
                     return name.to_owned();
                 }
                 let dir = node::join_dir(&self.base_dir, &importer.dir);
-                match dir.rsplit('/').next() {
-                    Some(base) if base != "." && base != ".." && !base.is_empty() => base.to_owned(),
-                    // The scanned directory's name when the source knows it (no file system
-                    // access here: the same code reads git revisions).
-                    _ => self
-                        .source
-                        .local_root()
-                        .and_then(Path::file_name)
-                        .and_then(|n| n.to_str())
-                        .filter(|n| !n.is_empty() && *n != "." && *n != "..")
-                        .map_or_else(|| "root".to_owned(), str::to_owned),
-                }
+                super::dir_name(self.source, &dir).unwrap_or_else(|| "root".to_owned())
             };
             p.name = manifest.as_ref().and_then(|m| m.name.clone()).unwrap_or_else(fallback_name);
             p.version = manifest.and_then(|m| m.version).unwrap_or_default();

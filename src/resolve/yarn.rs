@@ -827,14 +827,7 @@ fn workspace_dirs(source: &dyn Source, lock_dir: &str, globs: &[String]) -> Vec<
 
 /// The name of the directory a lockfile is in, for a root without a `package.json` name.
 fn dir_name(source: &dyn Source, lock_dir: &str) -> String {
-    if lock_dir != "." {
-        return lock_dir.rsplit('/').next().unwrap_or(lock_dir).to_owned();
-    }
-    source
-        .local_root()
-        .and_then(|r| std::fs::canonicalize(r).ok())
-        .and_then(|r| r.file_name().and_then(|n| n.to_str()).map(str::to_owned))
-        .unwrap_or_else(|| "root".to_owned())
+    super::dir_name(source, lock_dir).unwrap_or_else(|| "root".to_owned())
 }
 
 /// Packages, edges, first-party packages and scopes from a parsed lockfile.
