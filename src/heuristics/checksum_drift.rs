@@ -28,12 +28,21 @@ pub(super) fn check(base: &[Locked], p: &Locked) -> Option<Signal> {
         .or_else(|| base.iter().find(|b| same(b)))?;
     // Compare checksums of one algorithm only: a lockfile that gained a SHA-512 next to its
     // SHA-1 (npm rewrites old `integrity` values) has not drifted.
+    // Compared per algorithm. A package may have several checksums of one algorithm (a Python
+    // lockfile records one per wheel and sdist, and a re-lock adds the wheels published since):
+    // it drifted when the two sides share none of them.
     let algorithm = |c: &str| c.split_once(':').map(|(a, _)| a.to_ascii_lowercase());
     let (theirs, ours) = before.checksums.iter().find_map(|theirs| {
         let ours = p.checksums.iter().find(|c| algorithm(c) == algorithm(theirs))?;
         Some((theirs.as_str(), ours.as_str()))
     })?;
-    if theirs.eq_ignore_ascii_case(ours) {
+    let alg = algorithm(theirs);
+    let shared = before
+        .checksums
+        .iter()
+        .filter(|b| algorithm(b) == alg)
+        .any(|b| p.checksums.iter().any(|c| c.eq_ignore_ascii_case(b)));
+    if shared {
         return None;
     }
     Some(Signal {

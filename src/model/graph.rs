@@ -200,6 +200,18 @@ fn merge_package(into: &mut Package, other: &Package) {
         into.install_script = other.install_script;
     }
     into.bundled &= other.bundled;
+    if into.platform.is_none() {
+        into.platform.clone_from(&other.platform);
+    }
+    if !other.groups.is_empty() {
+        into.groups.extend(other.groups.iter().cloned());
+        into.groups.sort();
+        into.groups.dedup();
+    }
+    // Pinned somewhere is not enough: the unpinned requirement still names an unknown version.
+    if into.unpinned.is_none() {
+        into.unpinned.clone_from(&other.unpinned);
+    }
     if into.meta.is_empty() {
         into.meta = other.meta.clone();
     }

@@ -185,7 +185,23 @@ impl PackageSource {
         }
     }
 
-    /// `true` for crates.io (git index or sparse).
+    /// The public registry of an ecosystem (crates.io's sparse index, registry.npmjs.org,
+    /// pypi.org, proxy.golang.org, rubygems.org, packagist.org, Maven Central): what a lockfile
+    /// entry without another registry comes from.
+    pub fn default_registry(ecosystem: Ecosystem) -> PackageSource {
+        let (url, sparse) = match ecosystem {
+            Ecosystem::Cargo => ("https://index.crates.io/", true),
+            Ecosystem::Npm => ("https://registry.npmjs.org", false),
+            Ecosystem::PyPI => ("https://pypi.org/simple", false),
+            Ecosystem::Go => ("https://proxy.golang.org", false),
+            Ecosystem::RubyGems => ("https://rubygems.org", false),
+            Ecosystem::Packagist => ("https://repo.packagist.org", false),
+            Ecosystem::Maven => ("https://repo.maven.apache.org/maven2", false),
+        };
+        PackageSource::Registry { url: url.to_owned(), sparse, default_registry: true }
+    }
+
+    /// `true` for the ecosystem's public registry (crates.io, npmjs, PyPI, ...).
     pub fn is_default_registry(&self) -> bool {
         matches!(self, PackageSource::Registry { default_registry: true, .. })
     }
@@ -396,6 +412,18 @@ pub struct Package {
     pub install_script: Option<bool>,
     /// Shipped inside another package's tarball (npm `inBundle`), not installed from a registry.
     pub bundled: bool,
+    /// The platform of a platform-specific build (RubyGems `1.13.3-x86_64-linux` is version
+    /// `1.13.3`, platform `x86_64-linux`): the purl's `platform` qualifier.
+    pub platform: Option<String>,
+    /// The dependency groups the lockfile puts the package in, as written (poetry `groups`, uv
+    /// and PDM groups, Pipfile.lock `develop`), sorted and deduplicated. The scope says what
+    /// they mean; these keep the names.
+    pub groups: Vec<String>,
+    /// A requirement that pins no version (`flask>=2`, `requests`, in a requirements file): the
+    /// package is named but its version is unknown, so it cannot be matched. The requirement as
+    /// written after the name (`>=2`, or empty for none). Such packages have version `""`, are left
+    /// out of matching, are warned about, and make the SBOM's composition `incomplete`.
+    pub unpinned: Option<String>,
 }
 
 impl Package {
@@ -417,6 +445,9 @@ impl Package {
             alias: None,
             install_script: None,
             bundled: false,
+            platform: None,
+            groups: Vec::new(),
+            unpinned: None,
         }
     }
 

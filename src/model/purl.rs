@@ -37,11 +37,25 @@ pub fn for_package(package: &Package) -> Option<String> {
 
 /// The purl from the `purl` crate's builder.
 fn built(package: &Package) -> Option<String> {
+    let pypi_name;
     let (namespace, name) = match package.ecosystem {
         super::Ecosystem::Npm => match package.name.split_once('/') {
             Some((scope, name)) if scope.starts_with('@') => (Some(scope), name),
             _ => (None, package.name.as_str()),
         },
+        // `pkg:golang/github.com/gorilla/mux`: everything before the last `/` is the namespace.
+        // `pkg:composer/symfony/console`: the vendor is.
+        super::Ecosystem::Go | super::Ecosystem::Packagist | super::Ecosystem::Maven => {
+            match package.name.rsplit_once(['/', ':']) {
+                Some((namespace, name)) if !namespace.is_empty() && !name.is_empty() => (Some(namespace), name),
+                _ => (None, package.name.as_str()),
+            }
+        }
+        // The purl spec: PyPI names are lowercased, `_` becomes `-`.
+        super::Ecosystem::PyPI => {
+            pypi_name = package.name.to_ascii_lowercase().replace('_', "-");
+            (None, pypi_name.as_str())
+        }
         _ => (None, package.name.as_str()),
     };
     let mut builder = GenericPurlBuilder::<String>::new(package.ecosystem.purl_type().to_owned(), name);
@@ -51,6 +65,9 @@ fn built(package: &Package) -> Option<String> {
     }
     if let Some(namespace) = namespace {
         builder = builder.with_namespace(namespace);
+    }
+    if let Some(platform) = &package.platform {
+        builder = builder.with_qualifier("platform", platform.as_str()).ok()?;
     }
     let builder = match &package.source {
         PackageSource::Path { .. } => return None,
@@ -174,5 +191,29 @@ mod tests {
             Some("pkg:npm/x@1.0.0?download_url=https://example.com/x-1.0.0.tgz")
         );
         assert_eq!(for_package(&npm("x", "1.0.0", PackageSource::Path { dir: "packages/x".into() })), None);
+    }
+
+    fn of(ecosystem: Ecosystem, name: &str, version: &str) -> Package {
+        Package::new(ecosystem, name.into(), version.into(), PackageSource::default_registry(ecosystem))
+    }
+
+    #[test]
+    fn other_ecosystems_follow_the_purl_spec() {
+        let purl = |p: &Package| for_package(p).unwrap();
+        assert_eq!(purl(&of(Ecosystem::PyPI, "Django_Rest", "3.2.0")), "pkg:pypi/django-rest@3.2.0");
+        assert_eq!(purl(&of(Ecosystem::PyPI, "zope.interface", "5.0")), "pkg:pypi/zope.interface@5.0");
+        assert_eq!(
+            purl(&of(Ecosystem::Go, "github.com/gorilla/mux", "v1.8.0")),
+            "pkg:golang/github.com/gorilla/mux@v1.8.0"
+        );
+        assert_eq!(purl(&of(Ecosystem::Go, "stdlib", "1.22.5")), "pkg:golang/stdlib@1.22.5");
+        assert_eq!(purl(&of(Ecosystem::Packagist, "symfony/console", "v6.4.1")), "pkg:composer/symfony/console@v6.4.1");
+        let mut gem = of(Ecosystem::RubyGems, "nokogiri", "1.13.3");
+        assert_eq!(purl(&gem), "pkg:gem/nokogiri@1.13.3");
+        gem.platform = Some("x86_64-linux".into());
+        assert_eq!(purl(&gem), "pkg:gem/nokogiri@1.13.3?platform=x86_64-linux");
+        let mut loose = of(Ecosystem::PyPI, "flask", "");
+        loose.unpinned = Some(">=2".into());
+        assert_eq!(purl(&loose), "pkg:pypi/flask");
     }
 }

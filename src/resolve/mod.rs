@@ -117,7 +117,8 @@ impl Resolution {
         let mut packages = Vec::new();
         for r in &self.resolved {
             for p in &r.packages {
-                if !p.source.is_default_registry() {
+                // An unpinned requirement has no version to match (its resolver warned).
+                if !p.source.is_default_registry() || p.unpinned.is_some() {
                     continue;
                 }
                 packages.push(crate::finding::ScanPackage {

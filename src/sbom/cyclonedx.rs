@@ -399,15 +399,23 @@ fn write_document(
     };
     stream(&mut out, &order, &mut dependency_section)?;
 
-    // Compositions: what was read is complete; with --allow-partial, the root is not.
-    let compositions: Vec<(AggregateType, Vec<&str>)> = if options.missing.is_empty() {
+    // Compositions: what was read is complete; with --allow-partial, the root is not. A
+    // requirement that pins no version (`flask>=2`) is a component whose version is unknown: it
+    // and the root are `incomplete`.
+    let unpinned: Vec<&str> =
+        graph.nodes.iter().filter(|n| n.package.unpinned.is_some()).map(|n| n.id.as_str()).collect();
+    let compositions: Vec<(AggregateType, Vec<&str>)> = if options.missing.is_empty() && unpinned.is_empty() {
         vec![(AggregateType::Complete, order.iter().map(|e| e.id(graph)).collect())]
     } else {
         let mut c = Vec::new();
-        if !graph.nodes.is_empty() {
-            c.push((AggregateType::Complete, graph.nodes.iter().map(|n| n.id.as_str()).collect()));
+        let complete: Vec<&str> =
+            graph.nodes.iter().filter(|n| n.package.unpinned.is_none()).map(|n| n.id.as_str()).collect();
+        if !complete.is_empty() {
+            c.push((AggregateType::Complete, complete));
         }
-        c.push((AggregateType::Incomplete, vec![graph.root.id.as_str()]));
+        let mut incomplete = vec![graph.root.id.as_str()];
+        incomplete.extend(unpinned);
+        c.push((AggregateType::Incomplete, incomplete));
         c
     };
     drop(order);
@@ -894,6 +902,15 @@ fn properties(node: &Node) -> Vec<Property> {
     }
     if p.bundled {
         props.push(("chainward:bundled".to_owned(), "true".to_owned()));
+    }
+    if let Some(platform) = &p.platform {
+        props.push(("chainward:platform".to_owned(), platform.clone()));
+    }
+    for group in &p.groups {
+        props.push(("chainward:group".to_owned(), group.clone()));
+    }
+    if let Some(requirement) = &p.unpinned {
+        props.push(("chainward:unpinned".to_owned(), requirement.clone()));
     }
     props.sort();
     props.into_iter().map(|(k, v)| Property::new(k, &v)).collect()

@@ -11,7 +11,7 @@ use git2::{ObjectType, Oid, Repository};
 use super::{SkipKind, Skipped, Source, SourceError};
 
 /// Directories never listed: build output and VCS metadata (as in the work tree).
-const SKIPPED_DIRS: &[&str] = &["target", ".git", ".hg", ".svn", "node_modules"];
+use super::SKIPPED_DIRS;
 
 /// The files of one revision (or of the index) below a directory of the repository.
 pub struct GitTree {

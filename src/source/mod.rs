@@ -8,6 +8,24 @@ pub use worktree::WorkTree;
 
 use std::path::{Path, PathBuf};
 
+/// Directories never walked: build output, version-control metadata, and installed
+/// dependencies (`node_modules`, Python virtual environments, `vendor/` of Composer, Bundler
+/// and Go), whose files are the packages' own, not the project's lockfiles.
+pub const SKIPPED_DIRS: &[&str] = &[
+    "target",
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    "vendor",
+    ".venv",
+    "venv",
+    "site-packages",
+    "__pypackages__",
+    ".tox",
+    ".nox",
+];
+
 /// A file or directory that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: {message}")]

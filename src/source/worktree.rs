@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use super::{SkipKind, Skipped, Source, SourceError};
 
 /// Directories never walked: build output and VCS metadata.
-const SKIPPED_DIRS: &[&str] = &["target", ".git", ".hg", ".svn", "node_modules"];
+use super::SKIPPED_DIRS;
 
 /// Files on disk under `root`.
 #[derive(Debug)]
