@@ -33,7 +33,9 @@ bin_dir="$CARGO_TARGET_DIR/$host/release"
 
 # Every target, in the order the smoke run takes them (each is a [[bin]] of fuzz/Cargo.toml).
 targets=(
-  cargo_lock cargo_lock_differential package_lock yarn_lock pnpm_lock bun_lock config cyclonedx_input
+  cargo_lock cargo_lock_differential package_lock yarn_lock pnpm_lock bun_lock
+  poetry_lock pdm_lock uv_lock pylock_toml pipfile_lock requirements_txt go_mod go_work gemfile_lock composer_lock
+  config cyclonedx_input
   osv_record osv_zip rustsec_advisory purl version crates_io_response npm_response pypi_response sanitize
 )
 
@@ -112,6 +114,41 @@ seed_dirs() {
       for d in "$shared"/corpus/npm/*/; do
         [ -f "$d/$name" ] || continue
         { cat "$d/$name"; [ -f "$d/package.json" ] && printf '\0' && cat "$d/package.json"; } >"$out/$(basename "$d")"
+      done
+      if command -v python3 >/dev/null && [ -f "$shared/conformance/osv-scalibr/index.json" ]; then
+        python3 - "$shared/conformance/osv-scalibr" "$name" "$out" <<'EOF'
+import json, os, shutil, sys
+root, name, out = sys.argv[1], sys.argv[2], sys.argv[3]
+for case in json.load(open(os.path.join(root, "index.json"))):
+    if case.get("canonical_name") == name:
+        shutil.copy(os.path.join(root, case["path"]), os.path.join(out, case["path"].replace("/", "_")))
+EOF
+      fi
+      ;;
+    poetry_lock | pdm_lock | uv_lock | pylock_toml | pipfile_lock | requirements_txt | go_mod | gemfile_lock | composer_lock)
+      # The corpus lockfiles of that format (the corpus flattens paths with `__`), NUL, the
+      # manifest beside them; the conformance suite's fixtures of that format alone.
+      local name companion eco
+      case "$t" in
+        poetry_lock) name=poetry.lock companion=pyproject.toml eco=pypi ;;
+        pdm_lock) name=pdm.lock companion=pyproject.toml eco=pypi ;;
+        uv_lock) name=uv.lock companion=pyproject.toml eco=pypi ;;
+        pylock_toml) name=pylock.toml companion=pyproject.toml eco=pypi ;;
+        pipfile_lock) name=Pipfile.lock companion=Pipfile eco=pypi ;;
+        requirements_txt) name=requirements.txt companion=base.txt eco=pypi ;;
+        go_mod) name=go.mod companion=go.sum eco=go ;;
+        gemfile_lock) name=Gemfile.lock companion=Gemfile eco=rubygems ;;
+        *) name=composer.lock companion=composer.json eco=packagist ;;
+      esac
+      local f d
+      for f in "$shared"/corpus/"$eco"/*/*; do
+        case "$(basename "$f")" in
+          "$name") ;;
+          *requirements*.txt) [ "$t" = requirements_txt ] || continue ;;
+          *) continue ;;
+        esac
+        d="$(dirname "$f")"
+        { cat "$f"; if [ -f "$d/$companion" ]; then printf '\0'; cat "$d/$companion"; fi; } >"$out/$(basename "$d")_$(basename "$f")"
       done
       if command -v python3 >/dev/null && [ -f "$shared/conformance/osv-scalibr/index.json" ]; then
         python3 - "$shared/conformance/osv-scalibr" "$name" "$out" <<'EOF'

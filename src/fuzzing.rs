@@ -113,12 +113,14 @@ pub fn cargo_lock(data: &[u8]) {
     }
 }
 
-/// A JavaScript lockfile named `file_name` through the resolver that claims it, lockfile only
-/// and with the manifests around it. Input: the lockfile, then NUL, the `package.json` beside
-/// it, then any number of NUL-separated `PATH\nCONTENT` files (`PATH` relative to the
-/// lockfile's directory: workspace members' `packages/a/package.json`).
-fn js_lockfile(file_name: &str, data: &[u8]) {
-    let (lock_path, lock, source) = tree_of(data, file_name, "package.json");
+/// A lockfile named `file_name` through the resolver that claims it, lockfile only and with the
+/// files around it. Input: the lockfile, then NUL, the file `companion` beside it (its
+/// manifest: `package.json`, `pyproject.toml`, `Gemfile`, ...), then any number of NUL-separated
+/// `PATH\nCONTENT` files (`PATH` relative to the lockfile's directory: workspace members'
+/// `packages/a/package.json`, an included `requirements/base.txt`). Every package is of
+/// `ecosystem`.
+fn lockfile(file_name: &str, companion: &str, ecosystem: Ecosystem, data: &[u8]) {
+    let (lock_path, lock, source) = tree_of(data, file_name, companion);
     let all = crate::resolve::registry();
     let Some(resolver) = all.iter().find(|r| r.claims(Path::new(&lock_path))) else { return };
     for lockfile_only in [true, false] {
@@ -127,13 +129,14 @@ fn js_lockfile(file_name: &str, data: &[u8]) {
             Ok(read) => {
                 check_resolved(&read, lock);
                 for p in &read.packages {
-                    assert_eq!(p.ecosystem, Ecosystem::Npm, "{} is not an npm package", p.name);
+                    assert_eq!(p.ecosystem, ecosystem, "{} is not a {ecosystem} package", p.name);
                     for c in &p.checksums {
                         assert!(
                             crate::model::Checksum::from_hex(c.algorithm(), c.hex()).as_ref() == Some(c),
                             "checksum {c:?}"
                         );
                     }
+                    assert!(p.unpinned.is_none() || p.version.is_empty(), "an unpinned package with a version");
                     let _ = p.purl();
                 }
                 let graph = crate::model::Graph::merge(vec![read], "fuzz");
@@ -148,6 +151,11 @@ fn js_lockfile(file_name: &str, data: &[u8]) {
             }
         }
     }
+}
+
+/// A JavaScript lockfile: [`lockfile`] with its `package.json`.
+fn js_lockfile(file_name: &str, data: &[u8]) {
+    lockfile(file_name, "package.json", Ecosystem::Npm, data);
 }
 
 /// `package-lock.json` (npm): the lockfile, NUL, its `package.json`, then NUL-separated `PATH\nCONTENT` files.
@@ -168,6 +176,58 @@ pub fn pnpm_lock(data: &[u8]) {
 /// `bun.lock`: the lockfile, NUL, its `package.json`, then NUL-separated `PATH\nCONTENT` files.
 pub fn bun_lock(data: &[u8]) {
     js_lockfile("bun.lock", data);
+}
+
+/// `poetry.lock`: the lockfile, NUL, its `pyproject.toml`, then NUL-separated `PATH\nCONTENT` files.
+pub fn poetry_lock(data: &[u8]) {
+    lockfile("poetry.lock", "pyproject.toml", Ecosystem::PyPI, data);
+}
+
+/// `pdm.lock`: the lockfile, NUL, its `pyproject.toml`, then NUL-separated `PATH\nCONTENT` files.
+pub fn pdm_lock(data: &[u8]) {
+    lockfile("pdm.lock", "pyproject.toml", Ecosystem::PyPI, data);
+}
+
+/// `uv.lock`: the lockfile, NUL, its `pyproject.toml`, then NUL-separated `PATH\nCONTENT` files.
+pub fn uv_lock(data: &[u8]) {
+    lockfile("uv.lock", "pyproject.toml", Ecosystem::PyPI, data);
+}
+
+/// `pylock.toml` (PEP 751): the lockfile, NUL, its `pyproject.toml`, then NUL-separated `PATH\nCONTENT` files.
+pub fn pylock_toml(data: &[u8]) {
+    lockfile("pylock.toml", "pyproject.toml", Ecosystem::PyPI, data);
+}
+
+/// `Pipfile.lock`: the lockfile, NUL, its `Pipfile`, then NUL-separated `PATH\nCONTENT` files.
+pub fn pipfile_lock(data: &[u8]) {
+    lockfile("Pipfile.lock", "Pipfile", Ecosystem::PyPI, data);
+}
+
+/// `requirements.txt`: the file, NUL, a `base.txt` beside it (what `-r base.txt` includes),
+/// then NUL-separated `PATH\nCONTENT` files (more includes).
+pub fn requirements_txt(data: &[u8]) {
+    lockfile("requirements.txt", "base.txt", Ecosystem::PyPI, data);
+}
+
+/// `go.mod`: the file, NUL, the `go.sum` beside it, then NUL-separated `PATH\nCONTENT` files.
+pub fn go_mod(data: &[u8]) {
+    lockfile("go.mod", "go.sum", Ecosystem::Go, data);
+}
+
+/// `go.work`: the file, NUL, a `go.mod` beside it, then NUL-separated `PATH\nCONTENT` files
+/// (members' `a/go.mod`).
+pub fn go_work(data: &[u8]) {
+    lockfile("go.work", "go.mod", Ecosystem::Go, data);
+}
+
+/// `Gemfile.lock`: the lockfile, NUL, its `Gemfile`, then NUL-separated `PATH\nCONTENT` files.
+pub fn gemfile_lock(data: &[u8]) {
+    lockfile("Gemfile.lock", "Gemfile", Ecosystem::RubyGems, data);
+}
+
+/// `composer.lock`: the lockfile, NUL, its `composer.json`, then NUL-separated `PATH\nCONTENT` files.
+pub fn composer_lock(data: &[u8]) {
+    lockfile("composer.lock", "composer.json", Ecosystem::Packagist, data);
 }
 
 /// What every resolved lockfile satisfies.

@@ -192,6 +192,54 @@ fn mutated_javascript_lockfiles_never_panic_their_resolvers() {
     }
 }
 
+/// The Python, Go, Ruby and PHP lockfile targets' seeds (`fuzz/corpus/<target>/`: each a
+/// lockfile, NUL, the manifest beside it, then `PATH\nCONTENT` files), mutated.
+/// A fuzz entry point.
+type Entry = fn(&[u8]);
+
+const OTHER_TARGETS: [(&str, Entry); 10] = [
+    ("poetry_lock", chainward::fuzzing::poetry_lock),
+    ("pdm_lock", chainward::fuzzing::pdm_lock),
+    ("uv_lock", chainward::fuzzing::uv_lock),
+    ("pylock_toml", chainward::fuzzing::pylock_toml),
+    ("pipfile_lock", chainward::fuzzing::pipfile_lock),
+    ("requirements_txt", chainward::fuzzing::requirements_txt),
+    ("go_mod", chainward::fuzzing::go_mod),
+    ("go_work", chainward::fuzzing::go_work),
+    ("gemfile_lock", chainward::fuzzing::gemfile_lock),
+    ("composer_lock", chainward::fuzzing::composer_lock),
+];
+
+#[test]
+fn mutated_python_go_ruby_and_php_lockfiles_never_panic_their_resolvers() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let mut seeds: Vec<(usize, std::path::PathBuf, Vec<u8>)> = Vec::new();
+    for (t, (name, _)) in OTHER_TARGETS.iter().enumerate() {
+        let mut files: Vec<_> = std::fs::read_dir(corpus.join(name))
+            .unwrap_or_else(|e| panic!("fuzz/corpus/{name}: {e}"))
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        assert!(!files.is_empty(), "fuzz/corpus/{name} has no seeds");
+        for f in files {
+            let bytes = std::fs::read(&f).unwrap();
+            seeds.push((t, f, bytes));
+        }
+    }
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for round in 0..4000 {
+        let (t, path, seed) = &seeds[round % seeds.len()];
+        let input = if round < seeds.len() { seed.clone() } else { mutate(&mut rng, seed) };
+        let (name, target) = OTHER_TARGETS[*t];
+        assert!(
+            std::panic::catch_unwind(|| target(&input)).is_ok(),
+            "round {round}: {name} panicked on a mutation of {}:\n{}",
+            path.display(),
+            String::from_utf8_lossy(&input)
+        );
+    }
+}
+
 #[test]
 fn mutated_workspaces_never_panic_the_resolver() {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
@@ -222,13 +270,14 @@ fn mutated_workspaces_never_panic_the_resolver() {
 #[test]
 fn fuzz_regressions_of_the_lockfile_targets_run_clean() {
     type Target = fn(&[u8]);
-    let targets: [(&str, Target); 5] = [
+    let mut targets: Vec<(&str, Target)> = vec![
         ("cargo_lock", chainward::fuzzing::cargo_lock),
         ("package_lock", chainward::fuzzing::package_lock),
         ("yarn_lock", chainward::fuzzing::yarn_lock),
         ("pnpm_lock", chainward::fuzzing::pnpm_lock),
         ("bun_lock", chainward::fuzzing::bun_lock),
     ];
+    targets.extend(OTHER_TARGETS);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
     let mut ran = 0;
     for (name, target) in targets {

@@ -86,6 +86,11 @@ pub trait Resolver: Send + Sync {
     ) -> Result<Resolved, ResolveError>;
 }
 
+/// The files chainward reads, for messages.
+const READ: &str = "Cargo.lock; package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml, bun.lock; \
+    poetry.lock, uv.lock, pylock.toml, pdm.lock, Pipfile.lock, requirements*.txt, requirements/*.txt; go.mod, go.work; \
+    Gemfile.lock; composer.lock";
+
 /// Every resolver chainward has, in the order they are asked.
 pub fn registry() -> Vec<Box<dyn Resolver>> {
     vec![
@@ -159,7 +164,7 @@ pub fn tree(
             let fallback = Path::new(file).extension().is_some_and(|e| e == "lock").then_some(0);
             let Some(resolver) = claimed.or(fallback) else {
                 return Err(Error::Usage(format!(
-                    "`{file}` is not a lockfile chainward reads (Cargo.lock, package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml, bun.lock; a lockfile of another name is read as a Cargo.lock when it ends in .lock)"
+                    "`{file}` is not a lockfile chainward reads ({READ}; a lockfile of another name is read as a Cargo.lock when it ends in .lock, and `--requirements GLOB` reads any file as a requirements file)"
                 )));
             };
             vec![discover::Discovered { path: file.to_owned(), resolver }]
@@ -203,7 +208,7 @@ pub fn tree(
     let name = dir_name(source, ".").unwrap_or_else(|| "root".to_owned());
     if found.is_empty() && skipped_errors.is_empty() {
         return Err(Error::Usage(format!(
-            "no lockfile found under `{}` (chainward reads Cargo.lock, package-lock.json, npm-shrinkwrap.json, yarn.lock, pnpm-lock.yaml and bun.lock; the package manager writes one: `cargo generate-lockfile`, `npm install --package-lock-only`, ...)",
+            "no lockfile found under `{}` (chainward reads {READ}; the package manager writes one: `cargo generate-lockfile`, `npm install --package-lock-only`, `uv lock`, `poetry lock`, `bundle lock`, `composer update --lock`, ...)",
             source.describe()
         )));
     }

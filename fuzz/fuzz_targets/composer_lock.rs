@@ -1,0 +1,2 @@
+#![no_main]
+chainward_fuzz::target!(composer_lock);
