@@ -1,6 +1,6 @@
 //! Hot paths of `chainward sbom`: parsing the largest corpus lockfile (deno, 1,128 packages) and
 //! the whole resolve + SBOM pipeline on it; the same, and `scan`, for the largest JavaScript
-//! lockfiles (axios's package-lock.json, vuejs/core's pnpm-lock.yaml). Falls back to a small fixture when `../shared` is
+//! lockfiles (axios's package-lock.json, vuejs/core's pnpm-lock.yaml) and of each Python, Go, Ruby and PHP format. Falls back to a small fixture when `../shared` is
 //! absent, so `cargo bench` still runs on a fresh clone.
 #![expect(clippy::panic, clippy::print_stderr, reason = "a benchmark reports and stops on setup failure")]
 
@@ -109,20 +109,50 @@ fn bench_scan(c: &mut Criterion) {
 /// compiled npm database's records for those packages, matching) of the axios package-lock
 /// (2,115 entries) and the vuejs/core pnpm lockfile (620 packages), the speed targets.
 fn bench_js(c: &mut Criterion) {
+    lockfiles(
+        c,
+        "js",
+        &[
+            ("axios package-lock", "corpus/npm/axios__axios", "npm.zip"),
+            ("vuejs pnpm", "corpus/npm/vuejs__core", "npm.zip"),
+        ],
+    );
+}
+
+/// Python, Go, Ruby and PHP: the largest corpus lockfile of each format, against its
+/// ecosystem's OSV export.
+fn bench_other_ecosystems(c: &mut Criterion) {
+    lockfiles(
+        c,
+        "python-go-ruby-php",
+        &[
+            ("poetry.lock", "corpus/pypi/python-poetry__poetry", "PyPI.zip"),
+            ("uv.lock pydantic", "corpus/pypi/pydantic__pydantic", "PyPI.zip"),
+            ("requirements warehouse", "corpus/pypi/pypi__warehouse", "PyPI.zip"),
+            ("Pipfile.lock pipenv", "corpus/pypi/pypa__pipenv", "PyPI.zip"),
+            ("go.mod caddy", "corpus/go/caddyserver__caddy", "Go.zip"),
+            ("Gemfile.lock rubygems.org", "corpus/rubygems/rubygems__rubygems.org", "RubyGems.zip"),
+            ("composer.lock symfony demo", "corpus/packagist/symfony__demo", "Packagist.zip"),
+        ],
+    );
+}
+
+/// `sbom` (resolve + render) and `scan` (lockfile-only resolve, the compiled database's records
+/// for those packages, matching) of each (label, corpus directory, OSV zip).
+fn lockfiles(c: &mut Criterion, name: &str, projects: &[(&str, &str, &str)]) {
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
-    let projects = [("axios package-lock", "corpus/npm/axios__axios"), ("vuejs pnpm", "corpus/npm/vuejs__core")];
-    if !shared.join(projects[0].1).is_dir() {
-        eprintln!("../shared/corpus/npm not found: skipping the JavaScript benchmarks");
+    if !shared.join("corpus").is_dir() {
+        eprintln!("../shared/corpus not found: skipping the {name} benchmarks");
         return;
     }
     let excludes = Excludes::new(&[]).unwrap_or_else(|e| panic!("{e}"));
     let options = json_options();
-    let db = vec![shared.join("advisory-db/osv/npm.zip")];
-    let cache = std::env::temp_dir().join(format!("chainward-bench-js-{}", std::process::id()));
-    let _ = chainward::advisory::db::load(&db, Some(&cache));
-    let mut group = c.benchmark_group("js");
-    for (label, dir) in projects {
+    let cache = std::env::temp_dir().join(format!("chainward-bench-{name}-{}", std::process::id()));
+    let mut group = c.benchmark_group(name);
+    for &(label, dir, zip) in projects {
         let dir = shared.join(dir);
+        let db = vec![shared.join("advisory-db/osv").join(zip)];
+        let _ = chainward::advisory::db::load(&db, Some(&cache));
         let resolve = |lockfile_only: bool| {
             let source = chainward::source::open(&dir).unwrap_or_else(|e| panic!("{e}"));
             let options = ResolveOptions { lockfile_only, ..ResolveOptions::default() };
@@ -135,7 +165,7 @@ fn bench_js(c: &mut Criterion) {
                 render(&graph, &options).unwrap_or_else(|e| panic!("{e}"))
             });
         });
-        group.bench_function(format!("scan: resolve + load npm records + match ({label})"), |b| {
+        group.bench_function(format!("scan: resolve + load records + match ({label})"), |b| {
             b.iter(|| {
                 let packages = resolve(true).scan_packages();
                 let keys: std::collections::HashSet<_> =
@@ -151,5 +181,5 @@ fn bench_js(c: &mut Criterion) {
     let _ = std::fs::remove_dir_all(&cache);
 }
 
-criterion_group!(benches, bench, bench_scan, bench_js);
+criterion_group!(benches, bench, bench_scan, bench_js, bench_other_ecosystems);
 criterion_main!(benches);
