@@ -336,9 +336,14 @@ fn github(req: &Request<'_>, env: &Env, report: &Report, path_prefix: &str, out:
     Ok(())
 }
 
-/// (id, ecosystem, name, version): what "the same finding" means between base and head.
+/// (id, ecosystem, name, version): what "the same finding" means between base and head. Names
+/// compare as the ecosystem does (PEP 503 for PyPI: `Django` at the base is `django` now).
 fn finding_key(f: &Finding) -> (String, String, String, String) {
-    (f.id.clone(), f.package.ecosystem.clone(), f.package.name.clone(), f.package.version.clone())
+    let name = match crate::model::Ecosystem::from_osv(&f.package.ecosystem) {
+        Some(ecosystem) => ecosystem.normalize_name(&f.package.name),
+        None => f.package.name.clone(),
+    };
+    (f.id.clone(), f.package.ecosystem.clone(), name, f.package.version.clone())
 }
 
 /// A registry failure as one warning: which registry, what went wrong, which metadata is missing.
@@ -495,8 +500,10 @@ fn tree_side(
     let mut locked = Vec::new();
     for r in &resolution.resolved {
         for p in &r.packages {
+            // Keyed by the name as the ecosystem compares it (PEP 503 for PyPI), so a name
+            // written `Django` at the base and `django` now is one package that changed version.
             versions
-                .entry((r.path.clone(), p.ecosystem, p.name.clone()))
+                .entry((r.path.clone(), p.ecosystem, p.ecosystem.normalize_name(&p.name)))
                 .or_default()
                 .push((p.version.clone(), p.lines.map(|l| l.start)));
             locked.push(Locked {
