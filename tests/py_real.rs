@@ -10,7 +10,7 @@
 //!   dev groups only: excluded);
 //! - `scan --offline --no-registry --db PyPI.zip` of each folder exits 1 and finds exactly the
 //!   PYSEC ids the oracle computed (records that share an alias are one finding, with the others in
-//!   `aliases`), each at a line of its lockfile that names the package;
+//!   `aliases`), each at the block of its lockfile that names the package;
 //! - one scan of a tree holding every folder finds the same, per folder.
 
 // Test helpers fail loudly on unexpected input: that is how a test reports.
@@ -209,10 +209,21 @@ fn check_findings(dir: &str, prefix: &str, findings: &[&Value], want: &Want) {
         let file = location["path"].as_str().unwrap();
         let rel = file.strip_prefix(prefix).unwrap_or_else(|| panic!("{dir}: {file} is not under {prefix}"));
         assert!(want.lockfiles.iter().any(|l| l == rel), "{dir}: {location}");
+        // The block (`[[package]]` to its last line, a JSON object, a requirement with its
+        // `--hash` lines) names the package.
         let line = location["line"].as_u64().unwrap_or_else(|| panic!("{dir}: no line in {f}"));
+        let end = location["end_line"].as_u64().unwrap_or(line);
+        assert!(line >= 1 && end >= line, "{dir}: {location}");
         let text = std::fs::read_to_string(real(dir).join(rel)).unwrap();
-        let at = text.lines().nth(usize::try_from(line).unwrap() - 1).unwrap();
-        assert!(pep503(at).contains(&name), "{dir}: line {line} of {rel} is `{at}`, not {name}");
+        let block: Vec<&str> = text
+            .lines()
+            .skip(usize::try_from(line - 1).unwrap())
+            .take(usize::try_from(end - line + 1).unwrap())
+            .collect();
+        assert!(
+            block.iter().any(|l| pep503(l).contains(&name)),
+            "{dir}: lines {line}-{end} of {rel} do not name {name}: {block:#?}"
+        );
     }
     assert_eq!(got, want.advisories, "{dir}: PYSEC ids per package");
     assert_eq!(findings.len(), want.findings, "{dir}: findings (records sharing an alias are one)");
