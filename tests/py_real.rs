@@ -1,7 +1,7 @@
-//! One Python project locked by the real uv, poetry, pdm, pipenv, `pip lock` and pip-compile
-//! (`testdata/python/real/`, see its README), through the `chainward` binary only, against what
-//! the tools themselves and an independent reading of the advisory database say
-//! (`tools/oracle_python.py`, which wrote `expected.json`):
+//! One Python project locked by the real uv, poetry, pdm, pipenv, `pip lock`, pip-compile and
+//! `uv pip compile` (`testdata/python/real/`, see its README), through the `chainward` binary
+//! only, against what the tools themselves and an independent reading of the advisory database
+//! say (`tools/oracle_python.py`, which wrote `expected.json`):
 //!
 //! - `sbom` of each folder validates against CycloneDX 1.5 and 1.6, and its PyPI components are
 //!   exactly the (name, version) pairs the tool reports for its own lockfile (PEP 503 names), each
@@ -24,7 +24,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const DIRS: [&str; 6] = ["uv", "poetry", "pdm", "pipenv", "pip-lock", "pip-tools"];
+const DIRS: [&str; 7] = ["uv", "poetry", "pdm", "pipenv", "pip-lock", "pip-tools", "uv-pip"];
 
 /// The project's own name (uv's virtual root): first-party, never a PyPI component.
 const PROJECT: &str = "chainward-py-fixture";
@@ -258,7 +258,7 @@ fn one_scan_of_every_lockfile_at_once_finds_the_same() {
         seen += mine.len();
         check_findings(dir, &prefix, &mine, want);
     }
-    assert_eq!(seen, findings.len(), "findings outside the six folders");
+    assert_eq!(seen, findings.len(), "findings outside the folders");
     // And the whole tree makes one valid SBOM.
     for spec in ["1.5", "1.6"] {
         let out = chainward(&["sbom", tree.path().to_str().unwrap(), "--spec-version", spec]);

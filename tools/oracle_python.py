@@ -14,8 +14,9 @@ Withdrawn records are skipped, as chainward's `src/advisory/osv.rs` skips them.
 
 The first form runs the package managers' read-only commands (`uv export --frozen`,
 `poetry export`, `pdm export`, `pipenv requirements`, `pip install --dry-run --report`, pip's own
-requirements-file parser); it needs the tools of the README and, for `pip install --dry-run`,
-PyPI. Nothing is installed and no build runs (`--only-binary :all:`, `--frozen`).
+requirements-file parser for the output of pip-compile and `uv pip compile`); it needs the tools
+of the README and, for `pip install --dry-run`, PyPI. Nothing is installed and no build runs
+(`--only-binary :all:`, `--frozen`).
 """
 
 from __future__ import annotations
@@ -151,10 +152,15 @@ def readings(name: str, cwd: Path):
         for key, hashes in requirements_file(cwd / "requirements" / "dev.txt").items():
             everything.setdefault(key, set()).update(hashes)
         return (["requirements.txt", "requirements/dev.txt"], everything, None, None)
+    if name == "uv-pip":
+        everything = requirements_file(cwd / "requirements.txt")
+        for key, hashes in requirements_file(cwd / "requirements-dev.txt").items():
+            everything.setdefault(key, set()).update(hashes)
+        return (["requirements.txt", "requirements-dev.txt"], everything, None, None)
     sys.exit(f"unknown folder {name}")
 
 
-FOLDERS = ["uv", "poetry", "pdm", "pipenv", "pip-lock", "pip-tools"]
+FOLDERS = ["uv", "poetry", "pdm", "pipenv", "pip-lock", "pip-tools", "uv-pip"]
 
 
 # ---------------------------------------------------------------------------------------------
