@@ -1,6 +1,6 @@
 //! One Python project locked by the real uv, poetry, pdm, pipenv, `pip lock`, pip-compile and
-//! `uv pip compile` (`testdata/python/real/`, see its README), through the `chainward` binary
-//! only, against what the tools themselves and an independent reading of the advisory database
+//! `uv pip compile`, plus uv's `pylock.toml` export (`testdata/python/real/`, see its README),
+//! through the `chainward` binary only, against what the tools themselves and an independent reading of the advisory database
 //! say (`tools/oracle_python.py`, which wrote `expected.json`):
 //!
 //! - `sbom` of each folder validates against CycloneDX 1.5 and 1.6, and its PyPI components are
@@ -24,7 +24,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const DIRS: [&str; 7] = ["uv", "poetry", "pdm", "pipenv", "pip-lock", "pip-tools", "uv-pip"];
+const DIRS: [&str; 8] = ["uv", "poetry", "pdm", "pipenv", "pip-lock", "uv-pylock", "pip-tools", "uv-pip"];
 
 /// The project's own name (uv's virtual root): first-party, never a PyPI component.
 const PROJECT: &str = "chainward-py-fixture";

@@ -147,6 +147,18 @@ def readings(name: str, cwd: Path):
         return (["Pipfile.lock"], everything, main, main)
     if name == "pip-lock":
         return (["pylock.toml"], pip_report(cwd, "pylock.toml"), None, None)
+    if name == "uv-pylock":
+        # uv's export of `uv/uv.lock` (see the README): its packages are uv's reading of that lock.
+        # pip's own reading of the pylock.toml installs the subset whose markers hold here.
+        everything = uv(REAL / "uv", "--all-groups", "--all-extras")
+        here = pip_report(cwd, "pylock.toml")
+        if not here.keys() <= everything.keys():
+            sys.exit(f"uv-pylock: pip reads {sorted(here.keys() - everything.keys())} that uv does not")
+        for key, hashes in here.items():
+            if not hashes <= everything[key]:
+                sys.exit(f"uv-pylock: pip's hash of {key} is not uv's")
+        print(f"uv-pylock: pip installs {len(here)} here, skips {sorted(everything.keys() - here.keys())}")
+        return (["pylock.toml"], everything, None, None)
     if name == "pip-tools":
         everything = requirements_file(cwd / "requirements.txt")
         for key, hashes in requirements_file(cwd / "requirements" / "dev.txt").items():
@@ -160,7 +172,7 @@ def readings(name: str, cwd: Path):
     sys.exit(f"unknown folder {name}")
 
 
-FOLDERS = ["uv", "poetry", "pdm", "pipenv", "pip-lock", "pip-tools", "uv-pip"]
+FOLDERS = ["uv", "poetry", "pdm", "pipenv", "pip-lock", "uv-pylock", "pip-tools", "uv-pip"]
 
 
 # ---------------------------------------------------------------------------------------------
