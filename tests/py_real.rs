@@ -104,6 +104,13 @@ fn expected() -> BTreeMap<String, Want> {
         .collect()
 }
 
+/// Panics with what is missing and what is extra when `got` is not `want`.
+fn same_set<T: Ord + std::fmt::Debug>(got: &BTreeSet<T>, want: &BTreeSet<T>, what: &str) {
+    let missing: Vec<&T> = want.difference(got).collect();
+    let extra: Vec<&T> = got.difference(want).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "{what}: missing {missing:#?}, not expected {extra:#?}");
+}
+
 /// The PyPI components of `chainward sbom DIR --spec-version SPEC`, after checking the document
 /// against the schema: (name, version) -> the component.
 fn pypi_components(dir: &str, spec: &str) -> BTreeMap<(String, String), Value> {
@@ -140,7 +147,7 @@ fn each_sbom_is_valid_and_holds_what_the_tool_locked() {
             let got = pypi_components(&dir, spec);
             let names: BTreeSet<&(String, String)> = got.keys().collect();
             let wanted: BTreeSet<&(String, String)> = want.packages.keys().collect();
-            assert_eq!(names, wanted, "{dir} ({spec}): PyPI components");
+            same_set(&names, &wanted, &format!("{dir} ({spec}): PyPI components"));
             for (key, component) in &got {
                 let (scope, tool_hashes) = &want.packages[key];
                 let hashes: BTreeSet<String> = component["hashes"]
@@ -225,7 +232,7 @@ fn check_findings(dir: &str, prefix: &str, findings: &[&Value], want: &Want) {
             "{dir}: lines {line}-{end} of {rel} do not name {name}: {block:#?}"
         );
     }
-    assert_eq!(got, want.advisories, "{dir}: PYSEC ids per package");
+    same_set(&got, &want.advisories, &format!("{dir}: PYSEC ids per package"));
     assert_eq!(findings.len(), want.findings, "{dir}: findings (records sharing an alias are one)");
 }
 
