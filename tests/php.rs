@@ -108,14 +108,14 @@ fn conformance_cases_match_the_peer() {
             let dev = e.groups.iter().any(|g| g == "dev");
             assert!(matching.iter().any(|p| p.scope == Some(if dev { Scope::Excluded } else { Scope::Required })));
             // The peer's `commit` is `source.reference` (else `dist.reference`). Deliberate
-            // difference: a registry package (packagist.org's `notification-url`, or none and
-            // no source, as in `duplicate-packages`) keeps no commit in our model (its purl is
-            // the registry's); a git package without `notification-url` has it.
+            // difference: a packagist.org package keeps no commit in our model (its purl is the
+            // registry's), nor does one whose lockfile entry has no source URL at all
+            // (`duplicate-packages`); a git package without `notification-url` has it.
             if let Some(commit) = &e.commit {
                 for p in &matching {
                     match &p.source {
                         PackageSource::Git { commit: Some(c), .. } => assert_eq!(c, commit, "{}", case.name),
-                        PackageSource::Registry { .. } => {}
+                        PackageSource::Registry { default_registry: true, .. } | PackageSource::Path { .. } => {}
                         other => panic!("{}: {} from {other:?}", case.name, e.name),
                     }
                 }
@@ -157,10 +157,12 @@ fn the_conformance_duplicates_are_kept_with_a_warning() {
             (Some(26), "`sentry/sdk` is locked twice (also at line 10): Composer never writes that; both are kept"),
         ]
     );
-    // No `notification-url`, no source, a dist without URL: from an unknown repository, not
-    // packagist.org's, so never matched.
+    // No `notification-url`, no source, a dist without URL: the lockfile records no source, so
+    // a path package of its directory (no purl, never matched, not first-party), as the model
+    // has it for a package without a source.
     for p in &lock.packages {
-        assert_eq!(p.source, PackageSource::Registry { url: String::new(), sparse: false, default_registry: false });
+        assert_eq!(p.source, PackageSource::Path { dir: ".".into() });
+        assert!(p.purl().is_none() && !p.first_party);
     }
 }
 

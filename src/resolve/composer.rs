@@ -75,8 +75,10 @@
 //! - no `notification-url` (a `vcs`, `package` or `artifact` repository, or a Composer
 //!   repository without `notify-batch`): a `git` source is [`PackageSource::Git`] at
 //!   `source.reference`; otherwise a `dist` URL is a [`PackageSource::Tarball`]; an `hg` or `svn`
-//!   source without a dist is a tarball of its URL; nothing at all (an inline metapackage) is a
-//!   registry with an empty URL. None of these is matched.
+//!   source without a dist is a tarball of its URL; no URL at all (an inline metapackage, a
+//!   hand-cut file) is a [`PackageSource::Path`] of the lockfile's directory: the lockfile
+//!   records no source, so the package has no purl (a bare `pkg:composer/NAME@VERSION` would
+//!   claim packagist.org's package) and is not first-party. None of these is matched.
 //!
 //! Versions stay as written: `dev-main` and other branch versions cannot be ordered against
 //! advisory ranges (the matcher reports them as not evaluated when the package has advisories).
@@ -605,12 +607,12 @@ fn read_package<'o, 't>(
             },
             (_, _, Some(url)) if !url.is_empty() => PackageSource::Tarball { url: url.to_owned() },
             (Some(_), Some(url), _) if !url.is_empty() => PackageSource::Tarball { url: url.to_owned() },
-            _ => PackageSource::Registry { url: String::new(), sparse: false, default_registry: false },
+            _ => PackageSource::Path { dir: lock_dir.to_owned() },
         }
     };
 
     let mut package = Package::new(Ecosystem::Packagist, name, version, package_source);
-    package.first_party = matches!(package.source, PackageSource::Path { .. });
+    package.first_party = dist_type == Some("path");
     if let Some(sum) = shasum.map(str::trim).filter(|s| !s.is_empty()) {
         match Checksum::from_hex("sha1", sum) {
             Some(c) => package.checksums.push(c),
