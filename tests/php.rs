@@ -56,8 +56,7 @@ fn line_of(text: &str, needle: &str, from: usize) -> usize {
         .enumerate()
         .skip(from.saturating_sub(1))
         .find(|(_, l)| l.contains(needle))
-        .map(|(i, _)| i + 1)
-        .unwrap_or_else(|| panic!("`{needle}` not found"))
+        .map_or_else(|| panic!("`{needle}` not found"), |(i, _)| i + 1)
 }
 
 #[test]
@@ -292,14 +291,14 @@ fn the_shop_fixture_resolves_as_composer_installs_it() {
 
     // Edges: `provide` satisfies `psr/log-implementation`; platform requirements are no edges.
     let (psr_log_i, _) = find(lock, "psr/log");
-    let (hk_i, hk) = find(lock, "symfony/http-kernel");
-    let (hf_i, _) = find(lock, "symfony/http-foundation");
+    let (http_kernel_i, hk) = find(lock, "symfony/http-kernel");
+    let (foundation_i, _) = find(lock, "symfony/http-foundation");
     let (ctype_i, _) = find(lock, "symfony/polyfill-ctype");
     let (php73_i, _) = find(lock, "symfony/polyfill-php73");
     assert_eq!(audit.dependencies, BTreeSet::from([monolog_i]));
-    assert_eq!(kernel.dependencies, BTreeSet::from([hk_i]));
+    assert_eq!(kernel.dependencies, BTreeSet::from([http_kernel_i]));
     assert_eq!(monolog.dependencies, BTreeSet::from([psr_log_i]));
-    assert_eq!(hk.dependencies, BTreeSet::from([psr_log_i, hf_i, ctype_i, php73_i]));
+    assert_eq!(hk.dependencies, BTreeSet::from([psr_log_i, foundation_i, ctype_i, php73_i]));
     let (guzzle_i, guzzle) = find(lock, "guzzlehttp/guzzle");
     assert_eq!(guzzle.dependencies.len(), 2, "promises and psr7; its require-dev is not installed");
 

@@ -420,49 +420,46 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, manifest: Option<&Manifest>
         }
     }
 
-    let root = match manifest {
-        Some(m) => {
-            let mut depends_on = BTreeSet::new();
-            for (names, field) in [(&m.require, "require"), (&m.require_dev, "require-dev")] {
-                for name in names {
-                    let key = name.to_ascii_lowercase();
-                    if is_platform(&key) {
-                        continue;
-                    }
-                    match lookup(&key) {
-                        Some(targets) => {
-                            for &t in targets {
-                                depends_on.insert(t);
-                                if let Some(p) = packages.get_mut(t) {
-                                    p.direct = true;
-                                }
+    let root = if let Some(m) = manifest {
+        let mut depends_on = BTreeSet::new();
+        for (names, field) in [(&m.require, "require"), (&m.require_dev, "require-dev")] {
+            for name in names {
+                let key = name.to_ascii_lowercase();
+                if is_platform(&key) {
+                    continue;
+                }
+                match lookup(&key) {
+                    Some(targets) => {
+                        for &t in targets {
+                            depends_on.insert(t);
+                            if let Some(p) = packages.get_mut(t) {
+                                p.direct = true;
                             }
                         }
-                        None if m.satisfies.contains(&key) => {}
-                        None => warnings.push(Warning {
-                            path: path.to_owned(),
-                            line: None,
-                            message: format!(
-                                "composer.json `{field}` has `{name}`, which composer.lock does not lock: the lockfile is out of date (`composer update`)"
-                            ),
-                        }),
                     }
+                    None if m.satisfies.contains(&key) => {}
+                    None => warnings.push(Warning {
+                        path: path.to_owned(),
+                        line: None,
+                        message: format!(
+                            "composer.json `{field}` has `{name}`, which composer.lock does not lock: the lockfile is out of date (`composer update`)"
+                        ),
+                    }),
                 }
             }
-            RootComponent::Synthetic { name: "root".to_owned(), depends_on }
         }
-        None => {
-            let mut has_parent = vec![false; packages.len()];
-            for p in &packages {
-                for &j in &p.dependencies {
-                    if let Some(f) = has_parent.get_mut(j) {
-                        *f = true;
-                    }
+        RootComponent::Synthetic { name: "root".to_owned(), depends_on }
+    } else {
+        let mut has_parent = vec![false; packages.len()];
+        for p in &packages {
+            for &j in &p.dependencies {
+                if let Some(f) = has_parent.get_mut(j) {
+                    *f = true;
                 }
             }
-            let depends_on = has_parent.iter().enumerate().filter(|(_, has)| !**has).map(|(i, _)| i).collect();
-            RootComponent::Synthetic { name: "root".to_owned(), depends_on }
         }
+        let depends_on = has_parent.iter().enumerate().filter(|(_, has)| !**has).map(|(i, _)| i).collect();
+        RootComponent::Synthetic { name: "root".to_owned(), depends_on }
     };
 
     Ok(Resolved { path: path.to_owned(), packages, root, warnings, errors })
@@ -605,8 +602,9 @@ fn read_package<'o, 't>(
                 reference: None,
                 commit: source_ref.filter(|r| !r.is_empty()).map(str::to_owned),
             },
-            (_, _, Some(url)) if !url.is_empty() => PackageSource::Tarball { url: url.to_owned() },
-            (Some(_), Some(url), _) if !url.is_empty() => PackageSource::Tarball { url: url.to_owned() },
+            (_, _, Some(url)) | (Some(_), Some(url), _) if !url.is_empty() => {
+                PackageSource::Tarball { url: url.to_owned() }
+            }
             _ => PackageSource::Path { dir: lock_dir.to_owned() },
         }
     };
