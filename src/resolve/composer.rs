@@ -54,7 +54,9 @@
 //! requiring package's `name`.
 //!
 //! The same name twice (Composer never writes it) is kept, with a warning: both are packages of
-//! the file, and an edge to the name goes to both.
+//! the file, and an edge to the name goes to both. A name that more than 64 packages are,
+//! replace or provide (only a crafted file has that) links nothing: each edge to it is a
+//! [`ResolveErrorKind::AmbiguousDependency`], so the graph stays linear in the file's size.
 //!
 //! # Sources
 //!
@@ -112,6 +114,12 @@ use crate::source::Source;
 
 /// The file name this resolver claims.
 pub const FILE_NAME: &str = "composer.lock";
+
+/// How many packages one requirement may link to: Composer locks one package per name and
+/// real virtual packages (`psr/log-implementation`) have a handful of providers; a file where a
+/// name has more (N packages providing and requiring it: N² edges) is refused per edge, with an
+/// error, rather than linked quadratically.
+const MAX_CANDIDATES: usize = 64;
 
 /// The `plugin-api-version` majors chainward reads, as the error message says them.
 const SUPPORTED: &str = "1.x and 2.x (Composer 1.10 to 2), or none (older Composer)";
@@ -403,6 +411,15 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, manifest: Option<&Manifest>
                 continue;
             }
             match lookup(&key) {
+                Some(targets) if targets.len() > MAX_CANDIDATES => errors.push(ResolveError::new(
+                    path,
+                    Some(entry.line),
+                    ResolveErrorKind::AmbiguousDependency {
+                        package: packages.get(i).map(|p| format!("{} {}", p.name, p.version)).unwrap_or_default(),
+                        dependency: required.to_owned(),
+                        candidates: format!("{} packages (chainward links at most {MAX_CANDIDATES})", targets.len()),
+                    },
+                )),
                 Some(targets) => deps.extend(targets.iter().copied().filter(|&t| t != i)),
                 None if satisfied_by_project(&key) => {}
                 None => errors.push(ResolveError::new(
@@ -429,6 +446,14 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, manifest: Option<&Manifest>
                     continue;
                 }
                 match lookup(&key) {
+                    Some(targets) if targets.len() > MAX_CANDIDATES => warnings.push(Warning {
+                        path: path.to_owned(),
+                        line: None,
+                        message: format!(
+                            "composer.json `{field}` has `{name}`, which {} locked packages are, replace or provide: none is marked direct (chainward links at most {MAX_CANDIDATES})",
+                            targets.len()
+                        ),
+                    }),
                     Some(targets) => {
                         for &t in targets {
                             depends_on.insert(t);
@@ -770,6 +795,24 @@ mod tests {
             Manifest::parse("composer.json", br#"{"name": "me/app", "provide": {"x/virtual": "1.0"}}"#).unwrap();
         let r = parse(&text, "composer.lock", ".", Some(&manifest)).unwrap();
         assert!(r.errors.is_empty(), "{:?}", r.errors);
+    }
+
+    #[test]
+    fn a_name_with_too_many_providers_is_an_error_not_quadratic() {
+        let one = r#"{"name": "p/NUM", "version": "1.0.0", "provide": {"v/x": "1"}, "require": {"v/x": "1"}}"#;
+        let many: Vec<String> = (0..=MAX_CANDIDATES).map(|i| one.replace("NUM", &i.to_string())).collect();
+        let r = parsed(&lock(&many.join(",\n"), ""));
+        assert_eq!(r.errors.len(), MAX_CANDIDATES + 1);
+        assert!(matches!(r.errors[0].kind, ResolveErrorKind::AmbiguousDependency { .. }), "{}", r.errors[0]);
+        assert!(r.packages.iter().all(|p| p.dependencies.is_empty()));
+        let few: Vec<String> = (0..3).map(|i| one.replace("NUM", &i.to_string())).collect();
+        let r = parsed(&lock(&few.join(",\n"), ""));
+        assert!(r.errors.is_empty());
+        assert_eq!(
+            r.packages[0].dependencies.iter().copied().collect::<Vec<_>>(),
+            vec![1, 2],
+            "to the other providers"
+        );
     }
 
     #[test]
