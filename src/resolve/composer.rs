@@ -72,8 +72,10 @@
 //!   `dist` (a metapackage has none).
 //! - another `notification-url` (Private Packagist's `https://repo.packagist.com/ORG/downloads/`,
 //!   a Satis or other Composer repository that sets `notify-batch`): a registry that is not
-//!   packagist.org, named by that URL without its `downloads/`, not matched. Private Packagist
-//!   also proxies public packages, but the lockfile does not say which: chainward does not guess.
+//!   packagist.org, named by that URL without its `downloads/`, not matched, with one warning
+//!   per such repository. Private Packagist also proxies public packages, and a packagist.org
+//!   mirror may rewrite `notify-batch`, but the lockfile does not say which: chainward does not
+//!   guess.
 //! - no `notification-url` (a `vcs`, `package` or `artifact` repository, or a Composer
 //!   repository without `notify-batch`): a `git` source is [`PackageSource::Git`] at
 //!   `source.reference`; otherwise a `dist` URL is a [`PackageSource::Tarball`]; an `hg` or `svn`
@@ -397,6 +399,24 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, manifest: Option<&Manifest>
             packages.push(package);
             entries.push(entry);
         }
+    }
+
+    // Packages of other Composer repositories are not matched: say so once per repository (a
+    // mirror of packagist.org that rewrites `notify-batch` would otherwise scan as clean).
+    let mut repositories: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for p in &packages {
+        if let PackageSource::Registry { url, default_registry: false, .. } = &p.source {
+            *repositories.entry(url.as_str()).or_default() += 1;
+        }
+    }
+    for (url, count) in repositories {
+        warnings.push(Warning {
+            path: path.to_owned(),
+            line: None,
+            message: format!(
+                "{count} package(s) come from the Composer repository `{url}` (their `notification-url`), not packagist.org: they are not matched against advisories"
+            ),
+        });
     }
 
     let satisfied_by_project = |name: &str| manifest.is_some_and(|m| m.satisfies.contains(name));
