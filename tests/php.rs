@@ -684,3 +684,44 @@ fn deep_nesting_is_refused_not_a_stack_overflow() {
     assert_eq!(e.path, "composer.lock");
     assert!(e.to_string().contains("nesting"), "{e}");
 }
+
+#[test]
+fn the_projects_replace_satisfies_edges_and_without_composer_json_they_dangle() {
+    let Some(shared) = common::shared_dir() else { return };
+    let demo = shared.join("corpus/packagist/symfony__demo");
+    let bytes = std::fs::read(demo.join("composer.lock")).unwrap();
+    // `scan` reads lockfiles only, but still composer.json's `replace`: no error.
+    let tree = chainward::source::WorkTree::new(&demo);
+    let options = chainward::resolve::ResolveOptions { lockfile_only: true, ..Default::default() };
+    let lock = ComposerLockResolver.resolve(&tree, "composer.lock", &bytes, &options).unwrap();
+    assert!(lock.errors.is_empty(), "{:?}", lock.errors);
+    // Without composer.json, the 16 edges to the polyfills symfony/demo replaces cannot be told
+    // from missing packages: dangling-edge errors (counted by the same Python script).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("composer.lock"), &bytes).unwrap();
+    let resolution = common::conformance::resolve(dir.path());
+    assert_eq!(resolution.errors.len(), 16);
+    assert!(resolution.errors.iter().all(|e| matches!(&e.kind, ResolveErrorKind::DanglingDependency { dependency, .. } if dependency.starts_with("symfony/polyfill-"))));
+    assert_eq!(resolution.resolved[0].packages.len(), 153, "the packages are all there");
+}
+
+#[test]
+fn an_out_of_date_lock_is_a_warning_naming_the_requirement() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&shop(), dir.path());
+    let manifest = std::fs::read_to_string(dir.path().join("composer.json")).unwrap();
+    let edited =
+        manifest.replace("\"twig/twig\": \"^2.4\"", "\"twig/twig\": \"^2.4\",\n        \"psr/cache\": \"^1.0\"");
+    assert_ne!(edited, manifest);
+    std::fs::write(dir.path().join("composer.json"), edited).unwrap();
+    let resolution = common::conformance::resolve(dir.path());
+    assert!(resolution.errors.is_empty(), "{:?}", resolution.errors);
+    assert!(
+        resolution
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("`require` has `psr/cache`, which composer.lock does not lock")),
+        "{:?}",
+        resolution.warnings
+    );
+}

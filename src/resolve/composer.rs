@@ -94,9 +94,10 @@
 //! lock is out of date), and its `name` names the root component ([`RootComponent::Synthetic`],
 //! the lockfile does not list the project itself), else the directory's name. Without it the
 //! root depends on the packages nothing else requires. A `composer.json` that is not a JSON
-//! object is an error in [`Resolved::errors`] (Composer refuses it too); with
-//! [`ResolveOptions::lockfile_only`] it is only read for the names the project satisfies, and a
-//! broken one is ignored.
+//! object is an error in [`Resolved::errors`] (Composer refuses it too). It is read even with
+//! [`ResolveOptions::lockfile_only`] (`scan`), because the names the project itself replaces or
+//! provides decide whether an edge dangles (symfony projects replace the polyfills their
+//! packages require); there a broken one is ignored.
 //!
 //! # Lines
 //!
