@@ -22,7 +22,11 @@ ordered). Written without looking at chainward's Rust code, from:
   This is how `../shared/advisory-db/SOURCES.md` says the records were made: Composer
   constraints turned into events that compare the same under Composer's normalized ordering.
 
-Python standard library only; no network.
+Python standard library only; no network. Cross-checked once against the real thing
+(`tools/oracle_composer_check.php`, PHP 8.2 with Debian's php-composer-semver 3.3.2): the same
+normalized form for all 1225 versions of the corpus and shop lockfiles and of the events of
+Packagist.zip, the same `version_compare` verdict for all 1310 (lockfile version, event)
+pairs of the same package.
 """
 
 import json
@@ -39,13 +43,16 @@ def expand_stability(s):
 
 
 def normalize(version):
-    """composer/semver 3 VersionParser::normalize (without the `as` alias and full-name forms)."""
+    """composer/semver 3.3 VersionParser::normalize."""
     v = version.strip()
     m = re.match(r"^([^,\s]+) +as +([^,\s]+)$", v)
     if m:
         v = m.group(1)
-    if re.match(r"^(?:dev-)?(?:master|trunk|default)$", v, re.I):
-        return "9999999-dev"
+    m = re.match(r"^(.*)@(?:stable|RC|beta|alpha|dev)$", v, re.I)
+    if m:
+        v = m.group(1)
+    if v in ("master", "trunk", "default"):
+        v = "dev-" + v
     if v[:4].lower() == "dev-":
         return "dev-" + v[4:]
     m = re.match(r"^([^,\s+]+)\+[^\s]+$", v)
