@@ -725,3 +725,45 @@ fn an_out_of_date_lock_is_a_warning_naming_the_requirement() {
         resolution.warnings
     );
 }
+
+/// `testdata/packagist/path-repo/`: written by Composer 2.5.5 (`composer update --no-install`
+/// with packagist.org disabled and a `path` repository `packages/*`).
+#[test]
+fn a_real_path_repository_lock_resolves_as_composer_wrote_it() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/packagist/path-repo");
+    let resolution = common::conformance::resolve(&dir);
+    let lock = only(&resolution);
+    assert!(resolution.warnings.is_empty(), "{:?}", resolution.warnings);
+    assert_eq!(lock.packages.len(), 2);
+    let (a_i, a) = find(lock, "acme/lib-a");
+    let (b_i, b) = find(lock, "acme/lib-b");
+    assert_eq!(a.source, PackageSource::Path { dir: "packages/lib-a".into() });
+    assert_eq!(b.source, PackageSource::Path { dir: "packages/lib-b".into() });
+    assert!(a.first_party && b.first_party && a.purl().is_none());
+    // lib-a requires lib-b (and `php`, `ext-json`: platform); lib-b's `require-dev` on phpunit
+    // is lib-b's own development setup: no edge, no error.
+    assert_eq!(a.dependencies, BTreeSet::from([b_i]));
+    assert!(b.dependencies.is_empty());
+    // lib-b is in `packages` (lib-a needs it) and direct: the root's `require-dev` names
+    // `acme/old-b`, which lib-b replaces.
+    assert_eq!((a.scope, b.scope), (Some(Scope::Required), Some(Scope::Required)));
+    assert!(a.direct && b.direct);
+    let RootComponent::Synthetic { name, depends_on } = &lock.root else { panic!("synthetic root") };
+    assert_eq!((name.as_str(), depends_on), ("acme/app", &BTreeSet::from([a_i, b_i])));
+    assert_eq!(b.meta.license.as_deref(), Some("MIT OR Apache-2.0"), "an array of licenses is a choice");
+    assert_eq!(a.lines, Some(LineSpan { start: 10, end: 33 }), "the `name` line to the closing brace");
+    let (code, stdout, stderr) = run(&["sbom", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let doc: Value = serde_json::from_slice(&stdout).unwrap();
+    common::validate_cyclonedx(&doc, "1.6").unwrap_or_else(|e| panic!("{e:#?}"));
+}
+
+#[test]
+fn null_packages_dev_is_a_warning_that_dev_packages_are_unknown() {
+    let dir = write_lock("{\n  \"packages\": [],\n  \"packages-dev\": null\n}\n");
+    let resolution = common::conformance::resolve(dir.path());
+    assert!(resolution.errors.is_empty());
+    assert_eq!(resolution.warnings.len(), 1);
+    assert_eq!(resolution.warnings[0].line, Some(3));
+    assert!(resolution.warnings[0].message.contains("dev packages are not known"));
+}

@@ -7,8 +7,9 @@
 //! duplicate key keeps its last value, as `json_decode` does. An empty file, `null` or anything
 //! but an object is an error. The fields read:
 //!
-//! - `packages` (required, an array) and `packages-dev` (optional): the locked packages, each an
-//!   object with
+//! - `packages` (required, an array: Composer does not take a file without it for a lockfile)
+//!   and `packages-dev` (optional; `null`, as Composer 1 wrote on `update --no-dev`, is a
+//!   warning: the dev packages are unknown): the locked packages, each an object with
 //!   - `name` (`vendor/name`; Composer compares names case-insensitively, and so does chainward:
 //!     edges and direct dependencies are looked up by the lowercased name) and `version`, as
 //!     written (`v6.4.1`, `2.x-dev`, `dev-main`). Both are required: Composer's `ArrayLoader`
@@ -351,20 +352,27 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, manifest: Option<&Manifest>
             ResolveErrorKind::Format("no `packages` array: this is not a composer.lock".to_owned()),
         ));
     };
+    let mut warnings = Vec::new();
     let lists: Vec<(&Array<'_>, bool)> = {
         let mut lists = vec![(array(packages_prop, &err)?, false)];
-        if let Some(dev) = get(&top, "packages-dev") {
-            // Old Composer versions wrote `null` when there were no dev packages: none.
-            if !matches!(dev.value, Value::NullKeyword(_)) {
-                lists.push((array(dev, &err)?, true));
-            }
+        match get(&top, "packages-dev") {
+            // Composer 1 wrote `null` on `update --no-dev`: the file does not say what the dev
+            // packages are (Composer 2 then refuses to install them).
+            Some(dev) if matches!(dev.value, Value::NullKeyword(_)) => warnings.push(Warning {
+                path: path.to_owned(),
+                line: Some(lines.line(dev.range.start)),
+                message:
+                    "`packages-dev` is null (written by `composer update --no-dev`): the dev packages are not known"
+                        .to_owned(),
+            }),
+            Some(dev) => lists.push((array(dev, &err)?, true)),
+            None => {}
         }
         lists
     };
 
     let mut packages: Vec<Package> = Vec::new();
     let mut entries: Vec<Entry<'_>> = Vec::new();
-    let mut warnings = Vec::new();
     // Lowercased name → the packages of that name; → the packages replacing or providing it.
     let mut named: HashMap<String, Vec<usize>> = HashMap::new();
     let mut standing_in: HashMap<String, Vec<usize>> = HashMap::new();
