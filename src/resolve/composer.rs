@@ -5,7 +5,8 @@
 //! Strict JSON, as Composer reads it (`JsonFile::parseJson`: PHP's `json_decode`, then
 //! `seld/jsonlint` for the message): no comments, no trailing commas, no byte-order mark; a
 //! duplicate key keeps its last value, as `json_decode` does. An empty file, `null` or anything
-//! but an object is an error. The fields read:
+//! but an object is an error. (Each of these checked against Composer 2.5.5's `install`.) The
+//! fields read:
 //!
 //! - `packages` (required, an array: Composer does not take a file without it for a lockfile)
 //!   and `packages-dev` (optional; `null`, as Composer 1 wrote on `update --no-dev`, is a
@@ -28,7 +29,9 @@
 //!     malformed metadata field is left out, not an error (Composer does not use them either).
 //! - `plugin-api-version`: written by Composer 1.10 and later (`1.1.0`, `2.9.0`); the only mark
 //!   of the writer's version. Major 1 and 2 are read; another is
-//!   [`ResolveErrorKind::UnsupportedFormatVersion`]; none (older Composer) is fine.
+//!   [`ResolveErrorKind::UnsupportedFormatVersion`] (Composer 2 itself does not look at it, but
+//!   a lockfile of a Composer chainward does not know is refused loudly rather than misread);
+//!   none (older Composer) is fine.
 //! - `content-hash` (the hash of `composer.json`'s relevant parts), `platform`, `platform-dev`
 //!   (the project's platform requirements: `php`, `ext-*`, not packages), `aliases` (root
 //!   branch aliases: `dev-main as 1.0.x-dev`), `stability-flags`, `minimum-stability`,
