@@ -192,6 +192,9 @@ impl ComposerVersion {
     fn parse(s: &str) -> Option<ComposerVersion> {
         let s = s.trim().trim_start_matches(['v', 'V']);
         let lower = s.to_ascii_lowercase();
+        if let Some(branch) = Self::branch(&lower) {
+            return Some(branch);
+        }
         let split = lower.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(lower.len());
         let (release, rest) = lower.split_at(split);
         let mut numbers = [0u64; 4];
@@ -220,6 +223,33 @@ impl ComposerVersion {
         let tail = tail.trim_start_matches(['-', '_', '.']);
         let stability_number = if tail.is_empty() { 0 } else { tail.parse().ok()? };
         Some(ComposerVersion { numbers, stability, stability_number })
+    }
+
+    /// A numbered branch (`4.4.x-dev`, `2.x-dev`, `1.*-dev`), as Composer's
+    /// `VersionParser::normalizeBranch` orders it: each `x` or `*`, and each missing part, is
+    /// 9999999 (`4.4.9999999.9999999-dev`), so the branch sorts after every release of its line.
+    /// `dev-main` names no line and stays unordered.
+    fn branch(lower: &str) -> Option<ComposerVersion> {
+        const ANY: u64 = 9_999_999;
+        let name = lower.strip_suffix("dev")?.trim_end_matches(['-', '.']);
+        if !name.contains(['x', '*']) {
+            return None;
+        }
+        let mut numbers = [ANY; 4];
+        let mut parts = name.split('.');
+        for slot in &mut numbers {
+            match parts.next() {
+                Some("x" | "*") => {}
+                Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => *slot = p.parse().ok()?,
+                Some(_) => return None,
+                None => break,
+            }
+        }
+        // The first part is a number, and nothing is left over.
+        if parts.next().is_some() || (numbers[0] == ANY && !name.starts_with(|c: char| c.is_ascii_digit())) {
+            return None;
+        }
+        Some(ComposerVersion { numbers, stability: 0, stability_number: 0 })
     }
 }
 
@@ -493,6 +523,14 @@ mod tests {
         eq(Ecosystem::Packagist, "v2.1", "2.1.0.0");
         lt(Ecosystem::Packagist, "5.4.9", "5.4.10");
         assert!(Version::parse(Ecosystem::Packagist, "dev-main").is_err());
+        // Numbered branches, as Composer normalizes them: after every release of their line.
+        lt(Ecosystem::Packagist, "4.4.99", "4.4.x-dev");
+        lt(Ecosystem::Packagist, "4.4.x-dev", "4.5.0");
+        lt(Ecosystem::Packagist, "2.99.1", "2.x-dev");
+        lt(Ecosystem::Packagist, "2.x-dev", "3.0.0-alpha1");
+        eq(Ecosystem::Packagist, "v1.*-dev", "1.x.x-dev");
+        assert!(Version::parse(Ecosystem::Packagist, "x.1-dev").is_err());
+        assert!(Version::parse(Ecosystem::Packagist, "1.x").is_err());
     }
 
     #[test]
