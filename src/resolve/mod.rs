@@ -11,6 +11,8 @@ pub mod cargo_manifest;
 pub mod node;
 pub mod package_lock;
 pub mod pnpm;
+pub mod pylock;
+pub mod uv;
 pub mod yarn;
 pub mod yarn_berry;
 
@@ -94,6 +96,8 @@ pub fn registry() -> Vec<Box<dyn Resolver>> {
         Box::new(yarn::YarnLockResolver),
         Box::new(pnpm::PnpmLockResolver),
         Box::new(bun::BunLockResolver),
+        Box::new(uv::UvLockResolver),
+        Box::new(pylock::PylockResolver),
     ]
 }
 
