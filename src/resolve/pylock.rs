@@ -53,7 +53,7 @@ use crate::resolve::{
 use crate::source::Source;
 
 /// The `lock-version`s chainward reads, as the error message says them.
-const SUPPORTED: &str = "1.0 (and, with a warning, later 1.x)";
+const SUPPORTED: &str = "lock-version 1.0, and later 1.x with a warning";
 
 /// Reads `pylock.toml` and `pylock.NAME.toml`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -168,11 +168,7 @@ fn check_version(path: &str, index: &LineIndex, doc: &DeTable<'_>) -> Result<Opt
         _ => Err(ResolveError::new(
             path,
             Some(line),
-            ResolveErrorKind::UnsupportedFormatVersion {
-                format: "pylock.toml lock-version",
-                version: shown,
-                supported: SUPPORTED,
-            },
+            ResolveErrorKind::UnsupportedFormatVersion { format: "pylock.toml", version: shown, supported: SUPPORTED },
         )),
     }
 }

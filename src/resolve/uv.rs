@@ -354,11 +354,7 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
             return Err(ResolveError::new(
                 path,
                 Some(index.line(span.start)),
-                ResolveErrorKind::UnsupportedFormatVersion {
-                    format: "uv.lock version",
-                    version: shown,
-                    supported: SUPPORTED,
-                },
+                ResolveErrorKind::UnsupportedFormatVersion { format: "uv.lock", version: shown, supported: SUPPORTED },
             ));
         }
         Some(_) => {}
