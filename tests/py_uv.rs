@@ -894,3 +894,28 @@ fn mutated_lockfiles_never_panic_and_every_error_names_the_file() {
     assert!(parsed.get("uv.lock").copied().unwrap_or(0) > 30, "{parsed:?}");
     assert!(parsed.get("pylock.toml").copied().unwrap_or(0) > 30, "{parsed:?}");
 }
+
+#[test]
+fn the_fuzz_seeds_are_what_their_names_say() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    for (target, file, parse) in [
+        ("uv_lock", "uv.lock", uv::parse as fn(&str, &str, &str, &str) -> _),
+        ("pylock_toml", "pylock.toml", pylock::parse),
+    ] {
+        let mut seen = 0;
+        for entry in std::fs::read_dir(corpus.join(target)).unwrap() {
+            let path = entry.unwrap().path();
+            let bytes = std::fs::read(&path).unwrap();
+            let lock = bytes.split(|&b| b == 0).next().unwrap();
+            let result = parse(std::str::from_utf8(lock).unwrap(), file, ".", "root");
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let refused = name.starts_with("version-") || name.starts_with("lock-version-");
+            assert_eq!(result.is_err(), refused, "{target}/{name}: {:?}", result.err());
+            if name.starts_with("dangling") {
+                assert_eq!(result.unwrap().errors.len(), 2, "{name}");
+            }
+            seen += 1;
+        }
+        assert!((3..=10).contains(&seen), "{target}: {seen} seeds");
+    }
+}

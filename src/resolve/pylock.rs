@@ -375,12 +375,12 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
                         .all(|(k, v)| have.get(k).is_some_and(|hv| subset(v, hv)))
                 })
                 .collect();
-            let shown = toml::Value::Table(dep_table.clone()).to_string();
+            let shown = || toml::Value::Table(dep_table.clone()).to_string();
             match found.as_slice() {
                 [] => errors.push(ResolveError::new(
                     path,
                     name_lines.get(i).copied(),
-                    ResolveErrorKind::DanglingDependency { package: label.clone(), dependency: shown },
+                    ResolveErrorKind::DanglingDependency { package: label.clone(), dependency: shown() },
                 )),
                 [j] => {
                     if let Some(e) = edges.get_mut(i) {
@@ -397,7 +397,11 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
                     errors.push(ResolveError::new(
                         path,
                         name_lines.get(i).copied(),
-                        ResolveErrorKind::AmbiguousDependency { package: label.clone(), dependency: shown, candidates },
+                        ResolveErrorKind::AmbiguousDependency {
+                            package: label.clone(),
+                            dependency: shown(),
+                            candidates,
+                        },
                     ));
                     if let Some(e) = edges.get_mut(i) {
                         e.extend(many.iter().copied());
