@@ -50,7 +50,9 @@
 //! project's own included) are optional, and first-party `dev-dependencies` groups (PEP 735)
 //! are dev edges, giving `excluded`. `groups` keeps, on each package a first-party package lists
 //! in an extra or a dependency group, the names of those extras and groups (as osv-scalibr
-//! reports them: direct only, not inherited by their dependencies).
+//! reports them: direct only, not inherited by their dependencies). `direct` marks what a
+//! first-party package's `dependencies`, extras and groups name (the locked form of its
+//! `[package.metadata] requires-dist` and `requires-dev`, which are not read again).
 //!
 //! Lines: a package's span runs from its `[[package]]` header to the last line of its block
 //! (its `[package.optional-dependencies]`, `[package.metadata]`… sub-tables included).
