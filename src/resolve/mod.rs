@@ -12,6 +12,8 @@ pub mod composer;
 pub mod node;
 pub mod package_lock;
 pub mod pnpm;
+pub mod pylock;
+pub mod uv;
 pub mod yarn;
 pub mod yarn_berry;
 
@@ -101,6 +103,8 @@ pub fn registry() -> Vec<Box<dyn Resolver>> {
         Box::new(pnpm::PnpmLockResolver),
         Box::new(bun::BunLockResolver),
         Box::new(composer::ComposerLockResolver),
+        Box::new(uv::UvLockResolver),
+        Box::new(pylock::PylockResolver),
     ]
 }
 
