@@ -8,6 +8,7 @@ pub mod bun;
 pub mod cargo;
 pub(crate) mod cargo_canonical;
 pub mod cargo_manifest;
+pub mod gemfile;
 pub mod node;
 pub mod package_lock;
 pub mod pnpm;
@@ -94,6 +95,7 @@ pub fn registry() -> Vec<Box<dyn Resolver>> {
         Box::new(yarn::YarnLockResolver),
         Box::new(pnpm::PnpmLockResolver),
         Box::new(bun::BunLockResolver),
+        Box::new(gemfile::GemfileLockResolver),
     ]
 }
 
