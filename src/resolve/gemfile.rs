@@ -87,6 +87,11 @@ use crate::model::{Checksum, Ecosystem, GitReference, LineSpan, Package, Package
 use crate::resolve::{ResolveError, ResolveErrorKind, ResolveOptions, Resolved, Resolver, Warning};
 use crate::source::Source;
 
+/// More specs of one name than this is an error: every edge to the name goes to each of them,
+/// so a file with thousands would make the graph quadratic. Real gems are locked for a dozen
+/// platforms at most.
+const MAX_VARIANTS: usize = 256;
+
 /// The newest `BUNDLED WITH` major whose format chainward knows.
 const NEWEST_BUNDLER_MAJOR: u64 = 4;
 
@@ -352,6 +357,8 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
     // `name-version-platform` → index of the spec that holds it (Bundler's `@specs`).
     let mut by_full_name: HashMap<(&str, &str, Option<&str>), usize> = HashMap::new();
     let mut dependencies: Vec<(&str, usize)> = Vec::new();
+    // Specs per name: each edge to a name goes to all of them, so their number is bounded.
+    let mut per_name: HashMap<&str, usize> = HashMap::new();
     let mut checksum_lines: Vec<(NameVersion<'_>, usize)> = Vec::new();
 
     for (index, raw) in text.split('\n').enumerate() {
@@ -474,6 +481,17 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
                     let platform = nv.platform.filter(|p| *p != "ruby");
                     if platform.is_some_and(|p| p.is_empty() || p.contains(char::is_whitespace)) {
                         return Err(bad("an empty or spaced platform"));
+                    }
+                    let variants = per_name.entry(nv.name).or_insert(0usize);
+                    *variants += 1;
+                    if *variants > MAX_VARIANTS {
+                        return Err(format(
+                            number,
+                            format!(
+                                "more than {MAX_VARIANTS} specs of `{}`: not a lockfile Bundler writes (a gem has one spec per platform it is locked for)",
+                                crate::sanitize::value(nv.name)
+                            ),
+                        ));
                     }
                     let key = (nv.name, version, platform);
                     if let Some(previous) = by_full_name.insert(key, specs.len()) {
@@ -695,9 +713,20 @@ fn sha256(digest: &str) -> Option<Checksum> {
         })
         .collect();
     let bytes = base64::engine::general_purpose::STANDARD_NO_PAD.decode(standard).ok()?;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = bytes.iter().fold(String::with_capacity(64), |mut hex, b| {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{b:02x}");
+        hex
+    });
     Checksum::from_hex("sha256", &hex)
 }
+
+/// Blocks deeper than this in a Gemfile: not read for groups.
+const MAX_GEMFILE_NESTING: usize = 64;
+
+/// More distinct groups than this among the direct dependencies: no groups or scopes (each group
+/// is one walk of the graph).
+const MAX_GROUPS: usize = 64;
 
 /// The groups the Gemfile gives each gem it names in a static form (`gem "x"` inside
 /// `group … do` blocks, `group:`/`groups:` options); gems outside any group are `default`.
@@ -728,6 +757,10 @@ fn gemfile_groups(gemfile: &str) -> HashMap<String, BTreeSet<String>> {
         }
         if opens || opens_keyword {
             blocks.push(Vec::new());
+        }
+        if blocks.len() > MAX_GEMFILE_NESTING {
+            // Not a Gemfile written by hand: no groups rather than a slow guess.
+            return HashMap::new();
         }
         if first == "gem" {
             let args = line.get(3..).unwrap_or("").trim_start_matches('(').trim();
@@ -801,6 +834,17 @@ fn apply_groups(resolved: &mut Resolved, gemfile: &HashMap<String, BTreeSet<Stri
         for g in declared {
             seeds.entry(g).or_default().push(d);
         }
+    }
+    if seeds.len() > MAX_GROUPS {
+        resolved.warnings.push(Warning {
+            path: resolved.path.clone(),
+            line: None,
+            message: format!(
+                "the Gemfile names {} groups (more than {MAX_GROUPS}): no groups or scopes recorded",
+                seeds.len()
+            ),
+        });
+        return;
     }
     for (group, start) in seeds {
         let dev = matches!(group.as_str(), "development" | "test");
