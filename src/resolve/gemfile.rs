@@ -64,8 +64,11 @@
 //! beside it is scanned, never run, for the static forms: `gem "name"` inside
 //! `group :a, :b do … end` blocks and `gem "name", group: :a` / `groups: [:a, :b]`. A gem
 //! outside any group is in `default`. Every package gets the groups of the direct dependencies
-//! that reach it; a package reached only through `development` and `test` gems is
-//! [`Scope::Excluded`], every other reachable package [`Scope::Required`]. A direct dependency
+//! that reach it. A group named `development` or `test` makes what it reaches
+//! [`Scope::Excluded`] (the groups deployments leave out, `BUNDLE_WITHOUT=development:test`), a
+//! group declared `optional: true` (not installed unless asked for) [`Scope::Optional`], any
+//! other group [`Scope::Required`]; a package reached by several groups takes the strongest
+//! (required, then optional, then excluded). A direct dependency
 //! the Gemfile does not name in this static form (a `gemspec` development dependency, a gem
 //! added by Ruby code) counts as `default`. Without a Gemfile, scopes stay unknown.
 //!
@@ -728,10 +731,20 @@ const MAX_GEMFILE_NESTING: usize = 64;
 /// is one walk of the graph).
 const MAX_GROUPS: usize = 64;
 
+/// What the Gemfile's static forms say about groups.
+#[derive(Debug, Default)]
+struct GemfileGroups {
+    /// The groups of each gem the Gemfile names.
+    gems: HashMap<String, BTreeSet<String>>,
+    /// Groups declared `optional: true` (not installed unless asked for).
+    optional: BTreeSet<String>,
+}
+
 /// The groups the Gemfile gives each gem it names in a static form (`gem "x"` inside
 /// `group … do` blocks, `group:`/`groups:` options); gems outside any group are `default`.
-fn gemfile_groups(gemfile: &str) -> HashMap<String, BTreeSet<String>> {
+fn gemfile_groups(gemfile: &str) -> GemfileGroups {
     let mut out: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let mut optional = BTreeSet::new();
     // One entry per open block: the groups it opened (empty for other blocks).
     let mut blocks: Vec<Vec<String>> = Vec::new();
     for raw in gemfile.lines() {
@@ -739,20 +752,23 @@ fn gemfile_groups(gemfile: &str) -> HashMap<String, BTreeSet<String>> {
         if line.is_empty() {
             continue;
         }
-        let first = line.split(|c: char| c.is_whitespace() || c == '(').next().unwrap_or("");
-        if first == "end" || line.starts_with("end ") || line == "end" {
+        let first = line.split(|c: char| c.is_whitespace() || c == '(' || c == '.').next().unwrap_or("");
+        if first == "end" {
             blocks.pop();
             continue;
         }
-        let opens = line.ends_with(" do") || line.ends_with("do") && line.len() == 2 || {
-            // `do |x|`
-            line.rsplit_once(" do ").is_some_and(|(_, t)| t.starts_with('|') && t.ends_with('|'))
-        };
+        // `… do` or `… do |x|`.
+        let opens = line.ends_with(" do")
+            || line.rsplit_once(" do ").is_some_and(|(_, t)| t.starts_with('|') && t.ends_with('|'));
         let opens_keyword =
             matches!(first, "if" | "unless" | "case" | "begin" | "while" | "until" | "def" | "class" | "module");
         if first == "group" && opens {
             let args = line.get(5..).unwrap_or("").trim_start_matches('(');
-            blocks.push(symbols(args.rsplit_once(" do").map_or(args, |(a, _)| a)));
+            let names = symbols(args.rsplit_once(" do").map_or(args, |(a, _)| a));
+            if args.contains("optional: true") || args.contains(":optional => true") {
+                optional.extend(names.iter().cloned());
+            }
+            blocks.push(names);
             continue;
         }
         if opens || opens_keyword {
@@ -760,7 +776,7 @@ fn gemfile_groups(gemfile: &str) -> HashMap<String, BTreeSet<String>> {
         }
         if blocks.len() > MAX_GEMFILE_NESTING {
             // Not a Gemfile written by hand: no groups rather than a slow guess.
-            return HashMap::new();
+            return GemfileGroups::default();
         }
         if first == "gem" {
             let args = line.get(3..).unwrap_or("").trim_start_matches('(').trim();
@@ -783,7 +799,7 @@ fn gemfile_groups(gemfile: &str) -> HashMap<String, BTreeSet<String>> {
             out.entry(name.to_owned()).or_default().extend(groups);
         }
     }
-    out
+    GemfileGroups { gems: out, optional }
 }
 
 /// A line without its `#` comment (a `#` inside a string does not start one).
@@ -820,17 +836,17 @@ fn symbols(s: &str) -> Vec<String> {
 }
 
 /// Groups and scopes from the Gemfile's groups of the direct dependencies (see the module docs).
-fn apply_groups(resolved: &mut Resolved, gemfile: &HashMap<String, BTreeSet<String>>) {
+fn apply_groups(resolved: &mut Resolved, gemfile: &GemfileGroups) {
     let RootComponent::Synthetic { depends_on, .. } = &resolved.root else { return };
     let n = resolved.packages.len();
     let mut groups: Vec<BTreeSet<String>> = vec![BTreeSet::new(); n];
-    let mut required = vec![false; n];
-    let mut reached = vec![false; n];
-    // Per group, the packages its direct gems reach.
+    // The strongest scope reaching each package: Required > Optional > Excluded.
+    let mut scope: Vec<Option<Scope>> = vec![None; n];
+    // Per group, the direct gems in it.
     let mut seeds: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for &d in depends_on {
         let Some(p) = resolved.packages.get(d) else { continue };
-        let declared = gemfile.get(&p.name).cloned().unwrap_or_else(|| BTreeSet::from(["default".to_owned()]));
+        let declared = gemfile.gems.get(&p.name).cloned().unwrap_or_else(|| BTreeSet::from(["default".to_owned()]));
         for g in declared {
             seeds.entry(g).or_default().push(d);
         }
@@ -846,36 +862,46 @@ fn apply_groups(resolved: &mut Resolved, gemfile: &HashMap<String, BTreeSet<Stri
         });
         return;
     }
+    let rank = |s: Option<Scope>| match s {
+        None => 0,
+        Some(Scope::Excluded) => 1,
+        Some(Scope::Optional) => 2,
+        Some(Scope::Required) => 3,
+    };
     for (group, start) in seeds {
-        let dev = matches!(group.as_str(), "development" | "test");
+        let this = if matches!(group.as_str(), "development" | "test") {
+            Scope::Excluded
+        } else if gemfile.optional.contains(&group) {
+            Scope::Optional
+        } else {
+            Scope::Required
+        };
         let mut seen = vec![false; n];
         let mut queue: VecDeque<usize> = start.into_iter().collect();
         while let Some(i) = queue.pop_front() {
-            if !seen.get(i).copied().unwrap_or(true) {
-                if let Some(s) = seen.get_mut(i) {
-                    *s = true;
-                }
-                if let Some(g) = groups.get_mut(i) {
-                    g.insert(group.clone());
-                }
-                if let Some(r) = reached.get_mut(i) {
-                    *r = true;
-                }
-                if !dev && let Some(r) = required.get_mut(i) {
-                    *r = true;
-                }
-                if let Some(p) = resolved.packages.get(i) {
-                    queue.extend(p.dependencies.iter().copied());
-                }
+            let Some(s) = seen.get_mut(i) else { continue };
+            if *s {
+                continue;
+            }
+            *s = true;
+            if let Some(g) = groups.get_mut(i) {
+                g.insert(group.clone());
+            }
+            if let Some(s) = scope.get_mut(i)
+                && rank(Some(this)) > rank(*s)
+            {
+                *s = Some(this);
+            }
+            if let Some(p) = resolved.packages.get(i) {
+                queue.extend(p.dependencies.iter().copied());
             }
         }
     }
-    for (i, p) in resolved.packages.iter_mut().enumerate() {
-        if !reached.get(i).copied().unwrap_or(false) {
-            continue;
+    for ((p, g), s) in resolved.packages.iter_mut().zip(groups).zip(scope) {
+        if s.is_some() {
+            p.groups = g.into_iter().collect();
+            p.scope = s;
         }
-        p.groups = groups.get(i).map(|g| g.iter().cloned().collect()).unwrap_or_default();
-        p.scope = Some(if required.get(i).copied().unwrap_or(false) { Scope::Required } else { Scope::Excluded });
     }
 }
 
@@ -923,9 +949,13 @@ mod tests {
 
     #[test]
     fn gemfile_groups_of_static_forms() {
-        let g = gemfile_groups(
-            "source \"https://rubygems.org\"\ngem \"rails\", \"~> 8\"\ngroup :development, :test do\n  gem 'rspec' # x\n  if ENV['X']\n    gem \"pry\"\n  end\nend\ngem \"puma\", group: :production\ngem \"x\", groups: [:a, :b]\n",
+        let all = gemfile_groups(
+            "source \"https://rubygems.org\"\ngem \"rails\", \"~> 8\"\ngroup :development, :test do\n  gem 'rspec' # x\n  if ENV['X']\n    gem \"pry\"\n  end\nend\ngem \"puma\", group: :production\ngem \"x\", groups: [:a, :b]\ngroup :avo, optional: true do\n  source \"https://example.com/\" do\n    gem \"avo-pro\"\n  end\nend\ngem \"late\"\n",
         );
+        assert_eq!(all.optional, BTreeSet::from(["avo".to_owned()]));
+        assert_eq!(all.gems["avo-pro"], BTreeSet::from(["avo".to_owned()]));
+        assert_eq!(all.gems["late"], BTreeSet::from(["default".to_owned()]));
+        let g = &all.gems;
         assert_eq!(g["rails"], BTreeSet::from(["default".to_owned()]));
         assert_eq!(g["rspec"], BTreeSet::from(["development".to_owned(), "test".to_owned()]));
         assert_eq!(g["pry"], BTreeSet::from(["development".to_owned(), "test".to_owned()]));
