@@ -52,8 +52,10 @@
 //! platform variant the lockfile has). `bundler` is never a spec (the running Bundler provides
 //! itself), so edges to it are left out; any other name that matches no spec is a
 //! [`ResolveErrorKind::DanglingDependency`] in [`Resolved::errors`]. `DEPENDENCIES` entries are
-//! the synthetic root's dependencies and mark their specs `direct`; an entry with no spec (a gem
-//! the Gemfile restricts to platforms this lockfile is not resolved for) is a warning. A
+//! the synthetic root's dependencies and mark their specs `direct`; an entry with no spec is a
+//! warning, unless the Gemfile restricts that gem to some platforms (`platforms: [:windows]`,
+//! `platforms :jruby do`): Bundler does not lock a gem for platforms the lockfile is not
+//! resolved for (Rails' `tzinfo-data`). A
 //! `CHECKSUMS` line lands on the spec of the same name, version and platform as a SHA-256
 //! ([`Checksum::Sha256`], hex or base64 as Bundler accepts it); one for a spec that does not
 //! exist is a warning (Bundler ignores it too).
@@ -127,8 +129,11 @@ impl Resolver for GemfileLockResolver {
             let manifest =
                 if lock_dir == "." { manifest_name.to_owned() } else { format!("{lock_dir}/{manifest_name}") };
             if let Ok(bytes) = source.read(&manifest) {
-                let gemfile = String::from_utf8_lossy(&bytes);
-                apply_groups(&mut resolved, &gemfile_groups(&gemfile));
+                let gemfile = gemfile_groups(&String::from_utf8_lossy(&bytes));
+                apply_groups(&mut resolved, &gemfile);
+                // A gem the Gemfile restricts to other platforms is not locked: that is expected.
+                let expected: BTreeSet<String> = gemfile.platform_only.iter().map(|g| not_locked(g)).collect();
+                resolved.warnings.retain(|w| !expected.contains(&w.message));
             }
         }
         Ok(resolved)
@@ -193,7 +198,6 @@ struct NameVersion<'t> {
     version: Option<&'t str>,
     /// After the first `-` inside the parentheses.
     platform: Option<&'t str>,
-    pinned: bool,
     token: Option<&'t str>,
 }
 
@@ -216,14 +220,12 @@ fn name_version(rest: &str) -> Option<NameVersion<'_>> {
             None => version = Some(inside),
         }
     }
-    let mut pinned = false;
+    // The `!` of a dependency from a source other than the default one: the spec says which.
     if let Some(tail) = after.strip_prefix('!') {
-        pinned = true;
         after = tail;
     } else if version.is_none()
         && let Some(n) = name.strip_suffix('!')
     {
-        pinned = true;
         name = n;
     }
     let token = match after {
@@ -239,7 +241,7 @@ fn name_version(rest: &str) -> Option<NameVersion<'_>> {
     if name.is_empty() || name.contains(['!', '(', ')']) {
         return None;
     }
-    Some(NameVersion { name, version, platform, pinned, token })
+    Some(NameVersion { name, version, platform, token })
 }
 
 /// Whether `version` is a version `Gem::Version` accepts in a lockfile spec (digits, then
@@ -471,7 +473,8 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
                             )),
                         ));
                     };
-                    if !valid_version(version) || nv.token.is_some() || nv.pinned {
+                    // A `!` or a trailing token on a spec line: Bundler's parser ignores them.
+                    if !valid_version(version) {
                         return Err(err(
                             number,
                             ResolveErrorKind::InvalidPackage(format!(
@@ -670,14 +673,7 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
                 }
             }
             None if dep == "bundler" => {}
-            None => warn(
-                &mut warnings,
-                number,
-                format!(
-                    "`{}` is a dependency of the Gemfile but no spec of this lockfile (a gem for platforms the lockfile is not resolved for?): not scanned",
-                    crate::sanitize::value(dep)
-                ),
-            ),
+            None => warn(&mut warnings, number, not_locked(dep)),
         }
     }
     Ok(Resolved {
@@ -687,6 +683,14 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
         warnings,
         errors,
     })
+}
+
+/// The warning for a `DEPENDENCIES` entry without a spec.
+fn not_locked(name: &str) -> String {
+    format!(
+        "`{}` is a dependency of the Gemfile but no spec of this lockfile (a gem for platforms the lockfile is not resolved for?): not scanned",
+        crate::sanitize::value(name)
+    )
 }
 
 /// Bundler's full name of a spec: `name-version`, or `name-version-platform`.
@@ -738,6 +742,9 @@ struct GemfileGroups {
     gems: HashMap<String, BTreeSet<String>>,
     /// Groups declared `optional: true` (not installed unless asked for).
     optional: BTreeSet<String>,
+    /// Gems restricted to some platforms (`platforms:`, `platforms … do`): Bundler leaves them
+    /// out of the specs when the lockfile is not resolved for those platforms.
+    platform_only: BTreeSet<String>,
 }
 
 /// The groups the Gemfile gives each gem it names in a static form (`gem "x"` inside
@@ -745,8 +752,10 @@ struct GemfileGroups {
 fn gemfile_groups(gemfile: &str) -> GemfileGroups {
     let mut out: HashMap<String, BTreeSet<String>> = HashMap::new();
     let mut optional = BTreeSet::new();
-    // One entry per open block: the groups it opened (empty for other blocks).
-    let mut blocks: Vec<Vec<String>> = Vec::new();
+    let mut platform_only = BTreeSet::new();
+    // One entry per open block: the groups it opened (empty for other blocks), and whether it
+    // is a `platforms` block.
+    let mut blocks: Vec<(Vec<String>, bool)> = Vec::new();
     for raw in gemfile.lines() {
         let line = strip_comment(raw).trim();
         if line.is_empty() {
@@ -768,11 +777,11 @@ fn gemfile_groups(gemfile: &str) -> GemfileGroups {
             if args.contains("optional: true") || args.contains(":optional => true") {
                 optional.extend(names.iter().cloned());
             }
-            blocks.push(names);
+            blocks.push((names, false));
             continue;
         }
         if opens || opens_keyword {
-            blocks.push(Vec::new());
+            blocks.push((Vec::new(), matches!(first, "platforms" | "platform")));
         }
         if blocks.len() > MAX_GEMFILE_NESTING {
             // Not a Gemfile written by hand: no groups rather than a slow guess.
@@ -781,7 +790,12 @@ fn gemfile_groups(gemfile: &str) -> GemfileGroups {
         if first == "gem" {
             let args = line.get(3..).unwrap_or("").trim_start_matches('(').trim();
             let Some(name) = quoted(args) else { continue };
-            let mut groups: BTreeSet<String> = blocks.iter().flatten().cloned().collect();
+            let mut groups: BTreeSet<String> = blocks.iter().flat_map(|(g, _)| g).cloned().collect();
+            if blocks.iter().any(|(_, platforms)| *platforms)
+                || ["platforms:", "platform:", ":platforms =>", ":platform =>"].iter().any(|k| args.contains(k))
+            {
+                platform_only.insert(name.to_owned());
+            }
             for key in ["groups:", "group:", ":groups =>", ":group =>"] {
                 if let Some((_, value)) = args.split_once(key) {
                     let value = value.trim_start();
@@ -799,7 +813,7 @@ fn gemfile_groups(gemfile: &str) -> GemfileGroups {
             out.entry(name.to_owned()).or_default().extend(groups);
         }
     }
-    GemfileGroups { gems: out, optional }
+    GemfileGroups { gems: out, optional, platform_only }
 }
 
 /// A line without its `#` comment (a `#` inside a string does not start one).
@@ -914,9 +928,9 @@ mod tests {
         let nv = name_version("nokogiri (1.13.3-x86_64-linux)").unwrap();
         assert_eq!((nv.name, nv.version, nv.platform), ("nokogiri", Some("1.13.3"), Some("x86_64-linux")));
         let nv = name_version("mongoid (~> 9.0)!").unwrap();
-        assert_eq!((nv.name, nv.version, nv.pinned), ("mongoid", Some("~> 9.0"), true));
+        assert_eq!((nv.name, nv.version), ("mongoid", Some("~> 9.0")));
         let nv = name_version("devise!").unwrap();
-        assert_eq!((nv.name, nv.version, nv.pinned), ("devise", None, true));
+        assert_eq!((nv.name, nv.version), ("devise", None));
         let nv = name_version("rack (2.2.3) sha256=ab,sha512=cd").unwrap();
         assert_eq!((nv.version, nv.token), (Some("2.2.3"), Some("sha256=ab,sha512=cd")));
         let nv = name_version("activemodel (>= 5.1, < 8.2, != 7.0.0)").unwrap();
@@ -924,6 +938,15 @@ mod tests {
         assert!(name_version("a (1.0").is_none());
         assert!(name_version("a (1.0) x y").is_none());
         assert!(name_version("").is_none());
+    }
+
+    #[test]
+    fn a_mark_or_token_on_a_spec_line_is_ignored_as_bundler_does() {
+        let text = "GEM\n  remote: https://rubygems.org/\n  specs:\n    rack (2.2.3)! extra\n    rake (13.0.6) x\n";
+        let lock = parse(text, "Gemfile.lock", ".", "root").unwrap();
+        let got: Vec<_> = lock.packages.iter().map(|p| (p.name.as_str(), p.version.as_str())).collect();
+        assert_eq!(got, [("rack", "2.2.3"), ("rake", "13.0.6")]);
+        assert!(lock.packages.iter().all(|p| p.checksums.is_empty()));
     }
 
     #[test]
@@ -955,6 +978,10 @@ mod tests {
         assert_eq!(all.optional, BTreeSet::from(["avo".to_owned()]));
         assert_eq!(all.gems["avo-pro"], BTreeSet::from(["avo".to_owned()]));
         assert_eq!(all.gems["late"], BTreeSet::from(["default".to_owned()]));
+        let p = gemfile_groups(
+            "gem \"tzinfo-data\", platforms: %i[windows jruby]\nplatforms :jruby do\n  gem \"jdbc\"\nend\ngem \"x\"\n",
+        );
+        assert_eq!(p.platform_only, BTreeSet::from(["jdbc".to_owned(), "tzinfo-data".to_owned()]));
         let g = &all.gems;
         assert_eq!(g["rails"], BTreeSet::from(["default".to_owned()]));
         assert_eq!(g["rspec"], BTreeSet::from(["development".to_owned(), "test".to_owned()]));
