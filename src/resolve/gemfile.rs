@@ -290,9 +290,9 @@ fn join_dir(lock_dir: &str, remote: &str) -> String {
 }
 
 /// One source section's options, in order.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct SourceOpts<'t> {
-    kind: Option<SourceKind>,
+    kind: SourceKind,
     options: Vec<(&'t str, &'t str)>,
 }
 
@@ -304,7 +304,7 @@ impl SourceOpts<'_> {
     /// The package source of the gems of this section, relative to `lock_dir`.
     fn package_source(&self, lock_dir: &str) -> PackageSource {
         match self.kind {
-            Some(SourceKind::Git) => {
+            SourceKind::Git => {
                 let reference = self
                     .get("branch")
                     .map(|b| GitReference::Branch(b.to_owned()))
@@ -316,10 +316,8 @@ impl SourceOpts<'_> {
                     commit: self.get("revision").map(str::to_owned),
                 }
             }
-            Some(SourceKind::Path) => {
-                PackageSource::Path { dir: join_dir(lock_dir, self.get("remote").unwrap_or(".")) }
-            }
-            Some(SourceKind::Gem) => {
+            SourceKind::Path => PackageSource::Path { dir: join_dir(lock_dir, self.get("remote").unwrap_or(".")) },
+            SourceKind::Gem => {
                 let remotes: Vec<&str> = self.options.iter().filter(|(k, _)| *k == "remote").map(|(_, v)| *v).collect();
                 if remotes.iter().any(|r| is_default_remote(r)) {
                     PackageSource::default_registry(Ecosystem::RubyGems)
@@ -331,7 +329,7 @@ impl SourceOpts<'_> {
                     }
                 }
             }
-            Some(SourceKind::Plugin) | None => PackageSource::Registry {
+            SourceKind::Plugin => PackageSource::Registry {
                 url: self
                     .get("remote")
                     .map_or_else(|| format!("plugin:{}", self.get("type").unwrap_or_default()), str::to_owned),
@@ -373,16 +371,19 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
             continue;
         }
         if ["<<<<<<<", "=======", ">>>>>>>", "|||||||"].iter().any(|m| line.contains(m)) {
+            let file = path.rsplit('/').next().unwrap_or(path);
             return Err(format(
                 number,
-                "the lockfile contains merge conflict markers (Bundler refuses it: run `git checkout HEAD -- Gemfile.lock` or resolve the conflict, then `bundle lock`)".to_owned(),
+                format!(
+                    "the lockfile contains merge conflict markers (Bundler refuses it: resolve the conflict or run `git checkout HEAD -- {file}`, then `bundle lock`)"
+                ),
             ));
         }
         if let Some(kind) = SourceKind::of_header(line) {
             state = State::Source;
             known_section = true;
             current_source = None;
-            sources.push(SourceOpts { kind: Some(kind), options: Vec::new() });
+            sources.push(SourceOpts { kind, options: Vec::new() });
             continue;
         }
         let next = match line {
