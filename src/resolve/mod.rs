@@ -9,6 +9,7 @@ pub mod cargo;
 pub(crate) mod cargo_canonical;
 pub mod cargo_manifest;
 pub mod composer;
+pub mod gemfile;
 pub mod node;
 pub mod package_lock;
 pub mod pnpm;
@@ -105,6 +106,7 @@ pub fn registry() -> Vec<Box<dyn Resolver>> {
         Box::new(composer::ComposerLockResolver),
         Box::new(uv::UvLockResolver),
         Box::new(pylock::PylockResolver),
+        Box::new(gemfile::GemfileLockResolver),
     ]
 }
 
