@@ -8,6 +8,8 @@ pub mod bun;
 pub mod cargo;
 pub(crate) mod cargo_canonical;
 pub mod cargo_manifest;
+pub mod gomod;
+pub mod gowork;
 pub mod node;
 pub mod package_lock;
 pub mod pnpm;
@@ -94,6 +96,8 @@ pub fn registry() -> Vec<Box<dyn Resolver>> {
         Box::new(yarn::YarnLockResolver),
         Box::new(pnpm::PnpmLockResolver),
         Box::new(bun::BunLockResolver),
+        Box::new(gomod::GoModResolver),
+        Box::new(gowork::GoWorkResolver),
     ]
 }
 
