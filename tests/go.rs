@@ -49,6 +49,8 @@ fn find<'a>(r: &'a Resolved, name: &str) -> (usize, &'a Package) {
         .unwrap_or_else(|| panic!("no {name} in {:?}", r.packages.iter().map(|p| &p.name).collect::<Vec<_>>()))
 }
 
+/// The one-line span `Package::lines` holds for a directive line.
+#[allow(clippy::unnecessary_wraps)] // compared with `Package::lines`, an `Option`
 fn line(n: usize) -> Option<LineSpan> {
     Some(LineSpan { start: n, end: n })
 }
@@ -551,6 +553,9 @@ fn a_go_mod_with_every_directive() {
     }
 }
 
+/// name, version, source kind, lines, direct, first-party.
+type WorkRow<'a> = (&'a str, &'a str, &'a str, Option<LineSpan>, bool, bool);
+
 #[test]
 fn a_workspace_resolves_its_members_together() {
     let resolution = common::conformance::resolve(&testdata("workspace"));
@@ -565,7 +570,7 @@ fn a_workspace_resolves_its_members_together() {
         assert!(resolution.warnings.iter().any(|w| w.path == member && w.message.contains("workspace `go.work`")));
     }
     let work = by_path["go.work"];
-    let got: Vec<(&str, &str, &str, Option<LineSpan>, bool, bool)> = work
+    let got: Vec<WorkRow<'_>> = work
         .packages
         .iter()
         .map(|p| (p.name.as_str(), p.version.as_str(), p.source.kind(), p.lines, p.direct, p.first_party))

@@ -134,24 +134,21 @@ impl Resolver for GoModResolver {
             depends.insert(builder.stdlib(version, line));
         }
         let mut packages = builder.packages;
-        match root {
-            Some(mut root) => {
-                let offset = 1;
-                root.dependencies = depends.iter().map(|i| i + offset).collect();
-                for p in &mut packages {
-                    p.dependencies = p.dependencies.iter().map(|i| i + offset).collect();
-                }
-                out.packages.push(root);
-                out.packages.extend(packages);
-                out.root = RootComponent::Package(0);
+        if let Some(mut root) = root {
+            let offset = 1;
+            root.dependencies = depends.iter().map(|i| i + offset).collect();
+            for p in &mut packages {
+                p.dependencies = p.dependencies.iter().map(|i| i + offset).collect();
             }
-            None => {
-                out.packages = packages;
-                out.root = RootComponent::Synthetic {
-                    name: super::dir_name(source, &dir).unwrap_or_else(|| "root".to_owned()),
-                    depends_on: depends,
-                };
-            }
+            out.packages.push(root);
+            out.packages.extend(packages);
+            out.root = RootComponent::Package(0);
+        } else {
+            out.packages = packages;
+            out.root = RootComponent::Synthetic {
+                name: super::dir_name(source, &dir).unwrap_or_else(|| "root".to_owned()),
+                depends_on: depends,
+            };
         }
         Ok(out)
     }
@@ -345,17 +342,13 @@ impl Builder {
         line: Option<usize>,
     ) -> usize {
         let (name, version, source, at) = match replacement {
-            Some(rep) => match &rep.version {
-                Some(v) => (rep.new.clone(), v.clone(), PackageSource::default_registry(Ecosystem::Go), rep.line),
-                None => {
-                    let target = if is_absolute(&rep.new) {
-                        rep.new.replace('\\', "/")
-                    } else {
-                        crate::source::join(dir, &rep.new.replace('\\', "/"))
-                    };
-                    (r.path.clone(), String::new(), PackageSource::Path { dir: target }, rep.line)
-                }
-            },
+            Some(Replacement { new, version: Some(v), line: at }) => {
+                (new.clone(), v.clone(), PackageSource::default_registry(Ecosystem::Go), *at)
+            }
+            Some(Replacement { new, version: None, line: at }) => {
+                let target = if is_absolute(new) { new.clone() } else { crate::source::join(dir, new) };
+                (r.path.clone(), String::new(), PackageSource::Path { dir: target }, *at)
+            }
             None => (r.path.clone(), r.version.clone(), PackageSource::default_registry(Ecosystem::Go), r.line),
         };
         let at = line.unwrap_or(at);
@@ -483,7 +476,7 @@ impl ModFile {
                     file.module = Some((p, s.line));
                 }
                 "go" | "toolchain" | "godebug" | "replace" => {
-                    common_directive(&s, path, &mut file.go, &mut file.toolchain, &mut file.replaces)?
+                    common_directive(&s, path, &mut file.go, &mut file.toolchain, &mut file.replaces)?;
                 }
                 "require" | "exclude" => {
                     let [p, v] = s.args.as_slice() else {
@@ -568,31 +561,30 @@ pub(crate) fn common_directive(
                 _ => None,
             };
             let new = unquote(args.get(arrow + 1).map_or("", String::as_str)).map_err(&err)?;
-            let version = match args.get(arrow + 2) {
-                Some(v) => {
-                    if is_directory_path(&new) {
-                        return Err(err(format!("replacement module directory path {new:?} cannot have version")));
-                    }
-                    Some(module_version(&new, v).map_err(&err)?)
+            let version = if let Some(v) = args.get(arrow + 2) {
+                if is_directory_path(&new) {
+                    return Err(err(format!("replacement module directory path {new:?} cannot have version")));
                 }
-                None => {
-                    if !is_directory_path(&new) {
-                        if new.contains('@') {
-                            return Err(err(
-                                "replacement module must match format 'path version', not 'path@version'".into()
-                            ));
-                        }
+                Some(module_version(&new, v).map_err(&err)?)
+            } else {
+                if !is_directory_path(&new) {
+                    if new.contains('@') {
                         return Err(err(
-                            "replacement module without version must be directory path (rooted or starting with . or ..)".into(),
+                            "replacement module must match format 'path version', not 'path@version'".into()
                         ));
                     }
-                    if new.contains('\\') && !is_windows_path(&new) {
-                        return Err(err(
-                            "replacement directory appears to be Windows path (on a non-windows system)".into()
-                        ));
-                    }
-                    None
+                    return Err(err(
+                        "replacement module without version must be directory path (rooted or starting with . or ..)"
+                            .into(),
+                    ));
                 }
+                // The go command on a system with `/` separators refuses any backslash.
+                if new.contains('\\') {
+                    return Err(err(
+                        "replacement directory appears to be Windows path (on a non-windows system)".into()
+                    ));
+                }
+                None
             };
             let rep = Replacement { new, version, line: s.line };
             match replaces.get(&(old.clone(), old_version.clone())) {
@@ -712,8 +704,7 @@ pub(crate) fn canonical(v: &str) -> Option<String> {
             && s.split('.').all(|id| {
                 !id.is_empty()
                     && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                    && (!numeric_rule
-                        || !(id.len() > 1 && id.starts_with('0') && id.bytes().all(|b| b.is_ascii_digit())))
+                    && !(numeric_rule && id.len() > 1 && id.starts_with('0') && id.bytes().all(|b| b.is_ascii_digit()))
             })
     };
     if pre.is_some_and(|p| !ident_ok(p, true)) || build.is_some_and(|b| !ident_ok(b, false)) {
@@ -815,7 +806,7 @@ fn is_ident(c: char) -> bool {
         && !matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{E000}'..='\u{F8FF}' | '\u{F0000}'..)
 }
 
-impl<'a> Lexer<'a> {
+impl Lexer<'_> {
     fn err(&self, m: impl Into<String>) -> ResolveError {
         ResolveError::new(self.path, Some(self.line), ResolveErrorKind::Format(m.into()))
     }
