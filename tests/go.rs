@@ -757,3 +757,40 @@ fn mutated_go_files_never_panic_and_errors_name_the_file() {
     }
     assert!(parsed > 50, "the mutations leave many files readable ({parsed})");
 }
+
+/// The fuzz seeds, laid out as `src/fuzzing.rs`'s `tree_of` lays out a seed (the lockfile under
+/// `ws/`, then NUL and the file of the second slot, then NUL-separated `PATH\nCONTENT` files
+/// relative to `ws/`): `go_mod` seeds are go.mod, go.sum, extra files; `go_work` seeds are
+/// go.work, the `go.mod` beside it, the members' files.
+#[test]
+fn fuzz_seeds_resolve_and_merge() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let mut ran = 0;
+    for (target, lock, second) in [("go_mod", "go.mod", "go.sum"), ("go_work", "go.work", "go.mod")] {
+        for entry in std::fs::read_dir(corpus.join(target)).unwrap() {
+            let path = entry.unwrap().path();
+            let data = std::fs::read(&path).unwrap();
+            let mut pieces = data.split(|&b| b == 0);
+            let lock_bytes = pieces.next().unwrap().to_vec();
+            let mut files = vec![(format!("ws/{lock}"), lock_bytes.clone())];
+            if let Some(s) = pieces.next() {
+                files.push((format!("ws/{second}"), s.to_vec()));
+            }
+            for piece in pieces {
+                let i = piece.iter().position(|&b| b == b'\n').unwrap_or(piece.len());
+                let rel = String::from_utf8_lossy(&piece[..i]).into_owned();
+                files.push((chainward::source::join("ws", &rel), piece.get(i + 1..).unwrap_or_default().to_vec()));
+            }
+            let source = MemorySource::new(files);
+            let lock_path = format!("ws/{lock}");
+            let resolver: &dyn Resolver = if lock == "go.mod" { &GoModResolver } else { &GoWorkResolver };
+            let r = resolver
+                .resolve(&source, &lock_path, &lock_bytes, &ResolveOptions::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(!r.packages.is_empty(), "{}", path.display());
+            let _ = chainward::model::Graph::merge(vec![r], "fuzz");
+            ran += 1;
+        }
+    }
+    assert!(ran >= 6, "{ran}");
+}

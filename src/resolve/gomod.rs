@@ -267,16 +267,10 @@ pub(crate) fn select(
     warnings: &mut Vec<Warning>,
 ) -> Vec<Require> {
     let mut by_path: BTreeMap<&str, Vec<&Require>> = BTreeMap::new();
+    let mut excluded = Vec::new();
     for r in requires {
         if let Some(line) = excluders.iter().find_map(|f| f.excludes.get(&(r.path.clone(), r.version.clone()))) {
-            warnings.push(Warning {
-                path: path.to_owned(),
-                line: (r.line > 0).then_some(r.line),
-                message: format!(
-                    "`{} {}` is excluded (line {line}): go ignores this requirement and selects a higher version it looks up online; the module is left out",
-                    r.path, r.version
-                ),
-            });
+            excluded.push((r, *line));
             continue;
         }
         by_path.entry(&r.path).or_default().push(r);
@@ -304,7 +298,28 @@ pub(crate) fn select(
         chosen.indirect = reqs.iter().all(|r| r.indirect);
         out.push(chosen);
     }
+    let chosen: BTreeMap<&str, &str> = out.iter().map(|k| (k.path.as_str(), k.version.as_str())).collect();
+    for (r, line) in excluded {
+        let kept = chosen.get(r.path.as_str()).copied();
+        warnings.push(Warning {
+            path: path.to_owned(),
+            line: (r.line > 0).then_some(r.line),
+            message: excluded_message(&r.path, &r.version, &format!("line {line}"), kept),
+        });
+    }
     out
+}
+
+/// What a require of an excluded version becomes: go ignores it (Go ≥ 1.16).
+pub(crate) fn excluded_message(module: &str, version: &str, excluded_at: &str, kept: Option<&str>) -> String {
+    match kept {
+        Some(v) => {
+            format!("`{module} {version}` is excluded ({excluded_at}): go ignores this requirement and builds {v}")
+        }
+        None => format!(
+            "`{module} {version}` is excluded ({excluded_at}): go ignores this requirement and would look a higher version up online; the module is left out"
+        ),
+    }
 }
 
 /// Go version order (SemVer precedence); unparsable versions (never after validation) by text.

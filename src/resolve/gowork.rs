@@ -92,6 +92,7 @@ impl Resolver for GoWorkResolver {
         // Members.
         let mut members: Vec<Member> = Vec::new();
         let mut seen_dirs: BTreeMap<String, usize> = BTreeMap::new();
+        let mut module_lines: BTreeMap<String, usize> = BTreeMap::new();
         for (arg, line) in uses {
             let err = |m: String| ResolveError::new(path, Some(line), ResolveErrorKind::Format(m));
             let norm = arg.replace('\\', "/");
@@ -124,13 +125,13 @@ impl Resolver for GoWorkResolver {
                 out.errors.push(err(format!("`{gomod_path}` has no `module` directive")));
                 continue;
             };
-            if let Some(other) = members.iter().find(|m| m.file.module.as_ref().is_some_and(|(p, _)| p == module)) {
+            if let Some(other) = module_lines.get(module) {
                 out.errors.push(err(format!(
-                    "module {module} appears multiple times in workspace (also `use`d at line {})",
-                    other.use_line
+                    "module {module} appears multiple times in workspace (also `use`d at line {other})"
                 )));
                 continue;
             }
+            module_lines.insert(module.clone(), line);
             members.push(Member { dir, use_line: line, file, gomod: gomod_path });
         }
         let member_of: BTreeMap<String, usize> = members
@@ -139,24 +140,22 @@ impl Resolver for GoWorkResolver {
             .filter_map(|(i, m)| m.file.module.as_ref().map(|(p, _)| (p.clone(), i)))
             .collect();
         // Requirements of all members, excluded versions left out (any member's excludes).
+        let mut all_excludes: BTreeMap<(String, String), String> = BTreeMap::new();
+        for m in &members {
+            for (key, l) in &m.file.excludes {
+                all_excludes.entry(key.clone()).or_insert_with(|| format!("{}:{l}", m.gomod));
+            }
+        }
         let mut requires = Vec::new();
+        let mut excluded = Vec::new();
         let mut first_member: BTreeMap<String, usize> = BTreeMap::new();
         for (i, m) in members.iter().enumerate() {
             for r in &m.file.requires {
                 if member_of.contains_key(&r.path) {
                     continue;
                 }
-                if let Some(line) =
-                    members.iter().find_map(|x| x.file.excludes.get(&(r.path.clone(), r.version.clone())))
-                {
-                    out.warnings.push(Warning {
-                        path: m.gomod.clone(),
-                        line: Some(r.line),
-                        message: format!(
-                            "`{} {}` is excluded in the workspace (line {line}): go ignores this requirement and selects a higher version it looks up online; the module is left out",
-                            r.path, r.version
-                        ),
-                    });
+                if let Some(at) = all_excludes.get(&(r.path.clone(), r.version.clone())) {
+                    excluded.push((m.gomod.clone(), r.clone(), at.clone()));
                     continue;
                 }
                 first_member.entry(r.path.clone()).or_insert(i);
@@ -164,6 +163,15 @@ impl Resolver for GoWorkResolver {
             }
         }
         let selected = gomod::select(&requires, &[], path, &mut Vec::new());
+        let chosen: BTreeMap<&str, &str> = selected.iter().map(|k| (k.path.as_str(), k.version.as_str())).collect();
+        for (gomod_path, r, at) in excluded {
+            let kept = chosen.get(r.path.as_str()).copied();
+            out.warnings.push(Warning {
+                path: gomod_path,
+                line: Some(r.line),
+                message: gomod::excluded_message(&r.path, &r.version, &format!("by {at}"), kept),
+            });
+        }
         // Members' replaces, conflicts reported.
         let mut member_replaces: BTreeMap<(String, Option<String>), (Replacement, usize)> = BTreeMap::new();
         for (i, m) in members.iter().enumerate() {
