@@ -794,3 +794,43 @@ fn fuzz_seeds_resolve_and_merge() {
     }
     assert!(ran >= 6, "{ran}");
 }
+
+#[test]
+fn go_sum_is_read_at_git_revisions() {
+    let Some(shared) = common::shared_dir() else { return };
+    let db = shared.join("advisory-db/osv/Go.zip");
+    let repo = common::GitRepo::new();
+    repo.write("go.mod", "module example.com/old\n\ngo 1.16\n\nrequire github.com/sirupsen/logrus v1.9.3\n");
+    repo.write("go.sum", "github.com/davecgh/go-spew v1.1.0 h1:a=\ngithub.com/sirupsen/logrus v1.9.3 h1:b=\n");
+    let base = repo.commit("base");
+    repo.write(
+        "go.sum",
+        "github.com/davecgh/go-spew v1.1.1 h1:a=\ngithub.com/sirupsen/logrus v1.9.3 h1:b=\ngolang.org/x/sys v0.1.0 h1:c=\n",
+    );
+    let head = repo.commit("head: go.sum only");
+    let out = Command::new(env!("CARGO_BIN_EXE_chainward"))
+        .current_dir(&repo.path)
+        .args(["diff", &base, &head, "--offline", "--no-registry", "--db", db.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let changes = &report["changes"];
+    let list = |k: &str| -> Vec<String> {
+        changes[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {} {}",
+                    c["name"].as_str().unwrap(),
+                    c["previous"].as_str().unwrap_or("-"),
+                    c["version"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    assert_eq!(list("added"), ["golang.org/x/sys - v0.1.0"], "{report:#}");
+    assert_eq!(list("updated"), ["github.com/davecgh/go-spew v1.1.0 v1.1.1"], "{report:#}");
+}
