@@ -1049,6 +1049,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn claims_go_mod_and_go_work_by_name() {
+        use crate::resolve::gowork::GoWorkResolver;
+        assert!(GoModResolver.claims(Path::new("go.mod")) && GoModResolver.claims(Path::new("svc/a/go.mod")));
+        assert!(!GoModResolver.claims(Path::new("go.mod.bak")) && !GoModResolver.claims(Path::new("go.sum")));
+        assert!(GoWorkResolver.claims(Path::new("go.work")) && !GoWorkResolver.claims(Path::new("go.work.sum")));
+    }
+
+    #[test]
     fn go_versions_become_vulndb_semver() {
         assert_eq!(go_to_semver("1.21").as_deref(), Some("1.21.0"));
         assert_eq!(go_to_semver("1.22.5").as_deref(), Some("1.22.5"));
