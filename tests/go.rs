@@ -211,12 +211,21 @@ fn go_1_16_reads_go_sum_and_1_17_does_not() {
     );
     // The h1: hash is a hash of the module's file tree, not of an archive: no checksum.
     assert!(lock.packages.iter().all(|p| p.checksums.is_empty()));
-    // go 1.17: go.sum is not read at all (even a malformed one).
+    // go 1.17: go.sum adds no package (even a malformed one)...
     let text = std::fs::read_to_string(dir.path().join("go.mod")).unwrap().replace("go 1.16", "go 1.17");
     std::fs::write(dir.path().join("go.mod"), text).unwrap();
-    std::fs::write(dir.path().join("go.sum"), "not a go.sum\n").unwrap();
+    std::fs::write(dir.path().join("go.sum"), "not-a-go.sum\n").unwrap();
     let resolution = common::conformance::resolve(dir.path());
     assert_eq!(only(&resolution).packages.len(), 3);
+    // ... but checked: go would refuse a malformed one, or one without the requirements' lines.
+    assert!(resolution.warnings.iter().any(|w| w.message.contains("malformed go.sum")), "{:?}", resolution.warnings);
+    std::fs::write(dir.path().join("go.sum"), "github.com/sirupsen/logrus v1.9.2 h1:x=\n").unwrap();
+    let resolution = common::conformance::resolve(dir.path());
+    let w = resolution.warnings.iter().find(|w| w.message.contains("no line for 1 required module")).unwrap();
+    assert!(w.message.contains("github.com/sirupsen/logrus@v1.9.3"), "{w}");
+    std::fs::write(dir.path().join("go.sum"), "github.com/sirupsen/logrus v1.9.3/go.mod h1:x=\n").unwrap();
+    let resolution = common::conformance::resolve(dir.path());
+    assert!(resolution.warnings.is_empty(), "{:?}", resolution.warnings);
 }
 
 #[test]

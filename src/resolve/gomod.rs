@@ -98,17 +98,17 @@ impl Resolver for GoModResolver {
         let root = root_package(path, &dir, &file, &mut out);
         let mut builder = Builder::default();
         let mut selected = select(&file.requires, &[&file], path, &mut out.warnings);
-        // go.sum: modules of an unpruned graph that go.mod does not list.
+        let sum_path = crate::source::join(&dir, "go.sum");
         if file.go.as_ref().is_none_or(|(v, _)| go_at_most_1_16(v)) {
-            let sum_path = crate::source::join(&dir, "go.sum");
+            // go.sum: modules of an unpruned graph that go.mod does not list.
             match source.read(&sum_path) {
                 Ok(bytes) => match read_go_sum(&sum_path, &bytes) {
                     Ok(entries) => {
                         let required: BTreeSet<&str> = file.requires.iter().map(|r| r.path.as_str()).collect();
                         let extra: Vec<Require> = entries
                             .into_iter()
-                            .filter(|(p, _)| !required.contains(p.as_str()))
-                            .map(|(p, v)| Require { path: p, version: v, indirect: true, line: 0 })
+                            .filter(|(p, _, go_mod_only)| !go_mod_only && !required.contains(p.as_str()))
+                            .map(|(p, v, _)| Require { path: p, version: v, indirect: true, line: 0 })
                             .collect();
                         let more = select(&extra, &[&file], path, &mut Vec::new());
                         selected.extend(more);
@@ -123,6 +123,8 @@ impl Resolver for GoModResolver {
                     ),
                 }),
             }
+        } else if !selected.is_empty() {
+            check_go_sum(source, path, &sum_path, &file, &selected, &mut out.warnings);
         }
         let mut depends = BTreeSet::new();
         for s in &selected {
@@ -435,8 +437,9 @@ fn go_at_most_1_16(v: &str) -> bool {
     major < 1 || (major == 1 && minor <= 16)
 }
 
-/// The modules of a `go.sum` with an `h1:` line for their content (not only `/go.mod`).
-pub(crate) fn read_go_sum(path: &str, bytes: &[u8]) -> Result<Vec<(String, String)>, ResolveError> {
+/// The entries of a `go.sum`: (module, version, whether the line is only for its `/go.mod`),
+/// sorted and deduplicated. A line without three fields is an error, as in Go.
+pub(crate) fn read_go_sum(path: &str, bytes: &[u8]) -> Result<Vec<(String, String, bool)>, ResolveError> {
     let text = super::utf8(path, bytes)?;
     let mut out = BTreeSet::new();
     for (i, line) in text.split('\n').enumerate() {
@@ -451,12 +454,58 @@ pub(crate) fn read_go_sum(path: &str, bytes: &[u8]) -> Result<Vec<(String, Strin
                 ResolveErrorKind::Format(format!("malformed go.sum: wrong number of fields {}", fields.len())),
             ));
         };
-        if version.ends_with("/go.mod") {
-            continue;
-        }
-        out.insert(((*module).to_owned(), (*version).to_owned()));
+        let (version, go_mod_only) = match version.strip_suffix("/go.mod") {
+            Some(v) => (v, true),
+            None => (*version, false),
+        };
+        out.insert(((*module).to_owned(), version.to_owned(), go_mod_only));
     }
     Ok(out.into_iter().collect())
+}
+
+/// For go 1.17 and newer go.sum adds no module, but the go command refuses to build a module
+/// whose go.sum lacks the lines of its requirements: warn about those (and about a malformed or
+/// missing go.sum). Directory replacements need no line.
+fn check_go_sum(
+    source: &dyn Source,
+    path: &str,
+    sum_path: &str,
+    file: &ModFile,
+    selected: &[Require],
+    warnings: &mut Vec<Warning>,
+) {
+    let mut warn = |message: String| warnings.push(Warning { path: path.to_owned(), line: None, message });
+    let Ok(bytes) = source.read(sum_path) else {
+        warn(format!("`{sum_path}` not found: go verifies no module download of this module without it"));
+        return;
+    };
+    let entries = match read_go_sum(sum_path, &bytes) {
+        Ok(e) => e,
+        Err(e) => {
+            warn(format!("{e} (go would refuse it; go.mod alone lists every module for go 1.17 and newer)"));
+            return;
+        }
+    };
+    let listed: BTreeSet<(&str, &str)> = entries.iter().map(|(p, v, _)| (p.as_str(), v.as_str())).collect();
+    let mut missing = Vec::new();
+    for s in selected {
+        let (p, v) = match replacement_for(&file.replaces, &s.path, &s.version) {
+            Some(Replacement { version: None, .. }) => continue,
+            Some(Replacement { new, version: Some(v), .. }) => (new.as_str(), v.as_str()),
+            None => (s.path.as_str(), s.version.as_str()),
+        };
+        if !listed.contains(&(p, v)) {
+            missing.push(format!("{p}@{v}"));
+        }
+    }
+    if !missing.is_empty() {
+        let shown = missing.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+        let more = if missing.len() > 5 { format!(" and {} more", missing.len() - 5) } else { String::new() };
+        warn(format!(
+            "`{sum_path}` has no line for {} required module(s): {shown}{more} (go refuses to build until `go mod tidy` adds them)",
+            missing.len()
+        ));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
