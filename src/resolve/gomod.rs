@@ -45,7 +45,10 @@
 //!   that `go.mod` does not require, at its highest such version, as an indirect dependency of
 //!   the root without a line (go.sum is another file). Its `h1:` value is a hash of the module's
 //!   file tree (dirhash), not of an archive: it is not recorded as a checksum. A malformed
-//!   `go.sum` line is an error naming the line; a missing `go.sum` a warning.
+//!   `go.sum` line is an error naming the line; a missing `go.sum` a warning. For `go 1.17`
+//!   and newer go.sum adds nothing (go.mod lists every module), but it is checked: a missing or
+//!   malformed go.sum, or one without a line for a selected module (the go command would refuse
+//!   to build), is a warning.
 //!
 //! Every package has scope `Required` (Go has no development dependencies).
 //!
