@@ -37,6 +37,9 @@ retract (
 	[v1.1.0, v1.1.5]
 )
 
-tool golang.org/x/tools/cmd/stringer
+tool (
+	golang.org/x/tools/cmd/stringer
+	golang.org/x/tools/cmd/goimports
+)
 
 ignore ./node_modules
