@@ -518,6 +518,11 @@ fn corpus_findings_are_what_the_oracle_computes() {
             assert_eq!(f["location"]["path"], "go.mod");
             assert!(f["location"]["line"].as_u64().is_some(), "{f}");
         }
+        // The SARIF report of the same scan validates.
+        let (code, stdout, stderr) =
+            run(&["scan", "--offline", "--db", db.to_str().unwrap(), "--format", "sarif", dir.to_str().unwrap()]);
+        assert_eq!(code, 1, "{name}: {stderr}");
+        common::validate_sarif(&serde_json::from_slice(&stdout).unwrap()).unwrap_or_else(|e| panic!("{name}: {e:#?}"));
     }
 }
 
