@@ -92,7 +92,7 @@ fn conformance_cases_match_the_peer() {
             continue;
         }
         let lock = only(&resolution);
-        // Go.mod lines the peer asserts in another file (the go.sum modules) have no line of ours:
+        // Lines the peer asserts in another file (the go.sum modules) have no line of ours:
         // a package's lines are in its lockfile (go.mod).
         let raw: Value =
             serde_json::from_slice(&std::fs::read(case.fixture.parent().unwrap().join("expected.json")).unwrap())
