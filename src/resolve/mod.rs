@@ -10,6 +10,8 @@ pub(crate) mod cargo_canonical;
 pub mod cargo_manifest;
 pub mod composer;
 pub mod gemfile;
+pub mod gomod;
+pub mod gowork;
 pub mod node;
 pub mod package_lock;
 pub mod pnpm;
@@ -107,6 +109,8 @@ pub fn registry() -> Vec<Box<dyn Resolver>> {
         Box::new(uv::UvLockResolver),
         Box::new(pylock::PylockResolver),
         Box::new(gemfile::GemfileLockResolver),
+        Box::new(gomod::GoModResolver),
+        Box::new(gowork::GoWorkResolver),
     ]
 }
 
