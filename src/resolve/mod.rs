@@ -10,7 +10,10 @@ pub(crate) mod cargo_canonical;
 pub mod cargo_manifest;
 pub mod node;
 pub mod package_lock;
+pub mod pdm;
 pub mod pnpm;
+pub mod poetry;
+pub mod python;
 pub mod yarn;
 pub mod yarn_berry;
 
@@ -94,6 +97,8 @@ pub fn registry() -> Vec<Box<dyn Resolver>> {
         Box::new(yarn::YarnLockResolver),
         Box::new(pnpm::PnpmLockResolver),
         Box::new(bun::BunLockResolver),
+        Box::new(poetry::PoetryLockResolver),
+        Box::new(pdm::PdmLockResolver),
     ]
 }
 
