@@ -38,7 +38,8 @@
 //! With a `pyproject.toml` beside the lockfile (see [`super::python::Pyproject`]): the project is
 //! the root, its main dependencies required, extras optional, groups excluded, walked through
 //! the edges. Without one, or for packages the project does not reach: the lockfile's word
-//! (`main` → required, `optional = true` → optional, other groups and `dev` → excluded). The
+//! (`main`, or no `groups`/`category` at all, → required; `optional = true` → optional; other
+//! groups and `dev` → excluded). The
 //! group names are kept in `groups`.
 //!
 //! # Lines
@@ -308,12 +309,12 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
             (None, None) => Vec::new(),
         };
         package.groups = groups.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect();
-        let main = groups.iter().any(|g| g == "main");
-        scopes.push(match (main, w.optional, groups.is_empty()) {
-            (true, true, _) | (false, true, true) => LockScope::Optional,
-            (true, false, _) => LockScope::Main,
-            (false, _, false) => LockScope::Group,
-            (false, false, true) => LockScope::Unknown,
+        // Poetry reads a package without `groups`/`category` as `main`.
+        let main = groups.is_empty() || groups.iter().any(|g| g == "main");
+        scopes.push(match (main, w.optional) {
+            (true, true) => LockScope::Optional,
+            (true, false) => LockScope::Main,
+            (false, _) => LockScope::Group,
         });
         packages.push(package);
         wires.push(w);
