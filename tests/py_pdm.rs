@@ -84,7 +84,9 @@ fn conformance_cases_match_the_peer() {
             }
             if let Some(commit) = &e.commit {
                 assert!(
-                    matching.iter().any(|p| matches!(&p.source, PackageSource::Git { commit: Some(c), .. } if c == commit)),
+                    matching
+                        .iter()
+                        .any(|p| matches!(&p.source, PackageSource::Git { commit: Some(c), .. } if c == commit)),
                     "{}: {}",
                     case.name,
                     e.name
@@ -156,11 +158,14 @@ fn the_fixture_has_groups_git_markers_and_extras_variants() {
     assert_eq!(pkg("requests").checksums.len(), 2);
     assert!(pkg("requests").checksums.iter().all(|c| matches!(c, Checksum::Sha256(_))));
     // Git.
-    assert_eq!(pkg("minilib").source, PackageSource::Git {
-        url: "https://example.com/minilib.git".into(),
-        reference: Some(GitReference::Rev("main".into())),
-        commit: Some("49e40ef6e84abd278ff43e948d66b3abfcef1f50".into()),
-    });
+    assert_eq!(
+        pkg("minilib").source,
+        PackageSource::Git {
+            url: "https://example.com/minilib.git".into(),
+            reference: Some(GitReference::Rev("main".into())),
+            commit: Some("49e40ef6e84abd278ff43e948d66b3abfcef1f50".into()),
+        }
+    );
     assert!(pkg("minilib").dependencies.contains(&find("six")));
     // Scopes from pyproject.toml, groups from the lockfile.
     for (name, scope, groups, direct) in [
@@ -227,11 +232,29 @@ fn bad_lockfiles_fail_the_run_naming_file_and_line() {
         ("[metadata]\nlock_version = \"3.1\"\n".to_owned(), Some(2), "lock_version version 3.1"),
         ("[metadata]\ngroups = []\n".to_owned(), Some(1), "no `[metadata] lock_version`"),
         (format!("{HEAD}[[package]]\nversion = \"1\"\n"), Some(5), "no `name`"),
-        (format!("{HEAD}[[package]]\nname = \"a\"\nversion = \"1\"\n\n[[package]]\nname = \"A\"\nversion = \"1\"\n"), Some(9), "duplicate package `A 1`"),
-        (format!("{HEAD}[[package]]\nname = \"a\"\nversion = \"1\"\nfiles = [{{file = \"a.whl\", hash = \"sha256:1\"}}]\n"), Some(6), "file hash"),
-        (format!("{HEAD}[[package]]\nname = \"a\"\nversion = \"1\"\ndependencies = [\"b>=1\"]\n"), Some(5), "`a 1` depends on `b>=1`"),
-        (format!("{HEAD}[[package]]\nname = \"a\"\nversion = \"1\"\ndependencies = [\"-e .\"]\n"), Some(5), "not a PEP 508 requirement"),
-        ("".to_owned(), None, "empty"),
+        (
+            format!("{HEAD}[[package]]\nname = \"a\"\nversion = \"1\"\n\n[[package]]\nname = \"A\"\nversion = \"1\"\n"),
+            Some(9),
+            "duplicate package `A 1`",
+        ),
+        (
+            format!(
+                "{HEAD}[[package]]\nname = \"a\"\nversion = \"1\"\nfiles = [{{file = \"a.whl\", hash = \"sha256:1\"}}]\n"
+            ),
+            Some(6),
+            "file hash",
+        ),
+        (
+            format!("{HEAD}[[package]]\nname = \"a\"\nversion = \"1\"\ndependencies = [\"b>=1\"]\n"),
+            Some(5),
+            "`a 1` depends on `b>=1`",
+        ),
+        (
+            format!("{HEAD}[[package]]\nname = \"a\"\nversion = \"1\"\ndependencies = [\"-e .\"]\n"),
+            Some(5),
+            "not a PEP 508 requirement",
+        ),
+        (String::new(), None, "empty"),
     ];
     for (text, line, needle) in cases {
         let dir = write(&[("pdm.lock", &text)]);
@@ -243,7 +266,8 @@ fn bad_lockfiles_fail_the_run_naming_file_and_line() {
         assert_eq!(out.status.code(), Some(2), "{text:?}");
     }
     // A dependency behind a marker that pdm did not lock is fine.
-    let text = format!("{HEAD}[[package]]\nname = \"a\"\nversion = \"1\"\ndependencies = [\"b>=1; python_version < '3'\"]\n");
+    let text =
+        format!("{HEAD}[[package]]\nname = \"a\"\nversion = \"1\"\ndependencies = [\"b>=1; python_version < '3'\"]\n");
     let dir = write(&[("pdm.lock", &text)]);
     assert!(only(&common::conformance::resolve(dir.path())).packages[0].dependencies.is_empty());
 }

@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use chainward::model::{Checksum, Ecosystem, LineSpan, PackageSource, RootComponent, Scope};
 use chainward::model::package::GitReference;
+use chainward::model::{Checksum, Ecosystem, LineSpan, PackageSource, RootComponent, Scope};
 use chainward::resolve::{ResolveErrorKind, Resolved};
 use serde_json::Value;
 
@@ -114,7 +114,9 @@ fn conformance_cases_match_the_peer() {
             }
             if let Some(commit) = &e.commit {
                 assert!(
-                    matching.iter().any(|p| matches!(&p.source, PackageSource::Git { commit: Some(c), .. } if c == commit)),
+                    matching
+                        .iter()
+                        .any(|p| matches!(&p.source, PackageSource::Git { commit: Some(c), .. } if c == commit)),
                     "{}: {}",
                     case.name,
                     e.name
@@ -141,8 +143,11 @@ fn conformance_details_the_peer_does_not_assert() {
     let Some(shared) = common::shared_dir() else { return };
     let case = |name: &str, file: &str| {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::copy(shared.join("conformance/osv-scalibr/pypi").join(name).join(file), dir.path().join("poetry.lock"))
-            .unwrap();
+        std::fs::copy(
+            shared.join("conformance/osv-scalibr/pypi").join(name).join(file),
+            dir.path().join("poetry.lock"),
+        )
+        .unwrap();
         dir
     };
     // A legacy source (a PyPI mirror) is still PyPI, with the index kept; the file has no
@@ -159,11 +164,14 @@ fn conformance_details_the_peer_does_not_assert() {
     // Git: `resolved_reference` is the commit, `reference` the branch as written.
     let dir = case("poetry-source-git", "source-git.lock");
     let resolution = common::conformance::resolve(dir.path());
-    assert_eq!(only(&resolution).packages[0].source, PackageSource::Git {
-        url: "https://github.com/dzshn/ike".into(),
-        reference: Some(GitReference::Rev("main".into())),
-        commit: Some("cd66602cd29f61a2d2e7fb995fef1e61708c034d".into()),
-    });
+    assert_eq!(
+        only(&resolution).packages[0].source,
+        PackageSource::Git {
+            url: "https://github.com/dzshn/ike".into(),
+            reference: Some(GitReference::Rev("main".into())),
+            commit: Some("cd66602cd29f61a2d2e7fb995fef1e61708c034d".into()),
+        }
+    );
     // 2.x: groups as written, hashes of every file, the marker alternatives' edges.
     let dir = case("poetry-multiple-packages-v2", "multiple-packages.v2.lock");
     let resolution = common::conformance::resolve(dir.path());
@@ -272,18 +280,20 @@ fn the_fixture_has_groups_sources_markers_and_extras() {
     let pkg = |n: &str| &lock.packages[find(n)];
 
     // A legacy source at a PyPI index is PyPI, index kept.
-    assert_eq!(pkg("attrs").source, PackageSource::Registry {
-        url: "https://pypi.org/simple".into(),
-        sparse: false,
-        default_registry: true
-    });
+    assert_eq!(
+        pkg("attrs").source,
+        PackageSource::Registry { url: "https://pypi.org/simple".into(), sparse: false, default_registry: true }
+    );
     assert!(pkg("attrs").source.is_default_registry());
     // A git source (the URL was a local repository when locking, rewritten: see the README).
-    assert_eq!(pkg("minilib").source, PackageSource::Git {
-        url: "https://example.com/minilib.git".into(),
-        reference: Some(GitReference::Rev("main".into())),
-        commit: Some("49e40ef6e84abd278ff43e948d66b3abfcef1f50".into()),
-    });
+    assert_eq!(
+        pkg("minilib").source,
+        PackageSource::Git {
+            url: "https://example.com/minilib.git".into(),
+            reference: Some(GitReference::Rev("main".into())),
+            commit: Some("49e40ef6e84abd278ff43e948d66b3abfcef1f50".into()),
+        }
+    );
     assert!(pkg("minilib").checksums.is_empty());
     assert!(pkg("minilib").dependencies.contains(&find("six")));
 
@@ -359,14 +369,30 @@ const PKG: &str = "[[package]]\nname = \"a\"\nversion = \"1.0\"\noptional = fals
 #[test]
 fn bad_lockfiles_fail_the_run_naming_file_and_line() {
     let cases: Vec<(String, Option<usize>, &str)> = vec![
-        (format!("{PKG}\n[metadata]\nlock-version = \"3.0\"\n"), Some(8), "unsupported poetry.lock lock-version version 3.0"),
+        (
+            format!("{PKG}\n[metadata]\nlock-version = \"3.0\"\n"),
+            Some(8),
+            "unsupported poetry.lock lock-version version 3.0",
+        ),
         ("[metadata]\nlock-version = 2\n".to_owned(), Some(2), "lock-version version 2"),
         ("[[package]]\nversion = \"1\"\n[metadata]\nlock-version = \"2.1\"\n".to_owned(), Some(1), "no `name`"),
         ("[[package]]\nname = \"a\"\n[metadata]\nlock-version = \"2.1\"\n".to_owned(), Some(2), "`a` has no `version`"),
-        (format!("{PKG}files = [{{file = \"a.whl\", hash = \"sha256:xyz\"}}]\n[metadata]\nlock-version = \"2.1\"\n"), Some(1), "file hash"),
+        (
+            format!("{PKG}files = [{{file = \"a.whl\", hash = \"sha256:xyz\"}}]\n[metadata]\nlock-version = \"2.1\"\n"),
+            Some(1),
+            "file hash",
+        ),
         (format!("{PKG}\n{PKG}\n[metadata]\nlock-version = \"2.1\"\n"), Some(7), "duplicate package `a 1.0`"),
-        (format!("{PKG}\n[package.source]\ntype = \"svn\"\nurl = \"x\"\n[metadata]\nlock-version = \"2.1\"\n"), Some(2), "unknown source type `svn`"),
-        (format!("{PKG}\n[package.dependencies]\nb = \"*\"\n[metadata]\nlock-version = \"2.1\"\n"), Some(1), "`a 1.0` depends on `b`"),
+        (
+            format!("{PKG}\n[package.source]\ntype = \"svn\"\nurl = \"x\"\n[metadata]\nlock-version = \"2.1\"\n"),
+            Some(2),
+            "unknown source type `svn`",
+        ),
+        (
+            format!("{PKG}\n[package.dependencies]\nb = \"*\"\n[metadata]\nlock-version = \"2.1\"\n"),
+            Some(1),
+            "`a 1.0` depends on `b`",
+        ),
         ("[[package]]\nname = [1]\n".to_owned(), Some(2), "invalid TOML"),
         ("\n  \n".to_owned(), None, "empty"),
     ];

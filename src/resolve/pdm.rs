@@ -40,13 +40,13 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::python::{self, LockScope, Pyproject};
+use super::python::{self, LockScope, Locked, Pyproject};
 use super::{LineIndex, ResolveError, ResolveErrorKind, ResolveOptions, Resolved, Resolver};
 use crate::model::package::GitReference;
 use crate::model::{Ecosystem, Package, PackageSource};
 use crate::source::Source;
 
-/// The lock_version majors chainward reads.
+/// The `lock_version` majors chainward reads.
 const SUPPORTED: &str = "lock_version 4.x";
 
 /// Reads `pdm.lock`.
@@ -83,9 +83,8 @@ impl Resolver for PdmLockResolver {
                 }
             }
         };
-        let parsed = parse(path, text, lock_dir)?;
-        errors.extend(parsed.errors);
-        Ok(python::finish(source, path, lock_dir, parsed.packages, parsed.edges, &parsed.scopes, project, errors))
+        let locked = parse(path, text, lock_dir)?;
+        Ok(python::finish(source, path, lock_dir, locked, project, errors))
     }
 }
 
@@ -126,20 +125,12 @@ struct PackageWire {
     url: Option<String>,
 }
 
-/// A parsed `pdm.lock`, before the project root and scopes.
-#[derive(Debug)]
-pub struct Lockfile {
-    /// One package per name and version (extras variants folded in), in file order.
-    pub packages: Vec<Package>,
-    /// `edges[i]`: the packages package `i` depends on.
-    pub edges: Vec<Vec<usize>>,
-    /// What the lockfile says of each package's scope.
-    pub scopes: Vec<LockScope>,
-    /// Dangling edges.
-    pub errors: Vec<ResolveError>,
-}
-
-fn check_version(path: &str, text: &str, lines: &LineIndex, metadata: Option<&MetadataWire>) -> Result<(), ResolveError> {
+fn check_version(
+    path: &str,
+    text: &str,
+    lines: &LineIndex,
+    metadata: Option<&MetadataWire>,
+) -> Result<(), ResolveError> {
     let Some(v) = metadata.and_then(|m| m.lock_version.as_ref()) else {
         let line = text.lines().position(|l| l.trim() == "[metadata]").map(|i| i + 1);
         return Err(ResolveError::new(
@@ -158,15 +149,19 @@ fn check_version(path: &str, text: &str, lines: &LineIndex, metadata: Option<&Me
         toml::Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    Err(ResolveError::new(path, Some(lines.line(v.span().start)), ResolveErrorKind::UnsupportedFormatVersion {
-        format: "pdm.lock lock_version",
-        version: written,
-        supported: SUPPORTED,
-    }))
+    Err(ResolveError::new(
+        path,
+        Some(lines.line(v.span().start)),
+        ResolveErrorKind::UnsupportedFormatVersion {
+            format: "pdm.lock lock_version",
+            version: written,
+            supported: SUPPORTED,
+        },
+    ))
 }
 
 /// Parse a `pdm.lock`. `lock_dir` is the lockfile's directory (for local packages).
-pub fn parse(path: &str, text: &str, lock_dir: &str) -> Result<Lockfile, ResolveError> {
+pub fn parse(path: &str, text: &str, lock_dir: &str) -> Result<Locked, ResolveError> {
     if text.trim().is_empty() {
         return Err(ResolveError::new(
             path,
@@ -182,7 +177,6 @@ pub fn parse(path: &str, text: &str, lock_dir: &str) -> Result<Lockfile, Resolve
 
     let mut packages: Vec<Package> = Vec::with_capacity(wire.package.len());
     let mut groups_of: Vec<BTreeSet<String>> = Vec::new();
-    let mut has_groups: Vec<bool> = Vec::new();
     let mut deps_of: Vec<Vec<String>> = Vec::new();
     // (normalized name, version) -> package index; whether that package is a plain entry.
     let mut index: HashMap<(String, String), (usize, bool)> = HashMap::with_capacity(wire.package.len());
@@ -204,49 +198,42 @@ pub fn parse(path: &str, text: &str, lock_dir: &str) -> Result<Lockfile, Resolve
         let key = (Ecosystem::PyPI.normalize_name(&name), version.clone());
         let plain = w.extras.is_empty();
         let groups: BTreeSet<String> = w.groups.clone().unwrap_or_default().into_iter().collect();
-        match index.get(&key).copied() {
-            Some((i, existing_plain)) => {
-                // An extras variant of a package already read, or the plain entry after its
-                // variant; two plain entries of one name and version are a duplicate.
-                if plain && existing_plain {
-                    return Err(ResolveError::new(path, span.map(|s| s.start), ResolveErrorKind::DuplicatePackage(label)));
-                }
-                if let Some(g) = groups_of.get_mut(i) {
-                    g.extend(groups);
-                }
-                if let Some(h) = has_groups.get_mut(i) {
-                    *h |= w.groups.is_some();
-                }
-                if let Some(d) = deps_of.get_mut(i) {
-                    d.extend(w.dependencies);
-                }
-                if let Some(p) = packages.get_mut(i) {
-                    let mut sums = std::mem::take(&mut p.checksums);
-                    sums.extend(checksums);
-                    sums.sort_by(|a, b| b.cmp(a));
-                    sums.dedup();
-                    p.checksums = sums;
-                    if plain {
-                        // The plain entry is the package: its name as written, lines, source.
-                        p.name = name;
-                        p.lines = span;
-                        p.source = source;
-                    }
-                }
+        if let Some((i, existing_plain)) = index.get(&key).copied() {
+            // An extras variant of a package already read, or the plain entry after its
+            // variant; two plain entries of one name and version are a duplicate.
+            if plain && existing_plain {
+                return Err(ResolveError::new(path, span.map(|s| s.start), ResolveErrorKind::DuplicatePackage(label)));
+            }
+            if let Some(g) = groups_of.get_mut(i) {
+                g.extend(groups);
+            }
+            if let Some(d) = deps_of.get_mut(i) {
+                d.extend(w.dependencies);
+            }
+            if let Some(p) = packages.get_mut(i) {
+                let mut sums = std::mem::take(&mut p.checksums);
+                sums.extend(checksums);
+                sums.sort_by(|a, b| b.cmp(a));
+                sums.dedup();
+                p.checksums = sums;
                 if plain {
-                    index.insert(key, (i, true));
+                    // The plain entry is the package: its name as written, lines, source.
+                    p.name = name;
+                    p.lines = span;
+                    p.source = source;
                 }
             }
-            None => {
-                let mut package = Package::new(Ecosystem::PyPI, name, version, source);
-                package.lines = span;
-                package.checksums = checksums;
-                index.insert(key, (packages.len(), plain));
-                packages.push(package);
-                groups_of.push(groups);
-                has_groups.push(w.groups.is_some());
-                deps_of.push(w.dependencies);
+            if plain {
+                index.insert(key, (i, true));
             }
+        } else {
+            let mut package = Package::new(Ecosystem::PyPI, name, version, source);
+            package.lines = span;
+            package.checksums = checksums;
+            index.insert(key, (packages.len(), plain));
+            packages.push(package);
+            groups_of.push(groups);
+            deps_of.push(w.dependencies);
         }
     }
 
@@ -289,7 +276,7 @@ pub fn parse(path: &str, text: &str, lock_dir: &str) -> Result<Lockfile, Resolve
         }
         edges.push(out.into_iter().collect());
     }
-    Ok(Lockfile { packages, edges, scopes, errors })
+    Ok(Locked { packages, edges, scopes, errors, warnings: Vec::new() })
 }
 
 /// Where a package comes from: git, a local path, an archive URL, else PyPI (pdm records no
@@ -304,7 +291,7 @@ fn source_of(w: &PackageWire, lock_dir: &str) -> PackageSource {
     }
     if let Some(p) = nonempty(&w.path) {
         // pdm writes `${PROJECT_ROOT}/x` or a path relative to the project.
-        let rel = p.strip_prefix("${PROJECT_ROOT}").map(|r| r.trim_start_matches('/')).unwrap_or(&p);
+        let rel = p.strip_prefix("${PROJECT_ROOT}").map_or(p.as_str(), |r| r.trim_start_matches('/'));
         let rel = if rel.is_empty() { "." } else { rel };
         return PackageSource::Path { dir: python::join_dir(lock_dir, rel).unwrap_or_else(|| lock_dir.to_owned()) };
     }
@@ -312,9 +299,7 @@ fn source_of(w: &PackageWire, lock_dir: &str) -> PackageSource {
         if let Some(rest) = url.strip_prefix("file:///${PROJECT_ROOT}") {
             let rel = rest.trim_start_matches('/');
             let rel = if rel.is_empty() { "." } else { rel };
-            return PackageSource::Path {
-                dir: python::join_dir(lock_dir, rel).unwrap_or_else(|| lock_dir.to_owned()),
-            };
+            return PackageSource::Path { dir: python::join_dir(lock_dir, rel).unwrap_or_else(|| lock_dir.to_owned()) };
         }
         return PackageSource::Tarball { url };
     }

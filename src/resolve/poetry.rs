@@ -53,7 +53,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::python::{self, LockScope, Pyproject};
+use super::python::{self, LockScope, Locked, Pyproject};
 use super::{LineIndex, ResolveError, ResolveErrorKind, ResolveOptions, Resolved, Resolver, Warning};
 use crate::model::package::GitReference;
 use crate::model::{Ecosystem, LineSpan, Package, PackageSource};
@@ -94,12 +94,8 @@ impl Resolver for PoetryLockResolver {
                 None
             }
         };
-        let parsed = parse(path, text, lock_dir, project.as_ref())?;
-        errors.extend(parsed.errors);
-        let mut resolved =
-            python::finish(source, path, lock_dir, parsed.packages, parsed.edges, &parsed.scopes, project, errors);
-        resolved.warnings.extend(parsed.warnings);
-        Ok(resolved)
+        let locked = parse(path, text, lock_dir, project.as_ref())?;
+        Ok(python::finish(source, path, lock_dir, locked, project, errors))
     }
 }
 
@@ -150,21 +146,6 @@ struct SourceWire {
     resolved_reference: Option<String>,
 }
 
-/// A parsed `poetry.lock`, before the project root and scopes.
-#[derive(Debug)]
-pub struct Lockfile {
-    /// Every `[[package]]`, in file order.
-    pub packages: Vec<Package>,
-    /// `edges[i]`: the packages package `i` depends on.
-    pub edges: Vec<Vec<usize>>,
-    /// What the lockfile says of each package's scope.
-    pub scopes: Vec<LockScope>,
-    /// Dangling edges.
-    pub errors: Vec<ResolveError>,
-    /// A missing `[metadata]`.
-    pub warnings: Vec<Warning>,
-}
-
 /// The major lock-version, from `[metadata] lock-version` (`1` when absent, as poetry reads it).
 fn lock_major(path: &str, lines: &LineIndex, metadata: Option<&MetadataWire>) -> Result<u64, ResolveError> {
     let Some(v) = metadata.and_then(|m| m.lock_version.as_ref()) else { return Ok(1) };
@@ -176,11 +157,15 @@ fn lock_major(path: &str, lines: &LineIndex, metadata: Option<&MetadataWire>) ->
     let major = v.get_ref().as_str().and_then(|s| s.split('.').next()).and_then(|m| m.trim().parse::<u64>().ok());
     match major {
         Some(m @ (1 | 2)) => Ok(m),
-        _ => Err(ResolveError::new(path, line, ResolveErrorKind::UnsupportedFormatVersion {
-            format: "poetry.lock lock-version",
-            version: written,
-            supported: SUPPORTED,
-        })),
+        _ => Err(ResolveError::new(
+            path,
+            line,
+            ResolveErrorKind::UnsupportedFormatVersion {
+                format: "poetry.lock lock-version",
+                version: written,
+                supported: SUPPORTED,
+            },
+        )),
     }
 }
 
@@ -252,7 +237,7 @@ fn file_of_version(file: &str, version: &str) -> bool {
 
 /// Parse a `poetry.lock`. `lock_dir` is the lockfile's directory (for local sources); the
 /// project, when given, requests extras of its direct dependencies.
-pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>) -> Result<Lockfile, ResolveError> {
+pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>) -> Result<Locked, ResolveError> {
     if text.trim().is_empty() {
         return Err(ResolveError::new(
             path,
@@ -425,7 +410,7 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
         }
         edges.push(out.into_iter().collect());
     }
-    Ok(Lockfile { packages, edges, scopes, errors, warnings })
+    Ok(Locked { packages, edges, scopes, errors, warnings })
 }
 
 /// The extras requested of each (normalized) name: by the project's direct dependencies, by
@@ -490,16 +475,23 @@ fn source_of(
 ) -> Result<PackageSource, ResolveError> {
     let Some(s) = source else { return Ok(PackageSource::default_registry(Ecosystem::PyPI)) };
     let bad = |reason: &str| {
-        ResolveError::new(path, line, ResolveErrorKind::InvalidSource {
-            package: label.to_owned(),
-            source_id: format!("type = {:?}, url = {:?}", s.kind.as_deref().unwrap_or(""), s.url.as_deref().unwrap_or("")),
-            reason: reason.to_owned(),
-        })
+        ResolveError::new(
+            path,
+            line,
+            ResolveErrorKind::InvalidSource {
+                package: label.to_owned(),
+                source_id: format!(
+                    "type = {:?}, url = {:?}",
+                    s.kind.as_deref().unwrap_or(""),
+                    s.url.as_deref().unwrap_or("")
+                ),
+                reason: reason.to_owned(),
+            },
+        )
     };
     let url = || s.url.clone().filter(|u| !u.trim().is_empty()).ok_or_else(|| bad("no `url`"));
-    let local = |u: String| PackageSource::Path {
-        dir: python::join_dir(lock_dir, &u).unwrap_or_else(|| lock_dir.to_owned()),
-    };
+    let local =
+        |u: String| PackageSource::Path { dir: python::join_dir(lock_dir, &u).unwrap_or_else(|| lock_dir.to_owned()) };
     match s.kind.as_deref() {
         // A package index (PyPI or a mirror of it): still the PyPI package of that name.
         Some("legacy" | "explicit" | "supplemental" | "primary" | "default" | "secondary") | None => {

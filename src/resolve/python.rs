@@ -132,29 +132,13 @@ impl Pyproject {
     pub fn parse(path: &str, text: &str) -> Result<Pyproject, ResolveError> {
         let wire: Wire = toml::from_str(text).map_err(|e| super::toml_error(path, text, &e))?;
         let mut out = Pyproject::default();
-        let mut add = |name: &str, kind, group: Option<&str>, extras: Vec<String>| {
-            out.direct.push(Direct {
-                name: Ecosystem::PyPI.normalize_name(name),
-                kind,
-                group: group.map(str::to_owned),
-                extras,
-            });
-        };
-        let pep508 = |add: &mut dyn FnMut(&str, DirectKind, Option<&str>, Vec<String>),
-                      req: &str,
-                      kind,
-                      group: Option<&str>| {
-            if let Some(r) = requirement(req) {
-                add(r.name, kind, group, r.extras.iter().map(|e| (*e).to_owned()).collect());
-            }
-        };
         if let Some(project) = &wire.project {
             for req in &project.dependencies {
-                pep508(&mut add, req, DirectKind::Main, None);
+                push_requirement(&mut out.direct, req, DirectKind::Main, None);
             }
             for (extra, reqs) in &project.optional_dependencies {
                 for req in reqs {
-                    pep508(&mut add, req, DirectKind::Extra, Some(extra));
+                    push_requirement(&mut out.direct, req, DirectKind::Extra, Some(extra));
                 }
             }
         }
@@ -163,7 +147,7 @@ impl Pyproject {
                 // `{include-group = "x"}` entries include another group's requirements, which
                 // are listed under that group already.
                 if let Some(req) = req.as_str() {
-                    pep508(&mut add, req, DirectKind::Group, Some(group));
+                    push_requirement(&mut out.direct, req, DirectKind::Group, Some(group));
                 }
             }
         }
@@ -174,15 +158,15 @@ impl Pyproject {
                     continue;
                 }
                 let kind = if poetry_optional(spec) { DirectKind::Extra } else { DirectKind::Main };
-                add(name, kind, None, poetry_extras(spec));
+                push(&mut out.direct, name, kind, None, poetry_extras(spec));
             }
             for (name, spec) in &poetry.dev_dependencies {
-                add(name, DirectKind::Group, Some("dev"), poetry_extras(spec));
+                push(&mut out.direct, name, DirectKind::Group, Some("dev"), poetry_extras(spec));
             }
             for (group, g) in &poetry.group {
                 for (name, spec) in &g.dependencies {
                     if !name.eq_ignore_ascii_case("python") {
-                        add(name, DirectKind::Group, Some(group), poetry_extras(spec));
+                        push(&mut out.direct, name, DirectKind::Group, Some(group), poetry_extras(spec));
                     }
                 }
             }
@@ -190,13 +174,13 @@ impl Pyproject {
         if let Some(pdm) = &tool.pdm {
             for (group, reqs) in &pdm.dev_dependencies {
                 for req in reqs {
-                    pep508(&mut add, req, DirectKind::Group, Some(group));
+                    push_requirement(&mut out.direct, req, DirectKind::Group, Some(group));
                 }
             }
         }
         if let Some(uv) = &tool.uv {
             for req in &uv.dev_dependencies {
-                pep508(&mut add, req, DirectKind::Group, Some("dev"));
+                push_requirement(&mut out.direct, req, DirectKind::Group, Some("dev"));
             }
         }
         let project = wire.project.unwrap_or_default();
@@ -204,6 +188,18 @@ impl Pyproject {
         out.name = project.name.or(poetry.name).filter(|n| !n.trim().is_empty());
         out.version = project.version.or(poetry.version).filter(|v| !v.trim().is_empty());
         Ok(out)
+    }
+}
+
+/// Add a direct dependency by name.
+fn push(direct: &mut Vec<Direct>, name: &str, kind: DirectKind, group: Option<&str>, extras: Vec<String>) {
+    direct.push(Direct { name: Ecosystem::PyPI.normalize_name(name), kind, group: group.map(str::to_owned), extras });
+}
+
+/// Add a direct dependency from a PEP 508 string (one that names no project is skipped).
+fn push_requirement(direct: &mut Vec<Direct>, req: &str, kind: DirectKind, group: Option<&str>) {
+    if let Some(r) = requirement(req) {
+        push(direct, r.name, kind, group, r.extras.iter().map(|e| (*e).to_owned()).collect());
     }
 }
 
@@ -253,8 +249,7 @@ pub fn requirement(s: &str) -> Option<Requirement<'_>> {
     let end = s.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))).unwrap_or(s.len());
     let name = s.get(..end)?;
     // PEP 508: a name starts and ends with a letter or digit.
-    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
-    {
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) || !name.ends_with(|c: char| c.is_ascii_alphanumeric()) {
         return None;
     }
     let rest = s.get(end..).unwrap_or_default().trim_start();
@@ -320,12 +315,28 @@ pub enum LockScope {
     Unknown,
 }
 
+/// A Python lockfile as its resolver read it, before the project root and scopes.
+#[derive(Debug, Default)]
+pub struct Locked {
+    /// The lockfile's packages, in file order.
+    pub packages: Vec<Package>,
+    /// `edges[i]`: the packages package `i` depends on. An index one past the last package
+    /// names the project root (a dependency on the project itself).
+    pub edges: Vec<Vec<usize>>,
+    /// What the lockfile says of each package's scope.
+    pub scopes: Vec<LockScope>,
+    /// Problems that leave the packages complete (dangling edges).
+    pub errors: Vec<ResolveError>,
+    /// Diagnostics.
+    pub warnings: Vec<Warning>,
+}
+
 /// Finish a Python lockfile's packages: add the project root (a first-party package when the
 /// project has a name, else a synthetic root named after the lockfile's directory), its edges
 /// to the direct dependencies, the `direct` flags and the scopes.
 ///
-/// `edges[i]` are package `i`'s dependencies (all `Normal`); `lock_scopes[i]` is what the
-/// lockfile says of package `i`. With a project, scopes are walked from it (main dependencies
+/// `locked.edges[i]` are package `i`'s dependencies (all `Normal`); `locked.scopes[i]` is what
+/// the lockfile says of package `i`; `errors` are the resolver's own besides the lockfile's. With a project, scopes are walked from it (main dependencies
 /// required, extras optional, groups excluded, as [`node::apply_scopes`] walks them); a package
 /// it does not reach keeps the lockfile's word. Without one, the lockfile's word is all there is.
 /// A direct dependency the lockfile does not lock is a warning (the lockfile is out of date, or
@@ -334,13 +345,13 @@ pub fn finish(
     source: &dyn Source,
     path: &str,
     lock_dir: &str,
-    mut packages: Vec<Package>,
-    edges: Vec<Vec<usize>>,
-    lock_scopes: &[LockScope],
+    locked: Locked,
     project: Option<Pyproject>,
-    errors: Vec<ResolveError>,
+    mut errors: Vec<ResolveError>,
 ) -> Resolved {
-    let mut warnings = Vec::new();
+    let Locked { mut packages, edges, scopes: lock_scopes, errors: lock_errors, mut warnings } = locked;
+    let lock_scopes = lock_scopes.as_slice();
+    errors.extend(lock_errors);
     let mut typed: Vec<Vec<Edge>> = edges
         .into_iter()
         .map(|es| es.into_iter().map(|to| Edge { to, kind: DependencyKind::Normal }).collect())
@@ -384,19 +395,21 @@ pub fn finish(
                 ),
             });
         }
-        let named = project.name.is_some();
+        let has_name = project.name.is_some();
         let name = project.name.unwrap_or_else(dir_label);
-        let mut root =
-            Package::new(Ecosystem::PyPI, name, project.version.unwrap_or_default(), PackageSource::Path {
-                dir: lock_dir.to_owned(),
-            });
+        let mut root = Package::new(
+            Ecosystem::PyPI,
+            name,
+            project.version.unwrap_or_default(),
+            PackageSource::Path { dir: lock_dir.to_owned() },
+        );
         root.first_party = true;
         let root_index = packages.len();
         packages.push(root);
         typed.push(root_edges.into_iter().map(|(to, kind)| Edge { to, kind }).collect());
         node::apply_scopes(&mut packages, &typed);
         fallback_scopes(&mut packages, lock_scopes);
-        if named {
+        if has_name {
             RootComponent::Package(root_index)
         } else {
             // A project without a name (poetry `package-mode = false`): not a package.
@@ -513,15 +526,18 @@ lint = ["ruff"]
         let p = Pyproject::parse("pyproject.toml", text).unwrap();
         assert_eq!((p.name.as_deref(), p.version.as_deref()), (Some("app"), Some("1.0")));
         let got: Vec<_> = p.direct.iter().map(|d| (d.name.as_str(), d.kind, d.group.as_deref())).collect();
-        assert_eq!(got, vec![
-            ("requests", DirectKind::Main, None),
-            ("tomli", DirectKind::Main, None),
-            ("uvloop", DirectKind::Extra, Some("fast")),
-            ("pytest", DirectKind::Group, Some("test")),
-            ("click", DirectKind::Extra, None),
-            ("sphinx", DirectKind::Group, Some("docs")),
-            ("ruff", DirectKind::Group, Some("lint")),
-        ]);
+        assert_eq!(
+            got,
+            vec![
+                ("requests", DirectKind::Main, None),
+                ("tomli", DirectKind::Main, None),
+                ("uvloop", DirectKind::Extra, Some("fast")),
+                ("pytest", DirectKind::Group, Some("test")),
+                ("click", DirectKind::Extra, None),
+                ("sphinx", DirectKind::Group, Some("docs")),
+                ("ruff", DirectKind::Group, Some("lint")),
+            ]
+        );
         assert_eq!(p.direct.first().unwrap().extras, vec!["socks".to_owned()]);
     }
 
