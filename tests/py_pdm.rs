@@ -375,3 +375,29 @@ fn mutated_lockfiles_never_panic_and_errors_name_the_file() {
     }
     assert!(parsed > 20, "only {parsed} mutated inputs parsed");
 }
+
+#[test]
+fn pdm_packages_are_matched_against_pypi_advisories() {
+    let Some(shared) = common::shared_dir() else { return };
+    let db = shared.join("advisory-db/osv/PyPI.zip");
+    let text = format!(
+        "{HEAD}[[package]]\nname = \"requests\"\nversion = \"2.28.1\"\ngroups = [\"default\"]\n\n\
+         [[package]]\nname = \"idna\"\nversion = \"3.4\"\ngit = \"https://example.com/idna.git\"\nrevision = \"0123456789abcdef0123456789abcdef01234567\"\ngroups = [\"default\"]\n"
+    );
+    let dir = write(&[("pdm.lock", &text)]);
+    let out = chainward(&[
+        "scan",
+        dir.path().to_str().unwrap(),
+        "--offline",
+        "--db",
+        db.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = doc["findings"].as_array().unwrap();
+    let f = findings.iter().find(|f| f["id"] == "PYSEC-2023-74").expect("requests 2.28.1");
+    assert_eq!((f["location"]["path"].as_str(), f["location"]["line"].as_u64()), (Some("pdm.lock"), Some(5)));
+    assert!(findings.iter().all(|f| f["package"]["name"] != "idna"), "a git package is not the PyPI release");
+}

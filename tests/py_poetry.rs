@@ -568,3 +568,58 @@ fn mutated_lockfiles_never_panic_and_errors_name_the_file() {
     }
     assert!(parsed > 20, "only {parsed} mutated inputs parsed");
 }
+
+/// `chainward scan DIR --offline` against `../shared/advisory-db/osv/PyPI.zip`: (exit code, findings).
+fn scan_pypi(dir: &Path) -> Option<(i32, Vec<Value>)> {
+    let db = common::shared_dir()?.join("advisory-db/osv/PyPI.zip");
+    let out =
+        chainward(&["scan", dir.to_str().unwrap(), "--offline", "--db", db.to_str().unwrap(), "--format", "json"]);
+    let doc: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    Some((out.status.code().unwrap(), doc["findings"].as_array().unwrap().clone()))
+}
+
+#[test]
+fn the_corpus_lockfile_finds_the_pypi_advisories_at_their_blocks() {
+    let Some(shared) = common::shared_dir() else { return };
+    let dir = shared.join("corpus/pypi/python-poetry__poetry@a2683800c481");
+    let (code, findings) = scan_pypi(&dir).unwrap();
+    assert_eq!(code, 1);
+    let resolution = common::conformance::resolve(&dir);
+    let lock = only(&resolution);
+    for (name, version, id) in [
+        ("idna", "3.4", "PYSEC-2024-60"),
+        ("requests", "2.28.1", "PYSEC-2023-74"),
+        ("certifi", "2022.9.24", "PYSEC-2023-135"),
+    ] {
+        let f = findings
+            .iter()
+            .find(|f| f["id"] == id && f["package"]["name"] == name)
+            .unwrap_or_else(|| panic!("{id} for {name}"));
+        assert_eq!(f["package"]["version"], version);
+        assert_eq!(f["package"]["purl"], format!("pkg:pypi/{name}@{version}"));
+        let span = lock.packages.iter().find(|p| p.name == name).unwrap().lines.unwrap();
+        assert_eq!(f["location"]["path"], "poetry.lock");
+        assert_eq!(
+            (f["location"]["line"].as_u64(), f["location"]["end_line"].as_u64()),
+            (Some(span.start as u64), Some(span.end as u64))
+        );
+    }
+}
+
+#[test]
+fn a_mirror_package_is_matched_and_a_git_one_is_not() {
+    if common::shared_dir().is_none() {
+        return;
+    }
+    let lock = "[[package]]\nname = \"requests\"\nversion = \"2.28.1\"\noptional = false\ngroups = [\"main\"]\nfiles = []\n\n\
+                [package.source]\ntype = \"legacy\"\nurl = \"https://mirror.example/simple\"\nreference = \"mirror\"\n\n\
+                [[package]]\nname = \"idna\"\nversion = \"3.4\"\noptional = false\ngroups = [\"main\"]\nfiles = []\n\n\
+                [package.source]\ntype = \"git\"\nurl = \"https://example.com/idna.git\"\nreference = \"v3.4\"\n\
+                resolved_reference = \"0123456789abcdef0123456789abcdef01234567\"\n\n[metadata]\nlock-version = \"2.1\"\n";
+    let dir = write(&[("poetry.lock", lock)]);
+    let (code, findings) = scan_pypi(dir.path()).unwrap();
+    assert_eq!(code, 1);
+    assert!(findings.iter().any(|f| f["package"]["name"] == "requests" && f["id"] == "PYSEC-2023-74"));
+    assert!(findings.iter().all(|f| f["package"]["name"] != "idna"), "a git package is not the PyPI release");
+}
