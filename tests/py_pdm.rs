@@ -401,3 +401,21 @@ fn pdm_packages_are_matched_against_pypi_advisories() {
     assert_eq!((f["location"]["path"].as_str(), f["location"]["line"].as_u64()), (Some("pdm.lock"), Some(5)));
     assert!(findings.iter().all(|f| f["package"]["name"] != "idna"), "a git package is not the PyPI release");
 }
+
+#[test]
+fn editable_members_and_the_project_itself_resolve() {
+    let text = format!(
+        "{HEAD}[[package]]\nname = \"sub-pkg\"\nversion = \"0.1\"\npath = \"./sub\"\neditable = true\ngroups = [\"default\"]\n\
+         dependencies = [\"app[extra]\"]\n\n\
+         [[package]]\nname = \"b\"\nversion = \"1\"\ngroups = [\"default\"]\ndependencies = [\"-e file:///${{PROJECT_ROOT}}/sub#egg=sub-pkg\"]\n"
+    );
+    let pyproject = "[project]\nname = \"App\"\nversion = \"1\"\ndependencies = [\"b\"]\n";
+    let dir = write(&[("pdm.lock", &text), ("pyproject.toml", pyproject)]);
+    let resolution = common::conformance::resolve(dir.path());
+    let lock = only(&resolution);
+    let RootComponent::Package(root) = lock.root else { panic!("root") };
+    assert_eq!(lock.packages[0].source, PackageSource::Path { dir: "sub".into() });
+    assert!(lock.packages[0].dependencies.contains(&root), "sub-pkg -> the project");
+    assert!(lock.packages[1].dependencies.contains(&0), "b -> sub-pkg (editable)");
+    assert_eq!(lock.packages[0].scope, Some(Scope::Required));
+}

@@ -623,3 +623,32 @@ fn a_mirror_package_is_matched_and_a_git_one_is_not() {
     assert!(findings.iter().any(|f| f["package"]["name"] == "requests" && f["id"] == "PYSEC-2023-74"));
     assert!(findings.iter().all(|f| f["package"]["name"] != "idna"), "a git package is not the PyPI release");
 }
+
+#[test]
+fn direct_dependencies_the_lockfile_does_not_lock_are_warned_about_unless_conditional() {
+    let pyproject = "[project]\nname = \"app\"\nversion = \"1\"\n\
+                     dependencies = [\"a\", \"gone\", \"win ; sys_platform == 'win32'\", \"app[x]\"]\n\
+                     [tool.poetry.group.dev.dependencies]\nold = {version = \"*\", python = \"<3\"}\n";
+    let dir = write(&[
+        ("poetry.lock", &format!("{PKG}\n[metadata]\nlock-version = \"2.1\"\n")),
+        ("pyproject.toml", pyproject),
+    ]);
+    let resolution = common::conformance::resolve(dir.path());
+    let lock = only(&resolution);
+    let warnings: Vec<String> = resolution.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("`gone`"), "{warnings:?}");
+    assert!(lock.packages[0].direct);
+    assert_eq!(lock.packages[0].scope, Some(Scope::Required));
+    // A malformed pyproject.toml: the packages are complete, the run says what it could not read.
+    let dir = write(&[
+        ("poetry.lock", &format!("{PKG}\n[metadata]\nlock-version = \"2.1\"\n")),
+        ("pyproject.toml", "[project\n"),
+    ]);
+    let resolution = common::conformance::resolve(dir.path());
+    assert_eq!(resolution.resolved.len(), 1);
+    assert_eq!(resolution.resolved[0].packages.len(), 1);
+    let error = &resolution.errors[0];
+    assert_eq!((error.path.as_str(), error.line), ("pyproject.toml", Some(1)), "{error}");
+    assert_eq!(chainward(&["sbom", dir.path().to_str().unwrap()]).status.code(), Some(2));
+}

@@ -83,7 +83,7 @@ impl Resolver for PdmLockResolver {
                 }
             }
         };
-        let locked = parse(path, text, lock_dir)?;
+        let locked = parse(path, text, lock_dir, project.as_ref())?;
         Ok(python::finish(source, path, lock_dir, locked, project, errors))
     }
 }
@@ -161,7 +161,7 @@ fn check_version(
 }
 
 /// Parse a `pdm.lock`. `lock_dir` is the lockfile's directory (for local packages).
-pub fn parse(path: &str, text: &str, lock_dir: &str) -> Result<Locked, ResolveError> {
+pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>) -> Result<Locked, ResolveError> {
     if text.trim().is_empty() {
         return Err(ResolveError::new(
             path,
@@ -238,6 +238,10 @@ pub fn parse(path: &str, text: &str, lock_dir: &str) -> Result<Locked, ResolveEr
     }
 
     let names = python::by_name(&packages);
+    // A dependency on the project itself (`app[extra]` in a group) goes to the root, which
+    // [`python::finish`] adds after the packages.
+    let root_key = project.and_then(|p| p.name.as_deref()).map(|n| Ecosystem::PyPI.normalize_name(n));
+    let root_index = packages.len();
     let mut edges = Vec::with_capacity(packages.len());
     let mut errors = Vec::new();
     let mut scopes = Vec::with_capacity(packages.len());
@@ -253,7 +257,7 @@ pub fn parse(path: &str, text: &str, lock_dir: &str) -> Result<Locked, ResolveEr
         p.groups = groups.into_iter().collect();
         let mut out = BTreeSet::new();
         for dep in deps_of.get(i).map(Vec::as_slice).unwrap_or_default() {
-            let Some(req) = python::requirement(dep) else {
+            let Some((name, has_marker)) = dependency_name(dep) else {
                 errors.push(python::invalid(
                     path,
                     p.lines.map(|l| l.start),
@@ -261,9 +265,13 @@ pub fn parse(path: &str, text: &str, lock_dir: &str) -> Result<Locked, ResolveEr
                 ));
                 continue;
             };
-            match names.get(&Ecosystem::PyPI.normalize_name(req.name)) {
+            let key = Ecosystem::PyPI.normalize_name(name);
+            match names.get(&key) {
                 Some(targets) => out.extend(targets.iter().copied().filter(|&t| t != i)),
-                None if req.has_marker => {}
+                None if root_key.as_deref() == Some(key.as_str()) => {
+                    out.insert(root_index);
+                }
+                None if has_marker => {}
                 None => errors.push(ResolveError::new(
                     path,
                     p.lines.map(|l| l.start),
@@ -277,6 +285,17 @@ pub fn parse(path: &str, text: &str, lock_dir: &str) -> Result<Locked, ResolveEr
         edges.push(out.into_iter().collect());
     }
     Ok(Locked { packages, edges, scopes, errors, warnings: Vec::new() })
+}
+
+/// The name of a dependency string and whether a marker follows: a PEP 508 requirement, or
+/// an editable one as pdm writes it (`-e file:///${PROJECT_ROOT}/sub#egg=sub`).
+fn dependency_name(dep: &str) -> Option<(&str, bool)> {
+    if let Some(editable) = dep.trim_start().strip_prefix("-e ") {
+        let (_, egg) = editable.split_once("#egg=")?;
+        let r = python::requirement(egg)?;
+        return Some((r.name, r.has_marker));
+    }
+    python::requirement(dep).map(|r| (r.name, r.has_marker))
 }
 
 /// Where a package comes from: git, a local path, an archive URL, else PyPI (pdm records no
@@ -320,7 +339,7 @@ mod tests {
              [[package]]\nname = \"b\"\nversion = \"2\"\nextras = [\"x\"]\ngroups = [\"default\"]\ndependencies = [\"b==2\", \"c\"]\n\n\
              [[package]]\nname = \"c\"\nversion = \"3\"\ngroups = [\"default\"]\n"
         );
-        let lock = parse("pdm.lock", &text, ".").unwrap();
+        let lock = parse("pdm.lock", &text, ".", None).unwrap();
         let names: Vec<_> = lock.packages.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, vec!["a", "b", "c"]);
         assert_eq!(lock.edges, vec![vec![1], vec![2], vec![]]);
@@ -328,10 +347,17 @@ mod tests {
     }
 
     #[test]
+    fn editable_dependencies_name_their_egg() {
+        assert_eq!(dependency_name("-e file:///${PROJECT_ROOT}/sub#egg=sub-pkg"), Some(("sub-pkg", false)));
+        assert_eq!(dependency_name("foo[x]>=1; os_name == 'nt'"), Some(("foo", true)));
+        assert_eq!(dependency_name("-e ./x"), None);
+    }
+
+    #[test]
     fn other_majors_are_refused() {
-        let e = parse("pdm.lock", "[metadata]\nlock_version = \"5.0\"\n", ".").unwrap_err();
+        let e = parse("pdm.lock", "[metadata]\nlock_version = \"5.0\"\n", ".", None).unwrap_err();
         assert_eq!(e.line, Some(2));
         assert!(e.to_string().contains("5.0"), "{e}");
-        assert!(parse("pdm.lock", "[[package]]\nname = \"a\"\nversion = \"1\"\n", ".").is_err());
+        assert!(parse("pdm.lock", "[[package]]\nname = \"a\"\nversion = \"1\"\n", ".", None).is_err());
     }
 }

@@ -45,6 +45,9 @@ pub struct Direct {
     pub group: Option<String>,
     /// The extras it asks of the dependency (`foo[bar]`), as written.
     pub extras: Vec<String>,
+    /// Declared for some environments only (a marker, a `python` restriction): the lockfile
+    /// may rightly not lock it.
+    pub conditional: bool,
 }
 
 /// The parts of a `pyproject.toml` the resolvers use.
@@ -158,15 +161,29 @@ impl Pyproject {
                     continue;
                 }
                 let kind = if poetry_optional(spec) { DirectKind::Extra } else { DirectKind::Main };
-                push(&mut out.direct, name, kind, None, poetry_extras(spec));
+                push(&mut out.direct, name, kind, None, poetry_extras(spec), poetry_conditional(spec));
             }
             for (name, spec) in &poetry.dev_dependencies {
-                push(&mut out.direct, name, DirectKind::Group, Some("dev"), poetry_extras(spec));
+                push(
+                    &mut out.direct,
+                    name,
+                    DirectKind::Group,
+                    Some("dev"),
+                    poetry_extras(spec),
+                    poetry_conditional(spec),
+                );
             }
             for (group, g) in &poetry.group {
                 for (name, spec) in &g.dependencies {
                     if !name.eq_ignore_ascii_case("python") {
-                        push(&mut out.direct, name, DirectKind::Group, Some(group), poetry_extras(spec));
+                        push(
+                            &mut out.direct,
+                            name,
+                            DirectKind::Group,
+                            Some(group),
+                            poetry_extras(spec),
+                            poetry_conditional(spec),
+                        );
                     }
                 }
             }
@@ -192,14 +209,37 @@ impl Pyproject {
 }
 
 /// Add a direct dependency by name.
-fn push(direct: &mut Vec<Direct>, name: &str, kind: DirectKind, group: Option<&str>, extras: Vec<String>) {
-    direct.push(Direct { name: Ecosystem::PyPI.normalize_name(name), kind, group: group.map(str::to_owned), extras });
+fn push(
+    direct: &mut Vec<Direct>,
+    name: &str,
+    kind: DirectKind,
+    group: Option<&str>,
+    extras: Vec<String>,
+    conditional: bool,
+) {
+    direct.push(Direct {
+        name: Ecosystem::PyPI.normalize_name(name),
+        kind,
+        group: group.map(str::to_owned),
+        extras,
+        conditional,
+    });
 }
 
 /// Add a direct dependency from a PEP 508 string (one that names no project is skipped).
 fn push_requirement(direct: &mut Vec<Direct>, req: &str, kind: DirectKind, group: Option<&str>) {
     if let Some(r) = requirement(req) {
-        push(direct, r.name, kind, group, r.extras.iter().map(|e| (*e).to_owned()).collect());
+        push(direct, r.name, kind, group, r.extras.iter().map(|e| (*e).to_owned()).collect(), r.has_marker);
+    }
+}
+
+/// Whether a poetry dependency specification holds only in some environments (`markers`,
+/// `python` or `platform` in an alternative, or several alternatives).
+fn poetry_conditional(spec: &toml::Value) -> bool {
+    let one = |v: &toml::Value| ["markers", "python", "platform"].iter().any(|k| v.get(*k).is_some());
+    match spec {
+        toml::Value::Array(alternatives) => alternatives.len() > 1 || alternatives.iter().any(one),
+        other => one(other),
     }
 }
 
@@ -360,8 +400,13 @@ pub fn finish(
     let dir_label = || super::dir_name(source, lock_dir).unwrap_or_else(|| "root".to_owned());
     let root = if let Some(project) = project {
         let names = by_name(&packages);
+        // `[dependency-groups]` and extras may name the project itself (`app[test]`).
+        let root_name = project.name.as_deref().map(|n| Ecosystem::PyPI.normalize_name(n));
         let mut root_edges: BTreeMap<usize, DependencyKind> = BTreeMap::new();
         let mut missing = BTreeSet::new();
+        // A name declared behind a marker somewhere may rightly be unlocked.
+        let conditional: BTreeSet<&str> =
+            project.direct.iter().filter(|d| d.conditional).map(|d| d.name.as_str()).collect();
         for d in &project.direct {
             let kind = match d.kind {
                 DirectKind::Main => DependencyKind::Normal,
@@ -369,7 +414,9 @@ pub fn finish(
                 DirectKind::Group => DependencyKind::Dev,
             };
             let Some(targets) = names.get(&d.name) else {
-                missing.insert(d.name.clone());
+                if !conditional.contains(d.name.as_str()) && root_name.as_deref() != Some(d.name.as_str()) {
+                    missing.insert(d.name.clone());
+                }
                 continue;
             };
             for &t in targets {
