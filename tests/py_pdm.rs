@@ -246,12 +246,12 @@ fn bad_lockfiles_fail_the_run_naming_file_and_line() {
         ),
         (
             format!("{HEAD}[[package]]\nname = \"a\"\nversion = \"1\"\ndependencies = [\"b>=1\"]\n"),
-            Some(5),
+            Some(8),
             "`a 1` depends on `b>=1`",
         ),
         (
             format!("{HEAD}[[package]]\nname = \"a\"\nversion = \"1\"\ndependencies = [\"-e .\"]\n"),
-            Some(5),
+            Some(8),
             "not a PEP 508 requirement",
         ),
         (String::new(), None, "empty"),

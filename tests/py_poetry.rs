@@ -390,7 +390,7 @@ fn bad_lockfiles_fail_the_run_naming_file_and_line() {
         ),
         (
             format!("{PKG}\n[package.dependencies]\nb = \"*\"\n[metadata]\nlock-version = \"2.1\"\n"),
-            Some(1),
+            Some(8),
             "`a 1.0` depends on `b`",
         ),
         ("[[package]]\nname = [1]\n".to_owned(), Some(2), "invalid TOML"),
@@ -651,4 +651,14 @@ fn direct_dependencies_the_lockfile_does_not_lock_are_warned_about_unless_condit
     let error = &resolution.errors[0];
     assert_eq!((error.path.as_str(), error.line), ("pyproject.toml", Some(1)), "{error}");
     assert_eq!(chainward(&["sbom", dir.path().to_str().unwrap()]).status.code(), Some(2));
+    // Reading the lockfile only (what `scan --base` does at the base revision), the project is
+    // a best effort: no error.
+    use chainward::resolve::Resolver;
+    let source = chainward::fuzzing::MemorySource::new([("pyproject.toml".to_owned(), b"[project\n".to_vec())]);
+    let options = chainward::resolve::ResolveOptions { lockfile_only: true, ..Default::default() };
+    let lock = format!("{PKG}\n[metadata]\nlock-version = \"2.1\"\n");
+    let resolved = chainward::resolve::poetry::PoetryLockResolver
+        .resolve(&source, "poetry.lock", lock.as_bytes(), &options)
+        .unwrap();
+    assert!(resolved.errors.is_empty());
 }

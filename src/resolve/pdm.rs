@@ -72,17 +72,9 @@ impl Resolver for PdmLockResolver {
         let text = super::utf8(path, bytes)?;
         let lock_dir = path.rsplit_once('/').map_or(".", |(dir, _)| dir);
         let mut errors = Vec::new();
-        let project = if options.lockfile_only {
-            None
-        } else {
-            match Pyproject::read(source, lock_dir) {
-                Ok(p) => p,
-                Err(e) => {
-                    errors.push(e);
-                    None
-                }
-            }
-        };
+        // Read even for `lockfile_only`: the project's name is what a dependency on the project
+        // itself resolves to.
+        let project = Pyproject::beside(source, lock_dir, options, &mut errors);
         let locked = parse(path, text, lock_dir, project.as_ref())?;
         Ok(python::finish(source, path, lock_dir, locked, project, errors))
     }
@@ -242,6 +234,7 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
     // [`python::finish`] adds after the packages.
     let root_key = project.and_then(|p| p.name.as_deref()).map(|n| Ecosystem::PyPI.normalize_name(n));
     let root_index = packages.len();
+    let text_lines: Vec<&str> = text.lines().collect();
     let mut edges = Vec::with_capacity(packages.len());
     let mut errors = Vec::new();
     let mut scopes = Vec::with_capacity(packages.len());
@@ -260,7 +253,7 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
             let Some((name, has_marker)) = dependency_name(dep) else {
                 errors.push(python::invalid(
                     path,
-                    p.lines.map(|l| l.start),
+                    python::line_in(&text_lines, p.lines, |l| l.contains(&format!("\"{dep}\""))),
                     format!("`{} {}`: dependency `{dep}` is not a PEP 508 requirement", p.name, p.version),
                 ));
                 continue;
@@ -274,7 +267,7 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
                 None if has_marker => {}
                 None => errors.push(ResolveError::new(
                     path,
-                    p.lines.map(|l| l.start),
+                    python::line_in(&text_lines, p.lines, |l| l.contains(&format!("\"{dep}\""))),
                     ResolveErrorKind::DanglingDependency {
                         package: format!("{} {}", p.name, p.version),
                         dependency: dep.clone(),

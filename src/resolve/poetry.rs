@@ -80,20 +80,14 @@ impl Resolver for PoetryLockResolver {
         source: &dyn Source,
         path: &str,
         bytes: &[u8],
-        _options: &ResolveOptions,
+        options: &ResolveOptions,
     ) -> Result<Resolved, ResolveError> {
         let text = super::utf8(path, bytes)?;
         let lock_dir = path.rsplit_once('/').map_or(".", |(dir, _)| dir);
         let mut errors = Vec::new();
         // Read even for `lockfile_only`: the project's name is what a dependency on the project
         // itself (a plugin's) resolves to.
-        let project = match Pyproject::read(source, lock_dir) {
-            Ok(p) => p,
-            Err(e) => {
-                errors.push(e);
-                None
-            }
-        };
+        let project = Pyproject::beside(source, lock_dir, options, &mut errors);
         let locked = parse(path, text, lock_dir, project.as_ref())?;
         Ok(python::finish(source, path, lock_dir, locked, project, errors))
     }
@@ -146,9 +140,9 @@ struct SourceWire {
     resolved_reference: Option<String>,
 }
 
-/// The major lock-version, from `[metadata] lock-version` (`1` when absent, as poetry reads it).
-fn lock_major(path: &str, lines: &LineIndex, metadata: Option<&MetadataWire>) -> Result<u64, ResolveError> {
-    let Some(v) = metadata.and_then(|m| m.lock_version.as_ref()) else { return Ok(1) };
+/// Check `[metadata] lock-version` (absent: `1.0`, as poetry reads it): major 1 or 2.
+fn check_version(path: &str, lines: &LineIndex, metadata: Option<&MetadataWire>) -> Result<(), ResolveError> {
+    let Some(v) = metadata.and_then(|m| m.lock_version.as_ref()) else { return Ok(()) };
     let line = Some(lines.line(v.span().start));
     let written = match v.get_ref() {
         toml::Value::String(s) => s.clone(),
@@ -156,7 +150,7 @@ fn lock_major(path: &str, lines: &LineIndex, metadata: Option<&MetadataWire>) ->
     };
     let major = v.get_ref().as_str().and_then(|s| s.split('.').next()).and_then(|m| m.trim().parse::<u64>().ok());
     match major {
-        Some(m @ (1 | 2)) => Ok(m),
+        Some(1 | 2) => Ok(()),
         _ => Err(ResolveError::new(
             path,
             line,
@@ -259,7 +253,7 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
                 .to_owned(),
         });
     }
-    lock_major(path, &lines, wire.metadata.as_ref())?;
+    check_version(path, &lines, wire.metadata.as_ref())?;
     let headers: Vec<usize> = wire.package.iter().map(|p| lines.line(p.span().start)).collect();
     let spans = block_spans(text, &headers);
     let metadata = wire.metadata.unwrap_or_default();
@@ -344,6 +338,7 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
     }
 
     let requested = requested_extras(&packages, &wires, &names, project);
+    let text_lines: Vec<&str> = text.lines().collect();
     // A plugin of the project may depend on the project itself (poetry-plugin-export on
     // poetry), which poetry does not lock: that edge goes to the root, which
     // [`python::finish`] adds after the packages.
@@ -380,9 +375,13 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
                 }
                 if targets.is_empty() {
                     if !(alt.conditional || alt.optional) {
+                        let at = python::line_in(&text_lines, p.lines, |l| {
+                            let key = l.strip_prefix(&format!("\"{dep}\"")).or_else(|| l.strip_prefix(dep.as_str()));
+                            key.is_some_and(|rest| rest.trim_start().starts_with('='))
+                        });
                         errors.push(ResolveError::new(
                             path,
-                            p.lines.map(|l| l.start),
+                            at,
                             ResolveErrorKind::DanglingDependency {
                                 package: format!("{} {}", p.name, p.version),
                                 dependency: dep.clone(),

@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::node::{self, Edge};
 use super::{ResolveError, ResolveErrorKind, Resolved, Warning};
-use crate::model::{Checksum, DependencyKind, Ecosystem, Package, PackageSource, RootComponent, Scope};
+use crate::model::{Checksum, DependencyKind, Ecosystem, LineSpan, Package, PackageSource, RootComponent, Scope};
 use crate::source::Source;
 
 /// How a direct dependency is declared.
@@ -129,6 +129,26 @@ impl Pyproject {
         let Ok(bytes) = source.read(&path) else { return Ok(None) };
         let text = super::utf8(&path, &bytes)?;
         Pyproject::parse(&path, text).map(Some)
+    }
+
+    /// [`Pyproject::read`] for a resolver: a file that cannot be read is an entry of `errors`
+    /// (the packages stay complete, the run must say what it could not read), except with
+    /// `lockfile_only`, where only the packages are wanted and the project is a best effort.
+    pub fn beside(
+        source: &dyn Source,
+        lock_dir: &str,
+        options: &super::ResolveOptions,
+        errors: &mut Vec<ResolveError>,
+    ) -> Option<Pyproject> {
+        match Pyproject::read(source, lock_dir) {
+            Ok(p) => p,
+            Err(e) => {
+                if !options.lockfile_only {
+                    errors.push(e);
+                }
+                None
+            }
+        }
     }
 
     /// Parse a `pyproject.toml`'s text; `path` names it in errors.
@@ -519,6 +539,16 @@ pub fn join_dir(dir: &str, rel: &str) -> Option<String> {
         }
     }
     Some(if parts.is_empty() { ".".to_owned() } else { parts.join("/") })
+}
+
+/// The first line inside `span` (1-based, inclusive) of `lines` that `matches`, else the
+/// span's first line: the line of one dependency inside a package's block, for errors.
+pub fn line_in(lines: &[&str], span: Option<LineSpan>, matches: impl Fn(&str) -> bool) -> Option<usize> {
+    let span = span?;
+    let found = lines
+        .get(span.start.saturating_sub(1)..span.end.min(lines.len()))
+        .and_then(|block| block.iter().position(|l| matches(l.trim())));
+    Some(found.map_or(span.start, |i| span.start + i))
 }
 
 /// An invalid-package error naming the package.
