@@ -653,7 +653,6 @@ fn direct_dependencies_the_lockfile_does_not_lock_are_warned_about_unless_condit
     assert_eq!(chainward(&["sbom", dir.path().to_str().unwrap()]).status.code(), Some(2));
     // Reading the lockfile only (what `scan --base` does at the base revision), the project is
     // a best effort: no error.
-    use chainward::resolve::Resolver;
     let source = chainward::fuzzing::MemorySource::new([("pyproject.toml".to_owned(), b"[project\n".to_vec())]);
     let options = chainward::resolve::ResolveOptions { lockfile_only: true, ..Default::default() };
     let lock = format!("{PKG}\n[metadata]\nlock-version = \"2.1\"\n");
