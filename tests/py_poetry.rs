@@ -13,7 +13,7 @@ use std::process::{Command, Output};
 
 use chainward::model::package::GitReference;
 use chainward::model::{Checksum, Ecosystem, LineSpan, PackageSource, RootComponent, Scope};
-use chainward::resolve::{ResolveErrorKind, Resolved};
+use chainward::resolve::{ResolveErrorKind, Resolved, Resolver};
 use serde_json::Value;
 
 fn chainward(args: &[&str]) -> Output {
@@ -532,7 +532,6 @@ fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
 
 #[test]
 fn mutated_lockfiles_never_panic_and_errors_name_the_file() {
-    use chainward::resolve::Resolver;
     let pyproject = std::fs::read(fixture().join("pyproject.toml")).unwrap();
     let mut seeds = vec![std::fs::read(fixture().join("poetry.lock")).unwrap(), PKG.as_bytes().to_vec()];
     if let Some(shared) = common::shared_dir() {
