@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 
 use chainward::model::package::GitReference;
 use chainward::model::{Checksum, Ecosystem, PackageSource, RootComponent, Scope};
-use chainward::resolve::{ResolveErrorKind, Resolved};
+use chainward::resolve::{ResolveErrorKind, Resolved, Resolver};
 use serde_json::Value;
 
 fn chainward(args: &[&str]) -> Output {
@@ -343,7 +343,6 @@ fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
 
 #[test]
 fn mutated_lockfiles_never_panic_and_errors_name_the_file() {
-    use chainward::resolve::Resolver;
     let pyproject = std::fs::read(fixture().join("pyproject.toml")).unwrap();
     let mut seeds = vec![std::fs::read(fixture().join("pdm.lock")).unwrap(), HEAD.as_bytes().to_vec()];
     for case in common::conformance::cases("pdm.lock") {
@@ -418,4 +417,41 @@ fn editable_members_and_the_project_itself_resolve() {
     assert!(lock.packages[0].dependencies.contains(&root), "sub-pkg -> the project");
     assert!(lock.packages[1].dependencies.contains(&0), "b -> sub-pkg (editable)");
     assert_eq!(lock.packages[0].scope, Some(Scope::Required));
+}
+
+/// The fuzz seeds of `fuzz/corpus/pdm_lock/` (the lockfile, NUL, the pyproject.toml beside it) as
+/// the fuzz target reads them: both with and without the project, every edge and span in range.
+#[test]
+fn the_fuzz_seeds_resolve_within_bounds() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/pdm_lock");
+    let mut seeds = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        let mut parts = data.split(|&b| b == 0);
+        let lock = parts.next().unwrap_or_default();
+        let mut files = vec![("ws/pdm.lock".to_owned(), lock.to_vec())];
+        if let Some(manifest) = parts.next() {
+            files.push(("ws/pyproject.toml".to_owned(), manifest.to_vec()));
+        }
+        let source = chainward::fuzzing::MemorySource::new(files);
+        let lines = lock.split(|&b| b == b'\n').count();
+        for lockfile_only in [true, false] {
+            let options = chainward::resolve::ResolveOptions { lockfile_only, ..Default::default() };
+            let Ok(resolved) = chainward::resolve::pdm::PdmLockResolver.resolve(&source, "ws/pdm.lock", lock, &options)
+            else {
+                continue;
+            };
+            let n = resolved.packages.len();
+            for p in &resolved.packages {
+                assert!(p.dependencies.iter().all(|&d| d < n));
+                assert!(p.lines.is_none_or(|s| 1 <= s.start && s.start <= s.end && s.end <= lines), "{:?}", p.lines);
+            }
+            match &resolved.root {
+                RootComponent::Package(i) => assert!(*i < n),
+                RootComponent::Synthetic { depends_on, .. } => assert!(depends_on.iter().all(|&d| d < n)),
+            }
+        }
+        seeds += 1;
+    }
+    assert!(seeds >= 4);
 }

@@ -660,3 +660,41 @@ fn direct_dependencies_the_lockfile_does_not_lock_are_warned_about_unless_condit
         .unwrap();
     assert!(resolved.errors.is_empty());
 }
+
+/// The fuzz seeds of `fuzz/corpus/poetry_lock/` (the lockfile, NUL, the pyproject.toml beside it) as
+/// the fuzz target reads them: both with and without the project, every edge and span in range.
+#[test]
+fn the_fuzz_seeds_resolve_within_bounds() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/poetry_lock");
+    let mut seeds = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        let mut parts = data.split(|&b| b == 0);
+        let lock = parts.next().unwrap_or_default();
+        let mut files = vec![("ws/poetry.lock".to_owned(), lock.to_vec())];
+        if let Some(manifest) = parts.next() {
+            files.push(("ws/pyproject.toml".to_owned(), manifest.to_vec()));
+        }
+        let source = chainward::fuzzing::MemorySource::new(files);
+        let lines = lock.split(|&b| b == b'\n').count();
+        for lockfile_only in [true, false] {
+            let options = chainward::resolve::ResolveOptions { lockfile_only, ..Default::default() };
+            let Ok(resolved) =
+                chainward::resolve::poetry::PoetryLockResolver.resolve(&source, "ws/poetry.lock", lock, &options)
+            else {
+                continue;
+            };
+            let n = resolved.packages.len();
+            for p in &resolved.packages {
+                assert!(p.dependencies.iter().all(|&d| d < n));
+                assert!(p.lines.is_none_or(|s| 1 <= s.start && s.start <= s.end && s.end <= lines), "{:?}", p.lines);
+            }
+            match &resolved.root {
+                RootComponent::Package(i) => assert!(*i < n),
+                RootComponent::Synthetic { depends_on, .. } => assert!(depends_on.iter().all(|&d| d < n)),
+            }
+        }
+        seeds += 1;
+    }
+    assert!(seeds >= 4);
+}
