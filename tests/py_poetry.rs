@@ -223,6 +223,13 @@ fn corpus_lockfiles_resolve_completely() {
                 assert!(p.checksums.iter().all(|c| matches!(c, Checksum::Sha256(_))));
             }
         }
+        // The scopes walked from pyproject.toml agree with the groups poetry computed and wrote
+        // (`category` in 1.1): every edge, markers and extras included, is where poetry has it.
+        for p in &others {
+            let main = p.groups.iter().any(|g| g == "main");
+            let want = if main { [Scope::Required, Scope::Optional] } else { [Scope::Excluded, Scope::Excluded] };
+            assert!(want.contains(&p.scope.unwrap()), "{} {}: {:?} in {:?}", p.name, p.version, p.scope, p.groups);
+        }
         let direct: BTreeSet<&str> = others.iter().filter(|p| p.direct).map(|p| p.name.as_str()).collect();
         for name in ["cleo", "dulwich", "pytest", "requests", "virtualenv"] {
             assert!(direct.contains(name), "{}: {name} is direct", dir.display());
