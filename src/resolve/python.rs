@@ -4,13 +4,19 @@
 //!
 //! The API is small on purpose:
 //!
-//! - [`Pyproject::read`]: the `pyproject.toml` beside a lockfile, if any;
-//! - [`Pyproject::direct`]: its direct dependencies, each with a [`DirectKind`] (main, extra or
-//!   dependency group) and the group names it is declared in;
-//! - [`requirement`]: the name and extras of a PEP 508 string (`foo[bar] (>=1) ; marker`);
-//! - [`file_hash`]: a `sha256:<hex>` hash as a [`Checksum`];
-//! - [`finish`]: the root component, `direct` flags and scopes, from the project's direct
-//!   dependencies (or from what the lockfile says about each package when there is no project).
+//! - [`Pyproject::beside`] (or [`Pyproject::read`]): the `pyproject.toml` beside a lockfile, if
+//!   any: its name, version and [`Pyproject::direct`] dependencies, each with a [`DirectKind`]
+//!   (main, extra or dependency group), the extra or group it is declared in, the extras it asks
+//!   for and whether a marker restricts it;
+//! - [`requirement`]: the name, extras and marker presence of a PEP 508 string (`foo[bar]
+//!   (>=1) ; marker`);
+//! - [`file_hash`] / [`file_hashes`]: `sha256:<hex>` hashes as [`Checksum`]s;
+//! - [`by_name`]: the packages of each PEP 503-normalized name;
+//! - [`finish`]: from a [`Locked`] (packages, plain edges, the lockfile's own [`LockScope`] per
+//!   package), the root component, `direct` flags and scopes: walked from the project's direct
+//!   dependencies, or the lockfile's word where there is no project;
+//! - [`join_dir`], [`line_in`], [`invalid`]: small helpers for local paths, error lines and
+//!   errors.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
