@@ -14,9 +14,12 @@ pub mod gomod;
 pub mod gowork;
 pub mod node;
 pub mod package_lock;
+pub mod pdm;
 pub mod pnpm;
 pub mod pylock;
 pub mod uv;
+pub mod poetry;
+pub mod python;
 pub mod yarn;
 pub mod yarn_berry;
 
@@ -111,6 +114,8 @@ pub fn registry() -> Vec<Box<dyn Resolver>> {
         Box::new(gemfile::GemfileLockResolver),
         Box::new(gomod::GoModResolver),
         Box::new(gowork::GoWorkResolver),
+        Box::new(poetry::PoetryLockResolver),
+        Box::new(pdm::PdmLockResolver),
     ]
 }
 

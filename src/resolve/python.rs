@@ -1,0 +1,634 @@
+//! What the Python lockfile resolvers share: the project's `pyproject.toml` (its name, version
+//! and the direct dependencies of each group), PEP 508 requirement names, `algorithm:hex` file
+//! hashes, and the project root with scopes walked from it.
+//!
+//! The API is small on purpose:
+//!
+//! - [`Pyproject::beside`] (or [`Pyproject::read`]): the `pyproject.toml` beside a lockfile, if
+//!   any: its name, version and [`Pyproject::direct`] dependencies, each with a [`DirectKind`]
+//!   (main, extra or dependency group), the extra or group it is declared in, the extras it asks
+//!   for and whether a marker restricts it;
+//! - [`requirement`]: the name, extras and marker presence of a PEP 508 string (`foo[bar]
+//!   (>=1) ; marker`);
+//! - [`file_hash`] / [`file_hashes`]: `sha256:<hex>` hashes as [`Checksum`]s;
+//! - [`by_name`]: the packages of each PEP 503-normalized name;
+//! - [`finish`]: from a [`Locked`] (packages, plain edges, the lockfile's own [`LockScope`] per
+//!   package), the root component, `direct` flags and scopes: walked from the project's direct
+//!   dependencies, or the lockfile's word where there is no project;
+//! - [`join_dir`], [`line_in`], [`invalid`]: small helpers for local paths, error lines and
+//!   errors.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Deserialize;
+
+use super::node::{self, Edge};
+use super::{ResolveError, ResolveErrorKind, Resolved, Warning};
+use crate::model::{Checksum, DependencyKind, Ecosystem, LineSpan, Package, PackageSource, RootComponent, Scope};
+use crate::source::Source;
+
+/// How a direct dependency is declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DirectKind {
+    /// `[project] dependencies`, `[tool.poetry.dependencies]`: installed with the project.
+    Main,
+    /// `[project.optional-dependencies]` (an extra), a poetry dependency with `optional = true`.
+    Extra,
+    /// A dependency group (`[dependency-groups]`, `[tool.poetry.group.X.dependencies]`,
+    /// `[tool.poetry.dev-dependencies]`, `[tool.pdm.dev-dependencies]`, `[tool.uv]
+    /// dev-dependencies`): development only, not part of the product.
+    Group,
+}
+
+/// One direct dependency of the project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Direct {
+    /// The name, PEP 503-normalized.
+    pub name: String,
+    /// How it is declared.
+    pub kind: DirectKind,
+    /// The extra or group it is declared in (`None` for main dependencies).
+    pub group: Option<String>,
+    /// The extras it asks of the dependency (`foo[bar]`), as written.
+    pub extras: Vec<String>,
+    /// Declared for some environments only (a marker, a `python` restriction): the lockfile
+    /// may rightly not lock it.
+    pub conditional: bool,
+}
+
+/// The parts of a `pyproject.toml` the resolvers use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pyproject {
+    /// `[project] name`, else `[tool.poetry] name`.
+    pub name: Option<String>,
+    /// `[project] version`, else `[tool.poetry] version` (absent when dynamic).
+    pub version: Option<String>,
+    /// Every direct dependency, in declaration order (one name may appear in several groups).
+    pub direct: Vec<Direct>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Wire {
+    project: Option<ProjectWire>,
+    #[serde(rename = "dependency-groups", default)]
+    dependency_groups: BTreeMap<String, Vec<toml::Value>>,
+    tool: Option<ToolWire>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct ProjectWire {
+    name: Option<String>,
+    version: Option<String>,
+    #[serde(default)]
+    dependencies: Vec<String>,
+    #[serde(default)]
+    optional_dependencies: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ToolWire {
+    poetry: Option<PoetryWire>,
+    pdm: Option<PdmWire>,
+    uv: Option<UvWire>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct PoetryWire {
+    name: Option<String>,
+    version: Option<String>,
+    #[serde(default)]
+    dependencies: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    dev_dependencies: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    group: BTreeMap<String, PoetryGroupWire>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PoetryGroupWire {
+    #[serde(default)]
+    dependencies: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct PdmWire {
+    #[serde(default)]
+    dev_dependencies: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct UvWire {
+    #[serde(default)]
+    dev_dependencies: Vec<String>,
+}
+
+impl Pyproject {
+    /// The `pyproject.toml` in `lock_dir` (relative to the scanned root, `.` for the root):
+    /// `Ok(None)` when there is none, an error naming it (with its line) when it is not valid
+    /// TOML or a field has the wrong type.
+    pub fn read(source: &dyn Source, lock_dir: &str) -> Result<Option<Pyproject>, ResolveError> {
+        let path = if lock_dir == "." { "pyproject.toml".to_owned() } else { format!("{lock_dir}/pyproject.toml") };
+        let Ok(bytes) = source.read(&path) else { return Ok(None) };
+        let text = super::utf8(&path, &bytes)?;
+        Pyproject::parse(&path, text).map(Some)
+    }
+
+    /// [`Pyproject::read`] for a resolver: a file that cannot be read is an entry of `errors`
+    /// (the packages stay complete, the run must say what it could not read), except with
+    /// `lockfile_only`, where only the packages are wanted and the project is a best effort.
+    pub fn beside(
+        source: &dyn Source,
+        lock_dir: &str,
+        options: &super::ResolveOptions,
+        errors: &mut Vec<ResolveError>,
+    ) -> Option<Pyproject> {
+        match Pyproject::read(source, lock_dir) {
+            Ok(p) => p,
+            Err(e) => {
+                if !options.lockfile_only {
+                    errors.push(e);
+                }
+                None
+            }
+        }
+    }
+
+    /// Parse a `pyproject.toml`'s text; `path` names it in errors.
+    pub fn parse(path: &str, text: &str) -> Result<Pyproject, ResolveError> {
+        let wire: Wire = toml::from_str(text).map_err(|e| super::toml_error(path, text, &e))?;
+        let mut out = Pyproject::default();
+        if let Some(project) = &wire.project {
+            for req in &project.dependencies {
+                push_requirement(&mut out.direct, req, DirectKind::Main, None);
+            }
+            for (extra, reqs) in &project.optional_dependencies {
+                for req in reqs {
+                    push_requirement(&mut out.direct, req, DirectKind::Extra, Some(extra));
+                }
+            }
+        }
+        for (group, reqs) in &wire.dependency_groups {
+            for req in reqs {
+                // `{include-group = "x"}` entries include another group's requirements, which
+                // are listed under that group already.
+                if let Some(req) = req.as_str() {
+                    push_requirement(&mut out.direct, req, DirectKind::Group, Some(group));
+                }
+            }
+        }
+        let tool = wire.tool.unwrap_or_default();
+        if let Some(poetry) = &tool.poetry {
+            for (name, spec) in &poetry.dependencies {
+                if name.eq_ignore_ascii_case("python") {
+                    continue;
+                }
+                let kind = if poetry_optional(spec) { DirectKind::Extra } else { DirectKind::Main };
+                push(&mut out.direct, name, kind, None, poetry_extras(spec), poetry_conditional(spec));
+            }
+            for (name, spec) in &poetry.dev_dependencies {
+                push(
+                    &mut out.direct,
+                    name,
+                    DirectKind::Group,
+                    Some("dev"),
+                    poetry_extras(spec),
+                    poetry_conditional(spec),
+                );
+            }
+            for (group, g) in &poetry.group {
+                for (name, spec) in &g.dependencies {
+                    if !name.eq_ignore_ascii_case("python") {
+                        push(
+                            &mut out.direct,
+                            name,
+                            DirectKind::Group,
+                            Some(group),
+                            poetry_extras(spec),
+                            poetry_conditional(spec),
+                        );
+                    }
+                }
+            }
+        }
+        if let Some(pdm) = &tool.pdm {
+            for (group, reqs) in &pdm.dev_dependencies {
+                for req in reqs {
+                    push_requirement(&mut out.direct, req, DirectKind::Group, Some(group));
+                }
+            }
+        }
+        if let Some(uv) = &tool.uv {
+            for req in &uv.dev_dependencies {
+                push_requirement(&mut out.direct, req, DirectKind::Group, Some("dev"));
+            }
+        }
+        let project = wire.project.unwrap_or_default();
+        let poetry = tool.poetry.unwrap_or_default();
+        out.name = project.name.or(poetry.name).filter(|n| !n.trim().is_empty());
+        out.version = project.version.or(poetry.version).filter(|v| !v.trim().is_empty());
+        Ok(out)
+    }
+}
+
+/// Add a direct dependency by name.
+fn push(
+    direct: &mut Vec<Direct>,
+    name: &str,
+    kind: DirectKind,
+    group: Option<&str>,
+    extras: Vec<String>,
+    conditional: bool,
+) {
+    direct.push(Direct {
+        name: Ecosystem::PyPI.normalize_name(name),
+        kind,
+        group: group.map(str::to_owned),
+        extras,
+        conditional,
+    });
+}
+
+/// Add a direct dependency from a PEP 508 string (one that names no project is skipped).
+fn push_requirement(direct: &mut Vec<Direct>, req: &str, kind: DirectKind, group: Option<&str>) {
+    if let Some(r) = requirement(req) {
+        push(direct, r.name, kind, group, r.extras.iter().map(|e| (*e).to_owned()).collect(), r.has_marker);
+    }
+}
+
+/// Whether a poetry dependency specification holds only in some environments (`markers`,
+/// `python` or `platform` in an alternative, or several alternatives).
+fn poetry_conditional(spec: &toml::Value) -> bool {
+    let one = |v: &toml::Value| ["markers", "python", "platform"].iter().any(|k| v.get(*k).is_some());
+    match spec {
+        toml::Value::Array(alternatives) => alternatives.len() > 1 || alternatives.iter().any(one),
+        other => one(other),
+    }
+}
+
+/// Whether a poetry dependency specification (a string, a table, or an array of tables) is
+/// `optional = true` (an extra's dependency) in every alternative.
+fn poetry_optional(spec: &toml::Value) -> bool {
+    let one = |v: &toml::Value| v.get("optional").and_then(toml::Value::as_bool).unwrap_or(false);
+    match spec {
+        toml::Value::Array(alternatives) => !alternatives.is_empty() && alternatives.iter().all(one),
+        other => one(other),
+    }
+}
+
+/// The extras a poetry dependency specification asks for, in any alternative.
+fn poetry_extras(spec: &toml::Value) -> Vec<String> {
+    let one = |v: &toml::Value| -> Vec<String> {
+        v.get("extras")
+            .and_then(toml::Value::as_array)
+            .map(|a| a.iter().filter_map(toml::Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default()
+    };
+    let mut out: Vec<String> = match spec {
+        toml::Value::Array(alternatives) => alternatives.iter().flat_map(one).collect(),
+        other => one(other),
+    };
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The name and extras of a PEP 508 requirement, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement<'a> {
+    /// The project name (not normalized).
+    pub name: &'a str,
+    /// The extras in brackets (`foo[a, b]`), trimmed.
+    pub extras: Vec<&'a str>,
+    /// Whether an environment marker (`; python_version < "3.8"`) follows.
+    pub has_marker: bool,
+}
+
+/// The name and extras of a PEP 508 requirement string (`foo`, `foo[bar]>=1`, `foo (>=1)`,
+/// `foo @ git+https://...`, `foo; python_version < "3.8"`); poetry's extras lists use the same
+/// form. `None` when the string does not start with a valid name.
+pub fn requirement(s: &str) -> Option<Requirement<'_>> {
+    let s = s.trim_start();
+    let end = s.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))).unwrap_or(s.len());
+    let name = s.get(..end)?;
+    // PEP 508: a name starts and ends with a letter or digit.
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) || !name.ends_with(|c: char| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let rest = s.get(end..).unwrap_or_default().trim_start();
+    let mut extras = Vec::new();
+    if let Some(inner) = rest.strip_prefix('[') {
+        let close = inner.find(']')?;
+        extras = inner.get(..close)?.split(',').map(str::trim).filter(|e| !e.is_empty()).collect();
+    }
+    Some(Requirement { name, extras, has_marker: rest.contains(';') })
+}
+
+/// A file hash as Python lockfiles write it (`sha256:<hex>`): `Ok(None)` for an algorithm
+/// chainward does not keep (`md5`, `blake2b`), an error message for a known algorithm whose
+/// digest is not hex of the right length, or a string without `algorithm:`.
+pub fn file_hash(hash: &str) -> Result<Option<Checksum>, String> {
+    let Some((algorithm, hex)) = hash.split_once(':') else {
+        return Err(format!("`{hash}` is not `algorithm:hex`"));
+    };
+    match Checksum::from_hex(algorithm, hex) {
+        Some(c) => Ok(Some(c)),
+        None if matches!(algorithm.to_ascii_lowercase().as_str(), "sha1" | "sha256" | "sha384" | "sha512") => {
+            Err(format!("`{hash}` is not a {algorithm} digest"))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The checksums of a package's files' hashes (`sha256:<hex>` each), sorted and deduplicated;
+/// the first hash that is not valid is the error.
+pub fn file_hashes<'a>(hashes: impl IntoIterator<Item = &'a str>) -> Result<Vec<Checksum>, String> {
+    let mut out = Vec::new();
+    for h in hashes {
+        if let Some(c) = file_hash(h)? {
+            out.push(c);
+        }
+    }
+    // Strongest first (the variants are ordered weakest first), then by digest.
+    out.sort_by(|a, b| b.cmp(a));
+    out.dedup();
+    Ok(out)
+}
+
+/// The packages of each PEP 503-normalized name, in lockfile order.
+pub fn by_name(packages: &[Package]) -> HashMap<String, Vec<usize>> {
+    let mut map: HashMap<String, Vec<usize>> = HashMap::with_capacity(packages.len());
+    for (i, p) in packages.iter().enumerate() {
+        map.entry(Ecosystem::PyPI.normalize_name(&p.name)).or_default().push(i);
+    }
+    map
+}
+
+/// The scope a lockfile gives a package by itself (poetry `category`/`groups`, pdm `groups`),
+/// used when no project declares what reaches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockScope {
+    /// In the main group.
+    Main,
+    /// In the main group, but only for an extra (poetry `optional = true`).
+    Optional,
+    /// Only in other groups.
+    Group,
+    /// The lockfile does not say.
+    Unknown,
+}
+
+/// A Python lockfile as its resolver read it, before the project root and scopes.
+#[derive(Debug, Default)]
+pub struct Locked {
+    /// The lockfile's packages, in file order.
+    pub packages: Vec<Package>,
+    /// `edges[i]`: the packages package `i` depends on. An index one past the last package
+    /// names the project root (a dependency on the project itself).
+    pub edges: Vec<Vec<usize>>,
+    /// What the lockfile says of each package's scope.
+    pub scopes: Vec<LockScope>,
+    /// Problems that leave the packages complete (dangling edges).
+    pub errors: Vec<ResolveError>,
+    /// Diagnostics.
+    pub warnings: Vec<Warning>,
+}
+
+/// Finish a Python lockfile's packages: add the project root (a first-party package when the
+/// project has a name, else a synthetic root named after the lockfile's directory), its edges
+/// to the direct dependencies, the `direct` flags and the scopes.
+///
+/// `locked.edges[i]` are package `i`'s dependencies (all `Normal`); `locked.scopes[i]` is what
+/// the lockfile says of package `i`; `errors` are the resolver's own besides the lockfile's. With a project, scopes are walked from it (main dependencies
+/// required, extras optional, groups excluded, as [`node::apply_scopes`] walks them); a package
+/// it does not reach keeps the lockfile's word. Without one, the lockfile's word is all there is.
+/// A direct dependency the lockfile does not lock is a warning (the lockfile is out of date, or
+/// the dependency's marker never holds).
+pub fn finish(
+    source: &dyn Source,
+    path: &str,
+    lock_dir: &str,
+    locked: Locked,
+    project: Option<Pyproject>,
+    mut errors: Vec<ResolveError>,
+) -> Resolved {
+    let Locked { mut packages, edges, scopes: lock_scopes, errors: lock_errors, mut warnings } = locked;
+    let lock_scopes = lock_scopes.as_slice();
+    errors.extend(lock_errors);
+    let mut typed: Vec<Vec<Edge>> = edges
+        .into_iter()
+        .map(|es| es.into_iter().map(|to| Edge { to, kind: DependencyKind::Normal }).collect())
+        .collect();
+    typed.resize(packages.len(), Vec::new());
+    let dir_label = || super::dir_name(source, lock_dir).unwrap_or_else(|| "root".to_owned());
+    let root = if let Some(project) = project {
+        let names = by_name(&packages);
+        // `[dependency-groups]` and extras may name the project itself (`app[test]`).
+        let root_name = project.name.as_deref().map(|n| Ecosystem::PyPI.normalize_name(n));
+        let mut root_edges: BTreeMap<usize, DependencyKind> = BTreeMap::new();
+        let mut missing = BTreeSet::new();
+        // A name declared behind a marker somewhere may rightly be unlocked.
+        let conditional: BTreeSet<&str> =
+            project.direct.iter().filter(|d| d.conditional).map(|d| d.name.as_str()).collect();
+        for d in &project.direct {
+            let kind = match d.kind {
+                DirectKind::Main => DependencyKind::Normal,
+                DirectKind::Extra => DependencyKind::Optional,
+                DirectKind::Group => DependencyKind::Dev,
+            };
+            let Some(targets) = names.get(&d.name) else {
+                if !conditional.contains(d.name.as_str()) && root_name.as_deref() != Some(d.name.as_str()) {
+                    missing.insert(d.name.clone());
+                }
+                continue;
+            };
+            for &t in targets {
+                // The strongest declaration wins: normal over optional over dev.
+                let rank = |k: DependencyKind| match k {
+                    DependencyKind::Normal | DependencyKind::Build => 0,
+                    DependencyKind::Optional => 1,
+                    DependencyKind::Dev => 2,
+                };
+                let entry = root_edges.entry(t).or_insert(kind);
+                if rank(kind) < rank(*entry) {
+                    *entry = kind;
+                }
+            }
+        }
+        for name in missing {
+            warnings.push(Warning {
+                path: path.to_owned(),
+                line: None,
+                message: format!(
+                    "pyproject.toml declares `{name}`, which the lockfile does not lock (out of date lockfile, \
+                     or a marker that never holds)"
+                ),
+            });
+        }
+        let has_name = project.name.is_some();
+        let name = project.name.unwrap_or_else(dir_label);
+        let mut root = Package::new(
+            Ecosystem::PyPI,
+            name,
+            project.version.unwrap_or_default(),
+            PackageSource::Path { dir: lock_dir.to_owned() },
+        );
+        root.first_party = true;
+        let root_index = packages.len();
+        packages.push(root);
+        typed.push(root_edges.into_iter().map(|(to, kind)| Edge { to, kind }).collect());
+        node::apply_scopes(&mut packages, &typed);
+        fallback_scopes(&mut packages, lock_scopes);
+        if has_name {
+            RootComponent::Package(root_index)
+        } else {
+            // A project without a name (poetry `package-mode = false`): not a package.
+            let depends_on = packages.pop().map(|r| r.dependencies).unwrap_or_default();
+            RootComponent::Synthetic { name: dir_label(), depends_on }
+        }
+    } else {
+        for (p, es) in packages.iter_mut().zip(&typed) {
+            p.dependencies = es.iter().map(|e| e.to).collect();
+        }
+        fallback_scopes(&mut packages, lock_scopes);
+        // Without a project, the packages nothing else depends on are the top of the graph.
+        let mut depended = vec![false; packages.len()];
+        for p in &packages {
+            for &d in &p.dependencies {
+                if let Some(flag) = depended.get_mut(d) {
+                    *flag = true;
+                }
+            }
+        }
+        let depends_on = depended.iter().enumerate().filter(|(_, d)| !**d).map(|(i, _)| i).collect();
+        RootComponent::Synthetic { name: dir_label(), depends_on }
+    };
+    Resolved { path: path.to_owned(), packages, root, warnings, errors }
+}
+
+/// The lockfile's word on the scope of packages no project reaches.
+fn fallback_scopes(packages: &mut [Package], lock_scopes: &[LockScope]) {
+    for (p, s) in packages.iter_mut().zip(lock_scopes) {
+        if p.scope.is_some() {
+            continue;
+        }
+        p.scope = match s {
+            LockScope::Main => Some(Scope::Required),
+            LockScope::Optional => Some(Scope::Optional),
+            LockScope::Group => {
+                p.reached_by.insert(DependencyKind::Dev);
+                Some(Scope::Excluded)
+            }
+            LockScope::Unknown => None,
+        };
+    }
+}
+
+/// `dir/rel` with `.` and `..` segments folded (a lockfile's relative path of a local package),
+/// relative to the scanned root; `None` when it leaves the root or is absolute.
+pub fn join_dir(dir: &str, rel: &str) -> Option<String> {
+    let rel = rel.strip_prefix("file://").unwrap_or(rel);
+    if rel.starts_with('/') || rel.contains(':') || rel.starts_with('\\') {
+        return None;
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
+    for seg in rel.split(['/', '\\']) {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    Some(if parts.is_empty() { ".".to_owned() } else { parts.join("/") })
+}
+
+/// The first line inside `span` (1-based, inclusive) of `lines` that `matches`, else the
+/// span's first line: the line of one dependency inside a package's block, for errors.
+pub fn line_in(lines: &[&str], span: Option<LineSpan>, matches: impl Fn(&str) -> bool) -> Option<usize> {
+    let span = span?;
+    let found = lines
+        .get(span.start.saturating_sub(1)..span.end.min(lines.len()))
+        .and_then(|block| block.iter().position(|l| matches(l.trim())));
+    Some(found.map_or(span.start, |i| span.start + i))
+}
+
+/// An invalid-package error naming the package.
+pub fn invalid(path: &str, line: Option<usize>, what: String) -> ResolveError {
+    ResolveError::new(path, line, ResolveErrorKind::InvalidPackage(what))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirements_give_their_name_and_extras() {
+        let r = requirement("foo[bar, baz] (>=1.0) ; python_version < '3.8'").unwrap();
+        assert_eq!((r.name, r.extras, r.has_marker), ("foo", vec!["bar", "baz"], true));
+        assert_eq!(requirement("zest.releaser[recommended]").unwrap().name, "zest.releaser");
+        assert_eq!(requirement("poetry-core @ git+https://x/y.git").unwrap().name, "poetry-core");
+        assert_eq!(requirement("win-inet-pton; platform_system == \"Windows\"").unwrap().extras, Vec::<&str>::new());
+        assert!(requirement("").is_none());
+        assert!(requirement("-e .").is_none());
+        assert!(requirement("foo[bar").is_none());
+    }
+
+    #[test]
+    fn hashes_are_kept_per_algorithm() {
+        let hex = "39e3809566ff85354557ec2398b55e096c8364bacac9405a7a1fa429e77fe76c";
+        assert_eq!(file_hash(&format!("sha256:{hex}")), Ok(Some(Checksum::Sha256(hex.into()))));
+        assert_eq!(file_hash("md5:abc"), Ok(None));
+        assert!(file_hash("sha256:abc").is_err());
+        assert!(file_hash("nohash").is_err());
+    }
+
+    #[test]
+    fn pyproject_groups_and_kinds() {
+        let text = r#"
+[project]
+name = "app"
+version = "1.0"
+dependencies = ["Requests[socks]>=2", "tomli; python_version < '3.11'"]
+[project.optional-dependencies]
+fast = ["uvloop"]
+[dependency-groups]
+test = ["pytest", {include-group = "lint"}]
+[tool.poetry.dependencies]
+python = "^3.9"
+Click = {version = "^8", optional = true}
+[tool.poetry.group.docs.dependencies]
+sphinx = "*"
+[tool.pdm.dev-dependencies]
+lint = ["ruff"]
+"#;
+        let p = Pyproject::parse("pyproject.toml", text).unwrap();
+        assert_eq!((p.name.as_deref(), p.version.as_deref()), (Some("app"), Some("1.0")));
+        let got: Vec<_> = p.direct.iter().map(|d| (d.name.as_str(), d.kind, d.group.as_deref())).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("requests", DirectKind::Main, None),
+                ("tomli", DirectKind::Main, None),
+                ("uvloop", DirectKind::Extra, Some("fast")),
+                ("pytest", DirectKind::Group, Some("test")),
+                ("click", DirectKind::Extra, None),
+                ("sphinx", DirectKind::Group, Some("docs")),
+                ("ruff", DirectKind::Group, Some("lint")),
+            ]
+        );
+        assert_eq!(p.direct.first().unwrap().extras, vec!["socks".to_owned()]);
+    }
+
+    #[test]
+    fn local_paths_stay_inside_the_root() {
+        assert_eq!(join_dir(".", "./libs/a").as_deref(), Some("libs/a"));
+        assert_eq!(join_dir("py/app", "../lib").as_deref(), Some("py/lib"));
+        assert_eq!(join_dir(".", "..").as_deref(), None);
+        assert_eq!(join_dir(".", "/abs").as_deref(), None);
+    }
+}

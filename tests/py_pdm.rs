@@ -1,0 +1,457 @@
+//! `pdm.lock`: the osv-scalibr conformance cases, the fixture of `testdata/python/pdm/app/`
+//! (written by pdm 2.29.4 with `pdm lock -G :all`; see its README), extras variants, bad input
+//! and mutations.
+
+// Test helpers fail loudly on unexpected input: that is how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use chainward::model::package::GitReference;
+use chainward::model::{Checksum, Ecosystem, PackageSource, RootComponent, Scope};
+use chainward::resolve::{ResolveErrorKind, Resolved, Resolver};
+use serde_json::Value;
+
+fn chainward(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_chainward"))
+        .args(args)
+        .args(common::no_registry(args))
+        .env("CHAINWARD_CACHE_DIR", Path::new(env!("CARGO_TARGET_TMPDIR")).join("chainward-cache"))
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .output()
+        .expect("run chainward")
+}
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/python/pdm/app")
+}
+
+fn only(resolution: &chainward::resolve::Resolution) -> &Resolved {
+    assert!(resolution.errors.is_empty(), "{:?}", resolution.errors);
+    assert_eq!(resolution.resolved.len(), 1);
+    &resolution.resolved[0]
+}
+
+#[test]
+fn conformance_cases_match_the_peer() {
+    let cases = common::conformance::cases("pdm.lock");
+    if common::shared_dir().is_none() {
+        return;
+    }
+    assert_eq!(cases.len(), 5, "the five osv-scalibr pdm.lock cases");
+    for case in cases {
+        let dir = case.materialize();
+        let resolution = common::conformance::resolve(dir.path());
+        if case.expects_error {
+            assert!(resolution.resolved.is_empty(), "{}", case.name);
+            let error = resolution.errors.first().unwrap_or_else(|| panic!("{}: no error", case.name));
+            assert_eq!((error.path.as_str(), error.line), ("pdm.lock", Some(1)), "{}: {error}", case.name);
+            assert!(matches!(error.kind, ResolveErrorKind::Syntax(_)), "{}: {error}", case.name);
+            let out = chainward(&["sbom", dir.path().to_str().unwrap()]);
+            assert_eq!(out.status.code(), Some(2), "{}", case.name);
+            assert!(String::from_utf8_lossy(&out.stderr).contains("pdm.lock:1"), "{}", case.name);
+            continue;
+        }
+        let lock = only(&resolution);
+        assert!(matches!(lock.root, RootComponent::Synthetic { .. }), "{}", case.name);
+        let norm = |n: &str| Ecosystem::PyPI.normalize_name(n);
+        let got: Vec<(String, &str)> = lock.packages.iter().map(|p| (norm(&p.name), p.version.as_str())).collect();
+        let want: Vec<(String, &str)> = case.expected.iter().map(|e| (norm(&e.name), e.version.as_str())).collect();
+        assert_eq!(
+            common::conformance::multiset(got.iter().map(|(n, v)| (n.as_str(), *v))),
+            common::conformance::multiset(want.iter().map(|(n, v)| (n.as_str(), *v))),
+            "{}",
+            case.name
+        );
+        let text = std::fs::read_to_string(&case.fixture).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for e in &case.expected {
+            let matching: Vec<_> =
+                lock.packages.iter().filter(|p| norm(&p.name) == norm(&e.name) && p.version == e.version).collect();
+            if let Some(line) = e.line {
+                // The peer asserts the `name =` line; our span is the whole `[[package]]` block.
+                assert!(
+                    matching.iter().any(|p| p.lines.is_some_and(|l| l.start < line && line <= l.end)),
+                    "{}: {} line {line} not in {:?}",
+                    case.name,
+                    e.name,
+                    matching.iter().map(|p| p.lines).collect::<Vec<_>>()
+                );
+                assert_eq!(lines[line - 1], format!("name = \"{}\"", e.name), "{}", case.name);
+            }
+            if let Some(commit) = &e.commit {
+                assert!(
+                    matching
+                        .iter()
+                        .any(|p| matches!(&p.source, PackageSource::Git { commit: Some(c), .. } if c == commit)),
+                    "{}: {}",
+                    case.name,
+                    e.name
+                );
+            }
+            // Scopes. Without a pyproject.toml, pdm.lock does not say whether a group other than
+            // `default` is a dev group or an extra: we call every such group excluded. The peer
+            // calls `dev` dev and any other group `optional` (`optional-included`): the `tmp`
+            // group of pdm-optional-dependency is optional to the peer, excluded to us (a
+            // deliberate difference; with the project's pyproject.toml it is optional here too).
+            let want = if e.groups.is_empty() { Scope::Required } else { Scope::Excluded };
+            assert!(matching.iter().all(|p| p.scope == Some(want)), "{}: {}", case.name, e.name);
+        }
+        let out = chainward(&["sbom", dir.path().to_str().unwrap()]);
+        assert!(out.status.success(), "{}: {}", case.name, String::from_utf8_lossy(&out.stderr));
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        common::validate_cyclonedx(&doc, "1.6").unwrap_or_else(|e| panic!("{}: {e:#?}", case.name));
+    }
+}
+
+#[test]
+fn an_optional_group_is_optional_with_the_project() {
+    let Some(shared) = common::shared_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        shared.join("conformance/osv-scalibr/pypi/pdm-optional-dependency/optional-dependency.toml"),
+        dir.path().join("pdm.lock"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"x\"\nversion = \"1\"\ndependencies = [\"toml\"]\n[project.optional-dependencies]\ntmp = [\"pyroute2\"]\n",
+    )
+    .unwrap();
+    let resolution = common::conformance::resolve(dir.path());
+    let lock = only(&resolution);
+    let scope = |n: &str| lock.packages.iter().find(|p| p.name == n).unwrap().scope;
+    assert_eq!(scope("toml"), Some(Scope::Required));
+    assert_eq!(scope("pyroute2"), Some(Scope::Optional));
+    // pyroute2 -> win-inet-pton behind a marker: the edge is kept, the scope follows it.
+    assert_eq!(scope("win-inet-pton"), Some(Scope::Optional));
+    let RootComponent::Package(root) = lock.root else { panic!("the project is the root") };
+    assert_eq!(lock.packages[root].name, "x");
+}
+
+#[test]
+fn the_fixture_has_groups_git_markers_and_extras_variants() {
+    let resolution = common::conformance::resolve(&fixture());
+    let lock = only(&resolution);
+    assert_eq!(lock.path, "pdm.lock");
+    let text = std::fs::read_to_string(fixture().join("pdm.lock")).unwrap();
+    assert!(text.contains("lock_version = \"4.5.1\""));
+    // 20 `[[package]]` tables, one of them requests' `socks` variant: 19 packages and the project.
+    assert_eq!(text.matches("[[package]]").count(), 20);
+    assert_eq!(lock.packages.len(), 20);
+    assert_eq!(lock.packages.iter().filter(|p| p.name == "requests").count(), 1, "the variant is not a component");
+    let RootComponent::Package(root) = lock.root else { panic!("the project is the root") };
+    assert_eq!((lock.packages[root].name.as_str(), lock.packages[root].version.as_str()), ("pdm-fixture", "0.2.0"));
+    let find = |n: &str| lock.packages.iter().position(|p| p.name == n).unwrap_or_else(|| panic!("{n}"));
+    let pkg = |n: &str| &lock.packages[find(n)];
+    // The variant's dependency (PySocks) is requests' own edge; requests keeps its plain
+    // entry's lines.
+    assert!(pkg("requests").dependencies.contains(&find("pysocks")));
+    let lines: Vec<&str> = text.lines().collect();
+    let span = pkg("requests").lines.unwrap();
+    assert_eq!(lines[span.start - 1], "[[package]]");
+    assert_eq!(lines[span.start], "name = \"requests\"");
+    assert!(!lines[span.start + 1..span.end].iter().any(|l| l.starts_with("extras")));
+    assert_eq!(pkg("requests").checksums.len(), 2);
+    assert!(pkg("requests").checksums.iter().all(|c| matches!(c, Checksum::Sha256(_))));
+    // Git.
+    assert_eq!(
+        pkg("minilib").source,
+        PackageSource::Git {
+            url: "https://example.com/minilib.git".into(),
+            reference: Some(GitReference::Rev("main".into())),
+            commit: Some("49e40ef6e84abd278ff43e948d66b3abfcef1f50".into()),
+        }
+    );
+    assert!(pkg("minilib").dependencies.contains(&find("six")));
+    // Scopes from pyproject.toml, groups from the lockfile.
+    for (name, scope, groups, direct) in [
+        ("requests", Scope::Required, &["default"][..], true),
+        ("pysocks", Scope::Required, &["default"][..], false),
+        ("tomli", Scope::Required, &["default", "test"][..], true),
+        ("pyyaml", Scope::Optional, &["yaml"][..], true),
+        ("pytest", Scope::Excluded, &["test"][..], true),
+        ("pluggy", Scope::Excluded, &["test"][..], false),
+        ("pyflakes", Scope::Excluded, &["lint"][..], true),
+    ] {
+        let p = pkg(name);
+        assert_eq!(p.scope, Some(scope), "{name}");
+        assert_eq!(p.groups, groups.iter().map(|g| (*g).to_owned()).collect::<Vec<_>>(), "{name}");
+        assert_eq!(p.direct, direct, "{name}");
+    }
+    // Markers keep edges: pytest -> exceptiongroup/colorama/tomli.
+    for dep in ["exceptiongroup", "colorama", "tomli"] {
+        assert!(pkg("pytest").dependencies.contains(&find(dep)), "pytest -> {dep}");
+    }
+    // The SBOM validates (1.5 and 1.6) with SHA-256 hashes.
+    for spec in ["1.5", "1.6"] {
+        let out = chainward(&["sbom", fixture().to_str().unwrap(), "--spec-version", spec]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        common::validate_cyclonedx(&doc, spec).unwrap_or_else(|e| panic!("{spec}: {e:#?}"));
+        let comps = doc["components"].as_array().unwrap();
+        assert_eq!(comps.len(), 19);
+        let hashed = comps.iter().filter(|c| c["hashes"].as_array().is_some_and(|h| h[0]["alg"] == "SHA-256")).count();
+        assert_eq!(hashed, 18, "every package but the git one");
+    }
+}
+
+fn write(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+const HEAD: &str = "[metadata]\ngroups = [\"default\"]\nlock_version = \"4.4.1\"\n\n";
+
+#[test]
+fn local_and_url_packages_are_not_registry_packages() {
+    let text = format!(
+        "{HEAD}[[package]]\nname = \"a\"\nversion = \"1\"\npath = \"./libs/a\"\neditable = true\n\n\
+         [[package]]\nname = \"b\"\nversion = \"2\"\nurl = \"https://example.com/b-2.tar.gz\"\n\n\
+         [[package]]\nname = \"c\"\nversion = \"3\"\nurl = \"file:///${{PROJECT_ROOT}}/vendor/c\"\n"
+    );
+    let dir = write(&[("pdm.lock", &text)]);
+    let resolution = common::conformance::resolve(dir.path());
+    let lock = only(&resolution);
+    assert_eq!(lock.packages[0].source, PackageSource::Path { dir: "libs/a".into() });
+    assert_eq!(lock.packages[1].source, PackageSource::Tarball { url: "https://example.com/b-2.tar.gz".into() });
+    assert_eq!(lock.packages[2].source, PackageSource::Path { dir: "vendor/c".into() });
+    assert!(lock.packages.iter().all(|p| !p.source.is_default_registry()));
+}
+
+#[test]
+fn bad_lockfiles_fail_the_run_naming_file_and_line() {
+    let cases: Vec<(String, Option<usize>, &str)> = vec![
+        ("[metadata]\nlock_version = \"5.0\"\n".to_owned(), Some(2), "unsupported pdm.lock lock_version version 5.0"),
+        ("[metadata]\nlock_version = \"3.1\"\n".to_owned(), Some(2), "lock_version version 3.1"),
+        ("[metadata]\ngroups = []\n".to_owned(), Some(1), "no `[metadata] lock_version`"),
+        (format!("{HEAD}[[package]]\nversion = \"1\"\n"), Some(5), "no `name`"),
+        (
+            format!("{HEAD}[[package]]\nname = \"a\"\nversion = \"1\"\n\n[[package]]\nname = \"A\"\nversion = \"1\"\n"),
+            Some(9),
+            "duplicate package `A 1`",
+        ),
+        (
+            format!(
+                "{HEAD}[[package]]\nname = \"a\"\nversion = \"1\"\nfiles = [{{file = \"a.whl\", hash = \"sha256:1\"}}]\n"
+            ),
+            Some(6),
+            "file hash",
+        ),
+        (
+            format!("{HEAD}[[package]]\nname = \"a\"\nversion = \"1\"\ndependencies = [\"b>=1\"]\n"),
+            Some(8),
+            "`a 1` depends on `b>=1`",
+        ),
+        (
+            format!("{HEAD}[[package]]\nname = \"a\"\nversion = \"1\"\ndependencies = [\"-e .\"]\n"),
+            Some(8),
+            "not a PEP 508 requirement",
+        ),
+        (String::new(), None, "empty"),
+    ];
+    for (text, line, needle) in cases {
+        let dir = write(&[("pdm.lock", &text)]);
+        let resolution = common::conformance::resolve(dir.path());
+        let error = resolution.errors.first().unwrap_or_else(|| panic!("no error for {text:?}"));
+        assert_eq!((error.path.as_str(), error.line), ("pdm.lock", line), "{text:?}: {error}");
+        assert!(error.to_string().contains(needle), "{text:?}: {error}");
+        let out = chainward(&["sbom", dir.path().to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{text:?}");
+    }
+    // A dependency behind a marker that pdm did not lock is fine.
+    let text =
+        format!("{HEAD}[[package]]\nname = \"a\"\nversion = \"1\"\ndependencies = [\"b>=1; python_version < '3'\"]\n");
+    let dir = write(&[("pdm.lock", &text)]);
+    assert!(only(&common::conformance::resolve(dir.path())).packages[0].dependencies.is_empty());
+}
+
+/// A small deterministic PRNG (xorshift64*), as tests/mutations.rs has it.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % (n.max(1) as u64)).unwrap()
+    }
+}
+
+const INTERESTING: &[&[u8]] = &[
+    b"[[package]]\n",
+    b"extras = [\"x\"]\n",
+    b"git = \"https://x\"\n",
+    b"[metadata]\nlock_version = \"9.0\"\n",
+    b"name = \"\"\n",
+    b"dependencies = [\"a[b]; python_version < '3'\", \"!\"]\n",
+    b"files = [{file = \"x\", hash = \"sha256:00\"}]\n",
+    b"\"\"\"\n",
+];
+
+fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
+    let mut out = input.to_vec();
+    for _ in 0..=rng.below(4) {
+        let at = rng.below(out.len() + 1);
+        match rng.below(6) {
+            0 if !out.is_empty() => {
+                let i = at.min(out.len() - 1);
+                out[i] = u8::try_from(rng.below(256)).unwrap();
+            }
+            1 => {
+                let end = (at + rng.below(64)).min(out.len());
+                out.drain(at..end);
+            }
+            2 => {
+                let token = INTERESTING[rng.below(INTERESTING.len())];
+                out.splice(at..at, token.iter().copied());
+            }
+            3 => out.truncate(at),
+            4 => {
+                let text = String::from_utf8_lossy(&out).into_owned();
+                let lines: Vec<&str> = text.lines().collect();
+                if !lines.is_empty() {
+                    let line = lines[rng.below(lines.len())];
+                    let mut new = lines.clone();
+                    new.insert(rng.below(lines.len()), line);
+                    out = new.join("\n").into_bytes();
+                }
+            }
+            _ => {
+                let text = String::from_utf8_lossy(&out).into_owned();
+                let mut lines: Vec<&str> = text.lines().collect();
+                if lines.len() > 1 {
+                    let (a, b) = (rng.below(lines.len()), rng.below(lines.len()));
+                    lines.swap(a, b);
+                    out = lines.join("\n").into_bytes();
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn mutated_lockfiles_never_panic_and_errors_name_the_file() {
+    let pyproject = std::fs::read(fixture().join("pyproject.toml")).unwrap();
+    let mut seeds = vec![std::fs::read(fixture().join("pdm.lock")).unwrap(), HEAD.as_bytes().to_vec()];
+    for case in common::conformance::cases("pdm.lock") {
+        seeds.push(std::fs::read(&case.fixture).unwrap());
+    }
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let resolver = chainward::resolve::pdm::PdmLockResolver;
+    let mut parsed = 0;
+    for round in 0..400 {
+        let seed = &seeds[round % seeds.len()];
+        let input = mutate(&mut rng, seed);
+        let manifest = if round % 2 == 0 { pyproject.clone() } else { mutate(&mut rng, &pyproject) };
+        let source = chainward::fuzzing::MemorySource::new([("pyproject.toml".to_owned(), manifest)]);
+        let result = std::panic::catch_unwind(|| {
+            resolver.resolve(&source, "pdm.lock", &input, &chainward::resolve::ResolveOptions::default())
+        });
+        let Ok(result) = result else { panic!("round {round}: panicked on:\n{}", String::from_utf8_lossy(&input)) };
+        match result {
+            Ok(lock) => {
+                parsed += 1;
+                let n = lock.packages.len();
+                assert!(lock.packages.iter().all(|p| p.dependencies.iter().all(|&j| j < n)), "round {round}");
+                for e in &lock.errors {
+                    assert!(e.path == "pdm.lock" || e.path == "pyproject.toml", "round {round}: {e}");
+                }
+            }
+            Err(e) => assert_eq!(e.path, "pdm.lock", "round {round}: {e}"),
+        }
+    }
+    assert!(parsed > 20, "only {parsed} mutated inputs parsed");
+}
+
+#[test]
+fn pdm_packages_are_matched_against_pypi_advisories() {
+    let Some(shared) = common::shared_dir() else { return };
+    let db = shared.join("advisory-db/osv/PyPI.zip");
+    let text = format!(
+        "{HEAD}[[package]]\nname = \"requests\"\nversion = \"2.28.1\"\ngroups = [\"default\"]\n\n\
+         [[package]]\nname = \"idna\"\nversion = \"3.4\"\ngit = \"https://example.com/idna.git\"\nrevision = \"0123456789abcdef0123456789abcdef01234567\"\ngroups = [\"default\"]\n"
+    );
+    let dir = write(&[("pdm.lock", &text)]);
+    let out = chainward(&[
+        "scan",
+        dir.path().to_str().unwrap(),
+        "--offline",
+        "--db",
+        db.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = doc["findings"].as_array().unwrap();
+    let f = findings.iter().find(|f| f["id"] == "PYSEC-2023-74").expect("requests 2.28.1");
+    assert_eq!((f["location"]["path"].as_str(), f["location"]["line"].as_u64()), (Some("pdm.lock"), Some(5)));
+    assert!(findings.iter().all(|f| f["package"]["name"] != "idna"), "a git package is not the PyPI release");
+}
+
+#[test]
+fn editable_members_and_the_project_itself_resolve() {
+    let text = format!(
+        "{HEAD}[[package]]\nname = \"sub-pkg\"\nversion = \"0.1\"\npath = \"./sub\"\neditable = true\ngroups = [\"default\"]\n\
+         dependencies = [\"app[extra]\"]\n\n\
+         [[package]]\nname = \"b\"\nversion = \"1\"\ngroups = [\"default\"]\ndependencies = [\"-e file:///${{PROJECT_ROOT}}/sub#egg=sub-pkg\"]\n"
+    );
+    let pyproject = "[project]\nname = \"App\"\nversion = \"1\"\ndependencies = [\"b\"]\n";
+    let dir = write(&[("pdm.lock", &text), ("pyproject.toml", pyproject)]);
+    let resolution = common::conformance::resolve(dir.path());
+    let lock = only(&resolution);
+    let RootComponent::Package(root) = lock.root else { panic!("root") };
+    assert_eq!(lock.packages[0].source, PackageSource::Path { dir: "sub".into() });
+    assert!(lock.packages[0].dependencies.contains(&root), "sub-pkg -> the project");
+    assert!(lock.packages[1].dependencies.contains(&0), "b -> sub-pkg (editable)");
+    assert_eq!(lock.packages[0].scope, Some(Scope::Required));
+}
+
+/// The fuzz seeds of `fuzz/corpus/pdm_lock/` (the lockfile, NUL, the pyproject.toml beside it) as
+/// the fuzz target reads them: both with and without the project, every edge and span in range.
+#[test]
+fn the_fuzz_seeds_resolve_within_bounds() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/pdm_lock");
+    let mut seeds = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let data = std::fs::read(entry.unwrap().path()).unwrap();
+        let mut parts = data.split(|&b| b == 0);
+        let lock = parts.next().unwrap_or_default();
+        let mut files = vec![("ws/pdm.lock".to_owned(), lock.to_vec())];
+        if let Some(manifest) = parts.next() {
+            files.push(("ws/pyproject.toml".to_owned(), manifest.to_vec()));
+        }
+        let source = chainward::fuzzing::MemorySource::new(files);
+        let lines = lock.split(|&b| b == b'\n').count();
+        for lockfile_only in [true, false] {
+            let options = chainward::resolve::ResolveOptions { lockfile_only, ..Default::default() };
+            let Ok(resolved) = chainward::resolve::pdm::PdmLockResolver.resolve(&source, "ws/pdm.lock", lock, &options)
+            else {
+                continue;
+            };
+            let n = resolved.packages.len();
+            for p in &resolved.packages {
+                assert!(p.dependencies.iter().all(|&d| d < n));
+                assert!(p.lines.is_none_or(|s| 1 <= s.start && s.start <= s.end && s.end <= lines), "{:?}", p.lines);
+            }
+            match &resolved.root {
+                RootComponent::Package(i) => assert!(*i < n),
+                RootComponent::Synthetic { depends_on, .. } => assert!(depends_on.iter().all(|&d| d < n)),
+            }
+        }
+        seeds += 1;
+    }
+    assert!(seeds >= 4);
+}
