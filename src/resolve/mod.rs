@@ -10,7 +10,9 @@ pub(crate) mod cargo_canonical;
 pub mod cargo_manifest;
 pub mod node;
 pub mod package_lock;
+pub mod pipfile;
 pub mod pnpm;
+pub mod requirements;
 pub mod yarn;
 pub mod yarn_berry;
 
@@ -94,6 +96,8 @@ pub fn registry() -> Vec<Box<dyn Resolver>> {
         Box::new(yarn::YarnLockResolver),
         Box::new(pnpm::PnpmLockResolver),
         Box::new(bun::BunLockResolver),
+        Box::new(pipfile::PipfileLockResolver),
+        Box::new(requirements::RequirementsResolver),
     ]
 }
 
