@@ -626,7 +626,7 @@ impl<'s> Ctx<'s> {
                     for item in rest.split(',').map(str::trim).filter(|i| !i.is_empty()) {
                         vias.push(Via { package, item: item.to_owned(), file: path.to_owned(), line: logical.first });
                     }
-                } else if in_via && comment.starts_with(char::is_whitespace) && !trimmed.is_empty() {
+                } else if in_via && comment.chars().take(2).all(char::is_whitespace) && !trimmed.is_empty() {
                     if let Some(package) = current {
                         vias.push(Via { package, item: trimmed.to_owned(), file: path.to_owned(), line: logical.first });
                     }
@@ -848,8 +848,13 @@ impl<'s> Ctx<'s> {
         if url_scheme(req).is_some() {
             return self.link(path, dir, line, span, req, None, checksums);
         }
+        // `name @ URL` (PEP 508) before paths: pip takes a line as a path only when the part
+        // before any `@` looks like one.
         let bare = req.split('[').next().unwrap_or(req);
-        if bare.contains(['/', '\\']) || bare.starts_with('.') || is_archive(bare) {
+        let before_at = req.split('@').next().unwrap_or(req);
+        let looks_like_path = |s: &str| s.contains(['/', '\\']) || s.starts_with('.');
+        let url_form = req.contains('@') && !looks_like_path(before_at);
+        if !url_form && (looks_like_path(bare) || is_archive(bare)) {
             return self.link(path, dir, line, span, req, None, checksums);
         }
         let named = match parse_named(req) {
