@@ -70,8 +70,11 @@ fn glob_set(patterns: &[String], option: &'static str) -> Result<GlobSet, Exclud
         }
         let anchored = if p.contains('/') { p.to_owned() } else { format!("**/{p}") };
         for g in [anchored.clone(), format!("{anchored}/**")] {
-            let glob = Glob::new(&g)
-                .map_err(|e| ExcludeError { option, pattern: pattern.clone(), message: e.kind().to_string() })?;
+            let glob = Glob::new(&g).map_err(|e| ExcludeError {
+                option,
+                pattern: pattern.clone(),
+                message: e.kind().to_string(),
+            })?;
             builder.add(glob);
         }
     }
@@ -168,7 +171,10 @@ mod tests {
 
     #[test]
     fn requirements_patterns_name_files_at_any_depth() {
-        let ex = Excludes::new(&["vendor".into()]).unwrap().with_requirements(&["deps.txt".into(), "reqs/*.pip".into()]).unwrap();
+        let ex = Excludes::new(&["vendor".into()])
+            .unwrap()
+            .with_requirements(&["deps.txt".into(), "reqs/*.pip".into()])
+            .unwrap();
         assert!(ex.is_requirements("deps.txt"));
         assert!(ex.is_requirements("a/b/deps.txt"));
         assert!(ex.is_requirements("reqs/dev.pip"));

@@ -230,15 +230,8 @@ fn an_unpinned_line_is_incomplete_in_the_sbom_and_a_warning_of_the_scan() {
     assert!(incomplete[0]["dependencies"].as_array().unwrap().iter().any(|d| d == "pkg:pypi/requests"));
 
     let db = pypi_db(dir.path());
-    let (code, out, err) = run(&[
-        "scan",
-        project.to_str().unwrap(),
-        "--offline",
-        "--db",
-        db.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let (code, out, err) =
+        run(&["scan", project.to_str().unwrap(), "--offline", "--db", db.to_str().unwrap(), "--format", "json"]);
     assert_eq!(code, 1, "the pinned flask is matched: {err}");
     assert!(err.contains("requirements.txt:3"), "the unpinned line is named: {err}");
     let report: Value = serde_json::from_slice(&out).unwrap();
@@ -338,7 +331,8 @@ fn includes_constraints_loops_and_leaving_the_tree() {
 #[test]
 fn index_urls_decide_what_is_pypi() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("requirements.txt"), "--extra-index-url https://extra.example/simple\na==1\n").unwrap();
+    std::fs::write(dir.path().join("requirements.txt"), "--extra-index-url https://extra.example/simple\na==1\n")
+        .unwrap();
     std::fs::write(dir.path().join("requirements-private.txt"), "-i https://pypi.corp.example/simple\nb==1\n").unwrap();
     let resolution = resolve(dir.path(), &[]);
     assert!(resolved(&resolution, "requirements.txt").packages[0].source.is_default_registry());
@@ -362,8 +356,10 @@ impl Rng {
     }
 }
 
-const INTERESTING: &[&[u8]] =
-    &[b"\\\n", b" #", b"-r ", b"-c ", b"--hash=", b"==", b"===", b"[", b"]", b";", b"@", b"${X}", b"-e ", b"\n", b"git+", b"\xff"];
+const INTERESTING: &[&[u8]] = &[
+    b"\\\n", b" #", b"-r ", b"-c ", b"--hash=", b"==", b"===", b"[", b"]", b";", b"@", b"${X}", b"-e ", b"\n", b"git+",
+    b"\xff",
+];
 
 fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
     let mut out = input.to_vec();

@@ -75,7 +75,8 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
     // Checked now, so a bad pattern is a usage error before anything is read. Each side adds
     // the `exclude` and `requirements` of its own `chainward.toml` when no policy file was named.
     Excludes::new(&exclude)?.with_requirements(&requirements)?;
-    let excludes = Exclusions { patterns: &exclude, requirements: &requirements, with_tree_policy: explicit_config.is_none() };
+    let excludes =
+        Exclusions { patterns: &exclude, requirements: &requirements, with_tree_policy: explicit_config.is_none() };
 
     let (head, base, base_label, head_label) = if sbom_input {
         (sbom_side(req.path, &mut notes, &mut errors)?, None, None, None)

@@ -30,8 +30,10 @@
 //! key's line).
 //!
 //! `Pipfile.lock` records no dependency edges: there is no graph below the direct dependencies.
-//! `direct` comes from the `Pipfile` beside the lock (`[packages]`, `[dev-packages]` and custom
-//! category tables), when there is one and the manifests are read; the root is a synthetic
+//! `direct` comes from the `Pipfile` beside the lock, when there is one and the manifests are
+//! read: a name in `[packages]` makes the lock's `default` entry of that name direct,
+//! `[dev-packages]` the `develop` one, a custom category table the entry of its category (so
+//! of two versions of a name, the one of the declaring category). The root is a synthetic
 //! component named after the directory, depending on the direct packages.
 
 use std::collections::{HashMap, HashSet};
@@ -39,7 +41,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::model::{Checksum, DependencyKind, Ecosystem, GitReference, LineSpan, Package, PackageSource, RootComponent, Scope};
+use crate::model::{
+    Checksum, DependencyKind, Ecosystem, GitReference, LineSpan, Package, PackageSource, RootComponent, Scope,
+};
 use crate::resolve::package_lock::json;
 use crate::resolve::{LineIndex, ResolveError, ResolveErrorKind, ResolveOptions, Resolved, Resolver, Warning};
 use crate::source::Source;
@@ -76,7 +80,8 @@ impl Resolver for PipfileLockResolver {
                 match direct_names(&manifest, &bytes) {
                     Ok(names) => {
                         for p in &mut resolved.packages {
-                            p.direct = names.contains(&Ecosystem::PyPI.normalize_name(&p.name));
+                            let name = Ecosystem::PyPI.normalize_name(&p.name);
+                            p.direct = p.groups.iter().any(|g| names.contains(&(g.clone(), name.clone())));
                         }
                     }
                     Err(e) => resolved.errors.push(e),
@@ -164,7 +169,12 @@ fn parse(text: &str, path: &str, dir: &str) -> Result<Resolved, ResolveError> {
             ));
         }
         None => {
-            return Err(json_error(path, &index, meta.key_at, "not a Pipfile.lock: no `_meta.pipfile-spec`".to_owned()));
+            return Err(json_error(
+                path,
+                &index,
+                meta.key_at,
+                "not a Pipfile.lock: no `_meta.pipfile-spec`".to_owned(),
+            ));
         }
     }
     let sources: HashMap<String, String> =
@@ -222,13 +232,16 @@ fn parse(text: &str, path: &str, dir: &str) -> Result<Resolved, ResolveError> {
                     PackageSource::Tarball { url: f.clone() }
                 } else {
                     let p = f.strip_prefix("file://").or_else(|| f.strip_prefix("file:")).unwrap_or(f);
-                    PackageSource::Path { dir: if p.starts_with('/') { p.to_owned() } else { crate::source::join(dir, p) } }
+                    PackageSource::Path {
+                        dir: if p.starts_with('/') { p.to_owned() } else { crate::source::join(dir, p) },
+                    }
                 }
             } else {
                 let url = match &wire.index {
-                    Some(name) => match sources.get(name) {
-                        Some(url) => Some(url.clone()),
-                        None => {
+                    Some(name) => {
+                        if let Some(url) = sources.get(name) {
+                            Some(url.clone())
+                        } else {
                             errors.push(ResolveError::new(
                                 path,
                                 Some(line),
@@ -239,7 +252,7 @@ fn parse(text: &str, path: &str, dir: &str) -> Result<Resolved, ResolveError> {
                             ));
                             None
                         }
-                    },
+                    }
                     None => default_source.clone(),
                 };
                 match url {
@@ -344,8 +357,9 @@ fn parse(text: &str, path: &str, dir: &str) -> Result<Resolved, ResolveError> {
 /// Tables of a `Pipfile` that are not package categories.
 const NOT_CATEGORIES: [&str; 4] = ["source", "requires", "scripts", "pipenv"];
 
-/// The PEP 503 names a `Pipfile` declares, in any category.
-fn direct_names(path: &str, bytes: &[u8]) -> Result<HashSet<String>, ResolveError> {
+/// The (lockfile category, PEP 503 name) pairs a `Pipfile` declares: `[packages]` is the lock's
+/// `default`, `[dev-packages]` its `develop`, a custom category keeps its name.
+fn direct_names(path: &str, bytes: &[u8]) -> Result<HashSet<(String, String)>, ResolveError> {
     let text = super::utf8(path, bytes)?;
     let doc: toml::Table = toml::from_str(text).map_err(|e| super::toml_error(path, text, &e))?;
     let mut names = HashSet::new();
@@ -353,8 +367,13 @@ fn direct_names(path: &str, bytes: &[u8]) -> Result<HashSet<String>, ResolveErro
         if NOT_CATEGORIES.contains(&key.as_str()) {
             continue;
         }
+        let category = match key.as_str() {
+            "packages" => "default",
+            "dev-packages" => "develop",
+            other => other,
+        };
         if let toml::Value::Table(table) = value {
-            names.extend(table.keys().map(|k| Ecosystem::PyPI.normalize_name(k)));
+            names.extend(table.keys().map(|k| (category.to_owned(), Ecosystem::PyPI.normalize_name(k))));
         }
     }
     Ok(names)

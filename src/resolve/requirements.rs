@@ -94,11 +94,10 @@ impl Resolver for RequirementsResolver {
 
     fn claims(&self, path: &Path) -> bool {
         let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return false };
-        if !name.ends_with(".txt") {
+        if !Path::new(name).extension().is_some_and(|e| e.eq_ignore_ascii_case("txt")) {
             return false;
         }
-        name.starts_with("requirements")
-            || path.parent().and_then(Path::file_name).is_some_and(|d| d == "requirements")
+        name.starts_with("requirements") || path.parent().and_then(Path::file_name).is_some_and(|d| d == "requirements")
     }
 
     fn resolve(
@@ -324,13 +323,12 @@ fn parse_options(text: &str) -> Result<Vec<(Opt, String, String)>, String> {
             };
             let (_, long_name, opt, takes_value) = found;
             let value = if takes_value {
-                match inline {
-                    Some(v) => v.to_owned(),
-                    None => {
-                        let v = tokens.get(i).ok_or_else(|| format!("--{long_name} option requires an argument"))?;
-                        i += 1;
-                        v.clone()
-                    }
+                if let Some(v) = inline {
+                    v.to_owned()
+                } else {
+                    let v = tokens.get(i).ok_or_else(|| format!("--{long_name} option requires an argument"))?;
+                    i += 1;
+                    v.clone()
                 }
             } else if inline.is_some() {
                 return Err(format!("--{long_name} option does not take a value"));
@@ -436,7 +434,13 @@ fn parse_named(s: &str) -> Result<Named, String> {
         if url.is_empty() || url.contains(char::is_whitespace) {
             return Err(format!("`{url}` is not a URL"));
         }
-        return Ok(Named { name: name.to_owned(), url: Some(url.to_owned()), pin: None, spec: String::new(), env_var: false });
+        return Ok(Named {
+            name: name.to_owned(),
+            url: Some(url.to_owned()),
+            pin: None,
+            spec: String::new(),
+            env_var: false,
+        });
     }
     let mut spec = rest.trim();
     if let Some(inner) = spec.strip_prefix('(') {
@@ -518,7 +522,9 @@ fn url_source(url: &str, dir: &str) -> PackageSource {
         let bare = url.get(if lower.starts_with("git+") { 4 } else { 0 }..).unwrap_or(url);
         let bare = bare.split('#').next().unwrap_or(bare);
         // `@rev` after the host part (`git+ssh://git@host/repo@rev`).
-        let path_start = bare.find("://").map_or(0, |i| bare.get(i + 3..).and_then(|r| r.find('/')).map_or(bare.len(), |j| i + 3 + j));
+        let path_start = bare
+            .find("://")
+            .map_or(0, |i| bare.get(i + 3..).and_then(|r| r.find('/')).map_or(bare.len(), |j| i + 3 + j));
         let (repo, rev) = match bare.get(path_start..).and_then(|p| p.rfind('@')) {
             Some(at) => (bare.get(..path_start + at).unwrap_or(bare), bare.get(path_start + at + 1..)),
             None => (bare, None),
@@ -621,14 +627,22 @@ impl<'s> Ctx<'s> {
             if content.is_empty() {
                 let Some(comment) = comment else { continue };
                 let trimmed = comment.trim();
-                if let (Some(rest), Some(package)) = (trimmed.strip_prefix("via").filter(|r| r.is_empty() || r.starts_with(char::is_whitespace)), current) {
+                if let (Some(rest), Some(package)) = (
+                    trimmed.strip_prefix("via").filter(|r| r.is_empty() || r.starts_with(char::is_whitespace)),
+                    current,
+                ) {
                     in_via = true;
                     for item in rest.split(',').map(str::trim).filter(|i| !i.is_empty()) {
                         vias.push(Via { package, item: item.to_owned(), file: path.to_owned(), line: logical.first });
                     }
                 } else if in_via && comment.chars().take(2).all(char::is_whitespace) && !trimmed.is_empty() {
                     if let Some(package) = current {
-                        vias.push(Via { package, item: trimmed.to_owned(), file: path.to_owned(), line: logical.first });
+                        vias.push(Via {
+                            package,
+                            item: trimmed.to_owned(),
+                            file: path.to_owned(),
+                            line: logical.first,
+                        });
                     }
                 } else {
                     in_via = false;
@@ -654,14 +668,22 @@ impl<'s> Ctx<'s> {
                         }
                         Opt::Editable => {
                             if constraint {
-                                self.error(path, line, "editable requirements are not allowed as constraints".to_owned());
+                                self.error(
+                                    path,
+                                    line,
+                                    "editable requirements are not allowed as constraints".to_owned(),
+                                );
                             } else {
                                 current = self.editable(path, &dir, line, span, &value);
                             }
                         }
                         Opt::IndexUrl => self.index_url = Some((value, path.to_owned(), line)),
                         Opt::Hash | Opt::GlobalOption | Opt::ConfigSettings => {
-                            self.warn(path, line, format!("`{name}` without a requirement on its line is ignored, as pip ignores it"));
+                            self.warn(
+                                path,
+                                line,
+                                format!("`{name}` without a requirement on its line is ignored, as pip ignores it"),
+                            );
                         }
                         _ => {}
                     }
@@ -717,11 +739,20 @@ impl<'s> Ctx<'s> {
     ) {
         let kind = if constraint { "constraints file" } else { "requirements file" };
         if url_scheme(value).is_some() {
-            self.error(path, line, format!("the {kind} `{value}` is a URL: chainward reads no network, so it is not read"));
+            self.error(
+                path,
+                line,
+                format!("the {kind} `{value}` is a URL: chainward reads no network, so it is not read"),
+            );
             return;
         }
         let target = crate::source::join(dir, value);
-        if value.starts_with('/') || value.starts_with('\\') || value.get(1..2) == Some(":") || target == ".." || target.starts_with("../") {
+        if value.starts_with('/')
+            || value.starts_with('\\')
+            || value.get(1..2) == Some(":")
+            || target == ".."
+            || target.starts_with("../")
+        {
             self.error(path, line, format!("the {kind} `{value}` is outside the scanned tree: not read"));
             return;
         }
@@ -730,12 +761,19 @@ impl<'s> Ctx<'s> {
             self.error(
                 path,
                 line,
-                format!("`{target}` recursively references itself (through {} -> {target}): pip refuses this file", chain.join(" -> ")),
+                format!(
+                    "`{target}` recursively references itself (through {} -> {target}): pip refuses this file",
+                    chain.join(" -> ")
+                ),
             );
             return;
         }
         if stack.len() >= MAX_INCLUDE_DEPTH {
-            self.error(path, line, format!("includes nest deeper than {MAX_INCLUDE_DEPTH} levels: `{target}` not read"));
+            self.error(
+                path,
+                line,
+                format!("includes nest deeper than {MAX_INCLUDE_DEPTH} levels: `{target}` not read"),
+            );
             return;
         }
         let bytes = match self.source.read(&target) {
@@ -776,16 +814,19 @@ impl<'s> Ctx<'s> {
         let value = value.trim();
         if let Some(scheme) = url_scheme(value) {
             if scheme.contains('+') || scheme == "git" || scheme == "file" {
-                return self.link(path, dir, line, span, value, None, Vec::new());
+                return Some(self.link(path, dir, line, span, value, None, Vec::new()));
             }
-            self.error(path, line, format!("`-e {value}` should be a path to a local project or a VCS URL (`git+https://…`)"));
+            self.error(
+                path,
+                line,
+                format!("`-e {value}` should be a path to a local project or a VCS URL (`git+https://…`)"),
+            );
             return None;
         }
         let bare = value.split('[').next().unwrap_or(value);
         let dir = local_dir(dir, bare);
-        let name = egg_name(value).unwrap_or_else(|| {
-            crate::resolve::dir_name(self.source, &dir).unwrap_or_else(|| "root".to_owned())
-        });
+        let name = egg_name(value)
+            .unwrap_or_else(|| crate::resolve::dir_name(self.source, &dir).unwrap_or_else(|| "root".to_owned()));
         let mut package = Package::new(Ecosystem::PyPI, name, String::new(), PackageSource::Path { dir });
         package.first_party = true;
         Some(self.add(package, span, path, line))
@@ -802,7 +843,7 @@ impl<'s> Ctx<'s> {
         target: &str,
         name: Option<String>,
         checksums: Vec<Checksum>,
-    ) -> Option<usize> {
+    ) -> usize {
         let is_url = url_scheme(target).is_some();
         let source = if is_url {
             url_source(target, dir)
@@ -814,9 +855,8 @@ impl<'s> Ctx<'s> {
         let segment_raw = target.split(['#', '?']).next().unwrap_or(target).rsplit('/').next().unwrap_or_default();
         let wheel = wheel_name(segment_raw);
         let (name, version) = match (name.or_else(|| egg_name(target)), wheel) {
-            (Some(n), Some((_, v))) => (n, v),
+            (Some(n), Some((_, v))) | (None, Some((n, v))) => (n, v),
             (Some(n), None) => (n, String::new()),
-            (None, Some((n, v))) => (n, v),
             (None, None) => {
                 self.warn(
                     path,
@@ -830,7 +870,7 @@ impl<'s> Ctx<'s> {
         let mut package = Package::new(Ecosystem::PyPI, name, version, source);
         package.first_party = directory;
         package.checksums = checksums;
-        Some(self.add(package, span, path, line))
+        self.add(package, span, path, line)
     }
 
     /// A requirement line (markers and options already split off the options).
@@ -846,7 +886,7 @@ impl<'s> Ctx<'s> {
         let marker_sep = if url_scheme(requirement).is_some() { "; " } else { ";" };
         let req = requirement.split(marker_sep).next().unwrap_or(requirement).trim();
         if url_scheme(req).is_some() {
-            return self.link(path, dir, line, span, req, None, checksums);
+            return Some(self.link(path, dir, line, span, req, None, checksums));
         }
         // `name @ URL` (PEP 508) before paths: pip takes a line as a path only when the part
         // before any `@` looks like one.
@@ -855,7 +895,7 @@ impl<'s> Ctx<'s> {
         let looks_like_path = |s: &str| s.contains(['/', '\\']) || s.starts_with('.');
         let url_form = req.contains('@') && !looks_like_path(before_at);
         if !url_form && (looks_like_path(bare) || is_archive(bare)) {
-            return self.link(path, dir, line, span, req, None, checksums);
+            return Some(self.link(path, dir, line, span, req, None, checksums));
         }
         let named = match parse_named(req) {
             Ok(n) => n,
@@ -865,7 +905,7 @@ impl<'s> Ctx<'s> {
             }
         };
         if let Some(url) = named.url {
-            return self.link(path, dir, line, span, &url, Some(named.name), checksums);
+            return Some(self.link(path, dir, line, span, &url, Some(named.name), checksums));
         }
         let source = PackageSource::default_registry(Ecosystem::PyPI);
         let mut package = Package::new(Ecosystem::PyPI, named.name, named.pin.clone().unwrap_or_default(), source);
@@ -1004,7 +1044,13 @@ mod tests {
     #[test]
     fn claims_requirements_names_and_directories() {
         let r = RequirementsResolver;
-        for yes in ["requirements.txt", "a/requirements-dev.txt", "requirements_test.txt", "requirements/dev.txt", "x/requirements/base.txt"] {
+        for yes in [
+            "requirements.txt",
+            "a/requirements-dev.txt",
+            "requirements_test.txt",
+            "requirements/dev.txt",
+            "x/requirements/base.txt",
+        ] {
             assert!(r.claims(Path::new(yes)), "{yes}");
         }
         for no in ["requirements.in", "dev.txt", "notes/requirements.md", "reqs/dev.txt", "requirements"] {
@@ -1066,7 +1112,11 @@ mod tests {
         let commit = "0123456789abcdef0123456789abcdef01234567";
         assert_eq!(
             url_source(&format!("git+ssh://git@github.com/o/r.git@{commit}#egg=r"), "."),
-            PackageSource::Git { url: "ssh://git@github.com/o/r.git".into(), reference: None, commit: Some(commit.into()) }
+            PackageSource::Git {
+                url: "ssh://git@github.com/o/r.git".into(),
+                reference: None,
+                commit: Some(commit.into())
+            }
         );
         assert_eq!(
             url_source("git+https://github.com/o/r@v1.0", "."),
