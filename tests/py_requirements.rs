@@ -427,3 +427,25 @@ fn mutated_requirements_files_never_panic_and_errors_name_the_file() {
         }
     }
 }
+
+#[test]
+fn line_style_annotations_a_bom_and_unknown_via_names() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        "\u{feff}click==8.1.7  # via flask\nflask==3.0.0  # via -r requirements.in\nitsdangerous==2.2.0\n    # via\n    #   flask\n    #   gone\n\n# The following packages are considered to be unsafe in a requirements file:\n# setuptools\n",
+    )
+    .unwrap();
+    let resolution = resolve(dir.path(), &[]);
+    assert!(resolution.errors.is_empty(), "{:?}", resolution.errors);
+    let r = resolved(&resolution, "requirements.txt");
+    let names: Vec<&str> = r.packages.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["click", "flask", "itsdangerous"]);
+    assert_eq!(r.packages[1].dependencies.iter().copied().collect::<Vec<_>>(), [0, 2]);
+    assert_eq!(r.packages.iter().map(|p| p.direct).collect::<Vec<_>>(), [false, true, false]);
+    // `gone` is not in the file: a warning at its line, no edge (the unsafe-packages note is
+    // not a `# via` item).
+    let w: Vec<String> = resolution.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].starts_with("requirements.txt:6: `# via gone`"), "{w:?}");
+}

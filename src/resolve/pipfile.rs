@@ -18,7 +18,7 @@
 //!   strongest scope winning.
 //! - a package: `version` (`==x`, or `===x`; anything else is not a pin: version `""`,
 //!   [`Package::unpinned`], and a warning), `hashes` (`sha256:…`, all of them; one chainward
-//!   cannot read is an error), `markers` (kept as the lockfile has them: not evaluated), `git` with
+//!   cannot read is an error), `markers` (not evaluated: listed whatever they say), `git` with
 //!   `ref` (a `Git` package, the ref a commit when it is 40 hex digits), `path` (a `Path`
 //!   package relative to the lockfile; first-party when `editable`), `file` (a URL: `Tarball`,
 //!   or a local file: `Path`). A registry package without `version` (pipenv never writes one) is
@@ -314,11 +314,9 @@ fn parse(text: &str, path: &str, dir: &str) -> Result<Resolved, ResolveError> {
                 if existing.scope != Some(Scope::Excluded) {
                     existing.reached_by.clear();
                 }
-                for c in checksums {
-                    if !existing.checksums.contains(&c) {
-                        existing.checksums.push(c);
-                    }
-                }
+                existing.checksums.extend(checksums);
+                existing.checksums.sort_by(|a, b| b.cmp(a));
+                existing.checksums.dedup();
                 continue;
             }
             let directory = matches!(source, PackageSource::Path { .. }) && wire.file.is_none();

@@ -21,8 +21,8 @@
 //! # Requirements
 //!
 //! - `name==version` and `name===version` (PEP 440 / 508, with extras `name[a,b]` and markers after
-//!   `;`, which are kept and not evaluated: the package is listed whatever the marker says) are
-//!   PyPI packages at that version. `name==1.*` is not a pin.
+//!   `;`, which are not evaluated: the package is listed whatever the marker says) are PyPI
+//!   packages at that version. `name==1.*` is not a pin.
 //! - A line that pins no version (`flask>=2`, `requests`, `foo!=1`, `==1.*`, `==${VAR}`) names a
 //!   package whose version is unknown: it is a package with version `""` and
 //!   [`Package::unpinned`] set to the constraint as written, left out of matching, marked
@@ -65,7 +65,8 @@
 //!
 //! # Graph
 //!
-//! pip-compile's `# via` comments record who required a package: `# via flask` is an edge from
+//! pip-compile's `# via` comments (on the lines below the requirement, or on its own line with
+//! `--annotation-style=line`) record who required a package: `# via flask` is an edge from
 //! `flask`, `# via -r requirements.in` (or `# via project (pyproject.toml)`) makes it direct. A
 //! package without `# via` is direct (a hand-written file lists what the project requires). A
 //! `# via` name that is not a package of the same file is a warning (pip-compile leaves "unsafe"
@@ -108,6 +109,8 @@ impl Resolver for RequirementsResolver {
         _options: &ResolveOptions,
     ) -> Result<Resolved, ResolveError> {
         let text = super::utf8(path, bytes)?;
+        // pip decodes the file with its BOM removed.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut ctx = Ctx::new(source);
         let mut stack = vec![path.to_owned()];
         ctx.file(path, text, None, &mut stack, false);
@@ -557,6 +560,11 @@ fn is_pypi(url: &str) -> bool {
     matches!(host.as_str(), "pypi.org" | "www.pypi.org" | "pypi.python.org")
 }
 
+/// The items after `via` of a comment's text (`via a, b` → `a, b`), when it is a `# via` comment.
+fn via_items(comment: &str) -> Option<&str> {
+    comment.strip_prefix("via").filter(|r| r.is_empty() || r.starts_with(char::is_whitespace))
+}
+
 /// One `# via` item and where it was written.
 #[derive(Debug)]
 struct Via {
@@ -627,10 +635,7 @@ impl<'s> Ctx<'s> {
             if content.is_empty() {
                 let Some(comment) = comment else { continue };
                 let trimmed = comment.trim();
-                if let (Some(rest), Some(package)) = (
-                    trimmed.strip_prefix("via").filter(|r| r.is_empty() || r.starts_with(char::is_whitespace)),
-                    current,
-                ) {
+                if let (Some(rest), Some(package)) = (via_items(trimmed), current) {
                     in_via = true;
                     for item in rest.split(',').map(str::trim).filter(|i| !i.is_empty()) {
                         vias.push(Via { package, item: item.to_owned(), file: path.to_owned(), line: logical.first });
@@ -721,6 +726,12 @@ impl<'s> Ctx<'s> {
                 continue;
             }
             current = self.requirement(path, &dir, line, span, requirement, checksums);
+            // pip-compile `--annotation-style=line`: `name==1.0  # via a, -r x.in`.
+            if let (Some(package), Some(rest)) = (current, comment.and_then(|c| via_items(c.trim()))) {
+                for item in rest.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                    vias.push(Via { package, item: item.to_owned(), file: path.to_owned(), line });
+                }
+            }
         }
         self.resolve_vias(first_package, vias);
     }
@@ -743,6 +754,16 @@ impl<'s> Ctx<'s> {
                 path,
                 line,
                 format!("the {kind} `{value}` is a URL: chainward reads no network, so it is not read"),
+            );
+            return;
+        }
+        if value.contains("${") {
+            self.error(
+                path,
+                line,
+                format!(
+                    "the {kind} `{value}` names an environment variable, which chainward does not expand: not read"
+                ),
             );
             return;
         }
@@ -787,6 +808,7 @@ impl<'s> Ctx<'s> {
             self.error(path, line, format!("the {kind} `{target}` is not valid UTF-8"));
             return;
         };
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         stack.push(target.clone());
         self.file(&target, text, Some(span), stack, constraint);
         stack.pop();
@@ -923,12 +945,9 @@ impl<'s> Ctx<'s> {
             && let Some(existing) = self.packages.get_mut(i)
             && existing.unpinned == package.unpinned
         {
-            for c in package.checksums {
-                if !existing.checksums.contains(&c) {
-                    existing.checksums.push(c);
-                }
-            }
+            existing.checksums.extend(package.checksums);
             existing.checksums.sort_by(|a, b| b.cmp(a));
+            existing.checksums.dedup();
             return i;
         }
         package.lines = Some(span);
