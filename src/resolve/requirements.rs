@@ -560,6 +560,27 @@ fn is_pypi(url: &str) -> bool {
     matches!(host.as_str(), "pypi.org" | "www.pypi.org" | "pypi.python.org")
 }
 
+/// How much of a quoted piece of the file a message shows.
+const QUOTE_MAX: usize = 100;
+
+/// A message with every `` `quoted` `` piece longer than [`QUOTE_MAX`] characters cut short (a
+/// malformed line may be megabytes long).
+fn clip_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(1024));
+    for (i, piece) in message.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 1 && piece.chars().count() > QUOTE_MAX {
+            out.extend(piece.chars().take(QUOTE_MAX));
+            out.push('…');
+        } else {
+            out.push_str(piece);
+        }
+    }
+    out
+}
+
 /// The items after `via` of a comment's text (`via a, b` → `a, b`), when it is a `# via` comment.
 fn via_items(comment: &str) -> Option<&str> {
     comment.strip_prefix("via").filter(|r| r.is_empty() || r.starts_with(char::is_whitespace))
@@ -609,11 +630,11 @@ impl<'s> Ctx<'s> {
     }
 
     fn error(&mut self, path: &str, line: usize, message: String) {
-        self.errors.push(ResolveError::new(path, Some(line), ResolveErrorKind::Format(message)));
+        self.errors.push(ResolveError::new(path, Some(line), ResolveErrorKind::Format(clip_quoted(&message))));
     }
 
     fn warn(&mut self, path: &str, line: usize, message: String) {
-        self.warnings.push(Warning { path: path.to_owned(), line: Some(line), message });
+        self.warnings.push(Warning { path: path.to_owned(), line: Some(line), message: clip_quoted(&message) });
     }
 
     /// Read one requirements (or constraints) file. `listed_at` is the span of the `-r` line in
@@ -1040,7 +1061,7 @@ impl<'s> Ctx<'s> {
                         if spec.is_empty() { "" } else { " " }
                     )
                 };
-                self.warnings.push(Warning { path: file.clone(), line: Some(*line), message });
+                self.warnings.push(Warning { path: file.clone(), line: Some(*line), message: clip_quoted(&message) });
             }
         }
         let dir = crate::resolve::cargo::parent_dir(path);
@@ -1075,6 +1096,13 @@ mod tests {
         for no in ["requirements.in", "dev.txt", "notes/requirements.md", "reqs/dev.txt", "requirements"] {
             assert!(!r.claims(Path::new(no)), "{no}");
         }
+    }
+
+    #[test]
+    fn long_quotes_are_clipped() {
+        let long = "x".repeat(500);
+        let m = clip_quoted(&format!("`{long}` is bad, `ok`"));
+        assert_eq!(m, format!("`{}…` is bad, `ok`", "x".repeat(QUOTE_MAX)));
     }
 
     #[test]
