@@ -565,7 +565,10 @@ const QUOTE_MAX: usize = 100;
 
 /// A message with every `` `quoted` `` piece longer than [`QUOTE_MAX`] characters cut short (a
 /// malformed line may be megabytes long).
-fn clip_quoted(message: &str) -> String {
+fn clip_quoted(message: String) -> String {
+    if message.len() <= QUOTE_MAX {
+        return message;
+    }
     let mut out = String::with_capacity(message.len().min(1024));
     for (i, piece) in message.split('`').enumerate() {
         if i > 0 {
@@ -630,11 +633,11 @@ impl<'s> Ctx<'s> {
     }
 
     fn error(&mut self, path: &str, line: usize, message: String) {
-        self.errors.push(ResolveError::new(path, Some(line), ResolveErrorKind::Format(clip_quoted(&message))));
+        self.errors.push(ResolveError::new(path, Some(line), ResolveErrorKind::Format(clip_quoted(message))));
     }
 
     fn warn(&mut self, path: &str, line: usize, message: String) {
-        self.warnings.push(Warning { path: path.to_owned(), line: Some(line), message: clip_quoted(&message) });
+        self.warnings.push(Warning { path: path.to_owned(), line: Some(line), message: clip_quoted(message) });
     }
 
     /// Read one requirements (or constraints) file. `listed_at` is the span of the `-r` line in
@@ -1061,7 +1064,7 @@ impl<'s> Ctx<'s> {
                         if spec.is_empty() { "" } else { " " }
                     )
                 };
-                self.warnings.push(Warning { path: file.clone(), line: Some(*line), message: clip_quoted(&message) });
+                self.warnings.push(Warning { path: file.clone(), line: Some(*line), message: clip_quoted(message) });
             }
         }
         let dir = crate::resolve::cargo::parent_dir(path);
@@ -1101,7 +1104,7 @@ mod tests {
     #[test]
     fn long_quotes_are_clipped() {
         let long = "x".repeat(500);
-        let m = clip_quoted(&format!("`{long}` is bad, `ok`"));
+        let m = clip_quoted(format!("`{long}` is bad, `ok`"));
         assert_eq!(m, format!("`{}…` is bad, `ok`", "x".repeat(QUOTE_MAX)));
     }
 
