@@ -283,3 +283,55 @@ fn mutated_locks_never_panic_and_errors_name_the_file() {
         }
     }
 }
+
+#[test]
+fn a_pipenv_lock_finds_the_pypi_advisories() {
+    // Written by pipenv 2026.10.3 from PyPI (testdata/python/pipfile/pipenv/README.md).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/python/pipfile/pipenv");
+    let resolution = common::conformance::resolve(&dir);
+    assert!(resolution.errors.is_empty() && resolution.warnings.is_empty(), "{:?}", resolution.warnings);
+    let r = &resolution.resolved[0];
+    assert_eq!(r.packages.len(), 12);
+    let direct: Vec<&str> = r.packages.iter().filter(|p| p.direct).map(|p| p.name.as_str()).collect();
+    assert_eq!(direct, ["flask", "jinja2", "requests", "pyyaml"]);
+    let pyyaml = r.packages.iter().find(|p| p.name == "pyyaml").unwrap();
+    assert_eq!((pyyaml.scope, pyyaml.groups.as_slice()), (Some(Scope::Excluded), &["develop".to_owned()][..]));
+    let Some(shared) = common::shared_dir() else { return };
+    let db = shared.join("advisory-db/osv/PyPI.zip");
+    let (code, out, err) =
+        run(&["scan", dir.to_str().unwrap(), "--offline", "--db", db.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    let mut found: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}@{} {}",
+                f["package"]["name"].as_str().unwrap(),
+                f["package"]["version"].as_str().unwrap(),
+                f["id"].as_str().unwrap()
+            )
+        })
+        .collect();
+    found.sort();
+    // What the records of PyPI.zip say for these versions (checked against the zip with pip's
+    // own `packaging` when the fixture was made); the dev-only pyyaml is matched too.
+    assert_eq!(
+        found,
+        [
+            "flask@1.1.2 PYSEC-2023-62",
+            "idna@2.10 PYSEC-2024-60",
+            "jinja2@2.11.2 PYSEC-2021-66",
+            "pyyaml@5.3 PYSEC-2020-96",
+            "pyyaml@5.3 PYSEC-2021-142",
+            "requests@2.25.0 PYSEC-2023-74",
+        ]
+    );
+    // Lines: each finding at its package's key.
+    let flask = report["findings"].as_array().unwrap().iter().find(|f| f["package"]["name"] == "flask").unwrap();
+    let line = flask["location"]["line"].as_u64().unwrap();
+    let text = std::fs::read_to_string(dir.join("Pipfile.lock")).unwrap();
+    assert_eq!(text.lines().nth(usize::try_from(line).unwrap() - 1).unwrap().trim(), "\"flask\": {");
+}

@@ -449,3 +449,50 @@ fn line_style_annotations_a_bom_and_unknown_via_names() {
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(w[0].starts_with("requirements.txt:6: `# via gone`"), "{w:?}");
 }
+
+/// `chainward scan DIR` against the shared PyPI advisories: (package@version, advisory id) pairs.
+fn pypi_findings(dir: &Path) -> Option<Vec<(String, String)>> {
+    let db = common::shared_dir()?.join("advisory-db/osv/PyPI.zip");
+    let (code, out, err) =
+        run(&["scan", dir.to_str().unwrap(), "--offline", "--db", db.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    let mut found: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let p = &f["package"];
+            (
+                format!("{}@{}", p["name"].as_str().unwrap(), p["version"].as_str().unwrap()),
+                f["id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    Some(found)
+}
+
+#[test]
+fn a_pip_compile_file_finds_the_pypi_advisories() {
+    // Written by pip-compile 7.6.2 from PyPI (testdata/python/requirements/pip-compile/README.md).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/python/requirements/pip-compile");
+    let resolution = resolve(&dir, &[]);
+    assert!(resolution.errors.is_empty() && resolution.warnings.is_empty(), "{:?}", resolution.warnings);
+    let r = resolved(&resolution, "requirements/main.txt");
+    assert_eq!(r.packages.len(), 11);
+    assert!(r.packages.iter().all(|p| !p.checksums.is_empty()));
+    let direct: Vec<&str> = r.packages.iter().filter(|p| p.direct).map(|p| p.name.as_str()).collect();
+    assert_eq!(direct, ["flask", "jinja2", "requests"]);
+    let Some(found) = pypi_findings(&dir) else { return };
+    // What the records of PyPI.zip say for these versions (checked against the zip with
+    // pip's own `packaging` when the fixture was made).
+    let want = [
+        ("flask@1.1.2", "PYSEC-2023-62"),
+        ("idna@2.10", "PYSEC-2024-60"),
+        ("jinja2@2.11.2", "PYSEC-2021-66"),
+        ("requests@2.25.0", "PYSEC-2023-74"),
+    ];
+    let want: Vec<(String, String)> = want.iter().map(|(p, i)| ((*p).to_owned(), (*i).to_owned())).collect();
+    assert_eq!(found, want);
+}
