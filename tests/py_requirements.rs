@@ -496,3 +496,21 @@ fn a_pip_compile_file_finds_the_pypi_advisories() {
     let want: Vec<(String, String)> = want.iter().map(|(p, i)| ((*p).to_owned(), (*i).to_owned())).collect();
     assert_eq!(found, want);
 }
+
+#[test]
+fn an_editable_line_is_that_requirement_only() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
+    std::fs::write(dir.path().join("requirements.txt"), "-e ./pkg -r missing.txt\n-e .\n").unwrap();
+    let resolution = resolve(dir.path(), &[]);
+    // pip applies no other option of a `-e` line: `missing.txt` is not read (no error).
+    assert!(resolution.errors.is_empty(), "{:?}", resolution.errors);
+    let r = resolved(&resolution, "requirements.txt");
+    let got: Vec<(&str, bool)> = r.packages.iter().map(|p| (p.name.as_str(), p.first_party)).collect();
+    let root = dir.path().canonicalize().unwrap().file_name().unwrap().to_str().unwrap().to_owned();
+    assert_eq!(got, [("pkg", true), (root.as_str(), true)]);
+    assert!(matches!(&r.packages[0].source, PackageSource::Path { dir } if dir == "pkg"));
+    assert!(r.packages.iter().all(|p| p.purl().is_none() && p.unpinned.is_none()));
+    assert_eq!(resolution.warnings.len(), 1, "{:?}", resolution.warnings);
+    assert!(resolution.warnings[0].message.contains("`--requirement` beside `-e`"), "{:?}", resolution.warnings);
+}

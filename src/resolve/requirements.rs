@@ -690,21 +690,34 @@ impl<'s> Ctx<'s> {
                 }
             };
             if requirement.is_empty() {
+                // pip: a line with `-e` is that editable requirement (the first `-e` only), and
+                // its other options are not applied; any other line's options are.
+                if let Some(first) = options.iter().position(|(o, _, _)| *o == Opt::Editable) {
+                    let value = options.get(first).map(|(_, _, v)| v.as_str()).unwrap_or_default();
+                    if constraint {
+                        self.error(path, line, "editable requirements are not allowed as constraints".to_owned());
+                    } else {
+                        current = self.editable(path, &dir, line, span, value);
+                    }
+                    let ignored: Vec<&str> = options
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, (o, _, _))| *i != first && *o != Opt::ConfigSettings)
+                        .map(|(_, (_, n, _))| n.as_str())
+                        .collect();
+                    if !ignored.is_empty() {
+                        self.warn(
+                            path,
+                            line,
+                            format!("`{}` beside `-e` on one line is ignored, as pip ignores it", ignored.join("`, `")),
+                        );
+                    }
+                    continue;
+                }
                 for (opt, name, value) in options {
                     match opt {
                         Opt::Requirement | Opt::Constraint => {
                             self.include(path, &dir, line, span, &value, stack, constraint || opt == Opt::Constraint);
-                        }
-                        Opt::Editable => {
-                            if constraint {
-                                self.error(
-                                    path,
-                                    line,
-                                    "editable requirements are not allowed as constraints".to_owned(),
-                                );
-                            } else {
-                                current = self.editable(path, &dir, line, span, &value);
-                            }
                         }
                         Opt::IndexUrl => self.index_url = Some((value, path.to_owned(), line)),
                         Opt::Hash | Opt::GlobalOption | Opt::ConfigSettings => {
