@@ -514,3 +514,31 @@ fn an_editable_line_is_that_requirement_only() {
     assert_eq!(resolution.warnings.len(), 1, "{:?}", resolution.warnings);
     assert!(resolution.warnings[0].message.contains("`--requirement` beside `-e`"), "{:?}", resolution.warnings);
 }
+
+#[test]
+fn includes_are_read_from_the_revision_in_diff_mode() {
+    let repo = common::GitRepo::new();
+    repo.write("requirements.txt", "-r requirements/base.in\nclick==8.1.7\n");
+    repo.write("requirements/base.in", "flask==2.0.0\n");
+    let base = repo.commit("base");
+    // The work tree bumps flask in the included file only.
+    repo.write("requirements/base.in", "flask==2.2.5\n");
+    let db = pypi_db(repo.path.parent().unwrap_or(&repo.path));
+    let out = Command::new(env!("CARGO_BIN_EXE_chainward"))
+        .current_dir(&repo.path)
+        .args(["scan", ".", "--base", &base, "--offline", "--no-registry", "--format", "json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    // The base revision's flask 2.0.0 was vulnerable, the head's 2.2.5 is not: nothing new.
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let updated = report["changes"]["updated"].as_array().unwrap();
+    assert_eq!(updated.len(), 1, "{report:#}");
+    assert_eq!(updated[0]["name"], "flask");
+    assert_eq!(updated[0]["path"], "requirements.txt");
+    assert_eq!(updated[0]["previous"], "2.0.0");
+    assert_eq!(updated[0]["version"], "2.2.5");
+    assert_eq!(updated[0]["line"], 1, "the `-r` line");
+}
