@@ -239,6 +239,11 @@ fn an_unpinned_line_is_incomplete_in_the_sbom_and_a_warning_of_the_scan() {
     assert_eq!(findings.len(), 1, "{report:#}");
     assert_eq!(findings[0]["id"], "PYSEC-TEST-1");
     assert_eq!(findings[0]["location"]["line"], 1);
+    // The report lists the unpinned line too.
+    let warnings = report["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w.as_str().unwrap().starts_with("requirements.txt:3: `requests >=2` pins no version"))
+    );
 }
 
 #[test]
@@ -541,4 +546,25 @@ fn includes_are_read_from_the_revision_in_diff_mode() {
     assert_eq!(updated[0]["previous"], "2.0.0");
     assert_eq!(updated[0]["version"], "2.2.5");
     assert_eq!(updated[0]["line"], 1, "the `-r` line");
+}
+
+#[test]
+fn sbom_and_scan_read_the_same_files_of_the_policy_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("proj");
+    std::fs::create_dir_all(root.join("old")).unwrap();
+    std::fs::write(root.join("requirements.txt"), "six==1.16.0\n").unwrap();
+    std::fs::write(root.join("old/requirements.txt"), "flask==2.0.0\n").unwrap();
+    std::fs::write(root.join("chainward.toml"), "exclude = [\"old\"]\n").unwrap();
+    let (code, out, err) = run(&["sbom", root.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_slice(&out).unwrap();
+    let purls: Vec<&str> = doc["components"].as_array().unwrap().iter().filter_map(|c| c["purl"].as_str()).collect();
+    assert_eq!(purls, ["pkg:pypi/six@1.16.0"]);
+    let db = pypi_db(dir.path());
+    let (code, out, err) =
+        run(&["scan", root.to_str().unwrap(), "--offline", "--db", db.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(report["summary"]["packages"], 1);
 }
