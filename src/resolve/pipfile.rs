@@ -45,6 +45,7 @@ use crate::model::{
     Checksum, DependencyKind, Ecosystem, GitReference, LineSpan, Package, PackageSource, RootComponent, Scope,
 };
 use crate::resolve::package_lock::json;
+use crate::resolve::requirements::is_pypi;
 use crate::resolve::{LineIndex, ResolveError, ResolveErrorKind, ResolveOptions, Resolved, Resolver, Warning};
 use crate::source::Source;
 
@@ -126,13 +127,6 @@ struct WirePackage {
 
 fn json_error(path: &str, index: &LineIndex, at: usize, message: String) -> ResolveError {
     ResolveError::new(path, Some(index.line(at)), ResolveErrorKind::Json(message))
-}
-
-/// Whether an index URL is PyPI's own.
-fn is_pypi(url: &str) -> bool {
-    let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or_default();
-    let host = host.rsplit('@').next().unwrap_or(host).to_ascii_lowercase();
-    matches!(host.as_str(), "pypi.org" | "www.pypi.org" | "pypi.python.org")
 }
 
 /// Parse the lockfile text (the root is filled in by the caller).

@@ -553,8 +553,8 @@ fn local_dir(dir: &str, path: &str) -> String {
     if path.starts_with('/') { path.to_owned() } else { crate::source::join(dir, path) }
 }
 
-/// Whether an index URL is PyPI's own.
-fn is_pypi(url: &str) -> bool {
+/// Whether an index URL is PyPI's own (pypi.org, or the old pypi.python.org).
+pub(crate) fn is_pypi(url: &str) -> bool {
     let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or_default();
     let host = host.rsplit('@').next().unwrap_or(host).to_ascii_lowercase();
     matches!(host.as_str(), "pypi.org" | "www.pypi.org" | "pypi.python.org")
