@@ -58,6 +58,11 @@ pub struct SbomArgs {
     /// at any depth. Repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Also read files whose path (relative to PATH) matches GLOB as pip requirements files
+    /// (`requirements*.txt` and `requirements/*.txt` are read without it); a pattern without `/`
+    /// matches at any depth. Repeatable; adds to `requirements` of `chainward.toml`.
+    #[arg(long, value_name = "GLOB")]
+    pub requirements: Vec<String>,
     /// Reproducible output: serial number derived from the content (also implied by
     /// `SOURCE_DATE_EPOCH`, which sets the timestamp).
     #[arg(long)]
@@ -160,6 +165,11 @@ pub struct CommonScanArgs {
     /// Skip lockfiles whose path (relative to PATH) matches GLOB. Repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
+    /// Also read files whose path (relative to PATH) matches GLOB as pip requirements files
+    /// (`requirements*.txt` and `requirements/*.txt` are read without it); a pattern without `/`
+    /// matches at any depth. Repeatable; adds to `requirements` of `chainward.toml`.
+    #[arg(long, value_name = "GLOB")]
+    pub requirements: Vec<String>,
     /// Never touch the network: use the local database as it is, even when it is stale, and
     /// registry metadata from the cache only.
     #[arg(long)]

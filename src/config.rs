@@ -4,6 +4,7 @@
 //! fail-on = "high"                 # none|info|low|medium|high|critical
 //! deny = ["unmaintained"]          # unmaintained|unsound|notice|yanked
 //! exclude = ["vendor/**", "fuzz/Cargo.lock"]   # globs, same meaning as --exclude
+//! requirements = ["deps/*.pip", "constraints.txt"] # globs, same meaning as --requirements
 //! [[ignore]]
 //! id = "RUSTSEC-2020-0071"         # required; a finding's id or any of its aliases
 //! package = "time"                 # optional: "name" or "name@version"
@@ -47,6 +48,8 @@ pub struct Config {
     pub deny: Option<Vec<Deny>>,
     /// `exclude` globs (same meaning as `--exclude`).
     pub exclude: Vec<String>,
+    /// `requirements` globs (same meaning as `--requirements`): more pip requirements files.
+    pub requirements: Vec<String>,
     /// `[[ignore]]` entries, in file order.
     pub ignores: Vec<Ignore>,
     /// `[heuristics]`.
@@ -151,6 +154,8 @@ struct Wire {
     #[serde(default)]
     exclude: Vec<Spanned<String>>,
     #[serde(default)]
+    requirements: Vec<Spanned<String>>,
+    #[serde(default)]
     ignore: Vec<Spanned<WireIgnore>>,
     heuristics: Option<WireHeuristics>,
 }
@@ -234,6 +239,15 @@ pub fn parse(label: &str, text: &str) -> Result<Config, ConfigError> {
             .map_err(|e| err(Some(span), format!("invalid exclude pattern `{pattern}`: {}", e.message)))?;
         exclude.push(pattern);
     }
+    let mut requirements = Vec::with_capacity(wire.requirements.len());
+    for pattern in wire.requirements {
+        let span = pattern.span();
+        let pattern = pattern.into_inner();
+        Excludes::new(&[])
+            .and_then(|e| e.with_requirements(std::slice::from_ref(&pattern)))
+            .map_err(|e| err(Some(span), format!("invalid requirements pattern `{pattern}`: {}", e.message)))?;
+        requirements.push(pattern);
+    }
     let mut ignores = Vec::with_capacity(wire.ignore.len());
     // Every entry's line, each found in O(log n): counting from the start per entry made 16k
     // entries take 11 s.
@@ -298,7 +312,7 @@ pub fn parse(label: &str, text: &str) -> Result<Config, ConfigError> {
         Some(h) => heuristics(h, &err)?,
         None => HeuristicsConfig::default(),
     };
-    Ok(Config { path: label.to_owned(), fail_on, deny, exclude, ignores, heuristics })
+    Ok(Config { path: label.to_owned(), fail_on, deny, exclude, requirements, ignores, heuristics })
 }
 
 fn heuristics(

@@ -7,54 +7,78 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use crate::resolve::Resolver;
 use crate::source::{Source, SourceError};
 
-/// A bad `--exclude` pattern.
+/// A bad `--exclude` or `--requirements` pattern.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid --exclude pattern `{pattern}`: {message}")]
+#[error("invalid --{option} pattern `{pattern}`: {message}")]
 pub struct ExcludeError {
+    /// The option the pattern was given to (`exclude`, `requirements`).
+    pub option: &'static str,
     /// The pattern.
     pub pattern: String,
     /// Why it is invalid.
     pub message: String,
 }
 
-/// `--exclude` globs, matched against paths relative to the scanned root. A pattern without a
-/// `/` matches at any depth (`vendor` excludes every `vendor` directory); a directory pattern
-/// excludes everything below it.
+/// What discovery takes and leaves: `--exclude` globs, matched against paths relative to the
+/// scanned root (a pattern without a `/` matches at any depth: `vendor` excludes every `vendor`
+/// directory; a directory pattern excludes everything below it), and `--requirements` globs
+/// (same matching): files read as pip requirements files whatever their name.
 #[derive(Debug, Clone)]
 pub struct Excludes {
     set: GlobSet,
+    requirements: GlobSet,
 }
 
 impl Excludes {
-    /// Compile the patterns.
+    /// Compile the `--exclude` patterns.
     pub fn new(patterns: &[String]) -> Result<Self, ExcludeError> {
-        let mut builder = GlobSetBuilder::new();
-        for pattern in patterns {
-            let p = pattern.trim_end_matches('/');
-            let p = p.strip_prefix("./").unwrap_or(p);
-            // An empty pattern (`--exclude ""`, `--exclude ./`) would match every path: surely
-            // not what was meant, and it would make the scan look at nothing.
-            if p.trim().is_empty() || p == "." {
-                return Err(ExcludeError {
-                    pattern: pattern.clone(),
-                    message: "an empty pattern would exclude everything".to_owned(),
-                });
-            }
-            let anchored = if p.contains('/') { p.to_owned() } else { format!("**/{p}") };
-            for g in [anchored.clone(), format!("{anchored}/**")] {
-                let glob = Glob::new(&g)
-                    .map_err(|e| ExcludeError { pattern: pattern.clone(), message: e.kind().to_string() })?;
-                builder.add(glob);
-            }
-        }
-        let set = builder.build().map_err(|e| ExcludeError { pattern: patterns.join(", "), message: e.to_string() })?;
-        Ok(Excludes { set })
+        Ok(Excludes { set: glob_set(patterns, "exclude")?, requirements: GlobSet::empty() })
+    }
+
+    /// Also read the files matching these `--requirements` patterns as pip requirements files.
+    pub fn with_requirements(mut self, patterns: &[String]) -> Result<Self, ExcludeError> {
+        self.requirements = glob_set(patterns, "requirements")?;
+        Ok(self)
     }
 
     /// Whether a relative path is excluded.
     pub fn is_excluded(&self, path: &str) -> bool {
         self.set.is_match(path)
     }
+
+    /// Whether a relative path was named by a `--requirements` pattern.
+    pub fn is_requirements(&self, path: &str) -> bool {
+        self.requirements.is_match(path)
+    }
+}
+
+/// Compile `--exclude`-style patterns (`option` names the flag in errors).
+fn glob_set(patterns: &[String], option: &'static str) -> Result<GlobSet, ExcludeError> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        let p = pattern.trim_end_matches('/');
+        let p = p.strip_prefix("./").unwrap_or(p);
+        // An empty pattern (`--exclude ""`, `--exclude ./`) would match every path: surely
+        // not what was meant, and it would make the scan look at nothing.
+        if p.trim().is_empty() || p == "." {
+            let message = if option == "exclude" {
+                "an empty pattern would exclude everything"
+            } else {
+                "an empty pattern would match every file"
+            };
+            return Err(ExcludeError { option, pattern: pattern.clone(), message: message.to_owned() });
+        }
+        let anchored = if p.contains('/') { p.to_owned() } else { format!("**/{p}") };
+        for g in [anchored.clone(), format!("{anchored}/**")] {
+            let glob = Glob::new(&g).map_err(|e| ExcludeError {
+                option,
+                pattern: pattern.clone(),
+                message: e.kind().to_string(),
+            })?;
+            builder.add(glob);
+        }
+    }
+    builder.build().map_err(|e| ExcludeError { option, pattern: patterns.join(", "), message: e.to_string() })
 }
 
 /// A lockfile and the resolver that reads it.
@@ -66,18 +90,21 @@ pub struct Discovered {
     pub resolver: usize,
 }
 
-/// Every lockfile of `source` that a resolver claims and `excludes` does not exclude, sorted.
+/// Every lockfile of `source` that a resolver claims (or a `--requirements` pattern names) and
+/// `excludes` does not exclude, sorted.
 pub fn discover(
     source: &dyn Source,
     resolvers: &[Box<dyn Resolver>],
     excludes: &Excludes,
 ) -> Result<Vec<Discovered>, SourceError> {
     let mut found = Vec::new();
+    let requirements = resolvers.iter().position(|r| r.name() == "requirements");
     for file in source.files()? {
         if excludes.is_excluded(file) {
             continue;
         }
-        if let Some(resolver) = resolvers.iter().position(|r| r.claims(Path::new(file))) {
+        let claimed = resolvers.iter().position(|r| r.claims(Path::new(file)));
+        if let Some(resolver) = claimed.or_else(|| requirements.filter(|_| excludes.is_requirements(file))) {
             found.push(Discovered { path: file.clone(), resolver });
         }
     }
@@ -140,6 +167,21 @@ mod tests {
         assert_eq!(kept, ["a/npm-shrinkwrap.json", "b/package-lock.json", "bun.lock", "c/bun.lockb"]);
         let left: Vec<(&str, &str)> = left_out.iter().map(|(d, w)| (d.path.as_str(), w.as_str())).collect();
         assert_eq!(left, [("a/package-lock.json", "a/npm-shrinkwrap.json"), ("bun.lockb", "bun.lock")]);
+    }
+
+    #[test]
+    fn requirements_patterns_name_files_at_any_depth() {
+        let ex = Excludes::new(&["vendor".into()])
+            .unwrap()
+            .with_requirements(&["deps.txt".into(), "reqs/*.pip".into()])
+            .unwrap();
+        assert!(ex.is_requirements("deps.txt"));
+        assert!(ex.is_requirements("a/b/deps.txt"));
+        assert!(ex.is_requirements("reqs/dev.pip"));
+        assert!(!ex.is_requirements("x/reqs/dev.pip"));
+        assert!(!ex.is_requirements("Cargo.lock"));
+        let err = Excludes::new(&[]).unwrap().with_requirements(&[String::new()]).unwrap_err();
+        assert_eq!(err.to_string(), "invalid --requirements pattern ``: an empty pattern would match every file");
     }
 
     #[test]

@@ -230,6 +230,7 @@ mod tests {
             fail_on: None,
             deny: None,
             exclude: Vec::new(),
+            requirements: Vec::new(),
             ignores,
             heuristics: crate::config::HeuristicsConfig::default(),
         }

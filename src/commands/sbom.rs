@@ -24,7 +24,21 @@ pub(crate) fn run(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -
         None => Some(now_rfc3339()?),
     };
     let deterministic = args.deterministic || env.source_date_epoch.is_some();
-    let excludes = Excludes::new(&args.exclude)?;
+    // The policy file (`--config`, or `chainward.toml` at the root of PATH) decides discovery as
+    // it does for `scan`: its `exclude` and `requirements` add to the flags, so both commands
+    // read the same files.
+    let mut exclude = args.exclude.clone();
+    let mut requirements = args.requirements.clone();
+    let policy = match &args.config {
+        Some(path) => Some(path.clone()),
+        None => Some(super::split_file(&args.path).0.join(crate::config::FILE_NAME)).filter(|f| f.is_file()),
+    };
+    if let Some(file) = policy {
+        let config = crate::config::load(&file).map_err(|e| Error::Usage(e.to_string()))?;
+        exclude.extend(config.exclude);
+        requirements.extend(config.requirements);
+    }
+    let excludes = Excludes::new(&exclude)?.with_requirements(&requirements)?;
     let source = crate::source::open(&args.path)?;
     let options = ResolveOptions { cargo_metadata: args.cargo_metadata, ..ResolveOptions::default() };
     let resolution = resolve::work_tree(&source, &excludes, &options)?;

@@ -67,13 +67,16 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
         None => None,
     };
     let mut exclude = req.common.exclude.clone();
+    let mut requirements = req.common.requirements.clone();
     if let Some(c) = &explicit_config {
         exclude.extend(c.exclude.iter().cloned());
+        requirements.extend(c.requirements.iter().cloned());
     }
     // Checked now, so a bad pattern is a usage error before anything is read. Each side adds
-    // the `exclude` of its own `chainward.toml` when no policy file was named.
-    Excludes::new(&exclude)?;
-    let excludes = Exclusions { patterns: &exclude, with_tree_policy: explicit_config.is_none() };
+    // the `exclude` and `requirements` of its own `chainward.toml` when no policy file was named.
+    Excludes::new(&exclude)?.with_requirements(&requirements)?;
+    let excludes =
+        Exclusions { patterns: &exclude, requirements: &requirements, with_tree_policy: explicit_config.is_none() };
 
     let (head, base, base_label, head_label) = if sbom_input {
         (sbom_side(req.path, &mut notes, &mut errors)?, None, None, None)
@@ -437,10 +440,12 @@ fn wanted(packages: &[ScanPackage]) -> Vec<crate::registry::Wanted> {
         .collect()
 }
 
-/// The `--exclude` patterns (and those of a policy file named with `--config`), and whether
-/// each side adds the `exclude` of its own `chainward.toml`.
+/// The `--exclude` and `--requirements` patterns (and those of a policy file named with
+/// `--config`), and whether each side adds the `exclude` and `requirements` of its own
+/// `chainward.toml`.
 struct Exclusions<'a> {
     patterns: &'a [String],
+    requirements: &'a [String],
     with_tree_policy: bool,
 }
 
@@ -470,12 +475,14 @@ fn tree_side(
         Err(_) => None,
     };
     let mut patterns = excludes.patterns.to_vec();
+    let mut requirements = excludes.requirements.to_vec();
     if excludes.with_tree_policy
         && let Some(c) = &config
     {
         patterns.extend(c.exclude.iter().cloned());
+        requirements.extend(c.requirements.iter().cloned());
     }
-    let excludes = Excludes::new(&patterns)?;
+    let excludes = Excludes::new(&patterns)?.with_requirements(&requirements)?;
     let options = ResolveOptions { lockfile_only: true, ..ResolveOptions::default() };
     let resolution = match crate::resolve::tree(source, only, &excludes, &options) {
         Ok(r) => r,

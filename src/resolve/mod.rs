@@ -15,11 +15,13 @@ pub mod gowork;
 pub mod node;
 pub mod package_lock;
 pub mod pdm;
+pub mod pipfile;
 pub mod pnpm;
-pub mod pylock;
-pub mod uv;
 pub mod poetry;
+pub mod pylock;
 pub mod python;
+pub mod requirements;
+pub mod uv;
 pub mod yarn;
 pub mod yarn_berry;
 
@@ -108,14 +110,16 @@ pub fn registry() -> Vec<Box<dyn Resolver>> {
         Box::new(yarn::YarnLockResolver),
         Box::new(pnpm::PnpmLockResolver),
         Box::new(bun::BunLockResolver),
-        Box::new(composer::ComposerLockResolver),
+        Box::new(poetry::PoetryLockResolver),
         Box::new(uv::UvLockResolver),
         Box::new(pylock::PylockResolver),
-        Box::new(gemfile::GemfileLockResolver),
+        Box::new(pdm::PdmLockResolver),
+        Box::new(pipfile::PipfileLockResolver),
+        Box::new(requirements::RequirementsResolver),
         Box::new(gomod::GoModResolver),
         Box::new(gowork::GoWorkResolver),
-        Box::new(poetry::PoetryLockResolver),
-        Box::new(pdm::PdmLockResolver),
+        Box::new(gemfile::GemfileLockResolver),
+        Box::new(composer::ComposerLockResolver),
     ]
 }
 
@@ -177,7 +181,13 @@ pub fn tree(
         Some(file) => {
             // A file named on the command line may have any name (`old.lock`): a `.lock` file no
             // resolver claims by name is read as a Cargo.lock.
-            let claimed = resolvers.iter().position(|r| r.claims(Path::new(file)));
+            // A file `--requirements GLOB` names is a requirements file, whatever its name.
+            let claimed = resolvers.iter().position(|r| r.claims(Path::new(file))).or_else(|| {
+                excludes
+                    .is_requirements(file)
+                    .then(|| resolvers.iter().position(|r| r.name() == "requirements"))
+                    .flatten()
+            });
             let fallback = Path::new(file).extension().is_some_and(|e| e == "lock").then_some(0);
             let Some(resolver) = claimed.or(fallback) else {
                 return Err(Error::Usage(format!(
