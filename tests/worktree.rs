@@ -189,8 +189,8 @@ use common::GitRepo as Repo;
 fn diff_mode_leaves_submodules_out_on_both_sides() {
     let repo = Repo::new();
     std::fs::write(repo.path.join("Cargo.lock"), lockfile("bumped", "1.0.0")).unwrap();
-    // A submodule checked out in `vendor/sub`: its own repository, with a vulnerable lockfile.
-    let sub_path = repo.path.join("vendor/sub");
+    // A submodule checked out in `third_party/sub`: its own repository, with a vulnerable lockfile.
+    let sub_path = repo.path.join("third_party/sub");
     std::fs::create_dir_all(&sub_path).unwrap();
     let sub = git2::Repository::init(&sub_path).unwrap();
     std::fs::write(sub_path.join("Cargo.lock"), lockfile("vulnnew", "0.5.0")).unwrap();
@@ -200,7 +200,7 @@ fn diff_mode_leaves_submodules_out_on_both_sides() {
     let tree = sub.find_tree(index.write_tree().unwrap()).unwrap();
     let sig = git2::Signature::now("test", "test@example.com").unwrap();
     let sub_commit = sub.commit(Some("HEAD"), &sig, &sig, "sub", &tree, &[]).unwrap();
-    let base = repo.commit_with_gitlinks("base with a submodule", &[("vendor/sub", sub_commit)]);
+    let base = repo.commit_with_gitlinks("base with a submodule", &[("third_party/sub", sub_commit)]);
 
     let out =
         chainward(&repo.path, &["scan", ".", "--base", &base, "--db", &db(), "--format", "json"]).output().unwrap();
@@ -213,7 +213,7 @@ fn diff_mode_leaves_submodules_out_on_both_sides() {
     assert!(r["findings"].as_array().unwrap().is_empty(), "{r}");
     let warnings = r["warnings"].as_array().unwrap();
     assert!(
-        warnings.iter().any(|w| w.as_str().unwrap().starts_with("vendor/sub: a nested git repository")),
+        warnings.iter().any(|w| w.as_str().unwrap().starts_with("third_party/sub: a nested git repository")),
         "{warnings:?}"
     );
 
