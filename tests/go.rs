@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::mutate::Rng;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -642,20 +644,6 @@ fn source_bytes(source: &MemorySource, path: &str) -> Vec<u8> {
     chainward::source::Source::read(source, path).unwrap()
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % (n.max(1) as u64)).unwrap()
-    }
-}
-
 const INTERESTING: &[&[u8]] = &[
     b"(",
     b")",
@@ -679,47 +667,9 @@ const INTERESTING: &[&[u8]] = &[
     b"v2.0.0+incompatible",
 ];
 
-/// Flip a byte, delete a run, insert a token, truncate, duplicate or swap lines.
+/// `input` mutated, with this format's tokens.
 fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
-    let mut out = input.to_vec();
-    for _ in 0..=rng.below(4) {
-        let at = rng.below(out.len() + 1);
-        match rng.below(6) {
-            0 if !out.is_empty() => {
-                let i = at.min(out.len() - 1);
-                out[i] = u8::try_from(rng.below(256)).unwrap();
-            }
-            1 => {
-                let end = (at + rng.below(64)).min(out.len());
-                out.drain(at..end);
-            }
-            2 => {
-                let token = INTERESTING[rng.below(INTERESTING.len())];
-                out.splice(at..at, token.iter().copied());
-            }
-            3 => out.truncate(at),
-            4 => {
-                let text = String::from_utf8_lossy(&out).into_owned();
-                let lines: Vec<&str> = text.lines().collect();
-                if !lines.is_empty() {
-                    let line = lines[rng.below(lines.len())];
-                    let mut new = lines.clone();
-                    new.insert(rng.below(lines.len()), line);
-                    out = new.join("\n").into_bytes();
-                }
-            }
-            _ => {
-                let text = String::from_utf8_lossy(&out).into_owned();
-                let mut lines: Vec<&str> = text.lines().collect();
-                if lines.len() > 1 {
-                    let (a, b) = (rng.below(lines.len()), rng.below(lines.len()));
-                    lines.swap(a, b);
-                    out = lines.join("\n").into_bytes();
-                }
-            }
-        }
-    }
-    out
+    common::mutate::mutate(rng, input, INTERESTING)
 }
 
 #[test]

@@ -9,6 +9,8 @@
 
 mod common;
 
+use common::mutate::Rng;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -346,61 +348,14 @@ fn index_urls_decide_what_is_pypi() {
     assert!(resolution.warnings.iter().any(|w| w.path == "requirements-private.txt" && w.line == Some(1)));
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { usize::try_from(self.next() % n as u64).unwrap() }
-    }
-}
-
 const INTERESTING: &[&[u8]] = &[
     b"\\\n", b" #", b"-r ", b"-c ", b"--hash=", b"==", b"===", b"[", b"]", b";", b"@", b"${X}", b"-e ", b"\n", b"git+",
     b"\xff",
 ];
 
+/// `input` mutated, with this format's tokens.
 fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
-    let mut out = input.to_vec();
-    for _ in 0..=rng.below(4) {
-        let at = rng.below(out.len() + 1);
-        match rng.below(5) {
-            0 if !out.is_empty() => {
-                let i = at.min(out.len() - 1);
-                out[i] = u8::try_from(rng.below(256)).unwrap();
-            }
-            1 => out.truncate(at),
-            2 => {
-                let token = INTERESTING[rng.below(INTERESTING.len())];
-                out.splice(at..at, token.iter().copied());
-            }
-            3 => {
-                let text = String::from_utf8_lossy(&out).into_owned();
-                let lines: Vec<&str> = text.lines().collect();
-                if !lines.is_empty() {
-                    let mut new = lines.clone();
-                    new.insert(rng.below(lines.len()), lines[rng.below(lines.len())]);
-                    out = new.join("\n").into_bytes();
-                }
-            }
-            _ => {
-                let text = String::from_utf8_lossy(&out).into_owned();
-                let mut lines: Vec<&str> = text.lines().collect();
-                if lines.len() > 1 {
-                    let (a, b) = (rng.below(lines.len()), rng.below(lines.len()));
-                    lines.swap(a, b);
-                    out = lines.join("\n").into_bytes();
-                }
-            }
-        }
-    }
-    out
+    common::mutate::mutate(rng, input, INTERESTING)
 }
 
 #[test]

@@ -10,6 +10,7 @@
 #![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used, clippy::print_stderr)]
 
 pub mod conformance;
+pub mod mutate;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
