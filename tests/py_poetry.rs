@@ -152,15 +152,12 @@ fn conformance_details_the_peer_does_not_assert() {
         .unwrap();
         dir
     };
-    // A legacy source (a PyPI mirror) is still PyPI, with the index kept; the file has no
-    // `[metadata]`, which poetry refuses: we read it and warn.
+    // A legacy source on a PyPI mirror (piwheels) is still PyPI; the file has no `[metadata]`,
+    // which poetry refuses: we read it and warn.
     let dir = case("poetry-source-legacy", "source-legacy.lock");
     let resolution = common::conformance::resolve(dir.path());
     let lock = only(&resolution);
-    assert_eq!(
-        lock.packages[0].source,
-        PackageSource::Registry { url: "https://piwheels.org/simple".into(), sparse: false, default_registry: true }
-    );
+    assert_eq!(lock.packages[0].source, PackageSource::default_registry(chainward::model::Ecosystem::PyPI));
     assert_eq!(lock.packages[0].purl().as_deref(), Some("pkg:pypi/appdirs@1.4.4"));
     assert!(resolution.warnings.iter().any(|w| w.message.contains("no `[metadata]`")), "{:?}", resolution.warnings);
     // Git: `resolved_reference` is the commit, `reference` the branch as written.
@@ -568,7 +565,7 @@ fn a_mirror_package_is_matched_and_a_git_one_is_not() {
         return;
     }
     let lock = "[[package]]\nname = \"requests\"\nversion = \"2.28.1\"\noptional = false\ngroups = [\"main\"]\nfiles = []\n\n\
-                [package.source]\ntype = \"legacy\"\nurl = \"https://mirror.example/simple\"\nreference = \"mirror\"\n\n\
+                [package.source]\ntype = \"legacy\"\nurl = \"https://mirrors.aliyun.com/pypi/simple/\"\nreference = \"mirror\"\n\n\
                 [[package]]\nname = \"idna\"\nversion = \"3.4\"\noptional = false\ngroups = [\"main\"]\nfiles = []\n\n\
                 [package.source]\ntype = \"git\"\nurl = \"https://example.com/idna.git\"\nreference = \"v3.4\"\n\
                 resolved_reference = \"0123456789abcdef0123456789abcdef01234567\"\n\n[metadata]\nlock-version = \"2.1\"\n";
@@ -577,6 +574,19 @@ fn a_mirror_package_is_matched_and_a_git_one_is_not() {
     assert_eq!(code, 1);
     assert!(findings.iter().any(|f| f["package"]["name"] == "requests" && f["id"] == "PYSEC-2023-74"));
     assert!(findings.iter().all(|f| f["package"]["name"] != "idna"), "a git package is not the PyPI release");
+    // A private index is not PyPI: not matched, and said.
+    let private = lock.replace("https://mirrors.aliyun.com/pypi/simple/", "https://pkgs.example.com/simple");
+    let dir = write(&[("poetry.lock", &private)]);
+    let (code, findings) = scan_pypi(dir.path()).unwrap();
+    assert_eq!(code, 0);
+    assert!(findings.is_empty());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chainward"))
+        .args(["sbom", "-o", "/dev/null"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 package(s) come from the index `https://pkgs.example.com/simple`"), "{stderr}");
 }
 
 #[test]

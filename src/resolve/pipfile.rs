@@ -45,7 +45,7 @@ use crate::model::{
     Checksum, DependencyKind, Ecosystem, GitReference, LineSpan, Package, PackageSource, RootComponent, Scope,
 };
 use crate::resolve::package_lock::json;
-use crate::resolve::requirements::is_pypi;
+use crate::resolve::python::is_pypi_index;
 use crate::resolve::{LineIndex, ResolveError, ResolveErrorKind, ResolveOptions, Resolved, Resolver, Warning};
 use crate::source::Source;
 
@@ -250,7 +250,7 @@ fn parse(text: &str, path: &str, dir: &str) -> Result<Resolved, ResolveError> {
                     None => default_source.clone(),
                 };
                 match url {
-                    Some(url) if !is_pypi(&url) => {
+                    Some(url) if !is_pypi_index(&url) => {
                         private_indexes.insert(url.clone());
                         PackageSource::Registry { url, sparse: false, default_registry: false }
                     }

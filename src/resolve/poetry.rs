@@ -13,7 +13,8 @@
 //!   every version of that name together), `[package.dependencies]`, `[package.extras]` and
 //!   `[package.source]`.
 //! - `[package.source]` `type`: `legacy`, `explicit`, `supplemental` (a package index: PyPI or a
-//!   mirror of it, still the PyPI package of that name, with the index URL kept), `git`
+//!   public mirror of it is still the PyPI package of that name; another index is a registry
+//!   that is not matched, with a warning: [`python::is_pypi_index`]), `git`
 //!   (`url`, `reference` as the user wrote it, `resolved_reference` the locked commit), `url`
 //!   (an archive: [`PackageSource::Tarball`]), `file` (a local archive) and `directory` (a
 //!   local project): [`PackageSource::Path`], relative to the lockfile.
@@ -492,10 +493,11 @@ fn source_of(
     let local =
         |u: String| PackageSource::Path { dir: python::join_dir(lock_dir, &u).unwrap_or_else(|| lock_dir.to_owned()) };
     match s.kind.as_deref() {
-        // A package index (PyPI or a mirror of it): still the PyPI package of that name.
+        // A package index: PyPI or a public mirror of it is still the PyPI package of that
+        // name; another index is not (and is warned about).
         Some("legacy" | "explicit" | "supplemental" | "primary" | "default" | "secondary") | None => {
             Ok(match s.url.as_deref().filter(|u| !u.trim().is_empty()) {
-                Some(u) => PackageSource::Registry { url: u.to_owned(), sparse: false, default_registry: true },
+                Some(u) => python::index_source(u),
                 None => PackageSource::default_registry(Ecosystem::PyPI),
             })
         }

@@ -46,7 +46,8 @@ use serde::Deserialize;
 use toml::de::DeTable;
 
 use crate::model::{Ecosystem, GitReference, Package, PackageSource, RootComponent, Scope};
-use crate::resolve::uv::{array_blocks, index_source, key_span, parse_hash};
+use crate::resolve::python::index_source;
+use crate::resolve::uv::{array_blocks, key_span, parse_hash};
 use crate::resolve::{
     LineIndex, ResolveError, ResolveErrorKind, ResolveOptions, Resolved, Resolver, Warning, toml_error,
 };
@@ -450,6 +451,7 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
             message: "the lockfile lists no package: nothing to check".to_owned(),
         });
     }
+    warnings.extend(super::python::other_index_warnings(path, &packages));
     Ok(Resolved { path: path.to_owned(), packages, root, warnings, errors })
 }
 

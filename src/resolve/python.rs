@@ -506,6 +506,7 @@ pub fn finish(
         let depends_on = depended.iter().enumerate().filter(|(_, d)| !**d).map(|(i, _)| i).collect();
         RootComponent::Synthetic { name: dir_label(), depends_on }
     };
+    warnings.extend(other_index_warnings(path, &packages));
     Resolved { path: path.to_owned(), packages, root, warnings, errors }
 }
 
@@ -525,6 +526,95 @@ fn fallback_scopes(packages: &mut [Package], lock_scopes: &[LockScope]) {
             LockScope::Unknown => None,
         };
     }
+}
+
+/// Hosts that are PyPI itself, whatever the path (`/simple`, `/pypi`, a file on
+/// files.pythonhosted.org).
+const PYPI_HOSTS: [&str; 3] = ["pypi.org", "pypi.python.org", "files.pythonhosted.org"];
+
+/// Host and path prefixes of PyPI's public mirrors: an index there serves PyPI's packages under
+/// PyPI's names and versions (piwheels adds ARM wheels of the same releases).
+const PYPI_MIRRORS: [&str; 11] = [
+    "mirrors.aliyun.com/pypi",
+    "pypi.tuna.tsinghua.edu.cn/simple",
+    "mirrors.tuna.tsinghua.edu.cn/pypi",
+    "pypi.mirrors.ustc.edu.cn/simple",
+    "mirrors.ustc.edu.cn/pypi",
+    "mirrors.cloud.tencent.com/pypi",
+    "pypi.doubanio.com/simple",
+    "repo.huaweicloud.com/repository/pypi",
+    "mirror.baidu.com/pypi",
+    "mirrors.bfsu.edu.cn/pypi",
+    "piwheels.org/simple",
+];
+
+/// A URL without its scheme, credentials (`user:token@`), `www.` and trailing `/`, lowercase.
+fn bare_url(url: &str) -> String {
+    let t = url.trim();
+    let rest = t.split_once("://").map_or(t, |(_, rest)| rest);
+    let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    let mut bare = host.to_ascii_lowercase();
+    let path = path.trim_end_matches('/');
+    if !path.is_empty() {
+        bare.push('/');
+        bare.push_str(&path.to_ascii_lowercase());
+    }
+    bare
+}
+
+/// Whether a Python package index URL is PyPI or one of its public mirrors, whose packages are
+/// PyPI's (and so matched against PyPI advisories). Any other index (a company's Artifactory,
+/// the `PyTorch` wheel index, `TestPyPI`) may serve anything under a PyPI name: not PyPI.
+pub fn is_pypi_index(url: &str) -> bool {
+    let bare = bare_url(url);
+    let host = bare.split(['/', ':']).next().unwrap_or_default();
+    PYPI_HOSTS.contains(&host)
+        || PYPI_MIRRORS.iter().any(|m| bare.strip_prefix(m).is_some_and(|r| r.is_empty() || r.starts_with('/')))
+}
+
+/// The source of a package from a Python package index URL: PyPI's registry for PyPI and its
+/// public mirrors, another registry otherwise (its URL kept without credentials, which must not
+/// reach an SBOM).
+pub fn index_source(url: &str) -> PackageSource {
+    if is_pypi_index(url) {
+        return PackageSource::default_registry(Ecosystem::PyPI);
+    }
+    PackageSource::Registry { url: without_credentials(url), sparse: false, default_registry: false }
+}
+
+/// `url` without a `user:password@` part.
+pub fn without_credentials(url: &str) -> String {
+    let t = url.trim();
+    let Some((scheme, rest)) = t.split_once("://") else { return t.to_owned() };
+    let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    match path {
+        Some(p) => format!("{scheme}://{host}/{p}"),
+        None => format!("{scheme}://{host}"),
+    }
+}
+
+/// One warning per index that is not PyPI, naming how many packages come from it: they are not
+/// checked against PyPI advisories, and the run must say so.
+pub fn other_index_warnings(path: &str, packages: &[Package]) -> Vec<Warning> {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in packages {
+        if let PackageSource::Registry { url, default_registry: false, .. } = &p.source {
+            *counts.entry(url.as_str()).or_default() += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(url, n)| Warning {
+            path: path.to_owned(),
+            line: None,
+            message: format!(
+                "{n} package(s) come from the index `{url}`, which is not PyPI or a known mirror of it: they are not checked against PyPI advisories"
+            ),
+        })
+        .collect()
 }
 
 /// `dir/rel` with `.` and `..` segments folded (a lockfile's relative path of a local package),
@@ -630,5 +720,46 @@ lint = ["ruff"]
         assert_eq!(join_dir("py/app", "../lib").as_deref(), Some("py/lib"));
         assert_eq!(join_dir(".", "..").as_deref(), None);
         assert_eq!(join_dir(".", "/abs").as_deref(), None);
+    }
+}
+
+#[cfg(test)]
+mod index_tests {
+    use super::*;
+
+    #[test]
+    fn pypi_and_its_mirrors_are_pypi_other_indexes_are_not() {
+        for url in [
+            "https://pypi.org/simple",
+            "https://pypi.org/simple/",
+            "https://www.pypi.org/simple",
+            "https://pypi.python.org/simple",
+            "https://files.pythonhosted.org/packages/ab/cd/x-1.0-py3-none-any.whl",
+            "https://mirrors.aliyun.com/pypi/simple/",
+            "https://pypi.tuna.tsinghua.edu.cn/simple",
+            "https://piwheels.org/simple",
+            "https://www.piwheels.org/simple",
+            "https://user:secret@pypi.org/simple",
+        ] {
+            assert!(is_pypi_index(url), "{url}");
+            assert_eq!(index_source(url), PackageSource::default_registry(Ecosystem::PyPI), "{url}");
+        }
+        for url in [
+            "https://download.pytorch.org/whl/cpu",
+            "https://test.pypi.org/simple",
+            "https://artifactory.example.com/api/pypi/pypi/simple",
+            "https://pypi.org.evil.example/simple",
+            "https://mirrors.aliyun.com/pypi-private/simple",
+        ] {
+            assert!(!is_pypi_index(url), "{url}");
+        }
+        assert_eq!(
+            index_source("https://me:token@pkgs.example.com/simple"),
+            PackageSource::Registry {
+                url: "https://pkgs.example.com/simple".into(),
+                sparse: false,
+                default_registry: false
+            }
+        );
     }
 }

@@ -553,13 +553,6 @@ fn local_dir(dir: &str, path: &str) -> String {
     if path.starts_with('/') { path.to_owned() } else { crate::source::join(dir, path) }
 }
 
-/// Whether an index URL is PyPI's own (pypi.org, or the old pypi.python.org).
-pub(crate) fn is_pypi(url: &str) -> bool {
-    let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or_default();
-    let host = host.rsplit('@').next().unwrap_or(host).to_ascii_lowercase();
-    matches!(host.as_str(), "pypi.org" | "www.pypi.org" | "pypi.python.org")
-}
-
 /// How much of a quoted piece of the file a message shows.
 const QUOTE_MAX: usize = 100;
 
@@ -1036,7 +1029,7 @@ impl<'s> Ctx<'s> {
 
     fn finish(mut self, source: &dyn Source, path: &str) -> Resolved {
         if let Some((url, file, line)) = self.index_url.clone()
-            && !is_pypi(&url)
+            && !super::python::is_pypi_index(&url)
         {
             let mut any = false;
             for p in &mut self.packages {

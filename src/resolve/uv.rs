@@ -67,6 +67,7 @@ use toml::de::{DeTable, DeValue};
 use crate::model::{
     Checksum, DependencyKind, Ecosystem, GitReference, LineSpan, Package, PackageSource, RootComponent, Scope,
 };
+use crate::resolve::python;
 use crate::resolve::{
     LineIndex, ResolveError, ResolveErrorKind, ResolveOptions, Resolved, Resolver, Warning, toml_error,
 };
@@ -231,36 +232,6 @@ pub(crate) fn key_span(root: &DeTable<'_>, key: &str) -> Option<(Range<usize>, S
     })
 }
 
-/// Hosts and path prefixes of PyPI and its public mirrors: an index there serves PyPI's
-/// packages.
-const PYPI_INDEXES: [&str; 12] = [
-    "pypi.org/simple",
-    "pypi.python.org/simple",
-    "mirrors.aliyun.com/pypi/simple",
-    "pypi.tuna.tsinghua.edu.cn/simple",
-    "mirrors.tuna.tsinghua.edu.cn/pypi/web/simple",
-    "pypi.mirrors.ustc.edu.cn/simple",
-    "mirrors.ustc.edu.cn/pypi/simple",
-    "mirrors.cloud.tencent.com/pypi/simple",
-    "pypi.doubanio.com/simple",
-    "repo.huaweicloud.com/repository/pypi/simple",
-    "mirror.baidu.com/pypi/simple",
-    "mirrors.bfsu.edu.cn/pypi/web/simple",
-];
-
-/// The source of a package from a Python package index URL: PyPI or a public mirror of it is
-/// the default registry, any other index is not.
-pub(crate) fn index_source(url: &str) -> PackageSource {
-    let trimmed = url.trim();
-    let without_scheme = trimmed.split_once("://").map_or(trimmed, |(_, rest)| rest);
-    let lower = without_scheme.trim_end_matches('/').to_ascii_lowercase();
-    let lower = lower.strip_prefix("www.").unwrap_or(&lower);
-    if PYPI_INDEXES.contains(&lower) {
-        return PackageSource::default_registry(Ecosystem::PyPI);
-    }
-    PackageSource::Registry { url: trimmed.to_owned(), sparse: false, default_registry: false }
-}
-
 /// A `hash = "ALGORITHM:HEX"` value: `Ok(None)` for an algorithm chainward has no variant for
 /// (`md5`, `blake2b`), `Err` when the digest is not hex of the algorithm's length.
 pub(crate) fn parse_hash(algorithm: &str, hex: &str) -> Result<Option<Checksum>, ()> {
@@ -316,7 +287,7 @@ fn parse_source(
     let Some(value) = value.as_str() else { return Err(format!("`{kind}` is not a string")) };
     let local = |v: &str| super::node::join_dir(lock_dir, v);
     Ok(match kind.as_str() {
-        "registry" if value.contains("://") => (index_source(value), Kind::Registry, None),
+        "registry" if value.contains("://") => (python::index_source(value), Kind::Registry, None),
         "registry" => (PackageSource::Path { dir: local(value) }, Kind::Registry, None),
         "git" => (git_source(value), Kind::Other, None),
         "url" => (PackageSource::Tarball { url: value.to_owned() }, Kind::Other, None),
@@ -689,31 +660,13 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
         Some(i) => RootComponent::Package(i),
         None => RootComponent::Synthetic { name: root_name.to_owned(), depends_on: synthetic_deps },
     };
+    warnings.extend(python::other_index_warnings(path, &packages));
     Ok(Resolved { path: path.to_owned(), packages, root, warnings, errors })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn index_urls_name_pypi_and_its_mirrors_only() {
-        let pypi = PackageSource::default_registry(Ecosystem::PyPI);
-        for url in [
-            "https://pypi.org/simple",
-            "https://pypi.org/simple/",
-            "https://PyPI.org/simple",
-            "https://mirrors.aliyun.com/pypi/simple/",
-            "https://pypi.tuna.tsinghua.edu.cn/simple",
-        ] {
-            assert_eq!(index_source(url), pypi, "{url}");
-        }
-        for url in
-            ["https://download.pytorch.org/whl/cpu", "https://test.pypi.org/simple", "https://pypi.org/simple/extra"]
-        {
-            assert!(!index_source(url).is_default_registry(), "{url}");
-        }
-    }
 
     #[test]
     fn git_sources_keep_the_commit_and_the_reference() {
