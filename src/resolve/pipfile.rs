@@ -251,8 +251,8 @@ fn parse(text: &str, path: &str, dir: &str) -> Result<Resolved, ResolveError> {
                 };
                 match url {
                     Some(url) if !is_pypi_index(&url) => {
-                        private_indexes.insert(url.clone());
-                        PackageSource::Registry { url, sparse: false, default_registry: false }
+                        private_indexes.insert(super::python::without_credentials(&url));
+                        super::python::index_source(&url)
                     }
                     _ => PackageSource::default_registry(Ecosystem::PyPI),
                 }

@@ -1032,9 +1032,10 @@ impl<'s> Ctx<'s> {
             && !super::python::is_pypi_index(&url)
         {
             let mut any = false;
+            let private = super::python::index_source(&url);
             for p in &mut self.packages {
                 if p.source.is_default_registry() {
-                    p.source = PackageSource::Registry { url: url.clone(), sparse: false, default_registry: false };
+                    p.source = private.clone();
                     any = true;
                 }
             }
@@ -1042,7 +1043,10 @@ impl<'s> Ctx<'s> {
                 self.warn(
                     &file,
                     line,
-                    format!("packages come from the index `{url}`, not pypi.org: they are not matched against PyPI advisories"),
+                    format!(
+                        "packages come from the index `{}`, not PyPI: they are not matched against PyPI advisories",
+                        super::python::without_credentials(&url)
+                    ),
                 );
             }
         }
