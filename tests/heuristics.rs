@@ -920,3 +920,57 @@ fn base64_of(bytes: &[u8]) -> String {
     }
     out
 }
+
+/// PyPI's rules from the Python lockfiles themselves (not only an SBOM): a uv.lock whose
+/// ultralytics release lost its provenance, and a pip-compile requirements file whose `--hash`
+/// is not one PyPI publishes for that release.
+#[test]
+fn pypi_rules_from_a_uv_lock_and_a_requirements_file() {
+    let mut registry = Registry::default();
+    registry.pypi(
+        "ultralytics",
+        &[
+            ("8.3.44", "2025-08-01T00:00:00Z", Some("ultralytics/ultralytics")),
+            ("8.3.45", "2025-08-04T20:51:00Z", None),
+        ],
+    );
+    registry.pypi("six", &[("1.16.0", "2021-05-05T00:00:00Z", None)]);
+    let server = registry.serve();
+    let dir = tempfile::tempdir().unwrap();
+    // The registry publishes sha256 000…0 for every file.
+    let zeros = "0".repeat(64);
+    let uv = format!(
+        "version = 1\nrevision = 3\nrequires-python = \">=3.9\"\n\n\
+         [[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = {{ virtual = \".\" }}\n\
+         dependencies = [{{ name = \"ultralytics\" }}]\n\n\
+         [[package]]\nname = \"ultralytics\"\nversion = \"8.3.45\"\n\
+         source = {{ registry = \"https://pypi.org/simple\" }}\n\
+         sdist = {{ url = \"https://files.pythonhosted.org/u.tar.gz\", hash = \"sha256:{zeros}\", size = 1 }}\n"
+    );
+    std::fs::create_dir(dir.path().join("svc")).unwrap();
+    std::fs::write(dir.path().join("svc/uv.lock"), uv).unwrap();
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        format!("six==1.16.0 \\\n    --hash=sha256:{}\n", "1".repeat(64)),
+    )
+    .unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let db = db();
+    let out = run(
+        &server,
+        cache.path(),
+        NOW,
+        dir.path(),
+        &["scan", ".", "--db", db.as_str(), "--fail-on", "none", "--format", "json"],
+    );
+    let report = report(&out);
+    let found = signals(&report, "findings");
+    for want in [s("provenance-lost", "ultralytics", "8.3.45", "high"), s("checksum-mismatch", "six", "1.16.0", "high")]
+    {
+        assert!(found.contains(&want), "{want:?} not in {found:#?}");
+    }
+    assert!(!found.iter().any(|(kind, name, ..)| kind == "checksum-mismatch" && name == "ultralytics"), "{found:#?}");
+    let mismatch = report["findings"].as_array().unwrap().iter().find(|f| f["id"] == "checksum-mismatch").unwrap();
+    assert_eq!(mismatch["location"]["path"], "requirements.txt");
+    assert_eq!(mismatch["location"]["line"], 1);
+}
