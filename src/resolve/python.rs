@@ -552,7 +552,11 @@ const PYPI_MIRRORS: [&str; 11] = [
 fn bare_url(url: &str) -> String {
     let t = url.trim();
     let rest = t.split_once("://").map_or(t, |(_, rest)| rest);
-    let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+    // The authority ends at the first `/`, `?`, `#` or `\` (as URL parsers end it), so
+    // `https://evil.example?@pypi.org/simple` is evil.example's.
+    let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    let path = path.strip_prefix('/').unwrap_or(path);
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let host = host.strip_prefix("www.").unwrap_or(host);
     let mut bare = host.to_ascii_lowercase();
@@ -588,12 +592,10 @@ pub fn index_source(url: &str) -> PackageSource {
 pub fn without_credentials(url: &str) -> String {
     let t = url.trim();
     let Some((scheme, rest)) = t.split_once("://") else { return t.to_owned() };
-    let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
+    let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    match path {
-        Some(p) => format!("{scheme}://{host}/{p}"),
-        None => format!("{scheme}://{host}"),
-    }
+    format!("{scheme}://{host}{tail}")
 }
 
 /// One warning per index that is not PyPI, naming how many packages come from it: they are not
@@ -750,6 +752,9 @@ mod index_tests {
             "https://artifactory.example.com/api/pypi/pypi/simple",
             "https://pypi.org.evil.example/simple",
             "https://mirrors.aliyun.com/pypi-private/simple",
+            "https://evil.example?@pypi.org/simple",
+            "https://evil.example#@pypi.org/simple",
+            "https://evil.example\\@pypi.org/simple",
         ] {
             assert!(!is_pypi_index(url), "{url}");
         }
