@@ -17,6 +17,9 @@ pub struct WorkTree {
     only: Option<String>,
     skip_nested_repositories: bool,
     listing: OnceLock<Result<Listing, SourceError>>,
+    /// The root with every symlink resolved (`None` when it cannot be), to tell whether a path
+    /// read through a symlinked directory leaves the tree.
+    real_root: OnceLock<Option<PathBuf>>,
 }
 
 /// What a walk found.
@@ -31,7 +34,13 @@ struct Listing {
 impl WorkTree {
     /// A work tree rooted at the directory `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        WorkTree { root: root.into(), only: None, skip_nested_repositories: false, listing: OnceLock::new() }
+        WorkTree {
+            root: root.into(),
+            only: None,
+            skip_nested_repositories: false,
+            listing: OnceLock::new(),
+            real_root: OnceLock::new(),
+        }
     }
 
     /// A work tree whose discovery sees one file only (`chainward sbom path/to/Cargo.lock`); its
@@ -42,6 +51,7 @@ impl WorkTree {
             only: Some(file.to_owned()),
             skip_nested_repositories: false,
             listing: OnceLock::new(),
+            real_root: OnceLock::new(),
         }
     }
 
@@ -220,14 +230,27 @@ impl Source for WorkTree {
         if let Some(real) = self.listing().ok().and_then(|l| l.renamed.get(path)) {
             return std::fs::read(real).map_err(|e| SourceError { path: path.to_owned(), message: e.to_string() });
         }
-        if escapes(path) {
+        if escapes(path) || self.leaves_through_a_link(path) {
             return Err(SourceError { path: path.to_owned(), message: "outside the scanned tree".to_owned() });
         }
         std::fs::read(self.root.join(path)).map_err(|e| SourceError { path: path.to_owned(), message: e.to_string() })
     }
 
     fn exists(&self, path: &str) -> bool {
-        !escapes(path) && self.root.join(path).is_file()
+        !escapes(path) && self.root.join(path).is_file() && !self.leaves_through_a_link(path)
+    }
+}
+
+impl WorkTree {
+    /// Whether `path` (which names no `..`) resolves outside the tree through a symlink: a
+    /// manifest or an included file (`-r deps/base.txt` with `deps -> /etc`) is read only
+    /// inside the tree, as the listing walks only inside it. A path that does not resolve is
+    /// not judged here (reading it fails on its own).
+    fn leaves_through_a_link(&self, path: &str) -> bool {
+        let Some(root) = self.real_root.get_or_init(|| std::fs::canonicalize(&self.root).ok()) else {
+            return false;
+        };
+        std::fs::canonicalize(self.root.join(path)).is_ok_and(|real| !real.starts_with(root))
     }
 }
 
@@ -239,6 +262,26 @@ fn escapes(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_not_read_through_a_link_out_of_the_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, outside) = (dir.path().join("repo"), dir.path().join("outside"));
+        std::fs::create_dir_all(root.join("in")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("secret.txt"), "token").unwrap();
+        std::fs::write(root.join("in/a.txt"), "a").unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("o")).unwrap();
+        std::os::unix::fs::symlink(root.join("in"), root.join("i")).unwrap();
+        let tree = WorkTree::new(&root);
+        let err = tree.read("o/secret.txt").unwrap_err();
+        assert_eq!(err.message, "outside the scanned tree");
+        assert!(!tree.exists("o/secret.txt"));
+        // A link that stays inside is fine.
+        assert_eq!(tree.read("i/a.txt").unwrap(), b"a");
+        assert!(tree.exists("i/a.txt"));
+    }
 
     #[test]
     fn walk_honours_gitignore_without_a_repository_and_skips_target() {
