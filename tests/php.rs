@@ -713,5 +713,5 @@ fn null_packages_dev_is_a_warning_that_dev_packages_are_unknown() {
     assert!(resolution.errors.is_empty());
     assert_eq!(resolution.warnings.len(), 1);
     assert_eq!(resolution.warnings[0].line, Some(3));
-    assert!(resolution.warnings[0].message.contains("dev packages are not known"));
+    assert!(resolution.warnings[0].message.contains("dev packages are not in the lockfile and were not checked"));
 }

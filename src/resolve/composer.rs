@@ -10,7 +10,8 @@
 //!
 //! - `packages` (required, an array: Composer does not take a file without it for a lockfile)
 //!   and `packages-dev` (optional; `null`, as Composer 1 wrote on `update --no-dev`, is a
-//!   warning: the dev packages are unknown): the locked packages, each an object with
+//!   warning: the dev packages are not in the lockfile and are not checked): the locked
+//!   packages, each an object with
 //!   - `name` (`vendor/name`; Composer compares names case-insensitively, and so does chainward:
 //!     edges and direct dependencies are looked up by the lowercased name) and `version`, as
 //!     written (`v6.4.1`, `2.x-dev`, `dev-main`). Both are required: Composer's `ArrayLoader`
@@ -60,7 +61,10 @@
 //! The same name twice (Composer never writes it) is kept, with a warning: both are packages of
 //! the file, and an edge to the name goes to both. A name that more than 64 packages are,
 //! replace or provide (only a crafted file has that) links nothing: each edge to it is a
-//! [`ResolveErrorKind::AmbiguousDependency`], so the graph stays linear in the file's size.
+//! [`ResolveErrorKind::AmbiguousDependency`]. Even so, thousands of packages each requiring
+//! dozens of such names would make millions of edges: a file with more edges than it has bytes
+//! (at least 65,536, at most 1,000,000) is refused ([`ResolveErrorKind::Format`], at the package
+//! that crosses the limit), never linked in part.
 //!
 //! # Sources
 //!
@@ -364,9 +368,8 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, manifest: Option<&Manifest>
             Some(dev) if matches!(dev.value, Value::NullKeyword(_)) => warnings.push(Warning {
                 path: path.to_owned(),
                 line: Some(lines.line(dev.range.start)),
-                message:
-                    "`packages-dev` is null (written by `composer update --no-dev`): the dev packages are not known"
-                        .to_owned(),
+                message: "`packages-dev` is null (written by `composer update --no-dev`): the dev packages are not in the lockfile and were not checked"
+                    .to_owned(),
             }),
             Some(dev) => lists.push((array(dev, &err)?, true)),
             None => {}
@@ -435,6 +438,31 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, manifest: Option<&Manifest>
     let lookup = |name: &str| -> Option<&Vec<usize>> {
         named.get(name).filter(|v| !v.is_empty()).or_else(|| standing_in.get(name).filter(|v| !v.is_empty()))
     };
+    // Count the edges before making them: many packages requiring names that many packages
+    // replace or provide make quadratically many (see [`edge_budget`]).
+    let budget = edge_budget(text.len());
+    let mut total = 0usize;
+    for entry in &entries {
+        for &required in &entry.requires {
+            let key = required.to_ascii_lowercase();
+            if is_platform(&key) {
+                continue;
+            }
+            let count = lookup(&key).map_or(0, Vec::len);
+            if count <= MAX_CANDIDATES {
+                total = total.saturating_add(count);
+            }
+        }
+        if total > budget {
+            return Err(ResolveError::new(
+                path,
+                Some(entry.line),
+                ResolveErrorKind::Format(format!(
+                    "more than {budget} dependency edges ({total} by this package): its packages require names that many packages are, replace or provide, which a lockfile Composer writes does not (at most one edge per byte of the file, 1,000,000 in all)"
+                )),
+            ));
+        }
+    }
     for (i, entry) in entries.iter().enumerate() {
         let mut deps = BTreeSet::new();
         for &required in &entry.requires {
@@ -520,6 +548,13 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, manifest: Option<&Manifest>
     };
 
     Ok(Resolved { path: path.to_owned(), packages, root, warnings, errors })
+}
+
+/// How many dependency edges a file of `bytes` bytes may have: one a byte, at least 65,536 and
+/// at most 1,000,000. A real lockfile has one per `require` entry (a few dozen bytes each); past
+/// this, the file is refused with an error rather than linked (or cut short) silently.
+fn edge_budget(bytes: usize) -> usize {
+    bytes.clamp(65_536, 1_000_000)
 }
 
 /// The array value of `packages` / `packages-dev`, or the error.

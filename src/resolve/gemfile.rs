@@ -19,7 +19,10 @@
 //! - `RUBY VERSION`, `BUNDLED WITH`: the Ruby and the Bundler that wrote the file.
 //!
 //! Any other unindented line starts a section Bundler does not know: Bundler ignores it and its
-//! lines, and so does chainward, with a warning. Bundler's format grows by adding sections
+//! lines, and so does chainward, with a warning. Bundler compares headers exactly, so `GEM `
+//! with a trailing space is such a section (the warning says so); a four-space
+//! `name (version)` spec line in one (or before any section) would be a gem left out of the
+//! scan in silence, so it fails the file with its line. Bundler's format grows by adding sections
 //! (`BUNDLED WITH` in 1.10, `PLUGIN SOURCE` in 1.13, `CHECKSUMS` in 2.5) that older Bundlers
 //! skip, so there is no format version to refuse: a `BUNDLED WITH` major newer than 4 is a
 //! warning, and the file is read.
@@ -48,8 +51,14 @@
 //!
 //! # Edges, direct dependencies, checksums
 //!
-//! A six-space dependency line names a gem; the edge goes to every spec of that name (every
-//! platform variant the lockfile has). `bundler` is never a spec (the running Bundler provides
+//! A six-space dependency line names a gem; Bundler resolves it per platform the lockfile is
+//! locked for. The dependency of a platform build (`nokogiri (1.13.3-x86_64-linux)`) goes to the
+//! specs of that name of the same platform and to its generic (`ruby`) spec, when it has
+//! either; otherwise (and for the dependency of a generic gem, which each platform resolves to
+//! its own variant) to every spec of that name. More edges than 64 per line of the file (at
+//! least 65,536, at most 1,000,000: only a crafted file has them, each spec depending on names
+//! with hundreds of variants) fail the file ([`ResolveErrorKind::Format`], at the dependency line
+//! that crosses the limit) rather than be linked in part. `bundler` is never a spec (the running Bundler provides
 //! itself), so edges to it are left out; any other name that matches no spec is a
 //! [`ResolveErrorKind::DanglingDependency`] in [`Resolved::errors`]. `DEPENDENCIES` entries are
 //! the synthetic root's dependencies and mark their specs `direct`; an entry with no spec is a
@@ -159,6 +168,12 @@ impl SourceKind {
             _ => None,
         }
     }
+}
+
+/// Whether `line` is one of the headers Bundler reads.
+fn is_header(line: &str) -> bool {
+    SourceKind::of_header(line).is_some()
+        || matches!(line, "DEPENDENCIES" | "CHECKSUMS" | "PLATFORMS" | "RUBY VERSION" | "BUNDLED WITH")
 }
 
 /// The section a line is in.
@@ -353,6 +368,9 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
 
     let mut state = State::Ignored;
     let mut known_section = false;
+    // The header of the unknown section being skipped, its line, and whether it is a known
+    // header with trailing spaces.
+    let mut unknown: Option<(&str, usize, bool)> = None;
     let mut sources: Vec<SourceOpts<'_>> = Vec::new();
     // Index into `sources` of the section whose `specs:` was seen.
     let mut current_source: Option<usize> = None;
@@ -401,16 +419,51 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
         }
         if !line.starts_with([' ', '\t']) {
             state = State::Ignored;
+            // Bundler compares headers exactly: `GEM ` starts a section it does not know.
+            let padded = is_header(line.trim_end());
+            unknown = Some((line, number, padded));
+            let hint = if padded {
+                format!(
+                    " (the header has trailing spaces: Bundler reads only `{}` exactly as written)",
+                    crate::sanitize::value(line.trim_end())
+                )
+            } else {
+                String::new()
+            };
             warn(
                 &mut warnings,
                 number,
-                format!("unknown section `{}` ignored, as Bundler ignores it", crate::sanitize::value(line)),
+                format!("unknown section `{}` ignored, as Bundler ignores it{hint}", crate::sanitize::value(line)),
             );
             continue;
         }
         let (spaces, rest) = indent(line);
         match state {
-            State::Ignored | State::Ruby | State::Platforms => {}
+            State::Ignored => {
+                // Bundler skips the section, but a spec there is a gem it would leave out: the
+                // scan would say nothing of it. Refuse rather than drop it silently.
+                if spaces == 4
+                    && let Some(nv) = name_version(rest)
+                    && nv.version.map(str::trim).is_some_and(valid_version)
+                {
+                    let section = match unknown {
+                        Some((header, at, padded)) => format!(
+                            "unknown section `{}` (line {at}{})",
+                            crate::sanitize::value(header),
+                            if padded { ", a header with trailing spaces" } else { "" }
+                        ),
+                        None => "no section (before the first header)".to_owned(),
+                    };
+                    return Err(format(
+                        number,
+                        format!(
+                            "spec line `{}` in {section}: Bundler ignores the section and would not install this gem from it; fix the header (`bundle lock` rewrites the file)",
+                            crate::sanitize::value(rest)
+                        ),
+                    ));
+                }
+            }
+            State::Ruby | State::Platforms => {}
             State::BundledWith => {
                 let version = line.trim();
                 let major = version.split('.').next().and_then(|m| m.parse::<u64>().ok());
@@ -641,13 +694,50 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
         by_name.entry(spec.name).or_default().push(packages.len());
         packages.push(package);
     }
+    // The spec variants of a name for one platform (`None`: the generic `ruby` gem).
+    let mut by_platform: HashMap<(&str, Option<&str>), Vec<usize>> = HashMap::new();
+    for (index, &i) in survivors.iter().enumerate() {
+        if let Some(spec) = specs.get(i) {
+            by_platform.entry((spec.name, spec.platform)).or_default().push(index);
+        }
+    }
+    let targets = |dep, platform| variants(&by_name, &by_platform, dep, platform);
+    // Count the edges before making them: a file where many specs depend on names with many
+    // variants has quadratically many (see [`edge_budget`]).
+    let budget = edge_budget(text.split('\n').count());
+    let mut total = 0usize;
+    let over = |number: usize, total: usize| {
+        format(
+            number,
+            format!(
+                "more than {budget} dependency edges ({total} by this line): the file links its specs to many platform variants each, which a lockfile Bundler writes does not (at most 64 edges per line of the file, 1,000,000 in all)"
+            ),
+        )
+    };
+    for &i in &survivors {
+        let Some(spec) = specs.get(i) else { continue };
+        for &(dep, number) in &spec.deps {
+            if let Some([a, b]) = targets(dep, spec.platform) {
+                total = total.saturating_add(a.len() + b.len());
+                if total > budget {
+                    return Err(over(number, total));
+                }
+            }
+        }
+    }
+    for &(dep, number) in &dependencies {
+        total = total.saturating_add(by_name.get(dep).map_or(0, Vec::len));
+        if total > budget {
+            return Err(over(number, total));
+        }
+    }
     let mut errors = Vec::new();
     for (index, &i) in survivors.iter().enumerate() {
         let Some(spec) = specs.get(i) else { continue };
         let mut edges = BTreeSet::new();
         for &(dep, number) in &spec.deps {
-            match by_name.get(dep) {
-                Some(targets) => edges.extend(targets.iter().copied().filter(|&t| t != index)),
+            match targets(dep, spec.platform) {
+                Some(lists) => edges.extend(lists.iter().flat_map(|l| l.iter().copied()).filter(|&t| t != index)),
                 None if dep == "bundler" => {}
                 None => errors.push(err(
                     number,
@@ -684,6 +774,36 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
         warnings,
         errors,
     })
+}
+
+/// The specs a dependency line of a spec of `platform` reaches, as two lists (`None` when the
+/// name has no spec). Bundler resolves the lockfile per platform: a platform build's dependency
+/// is the build of the same platform or the generic gem; a generic gem's dependency is
+/// whichever variant each platform picks, so every variant (and so is a platform build's whose
+/// platform the name has neither a build of nor a generic gem).
+fn variants<'m, 't>(
+    by_name: &'m HashMap<&'t str, Vec<usize>>,
+    by_platform: &'m HashMap<(&'t str, Option<&'t str>), Vec<usize>>,
+    dep: &'t str,
+    platform: Option<&'t str>,
+) -> Option<[&'m [usize]; 2]> {
+    let all = by_name.get(dep)?;
+    if let Some(p) = platform {
+        let own = by_platform.get(&(dep, Some(p))).map_or(&[][..], Vec::as_slice);
+        let generic = by_platform.get(&(dep, None)).map_or(&[][..], Vec::as_slice);
+        if !own.is_empty() || !generic.is_empty() {
+            return Some([own, generic]);
+        }
+    }
+    Some([all.as_slice(), &[]])
+}
+
+/// How many dependency edges a file of `lines` lines may have: 64 a line, at least 65,536 and
+/// at most 1,000,000. A real lockfile has a few per line (a dependency line reaches one spec,
+/// or the handful of platform builds of a gem); past this, the file is refused with an error
+/// rather than linked (or cut short) silently.
+fn edge_budget(lines: usize) -> usize {
+    lines.saturating_mul(64).clamp(65_536, 1_000_000)
 }
 
 /// The warning for a `DEPENDENCIES` entry without a spec.
