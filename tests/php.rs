@@ -715,3 +715,38 @@ fn null_packages_dev_is_a_warning_that_dev_packages_are_unknown() {
     assert_eq!(resolution.warnings[0].line, Some(3));
     assert!(resolution.warnings[0].message.contains("dev packages are not in the lockfile and were not checked"));
 }
+
+/// A composer.lock where each of `n` packages provides one of `k` names and requires all `k`:
+/// `n × k × n/k` edges.
+fn amplifying_lock(n: usize, k: usize) -> String {
+    let packages: Vec<String> = (0..n)
+        .map(|i| {
+            let require: Vec<String> = (0..k).map(|j| format!("\"x/n{j}\": \"*\"")).collect();
+            format!(
+                "{{\"name\": \"v/p{i}\", \"version\": \"1.0.0\", \"provide\": {{\"x/n{}\": \"1.0\"}}, \"require\": {{{}}}, \"notification-url\": \"https://packagist.org/downloads/\"}}",
+                i % k,
+                require.join(", ")
+            )
+        })
+        .collect();
+    format!("{{\"packages\": [\n{}\n], \"packages-dev\": []}}\n", packages.join(",\n"))
+}
+
+#[test]
+fn edges_past_the_budget_fail_the_file_quickly_at_the_package_that_crosses_it() {
+    // 2,560 packages, each requiring 40 names that 64 packages provide (the most one name may
+    // link to): 6.5 million edges. Refused at once, never linked in part.
+    let text = amplifying_lock(2560, 40);
+    let started = std::time::Instant::now();
+    let error = composer::parse(&text, "composer.lock", ".", None).unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
+    assert!(matches!(error.kind, ResolveErrorKind::Format(_)), "{error}");
+    // 40 × 64 = 2,560 edges a package: the 391st (line 392, after the `packages` line) crosses
+    // 1,000,000.
+    assert_eq!(error.line, Some(392), "{error}");
+    assert!(error.to_string().contains("more than 1000000 dependency edges"), "{error}");
+    // Providers within the budget link as before: 8 packages providing 2 names, 4 each.
+    let lock = composer::parse(&amplifying_lock(8, 2), "composer.lock", ".", None).unwrap();
+    assert!(lock.errors.is_empty(), "{:?}", lock.errors);
+    assert_eq!(lock.packages[0].dependencies, BTreeSet::from([1, 2, 3, 4, 5, 6, 7]));
+}

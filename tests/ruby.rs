@@ -778,3 +778,100 @@ fn big_and_hostile_lockfiles_stay_linear() {
     let error = chainward::resolve::gemfile::parse(&text, "Gemfile.lock", ".", "root").unwrap_err();
     assert_eq!(error.line, Some(4));
 }
+
+#[test]
+fn a_platform_build_depends_on_its_own_platform_and_the_generic_gem() {
+    let text = "GEM\n  remote: https://rubygems.org/\n  specs:\n    grpc (1.60.0)\n      google-protobuf\n    grpc (1.60.0-x86_64-linux)\n      google-protobuf\n      racc\n    grpc (1.60.0-arm64-darwin)\n      google-protobuf\n    google-protobuf (3.25.1)\n    google-protobuf (3.25.1-x86_64-linux)\n    google-protobuf (3.25.1-aarch64-linux)\n    racc (1.7.3-java)\n    racc (1.7.3-x64-mingw-ucrt)\n\nPLATFORMS\n  ruby\n  x86_64-linux\n\nDEPENDENCIES\n  grpc\n";
+    let lock = chainward::resolve::gemfile::parse(text, "Gemfile.lock", ".", "root").unwrap();
+    let id = |name: &str, platform: Option<&str>| {
+        lock.packages.iter().position(|p| p.name == name && p.platform.as_deref() == platform).unwrap()
+    };
+    let protobuf = [None, Some("x86_64-linux"), Some("aarch64-linux")].map(|p| id("google-protobuf", p));
+    // The generic gem's dependency: whichever variant each platform picks, so all of them.
+    assert_eq!(find(&lock, "grpc", None).dependencies, BTreeSet::from(protobuf));
+    // A platform build's: the same platform's build and the generic gem; racc has neither for
+    // x86_64-linux, so every variant (never dropped).
+    let racc = BTreeSet::from([id("racc", Some("java")), id("racc", Some("x64-mingw-ucrt"))]);
+    let mut linux = BTreeSet::from([protobuf[0], protobuf[1]]);
+    linux.extend(racc);
+    assert_eq!(find(&lock, "grpc", Some("x86_64-linux")).dependencies, linux);
+    // No arm64-darwin build of google-protobuf: the generic gem.
+    assert_eq!(find(&lock, "grpc", Some("arm64-darwin")).dependencies, BTreeSet::from([protobuf[0]]));
+    // The Gemfile's dependency reaches every variant.
+    let RootComponent::Synthetic { depends_on, .. } = &lock.root else { panic!("synthetic root") };
+    assert_eq!(depends_on.len(), 3);
+    assert!(lock.errors.is_empty() && lock.warnings.is_empty(), "{:?} {:?}", lock.errors, lock.warnings);
+}
+
+#[test]
+fn many_variants_linked_to_many_variants_fail_the_file_quickly() {
+    use std::fmt::Write as _;
+    // Ten gems locked for 256 platforms each, every spec depending on all ten: each platform
+    // build reaches its own platform's builds only (25,600 edges), read quickly.
+    let mut text = String::from("GEM\n  remote: https://rubygems.org/\n  specs:\n");
+    for k in 0..10 {
+        for v in 0..256 {
+            writeln!(text, "    g{k} (1.0.0-p{v})").unwrap();
+            for d in 0..10 {
+                writeln!(text, "      g{d}").unwrap();
+            }
+        }
+    }
+    text.push_str("\nDEPENDENCIES\n  g0\n");
+    let started = std::time::Instant::now();
+    let lock = chainward::resolve::gemfile::parse(&text, "Gemfile.lock", ".", "root").unwrap();
+    assert_eq!(lock.packages.len(), 2560);
+    assert_eq!(lock.packages.iter().map(|p| p.dependencies.len()).sum::<usize>(), 2560 * 9);
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    // Generic specs (128 versions of each name, which Bundler never writes) depend on every
+    // variant: 10 × 128 × 10 × 256 edges. Refused at the line that crosses the budget.
+    let mut text = String::from("GEM\n  remote: https://rubygems.org/\n  specs:\n");
+    for k in 0..10 {
+        for v in 0..128 {
+            writeln!(text, "    g{k} (1.0.{v})").unwrap();
+            for d in 0..10 {
+                writeln!(text, "      g{d}").unwrap();
+            }
+        }
+        for v in 0..128 {
+            writeln!(text, "    g{k} (1.0.0-p{v})").unwrap();
+        }
+    }
+    let started = std::time::Instant::now();
+    let error = chainward::resolve::gemfile::parse(&text, "Gemfile.lock", ".", "root").unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(matches!(error.kind, ResolveErrorKind::Format(_)), "{error}");
+    // 15,363 lines and the empty one after the last newline: a budget of 64 × 15,364 = 983,296
+    // edges, crossed at a dependency line (each reaches the 256 variants of its name).
+    assert!(error.to_string().contains("more than 983296 dependency edges"), "{error}");
+    let line = error.line.unwrap();
+    assert!(text.lines().nth(line - 1).unwrap().starts_with("      g"), "a dependency line: {line}");
+}
+
+#[test]
+fn a_spec_in_an_unknown_section_fails_the_file() {
+    // `GEM ` with a trailing space: Bundler compares headers exactly, so the section is one it
+    // does not know and skips; its gems would silently be missing from the scan.
+    let text = "GEM \n  remote: https://rubygems.org/\n  specs:\n    rack (2.2.3)\n\nPLATFORMS\n  ruby\n\nDEPENDENCIES\n  rack\n";
+    let error = chainward::resolve::gemfile::parse(text, "Gemfile.lock", ".", "root").unwrap_err();
+    assert_eq!(error.line, Some(4));
+    assert!(matches!(error.kind, ResolveErrorKind::Format(_)), "{error}");
+    let message = error.to_string();
+    assert!(message.contains("spec line `rack (2.2.3)` in unknown section `GEM `"), "{message}");
+    assert!(message.contains("trailing spaces"), "{message}");
+    let dir = lockfile(text, None);
+    let (code, _, stderr) = run(&["sbom", dir.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("Gemfile.lock:4:"), "{stderr}");
+    // A padded header over a section without specs is a warning that says why it is unknown.
+    let text = "GEM\n  remote: https://rubygems.org/\n  specs:\n    rack (2.2.3)\n\nPLATFORMS \n  ruby\n";
+    let lock = chainward::resolve::gemfile::parse(text, "Gemfile.lock", ".", "root").unwrap();
+    assert_eq!(lock.packages.len(), 1);
+    assert_eq!(lock.warnings.len(), 1, "{:?}", lock.warnings);
+    assert_eq!(lock.warnings[0].line, Some(6));
+    assert!(lock.warnings[0].message.contains("trailing spaces"), "{:?}", lock.warnings);
+    // A spec line before any section: the same error.
+    let error = chainward::resolve::gemfile::parse("    rack (2.2.3)\nGEM\n", "Gemfile.lock", ".", "root").unwrap_err();
+    assert_eq!(error.line, Some(1));
+    assert!(error.to_string().contains("before the first header"), "{error}");
+}
