@@ -309,7 +309,14 @@ fn includes_constraints_loops_and_leaving_the_tree() {
     assert_eq!(r.packages[2].checksums.len(), 1);
     assert!(matches!(&r.packages[3].source, PackageSource::Git { commit: Some(_), .. }));
     assert!(r.packages.iter().all(|p| p.unpinned.is_none()));
-    assert!(resolution.warnings.is_empty(), "{:?}", resolution.warnings);
+    // The git package is not matched, and the scan says so at its line.
+    let w: Vec<String> = resolution.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        w,
+        [
+            "requirements/dev.txt:6: `r` (git `https://github.com/o/r.git`) is not a PyPI release: not checked against advisories"
+        ]
+    );
 
     // A loop: pip refuses it, so does chainward (exit 2, the file and line named).
     std::fs::write(root.join("requirements/base.in"), "requests==2.31.0\n-r dev.txt\n").unwrap();
@@ -471,8 +478,18 @@ fn an_editable_line_is_that_requirement_only() {
     assert_eq!(got, [("pkg", true), (root.as_str(), true)]);
     assert!(matches!(&r.packages[0].source, PackageSource::Path { dir } if dir == "pkg"));
     assert!(r.packages.iter().all(|p| p.purl().is_none() && p.unpinned.is_none()));
-    assert_eq!(resolution.warnings.len(), 1, "{:?}", resolution.warnings);
-    assert!(resolution.warnings[0].message.contains("`--requirement` beside `-e`"), "{:?}", resolution.warnings);
+    let w: Vec<String> = resolution.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(w.len(), 3, "{w:?}");
+    assert!(w[0].starts_with("requirements.txt:1: `--requirement` beside `-e`"), "{w:?}");
+    // Local directories are not PyPI releases: each named at its line.
+    assert_eq!(
+        w[1],
+        "requirements.txt:1: `pkg` (the local path `pkg`) is not a PyPI release: not checked against advisories"
+    );
+    assert!(
+        w[2].starts_with("requirements.txt:2: ") && w[2].contains("(the local path `.`) is not a PyPI release"),
+        "{w:?}"
+    );
 }
 
 #[test]
@@ -522,4 +539,171 @@ fn sbom_and_scan_read_the_same_files_of_the_policy_file() {
     assert_eq!(code, 0, "{err}");
     let report: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(report["summary"]["packages"], 1);
+}
+
+/// A package's name, version and line span.
+type Row<'a> = (&'a str, &'a str, Option<(usize, usize)>);
+
+#[test]
+fn lines_split_where_pip_splits_them_numbered_as_an_editor_numbers_them() {
+    // pip reads the file with `str.splitlines`: a form feed, a lone carriage return, U+2028 and
+    // the other separators end a line too, though an editor shows one line.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        "requests==2.0.0\n# pinned for compat\x0cdjango==1.2\n# see ticket\rurllib3==1.0\r\nsix==1.16.0\x0c\n# x\u{2028}idna==2.0 \\\x0b--hash=sha256:2c2349112351b88699d8d4b6b075022c0808887cb7ad10069318a8b0bc88db44\n",
+    )
+    .unwrap();
+    let resolution = resolve(dir.path(), &[]);
+    assert!(resolution.errors.is_empty(), "{:?}", resolution.errors);
+    let r = resolved(&resolution, "requirements.txt");
+    let got: Vec<Row<'_>> =
+        r.packages.iter().map(|p| (p.name.as_str(), p.version.as_str(), p.lines.map(|l| (l.start, l.end)))).collect();
+    assert_eq!(
+        got,
+        [
+            ("requests", "2.0.0", Some((1, 1))),
+            ("django", "1.2", Some((2, 2))),
+            ("urllib3", "1.0", Some((3, 3))),
+            ("six", "1.16.0", Some((4, 4))),
+            ("idna", "2.0", Some((5, 5))),
+        ]
+    );
+    assert!(r.packages.iter().all(|p| p.source.is_default_registry()));
+    assert_eq!(r.packages[4].checksums.len(), 1, "the continuation after U+000B is joined");
+    // Each editor line holding several pip lines with content is a warning (a trailing form
+    // feed is not: nothing is hidden).
+    let w: Vec<String> = resolution.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(w.len(), 3, "{w:?}");
+    for (warning, (line, c)) in w.iter().zip([(2, "U+000C"), (3, "U+000D"), (5, "U+2028")]) {
+        assert!(
+            warning.starts_with(&format!("requirements.txt:{line}: this line holds several lines for pip"))
+                && warning.contains(c),
+            "{w:?}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn includes_through_symlinked_directories_stop() {
+    use std::os::unix::fs::symlink;
+    // `s` and `t` are the directory itself: every `-r s/…` reaches the same file under a new
+    // path. Without an identity beyond the path this never ends (2^32 reads).
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    symlink(".", root.join("s")).unwrap();
+    symlink(".", root.join("t")).unwrap();
+    std::fs::write(root.join("requirements.txt"), "requests==2.0.0\n-r s/requirements.txt\n-r t/requirements.txt\n")
+        .unwrap();
+    let started = std::time::Instant::now();
+    let (code, out, err) = run(&["sbom", root.to_str().unwrap(), "--allow-partial"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
+    for line in [2, 3] {
+        assert!(
+            err.contains(&format!("requirements.txt:{line}: ")) && err.contains("is `requirements.txt` again"),
+            "{err}"
+        );
+    }
+    let doc: Value = serde_json::from_slice(&out).unwrap();
+    let purls: Vec<&str> = doc["components"].as_array().unwrap().iter().filter_map(|c| c["purl"].as_str()).collect();
+    assert_eq!(purls, ["pkg:pypi/requests@2.0.0"]);
+
+    // Distinct files fanning out through the symlinks (no file includes itself): 2^10 paths,
+    // stopped by the cap on the files one resolution reads, with an error at the `-r` line.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    symlink(".", root.join("s")).unwrap();
+    symlink(".", root.join("t")).unwrap();
+    std::fs::write(root.join("requirements.txt"), "-r x0.txt\n").unwrap();
+    for i in 0..10 {
+        std::fs::write(root.join(format!("x{i}.txt")), format!("p{i}==1.0\n-r s/x{n}.txt\n-r t/x{n}.txt\n", n = i + 1))
+            .unwrap();
+    }
+    std::fs::write(root.join("x10.txt"), "p10==1.0\n").unwrap();
+    let resolution = resolve(root, &[]);
+    let errors: Vec<String> = resolution.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains(".txt:") && errors[0].contains("more than 256 files included"), "{errors:?}");
+    // Every package was still reached before the cap (each file's first path is read first).
+    let r = resolved(&resolution, "requirements.txt");
+    assert_eq!(r.packages.len(), 11, "{:?}", r.packages.iter().map(|p| &p.name).collect::<Vec<_>>());
+    assert!(r.packages.iter().all(|p| p.lines.map(|l| l.start) == Some(1)));
+
+    // The same bytes under two paths without a relative reference are read once; with one
+    // (here `-r`), each is read, as the files they reach may differ.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("a")).unwrap();
+    std::fs::create_dir_all(root.join("b")).unwrap();
+    std::fs::write(root.join("requirements.txt"), "-r a/r.txt\n-r b/r.txt\n").unwrap();
+    std::fs::write(root.join("a/r.txt"), "-r base.txt\n").unwrap();
+    std::fs::write(root.join("b/r.txt"), "-r base.txt\n").unwrap();
+    std::fs::write(root.join("a/base.txt"), "flask==2.0.0\n").unwrap();
+    std::fs::write(root.join("b/base.txt"), "django==4.0\n").unwrap();
+    let resolution = resolve(root, &[]);
+    assert!(resolution.errors.is_empty(), "{:?}", resolution.errors);
+    let names: Vec<&str> = resolved(&resolution, "requirements.txt").packages.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["flask", "django"]);
+}
+
+#[test]
+fn direct_urls_are_pypi_releases_on_pypis_file_host_and_the_rest_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("vendored")).unwrap();
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        [
+            "django @ https://files.pythonhosted.org/packages/source/D/Django/Django-1.2.tar.gz",
+            "https://files.pythonhosted.org/packages/xx/requests-2.0.0-py2.py3-none-any.whl",
+            "python-dateutil @ https://files.pythonhosted.org/packages/aa/python-dateutil-2.8.2.tar.gz",
+            // Another host: a tarball, its version from the file name, not matched.
+            "https://example.com/dl/Flask-2.0.0.zip",
+            // The file is another project's: no version, not PyPI's.
+            "urllib3 @ https://files.pythonhosted.org/packages/xx/requests-2.0.0-py2.py3-none-any.whl",
+            // No version in the file name: not a release.
+            "six @ https://files.pythonhosted.org/packages/xx/six-latest.tar.gz",
+            "git+https://github.com/o/r.git@v1#egg=r",
+            "./vendored",
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let resolution = resolve(dir.path(), &[]);
+    assert!(resolution.errors.is_empty(), "{:?}", resolution.errors);
+    let r = resolved(&resolution, "requirements.txt");
+    let got: Vec<(&str, &str, bool)> =
+        r.packages.iter().map(|p| (p.name.as_str(), p.version.as_str(), p.source.is_default_registry())).collect();
+    assert_eq!(
+        got,
+        [
+            ("django", "1.2", true),
+            ("requests", "2.0.0", true),
+            ("python-dateutil", "2.8.2", true),
+            ("Flask", "2.0.0", false),
+            ("urllib3", "", false),
+            ("six", "", false),
+            ("r", "", false),
+            ("vendored", "", false),
+        ]
+    );
+    assert!(matches!(&r.packages[3].source, PackageSource::Tarball { url } if url.starts_with("https://example.com/")));
+    assert_eq!(r.packages[0].purl().as_deref(), Some("pkg:pypi/django@1.2"));
+    // One warning per package not matched, at its line.
+    let w: Vec<String> = resolution.warnings.iter().map(ToString::to_string).collect();
+    let not_checked: Vec<&str> = w
+        .iter()
+        .filter(|w| w.ends_with("is not a PyPI release: not checked against advisories"))
+        .map(|w| w.split(": ").next().unwrap())
+        .collect();
+    assert_eq!(
+        not_checked,
+        ["requirements.txt:4", "requirements.txt:5", "requirements.txt:6", "requirements.txt:7", "requirements.txt:8"],
+        "{w:?}"
+    );
+    // The local path names no package besides (its directory's name is used).
+    assert_eq!(w.len(), 6, "{w:?}");
+    assert!(w[4].starts_with("requirements.txt:8: `./vendored` names no package"), "{w:?}");
+    assert!(w[0].contains("`Flask` (the URL `https://example.com/dl/Flask-2.0.0.zip`)"), "{w:?}");
 }

@@ -6,6 +6,10 @@
 //!
 //! As pip's own parser (`pip/_internal/req/req_file.py`) reads it:
 //!
+//! 0. Lines are split as Python's `str.splitlines` splits them: at `\n`, and also at a lone
+//!    `\r`, `\x0b`, `\x0c`, `\x1c`-`\x1e`, `\x85`, U+2028 and U+2029. Line numbers count `\n`
+//!    only (an editor's); an editor line holding several pip lines with content is a warning
+//!    (editors show it as one line, pip reads each part).
 //! 1. Lines ending in `\` are joined with the next (the backslash removed, nothing else); a
 //!    comment line ends a continuation. A requirement spanning several lines is reported at its
 //!    first line, its span covering all of them.
@@ -31,13 +35,16 @@
 //!   sha384 or sha512, or a value without `ALG:`, is an error (pip refuses the file); a digest of
 //!   the wrong length is a warning and is not recorded.
 //! - VCS lines (`git+https://host/repo@rev#egg=name`, `-e git+...`, `name @ git+...`) are `Git`
-//!   packages (the `@rev` a commit when it is 40 hex digits, else a `rev` reference); other URLs
-//!   are `Tarball` packages (other VCS too: chainward's model has git only); local paths and
+//!   packages (the `@rev` a commit when it is 40 hex digits, else a `rev` reference); a release
+//!   file on PyPI's own file host (`files.pythonhosted.org`) whose name gives the project's name
+//!   and version (`NAME-VER-….whl`, `NAME-VER.tar.gz`, `.zip`; names compared as PEP 503 does)
+//!   is that PyPI release, matched as a `name==VER` line is; other URLs are `Tarball` packages (other VCS too: chainward's model has git only); local paths and
 //!   `file:` URLs are `Path` packages (relative to the requirements file's directory; pip takes
 //!   them relative to where it runs, usually the same), a directory is first-party. None of
-//!   these is a registry package: they are not matched. The name comes from `#egg=`, `name @`, a
-//!   wheel's file name (which also gives the version), or else the last path segment (with a
-//!   warning).
+//!   these is a registry package: they are not matched, and each is a warning at its line ("not
+//!   a PyPI release: not checked against advisories"). The name comes from `#egg=`, `name @`, a
+//!   wheel's or source distribution's file name (which also gives the version), or else the
+//!   last path segment (with a warning).
 //! - A malformed requirement (`asdf==`, `==1.0`, `asdf 1.0`, trailing text) is an error naming
 //!   the file and line (pip refuses the whole file); the other lines are still read.
 //!
@@ -49,7 +56,11 @@
 //! the line of the `-r` in the scanned file (their warnings name their own file and line). An
 //! include that does not exist, is a URL, or leaves the scanned tree is an error at the `-r`
 //! line; a file that includes itself (directly or not) is an error, as it is for pip
-//! ("recursively references itself"); nesting is limited to 32 levels.
+//! ("recursively references itself"); nesting is limited to 32 levels. A file is also known by
+//! its bytes: reached again through a symlinked directory (a new path, the same bytes) while it
+//! is being read, it is the same loop (pip follows it until the OS refuses the path); the same
+//! bytes holding no include and no local path are read once whatever the path. One resolution
+//! reads at most 256 included files (an error at the `-r` line that would read more).
 //!
 //! Constraints, as pip applies them, only constrain what is required: a constraint pin
 //! (`name==version`) gives its version to a package the requirements name without pinning; a
@@ -84,6 +95,26 @@ use crate::source::Source;
 /// How deep `-r`/`-c` includes may nest.
 const MAX_INCLUDE_DEPTH: usize = 32;
 
+/// How many files one resolution reads through `-r`/`-c` (a symlinked directory reaches the same
+/// files under ever new paths: without a cap, two of them make 2^32 reads).
+const MAX_INCLUDED_FILES: usize = 256;
+
+/// A file's identity beside its path: the SHA-256 of its bytes (the same file reached through a
+/// symlinked directory has a new path, never new bytes).
+type Digest = [u8; 32];
+
+fn digest(bytes: &[u8]) -> Digest {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).into()
+}
+
+/// A file being read, with the files that include it below it on the stack.
+#[derive(Debug)]
+struct Frame {
+    path: String,
+    digest: Digest,
+}
+
 /// The resolver for pip requirements files.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RequirementsResolver;
@@ -112,8 +143,9 @@ impl Resolver for RequirementsResolver {
         // pip decodes the file with its BOM removed.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut ctx = Ctx::new(source);
-        let mut stack = vec![path.to_owned()];
-        ctx.file(path, text, None, &mut stack, false);
+        let digest = digest(bytes);
+        let mut stack = vec![Frame { path: path.to_owned(), digest }];
+        ctx.file(path, text, digest, None, &mut stack, false);
         Ok(ctx.finish(source, path))
     }
 }
@@ -126,16 +158,47 @@ struct Logical {
     text: String,
 }
 
-/// Join continuation lines as pip's `join_lines` does. Lines are split at `\n` (a `\r` before it
-/// is dropped), so line numbers are an editor's.
-fn logical_lines(text: &str) -> Vec<Logical> {
+/// The characters other than `\n` at which Python's `str.splitlines` (which pip reads the file
+/// with) breaks lines: a lone `\r`, `\x0b`, `\x0c`, `\x1c`-`\x1e`, `\x85`, U+2028, U+2029.
+fn is_hidden_break(c: char) -> bool {
+    matches!(c, '\r' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// A line as pip reads it, with its editor line number.
+type PipLine<'a> = (usize, &'a str);
+
+/// The lines of a file as pip reads them (`str.splitlines`), each with its editor line number
+/// (only `\n` counted, as editors show them), and the editor lines that hold more than one pip
+/// line with content (with the first break character), which editors show as one line.
+fn pip_lines(text: &str) -> (Vec<PipLine<'_>>, Vec<(usize, char)>) {
+    let mut lines = Vec::new();
+    let mut hidden = Vec::new();
+    for (i, raw) in text.split('\n').enumerate() {
+        let number = i + 1;
+        // `\r\n` is one break.
+        let editor_line = raw.strip_suffix('\r').unwrap_or(raw);
+        let mut with_content = 0;
+        for piece in editor_line.split(is_hidden_break) {
+            with_content += usize::from(!piece.trim().is_empty());
+            lines.push((number, piece));
+        }
+        if with_content > 1
+            && let Some(c) = editor_line.chars().find(|c| is_hidden_break(*c))
+        {
+            hidden.push((number, c));
+        }
+    }
+    (lines, hidden)
+}
+
+/// Join continuation lines as pip's `join_lines` does, over the lines pip reads
+/// ([`pip_lines`]); line numbers are an editor's.
+fn logical_lines(lines: &[PipLine<'_>]) -> Vec<Logical> {
     let mut out = Vec::new();
     let mut pending: Option<(usize, String)> = None;
     let mut last = 0;
-    for (i, raw) in text.split('\n').enumerate() {
-        let number = i + 1;
+    for &(number, line) in lines {
         last = number;
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
         let comment = line.trim_start().starts_with('#');
         if !line.ends_with('\\') || comment {
             let line = if comment { format!(" {line}") } else { line.to_owned() };
@@ -494,6 +557,39 @@ fn wheel_name(file: &str) -> Option<(String, String)> {
     }
 }
 
+/// Source distribution extensions whose file names are `NAME-VERSION.EXT`.
+const SDIST_EXTENSIONS: [&str; 6] = [".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar"];
+
+/// The name and version a distribution's file name gives: a wheel's (`name-1.0-py3-none-any.whl`)
+/// or a source distribution's (`name-1.0.tar.gz`, `.zip`; legacy names may hold `-`, so the
+/// version is after the `-` that follows `name` when the name is known (compared as PEP 503
+/// does), else after the last `-`). The version must be a PEP 440 version.
+fn dist_file_name(file: &str, name: Option<&str>) -> Option<(String, String)> {
+    let same = |a: &str, b: &str| Ecosystem::PyPI.normalize_name(a) == Ecosystem::PyPI.normalize_name(b);
+    let (found, version) = if let Some(w) = wheel_name(file) {
+        w
+    } else {
+        let lower = file.to_ascii_lowercase();
+        let ext = SDIST_EXTENSIONS.iter().find(|e| lower.ends_with(**e))?;
+        let stem = file.get(..file.len() - ext.len())?;
+        let split = match name {
+            Some(n) => stem
+                .match_indices('-')
+                .map(|(i, _)| i)
+                .find(|&i| stem.get(..i).is_some_and(|prefix| same(prefix, n)))?,
+            None => stem.rfind('-')?,
+        };
+        (stem.get(..split)?.to_owned(), stem.get(split + 1..)?.to_owned())
+    };
+    if found.is_empty() || <pep440_rs::Version as std::str::FromStr>::from_str(&version).is_err() {
+        return None;
+    }
+    if name.is_some_and(|n| !same(n, &found)) {
+        return None;
+    }
+    Some((found, version))
+}
+
 /// The `#egg=` name of a URL fragment.
 fn egg_name(url: &str) -> Option<String> {
     let (_, fragment) = url.split_once('#')?;
@@ -582,6 +678,11 @@ fn via_items(comment: &str) -> Option<&str> {
     comment.strip_prefix("via").filter(|r| r.is_empty() || r.starts_with(char::is_whitespace))
 }
 
+/// The paths of an include chain, `a -> b -> c`.
+fn chain(frames: &[Frame]) -> String {
+    frames.iter().map(|f| f.path.as_str()).collect::<Vec<_>>().join(" -> ")
+}
+
 /// One `# via` item and where it was written.
 #[derive(Debug)]
 struct Via {
@@ -607,6 +708,16 @@ struct Ctx<'s> {
     errors: Vec<ResolveError>,
     /// Files already read (with the constraint flag): their packages are listed once.
     parsed: HashSet<(String, bool)>,
+    /// Contents already read (with the constraint flag) whose packages do not depend on the
+    /// file's directory (no include, no local path): the same bytes under another path (a
+    /// symlinked directory) are not read again.
+    parsed_content: HashSet<(Digest, bool)>,
+    /// Relative references (includes, local paths) met so far: whether a file made any.
+    relative_refs: usize,
+    /// Files read through includes (at most [`MAX_INCLUDED_FILES`]), and whether reaching the
+    /// cap was reported.
+    included: usize,
+    cap_reported: bool,
 }
 
 impl<'s> Ctx<'s> {
@@ -622,6 +733,10 @@ impl<'s> Ctx<'s> {
             warnings: Vec::new(),
             errors: Vec::new(),
             parsed: HashSet::new(),
+            parsed_content: HashSet::new(),
+            relative_refs: 0,
+            included: 0,
+            cap_reported: false,
         }
     }
 
@@ -635,17 +750,37 @@ impl<'s> Ctx<'s> {
 
     /// Read one requirements (or constraints) file. `listed_at` is the span of the `-r` line in
     /// the scanned file for an included file.
-    fn file(&mut self, path: &str, text: &str, listed_at: Option<LineSpan>, stack: &mut Vec<String>, constraint: bool) {
-        if !self.parsed.insert((path.to_owned(), constraint)) {
+    fn file(
+        &mut self,
+        path: &str,
+        text: &str,
+        digest: Digest,
+        listed_at: Option<LineSpan>,
+        stack: &mut Vec<Frame>,
+        constraint: bool,
+    ) {
+        if !self.parsed.insert((path.to_owned(), constraint)) || self.parsed_content.contains(&(digest, constraint)) {
             return;
         }
+        let refs_before = self.relative_refs;
         let dir = crate::resolve::cargo::parent_dir(path);
         let first_package = self.packages.len();
         let mut vias: Vec<Via> = Vec::new();
         // The package the next `# via` comment is about, and whether a `# via` block is open.
         let mut current: Option<usize> = None;
         let mut in_via = false;
-        for logical in logical_lines(text) {
+        let (lines, hidden) = pip_lines(text);
+        for (line, c) in hidden {
+            self.warn(
+                path,
+                line,
+                format!(
+                    "this line holds several lines for pip, which also breaks lines at U+{:04X} (editors show one line): each part is read as its own line, as pip reads it",
+                    u32::from(c)
+                ),
+            );
+        }
+        for logical in logical_lines(&lines) {
             let (content, comment) = strip_comment(&logical.text);
             let content = content.trim();
             let span = listed_at.unwrap_or(LineSpan { start: logical.first, end: logical.last });
@@ -764,6 +899,9 @@ impl<'s> Ctx<'s> {
             }
         }
         self.resolve_vias(first_package, vias);
+        if self.relative_refs == refs_before {
+            self.parsed_content.insert((digest, constraint));
+        }
     }
 
     /// `-r`/`-c VALUE` at `line` of `path`.
@@ -775,9 +913,10 @@ impl<'s> Ctx<'s> {
         line: usize,
         span: LineSpan,
         value: &str,
-        stack: &mut Vec<String>,
+        stack: &mut Vec<Frame>,
         constraint: bool,
     ) {
+        self.relative_refs += 1;
         let kind = if constraint { "constraints file" } else { "requirements file" };
         if url_scheme(value).is_some() {
             self.error(
@@ -807,14 +946,13 @@ impl<'s> Ctx<'s> {
             self.error(path, line, format!("the {kind} `{value}` is outside the scanned tree: not read"));
             return;
         }
-        if let Some(pos) = stack.iter().position(|f| *f == target) {
-            let chain: Vec<&str> = stack.get(pos..).unwrap_or_default().iter().map(String::as_str).collect();
+        if let Some(pos) = stack.iter().position(|f| f.path == target) {
+            let chain = chain(stack.get(pos..).unwrap_or_default());
             self.error(
                 path,
                 line,
                 format!(
-                    "`{target}` recursively references itself (through {} -> {target}): pip refuses this file",
-                    chain.join(" -> ")
+                    "`{target}` recursively references itself (through {chain} -> {target}): pip refuses this file"
                 ),
             );
             return;
@@ -827,6 +965,24 @@ impl<'s> Ctx<'s> {
             );
             return;
         }
+        if self.parsed.contains(&(target.clone(), constraint)) {
+            // Read already: its packages are listed.
+            return;
+        }
+        if self.included >= MAX_INCLUDED_FILES {
+            if !self.cap_reported {
+                self.cap_reported = true;
+                self.error(
+                    path,
+                    line,
+                    format!(
+                        "more than {MAX_INCLUDED_FILES} files included (a symlinked directory reaches the same files under ever new paths): `{target}` and the includes after it are not read"
+                    ),
+                );
+            }
+            return;
+        }
+        self.included += 1;
         let bytes = match self.source.read(&target) {
             Ok(b) => b,
             Err(e) => {
@@ -834,13 +990,26 @@ impl<'s> Ctx<'s> {
                 return;
             }
         };
+        let digest = digest(&bytes);
+        if let Some(pos) = stack.iter().position(|f| f.digest == digest) {
+            let again = stack.get(pos).map(|f| f.path.as_str()).unwrap_or_default();
+            let chain = chain(stack.get(pos..).unwrap_or_default());
+            self.error(
+                path,
+                line,
+                format!(
+                    "`{target}` is `{again}` again (the same bytes, reached through a symlinked directory or a copy): it recursively references itself (through {chain} -> {target}), which pip fails on too: not read"
+                ),
+            );
+            return;
+        }
         let Ok(text) = std::str::from_utf8(&bytes) else {
             self.error(path, line, format!("the {kind} `{target}` is not valid UTF-8"));
             return;
         };
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        stack.push(target.clone());
-        self.file(&target, text, Some(span), stack, constraint);
+        stack.push(Frame { path: target.clone(), digest });
+        self.file(&target, text, digest, Some(span), stack, constraint);
         stack.pop();
     }
 
@@ -876,6 +1045,7 @@ impl<'s> Ctx<'s> {
             return None;
         }
         let bare = value.split('[').next().unwrap_or(value);
+        self.relative_refs += 1;
         let dir = local_dir(dir, bare);
         let name = egg_name(value)
             .unwrap_or_else(|| crate::resolve::dir_name(self.source, &dir).unwrap_or_else(|| "root".to_owned()));
@@ -897,27 +1067,43 @@ impl<'s> Ctx<'s> {
         checksums: Vec<Checksum>,
     ) -> usize {
         let is_url = url_scheme(target).is_some();
-        let source = if is_url {
+        let mut source = if is_url {
             url_source(target, dir)
         } else {
             let bare = target.split('[').next().unwrap_or(target);
             PackageSource::Path { dir: local_dir(dir, bare) }
         };
+        if matches!(source, PackageSource::Path { .. }) {
+            self.relative_refs += 1;
+        }
         let file = last_segment(target.split('[').next().unwrap_or(target));
         let segment_raw = target.split(['#', '?']).next().unwrap_or(target).rsplit('/').next().unwrap_or_default();
-        let wheel = wheel_name(segment_raw);
-        let (name, version) = match (name.or_else(|| egg_name(target)), wheel) {
-            (Some(n), Some((_, v))) | (None, Some((n, v))) => (n, v),
-            (Some(n), None) => (n, String::new()),
-            (None, None) => {
+        let given = name.or_else(|| egg_name(target));
+        // The file's version, when the file is the named project's (pip refuses another's when
+        // it installs).
+        let (name, version) = match given {
+            Some(n) => {
+                let version = dist_file_name(segment_raw, Some(&n)).map(|(_, v)| v).unwrap_or_default();
+                (n, version)
+            }
+            None => dist_file_name(segment_raw, None).unwrap_or_else(|| {
                 self.warn(
                     path,
                     line,
                     format!("`{target}` names no package (`#egg=NAME` or `NAME @ URL` would): listed as `{file}`"),
                 );
                 (file, String::new())
-            }
+            }),
         };
+        // A release file on PyPI's own file host is that PyPI release (as pylock.toml's are).
+        let lower = target.to_ascii_lowercase();
+        if matches!(source, PackageSource::Tarball { .. })
+            && !version.is_empty()
+            && (lower.starts_with("https://") || lower.starts_with("http://"))
+            && super::python::is_pypi_index(target)
+        {
+            source = PackageSource::default_registry(Ecosystem::PyPI);
+        }
         let directory = matches!(source, PackageSource::Path { .. }) && !is_archive(segment_raw);
         let mut package = Package::new(Ecosystem::PyPI, name, version, source);
         package.first_party = directory;
@@ -1076,6 +1262,18 @@ impl<'s> Ctx<'s> {
                 };
                 self.warnings.push(Warning { path: file.clone(), line: Some(*line), message: clip_quoted(message) });
             }
+            // What is not a registry package is not matched: say so, once per package.
+            let from = match &p.source {
+                PackageSource::Git { url, .. } => format!("git `{}`", super::python::without_credentials(url)),
+                PackageSource::Tarball { url } => format!("the URL `{}`", super::python::without_credentials(url)),
+                PackageSource::Path { dir } => format!("the local path `{dir}`"),
+                PackageSource::Registry { .. } => continue,
+            };
+            let message = format!(
+                "`{}` ({from}) is not a PyPI release: not checked against advisories",
+                if p.name.is_empty() { "?" } else { p.name.as_str() }
+            );
+            self.warnings.push(Warning { path: file.clone(), line: Some(*line), message: clip_quoted(message) });
         }
         let dir = crate::resolve::cargo::parent_dir(path);
         let depends_on = self.packages.iter().enumerate().filter(|(_, p)| p.direct).map(|(i, _)| i).collect();
@@ -1120,9 +1318,44 @@ mod tests {
 
     #[test]
     fn continuation_lines_join_as_pip_joins_them() {
-        let lines = logical_lines("a==1 \\\n  --hash=sha256:x\n# c \\\nb==2\\\n");
+        let lines = logical_lines(&pip_lines("a==1 \\\n  --hash=sha256:x\n# c \\\nb==2\\\n").0);
         let got: Vec<(usize, usize, &str)> = lines.iter().map(|l| (l.first, l.last, l.text.as_str())).collect();
         assert_eq!(got, [(1, 2, "a==1   --hash=sha256:x"), (3, 3, " # c \\"), (4, 5, "b==2")]);
+    }
+
+    #[test]
+    fn lines_split_as_python_splitlines_numbered_by_newlines() {
+        // Python: 'a\r\rb\x1c\x85c\u2028d\x0b\x0ce\r\n'.splitlines()
+        //   == ['a', '', 'b', '', 'c', 'd', '', 'e']
+        let (lines, hidden) = pip_lines("a\r\rb\x1c\u{85}c\u{2028}d\x0b\x0ce\r\nf\x0c\n");
+        let texts: Vec<&str> = lines.iter().map(|(_, t)| *t).filter(|t| !t.is_empty()).collect();
+        assert_eq!(texts, ["a", "b", "c", "d", "e", "f"]);
+        assert!(lines.iter().all(|(n, t)| *n
+            == if *t == "f" {
+                2
+            } else if t.is_empty() {
+                *n
+            } else {
+                1
+            }));
+        // Line 1 hides lines from an editor; line 2's trailing form feed hides nothing.
+        assert_eq!(hidden, [(1, '\r')]);
+    }
+
+    #[test]
+    fn distribution_file_names_give_name_and_version() {
+        let d = |f: &str, n: Option<&str>| dist_file_name(f, n);
+        let pair = |a: &str, b: &str| Some((a.to_owned(), b.to_owned()));
+        assert_eq!(d("requests-2.0.0-py2.py3-none-any.whl", None), pair("requests", "2.0.0"));
+        assert_eq!(d("Django-1.2.tar.gz", Some("django")), pair("Django", "1.2"));
+        assert_eq!(d("python-dateutil-2.8.2.tar.gz", None), pair("python-dateutil", "2.8.2"));
+        assert_eq!(d("python-dateutil-2.8.2.tar.gz", Some("python_dateutil")), pair("python-dateutil", "2.8.2"));
+        assert_eq!(d("Flask-2.0.0.ZIP", None), pair("Flask", "2.0.0"));
+        assert_eq!(d("requests-2.0.0-py2.py3-none-any.whl", Some("urllib3")), None);
+        assert_eq!(d("six-latest.tar.gz", None), None);
+        assert_eq!(d("six.tar.gz", None), None);
+        assert_eq!(d("-1.0.tar.gz", None), None);
+        assert_eq!(d("six-1.0", None), None);
     }
 
     #[test]
