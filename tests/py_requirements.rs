@@ -479,17 +479,9 @@ fn an_editable_line_is_that_requirement_only() {
     assert!(matches!(&r.packages[0].source, PackageSource::Path { dir } if dir == "pkg"));
     assert!(r.packages.iter().all(|p| p.purl().is_none() && p.unpinned.is_none()));
     let w: Vec<String> = resolution.warnings.iter().map(ToString::to_string).collect();
-    assert_eq!(w.len(), 3, "{w:?}");
+    assert_eq!(w.len(), 1, "{w:?}");
     assert!(w[0].starts_with("requirements.txt:1: `--requirement` beside `-e`"), "{w:?}");
-    // Local directories are not PyPI releases: each named at its line.
-    assert_eq!(
-        w[1],
-        "requirements.txt:1: `pkg` (the local path `pkg`) is not a PyPI release: not checked against advisories"
-    );
-    assert!(
-        w[2].starts_with("requirements.txt:2: ") && w[2].contains("(the local path `.`) is not a PyPI release"),
-        "{w:?}"
-    );
+    // Local project directories are first-party code (as Cargo path crates): no "not checked" word.
 }
 
 #[test]
@@ -690,7 +682,8 @@ fn direct_urls_are_pypi_releases_on_pypis_file_host_and_the_rest_is_named() {
     );
     assert!(matches!(&r.packages[3].source, PackageSource::Tarball { url } if url.starts_with("https://example.com/")));
     assert_eq!(r.packages[0].purl().as_deref(), Some("pkg:pypi/django@1.2"));
-    // One warning per package not matched, at its line.
+    // One warning per package not matched, at its line; the local directory (line 8) is
+    // first-party code, not a package that went unchecked.
     let w: Vec<String> = resolution.warnings.iter().map(ToString::to_string).collect();
     let not_checked: Vec<&str> = w
         .iter()
@@ -699,11 +692,11 @@ fn direct_urls_are_pypi_releases_on_pypis_file_host_and_the_rest_is_named() {
         .collect();
     assert_eq!(
         not_checked,
-        ["requirements.txt:4", "requirements.txt:5", "requirements.txt:6", "requirements.txt:7", "requirements.txt:8"],
+        ["requirements.txt:4", "requirements.txt:5", "requirements.txt:6", "requirements.txt:7"],
         "{w:?}"
     );
     // The local path names no package besides (its directory's name is used).
-    assert_eq!(w.len(), 6, "{w:?}");
+    assert_eq!(w.len(), 5, "{w:?}");
     assert!(w[4].starts_with("requirements.txt:8: `./vendored` names no package"), "{w:?}");
     assert!(w[0].contains("`Flask` (the URL `https://example.com/dl/Flask-2.0.0.zip`)"), "{w:?}");
 }

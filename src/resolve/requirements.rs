@@ -1262,8 +1262,10 @@ impl<'s> Ctx<'s> {
                 };
                 self.warnings.push(Warning { path: file.clone(), line: Some(*line), message: clip_quoted(message) });
             }
-            // What is not a registry package is not matched: say so, once per package.
+            // What is not a registry package is not matched: say so, once per package. A local
+            // project directory (`-e .`) is first-party code, as a Cargo path crate is: no word.
             let from = match &p.source {
+                PackageSource::Path { .. } if p.first_party => continue,
                 PackageSource::Git { url, .. } => format!("git `{}`", super::python::without_credentials(url)),
                 PackageSource::Tarball { url } => format!("the URL `{}`", super::python::without_credentials(url)),
                 PackageSource::Path { dir } => format!("the local path `{dir}`"),
