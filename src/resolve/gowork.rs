@@ -20,7 +20,8 @@
 //! - `replace`: the `go.work`'s replaces win: a module path the `go.work` replaces (any
 //!   version of it) takes no member's replace of that path, as Go keys `replacedByWorkFile` by
 //!   the path alone; otherwise a member's replace applies (relative directories relative to that
-//!   member), and two members replacing one module differently is an error, as in Go. Replacements become packages as in [`super::gomod`].
+//!   member), and two members replacing one module differently is an error, as in Go.
+//!   Replacements become packages as in [`super::gomod`].
 //! - `stdlib` at the higher of the `go.work`'s `toolchain` and `go` versions.
 //! - Lines: a module replaced by the `go.work` is on its `replace` line; any other module on
 //!   the `use` line of the first member requiring it (its `require` line is in the member's
