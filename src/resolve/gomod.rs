@@ -23,7 +23,9 @@
 //!   module, modfile reads it) a synthetic root named after the directory, and a warning.
 //! - Every `require`d module path, at the version minimal version selection takes among this
 //!   file's requires of that path: the highest (a path required twice gives a warning naming the
-//!   version that is not built). `direct` unless every require of the path is `// indirect`.
+//!   version that is not built). `direct` unless every require of the path is `// indirect`
+//!   (as modfile's `isIndirect` reads the comment: its fields are `indirect`, or `indirect;`
+//!   followed by more).
 //!   Since Go 1.17 `go.mod` lists every module the build needs, so the root depends on all of
 //!   them (indirect ones too). Lines: the `require` line.
 //! - `exclude`: an excluded version is never selected; a require of an excluded version is
@@ -34,10 +36,11 @@
 //!   `new vY` a registry package `new@vY` (on the `replace` line); a local directory a `Path`
 //!   package named as the module it replaces, version `""`, not matched against advisories.
 //!   Two different replacements of one module (and version) is an error, as in Go.
-//! - `stdlib`: the standard library, at the `toolchain` (`go1.23.6-xyz` → `1.23.6`) or else the
-//!   `go` version, written as SemVer without `v` as the Go vulnerability database writes
-//!   standard-library versions (`go 1.21` → `1.21.0`, `1.21rc1` → `1.21.0-rc.1`), so Go.zip's
-//!   `stdlib` records match. The `go` line is the minimum: the toolchain that builds may be newer.
+//! - `stdlib`: the standard library, at the higher of the `toolchain` (`go1.23.6-xyz` →
+//!   `1.23.6`) and the `go` version (go runs at least the `go` version: an older `toolchain` is
+//!   not used), on the line of the directive that wins, written as SemVer without `v` as the
+//!   Go vulnerability database writes standard-library versions (`go 1.21` → `1.21.0`,
+//!   `1.21rc1` → `1.21.0-rc.1`), so Go.zip's `stdlib` records match. The `go` line is the minimum: the toolchain that builds may be newer.
 //!   None without a `go` or `toolchain` line.
 //! - `go.sum`: for `go 1.16` and older (or no `go` line: Go assumes 1.16) the module graph is
 //!   not pruned and `go.mod` does not list every module; the sibling `go.sum` (read through the
@@ -45,10 +48,11 @@
 //!   that `go.mod` does not require, at its highest such version, as an indirect dependency of
 //!   the root without a line (go.sum is another file). Its `h1:` value is a hash of the module's
 //!   file tree (dirhash), not of an archive: it is not recorded as a checksum. A malformed
-//!   `go.sum` line is an error naming the line; a missing `go.sum` a warning. For `go 1.17`
-//!   and newer go.sum adds nothing (go.mod lists every module), but it is checked: a missing or
-//!   malformed go.sum, or one without a line for a selected module (the go command would refuse
-//!   to build), is a warning.
+//!   `go.sum` line is an error naming the line; a missing (unreadable) `go.sum`, when go.mod
+//!   requires anything, an error naming go.mod and its `go` line (exit 2): the module list
+//!   would be incomplete without saying so. For `go 1.17` and newer go.sum adds nothing (go.mod
+//!   lists every module), but it is checked: a missing or malformed go.sum, or one without a
+//!   line for a selected module (the go command would refuse to build), is a warning.
 //!
 //! Every package has scope `Required` (Go has no development dependencies).
 //!
@@ -56,7 +60,9 @@
 //!
 //! A `go.mod` used by the nearest `go.work` above it (or beside it) is built as part of that
 //! workspace, and [`super::gowork`] resolves it there; its own resolution is then the module
-//! alone, with a warning, so that nothing is reported twice.
+//! alone, with a warning, so that nothing is reported twice. Both read a `use` directory alike
+//! ([`use_dir`]): `\` as a separator, an absolute directory as none of the tree's (a go.mod
+//! such a `use` names is resolved on its own).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -101,32 +107,13 @@ impl Resolver for GoModResolver {
         let root = root_package(path, &dir, &file, &mut out);
         let mut builder = Builder::default();
         let mut selected = select(&file.requires, &[&file], path, &mut out.warnings);
-        let sum_path = crate::source::join(&dir, "go.sum");
-        if file.go.as_ref().is_none_or(|(v, _)| go_at_most_1_16(v)) {
+        if graph_unpruned(&file) {
             // go.sum: modules of an unpruned graph that go.mod does not list.
-            match source.read(&sum_path) {
-                Ok(bytes) => match read_go_sum(&sum_path, &bytes) {
-                    Ok(entries) => {
-                        let required: BTreeSet<&str> = file.requires.iter().map(|r| r.path.as_str()).collect();
-                        let extra: Vec<Require> = entries
-                            .into_iter()
-                            .filter(|(p, _, go_mod_only)| !go_mod_only && !required.contains(p.as_str()))
-                            .map(|(p, v, _)| Require { path: p, version: v, indirect: true, line: 0 })
-                            .collect();
-                        let more = select(&extra, &[&file], path, &mut Vec::new());
-                        selected.extend(more);
-                    }
-                    Err(e) => out.errors.push(e),
-                },
-                Err(_) => out.warnings.push(Warning {
-                    path: path.to_owned(),
-                    line: file.go.as_ref().map(|(_, l)| *l),
-                    message: format!(
-                        "`{sum_path}` not found: for go 1.16 and older go.mod alone does not list every module of the build"
-                    ),
-                }),
-            }
+            let extra = go_sum_modules(source, path, &file, &mut out.errors);
+            let more = select(&extra, &[&file], path, &mut Vec::new());
+            selected.extend(more);
         } else if !selected.is_empty() {
+            let sum_path = crate::source::join(&dir, "go.sum");
             check_go_sum(source, path, &sum_path, &file, &selected, &mut out.warnings);
         }
         let mut depends = BTreeSet::new();
@@ -228,7 +215,7 @@ fn workspace_of(source: &dyn Source, dir: &str) -> Option<(String, usize)> {
                 .filter(|s| s.verb == "use")
                 .find_map(|s| {
                     let arg = unquote(s.args.first()?).ok()?;
-                    (crate::source::join(&d, &arg) == dir).then_some(s.line)
+                    (use_dir(&d, &arg)? == dir).then_some(s.line)
                 })
                 .map(|line| (work, line));
         }
@@ -238,6 +225,18 @@ fn workspace_of(source: &dyn Source, dir: &str) -> Option<(String, usize)> {
         d = parent(&d);
     }
     None
+}
+
+/// The directory a go.work's `use ARG` names, relative to the scanned tree (`work_dir` is the
+/// go.work's directory): `\` is read as a separator (go.work files move between systems, and go on
+/// Windows reads `.\a` as `./a`); an absolute directory (`/a`, `\a`, `C:…`) is outside the tree
+/// and not read (`None`). Used by [`super::gowork`] and by a go.mod looking for its workspace, so
+/// that both agree on the members.
+pub(crate) fn use_dir(work_dir: &str, arg: &str) -> Option<String> {
+    if is_absolute(arg) {
+        return None;
+    }
+    Some(crate::source::join(work_dir, &arg.replace('\\', "/")))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -401,14 +400,20 @@ impl Builder {
     }
 }
 
-/// The standard library's version and line: the toolchain's, else the `go` directive's.
+/// The standard library's version and line: go runs the higher of the `toolchain` and the `go`
+/// version (a `toolchain` older than `go` is not used), on the line of the directive that wins
+/// (the toolchain's when they are equal).
 pub(crate) fn stdlib(file: &ModFile) -> Option<(String, usize)> {
     let from_toolchain = file.toolchain.as_ref().and_then(|(name, line)| {
         let v = name.strip_prefix("go")?;
         let v = v.split([' ', '\t', '-']).next().unwrap_or(v);
         Some((go_to_semver(v)?, *line))
     });
-    from_toolchain.or_else(|| file.go.as_ref().and_then(|(v, line)| Some((go_to_semver(v)?, *line))))
+    let from_go = file.go.as_ref().and_then(|(v, line)| Some((go_to_semver(v)?, *line)));
+    match (from_toolchain, from_go) {
+        (Some(t), Some(g)) => Some(if compare(&format!("v{}", g.0), &format!("v{}", t.0)).is_gt() { g } else { t }),
+        (t, g) => t.or(g),
+    }
 }
 
 /// A Go release or language version (`1.21`, `1.21.3`, `1.21rc1`) as the SemVer the Go
@@ -438,6 +443,60 @@ fn go_at_most_1_16(v: &str) -> bool {
     let major: u64 = parts.next().and_then(|m| m.parse().ok()).unwrap_or(1);
     let minor: u64 = parts.next().and_then(|m| m.parse().ok()).unwrap_or(0);
     major < 1 || (major == 1 && minor <= 16)
+}
+
+/// Whether the module graph of `file` is not pruned (`go` 1.16 or older, or no `go` line: go
+/// assumes 1.16): go.mod alone then does not list every module of the build.
+pub(crate) fn graph_unpruned(file: &ModFile) -> bool {
+    file.go.as_ref().is_none_or(|(v, _)| go_at_most_1_16(v))
+}
+
+/// The modules of an unpruned graph that `go.mod` (at `path`) does not require: those its sibling
+/// `go.sum` has an `h1:` line for (not only `/go.mod`), as indirect requires without a line (go.sum
+/// is another file). A malformed go.sum is an error naming its line; an unreadable one, when
+/// go.mod requires anything, an error naming go.mod and its `go` line: without it the SBOM would
+/// silently miss modules of the build.
+pub(crate) fn go_sum_modules(
+    source: &dyn Source,
+    path: &str,
+    file: &ModFile,
+    errors: &mut Vec<ResolveError>,
+) -> Vec<Require> {
+    let sum_path = crate::source::join(&parent(path), "go.sum");
+    let bytes = match source.read(&sum_path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            if !file.requires.is_empty() {
+                let go = match &file.go {
+                    Some((v, _)) => format!("`go {v}`"),
+                    None => "no `go` line (go then assumes 1.16)".to_owned(),
+                };
+                errors.push(ResolveError::new(
+                    path,
+                    file.go.as_ref().map(|(_, l)| *l),
+                    ResolveErrorKind::Format(format!(
+                        "{go}: the module graph is not pruned (go 1.16 and older), so go.mod alone does not list every module of the build; `{sum_path}` is needed to list them and cannot be read ({})",
+                        e.message
+                    )),
+                ));
+            }
+            return Vec::new();
+        }
+    };
+    match read_go_sum(&sum_path, &bytes) {
+        Ok(entries) => {
+            let required: BTreeSet<&str> = file.requires.iter().map(|r| r.path.as_str()).collect();
+            entries
+                .into_iter()
+                .filter(|(p, _, go_mod_only)| !go_mod_only && !required.contains(p.as_str()))
+                .map(|(p, v, _)| Require { path: p, version: v, indirect: true, line: 0 })
+                .collect()
+        }
+        Err(e) => {
+            errors.push(e);
+            Vec::new()
+        }
+    }
 }
 
 /// The entries of a `go.sum`: (module, version, whether the line is only for its `/go.mod`),
@@ -674,10 +733,16 @@ pub(crate) fn common_directive(
     Ok(())
 }
 
-/// `// indirect` or `// indirect; other text`.
+/// modfile's `isIndirect`: the comment's fields are exactly `indirect`, or more than one with
+/// the first `indirect;` (`// indirect; needed by x`). `// indirect;` alone, `//indirect;x` and
+/// `// indirect x` are not.
 fn is_indirect(comment: &str) -> bool {
-    let c = comment.strip_prefix("//").unwrap_or(comment).trim();
-    c == "indirect" || c.starts_with("indirect;")
+    let fields: Vec<&str> = comment.strip_prefix("//").unwrap_or(comment).split_whitespace().collect();
+    match fields.as_slice() {
+        [only] => *only == "indirect",
+        [first, _, ..] => *first == "indirect;",
+        [] => false,
+    }
 }
 
 /// `retract vX` or `retract [vX, vY]` (modfile checks the versions are valid).
@@ -1119,6 +1184,44 @@ mod tests {
         assert!(
             go_at_most_1_16("1.16") && go_at_most_1_16("1.9") && !go_at_most_1_16("1.17") && !go_at_most_1_16("1.23.1")
         );
+    }
+
+    #[test]
+    fn stdlib_is_the_higher_of_go_and_toolchain() {
+        let file = |text: &str| ModFile::parse(text, "go.mod").unwrap();
+        // go runs at least the `go` version: an older toolchain line is not used.
+        assert_eq!(stdlib(&file("go 1.22.5\ntoolchain go1.21.0\n")), Some(("1.22.5".into(), 1)));
+        assert_eq!(stdlib(&file("go 1.22.5\ntoolchain go1.23.1-xyz\n")), Some(("1.23.1".into(), 2)));
+        // Equal: the toolchain's line; a release candidate is older than its release.
+        assert_eq!(stdlib(&file("go 1.21.0\ntoolchain go1.21.0\n")), Some(("1.21.0".into(), 2)));
+        assert_eq!(stdlib(&file("go 1.21\ntoolchain go1.21rc2\n")), Some(("1.21.0".into(), 1)));
+        assert_eq!(stdlib(&file("go 1.21rc1\ntoolchain go1.21rc2\n")), Some(("1.21.0-rc.2".into(), 2)));
+        // `toolchain default` names no version; 1.9 < 1.10 as numbers.
+        assert_eq!(stdlib(&file("go 1.10\ntoolchain default\n")), Some(("1.10.0".into(), 1)));
+        assert_eq!(stdlib(&file("go 1.10\ntoolchain go1.9\n")), Some(("1.10.0".into(), 1)));
+        assert_eq!(stdlib(&file("toolchain go1.23.0\n")), Some(("1.23.0".into(), 1)));
+        assert_eq!(stdlib(&file("module m\n")), None);
+    }
+
+    #[test]
+    fn indirect_comments_are_read_as_modfile_reads_them() {
+        for yes in ["// indirect", "//indirect", "//\tindirect  ", "// indirect; needed by x", "//indirect; x y"] {
+            assert!(is_indirect(yes), "{yes:?}");
+        }
+        for no in ["// indirect;", "//indirect;foo", "// indirect x", "// indirectly", "//", "// not indirect"] {
+            assert!(!is_indirect(no), "{no:?}");
+        }
+    }
+
+    #[test]
+    fn use_directories_are_read_alike_by_go_mod_and_go_work() {
+        assert_eq!(use_dir(".", "./a").as_deref(), Some("a"));
+        assert_eq!(use_dir(".", ".\\a").as_deref(), Some("a"));
+        assert_eq!(use_dir("w", "..\\b\\c").as_deref(), Some("b/c"));
+        assert_eq!(use_dir("w", ".").as_deref(), Some("w"));
+        for absolute in ["/a", "\\a", "C:\\a", "c:/a"] {
+            assert_eq!(use_dir(".", absolute), None, "{absolute}");
+        }
     }
 
     #[test]

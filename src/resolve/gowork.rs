@@ -17,17 +17,22 @@
 //!   are not selected). A require of another member's module path is an edge to that member
 //!   (main modules are not versioned). Each member depends on the selected version of every
 //!   path it requires.
-//! - `replace`: the `go.work`'s replaces win; otherwise a member's replace applies (relative
-//!   directories relative to that member), and two members replacing one module differently
-//!   is an error, as in Go. Replacements become packages as in [`super::gomod`].
-//! - `stdlib` at the `go.work`'s `toolchain`, else its `go` version.
+//! - `replace`: the `go.work`'s replaces win: a module path the `go.work` replaces (any
+//!   version of it) takes no member's replace of that path, as Go keys `replacedByWorkFile` by
+//!   the path alone; otherwise a member's replace applies (relative directories relative to that
+//!   member), and two members replacing one module differently is an error, as in Go.
+//!   Replacements become packages as in [`super::gomod`].
+//! - `stdlib` at the higher of the `go.work`'s `toolchain` and `go` versions.
 //! - Lines: a module replaced by the `go.work` is on its `replace` line; any other module on
 //!   the `use` line of the first member requiring it (its `require` line is in the member's
 //!   `go.mod`, another file).
 //!
 //! The members' own `go.mod` files resolve to the module alone (see [`super::gomod`]), so
-//! that no requirement is reported twice. Their `go.sum` files are not read (a workspace needs
-//! go ≥ 1.18, whose module graphs are pruned).
+//! that no requirement is reported twice. A member whose own `go` line is 1.16 or older (or
+//! absent) has an unpruned module graph, even in a workspace: its `go.sum`'s modules are
+//! added to its requirements as [`super::gomod`] adds them (on its `use` line), and a missing
+//! `go.sum` is an error naming the member's `go.mod`. Newer members' `go.sum` files are not
+//! read (their `go.mod` lists every module).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -46,6 +51,8 @@ struct Member {
     use_line: usize,
     file: ModFile,
     gomod: String,
+    /// The modules only its `go.sum` lists (an unpruned graph, `go` ≤ 1.16).
+    from_go_sum: Vec<gomod::Require>,
 }
 
 impl Resolver for GoWorkResolver {
@@ -95,13 +102,11 @@ impl Resolver for GoWorkResolver {
         let mut module_lines: BTreeMap<String, usize> = BTreeMap::new();
         for (arg, line) in uses {
             let err = |m: String| ResolveError::new(path, Some(line), ResolveErrorKind::Format(m));
-            let norm = arg.replace('\\', "/");
-            if norm.starts_with('/') || norm.as_bytes().get(1) == Some(&b':') {
+            let Some(dir) = gomod::use_dir(&work_dir, &arg) else {
                 out.errors
                     .push(err(format!("`use {arg}`: an absolute directory outside the scanned tree is not read")));
                 continue;
-            }
-            let dir = crate::source::join(&work_dir, &norm);
+            };
             if let Some(first) = seen_dirs.insert(dir.clone(), line) {
                 out.errors.push(err(format!("path {arg} appears multiple times in workspace (line {first})")));
                 continue;
@@ -132,7 +137,12 @@ impl Resolver for GoWorkResolver {
                 continue;
             }
             module_lines.insert(module.clone(), line);
-            members.push(Member { dir, use_line: line, file, gomod: gomod_path });
+            let from_go_sum = if gomod::graph_unpruned(&file) {
+                gomod::go_sum_modules(source, &gomod_path, &file, &mut out.errors)
+            } else {
+                Vec::new()
+            };
+            members.push(Member { dir, use_line: line, file, gomod: gomod_path, from_go_sum });
         }
         let member_of: BTreeMap<String, usize> = members
             .iter()
@@ -150,12 +160,15 @@ impl Resolver for GoWorkResolver {
         let mut excluded = Vec::new();
         let mut first_member: BTreeMap<String, usize> = BTreeMap::new();
         for (i, m) in members.iter().enumerate() {
-            for r in &m.file.requires {
+            for r in m.file.requires.iter().chain(&m.from_go_sum) {
                 if member_of.contains_key(&r.path) {
                     continue;
                 }
                 if let Some(at) = all_excludes.get(&(r.path.clone(), r.version.clone())) {
-                    excluded.push((m.gomod.clone(), r.clone(), at.clone()));
+                    // A go.sum module of an excluded version is left out silently, as in go.mod.
+                    if r.line > 0 {
+                        excluded.push((m.gomod.clone(), r.clone(), at.clone()));
+                    }
                     continue;
                 }
                 first_member.entry(r.path.clone()).or_insert(i);
@@ -172,11 +185,13 @@ impl Resolver for GoWorkResolver {
                 message: gomod::excluded_message(&r.path, &r.version, &format!("by {at}"), kept),
             });
         }
-        // Members' replaces, conflicts reported.
+        // Members' replaces, conflicts reported. A path the go.work replaces (at any version)
+        // takes no member replace (Go's `replacedByWorkFile` is keyed by the path alone).
+        let work_replaced: BTreeSet<&str> = work.replaces.keys().map(|(p, _)| p.as_str()).collect();
         let mut member_replaces: BTreeMap<(String, Option<String>), (Replacement, usize)> = BTreeMap::new();
         for (i, m) in members.iter().enumerate() {
             for (key, rep) in &m.file.replaces {
-                if work.replaces.contains_key(key) {
+                if work_replaced.contains(key.0.as_str()) {
                     continue;
                 }
                 match member_replaces.get(key) {
@@ -228,7 +243,7 @@ impl Resolver for GoWorkResolver {
             p.first_party = true;
             p.scope = Some(Scope::Required);
             p.lines = Some(LineSpan { start: m.use_line, end: m.use_line });
-            for r in &m.file.requires {
+            for r in m.file.requires.iter().chain(&m.from_go_sum) {
                 let target = member_of.get(&r.path).or_else(|| package_of_path.get(&r.path));
                 if let Some(&t) = target.filter(|&&t| t != i) {
                     p.dependencies.insert(t);
