@@ -450,7 +450,7 @@ fn a_source_named_pypi_with_another_url_replaces_pypi() {
             &format!("{project}[[tool.pdm.source]]\nname = \"pypi\"\nurl = \"https://pkgs.corp.example/simple\"\n"),
         ),
     ]);
-    let out = chainward(&["sbom", dir.path().to_str().unwrap(), "-o", "-"]);
+    let out = chainward(&["sbom", dir.path().to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("come from the index `https://pkgs.corp.example/simple`"), "{stderr}");
 }
