@@ -10,6 +10,7 @@ mod common;
 use common::mutate::Rng;
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -602,7 +603,10 @@ fn direct_dependencies_the_lockfile_does_not_lock_are_warned_about_unless_condit
     let lock = only(&resolution);
     let warnings: Vec<String> = resolution.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("`gone`"), "{warnings:?}");
+    assert!(warnings[0].contains("`gone`") && warnings[0].contains("poetry.lock does not lock"), "{warnings:?}");
+    // Named at its declaration in pyproject.toml.
+    let warning = &resolution.warnings[0];
+    assert_eq!((warning.path.as_str(), warning.line), ("pyproject.toml", Some(4)), "{warning}");
     assert!(lock.packages[0].direct);
     assert_eq!(lock.packages[0].scope, Some(Scope::Required));
     // A malformed pyproject.toml: the packages are complete, the run says what it could not read.
@@ -663,4 +667,105 @@ fn the_fuzz_seeds_resolve_within_bounds() {
         seeds += 1;
     }
     assert!(seeds >= 4);
+}
+
+/// A private index that replaces PyPI: `[[tool.poetry.source]]`s that disable PyPI (a
+/// `primary` source, one without a priority, a legacy `default = true`; none named `PyPI`) make
+/// poetry install a package without `[package.source]` from the highest-priority source.
+#[test]
+fn sources_that_disable_pypi_are_the_index_of_unsourced_packages() {
+    let corp = PackageSource::Registry {
+        url: "https://pkgs.corp.example/simple".into(),
+        sparse: false,
+        default_registry: false,
+    };
+    let pypi = PackageSource::default_registry(Ecosystem::PyPI);
+    let source = |extra: &str| {
+        format!(
+            "[[tool.poetry.source]]\nname = \"corp\"\nurl = \"https://user:token@pkgs.corp.example/simple\"\n{extra}"
+        )
+    };
+    let pypi_explicit = "[[tool.poetry.source]]\nname = \"PyPI\"\npriority = \"primary\"\n";
+    let cases: Vec<(String, &PackageSource)> = vec![
+        (source("priority = \"primary\"\n"), &corp),
+        (source(""), &corp),
+        (source("default = true\n"), &corp),
+        (source("priority = \"default\"\n"), &corp),
+        (format!("{}{}", source("priority = \"supplemental\"\n"), source("priority = \"primary\"\n")), &corp),
+        (source("priority = \"supplemental\"\n"), &pypi),
+        (source("priority = \"explicit\"\n"), &pypi),
+        (source("secondary = true\n"), &pypi),
+        (format!("{}{pypi_explicit}", source("priority = \"primary\"\n")), &pypi),
+        (String::new(), &pypi),
+    ];
+    let lock = format!(
+        "{PKG}\n[[package]]\nname = \"b\"\nversion = \"2.0\"\noptional = false\ngroups = [\"main\"]\n\n\
+         [package.source]\ntype = \"legacy\"\nurl = \"https://pypi.org/simple\"\nreference = \"pypi-mirror\"\n\n\
+         [metadata]\nlock-version = \"2.1\"\n"
+    );
+    for (sources, want) in cases {
+        let pyproject = format!("[tool.poetry]\nname = \"app\"\nversion = \"1\"\n\n{sources}");
+        let dir = write(&[("poetry.lock", &lock), ("pyproject.toml", &pyproject)]);
+        let resolution = common::conformance::resolve(dir.path());
+        let resolved = only(&resolution);
+        assert_eq!(&resolved.packages[0].source, want, "{sources}");
+        // What the lockfile records keeps its own index.
+        assert_eq!(resolved.packages[1].source, pypi, "{sources}");
+        let warned = resolution.warnings.iter().any(|w| w.message.contains("`https://pkgs.corp.example/simple`"));
+        assert_eq!(warned, *want == corp, "{sources}: {:?}", resolution.warnings);
+    }
+}
+
+/// Dangling dependencies are read in linear time and each error has its key's line (a
+/// reviewer's 20,000-key block took a minute when every error rescanned the block).
+#[test]
+fn many_dangling_dependencies_each_have_their_line() {
+    let n = 3000;
+    let mut text = format!("{PKG}\n[package.dependencies]\n");
+    for i in 0..n {
+        if i % 2 == 0 {
+            writeln!(text, "x{i} = \"*\"").unwrap();
+        } else {
+            writeln!(text, "\"y.{i}\" = {{version = \"*\"}}").unwrap();
+        }
+    }
+    text.push_str("\n[metadata]\nlock-version = \"2.1\"\n");
+    let dir = write(&[("poetry.lock", &text)]);
+    let started = std::time::Instant::now();
+    let resolution = common::conformance::resolve(dir.path());
+    let elapsed = started.elapsed();
+    assert_eq!(resolution.errors.len(), n);
+    let lines: BTreeSet<usize> = resolution.errors.iter().filter_map(|e| e.line).collect();
+    assert_eq!(lines, (8..8 + n).collect(), "one error per key, at its line");
+    for e in &resolution.errors {
+        let line = text.lines().nth(e.line.unwrap() - 1).unwrap();
+        let ResolveErrorKind::DanglingDependency { dependency, .. } = &e.kind else { panic!("{e}") };
+        assert!(line.starts_with(dependency.as_str()) || line.starts_with(&format!("\"{dependency}\"")), "{e}");
+    }
+    assert!(elapsed.as_secs() < 20, "{elapsed:?}");
+}
+
+/// Lock-version 1.x `[metadata.files]` of a name locked at many versions: each version gets
+/// its own files, each file's name read once (a reviewer's 5,000 versions took half a minute).
+#[test]
+fn metadata_files_of_many_versions_are_grouped_once() {
+    let n = 2000;
+    let sha = |i: usize| format!("{i:064x}");
+    let mut text = String::new();
+    for i in 0..n {
+        write!(text, "[[package]]\nname = \"a\"\nversion = \"1.{i}\"\ncategory = \"main\"\noptional = false\n\n")
+            .unwrap();
+    }
+    text.push_str("[metadata]\nlock-version = \"1.1\"\n\n[metadata.files]\na = [\n");
+    for i in 0..n {
+        let file = if i % 2 == 0 { format!("a-1.{i}.tar.gz") } else { format!("A-1.{i}-py3-none-any.whl") };
+        writeln!(text, "    {{file = \"{file}\", hash = \"sha256:{}\"}},", sha(i)).unwrap();
+    }
+    text.push_str("]\n");
+    let dir = write(&[("poetry.lock", &text)]);
+    let resolution = common::conformance::resolve(dir.path());
+    let lock = only(&resolution);
+    for (i, p) in lock.packages.iter().enumerate() {
+        assert_eq!(p.checksums, vec![Checksum::Sha256(sha(i))], "{} {}", p.name, p.version);
+    }
 }

@@ -16,6 +16,15 @@
 //!   dependencies are added to the plain entry's (which keeps its own lines). A variant without
 //!   a plain entry becomes the package.
 //!
+//! # Indexes
+//!
+//! pdm records no index per package. A package whose `files` carry `url`s (the `static_urls`
+//! strategy) comes from the index of those URLs: PyPI's hosts and mirrors are PyPI, another
+//! host is the `[[tool.pdm.source]]` on that host, else that host. Without URLs, from PyPI, or
+//! from the URL of a `[[tool.pdm.source]]` named `pypi` in `pyproject.toml` (pdm's way of
+//! replacing PyPI). Packages of another index are not matched against PyPI advisories, with a
+//! warning naming the index.
+//!
 //! # Edges
 //!
 //! Every dependency string's name (PEP 503-normalized) names the packages of that name; a
@@ -95,6 +104,8 @@ struct MetadataWire {
 #[derive(Debug, Default, Deserialize)]
 struct FileWire {
     hash: Option<String>,
+    /// With the `static_urls` strategy: where the file is downloaded from.
+    url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -104,7 +115,7 @@ struct PackageWire {
     version: Option<String>,
     groups: Option<Vec<String>>,
     #[serde(default)]
-    dependencies: Vec<String>,
+    dependencies: Vec<Spanned<String>>,
     #[serde(default)]
     files: Vec<FileWire>,
     #[serde(default)]
@@ -169,7 +180,8 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
 
     let mut packages: Vec<Package> = Vec::with_capacity(wire.package.len());
     let mut groups_of: Vec<BTreeSet<String>> = Vec::new();
-    let mut deps_of: Vec<Vec<String>> = Vec::new();
+    // Each package's dependency strings, with their lines.
+    let mut deps_of: Vec<Vec<(String, usize)>> = Vec::new();
     // (normalized name, version) -> package index; whether that package is a plain entry.
     let mut index: HashMap<(String, String), (usize, bool)> = HashMap::with_capacity(wire.package.len());
     for (k, spanned) in wire.package.into_iter().enumerate() {
@@ -186,7 +198,9 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
         let label = format!("{name} {version}");
         let checksums = python::file_hashes(w.files.iter().filter_map(|f| f.hash.as_deref()))
             .map_err(|e| python::invalid(path, name_line, format!("`{label}`: file hash {e}")))?;
-        let source = source_of(&w, lock_dir);
+        let source = source_of(&w, lock_dir, project);
+        let deps: Vec<(String, usize)> =
+            w.dependencies.iter().map(|d| (d.get_ref().clone(), lines.line(d.span().start))).collect();
         let key = (Ecosystem::PyPI.normalize_name(&name), version.clone());
         let plain = w.extras.is_empty();
         let groups: BTreeSet<String> = w.groups.clone().unwrap_or_default().into_iter().collect();
@@ -200,7 +214,7 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
                 g.extend(groups);
             }
             if let Some(d) = deps_of.get_mut(i) {
-                d.extend(w.dependencies);
+                d.extend(deps);
             }
             if let Some(p) = packages.get_mut(i) {
                 let mut sums = std::mem::take(&mut p.checksums);
@@ -225,7 +239,7 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
             index.insert(key, (packages.len(), plain));
             packages.push(package);
             groups_of.push(groups);
-            deps_of.push(w.dependencies);
+            deps_of.push(deps);
         }
     }
 
@@ -234,7 +248,6 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
     // [`python::finish`] adds after the packages.
     let root_key = project.and_then(|p| p.name.as_deref()).map(|n| Ecosystem::PyPI.normalize_name(n));
     let root_index = packages.len();
-    let text_lines: Vec<&str> = text.lines().collect();
     let mut edges = Vec::with_capacity(packages.len());
     let mut errors = Vec::new();
     let mut scopes = Vec::with_capacity(packages.len());
@@ -249,11 +262,11 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
         });
         p.groups = groups.into_iter().collect();
         let mut out = BTreeSet::new();
-        for dep in deps_of.get(i).map(Vec::as_slice).unwrap_or_default() {
+        for (dep, line) in deps_of.get(i).map(Vec::as_slice).unwrap_or_default() {
             let Some((name, has_marker)) = dependency_name(dep) else {
                 errors.push(python::invalid(
                     path,
-                    python::line_in(&text_lines, p.lines, |l| l.contains(&format!("\"{dep}\""))),
+                    Some(*line),
                     format!("`{} {}`: dependency `{dep}` is not a PEP 508 requirement", p.name, p.version),
                 ));
                 continue;
@@ -267,7 +280,7 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
                 None if has_marker => {}
                 None => errors.push(ResolveError::new(
                     path,
-                    python::line_in(&text_lines, p.lines, |l| l.contains(&format!("\"{dep}\""))),
+                    Some(*line),
                     ResolveErrorKind::DanglingDependency {
                         package: format!("{} {}", p.name, p.version),
                         dependency: dep.clone(),
@@ -291,9 +304,10 @@ fn dependency_name(dep: &str) -> Option<(&str, bool)> {
     python::requirement(dep).map(|r| (r.name, r.has_marker))
 }
 
-/// Where a package comes from: git, a local path, an archive URL, else PyPI (pdm records no
-/// index per package).
-fn source_of(w: &PackageWire, lock_dir: &str) -> PackageSource {
+/// Where a package comes from: git, a local path, an archive URL, else an index: the one its
+/// files' URLs are on (pdm's `static_urls` strategy), else PyPI or the index the project's
+/// `[[tool.pdm.source]]` named `pypi` replaces it with (pdm records no index per package).
+fn source_of(w: &PackageWire, lock_dir: &str, project: Option<&Pyproject>) -> PackageSource {
     let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
     if let Some(url) = nonempty(&w.git) {
         let commit = nonempty(&w.revision);
@@ -315,7 +329,15 @@ fn source_of(w: &PackageWire, lock_dir: &str) -> PackageSource {
         }
         return PackageSource::Tarball { url };
     }
-    PackageSource::default_registry(Ecosystem::PyPI)
+    let urls = || w.files.iter().filter_map(|f| f.url.as_deref()).filter(|u| !u.trim().is_empty());
+    if let Some(url) = urls().find(|u| !python::is_pypi_index(u)) {
+        return python::file_index(url, project.map(|p| p.indexes.as_slice()).unwrap_or_default());
+    }
+    if urls().next().is_some() {
+        // Files on PyPI's hosts: PyPI, whatever the configuration says now.
+        return PackageSource::default_registry(Ecosystem::PyPI);
+    }
+    Pyproject::default_index(project)
 }
 
 #[cfg(test)]

@@ -17,7 +17,10 @@
 //!   that is not matched, with a warning: [`python::is_pypi_index`]), `git`
 //!   (`url`, `reference` as the user wrote it, `resolved_reference` the locked commit), `url`
 //!   (an archive: [`PackageSource::Tarball`]), `file` (a local archive) and `directory` (a
-//!   local project): [`PackageSource::Path`], relative to the lockfile.
+//!   local project): [`PackageSource::Path`], relative to the lockfile. A package without
+//!   `[package.source]` is PyPI's, unless the project's `[[tool.poetry.source]]`s disable PyPI
+//!   (a `primary` or `default` source, and none named `PyPI`): poetry then installs it from
+//!   the highest-priority source, and so is it read (see [`Pyproject::default_index`]).
 //!
 //! # Edges
 //!
@@ -126,7 +129,7 @@ struct PackageWire {
     #[serde(default)]
     files: Vec<FileWire>,
     #[serde(default)]
-    dependencies: BTreeMap<String, toml::Value>,
+    dependencies: BTreeMap<Spanned<String>, toml::Value>,
     #[serde(default)]
     extras: BTreeMap<String, Vec<String>>,
     source: Option<SourceWire>,
@@ -221,13 +224,48 @@ pub(crate) fn block_spans(text: &str, headers: &[usize]) -> Vec<LineSpan> {
     spans
 }
 
-/// Whether a file name is a distribution of `version` (`name-1.0.tar.gz`, `name-1.0-py3-none-any.whl`).
-fn file_of_version(file: &str, version: &str) -> bool {
-    let file = file.to_ascii_lowercase();
-    let version = version.to_ascii_lowercase();
-    [format!("-{version}-"), format!("-{version}.tar"), format!("-{version}.zip"), format!("-{version}.whl")]
-        .iter()
-        .any(|p| file.contains(p.as_str()))
+/// The versions a distribution file's name (lowercase) may be of: every `-VERSION-` and
+/// `-VERSION.tar`/`.zip`/`.whl` in it (`name-1.0.tar.gz`, `name-1.0-py3-none-any.whl`), and,
+/// after the (normalized) project name, a version up to the archive's extension that has a `-`
+/// of its own. Each candidate lies within one `-`-separated part (but the last): linear in the
+/// name's length.
+fn file_versions<'a>(file: &'a str, name: &str) -> Vec<&'a str> {
+    let archive = |s: &str| [".tar", ".zip", ".whl"].iter().filter_map(|ext| s.find(ext)).min();
+    let mut out = Vec::new();
+    let mut parts = file.split('-').skip(1).peekable();
+    while let Some(part) = parts.next() {
+        if parts.peek().is_some() && !part.is_empty() {
+            out.push(part);
+        }
+        if let Some(v) = archive(part).and_then(|end| part.get(..end)).filter(|v| !v.is_empty()) {
+            out.push(v);
+        }
+    }
+    let rest = strip_name(file, name).and_then(|r| r.strip_prefix('-'));
+    if let Some(v) = rest.and_then(|r| archive(r).and_then(|end| r.get(..end))).filter(|v| v.contains('-')) {
+        out.push(v);
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// `file` after a leading project `name` (PEP 503-normalized: a `-` in it stands for any run of
+/// `-`, `_` and `.`).
+fn strip_name<'a>(file: &'a str, name: &str) -> Option<&'a str> {
+    let mut rest = file;
+    for c in name.chars() {
+        if c == '-' {
+            let after = rest.trim_start_matches(['-', '_', '.']);
+            if after.len() == rest.len() {
+                return None;
+            }
+            rest = after;
+        } else {
+            rest = rest.strip_prefix(c)?;
+        }
+    }
+    Some(rest)
 }
 
 /// Parse a `poetry.lock`. `lock_dir` is the lockfile's directory (for local sources); the
@@ -280,7 +318,7 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
             return Err(python::invalid(path, name_line, format!("`{name}` has no `version`")));
         };
         let label = format!("{name} {version}");
-        let package_source = source_of(path, name_line, lock_dir, &label, w.source.as_ref())?;
+        let package_source = source_of(path, name_line, lock_dir, &label, w.source.as_ref(), project)?;
         let mut package = Package::new(Ecosystem::PyPI, name, version, package_source);
         package.lines = span;
         let groups: Vec<String> = match (&w.groups, &w.category) {
@@ -301,25 +339,38 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
     }
 
     let names = python::by_name(&packages);
+    // 1.x, a name locked at several versions: the hashes of its files by version (lowercase),
+    // each file's name read once.
+    let mut by_version: HashMap<&str, HashMap<&str, Vec<&str>>> = HashMap::new();
+    let lowered: Vec<(&str, String, &str)> = metadata_files
+        .iter()
+        .filter(|(key, _)| names.get(*key).is_some_and(|v| v.len() > 1))
+        .flat_map(|(key, files)| {
+            files
+                .iter()
+                .filter_map(move |f| Some((key.as_str(), f.file.as_deref()?.to_ascii_lowercase(), f.hash.as_deref()?)))
+        })
+        .collect();
+    for (key, file, hash) in &lowered {
+        let versions = by_version.entry(key).or_default();
+        for v in file_versions(file, key) {
+            versions.entry(v).or_default().push(hash);
+        }
+    }
     // Hashes: the package's own `files` (2.x), else the `[metadata.files]` of its name (1.x),
     // narrowed to its version's files when the name is locked at several versions.
     for (i, (p, w)) in packages.iter_mut().zip(&wires).enumerate() {
         let key = Ecosystem::PyPI.normalize_name(&p.name);
         let own: Vec<&str> = w.files.iter().filter_map(|f| f.hash.as_deref()).collect();
-        let hashes: Vec<&str> = if own.is_empty() {
-            let several = names.get(&key).is_some_and(|v| v.len() > 1);
+        let hashes: Vec<&str> = if !own.is_empty() {
+            own
+        } else if let Some(versions) = by_version.get(key.as_str()) {
+            versions.get(p.version.to_ascii_lowercase().as_str()).cloned().unwrap_or_default()
+        } else {
             metadata_files
                 .get(&key)
-                .map(|files| {
-                    files
-                        .iter()
-                        .filter(|f| !several || f.file.as_deref().is_some_and(|f| file_of_version(f, &p.version)))
-                        .filter_map(|f| f.hash.as_deref())
-                        .collect()
-                })
+                .map(|files| files.iter().filter_map(|f| f.hash.as_deref()).collect())
                 .unwrap_or_default()
-        } else {
-            own
         };
         p.checksums = python::file_hashes(hashes).map_err(|e| {
             python::invalid(path, headers.get(i).copied(), format!("`{} {}`: file hash {e}", p.name, p.version))
@@ -339,7 +390,6 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
     }
 
     let requested = requested_extras(&packages, &wires, &names, project);
-    let text_lines: Vec<&str> = text.lines().collect();
     // A plugin of the project may depend on the project itself (poetry-plugin-export on
     // poetry), which poetry does not lock: that edge goes to the root, which
     // [`python::finish`] adds after the packages.
@@ -364,6 +414,8 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
             .collect();
         let mut out = BTreeSet::new();
         for (dep, spec) in &w.dependencies {
+            let dep_line = lines.line(dep.span().start);
+            let dep = dep.get_ref();
             let dep_key = Ecosystem::PyPI.normalize_name(dep);
             let targets = names.get(&dep_key).map(Vec::as_slice).unwrap_or_default();
             for alt in alternatives(spec) {
@@ -376,13 +428,9 @@ pub fn parse(path: &str, text: &str, lock_dir: &str, project: Option<&Pyproject>
                 }
                 if targets.is_empty() {
                     if !(alt.conditional || alt.optional) {
-                        let at = python::line_in(&text_lines, p.lines, |l| {
-                            let key = l.strip_prefix(&format!("\"{dep}\"")).or_else(|| l.strip_prefix(dep.as_str()));
-                            key.is_some_and(|rest| rest.trim_start().starts_with('='))
-                        });
                         errors.push(ResolveError::new(
                             path,
-                            at,
+                            Some(dep_line),
                             ResolveErrorKind::DanglingDependency {
                                 package: format!("{} {}", p.name, p.version),
                                 dependency: dep.clone(),
@@ -442,7 +490,7 @@ fn requested_extras(
         for (dep, spec) in &w.dependencies {
             for alt in alternatives(spec) {
                 for e in &alt.extras {
-                    push(&mut requested, &mut queue, norm(dep), norm(e));
+                    push(&mut requested, &mut queue, norm(dep.get_ref()), norm(e));
                 }
             }
         }
@@ -472,8 +520,11 @@ fn source_of(
     lock_dir: &str,
     label: &str,
     source: Option<&SourceWire>,
+    project: Option<&Pyproject>,
 ) -> Result<PackageSource, ResolveError> {
-    let Some(s) = source else { return Ok(PackageSource::default_registry(Ecosystem::PyPI)) };
+    // Without a source poetry installs the package from PyPI, or, when the project's sources
+    // disable PyPI, from the highest-priority one.
+    let Some(s) = source else { return Ok(Pyproject::default_index(project)) };
     let bad = |reason: &str| {
         ResolveError::new(
             path,
@@ -533,9 +584,16 @@ mod tests {
 
     #[test]
     fn file_names_of_a_version() {
-        assert!(file_of_version("Django-3.2.0-py3-none-any.whl", "3.2.0"));
-        assert!(file_of_version("django-3.2.0.tar.gz", "3.2.0"));
-        assert!(!file_of_version("django-3.2.01.tar.gz", "3.2.0"));
+        let of = |file: &str, name: &str| file_versions(&file.to_ascii_lowercase(), name).join(" ");
+        // A wheel's tags are candidates too: no version is `py3`.
+        assert_eq!(of("Django-3.2.0-py3-none-any.whl", "django"), "3.2.0 3.2.0-py3-none-any any none py3");
+        assert_eq!(of("django-3.2.01.tar.gz", "django"), "3.2.01");
+        assert_eq!(of("python-dateutil-2.8.2.tar.gz", "python-dateutil"), "2.8.2 dateutil");
+        assert!(of("python_dateutil-2.8.2-py2.py3-none-any.whl", "python-dateutil").starts_with("2.8.2 "));
+        assert_eq!(of("a-1.0-beta.tar.gz", "a"), "1.0 1.0-beta beta");
+        assert_eq!(of("a-1.zip", "a"), "1");
+        assert_eq!(of("a", "a"), "");
+        assert!(file_versions("a--.tar.gz---", "a").iter().all(|v| !v.is_empty()));
     }
 
     #[test]

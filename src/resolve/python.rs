@@ -7,7 +7,8 @@
 //! - [`Pyproject::beside`] (or [`Pyproject::read`]): the `pyproject.toml` beside a lockfile, if
 //!   any: its name, version and [`Pyproject::direct`] dependencies, each with a [`DirectKind`]
 //!   (main, extra or dependency group), the extra or group it is declared in, the extras it asks
-//!   for and whether a marker restricts it;
+//!   for, whether a marker restricts it and its line; the index that replaces PyPI
+//!   ([`Pyproject::default_index`]: a pdm source named `pypi`, poetry sources that disable PyPI);
 //! - [`requirement`]: the name, extras and marker presence of a PEP 508 string (`foo[bar]
 //!   (>=1) ; marker`);
 //! - [`file_hash`] / [`file_hashes`]: `sha256:<hex>` hashes as [`Checksum`]s;
@@ -15,16 +16,18 @@
 //! - [`finish`]: from a [`Locked`] (packages, plain edges, the lockfile's own [`LockScope`] per
 //!   package), the root component, `direct` flags and scopes: walked from the project's direct
 //!   dependencies, or the lockfile's word where there is no project;
-//! - [`join_dir`], [`line_in`], [`invalid`]: small helpers for local paths, error lines and
-//!   errors.
+//! - [`index_source`], [`file_index`], [`other_index_warnings`]: the index a package comes from
+//!   (PyPI, a mirror of it, another index) and the warning for the others;
+//! - [`join_dir`], [`invalid`]: small helpers for local paths and errors.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Deserialize;
+use toml::Spanned;
 
 use super::node::{self, Edge};
-use super::{ResolveError, ResolveErrorKind, Resolved, Warning};
-use crate::model::{Checksum, DependencyKind, Ecosystem, LineSpan, Package, PackageSource, RootComponent, Scope};
+use super::{LineIndex, ResolveError, ResolveErrorKind, Resolved, Warning};
+use crate::model::{Checksum, DependencyKind, Ecosystem, Package, PackageSource, RootComponent, Scope};
 use crate::source::Source;
 
 /// How a direct dependency is declared.
@@ -54,6 +57,8 @@ pub struct Direct {
     /// Declared for some environments only (a marker, a `python` restriction): the lockfile
     /// may rightly not lock it.
     pub conditional: bool,
+    /// The line of the declaration in `pyproject.toml`.
+    pub line: Option<usize>,
 }
 
 /// The parts of a `pyproject.toml` the resolvers use.
@@ -65,13 +70,23 @@ pub struct Pyproject {
     pub version: Option<String>,
     /// Every direct dependency, in declaration order (one name may appear in several groups).
     pub direct: Vec<Direct>,
+    /// The file's path (relative to the scanned root), for diagnostics.
+    pub path: String,
+    /// The URL of the index that serves what a lockfile records without an index of its own,
+    /// when the project replaces PyPI: a pdm `[[tool.pdm.source]]` named `pypi`, or poetry's
+    /// highest-priority `[[tool.poetry.source]]` when its sources disable PyPI. As written (a
+    /// PyPI mirror here still means PyPI: [`index_source`]).
+    pub pypi_replacement: Option<String>,
+    /// The URLs of the package indexes the project declares (`[[tool.pdm.source]]`,
+    /// `[[tool.poetry.source]]`).
+    pub indexes: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct Wire {
     project: Option<ProjectWire>,
     #[serde(rename = "dependency-groups", default)]
-    dependency_groups: BTreeMap<String, Vec<toml::Value>>,
+    dependency_groups: BTreeMap<String, Vec<Spanned<toml::Value>>>,
     tool: Option<ToolWire>,
 }
 
@@ -81,9 +96,9 @@ struct ProjectWire {
     name: Option<String>,
     version: Option<String>,
     #[serde(default)]
-    dependencies: Vec<String>,
+    dependencies: Vec<Spanned<String>>,
     #[serde(default)]
-    optional_dependencies: BTreeMap<String, Vec<String>>,
+    optional_dependencies: BTreeMap<String, Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -99,31 +114,56 @@ struct PoetryWire {
     name: Option<String>,
     version: Option<String>,
     #[serde(default)]
-    dependencies: BTreeMap<String, toml::Value>,
+    dependencies: BTreeMap<Spanned<String>, toml::Value>,
     #[serde(default)]
-    dev_dependencies: BTreeMap<String, toml::Value>,
+    dev_dependencies: BTreeMap<Spanned<String>, toml::Value>,
     #[serde(default)]
     group: BTreeMap<String, PoetryGroupWire>,
+    #[serde(default)]
+    source: Vec<PoetrySourceWire>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 struct PoetryGroupWire {
     #[serde(default)]
-    dependencies: BTreeMap<String, toml::Value>,
+    dependencies: BTreeMap<Spanned<String>, toml::Value>,
+}
+
+/// A `[[tool.poetry.source]]`.
+#[derive(Debug, Default, Deserialize)]
+struct PoetrySourceWire {
+    name: Option<String>,
+    url: Option<String>,
+    priority: Option<String>,
+    /// Before poetry 1.5: `default = true` disables PyPI.
+    #[serde(default)]
+    default: bool,
+    /// Before poetry 1.5: `secondary = true`, consulted after PyPI.
+    #[serde(default)]
+    secondary: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 struct PdmWire {
     #[serde(default)]
-    dev_dependencies: BTreeMap<String, Vec<String>>,
+    dev_dependencies: BTreeMap<String, Vec<Spanned<String>>>,
+    #[serde(default)]
+    source: Vec<PdmSourceWire>,
+}
+
+/// A `[[tool.pdm.source]]` (`type` is `index`, the default, or `find_links`).
+#[derive(Debug, Default, Deserialize)]
+struct PdmSourceWire {
+    name: Option<String>,
+    url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 struct UvWire {
     #[serde(default)]
-    dev_dependencies: Vec<String>,
+    dev_dependencies: Vec<Spanned<String>>,
 }
 
 impl Pyproject {
@@ -160,14 +200,19 @@ impl Pyproject {
     /// Parse a `pyproject.toml`'s text; `path` names it in errors.
     pub fn parse(path: &str, text: &str) -> Result<Pyproject, ResolveError> {
         let wire: Wire = toml::from_str(text).map_err(|e| super::toml_error(path, text, &e))?;
-        let mut out = Pyproject::default();
+        let lines = LineIndex::new(text);
+        let line = |start: usize| Some(lines.line(start));
+        let mut out = Pyproject { path: path.to_owned(), ..Pyproject::default() };
+        let pep508 = |direct: &mut Vec<Direct>, req: &Spanned<String>, kind: DirectKind, group: Option<&str>| {
+            push_requirement(direct, req.get_ref(), kind, group, line(req.span().start));
+        };
         if let Some(project) = &wire.project {
             for req in &project.dependencies {
-                push_requirement(&mut out.direct, req, DirectKind::Main, None);
+                pep508(&mut out.direct, req, DirectKind::Main, None);
             }
             for (extra, reqs) in &project.optional_dependencies {
                 for req in reqs {
-                    push_requirement(&mut out.direct, req, DirectKind::Extra, Some(extra));
+                    pep508(&mut out.direct, req, DirectKind::Extra, Some(extra));
                 }
             }
         }
@@ -175,55 +220,60 @@ impl Pyproject {
             for req in reqs {
                 // `{include-group = "x"}` entries include another group's requirements, which
                 // are listed under that group already.
-                if let Some(req) = req.as_str() {
-                    push_requirement(&mut out.direct, req, DirectKind::Group, Some(group));
+                if let Some(r) = req.get_ref().as_str() {
+                    push_requirement(&mut out.direct, r, DirectKind::Group, Some(group), line(req.span().start));
                 }
             }
         }
         let tool = wire.tool.unwrap_or_default();
         if let Some(poetry) = &tool.poetry {
-            for (name, spec) in &poetry.dependencies {
-                if name.eq_ignore_ascii_case("python") {
-                    continue;
-                }
-                let kind = if poetry_optional(spec) { DirectKind::Extra } else { DirectKind::Main };
-                push(&mut out.direct, name, kind, None, poetry_extras(spec), poetry_conditional(spec));
-            }
-            for (name, spec) in &poetry.dev_dependencies {
-                push(
-                    &mut out.direct,
-                    name,
-                    DirectKind::Group,
-                    Some("dev"),
-                    poetry_extras(spec),
-                    poetry_conditional(spec),
-                );
-            }
-            for (group, g) in &poetry.group {
-                for (name, spec) in &g.dependencies {
-                    if !name.eq_ignore_ascii_case("python") {
-                        push(
-                            &mut out.direct,
-                            name,
-                            DirectKind::Group,
-                            Some(group),
-                            poetry_extras(spec),
-                            poetry_conditional(spec),
-                        );
+            let table = |direct: &mut Vec<Direct>,
+                         deps: &BTreeMap<Spanned<String>, toml::Value>,
+                         kind: Option<DirectKind>,
+                         group: Option<&str>| {
+                for (name, spec) in deps {
+                    if name.get_ref().eq_ignore_ascii_case("python") {
+                        continue;
                     }
+                    let kind = kind.unwrap_or(if poetry_optional(spec) { DirectKind::Extra } else { DirectKind::Main });
+                    direct.push(Direct {
+                        name: Ecosystem::PyPI.normalize_name(name.get_ref()),
+                        kind,
+                        group: group.map(str::to_owned),
+                        extras: poetry_extras(spec),
+                        conditional: poetry_conditional(spec),
+                        line: line(name.span().start),
+                    });
                 }
+            };
+            table(&mut out.direct, &poetry.dependencies, None, None);
+            table(&mut out.direct, &poetry.dev_dependencies, Some(DirectKind::Group), Some("dev"));
+            for (group, g) in &poetry.group {
+                table(&mut out.direct, &g.dependencies, Some(DirectKind::Group), Some(group));
             }
+            out.indexes.extend(poetry.source.iter().filter_map(|s| s.url.clone()));
+            out.pypi_replacement = poetry_replacement(&poetry.source);
         }
         if let Some(pdm) = &tool.pdm {
             for (group, reqs) in &pdm.dev_dependencies {
                 for req in reqs {
-                    push_requirement(&mut out.direct, req, DirectKind::Group, Some(group));
+                    pep508(&mut out.direct, req, DirectKind::Group, Some(group));
                 }
+            }
+            out.indexes.extend(pdm.source.iter().filter_map(|s| s.url.clone()));
+            // pdm reads a source named `pypi` as the configuration of its default index.
+            if let Some(url) = pdm
+                .source
+                .iter()
+                .filter(|s| s.name.as_deref() == Some("pypi"))
+                .find_map(|s| s.url.clone().filter(|u| !u.trim().is_empty()))
+            {
+                out.pypi_replacement = Some(url);
             }
         }
         if let Some(uv) = &tool.uv {
             for req in &uv.dev_dependencies {
-                push_requirement(&mut out.direct, req, DirectKind::Group, Some("dev"));
+                pep508(&mut out.direct, req, DirectKind::Group, Some("dev"));
             }
         }
         let project = wire.project.unwrap_or_default();
@@ -232,30 +282,47 @@ impl Pyproject {
         out.version = project.version.or(poetry.version).filter(|v| !v.trim().is_empty());
         Ok(out)
     }
+
+    /// The source of a package a lockfile records as coming from the default index: PyPI, or
+    /// the index the project replaces it with.
+    pub fn default_index(project: Option<&Pyproject>) -> PackageSource {
+        project
+            .and_then(|p| p.pypi_replacement.as_deref())
+            .map_or_else(|| PackageSource::default_registry(Ecosystem::PyPI), index_source)
+    }
 }
 
-/// Add a direct dependency by name.
-fn push(
-    direct: &mut Vec<Direct>,
-    name: &str,
-    kind: DirectKind,
-    group: Option<&str>,
-    extras: Vec<String>,
-    conditional: bool,
-) {
-    direct.push(Direct {
-        name: Ecosystem::PyPI.normalize_name(name),
-        kind,
-        group: group.map(str::to_owned),
-        extras,
-        conditional,
-    });
+/// The index poetry installs a package without `[package.source]` from, when the project's
+/// sources disable PyPI: poetry (1.5 and later) adds PyPI implicitly unless a source is
+/// `primary` (the priority of a source that states none) or `default`, or a source named `PyPI`
+/// configures it explicitly; without PyPI, such a package comes from the highest-priority
+/// source (a `default` one, else the first `primary`).
+fn poetry_replacement(sources: &[PoetrySourceWire]) -> Option<String> {
+    let priority = |s: &PoetrySourceWire| match s.priority.as_deref() {
+        Some(p) => p.to_ascii_lowercase(),
+        None if s.default => "default".to_owned(),
+        None if s.secondary => "secondary".to_owned(),
+        None => "primary".to_owned(),
+    };
+    if sources.iter().any(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case("pypi"))) {
+        return None;
+    }
+    let first = |wanted: &str| sources.iter().find(|s| priority(s) == wanted);
+    let top = first("default").or_else(|| first("primary"))?;
+    top.url.clone().filter(|u| !u.trim().is_empty())
 }
 
 /// Add a direct dependency from a PEP 508 string (one that names no project is skipped).
-fn push_requirement(direct: &mut Vec<Direct>, req: &str, kind: DirectKind, group: Option<&str>) {
+fn push_requirement(direct: &mut Vec<Direct>, req: &str, kind: DirectKind, group: Option<&str>, line: Option<usize>) {
     if let Some(r) = requirement(req) {
-        push(direct, r.name, kind, group, r.extras.iter().map(|e| (*e).to_owned()).collect(), r.has_marker);
+        direct.push(Direct {
+            name: Ecosystem::PyPI.normalize_name(r.name),
+            kind,
+            group: group.map(str::to_owned),
+            extras: r.extras.iter().map(|e| (*e).to_owned()).collect(),
+            conditional: r.has_marker,
+            line,
+        });
     }
 }
 
@@ -429,7 +496,8 @@ pub fn finish(
         // `[dependency-groups]` and extras may name the project itself (`app[test]`).
         let root_name = project.name.as_deref().map(|n| Ecosystem::PyPI.normalize_name(n));
         let mut root_edges: BTreeMap<usize, DependencyKind> = BTreeMap::new();
-        let mut missing = BTreeSet::new();
+        // Name -> the line of its first declaration.
+        let mut missing: BTreeMap<String, Option<usize>> = BTreeMap::new();
         // A name declared behind a marker somewhere may rightly be unlocked.
         let conditional: BTreeSet<&str> =
             project.direct.iter().filter(|d| d.conditional).map(|d| d.name.as_str()).collect();
@@ -441,7 +509,7 @@ pub fn finish(
             };
             let Some(targets) = names.get(&d.name) else {
                 if !conditional.contains(d.name.as_str()) && root_name.as_deref() != Some(d.name.as_str()) {
-                    missing.insert(d.name.clone());
+                    missing.entry(d.name.clone()).or_insert(d.line);
                 }
                 continue;
             };
@@ -458,13 +526,14 @@ pub fn finish(
                 }
             }
         }
-        for name in missing {
+        let lockfile = path.rsplit_once('/').map_or(path, |(_, file)| file);
+        for (name, line) in missing {
             warnings.push(Warning {
-                path: path.to_owned(),
-                line: None,
+                path: project.path.clone(),
+                line,
                 message: format!(
-                    "pyproject.toml declares `{name}`, which the lockfile does not lock (out of date lockfile, \
-                     or a marker that never holds)"
+                    "pyproject.toml declares `{name}`, which {lockfile} does not lock (out of date lockfile, or a \
+                     marker that never holds)"
                 ),
             });
         }
@@ -588,6 +657,25 @@ pub fn index_source(url: &str) -> PackageSource {
     PackageSource::Registry { url: without_credentials(url), sparse: false, default_registry: false }
 }
 
+/// The index of a file downloaded from `url` (a host that is not PyPI's): the declared index
+/// (`indexes`) on the same host, else the file's scheme and host as the index.
+pub fn file_index(url: &str, indexes: &[String]) -> PackageSource {
+    let host = |u: &str| bare_url(u).split('/').next().unwrap_or_default().to_owned();
+    let file_host = host(url);
+    if let Some(index) = indexes.iter().find(|i| host(i) == file_host) {
+        return index_source(index);
+    }
+    let clean = without_credentials(url);
+    let origin = clean.split_once("://").map_or_else(
+        || clean.clone(),
+        |(scheme, rest)| {
+            let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+            format!("{scheme}://{}", rest.get(..end).unwrap_or(rest))
+        },
+    );
+    index_source(&origin)
+}
+
 /// `url` without a `user:password@` part.
 pub fn without_credentials(url: &str) -> String {
     let t = url.trim();
@@ -637,16 +725,6 @@ pub fn join_dir(dir: &str, rel: &str) -> Option<String> {
         }
     }
     Some(if parts.is_empty() { ".".to_owned() } else { parts.join("/") })
-}
-
-/// The first line inside `span` (1-based, inclusive) of `lines` that `matches`, else the
-/// span's first line: the line of one dependency inside a package's block, for errors.
-pub fn line_in(lines: &[&str], span: Option<LineSpan>, matches: impl Fn(&str) -> bool) -> Option<usize> {
-    let span = span?;
-    let found = lines
-        .get(span.start.saturating_sub(1)..span.end.min(lines.len()))
-        .and_then(|block| block.iter().position(|l| matches(l.trim())));
-    Some(found.map_or(span.start, |i| span.start + i))
 }
 
 /// An invalid-package error naming the package.
