@@ -51,7 +51,8 @@ pub struct SbomArgs {
     /// Output encoding.
     #[arg(long, value_enum, default_value = "json")]
     pub format: SbomFormat,
-    /// Write the SBOM to FILE instead of stdout (atomically: a temporary file, then rename).
+    /// Write the SBOM to FILE instead of stdout (atomically: a temporary file, then rename); `-`
+    /// is stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Skip lockfiles whose path (relative to PATH) matches GLOB; a pattern without `/` matches
@@ -152,7 +153,7 @@ pub struct CommonScanArgs {
     /// Report format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: ReportFormat,
-    /// Write the report to FILE instead of stdout.
+    /// Write the report to FILE instead of stdout (`-` is stdout).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Exit 1 when a finding is at or above this severity [default: low, or `fail-on` of the

@@ -113,6 +113,24 @@ fn output_to_dev_stdout_writes_through_the_pipe() {
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["bomFormat"], "CycloneDX");
 }
+
+/// `-o -` is stdout, as for most tools: no file named `-` appears.
+#[test]
+fn output_dash_is_stdout() {
+    let ws = testdata("projects/workspace");
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_chainward"))
+        .args(["sbom", ws.to_str().unwrap(), "-o", "-"])
+        .current_dir(dir.path())
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["bomFormat"], "CycloneDX");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "a file named `-` was written");
+}
+
 #[test]
 fn spec_version_1_5_in_json_and_xml() {
     let ws = testdata("projects/workspace");

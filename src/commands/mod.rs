@@ -16,6 +16,11 @@ use crate::report::ReportError;
 use crate::{Env, Error, Output};
 
 /// Write a report or document to `-o FILE` (atomically) or to stdout.
+/// The `-o` path, `-` meaning stdout (as for most command-line tools).
+pub(crate) fn output_path(output: Option<&Path>) -> Option<&Path> {
+    output.filter(|p| *p != Path::new("-"))
+}
+
 pub(crate) fn emit(output: Option<&Path>, bytes: &[u8], out: &mut Output<'_>) -> Result<(), Error> {
     match output {
         Some(path) => crate::fsutil::write_atomically(path, bytes)

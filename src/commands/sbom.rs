@@ -83,7 +83,7 @@ pub(crate) fn run(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -
     // Streamed: a million-package SBOM is never held whole. `-o` goes through a temporary file
     // renamed into place, so a failure never leaves half a document there.
     let render = |w: &mut dyn std::io::Write| sbom::render_to_with_vex(&graph, &sbom_options, &vulnerabilities, w);
-    match args.output.as_deref() {
+    match super::output_path(args.output.as_deref()) {
         Some(path) => crate::fsutil::write_atomically_with(path, render)
             .map_err(|e| Error::Write { path: path.display().to_string(), message: e.to_string() })?,
         None => render(&mut *out.stdout).map_err(|e| match e {

@@ -282,7 +282,7 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
     let needs_prefix = req.common.format == ReportFormat::Sarif || (env.github_actions && req.common.annotate);
     let path_prefix = if needs_prefix { repo_prefix(req.path) } else { String::new() };
     let bytes = render(&report, req.common.format, &path_prefix)?;
-    super::emit(req.common.output.as_deref(), &bytes, out)?;
+    super::emit(super::output_path(req.common.output.as_deref()), &bytes, out)?;
     github(req, env, &report, &path_prefix, out)?;
     for w in &report.warnings {
         out.warning(cli.quiet, w);
@@ -325,7 +325,7 @@ fn github(req: &Request<'_>, env: &Env, report: &Report, path_prefix: &str, out:
             .map_err(|e| failed(path, e))?;
     }
     if let Some(path) = &env.github_output {
-        let sarif = match (req.common.format, req.common.output.as_deref()) {
+        let sarif = match (req.common.format, super::output_path(req.common.output.as_deref())) {
             (ReportFormat::Sarif, Some(p)) => p.display().to_string(),
             _ => String::new(),
         };
