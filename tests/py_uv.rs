@@ -695,6 +695,8 @@ fn pylock_versions_names_and_bad_files() {
 /// one error per package and name, and it names 5 candidates, then how many more.
 #[test]
 fn many_versions_of_one_name_give_one_short_ambiguity_error() {
+    use std::fmt::Write as _;
+
     const VERSIONS: usize = 3000;
     let registry = r#"source = { registry = "https://pypi.org/simple" }"#;
     let mut uv_text = String::from("version = 1\n\n[[package]]\nname = \"b\"\nversion = \"1\"\n");
@@ -707,15 +709,13 @@ fn many_versions_of_one_name_give_one_short_ambiguity_error() {
         uv_text.push_str("  { name = \"a\" },\n");
         pylock_text.push_str("  { name = \"a\" },\n");
     }
-    uv_text.push_str(&format!(
-        "  {{ name = \"A\", version = \"7\" }},\n  {{ name = \"a\", version = \"8\", {registry} }},\n]\n"
-    ));
+    write!(uv_text, "  {{ name = \"A\", version = \"7\" }},\n  {{ name = \"a\", version = \"8\", {registry} }},\n]\n")
+        .unwrap();
     pylock_text.push_str("  { name = \"A\", version = \"7\" },\n]\n");
     for v in 0..VERSIONS {
-        uv_text.push_str(&format!("\n[[package]]\nname = \"a\"\nversion = \"{v}\"\n{registry}\n"));
-        pylock_text.push_str(&format!(
-            "\n[[packages]]\nname = \"a\"\nversion = \"{v}\"\nsdist = {{ path = \"a-{v}.tar.gz\" }}\n"
-        ));
+        write!(uv_text, "\n[[package]]\nname = \"a\"\nversion = \"{v}\"\n{registry}\n").unwrap();
+        write!(pylock_text, "\n[[packages]]\nname = \"a\"\nversion = \"{v}\"\nsdist = {{ path = \"a-{v}.tar.gz\" }}\n")
+            .unwrap();
     }
     let start = std::time::Instant::now();
     let uv_lock = uv::parse(&uv_text, "uv.lock", ".", "root").unwrap();
@@ -731,12 +731,37 @@ fn many_versions_of_one_name_give_one_short_ambiguity_error() {
         assert!(message.contains("`a 0`, `a 1`, `a 2`, `a 3`, `a 4` and 2995 more"), "{file}: {message}");
         assert!(message.len() < 300, "{file}: {message}");
     }
+    // Scopes and `direct` follow every candidate of an ambiguous entry, one step per entry
+    // however many groups and extras name them; the candidates get no group name (which one
+    // the group lists is unknown).
+    let mut scoped =
+        String::from("version = 1\n\n[[package]]\nname = \"b\"\nversion = \"1\"\nsource = { virtual = \".\" }\n");
+    scoped.push_str("dependencies = [{ name = \"n\" }]\n\n[package.dev-dependencies]\n");
+    for g in 0..VERSIONS {
+        writeln!(scoped, "g{g} = [{{ name = \"a\", extra = [\"x{g}\"] }}]").unwrap();
+    }
+    for v in 0..2 {
+        write!(scoped, "\n[[package]]\nname = \"a\"\nversion = \"{v}\"\n{registry}\n\n[package.optional-dependencies]\nx{v} = [{{ name = \"e\" }}]\n").unwrap();
+        write!(scoped, "\n[[package]]\nname = \"n\"\nversion = \"{v}\"\n{registry}\n").unwrap();
+    }
+    write!(scoped, "\n[[package]]\nname = \"e\"\nversion = \"1\"\n{registry}\n").unwrap();
+    let lock = uv::parse(&scoped, "uv.lock", ".", "root").unwrap();
+    assert_eq!(lock.errors.len(), 2, "{:?}", lock.errors);
+    for version in ["0", "1"] {
+        let (_, a) = find(&lock, "a", version);
+        assert_eq!((a.scope, a.direct, a.groups.len()), (Some(Scope::Excluded), true, 0), "a {version}");
+        let (_, n) = find(&lock, "n", version);
+        assert_eq!((n.scope, n.direct), (Some(Scope::Required), true), "n {version}");
+    }
+    let (_, e) = find(&lock, "e", "1");
+    assert_eq!((e.scope, e.direct), (Some(Scope::Excluded), false), "an extra of the candidates, activated by a group");
+
     // The version (and source) an entry names still picks one package.
     let (seven, _) = find(&uv_lock, "a", "7");
     let (eight, _) = find(&uv_lock, "a", "8");
     assert!(uv_lock.packages[0].dependencies.contains(&seven) && uv_lock.packages[0].dependencies.contains(&eight));
     // The same name, version and source twice is still refused, however many versions precede.
-    uv_text.push_str(&format!("\n[[package]]\nname = \"A\"\nversion = \"2999\"\n{registry}\n"));
+    write!(uv_text, "\n[[package]]\nname = \"A\"\nversion = \"2999\"\n{registry}\n").unwrap();
     let error = uv::parse(&uv_text, "uv.lock", ".", "root").unwrap_err();
     assert!(matches!(&error.kind, ResolveErrorKind::DuplicatePackage(p) if p == "A 2999"), "{error}");
     // Another source is another package.

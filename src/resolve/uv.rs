@@ -32,7 +32,9 @@
 //!   entry resolves by normalized name, then version, then source. Markers are not evaluated:
 //!   every locked alternative is an edge. An entry that matches no package is a
 //!   `DanglingDependency` in `Resolved::errors` (exit 2), one that matches several an
-//!   `AmbiguousDependency` there, with edges to each.
+//!   `AmbiguousDependency` there (one per package and name, naming 5 candidates and how many
+//!   more), with edges to each; scopes follow every candidate, but they get no `groups` name
+//!   (which of them the group lists is unknown). A repeated entry is read once.
 //! - `[manifest] members`: workspace members (first-party, with the project itself: the
 //!   package whose source is `editable`/`virtual`/`directory = "."`). `[manifest]
 //!   requirements` and `dependency-groups` (a virtual workspace root's own requirements) are
@@ -482,8 +484,7 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
             }
         }
     }
-    let states = n + extra_owner.len();
-    let mut steps: Vec<Vec<Step>> = vec![Vec::new(); states];
+    let mut steps: Vec<Vec<Step>> = vec![Vec::new(); n + extra_owner.len()];
     let mut groups: Vec<BTreeSet<String>> = vec![BTreeSet::new(); n];
     let mut edges: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
     // Every dependency entry, in file order: (package, state it leaves from, kind, the extra or
@@ -511,6 +512,14 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
     let mut seen: HashSet<EntryKey<'_>> = HashSet::new();
     // One ambiguity error per package and dependency name.
     let mut ambiguous: HashSet<(usize, String)> = HashSet::new();
+    // The states standing for the candidates of an ambiguous lookup (name, version, source), and
+    // for one extra of them; the candidates of each; which package's edges have them; which
+    // first-party packages name them.
+    let mut sets: HashMap<(String, Option<&str>, Option<String>), usize> = HashMap::new();
+    let mut set_extras: HashMap<(usize, String), usize> = HashMap::new();
+    let mut set_members: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut edges_added: HashSet<(usize, usize)> = HashSet::new();
+    let mut direct_sets: BTreeSet<usize> = BTreeSet::new();
     for (from, state, kind, group, dep) in entries {
         let key = Ecosystem::PyPI.normalize_name(&dep.name);
         let source = dep.source.as_ref().map(source_key);
@@ -551,27 +560,62 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
                 }
             }
         }
-        if let Some(e) = edges.get_mut(from) {
-            e.extend(found.iter().copied());
-        }
         let first_party = packages.get(from).is_some_and(|p| p.first_party);
         // A dev group of a package that is not first-party is not installed with it.
-        if (kind != DependencyKind::Dev || first_party)
-            && let Some(s) = steps.get_mut(state)
-        {
-            for &to in found {
-                s.push(Step { to, kind });
-                let of = extras_of.get(to);
+        let linked = kind != DependencyKind::Dev || first_party;
+        if let [to] = found {
+            if let Some(e) = edges.get_mut(from) {
+                e.insert(*to);
+            }
+            if linked && let Some(s) = steps.get_mut(state) {
+                s.push(Step { to: *to, kind });
+                let of = extras_of.get(*to);
                 s.extend(
                     extras.iter().filter_map(|x| of.and_then(|m| m.get(x.as_str()))).map(|&x| Step { to: x, kind }),
                 );
             }
+            if first_party
+                && let Some(group) = group
+                && let Some(g) = groups.get_mut(*to)
+            {
+                g.insert(group.clone());
+            }
+            continue;
         }
-        if first_party && let Some(group) = group {
-            for &t in found {
-                if let Some(g) = groups.get_mut(t) {
-                    g.insert(group.clone());
-                }
+        if found.is_empty() {
+            continue;
+        }
+        // Several candidates: one state stands for them all (made once per lookup, and one per
+        // extra of it), so an entry adds a step to it, not one per candidate. The candidates get
+        // no group name: which of them the group lists is unknown.
+        let set = *sets.entry((key.clone(), dep.version.as_deref(), source.clone())).or_insert_with(|| {
+            steps.push(found.iter().map(|&to| Step { to, kind: DependencyKind::Normal }).collect());
+            set_members.insert(steps.len() - 1, found.to_vec());
+            steps.len() - 1
+        });
+        if edges_added.insert((from, set))
+            && let Some(e) = edges.get_mut(from)
+        {
+            e.extend(found.iter().copied());
+        }
+        if first_party {
+            direct_sets.insert(set);
+        }
+        if linked {
+            let mut add = vec![Step { to: set, kind }];
+            for x in extras {
+                let of_extra = *set_extras.entry((set, x)).or_insert_with_key(|(_, x)| {
+                    let to_extras = found
+                        .iter()
+                        .filter_map(|&t| extras_of.get(t).and_then(|m| m.get(x.as_str())))
+                        .map(|&to| Step { to, kind: DependencyKind::Normal });
+                    steps.push(to_extras.collect());
+                    steps.len() - 1
+                });
+                add.push(Step { to: of_extra, kind });
+            }
+            if let Some(s) = steps.get_mut(state) {
+                s.extend(add);
             }
         }
     }
@@ -607,7 +651,7 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
         }
     }
     let walk = |follow: &dyn Fn(DependencyKind) -> bool| -> Vec<bool> {
-        let mut seen = vec![false; states];
+        let mut seen = vec![false; steps.len()];
         let mut queue: Vec<usize> = Vec::new();
         for s in &seeds {
             if follow(s.kind)
@@ -643,6 +687,13 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
                 if let Some(d) = direct.get_mut(step.to) {
                     *d = true;
                 }
+            }
+        }
+    }
+    for set in direct_sets {
+        for &t in set_members.get(&set).map(Vec::as_slice).unwrap_or_default() {
+            if let Some(d) = direct.get_mut(t) {
+                *d = true;
             }
         }
     }
