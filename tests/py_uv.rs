@@ -690,6 +690,88 @@ fn pylock_versions_names_and_bad_files() {
     assert_eq!(claims("x/uv.lock"), ["uv"]);
 }
 
+/// A hand-made lockfile with one name at thousands of versions, and a package that names it
+/// thousands of times: the lookups go by maps (no entry scans the versions), the ambiguity is
+/// one error per package and name, and it names 5 candidates, then how many more.
+#[test]
+fn many_versions_of_one_name_give_one_short_ambiguity_error() {
+    use std::fmt::Write as _;
+
+    const VERSIONS: usize = 3000;
+    let registry = r#"source = { registry = "https://pypi.org/simple" }"#;
+    let mut uv_text = String::from("version = 1\n\n[[package]]\nname = \"b\"\nversion = \"1\"\n");
+    uv_text.push_str(registry);
+    uv_text.push_str("\ndependencies = [\n");
+    let mut pylock_text = String::from(
+        "lock-version = \"1.0\"\n\n[[packages]]\nname = \"b\"\nversion = \"1\"\nsdist = { path = \"b-1.tar.gz\" }\ndependencies = [\n",
+    );
+    for _ in 0..VERSIONS {
+        uv_text.push_str("  { name = \"a\" },\n");
+        pylock_text.push_str("  { name = \"a\" },\n");
+    }
+    write!(uv_text, "  {{ name = \"A\", version = \"7\" }},\n  {{ name = \"a\", version = \"8\", {registry} }},\n]\n")
+        .unwrap();
+    pylock_text.push_str("  { name = \"A\", version = \"7\" },\n]\n");
+    for v in 0..VERSIONS {
+        write!(uv_text, "\n[[package]]\nname = \"a\"\nversion = \"{v}\"\n{registry}\n").unwrap();
+        write!(pylock_text, "\n[[packages]]\nname = \"a\"\nversion = \"{v}\"\nsdist = {{ path = \"a-{v}.tar.gz\" }}\n")
+            .unwrap();
+    }
+    let start = std::time::Instant::now();
+    let uv_lock = uv::parse(&uv_text, "uv.lock", ".", "root").unwrap();
+    let pylock = pylock::parse(&pylock_text, "pylock.toml", ".", "root").unwrap();
+    // Debug builds of the quadratic lookups took seconds here; the maps take milliseconds.
+    assert!(start.elapsed() < std::time::Duration::from_secs(30), "{:?}", start.elapsed());
+    for (lock, file) in [(&uv_lock, "uv.lock"), (&pylock, "pylock.toml")] {
+        assert_eq!(lock.packages.len(), VERSIONS + 1, "{file}");
+        assert_eq!(lock.packages[0].dependencies.len(), VERSIONS, "{file}: edges to every `a`");
+        assert_eq!(lock.errors.len(), 1, "{file}: {:?}", lock.errors);
+        let message = lock.errors[0].to_string();
+        assert!(matches!(lock.errors[0].kind, ResolveErrorKind::AmbiguousDependency { .. }), "{file}: {message}");
+        assert!(message.contains("`a 0`, `a 1`, `a 2`, `a 3`, `a 4` and 2995 more"), "{file}: {message}");
+        assert!(message.len() < 300, "{file}: {message}");
+    }
+    // Scopes and `direct` follow every candidate of an ambiguous entry, one step per entry
+    // however many groups and extras name them; the candidates get no group name (which one
+    // the group lists is unknown).
+    let mut scoped =
+        String::from("version = 1\n\n[[package]]\nname = \"b\"\nversion = \"1\"\nsource = { virtual = \".\" }\n");
+    scoped.push_str("dependencies = [{ name = \"n\" }]\n\n[package.dev-dependencies]\n");
+    for g in 0..VERSIONS {
+        writeln!(scoped, "g{g} = [{{ name = \"a\", extra = [\"x{g}\"] }}]").unwrap();
+    }
+    for v in 0..2 {
+        write!(scoped, "\n[[package]]\nname = \"a\"\nversion = \"{v}\"\n{registry}\n\n[package.optional-dependencies]\nx{v} = [{{ name = \"e\" }}]\n").unwrap();
+        write!(scoped, "\n[[package]]\nname = \"n\"\nversion = \"{v}\"\n{registry}\n").unwrap();
+    }
+    write!(scoped, "\n[[package]]\nname = \"e\"\nversion = \"1\"\n{registry}\n").unwrap();
+    let lock = uv::parse(&scoped, "uv.lock", ".", "root").unwrap();
+    assert_eq!(lock.errors.len(), 2, "{:?}", lock.errors);
+    for version in ["0", "1"] {
+        let (_, a) = find(&lock, "a", version);
+        assert_eq!((a.scope, a.direct, a.groups.len()), (Some(Scope::Excluded), true, 0), "a {version}");
+        let (_, n) = find(&lock, "n", version);
+        assert_eq!((n.scope, n.direct), (Some(Scope::Required), true), "n {version}");
+    }
+    let (_, e) = find(&lock, "e", "1");
+    assert_eq!((e.scope, e.direct), (Some(Scope::Excluded), false), "an extra of the candidates, activated by a group");
+
+    // The version (and source) an entry names still picks one package.
+    let (seven, _) = find(&uv_lock, "a", "7");
+    let (eight, _) = find(&uv_lock, "a", "8");
+    assert!(uv_lock.packages[0].dependencies.contains(&seven) && uv_lock.packages[0].dependencies.contains(&eight));
+    // The same name, version and source twice is still refused, however many versions precede.
+    write!(uv_text, "\n[[package]]\nname = \"A\"\nversion = \"2999\"\n{registry}\n").unwrap();
+    let error = uv::parse(&uv_text, "uv.lock", ".", "root").unwrap_err();
+    assert!(matches!(&error.kind, ResolveErrorKind::DuplicatePackage(p) if p == "A 2999"), "{error}");
+    // Another source is another package.
+    uv_text.push_str(
+        "\n[[package]]\nname = \"a\"\nversion = \"2999\"\nsource = { registry = \"https://example.com/simple\" }\n",
+    );
+    uv_text = uv_text.replace("name = \"A\"\nversion = \"2999\"", "name = \"c\"\nversion = \"2999\"");
+    assert_eq!(uv::parse(&uv_text, "uv.lock", ".", "root").unwrap().packages.len(), VERSIONS + 3);
+}
+
 #[test]
 fn pylock_dependencies_match_key_by_key_and_markers_give_scopes() {
     let sha = "0123456789abcdef0123456789abcdef01234567";
@@ -868,4 +950,28 @@ fn the_fuzz_seeds_are_what_their_names_say() {
         }
         assert!((3..=10).contains(&seen), "{target}: {seen} seeds");
     }
+}
+
+/// Not a check: the time and peak memory of one parse, for profiling. `CHAINWARD_BENCH=FILE cargo
+/// test --release --test py_uv parse_benchmark -- --ignored --nocapture` (a `uv.lock`, or a
+/// `pylock.toml`).
+#[test]
+#[ignore = "a benchmark: set CHAINWARD_BENCH to a uv.lock or pylock.toml"]
+fn parse_benchmark() {
+    let Some(file) = std::env::var_os("CHAINWARD_BENCH") else { return };
+    let text = std::fs::read_to_string(&file).unwrap();
+    let peak = || {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        status.lines().find(|l| l.starts_with("VmHWM")).unwrap_or_default().to_owned()
+    };
+    println!("before: {}", peak());
+    let start = std::time::Instant::now();
+    let resolved = if Path::new(&file).file_name().is_some_and(|n| n == "uv.lock") {
+        uv::parse(&text, "uv.lock", ".", "root")
+    } else {
+        pylock::parse(&text, "pylock.toml", ".", "root")
+    };
+    let packages = resolved.as_ref().map_or(0, |r| r.packages.len());
+    let errors = resolved.as_ref().map_or(0, |r| r.errors.len());
+    println!("{} bytes: {packages} packages, {errors} errors, {:?}, after: {}", text.len(), start.elapsed(), peak());
 }

@@ -39,7 +39,7 @@
 //! Lines: a package's span runs from its `[[packages]]` header to the end of its block
 //! (`[[packages.wheels]]` and `[packages.wheels.hashes]` sub-tables included).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use serde::Deserialize;
@@ -47,7 +47,7 @@ use toml::de::DeTable;
 
 use crate::model::{Ecosystem, GitReference, Package, PackageSource, RootComponent, Scope};
 use crate::resolve::python::index_source;
-use crate::resolve::uv::{array_blocks, key_span, parse_hash};
+use crate::resolve::uv::{array_blocks, candidate_list, key_span, parse_hash};
 use crate::resolve::{
     LineIndex, ResolveError, ResolveErrorKind, ResolveOptions, Resolved, Resolver, Warning, toml_error,
 };
@@ -339,13 +339,21 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
         r.scope = Some(Scope::Required);
     }
 
-    // Edges, by key-by-key comparison.
+    // Edges, by key-by-key comparison: the packages of the entry's name (and version, when it
+    // names one) by a map, then its other keys compared.
     let mut by_name: HashMap<String, Vec<usize>> = HashMap::with_capacity(n);
+    let mut by_version: HashMap<(String, &str), Vec<usize>> = HashMap::with_capacity(n);
     for (i, p) in packages.iter().enumerate() {
-        by_name.entry(Ecosystem::PyPI.normalize_name(&p.name)).or_default().push(i);
+        let key = Ecosystem::PyPI.normalize_name(&p.name);
+        by_version.entry((key.clone(), p.version.as_str())).or_default().push(i);
+        by_name.entry(key).or_default().push(i);
     }
     let mut edges: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
     let mut any_edges = false;
+    // An entry repeated in one package adds nothing: it is resolved once.
+    let mut seen: HashSet<(usize, String)> = HashSet::new();
+    // One ambiguity error per package and dependency name.
+    let mut ambiguous: HashSet<(usize, String)> = HashSet::new();
     for (i, table) in wire.packages.iter().enumerate() {
         let Some(deps) = table.get("dependencies") else { continue };
         any_edges = true;
@@ -360,10 +368,18 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
         };
         for dep in deps {
             let Some(dep_table) = dep.as_table() else { continue };
+            let shown = toml::Value::Table(dep_table.clone()).to_string();
+            if !seen.insert((i, shown.clone())) {
+                continue;
+            }
             let dep_name = dep_table.get("name").and_then(toml::Value::as_str).unwrap_or_default();
             let key = Ecosystem::PyPI.normalize_name(dep_name);
-            let found: Vec<usize> = by_name
-                .get(&key)
+            let version = dep_table.get("version").and_then(toml::Value::as_str);
+            let same = match version {
+                Some(v) => by_version.get(&(key.clone(), v)),
+                None => by_name.get(&key),
+            };
+            let found: Vec<usize> = same
                 .map(Vec::as_slice)
                 .unwrap_or_default()
                 .iter()
@@ -372,16 +388,15 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
                     let Some(have) = wire.packages.get(j) else { return false };
                     dep_table
                         .iter()
-                        .filter(|(k, _)| k.as_str() != "name")
+                        .filter(|(k, _)| k.as_str() != "name" && (version.is_none() || k.as_str() != "version"))
                         .all(|(k, v)| have.get(k).is_some_and(|hv| subset(v, hv)))
                 })
                 .collect();
-            let shown = || toml::Value::Table(dep_table.clone()).to_string();
             match found.as_slice() {
                 [] => errors.push(ResolveError::new(
                     path,
                     name_lines.get(i).copied(),
-                    ResolveErrorKind::DanglingDependency { package: label.clone(), dependency: shown() },
+                    ResolveErrorKind::DanglingDependency { package: label.clone(), dependency: shown },
                 )),
                 [j] => {
                     if let Some(e) = edges.get_mut(i) {
@@ -389,21 +404,21 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
                     }
                 }
                 many => {
-                    let candidates = many
-                        .iter()
-                        .filter_map(|&j| packages.get(j))
-                        .map(|p| format!("`{} {}`", p.name, p.version))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    errors.push(ResolveError::new(
-                        path,
-                        name_lines.get(i).copied(),
-                        ResolveErrorKind::AmbiguousDependency {
-                            package: label.clone(),
-                            dependency: shown(),
-                            candidates,
-                        },
-                    ));
+                    if ambiguous.insert((i, key)) {
+                        let candidates = candidate_list(
+                            many.iter().filter_map(|&j| packages.get(j)).map(|p| format!("{} {}", p.name, p.version)),
+                            many.len(),
+                        );
+                        errors.push(ResolveError::new(
+                            path,
+                            name_lines.get(i).copied(),
+                            ResolveErrorKind::AmbiguousDependency {
+                                package: label.clone(),
+                                dependency: shown,
+                                candidates,
+                            },
+                        ));
+                    }
                     if let Some(e) = edges.get_mut(i) {
                         e.extend(many.iter().copied());
                     }

@@ -32,7 +32,9 @@
 //!   entry resolves by normalized name, then version, then source. Markers are not evaluated:
 //!   every locked alternative is an edge. An entry that matches no package is a
 //!   `DanglingDependency` in `Resolved::errors` (exit 2), one that matches several an
-//!   `AmbiguousDependency` there, with edges to each.
+//!   `AmbiguousDependency` there (one per package and name, naming 5 candidates and how many
+//!   more), with edges to each; scopes follow every candidate, but they get no `groups` name
+//!   (which of them the group lists is unknown). A repeated entry is read once.
 //! - `[manifest] members`: workspace members (first-party, with the project itself: the
 //!   package whose source is `editable`/`virtual`/`directory = "."`). `[manifest]
 //!   requirements` and `dependency-groups` (a virtual workspace root's own requirements) are
@@ -57,7 +59,7 @@
 //! Lines: a package's span runs from its `[[package]]` header to the last line of its block
 //! (its `[package.optional-dependencies]`, `[package.metadata]`… sub-tables included).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 use std::path::Path;
 
@@ -266,6 +268,26 @@ fn git_source(spec: &str) -> PackageSource {
     PackageSource::Git { url, reference, commit }
 }
 
+/// A `source` table as a string that is equal exactly when the tables are (keys sorted and
+/// quoted, values as TOML writes them), to hash packages and dependency entries by.
+fn source_key(table: &BTreeMap<String, toml::Value>) -> String {
+    let pairs: Vec<String> = table.iter().map(|(k, v)| format!("{k:?}={v}")).collect();
+    format!("{{{}}}", pairs.join(","))
+}
+
+/// How many candidates an ambiguity error names before "and N more".
+const SHOWN_CANDIDATES: usize = 5;
+
+/// The candidates of an ambiguous dependency as an error shows them (`total` of them): the
+/// first few, then how many more (a hand-made file can list thousands).
+pub(crate) fn candidate_list(labels: impl Iterator<Item = String>, total: usize) -> String {
+    let shown: Vec<String> = labels.take(SHOWN_CANDIDATES).map(|l| format!("`{l}`")).collect();
+    match total.saturating_sub(shown.len()) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
 /// What a `source` table says, before it becomes a [`PackageSource`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Kind {
@@ -299,6 +321,11 @@ fn parse_source(
         other => return Err(format!("unknown source kind `{other}`")),
     })
 }
+
+/// What makes two dependency entries of a lockfile the same: the state they leave from, their
+/// kind, the extra or group they are listed under, and the normalized name, version, source key
+/// and normalized extras they name.
+type EntryKey<'a> = (usize, DependencyKind, Option<&'a String>, String, Option<&'a str>, Option<String>, Vec<String>);
 
 /// One edge of the scope walk between states (a package, or one extra of a package).
 #[derive(Debug, Clone, Copy)]
@@ -340,7 +367,7 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
     // Packages.
     let n = wire.package.len();
     let mut packages: Vec<Package> = Vec::with_capacity(n);
-    let mut sources: Vec<Option<BTreeMap<String, toml::Value>>> = Vec::with_capacity(n);
+    let mut source_keys: Vec<Option<String>> = Vec::with_capacity(n);
     let mut local_dirs: Vec<Option<String>> = Vec::with_capacity(n);
     let mut name_lines: Vec<usize> = Vec::with_capacity(n);
     let mut deps_of = Vec::with_capacity(n);
@@ -404,26 +431,11 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
         package.checksums.sort_unstable_by(|a, b| b.cmp(a));
         package.checksums.dedup();
         packages.push(package);
-        sources.push(w.source);
+        source_keys.push(w.source.as_ref().map(source_key));
         local_dirs.push(dir);
         deps_of.push((w.dependencies, w.optional_dependencies, w.dev_dependencies));
     }
-
-    // Identity: normalized name, version, source. Duplicates are an error, as in uv.
     let normalized: Vec<String> = packages.iter().map(|p| Ecosystem::PyPI.normalize_name(&p.name)).collect();
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::with_capacity(n);
-    for (i, name) in normalized.iter().enumerate() {
-        let same = by_name.entry(name.as_str()).or_default();
-        let duplicate = same.iter().any(|&j| {
-            packages.get(j).map(|p| &p.version) == packages.get(i).map(|p| &p.version)
-                && sources.get(j) == sources.get(i)
-        });
-        if duplicate {
-            let label = packages.get(i).map(|p| format!("{} {}", p.name, p.version)).unwrap_or_default();
-            return Err(ResolveError::new(path, name_lines.get(i).copied(), ResolveErrorKind::DuplicatePackage(label)));
-        }
-        same.push(i);
-    }
 
     // First-party packages: the members, and the project at `.`.
     let members: BTreeSet<String> = wire.manifest.members.iter().map(|m| Ecosystem::PyPI.normalize_name(m)).collect();
@@ -440,21 +452,90 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
         }
     }
 
-    // Resolve the dependency entries; build the walk's states (package i is state i; each
-    // extra of a package a state after them).
+    // Identity: normalized name, version, source. Duplicates are an error, as in uv. A
+    // dependency entry is looked up by what it names (name; name and version; name and source;
+    // all three), each by its own map: no entry scans the packages of its name.
+    let mut identity: HashMap<(&str, &str, Option<&str>), usize> = HashMap::with_capacity(n);
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::with_capacity(n);
+    let mut by_version: HashMap<(&str, &str), Vec<usize>> = HashMap::with_capacity(n);
+    let mut by_source: HashMap<(&str, &str), Vec<usize>> = HashMap::with_capacity(n);
+    for (i, (name, p)) in normalized.iter().zip(&packages).enumerate() {
+        let source = source_keys.get(i).and_then(Option::as_deref);
+        if identity.insert((name, &p.version, source), i).is_some() {
+            let label = format!("{} {}", p.name, p.version);
+            return Err(ResolveError::new(path, name_lines.get(i).copied(), ResolveErrorKind::DuplicatePackage(label)));
+        }
+        by_name.entry(name).or_default().push(i);
+        by_version.entry((name, &p.version)).or_default().push(i);
+        if let Some(s) = source {
+            by_source.entry((name, s)).or_default().push(i);
+        }
+    }
+
+    // The walk's states: package i is state i; each extra of a package a state after them.
+    let mut extras_of: Vec<BTreeMap<String, usize>> = vec![BTreeMap::new(); n];
+    let mut extra_owner: Vec<usize> = Vec::new();
+    for (i, (_, optional, _)) in deps_of.iter().enumerate() {
+        for extra in optional.keys() {
+            let Some(of) = extras_of.get_mut(i) else { continue };
+            if let std::collections::btree_map::Entry::Vacant(slot) = of.entry(Ecosystem::PyPI.normalize_name(extra)) {
+                slot.insert(n + extra_owner.len());
+                extra_owner.push(i);
+            }
+        }
+    }
+    let mut steps: Vec<Vec<Step>> = vec![Vec::new(); n + extra_owner.len()];
+    let mut groups: Vec<BTreeSet<String>> = vec![BTreeSet::new(); n];
+    let mut edges: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
+    // Every dependency entry, in file order: (package, state it leaves from, kind, the extra or
+    // group it is listed under, the entry).
+    let mut entries: Vec<(usize, usize, DependencyKind, Option<&String>, &DepWire)> = Vec::new();
+    for (i, (normal, optional, dev)) in deps_of.iter().enumerate() {
+        entries.extend(normal.iter().map(|dep| (i, i, DependencyKind::Normal, None, dep)));
+        for (extra, deps) in optional {
+            let of = extras_of.get(i);
+            let Some(&state) = of.and_then(|m| m.get(Ecosystem::PyPI.normalize_name(extra).as_str())) else {
+                continue;
+            };
+            // Not activated: an optional edge from the package to its extra.
+            if let Some(s) = steps.get_mut(i) {
+                s.push(Step { to: state, kind: DependencyKind::Optional });
+            }
+            entries.extend(deps.iter().map(|dep| (i, state, DependencyKind::Normal, Some(extra), dep)));
+        }
+        for (group, deps) in dev {
+            entries.extend(deps.iter().map(|dep| (i, i, DependencyKind::Dev, Some(group), dep)));
+        }
+    }
     let label = |i: usize| packages.get(i).map(|p| format!("{} {}", p.name, p.version)).unwrap_or_default();
-    let resolve_dep = |from: usize, dep: &DepWire, errors: &mut Vec<ResolveError>| -> Vec<usize> {
+    // An entry repeated under the same state, kind and group adds nothing: it is resolved once.
+    let mut seen: HashSet<EntryKey<'_>> = HashSet::new();
+    // One ambiguity error per package and dependency name.
+    let mut ambiguous: HashSet<(usize, String)> = HashSet::new();
+    // The states standing for the candidates of an ambiguous lookup (name, version, source), and
+    // for one extra of them; the candidates of each; which package's edges have them; which
+    // first-party packages name them.
+    let mut sets: HashMap<(String, Option<&str>, Option<String>), usize> = HashMap::new();
+    let mut set_extras: HashMap<(usize, String), usize> = HashMap::new();
+    let mut set_members: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut edges_added: HashSet<(usize, usize)> = HashSet::new();
+    let mut direct_sets: BTreeSet<usize> = BTreeSet::new();
+    for (from, state, kind, group, dep) in entries {
         let key = Ecosystem::PyPI.normalize_name(&dep.name);
-        let found: Vec<usize> = by_name
-            .get(key.as_str())
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .copied()
-            .filter(|&j| dep.version.as_ref().is_none_or(|v| packages.get(j).is_some_and(|p| &p.version == v)))
-            .filter(|&j| dep.source.as_ref().is_none_or(|s| sources.get(j).and_then(Option::as_ref) == Some(s)))
-            .collect();
-        let spec = match &dep.version {
+        let source = dep.source.as_ref().map(source_key);
+        let extras: Vec<String> = dep.extra.iter().map(|e| Ecosystem::PyPI.normalize_name(e)).collect();
+        let entry_key = (state, kind, group, key.clone(), dep.version.as_deref(), source.clone(), extras.clone());
+        if !seen.insert(entry_key) {
+            continue;
+        }
+        let found: &[usize] = match (dep.version.as_deref(), source.as_deref()) {
+            (None, None) => by_name.get(key.as_str()).map(Vec::as_slice),
+            (Some(v), None) => by_version.get(&(key.as_str(), v)).map(Vec::as_slice),
+            (None, Some(s)) => by_source.get(&(key.as_str(), s)).map(Vec::as_slice),
+            (Some(v), Some(s)) => identity.get(&(key.as_str(), v, Some(s))).map(std::slice::from_ref),
+        }
+        .unwrap_or_default();
+        let spec = || match &dep.version {
             Some(v) => format!("{} {v}", dep.name),
             None => dep.name.clone(),
         };
@@ -462,90 +543,79 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
             0 => errors.push(ResolveError::new(
                 path,
                 name_lines.get(from).copied(),
-                ResolveErrorKind::DanglingDependency { package: label(from), dependency: spec },
+                ResolveErrorKind::DanglingDependency { package: label(from), dependency: spec() },
             )),
             1 => {}
-            _ => errors.push(ResolveError::new(
-                path,
-                name_lines.get(from).copied(),
-                ResolveErrorKind::AmbiguousDependency {
-                    package: label(from),
-                    dependency: spec,
-                    candidates: found.iter().map(|&j| format!("`{}`", label(j))).collect::<Vec<_>>().join(", "),
-                },
-            )),
-        }
-        found
-    };
-    let mut extra_state: HashMap<(usize, String), usize> = HashMap::new();
-    for (i, (_, optional, _)) in deps_of.iter().enumerate() {
-        for extra in optional.keys() {
-            let id = n + extra_state.len();
-            extra_state.insert((i, Ecosystem::PyPI.normalize_name(extra)), id);
-        }
-    }
-    let states = n + extra_state.len();
-    let mut steps: Vec<Vec<Step>> = vec![Vec::new(); states];
-    let mut groups: Vec<BTreeSet<String>> = vec![BTreeSet::new(); n];
-    let mut edges: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
-    // Edges to a dependency entry's packages, and to the extras it activates.
-    let link =
-        |from_state: usize, targets: &[usize], dep: &DepWire, kind: DependencyKind, steps: &mut Vec<Vec<Step>>| {
-            for &to in targets {
-                if let Some(s) = steps.get_mut(from_state) {
-                    s.push(Step { to, kind });
-                    for extra in &dep.extra {
-                        if let Some(&x) = extra_state.get(&(to, Ecosystem::PyPI.normalize_name(extra))) {
-                            s.push(Step { to: x, kind });
-                        }
-                    }
-                }
-            }
-        };
-    for (i, (normal, optional, dev)) in deps_of.iter().enumerate() {
-        let first_party = packages.get(i).is_some_and(|p| p.first_party);
-        for dep in normal {
-            let targets = resolve_dep(i, dep, &mut errors);
-            if let Some(e) = edges.get_mut(i) {
-                e.extend(targets.iter().copied());
-            }
-            link(i, &targets, dep, DependencyKind::Normal, &mut steps);
-        }
-        for (extra, deps) in optional {
-            let Some(&state) = extra_state.get(&(i, Ecosystem::PyPI.normalize_name(extra))) else { continue };
-            // Not activated: an optional edge from the package to its extra.
-            if let Some(s) = steps.get_mut(i) {
-                s.push(Step { to: state, kind: DependencyKind::Optional });
-            }
-            for dep in deps {
-                let targets = resolve_dep(i, dep, &mut errors);
-                if let Some(e) = edges.get_mut(i) {
-                    e.extend(targets.iter().copied());
-                }
-                link(state, &targets, dep, DependencyKind::Normal, &mut steps);
-                if first_party {
-                    for &t in &targets {
-                        if let Some(g) = groups.get_mut(t) {
-                            g.insert(extra.clone());
-                        }
-                    }
+            total => {
+                if ambiguous.insert((from, key.clone())) {
+                    errors.push(ResolveError::new(
+                        path,
+                        name_lines.get(from).copied(),
+                        ResolveErrorKind::AmbiguousDependency {
+                            package: label(from),
+                            dependency: spec(),
+                            candidates: candidate_list(found.iter().map(|&j| label(j)), total),
+                        },
+                    ));
                 }
             }
         }
-        for (group, deps) in dev {
-            for dep in deps {
-                let targets = resolve_dep(i, dep, &mut errors);
-                if let Some(e) = edges.get_mut(i) {
-                    e.extend(targets.iter().copied());
-                }
-                if first_party {
-                    link(i, &targets, dep, DependencyKind::Dev, &mut steps);
-                    for &t in &targets {
-                        if let Some(g) = groups.get_mut(t) {
-                            g.insert(group.clone());
-                        }
-                    }
-                }
+        let first_party = packages.get(from).is_some_and(|p| p.first_party);
+        // A dev group of a package that is not first-party is not installed with it.
+        let linked = kind != DependencyKind::Dev || first_party;
+        if let [to] = found {
+            if let Some(e) = edges.get_mut(from) {
+                e.insert(*to);
+            }
+            if linked && let Some(s) = steps.get_mut(state) {
+                s.push(Step { to: *to, kind });
+                let of = extras_of.get(*to);
+                s.extend(
+                    extras.iter().filter_map(|x| of.and_then(|m| m.get(x.as_str()))).map(|&x| Step { to: x, kind }),
+                );
+            }
+            if first_party
+                && let Some(group) = group
+                && let Some(g) = groups.get_mut(*to)
+            {
+                g.insert(group.clone());
+            }
+            continue;
+        }
+        if found.is_empty() {
+            continue;
+        }
+        // Several candidates: one state stands for them all (made once per lookup, and one per
+        // extra of it), so an entry adds a step to it, not one per candidate. The candidates get
+        // no group name: which of them the group lists is unknown.
+        let set = *sets.entry((key.clone(), dep.version.as_deref(), source.clone())).or_insert_with(|| {
+            steps.push(found.iter().map(|&to| Step { to, kind: DependencyKind::Normal }).collect());
+            set_members.insert(steps.len() - 1, found.to_vec());
+            steps.len() - 1
+        });
+        if edges_added.insert((from, set))
+            && let Some(e) = edges.get_mut(from)
+        {
+            e.extend(found.iter().copied());
+        }
+        if first_party {
+            direct_sets.insert(set);
+        }
+        if linked {
+            let mut add = vec![Step { to: set, kind }];
+            for x in extras {
+                let of_extra = *set_extras.entry((set, x)).or_insert_with_key(|(_, x)| {
+                    let to_extras = found
+                        .iter()
+                        .filter_map(|&t| extras_of.get(t).and_then(|m| m.get(x.as_str())))
+                        .map(|&to| Step { to, kind: DependencyKind::Normal });
+                    steps.push(to_extras.collect());
+                    steps.len() - 1
+                });
+                add.push(Step { to: of_extra, kind });
+            }
+            if let Some(s) = steps.get_mut(state) {
+                s.extend(add);
             }
         }
     }
@@ -581,7 +651,7 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
         }
     }
     let walk = |follow: &dyn Fn(DependencyKind) -> bool| -> Vec<bool> {
-        let mut seen = vec![false; states];
+        let mut seen = vec![false; steps.len()];
         let mut queue: Vec<usize> = Vec::new();
         for s in &seeds {
             if follow(s.kind)
@@ -610,12 +680,6 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
     let any = walk(&|_| true);
     // Direct: what a first-party package (or its extras) or the synthetic root names.
     let mut direct = vec![false; n];
-    let mut extra_owner: Vec<usize> = vec![0; extra_state.len()];
-    for (&(p, _), &s) in &extra_state {
-        if let Some(o) = extra_owner.get_mut(s - n) {
-            *o = p;
-        }
-    }
     for (state, list) in steps.iter().enumerate() {
         let owner = if state < n { Some(state) } else { extra_owner.get(state - n).copied() };
         if owner.is_some_and(|o| packages.get(o).is_some_and(|p| p.first_party)) {
@@ -623,6 +687,13 @@ pub fn parse(text: &str, path: &str, lock_dir: &str, root_name: &str) -> Result<
                 if let Some(d) = direct.get_mut(step.to) {
                     *d = true;
                 }
+            }
+        }
+    }
+    for set in direct_sets {
+        for &t in set_members.get(&set).map(Vec::as_slice).unwrap_or_default() {
+            if let Some(d) = direct.get_mut(t) {
+                *d = true;
             }
         }
     }
