@@ -61,7 +61,7 @@
 //! A `go.mod` used by the nearest `go.work` above it (or beside it) is built as part of that
 //! workspace, and [`super::gowork`] resolves it there; its own resolution is then the module
 //! alone, with a warning, so that nothing is reported twice. Both read a `use` directory alike
-//! ([`use_dir`]): `\` as a separator, an absolute directory as none of the tree's (a go.mod
+//! (`use_dir`): `\` as a separator, an absolute directory as none of the tree's (a go.mod
 //! such a `use` names is resolved on its own).
 
 use std::collections::{BTreeMap, BTreeSet};
