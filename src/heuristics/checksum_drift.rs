@@ -79,4 +79,20 @@ mod tests {
         let sha512 = format!("sha512:{}", "c".repeat(128));
         assert_eq!(check(&base, &locked("x", "1.0.0", "crates.io", Some(&sha512))), None, "another algorithm");
     }
+
+    /// A Python lockfile records one hash per file (sdist and every wheel): a re-lock that adds
+    /// the wheels published since is not drift; a set that shares no hash is.
+    #[test]
+    fn several_hashes_of_one_algorithm_drift_only_when_none_is_shared() {
+        let h = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let with = |hashes: &[String]| {
+            let mut l = locked("x", "1.0.0", "crates.io", None);
+            l.checksums = hashes.to_vec();
+            l
+        };
+        let base = [with(&[h('a'), h('b')])];
+        assert_eq!(check(&base, &with(&[h('a'), h('b'), h('c')])), None, "a wheel added");
+        assert_eq!(check(&base, &with(&[h('b')])), None, "a wheel dropped");
+        assert_eq!(check(&base, &with(&[h('c'), h('d')])).unwrap().severity, Severity::High, "every file changed");
+    }
 }
