@@ -89,42 +89,7 @@ fn conformance_cases_match_the_peer() {
         // `dev-included`/`optional-included` are our scopes (checked below), so the multisets
         // compare whole.
         assert!(matches!(lock.root, RootComponent::Synthetic { .. }), "{}", case.name);
-        let norm = |n: &str| Ecosystem::PyPI.normalize_name(n);
-        let got: Vec<(String, &str)> = lock.packages.iter().map(|p| (norm(&p.name), p.version.as_str())).collect();
-        let want: Vec<(String, &str)> = case.expected.iter().map(|e| (norm(&e.name), e.version.as_str())).collect();
-        assert_eq!(
-            common::conformance::multiset(got.iter().map(|(n, v)| (n.as_str(), *v))),
-            common::conformance::multiset(want.iter().map(|(n, v)| (n.as_str(), *v))),
-            "{}",
-            case.name
-        );
-        let text = std::fs::read_to_string(&case.fixture).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        for e in &case.expected {
-            let matching: Vec<_> =
-                lock.packages.iter().filter(|p| norm(&p.name) == norm(&e.name) && p.version == e.version).collect();
-            if let Some(line) = e.line {
-                // The peer asserts the `name =` line; our span is the whole `[[package]]` block,
-                // from its header: the asserted line is inside it and names the package.
-                assert!(
-                    matching.iter().any(|p| p.lines.is_some_and(|l| l.start < line && line <= l.end)),
-                    "{}: {} line {line} not in {:?}",
-                    case.name,
-                    e.name,
-                    matching.iter().map(|p| p.lines).collect::<Vec<_>>()
-                );
-                assert_eq!(lines[line - 1], format!("name = \"{}\"", e.name), "{}", case.name);
-            }
-            if let Some(commit) = &e.commit {
-                assert!(
-                    matching
-                        .iter()
-                        .any(|p| matches!(&p.source, PackageSource::Git { commit: Some(c), .. } if c == commit)),
-                    "{}: {}",
-                    case.name,
-                    e.name
-                );
-            }
+        for (e, matching) in common::conformance::check_python_lock(&case, lock) {
             assert!(
                 matching.iter().any(|p| p.scope == Some(peer_scope(&e.groups))),
                 "{}: {} groups {:?}, ours {:?}",

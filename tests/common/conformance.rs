@@ -134,3 +134,50 @@ pub fn multiset<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> BTre
     }
     m
 }
+
+/// A TOML Python lockfile case (poetry, pdm): the resolved packages give the peer's multiset of
+/// (PEP 503 name, version); every asserted line is the `name = "…"` line inside the package's
+/// block (our span is the whole `[[package]]` block); every asserted commit is a git package's.
+/// Returns each expected entry with the packages that match it, for the format's own checks.
+pub fn check_python_lock<'r, 'c>(
+    case: &'c Case,
+    lock: &'r chainward::resolve::Resolved,
+) -> Vec<(&'c Expected, Vec<&'r chainward::model::Package>)> {
+    use chainward::model::{Ecosystem, PackageSource};
+    let norm = |n: &str| Ecosystem::PyPI.normalize_name(n);
+    let got: Vec<(String, &str)> = lock.packages.iter().map(|p| (norm(&p.name), p.version.as_str())).collect();
+    let want: Vec<(String, &str)> = case.expected.iter().map(|e| (norm(&e.name), e.version.as_str())).collect();
+    assert_eq!(
+        multiset(got.iter().map(|(n, v)| (n.as_str(), *v))),
+        multiset(want.iter().map(|(n, v)| (n.as_str(), *v))),
+        "{}",
+        case.name
+    );
+    let text = std::fs::read_to_string(&case.fixture).expect("the fixture");
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for e in &case.expected {
+        let matching: Vec<_> =
+            lock.packages.iter().filter(|p| norm(&p.name) == norm(&e.name) && p.version == e.version).collect();
+        if let Some(line) = e.line {
+            assert!(
+                matching.iter().any(|p| p.lines.is_some_and(|l| l.start < line && line <= l.end)),
+                "{}: {} line {line} not in {:?}",
+                case.name,
+                e.name,
+                matching.iter().map(|p| p.lines).collect::<Vec<_>>()
+            );
+            assert_eq!(lines.get(line - 1).copied(), Some(format!("name = \"{}\"", e.name).as_str()), "{}", case.name);
+        }
+        if let Some(commit) = &e.commit {
+            assert!(
+                matching.iter().any(|p| matches!(&p.source, PackageSource::Git { commit: Some(c), .. } if c == commit)),
+                "{}: {}",
+                case.name,
+                e.name
+            );
+        }
+        out.push((e, matching));
+    }
+    out
+}
