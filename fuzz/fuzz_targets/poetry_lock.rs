@@ -1,2 +1,3 @@
+//! Fuzzes poetry.lock through src/resolve/poetry.rs (entry point: chainward::fuzzing::poetry_lock).
 #![no_main]
 chainward_fuzz::target!(poetry_lock);
