@@ -86,14 +86,7 @@ impl Resolver for PoetryLockResolver {
         bytes: &[u8],
         options: &ResolveOptions,
     ) -> Result<Resolved, ResolveError> {
-        let text = super::utf8(path, bytes)?;
-        let lock_dir = path.rsplit_once('/').map_or(".", |(dir, _)| dir);
-        let mut errors = Vec::new();
-        // Read even for `lockfile_only`: the project's name is what a dependency on the project
-        // itself (a plugin's) resolves to.
-        let project = Pyproject::beside(source, lock_dir, options, &mut errors);
-        let locked = parse(path, text, lock_dir, project.as_ref())?;
-        Ok(python::finish(source, path, lock_dir, locked, project, errors))
+        python::resolve_lock(source, path, bytes, options, parse)
     }
 }
 

@@ -464,6 +464,24 @@ pub struct Locked {
     pub warnings: Vec<Warning>,
 }
 
+/// A TOML Python lockfile (poetry, pdm) read by `parse`, then finished against the
+/// `pyproject.toml` beside it. The pyproject is read even for `lockfile_only`: the project's
+/// name is what a dependency on the project itself (a plugin's) resolves to.
+pub fn resolve_lock(
+    source: &dyn Source,
+    path: &str,
+    bytes: &[u8],
+    options: &super::ResolveOptions,
+    parse: fn(&str, &str, &str, Option<&Pyproject>) -> Result<Locked, ResolveError>,
+) -> Result<Resolved, ResolveError> {
+    let text = super::utf8(path, bytes)?;
+    let lock_dir = path.rsplit_once('/').map_or(".", |(dir, _)| dir);
+    let mut errors = Vec::new();
+    let project = Pyproject::beside(source, lock_dir, options, &mut errors);
+    let locked = parse(path, text, lock_dir, project.as_ref())?;
+    Ok(finish(source, path, lock_dir, locked, project, errors))
+}
+
 /// Finish a Python lockfile's packages: add the project root (a first-party package when the
 /// project has a name, else a synthetic root named after the lockfile's directory), its edges
 /// to the direct dependencies, the `direct` flags and the scopes.
