@@ -34,8 +34,88 @@ pub enum Command {
     /// What changed between two git revisions (HEAD: the work tree when omitted): packages
     /// added, removed and updated per lockfile, each with its findings.
     Diff(DiffArgs),
+    /// The dependency timeline of a repository from its git history: every version of every
+    /// package each lockfile ever had, who brought it in and when, and the advisories that
+    /// affected it while it was there.
+    History(HistoryArgs),
     /// The local advisory database: `update`, `status`, `path`.
     Db(DbArgs),
+}
+
+/// Report formats of `history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HistoryFormat {
+    /// Findings with their exposure windows, then a timeline per package (newest first).
+    Table,
+    /// The JSON report (its fields: docs/history.md).
+    Json,
+    /// The same as the table, in Markdown.
+    Markdown,
+}
+
+/// `chainward history`.
+#[derive(Debug, Args)]
+#[expect(clippy::struct_excessive_bools, reason = "independent command-line switches")]
+pub struct HistoryArgs {
+    /// A directory inside a git repository (or the repository itself, bare or not): the
+    /// lockfiles below it are followed.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Walk the ancestry of this revision.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub rev: String,
+    /// Only this package (`NAME` or `NAME@VERSION`): was it ever present, where, from when to when.
+    #[arg(long, value_name = "NAME[@VERSION]")]
+    pub package: Option<String>,
+    /// Only report what was present at or after DATE (`YYYY-MM-DD` or RFC 3339) or after REV
+    /// (commits reachable from REV are before the window).
+    #[arg(long, value_name = "DATE|REV")]
+    pub since: Option<String>,
+    /// End the walk at DATE (the last commit of the first-parent line of --rev at or before it)
+    /// or at REV (an ancestor of --rev).
+    #[arg(long, value_name = "DATE|REV")]
+    pub until: Option<String>,
+    /// Only lockfiles whose path (relative to PATH) matches GLOB; a pattern without `/` matches
+    /// at any depth. Repeatable.
+    #[arg(long = "path", value_name = "GLOB")]
+    pub paths: Vec<String>,
+    /// Only findings of this advisory (any id or alias): were we ever affected by it?
+    #[arg(long, value_name = "ID")]
+    pub advisory: Option<String>,
+    /// An advisory database (see `scan --db`). Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub db: Vec<PathBuf>,
+    /// Never refresh the local advisory database.
+    #[arg(long)]
+    pub offline: bool,
+    /// Do not match advisories at all (the timeline, checksum drift and source changes only).
+    #[arg(long)]
+    pub no_advisories: bool,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: HistoryFormat,
+    /// Write the report to FILE instead of stdout (`-` is stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity [default: low, or `fail-on` of the
+    /// policy file].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Also fail on these informational kinds (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub deny: Vec<Deny>,
+    /// Skip lockfiles whose path (relative to PATH) matches GLOB. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Also read files matching GLOB as pip requirements files (see `scan --requirements`).
+    #[arg(long, value_name = "GLOB")]
+    pub requirements: Vec<String>,
+    /// The policy file (default: `chainward.toml` at PATH in the work tree, when there is one).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Do not read or write the walk cache (under the cache directory).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// `chainward sbom`.

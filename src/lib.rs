@@ -156,6 +156,7 @@ pub fn run(cli: &Cli, env: &Env, out: &mut Output<'_>) -> ExitStatus {
         Command::Sbom(args) => commands::sbom::run(cli, args, env, out),
         Command::Scan(args) => commands::scan::run(cli, args, env, out),
         Command::Diff(args) => commands::diff::run(cli, args, env, out),
+        Command::History(args) => commands::history::run(cli, args, env, out),
         Command::Db(args) => commands::db::run(cli, args, env, out),
     };
     match result {

@@ -4,6 +4,7 @@
 
 pub(crate) mod db;
 pub(crate) mod diff;
+pub(crate) mod history;
 pub(crate) mod sbom;
 pub(crate) mod scan;
 
