@@ -55,7 +55,6 @@ pub enum HistoryFormat {
 
 /// `chainward history`.
 #[derive(Debug, Args)]
-#[expect(clippy::struct_excessive_bools, reason = "independent command-line switches")]
 pub struct HistoryArgs {
     /// A directory inside a git repository (or the repository itself, bare or not): the
     /// lockfiles below it are followed.

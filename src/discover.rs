@@ -53,7 +53,7 @@ impl Excludes {
 }
 
 /// Compile `--exclude`-style patterns (`option` names the flag in errors).
-fn glob_set(patterns: &[String], option: &'static str) -> Result<GlobSet, ExcludeError> {
+pub(crate) fn glob_set(patterns: &[String], option: &'static str) -> Result<GlobSet, ExcludeError> {
     let mut builder = GlobSetBuilder::new();
     for pattern in patterns {
         let p = pattern.trim_end_matches('/');

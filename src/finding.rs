@@ -446,6 +446,7 @@ mod tests {
             references: Vec::new(),
             url: None,
             source: source.to_owned(),
+            published: None,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod fsutil;
 pub mod fuzzing;
 pub mod github;
 pub mod heuristics;
+pub mod history;
 pub mod model;
 pub mod panics;
 pub mod policy;

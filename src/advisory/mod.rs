@@ -290,6 +290,9 @@ pub struct Advisory {
     pub url: Option<String>,
     /// Which source it came from (`rustsec`, `osv`, or `chainward` for the built-in records).
     pub source: String,
+    /// When it was published (`YYYY-MM-DD`), when the record says.
+    #[serde(default)]
+    pub published: Option<String>,
 }
 
 impl Advisory {
@@ -388,6 +391,13 @@ impl Index {
             }
             self.advisories.push(advisory);
         }
+    }
+
+    /// The advisories whose id or one of whose aliases is `id` (ASCII case-insensitive).
+    pub fn named(&self, id: &str) -> impl Iterator<Item = &Advisory> {
+        self.advisories
+            .iter()
+            .filter(move |a| a.id.eq_ignore_ascii_case(id) || a.aliases.iter().any(|x| x.eq_ignore_ascii_case(id)))
     }
 
     /// Number of advisories.

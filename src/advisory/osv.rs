@@ -33,6 +33,8 @@ struct RecordWire {
     #[serde(default)]
     withdrawn: Option<String>,
     #[serde(default)]
+    published: Option<String>,
+    #[serde(default)]
     aliases: Vec<String>,
     #[serde(default)]
     related: Vec<String>,
@@ -452,7 +454,15 @@ pub(crate) fn parse_record(
         .find(|r| r.kind == "ADVISORY" && r.url.contains(&wire.id))
         .or_else(|| wire.references.iter().find(|r| r.kind == "ADVISORY"))
         .map(|r| r.url.clone());
+    // `published` is RFC 3339; its date is what reports compare.
+    let published = wire
+        .published
+        .as_deref()
+        .and_then(|p| p.get(..10))
+        .filter(|d| time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).is_ok())
+        .map(str::to_owned);
     Ok(Some(Advisory {
+        published,
         summary: wire.summary.unwrap_or_default(),
         details: wire.details.unwrap_or_default(),
         aliases: wire.aliases,

@@ -218,7 +218,9 @@ pub fn convert(advisory: rustsec::Advisory) -> Option<Advisory> {
         None => (Vec::new(), Vec::new(), Vec::new()),
     };
     let name = meta.package.as_str().to_owned();
+    let published = Some(meta.date.as_str().to_owned());
     Some(Advisory {
+        published,
         id: meta.id.as_str().to_owned(),
         aliases: meta.aliases.iter().map(|a| a.as_str().to_owned()).collect(),
         related: meta.related.iter().map(|a| a.as_str().to_owned()).collect(),

@@ -236,6 +236,25 @@ pub fn diff_findings(settings: &Settings, base: &[Locked], head: &[Locked]) -> V
     findings
 }
 
+/// A finding of the history walk for `rule` (`source-change`, `checksum-drift`): the walk
+/// decided it across commits; the policy file's switch and severity apply as in diff mode.
+/// `None` when the rule is off.
+pub fn history_finding(
+    settings: &Settings,
+    rule: RuleId,
+    escalated: bool,
+    summary: String,
+    evidence: Vec<String>,
+    package: PackageRef,
+    location: Location,
+) -> Option<Finding> {
+    if !settings.enabled(rule) {
+        return None;
+    }
+    let severity = if escalated { Severity::High } else { info(rule).severity };
+    Some(finding(settings, rule, Signal { severity, summary, evidence }, package, location))
+}
+
 fn package_ref(p: &ScanPackage) -> PackageRef {
     PackageRef {
         ecosystem: p.ecosystem.as_str().to_owned(),

@@ -1,5 +1,6 @@
 //! Renderers: one per `--format`. The library returns a [`Report`]; these only format it.
 
+pub mod history;
 pub mod json;
 pub mod markdown;
 pub mod sarif;
