@@ -32,6 +32,7 @@ fn json_options() -> SbomOptions {
         timestamp: Some("2024-01-01T00:00:00Z".to_owned()),
         deterministic: true,
         missing: Vec::new(),
+        properties: Vec::new(),
     }
 }
 

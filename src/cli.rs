@@ -121,9 +121,16 @@ pub struct HistoryArgs {
 #[derive(Debug, Args)]
 #[expect(clippy::struct_excessive_bools, reason = "independent command-line switches")]
 pub struct SbomArgs {
-    /// A directory to walk (honouring .gitignore, skipping target/), or one Cargo.lock.
+    /// A directory to walk (honouring .gitignore, skipping target/), or one Cargo.lock. With
+    /// --rev: a directory of a git repository (or a bare repository), or one lockfile.
     #[arg(default_value = ".")]
     pub path: PathBuf,
+    /// The SBOM of this revision (a branch, a tag, a commit id, `HEAD~3`) of the repository
+    /// containing PATH, read from git objects: nothing is checked out or run. The policy file
+    /// is the revision's `chainward.toml`, and the document records the commit
+    /// (`chainward:git-commit`, `chainward:git-revision`).
+    #[arg(long, value_name = "REV", conflicts_with = "cargo_metadata")]
+    pub rev: Option<String>,
     /// CycloneDX specification version.
     #[arg(long, value_enum, default_value = "1.6")]
     pub spec_version: SpecVersion,
@@ -162,7 +169,8 @@ pub struct SbomArgs {
     /// With --vex: never refresh the local advisory database.
     #[arg(long, requires = "vex")]
     pub offline: bool,
-    /// With --vex: the policy file (default: `chainward.toml` at the root of PATH).
+    /// With --vex: the policy file (default: `chainward.toml` at the root of PATH, at the
+    /// revision with --rev).
     #[arg(long, value_name = "FILE", requires = "vex")]
     pub config: Option<PathBuf>,
     /// Add licenses, descriptions, authors and repository URLs by running `cargo metadata

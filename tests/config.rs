@@ -207,6 +207,7 @@ mod vex {
             timestamp: Some("2023-11-14T22:13:20Z".to_owned()),
             deterministic: true,
             missing: Vec::new(),
+            properties: Vec::new(),
         };
         serde_json::from_slice(&chainward::sbom::render(&graph, &options).unwrap()).unwrap()
     }

@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const CRATES_IO: &str = "registry+https://github.com/rust-lang/crates.io-index";
+use common::CRATES_IO;
 
 fn db() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/advisories/diff").display().to_string()
@@ -38,27 +38,8 @@ fn json(out: &Output) -> Value {
     })
 }
 
-/// A Cargo.lock with a path root package `app` depending on every listed crates.io package.
-fn lockfile(packages: &[(&str, &str)]) -> String {
-    let mut deps: Vec<&str> = packages.iter().map(|(n, _)| *n).collect();
-    deps.sort_unstable();
-    let mut out = String::from("version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n");
-    if !deps.is_empty() {
-        out.push_str("dependencies = [\n");
-        for d in &deps {
-            out.push_str(&format!(" \"{d}\",\n"));
-        }
-        out.push_str("]\n");
-    }
-    let mut sorted = packages.to_vec();
-    sorted.sort_unstable();
-    for (name, version) in sorted {
-        out.push_str(&format!("\n[[package]]\nname = \"{name}\"\nversion = \"{version}\"\nsource = \"{CRATES_IO}\"\n"));
-    }
-    out
-}
-
 use common::GitRepo as Repo;
+use common::cargo_lock as lockfile;
 
 /// Base: vulnold (already vulnerable), bumped 1.0.0, gone 0.1.0. Head: vulnold, bumped 1.1.0,
 /// vulnnew 0.5.0 (vulnerable), and no `gone`.

@@ -81,6 +81,7 @@ fn the_document_is_written_in_bounded_pieces() {
                 timestamp: Some("2024-01-01T00:00:00Z".to_owned()),
                 deterministic: true,
                 missing: Vec::new(),
+                properties: Vec::new(),
             };
             let mut out = Recorder::default();
             render_to(&graph, &options, &mut out).unwrap();
@@ -150,6 +151,7 @@ fn a_streamed_vex_is_the_vex_added_to_the_document() {
         timestamp: Some("2024-01-01T00:00:00Z".to_owned()),
         deterministic: true,
         missing: Vec::new(),
+        properties: Vec::new(),
     };
     let mut added: Value = serde_json::from_slice(&render(&graph, &options).unwrap()).unwrap();
     vex::add_vulnerabilities(&mut added, &active, &suppressed);

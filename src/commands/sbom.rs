@@ -2,15 +2,19 @@
 //! `--vex` the advisories affecting its components.
 
 use std::collections::HashSet;
+use std::path::Path;
 use std::time::Instant;
 
 use crate::advisory::db::Select;
 use crate::cli::{Cli, SbomArgs};
+use crate::config::Config;
 use crate::discover::Excludes;
 use crate::finding::Finding;
 use crate::model::{Ecosystem, Graph};
 use crate::report::ReportError;
 use crate::resolve::{self, Resolution, ResolveOptions};
+use crate::source::Source;
+use crate::source::git::{self, GitTree};
 use crate::{Env, Error, ExitStatus, Output, sbom};
 
 pub(crate) fn run(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -> Result<ExitStatus, Error> {
@@ -24,24 +28,44 @@ pub(crate) fn run(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -
         None => Some(now_rfc3339()?),
     };
     let deterministic = args.deterministic || env.source_date_epoch.is_some();
-    // The policy file (`--config`, or `chainward.toml` at the root of PATH) decides discovery as
-    // it does for `scan`: its `exclude` and `requirements` add to the flags, so both commands
-    // read the same files.
+    // With --rev: the revision's tree, read from git objects (nothing checked out, nothing run).
+    let revision = args.rev.as_deref().map(|rev| Revision::open(&args.path, rev)).transpose()?;
+    // The policy file (`--config`, or `chainward.toml` at the root of PATH: in the work tree, or
+    // in the revision's tree with --rev) decides discovery as it does for `scan`: its `exclude`
+    // and `requirements` add to the flags, so both commands read the same files.
+    let config = match (&args.config, &revision) {
+        (Some(path), _) => Some(crate::config::load(path).map_err(|e| Error::Usage(e.to_string()))?),
+        (None, Some(revision)) => revision.policy()?,
+        (None, None) => {
+            let file = super::split_file(&args.path).0.join(crate::config::FILE_NAME);
+            if file.is_file() {
+                Some(crate::config::load(&file).map_err(|e| Error::Usage(e.to_string()))?)
+            } else {
+                None
+            }
+        }
+    };
     let mut exclude = args.exclude.clone();
     let mut requirements = args.requirements.clone();
-    let policy = match &args.config {
-        Some(path) => Some(path.clone()),
-        None => Some(super::split_file(&args.path).0.join(crate::config::FILE_NAME)).filter(|f| f.is_file()),
-    };
-    if let Some(file) = policy {
-        let config = crate::config::load(&file).map_err(|e| Error::Usage(e.to_string()))?;
-        exclude.extend(config.exclude);
-        requirements.extend(config.requirements);
+    if let Some(config) = &config {
+        exclude.extend(config.exclude.iter().cloned());
+        requirements.extend(config.requirements.iter().cloned());
     }
     let excludes = Excludes::new(&exclude)?.with_requirements(&requirements)?;
-    let source = crate::source::open(&args.path)?;
-    let options = ResolveOptions { cargo_metadata: args.cargo_metadata, ..ResolveOptions::default() };
-    let resolution = resolve::work_tree(&source, &excludes, &options)?;
+    let mut properties = Vec::new();
+    let resolution = if let Some(revision) = &revision {
+        properties.push(("chainward:git-commit".to_owned(), revision.commit.clone()));
+        properties.push(("chainward:git-revision".to_owned(), revision.rev.clone()));
+        let mut resolution =
+            resolve::tree(&revision.tree, revision.only.as_deref(), &excludes, &ResolveOptions::default())?;
+        // Named as the work tree's SBOM would be: a revision's tree has no directory name.
+        resolution.name.clone_from(&revision.name);
+        resolution
+    } else {
+        let source = crate::source::open(&args.path)?;
+        let options = ResolveOptions { cargo_metadata: args.cargo_metadata, ..ResolveOptions::default() };
+        resolve::work_tree(&source, &excludes, &options)?
+    };
 
     for w in &resolution.warnings {
         out.warning(cli.quiet, &w.to_string());
@@ -64,15 +88,21 @@ pub(crate) fn run(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -
     };
     let graph = Graph::merge(resolution.resolved, &resolution.name);
     let missing = resolution.errors.iter().map(|e| (e.path.clone(), e.kind.to_string())).collect();
-    let sbom_options =
-        sbom::SbomOptions { spec: args.spec_version, format: args.format, timestamp, deterministic, missing };
+    let sbom_options = sbom::SbomOptions {
+        spec: args.spec_version,
+        format: args.format,
+        timestamp,
+        deterministic,
+        missing,
+        properties,
+    };
     let mut vex_errors = Vec::new();
     let mut vulnerabilities = Vec::new();
     if args.vex {
         if args.format != sbom::SbomFormat::Json {
             return Err(Error::Usage("--vex needs --format json".to_owned()));
         }
-        let (active, suppressed, notes, errors) = vex_findings(cli, args, &vex_resolution, env, out)?;
+        let (active, suppressed, notes, errors) = vex_findings(cli, args, config.as_ref(), &vex_resolution, env, out)?;
         vex_errors = errors;
         vulnerabilities = sbom::vex::vulnerabilities(&graph, &active, &suppressed);
         for n in &notes {
@@ -127,23 +157,17 @@ fn now_rfc3339() -> Result<String, Error> {
 type VexFindings = (Vec<Finding>, Vec<Finding>, Vec<String>, Vec<ReportError>);
 
 /// `sbom --vex`: the findings of the packages of `resolution` (active, and silenced by the
-/// policy file), with the policy's warnings and the database notes, and the advisories that
-/// could not be loaded or evaluated.
+/// policy file `config`), with the policy's warnings and the database notes, and the advisories
+/// that could not be loaded or evaluated.
 fn vex_findings(
     cli: &Cli,
     args: &crate::cli::SbomArgs,
+    config: Option<&Config>,
     resolution: &Resolution,
     env: &Env,
     out: &mut Output<'_>,
 ) -> Result<VexFindings, Error> {
     let mut notes = Vec::new();
-    let file = if let Some(path) = &args.config {
-        Some(path.clone())
-    } else {
-        let (dir, _) = super::split_file(&args.path);
-        Some(dir.join(crate::config::FILE_NAME)).filter(|f| f.is_file())
-    };
-    let config = file.map(|f| crate::config::load(&f).map_err(|e| Error::Usage(e.to_string()))).transpose()?;
     let packages = resolution.scan_packages();
     let db_paths = if args.db.is_empty() {
         super::local_database(cli, args.offline, env, out, &mut notes, &super::needed_ecosystems(&packages))?
@@ -158,7 +182,7 @@ fn vex_findings(
     errors.extend(super::uncovered(&index, &packages, !args.db.is_empty()));
     notes.extend(index.notes.iter().cloned());
     let findings = super::matched(&index, &packages, &mut errors);
-    Ok(match &config {
+    Ok(match config {
         Some(c) => {
             let applied = crate::policy::apply_ignores(findings, c, super::today(env));
             notes.extend(applied.warnings);
@@ -166,4 +190,54 @@ fn vex_findings(
         }
         None => (findings, Vec::new(), notes, errors),
     })
+}
+
+/// `sbom --rev`: one revision of the repository containing PATH.
+struct Revision {
+    /// The revision's tree below PATH's directory.
+    tree: GitTree,
+    /// The lockfile PATH names, when it names one.
+    only: Option<String>,
+    /// REV as given.
+    rev: String,
+    /// The full id of the commit REV names.
+    commit: String,
+    /// The name of the SBOM's root when it has several lockfiles: PATH's directory's, as for
+    /// the work tree (see [`root_name`]).
+    name: String,
+}
+
+impl Revision {
+    /// The tree of `rev` in the repository containing `path` (a directory of a work tree, a
+    /// lockfile in one, or a bare repository).
+    fn open(path: &Path, rev: &str) -> Result<Revision, Error> {
+        let (dir, only) = super::split_file(path);
+        let (repo_dir, prefix) = git::discover_for_revision(&dir)?;
+        let tree = GitTree::at_revision(&repo_dir, &prefix, rev)?;
+        let commit = tree.commit().unwrap_or_default();
+        let name = std::fs::canonicalize(&dir).ok().and_then(|d| root_name(&d)).unwrap_or_else(|| "root".to_owned());
+        Ok(Revision { tree, only, rev: rev.to_owned(), commit, name })
+    }
+
+    /// The revision's `chainward.toml` at the root of PATH, when it has one.
+    fn policy(&self) -> Result<Option<Config>, Error> {
+        if !self.tree.files()?.iter().any(|f| f == crate::config::FILE_NAME) {
+            return Ok(None);
+        }
+        let bytes = self.tree.read(crate::config::FILE_NAME)?;
+        let label = format!("{}:{}", self.tree.describe(), crate::config::FILE_NAME);
+        let text = String::from_utf8(bytes).map_err(|e| Error::Usage(format!("{label}: not UTF-8: {e}")))?;
+        crate::config::parse(&label, &text).map(Some).map_err(|e| Error::Usage(e.to_string()))
+    }
+}
+
+/// The name of directory `dir` (canonical) as the root of an SBOM: its own name, the name of the
+/// project for a repository's `.git` directory, and without `.git` for a bare repository
+/// (`project.git` is `project`).
+fn root_name(dir: &Path) -> Option<String> {
+    let name = dir.file_name()?.to_str()?;
+    if name == ".git" {
+        return dir.parent().and_then(root_name);
+    }
+    Some(name.strip_suffix(".git").filter(|s| !s.is_empty()).unwrap_or(name).to_owned())
 }

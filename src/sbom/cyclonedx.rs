@@ -104,6 +104,9 @@ pub struct SbomOptions {
     /// Files that could not be read (`--allow-partial`): (path, reason). Makes the document say
     /// it is incomplete.
     pub missing: Vec<(String, String)>,
+    /// More `metadata.properties` (name, value), such as the revision an SBOM was read from
+    /// (`chainward:git-commit`, `chainward:git-revision`). Written sorted, with the others.
+    pub properties: Vec<(String, String)>,
 }
 
 /// The document could not be built or written.
@@ -731,12 +734,14 @@ fn push_xml_char(out: &mut String, c: char, value: bool) {
     }
 }
 
-/// The document's `metadata`: tool, root component, timestamp, what is missing.
+/// The document's `metadata`: tool, root component, timestamp, what is missing, and the
+/// properties the caller adds.
 fn metadata(graph: &Graph, options: &SbomOptions) -> Result<Metadata, SbomError> {
     let mut meta_props: Vec<Property> = options
         .missing
         .iter()
         .map(|(path, reason)| Property::new("chainward:missing", &format!("{path}: {reason}")))
+        .chain(options.properties.iter().map(|(name, value)| Property::new(name, value)))
         .collect();
     meta_props.sort_by(|a, b| (&a.name, a.value.to_string()).cmp(&(&b.name, b.value.to_string())));
 
@@ -956,6 +961,7 @@ mod tests {
                 timestamp: Some("2024-01-01T00:00:00Z".to_owned()),
                 deterministic: true,
                 missing: Vec::new(),
+                properties: Vec::new(),
             };
             let mut streamed = Vec::new();
             render_to(&graph, &options, &mut streamed).unwrap();

@@ -42,6 +42,33 @@ pub fn discover(path: &Path) -> Result<(Repository, String), SourceError> {
     Ok((repo, prefix))
 }
 
+/// The repository containing `path` for reading its revisions only, a bare one too: the
+/// directory to reopen it from (its work directory, or the bare repository's own directory)
+/// and `path` relative to the work directory (`/`-separated, empty for the root, for a bare
+/// repository, which has no files outside its objects, and for a work tree's `.git`). Unlike [`discover`], which needs a
+/// work tree to compare with, nothing here reads the work tree.
+pub fn discover_for_revision(path: &Path) -> Result<(PathBuf, String), SourceError> {
+    let err = |message: String| SourceError { path: path.display().to_string(), message };
+    let abs = std::fs::canonicalize(path).map_err(|e| err(e.to_string()))?;
+    let repo = Repository::discover(&abs).map_err(|e| err(format!("not inside a git repository: {}", e.message())))?;
+    let git_dir = std::fs::canonicalize(repo.path()).map_err(|e| err(e.to_string()))?;
+    if abs == git_dir {
+        // The repository itself (a bare one, or a work tree's `.git`): its whole tree.
+        return Ok((git_dir, String::new()));
+    }
+    if let Some(workdir) = repo.workdir() {
+        let workdir = std::fs::canonicalize(workdir).map_err(|e| err(e.to_string()))?;
+        let rel = abs.strip_prefix(&workdir).map_err(|_| err("outside the repository's work tree".to_owned()))?;
+        let prefix = rel.components().filter_map(|c| c.as_os_str().to_str()).collect::<Vec<_>>().join("/");
+        return Ok((workdir, prefix));
+    }
+    // Inside a bare repository's internals (`refs/`, `objects/`): not a directory of the project.
+    Err(err(format!(
+        "inside the bare repository {}: name the repository's directory (a bare repository has no work tree)",
+        git_dir.display()
+    )))
+}
+
 /// `path` relative to the work tree of the repository containing it (`/`-separated, empty for
 /// the root), found by looking for `.git` (a directory, or a file for worktrees and
 /// submodules) in `path` and its ancestors. Unlike [`discover`] this does not start libgit2,

@@ -260,6 +260,30 @@ pub fn validate_cyclonedx_xml(xml: &[u8], spec: &str) -> Result<(), String> {
     }
 }
 
+/// The crates.io source of a Cargo.lock package.
+pub const CRATES_IO: &str = "registry+https://github.com/rust-lang/crates.io-index";
+
+/// A Cargo.lock with a path root package `app` depending on every listed crates.io package.
+pub fn cargo_lock(packages: &[(&str, &str)]) -> String {
+    use std::fmt::Write as _;
+    let mut deps: Vec<&str> = packages.iter().map(|(n, _)| *n).collect();
+    deps.sort_unstable();
+    let mut out = String::from("version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n");
+    if !deps.is_empty() {
+        out.push_str("dependencies = [\n");
+        for d in &deps {
+            let _ = writeln!(out, " \"{d}\",");
+        }
+        out.push_str("]\n");
+    }
+    let mut sorted = packages.to_vec();
+    sorted.sort_unstable();
+    for (name, version) in sorted {
+        let _ = write!(out, "\n[[package]]\nname = \"{name}\"\nversion = \"{version}\"\nsource = \"{CRATES_IO}\"\n");
+    }
+    out
+}
+
 /// A git repository in a temporary directory, built with `git2`, for diff-mode tests.
 pub struct GitRepo {
     _dir: tempfile::TempDir,
@@ -328,5 +352,15 @@ impl GitRepo {
         let parent = self.repo.head().ok().and_then(|h| h.target()).map(|id| self.repo.find_commit(id).unwrap());
         let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
         self.repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents).unwrap().to_string()
+    }
+
+    /// A bare clone of this repository at `into`, as `git clone --bare` makes one (every branch
+    /// as a branch, the tags): a local clone, no network.
+    pub fn clone_bare(&self, into: &Path) -> git2::Repository {
+        git2::build::RepoBuilder::new()
+            .bare(true)
+            .remote_create(|repo, name, url| repo.remote_with_fetch(name, url, "+refs/heads/*:refs/heads/*"))
+            .clone(self.path.to_str().unwrap(), into)
+            .unwrap()
     }
 }
