@@ -19,6 +19,7 @@
 //! merge become one, the earlier.
 
 pub mod cache;
+mod prefetch;
 mod tree;
 
 use std::collections::{HashMap, HashSet};
@@ -30,9 +31,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::discover::Excludes;
 use crate::model::Ecosystem;
-use crate::resolve::{ResolveOptions, Resolver};
+use crate::resolve::Resolver;
 
-use tree::{CommitSource, Dep, Lister};
+use prefetch::Prefetch;
+use tree::{Dep, Lister};
 
 /// What to walk.
 #[derive(Debug)]
@@ -483,6 +485,8 @@ struct Walker<'r> {
     timeline: Timeline,
     resumed: Option<(Oid, Arc<CommitState>)>,
     parsed_count: usize,
+    /// Planned parses: (path, blob) → (job, the tree it is parsed in).
+    job_of: HashMap<(u32, Oid), (usize, Oid)>,
 }
 
 impl<'r> Walker<'r> {
@@ -522,6 +526,7 @@ impl<'r> Walker<'r> {
             },
             resumed: None,
             parsed_count: 0,
+            job_of: HashMap::new(),
         }
     }
 
@@ -556,6 +561,7 @@ impl<'r> Walker<'r> {
         self.sums.get(id as usize).map_or(&[], Vec::as_slice)
     }
 
+    /// The key of a package, interned; `purl` is computed for a key's first sighting only.
     #[expect(clippy::too_many_arguments, reason = "one package's facts")]
     fn key_id(
         &mut self,
@@ -565,17 +571,17 @@ impl<'r> Walker<'r> {
         source: String,
         platform: Option<String>,
         default_registry: bool,
-        purl: Option<String>,
+        purl: impl FnOnce() -> Option<String>,
     ) -> u32 {
         let normalized = ecosystem.normalize_name(name);
-        let id = KeyId { ecosystem, name: normalized.clone(), version: version.to_owned(), source, platform };
+        let id = KeyId { ecosystem, name: normalized, version: version.to_owned(), source, platform };
         if let Some(k) = self.key_ids.get(&id) {
             return *k;
         }
         let next_name = u32::try_from(self.name_keys.len()).unwrap_or(u32::MAX);
-        let name_key = *self.name_keys.entry((ecosystem, normalized)).or_insert(next_name);
+        let name_key = *self.name_keys.entry((ecosystem, id.name.clone())).or_insert(next_name);
         let k = u32::try_from(self.keys.len()).unwrap_or(u32::MAX);
-        self.keys.push((id.clone(), KeyData { name: name.to_owned(), default_registry, purl, name_key }));
+        self.keys.push((id.clone(), KeyData { name: name.to_owned(), default_registry, purl: purl(), name_key }));
         self.key_ids.insert(id, k);
         k
     }
@@ -649,6 +655,7 @@ impl<'r> Walker<'r> {
         blob: Oid,
         root: Oid,
         commit: Oid,
+        pf: &mut Option<Prefetch>,
     ) -> Result<ParseEntry, HistoryError> {
         if let Some(cached) = self.parses.get(&(path_id, blob)) {
             let repo = self.repo();
@@ -656,28 +663,81 @@ impl<'r> Walker<'r> {
                 return Ok(hit.clone());
             }
         }
-        let path = self.paths.get(path_id as usize).cloned().unwrap_or_default();
-        let bytes = {
+        // Parsed ahead by a worker (in the tree of the first commit that has it).
+        if let Some(prefetch) = pf.as_mut()
+            && let Some((job, job_root)) = self.job_of.remove(&(path_id, blob))
+            && let Some(outcome) = prefetch.take(job)
+        {
+            let (deps, result) = outcome.map_err(HistoryError::Corrupt)?;
+            let entry = self.finish_parse(path_id, blob, job_root, deps, result);
             let repo = self.repo();
-            let b = repo.find_blob(blob).map_err(|e| corrupt(&format!("{path} ({blob}) of commit {commit}"), &e))?;
-            b.content().to_vec()
-        };
+            if tree::deps_match(&repo, root, entry.0.0, &entry.0.1) {
+                return Ok(entry);
+            }
+        }
+        let path = self.paths.get(path_id as usize).cloned().unwrap_or_default();
+        let job = prefetch::Job { path, resolver, blob, root, commit };
+        let (deps, result) = prefetch::parse(self.repo, &job, self.resolvers).map_err(HistoryError::Corrupt)?;
+        Ok(self.finish_parse(path_id, blob, root, deps, result))
+    }
+
+    /// Intern a parse and remember it for its (path, blob).
+    fn finish_parse(
+        &mut self,
+        path_id: u32,
+        blob: Oid,
+        root: Oid,
+        deps: Vec<Dep>,
+        result: Result<crate::resolve::Resolved, String>,
+    ) -> ParseEntry {
         self.parsed_count += 1;
-        let source = CommitSource::new(self.repo, root, &path, short(commit));
-        let options = ResolveOptions { lockfile_only: true, ..ResolveOptions::default() };
-        let result = match self.resolvers.get(resolver) {
-            Some(r) => r.resolve(&source, &path, &bytes, &options).map_err(|e| e.to_string()),
-            None => Err("no resolver".to_owned()),
-        };
-        drop(bytes);
-        let deps = Arc::new((root, source.into_deps()));
+        let deps = Arc::new((root, deps));
         let parsed = match result {
             Ok(done) => Ok(Arc::new(self.intern(&done))),
             Err(e) => Err(e),
         };
         let entry = (deps, parsed);
         self.parses.entry((path_id, blob)).or_default().push(entry.clone());
-        Ok(entry)
+        entry
+    }
+
+    /// The lockfile revisions the walk of `recs` will parse, in the order it will need them
+    /// (each in the tree of the first commit that has it).
+    fn plan(&mut self, recs: &[Rec], resumed_root: Option<Oid>) -> Result<Vec<prefetch::Job>, HistoryError> {
+        let mut jobs = Vec::new();
+        for rec in recs {
+            let Some(root) = rec.root else { continue };
+            let unchanged = match rec.parents.as_slice() {
+                [Parent::Walked(i)] => recs.get(*i).and_then(|r| r.root) == Some(root),
+                [Parent::Resumed] => resumed_root == Some(root),
+                _ => false,
+            };
+            if unchanged {
+                continue;
+            }
+            let listed = {
+                let repo = self.repo();
+                let listed =
+                    self.lister.list(&repo, root).map_err(|e| corrupt(&format!("the tree of {}", rec.oid), &e));
+                drop(repo);
+                listed?
+            };
+            for l in listed.iter() {
+                let path_id = self.path_id(&l.path);
+                if self.parses.contains_key(&(path_id, l.blob)) || self.job_of.contains_key(&(path_id, l.blob)) {
+                    continue;
+                }
+                self.job_of.insert((path_id, l.blob), (jobs.len(), root));
+                jobs.push(prefetch::Job {
+                    path: l.path.clone(),
+                    resolver: l.resolver,
+                    blob: l.blob,
+                    root,
+                    commit: rec.oid,
+                });
+            }
+        }
+        Ok(jobs)
     }
 
     fn intern(&mut self, resolved: &crate::resolve::Resolved) -> Parsed {
@@ -694,7 +754,7 @@ impl<'r> Walker<'r> {
                 source,
                 p.platform.clone(),
                 p.source.is_default_registry(),
-                p.purl(),
+                || p.purl(),
             );
             let sums = self.sum_id(p.checksums.iter().map(crate::model::Checksum::prefixed).collect());
             let (line, end) =
@@ -772,7 +832,9 @@ impl<'r> Walker<'r> {
         for i in 0..self.timeline.intervals.len() {
             let iv = self.timeline.intervals.get(i).cloned().ok_or_else(bad)?;
             let key =
-                self.key_id(iv.ecosystem, &iv.name, &iv.version, iv.source, iv.platform, iv.default_registry, iv.purl);
+                self.key_id(iv.ecosystem, &iv.name, &iv.version, iv.source, iv.platform, iv.default_registry, || {
+                    iv.purl
+                });
             interval_keys.push(key);
         }
         for (iv, sums) in saved.checksums {
@@ -895,45 +957,56 @@ impl<'r> Walker<'r> {
             None => None,
         };
         let walked = recs.len();
-        for (ci, rec) in recs.iter().enumerate() {
-            let parent_states: Vec<(Arc<CommitState>, Option<Oid>)> = rec
-                .parents
-                .iter()
-                .map(|p| match p {
-                    Parent::Walked(i) => (
-                        states.get(*i).cloned().flatten().unwrap_or_else(|| Arc::clone(&empty)),
-                        recs.get(*i).and_then(|r| r.root),
-                    ),
-                    Parent::Resumed => (resumed_state.clone().unwrap_or_else(|| Arc::clone(&empty)), resumed_root),
-                    Parent::Missing(_) => (Arc::clone(&empty), None),
-                })
-                .collect();
-            let state = if parent_states.len() == 1
-                && let Some((only, root)) = parent_states.first()
-                && *root == rec.root
-            {
-                // The walked directory did not change: nothing to read.
-                Arc::clone(only)
-            } else {
-                Arc::new(self.commit(rec, &parent_states)?)
-            };
-            if let Some(slot) = states.get_mut(ci) {
-                *slot = Some(state);
-            }
-            for p in &rec.parents {
-                if let Parent::Walked(i) = p
-                    && let Some(c) = children.get_mut(*i)
+        // Parse the revisions the walk will need on every core, a little ahead of it.
+        let jobs = self.plan(&recs, resumed_root)?;
+        let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(8);
+        let repo_path = self.repo().path().to_path_buf();
+        let resolvers = self.resolvers;
+        std::thread::scope(|scope| -> Result<(), WalkError> {
+            let mut pf =
+                (jobs.len() >= 4 && workers > 1).then(|| Prefetch::start(scope, &repo_path, &jobs, resolvers, workers));
+            for (ci, rec) in recs.iter().enumerate() {
+                let parent_states: Vec<(Arc<CommitState>, Option<Oid>)> = rec
+                    .parents
+                    .iter()
+                    .map(|p| match p {
+                        Parent::Walked(i) => (
+                            states.get(*i).cloned().flatten().unwrap_or_else(|| Arc::clone(&empty)),
+                            recs.get(*i).and_then(|r| r.root),
+                        ),
+                        Parent::Resumed => (resumed_state.clone().unwrap_or_else(|| Arc::clone(&empty)), resumed_root),
+                        Parent::Missing(_) => (Arc::clone(&empty), None),
+                    })
+                    .collect();
+                let state = if parent_states.len() == 1
+                    && let Some((only, root)) = parent_states.first()
+                    && *root == rec.root
                 {
-                    *c = c.saturating_sub(1);
-                    if *c == 0
-                        && recs.get(*i).is_some_and(|r| r.oid != tip)
-                        && let Some(slot) = states.get_mut(*i)
+                    // The walked directory did not change: nothing to read.
+                    Arc::clone(only)
+                } else {
+                    Arc::new(self.commit(rec, &parent_states, &mut pf)?)
+                };
+                if let Some(slot) = states.get_mut(ci) {
+                    *slot = Some(state);
+                }
+                for p in &rec.parents {
+                    if let Parent::Walked(i) = p
+                        && let Some(c) = children.get_mut(*i)
                     {
-                        *slot = None;
+                        *c = c.saturating_sub(1);
+                        if *c == 0
+                            && recs.get(*i).is_some_and(|r| r.oid != tip)
+                            && let Some(slot) = states.get_mut(*i)
+                        {
+                            *slot = None;
+                        }
                     }
                 }
             }
-        }
+            drop(pf);
+            Ok(())
+        })?;
         let tip_state = match index.get(&tip) {
             Some(i) => states.get(*i).cloned().flatten().unwrap_or_else(|| Arc::clone(&empty)),
             None => resumed_state.unwrap_or_else(|| Arc::clone(&empty)),
@@ -957,7 +1030,12 @@ impl<'r> Walker<'r> {
 
     /// The state of a commit whose walked directory differs from its parent's (or that has
     /// several parents, or none).
-    fn commit(&mut self, rec: &Rec, parents: &[(Arc<CommitState>, Option<Oid>)]) -> Result<CommitState, HistoryError> {
+    fn commit(
+        &mut self,
+        rec: &Rec,
+        parents: &[(Arc<CommitState>, Option<Oid>)],
+        pf: &mut Option<Prefetch>,
+    ) -> Result<CommitState, HistoryError> {
         let listed = match rec.root {
             Some(root) => {
                 let repo = self.repo();
@@ -991,7 +1069,7 @@ impl<'r> Walker<'r> {
                     continue;
                 }
             }
-            let (deps, parsed) = self.parse(path_id, l.resolver, l.blob, root, rec.oid)?;
+            let (deps, parsed) = self.parse(path_id, l.resolver, l.blob, root, rec.oid, pf)?;
             let fresh = !pstates.iter().any(|p| matches!(&parsed, Ok(x) if Arc::ptr_eq(x, &p.parsed)));
             let parsed = match parsed {
                 Ok(p) => p,

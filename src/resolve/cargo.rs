@@ -438,12 +438,14 @@ pub fn parse_source(s: &str) -> Result<PackageSource, String> {
         for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let v = percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned();
-            reference = Some(match k {
-                "branch" => GitReference::Branch(v),
-                "tag" => GitReference::Tag(v),
-                "rev" => GitReference::Rev(v),
-                other => return Err(format!("unknown git query `{other}`")),
-            });
+            // As cargo's `SourceId` reads it: `ref` is the old spelling of `branch` (lockfiles
+            // written before cargo 0.1 have it), other keys are ignored.
+            match k {
+                "branch" | "ref" => reference = Some(GitReference::Branch(v)),
+                "tag" => reference = Some(GitReference::Tag(v)),
+                "rev" => reference = Some(GitReference::Rev(v)),
+                _ => {}
+            }
         }
         return Ok(PackageSource::Git { url: url.to_owned(), reference, commit: commit.map(str::to_ascii_lowercase) });
     }
@@ -568,7 +570,19 @@ mod tests {
         );
         assert!(parse_source("path+file:///x").is_err());
         assert!(parse_source("git+https://github.com/a/b#not-a-commit").is_err());
-        assert!(parse_source("git+https://github.com/a/b?color=red#0123456").is_err());
         assert!(parse_source("registry+not a url").is_err());
+        // As cargo reads it: `ref` (lockfiles of 2014) is a branch, other keys are ignored.
+        let git = |reference: Option<GitReference>| {
+            Ok(PackageSource::Git { url: "https://github.com/a/b".into(), reference, commit: Some("0123456".into()) })
+        };
+        assert_eq!(
+            parse_source("git+https://github.com/a/b?ref=bundle#0123456"),
+            git(Some(GitReference::Branch("bundle".into())))
+        );
+        assert_eq!(parse_source("git+https://github.com/a/b?color=red#0123456"), git(None));
+        assert_eq!(
+            parse_source("git+https://github.com/a/b?rev=x&color=red#0123456"),
+            git(Some(GitReference::Rev("x".into())))
+        );
     }
 }
