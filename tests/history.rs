@@ -716,6 +716,61 @@ fn advisory_finds_a_vulnerable_version_present_only_in_the_past_with_its_window(
     assert!(stderr(&out).contains("TEST-2099-9999"), "{}", stderr(&out));
 }
 
+/// A vulnerable version there twice: one finding per stay, each with its own window.
+#[test]
+fn a_vulnerable_version_brought_back_is_two_findings() {
+    let db = advisory_db();
+    let db = db.path().to_str().unwrap();
+    let h = Hist::new();
+    let c0 = h.commit("main", &[], &[("Cargo.lock", &crates(&[("vulncrate", "1.0.0")]))]);
+    let c1 = h.commit("main", &[&c0], &[("Cargo.lock", &crates(&[("vulncrate", "1.2.0")]))]);
+    let c2 = h.commit("main", &[&c1], &[("Cargo.lock", &crates(&[("vulncrate", "1.0.0")]))]);
+    let r = h.json(&["--db", db, "--advisory", "TEST-2024-0001", "--fail-on", "none"], 0);
+    let windows: Vec<(&str, Option<&str>, i64)> = findings(&r)
+        .iter()
+        .map(|f| {
+            let w = &f["window"];
+            (w["introduced"]["commit"].as_str().unwrap(), w["removed"]["commit"].as_str(), w["days"].as_i64().unwrap())
+        })
+        .collect();
+    let now = time::OffsetDateTime::parse(NOW, &time::format_description::well_known::Rfc3339).unwrap();
+    let since_c2 = (now.unix_timestamp() - (T0 + 3 * DAY)) / DAY;
+    assert_eq!(windows, [(c0.as_str(), Some(c1.as_str()), 1), (c2.as_str(), None, since_c2)], "{r:#}");
+    assert_eq!(findings(&r)[1]["window"]["published_before_removal"], true, "still present: {r:#}");
+}
+
+/// The policy file's ignores silence findings in history, each keeping its window.
+#[test]
+fn an_ignore_moves_a_finding_to_suppressed_with_its_window() {
+    let db = advisory_db();
+    let db = db.path().to_str().unwrap();
+    let h = Hist::new();
+    let c0 = h.commit("main", &[], &[("Cargo.lock", &crates(&[("vulncrate", "1.0.0"), ("latecrate", "1.0.0")]))]);
+    let c1 = h.commit("main", &[&c0], &[("Cargo.lock", &crates(&[("vulncrate", "1.2.0"), ("latecrate", "1.0.0")]))]);
+    h.git.write(
+        "chainward.toml",
+        "[[ignore]]\nid = \"CVE-2024-0001\"\npackage = \"vulncrate\"\nreason = \"only in a test binary\"\n",
+    );
+    let r = h.json(&["--db", db, "--fail-on", "high"], 1);
+    let active: Vec<&str> = findings(&r).iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(active, ["TEST-2024-0002"], "{r:#}");
+    let suppressed = r["suppressed"].as_array().unwrap();
+    assert_eq!(suppressed.len(), 1, "{r:#}");
+    assert_eq!(suppressed[0]["id"], "TEST-2024-0001");
+    assert_eq!(suppressed[0]["suppression"]["reason"], "only in a test binary", "{r:#}");
+    assert_eq!(suppressed[0]["window"]["introduced"]["commit"], c0.as_str());
+    assert_eq!(suppressed[0]["window"]["removed"]["commit"], c1.as_str());
+    assert_eq!(r["summary"]["findings"], 1);
+    // Ignoring the other one too: nothing fails.
+    h.git.write(
+        "chainward.toml",
+        "[[ignore]]\nid = \"CVE-2024-0001\"\nreason = \"test\"\n\n[[ignore]]\nid = \"TEST-2024-0002\"\nreason = \"test\"\n",
+    );
+    let r = h.json(&["--db", db, "--fail-on", "low"], 0);
+    assert!(findings(&r).is_empty(), "{r:#}");
+    assert_eq!(r["suppressed"].as_array().unwrap().len(), 2);
+}
+
 // 8. ---------------------------------------------------------------------------------------
 
 /// `(commits read now, continued from the cache)` from `-v`'s line.
