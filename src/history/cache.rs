@@ -83,7 +83,10 @@ fn read(path: &Path) -> Option<Saved> {
         return None;
     }
     let bytes = std::fs::read(path).ok()?;
-    postcard::from_bytes::<Saved>(&bytes).ok()
+    let saved = postcard::from_bytes::<Saved>(&bytes).ok()?;
+    // The walk of the commit the file is named after, or none.
+    let named = path.file_stem()?.to_str()?;
+    (saved.timeline.tip == named).then_some(saved)
 }
 
 /// Keep `saved` (and only the newest few walks of this key).

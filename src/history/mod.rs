@@ -16,7 +16,9 @@
 //! attributes lines). A commit that lacks a version one of its parents had ends that interval
 //! there (a merge that drops it ends it at the merge); should a later commit still carry it from
 //! another line of history, the interval goes on. Two intervals of the same version met in a
-//! merge become one, the earlier.
+//! merge become one: the one the walk started first (in practice the first parent's, as `git
+//! blame` follows the first parent). A revision that does not parse keeps what its parents had
+//! (at a merge: what either had).
 
 pub mod cache;
 mod prefetch;
@@ -934,9 +936,18 @@ impl<'r> Walker<'r> {
             }
         }
         // A shallow clone: where history stops.
-        let boundary: Vec<Oid> =
+        let mut boundary: Vec<Oid> =
             recs.iter().filter(|r| r.parents.iter().any(|p| matches!(p, Parent::Missing(_)))).map(|r| r.oid).collect();
         let shallow = self.repo().is_shallow();
+        if shallow {
+            // libgit2 reads `.git/shallow` and shows those commits without parents: they are
+            // where the history stops.
+            let listed = std::fs::read_to_string(self.repo().path().join("shallow")).unwrap_or_default();
+            boundary
+                .extend(listed.lines().filter_map(|l| Oid::from_str(l.trim()).ok()).filter(|o| index.contains_key(o)));
+            boundary.sort();
+            boundary.dedup();
+        }
         if shallow || !boundary.is_empty() {
             let stops: Vec<String> = boundary.iter().take(5).map(|o| short(*o)).collect();
             self.timeline.warnings.push(format!(
@@ -1081,9 +1092,11 @@ impl<'r> Walker<'r> {
                             l.path
                         ));
                     }
-                    match pstates.first() {
-                        Some(p) => Arc::clone(&p.parsed),
-                        None => Arc::new(Parsed::default()),
+                    match pstates.as_slice() {
+                        [] => Arc::new(Parsed::default()),
+                        [only] => Arc::clone(&only.parsed),
+                        // A merge: what every parent had.
+                        several => Arc::new(self.union(several)),
                     }
                 }
             };
@@ -1156,6 +1169,20 @@ impl<'r> Walker<'r> {
             ivs.push(iv);
         }
         ivs
+    }
+
+    /// The packages of several revisions of one lockfile, each key once (the first's).
+    fn union(&self, states: &[Arc<PathState>]) -> Parsed {
+        let mut entries: Vec<Entry> = states.iter().flat_map(|s| s.parsed.entries.iter().copied()).collect();
+        entries.sort_by_key(|e| e.key);
+        entries.dedup_by_key(|e| e.key);
+        let mut by_name: Vec<(u32, u32)> = entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((self.keys.get(e.key as usize)?.1.name_key, u32::try_from(i).ok()?)))
+            .collect();
+        by_name.sort_unstable();
+        Parsed { entries, by_name }
     }
 
     /// A new version whose name the parent revision had, from other sources only: it moved.
