@@ -1274,3 +1274,29 @@ fn npm_lockfiles_have_their_own_timelines_per_path() {
     let r = h.json(&["--no-advisories", "--path", "web/*"], 0);
     assert_eq!(package_names(&r), ["web/package-lock.json:app", "web/package-lock.json:left-pad"], "{r:#}");
 }
+
+/// A lockfile blob whose object is missing or damaged is not a broken revision (its content is
+/// unknown, not wrong): the walk stops with an error, exit 2, naming the lockfile.
+#[test]
+fn a_corrupt_or_missing_object_is_exit_2() {
+    for damage in ["garbage", "missing"] {
+        let h = Hist::new();
+        let [c0, ..] = four_commits(&h);
+        let blob = h.git.repo.revparse_single(&format!("{c0}:Cargo.lock")).unwrap().id().to_string();
+        let object = h.path().join(".git/objects").join(&blob[..2]).join(&blob[2..]);
+        assert!(object.is_file(), "a loose object: {}", object.display());
+        let mut perms = std::fs::metadata(&object).unwrap().permissions();
+        #[expect(clippy::permissions_set_readonly_false, reason = "a test making an object writable to damage it")]
+        perms.set_readonly(false);
+        std::fs::set_permissions(&object, perms).unwrap();
+        if damage == "garbage" {
+            std::fs::write(&object, b"not a zlib stream at all").unwrap();
+        } else {
+            std::fs::remove_file(&object).unwrap();
+        }
+        let out = h.run(&["history", "--no-advisories", "--no-cache", "--format", "json"]);
+        assert_eq!(out.status.code(), Some(2), "{damage}: {}", stderr(&out));
+        assert!(stderr(&out).contains("Cargo.lock"), "{damage}: names the lockfile: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{damage}: no report");
+    }
+}
