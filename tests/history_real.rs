@@ -974,7 +974,6 @@ fn cargo_full_history() {
 /// A `source-change` finding names the commit where the version appeared from another source
 /// than its parent's.
 #[test]
-#[ignore = "bug: a source-change finding names the introduction of the merged (earliest) interval of the version, not the commit where the source changed"]
 fn cargo_source_changes_name_the_commit_of_the_move() {
     let Some(clone) = clone_bundle("cargo") else { return };
     let dir = &clone.dir;
@@ -1014,7 +1013,6 @@ fn cargo_source_changes_name_the_commit_of_the_move() {
 /// maps `"branch" | "ref"` to a branch and ignores other query keys). cargo's 2014 lockfiles
 /// have it.
 #[test]
-#[ignore = "bug: Cargo.lock git sources with `?ref=` (cargo's legacy branch query) are rejected as unknown git query"]
 fn cargo_legacy_ref_query_is_read() {
     let Some(clone) = clone_bundle("cargo") else { return };
     let dir = &clone.dir;
@@ -1022,7 +1020,10 @@ fn cargo_legacy_ref_query_is_read() {
     let first = pickaxe(dir, &tip, "?ref=", "Cargo.lock").into_iter().next().expect("a `?ref=` source");
     let report = history(dir, &["--until", &first], None);
     let facts = Facts::read(dir, &first).with_broken(&report);
-    assert!(report["warnings"].as_array().unwrap().is_empty(), "{}", report["warnings"]);
+    // Only revisions that are really broken (conflict markers) are warned about.
+    let warnings = report["warnings"].as_array().unwrap();
+    assert!(warnings.iter().all(|w| !w.as_str().unwrap().contains("git query")), "{warnings:?}");
+    assert!(!warnings.iter().any(|w| w.as_str().unwrap().contains(&first[..12])), "{warnings:?}");
     check_report(&report, &facts, Broken::SkipMerges);
     let text = git(dir, &["show", &format!("{first}:Cargo.lock")]);
     let source = text.lines().find(|l| l.contains("?ref=")).unwrap();
@@ -1063,7 +1064,6 @@ fn until_tip(dir: &Path, time: i64) -> String {
 }
 
 #[test]
-#[ignore = "bug: a merge whose lockfile does not parse keeps only its first parent's versions: the second parent's are removed at the merge and introduced again by a later commit"]
 fn poetry_broken_merge_keeps_both_parents() {
     let Some(clone) = clone_bundle("poetry") else { return };
     let dir = &clone.dir;
@@ -1116,7 +1116,6 @@ fn vue_switch(clone: &Clone) -> (PathBuf, String) {
 }
 
 #[test]
-#[ignore = "bug: the shallow-clone warning says `it stops at an unknown commit` instead of naming the boundary commits (.git/shallow)"]
 fn shallow_clone_names_where_history_stops() {
     let Some(clone) = clone_bundle("vuejs-core") else { return };
     let (shallow, _) = vue_switch(&clone);

@@ -255,7 +255,10 @@ pub(crate) fn run(cli: &Cli, args: &HistoryArgs, env: &Env, out: &mut Output<'_>
                 continue;
             }
             let Some(iv) = timeline.intervals.get(i as usize) else { continue };
-            let Some(at) = timeline.commit(iv.introduced) else { continue };
+            // The commit of the move: where this sighting began, even when it was merged into
+            // an earlier interval of the same version (whose window the finding reports).
+            let moved_at = timeline.intervals.get(m.interval as usize).map_or(iv.introduced, |own| own.introduced);
+            let Some(at) = timeline.commit(moved_at) else { continue };
             let summary = format!(
                 "{}@{} comes from {} since {} (was {})",
                 iv.name,
@@ -274,7 +277,7 @@ pub(crate) fn run(cli: &Cli, args: &HistoryArgs, env: &Env, out: &mut Output<'_>
                 package_ref(iv),
                 Location { path: iv.lockfile.clone(), line: iv.line, end_line: iv.end_line },
             ) {
-                findings.push(HistoryFinding { finding: f, window: window(&timeline, iv, iv.introduced, now, None) });
+                findings.push(HistoryFinding { finding: f, window: window(&timeline, iv, moved_at, now, None) });
             }
         }
     }
