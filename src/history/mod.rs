@@ -230,6 +230,9 @@ pub(crate) struct SavedPath {
 
 /// Walk the history `req` names.
 pub fn walk(req: &Request<'_>) -> Result<(Timeline, Stats), HistoryError> {
+    // libgit2 keeps every commit and tree it parsed (up to 256 MiB); a walk reads each once
+    // (directory listings are remembered by tree id here), so its cache only costs memory.
+    git2::opts::enable_caching(false);
     let (repo, prefix) = open(req.path)?;
     let tip = resolve_tip(&repo, req.rev, req.until.as_ref())?;
     let only = if req.only.is_empty() {
@@ -465,6 +468,13 @@ struct Rec {
 /// A parse result as cached per (path, blob): the deps it depends on, and the result.
 type ParseEntry = (Arc<(Oid, Vec<Dep>)>, Result<Arc<Parsed>, String>);
 
+/// A [`ParseEntry`] as the cache holds it.
+type CachedParse = (Arc<(Oid, Vec<Dep>)>, Result<std::sync::Weak<Parsed>, String>);
+
+fn weak(entry: &ParseEntry) -> CachedParse {
+    (Arc::clone(&entry.0), entry.1.as_ref().map(Arc::downgrade).map_err(Clone::clone))
+}
+
 struct Walker<'r> {
     repo: &'r Mutex<Repository>,
     resolvers: &'r [Box<dyn Resolver>],
@@ -477,7 +487,10 @@ struct Walker<'r> {
     name_keys: HashMap<(Ecosystem, String), u32>,
     sums: Vec<Vec<String>>,
     sum_ids: HashMap<Vec<String>, u32>,
-    parses: HashMap<(u32, Oid), Vec<ParseEntry>>,
+    /// Parses by (path, blob). A parse is held weakly: once no commit state the walk still
+    /// needs has it, its memory goes (a revision that comes back is parsed again), so memory
+    /// follows the width of the graph, not the number of revisions.
+    parses: HashMap<(u32, Oid), Vec<CachedParse>>,
     seen: HashSet<(u32, Oid)>,
     warned: HashSet<(u32, Oid)>,
     /// Per key: the interval of its first sighting and every checksum seen since.
@@ -659,10 +672,25 @@ impl<'r> Walker<'r> {
         commit: Oid,
         pf: &mut Option<Prefetch>,
     ) -> Result<ParseEntry, HistoryError> {
-        if let Some(cached) = self.parses.get(&(path_id, blob)) {
-            let repo = self.repo();
-            if let Some(hit) = cached.iter().find(|(deps, _)| tree::deps_match(&repo, root, deps.0, &deps.1)) {
-                return Ok(hit.clone());
+        let repo_lock = self.repo;
+        if let Some(cached) = self.parses.get_mut(&(path_id, blob)) {
+            // Parses no state holds any more are gone.
+            cached.retain(|(_, p)| match p {
+                Ok(w) => w.strong_count() > 0,
+                Err(_) => true,
+            });
+            let repo = repo_lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let hit = cached.iter().find_map(|(deps, parsed)| {
+                if !tree::deps_match(&repo, root, deps.0, &deps.1) {
+                    return None;
+                }
+                match parsed {
+                    Ok(w) => w.upgrade().map(|p| (Arc::clone(deps), Ok(p))),
+                    Err(e) => Some((Arc::clone(deps), Err(e.clone()))),
+                }
+            });
+            if let Some(hit) = hit {
+                return Ok(hit);
             }
         }
         // Parsed ahead by a worker (in the tree of the first commit that has it).
@@ -699,7 +727,7 @@ impl<'r> Walker<'r> {
             Err(e) => Err(e),
         };
         let entry = (deps, parsed);
-        self.parses.entry((path_id, blob)).or_default().push(entry.clone());
+        self.parses.entry((path_id, blob)).or_default().push(weak(&entry));
         entry
     }
 
@@ -882,7 +910,7 @@ impl<'r> Walker<'r> {
             by_name.sort_unstable();
             let parsed = Arc::new(Parsed { entries, by_name });
             let deps = Arc::new((root_for_deps, deps));
-            self.parses.entry((path_id, blob)).or_default().push((Arc::clone(&deps), Ok(Arc::clone(&parsed))));
+            self.parses.entry((path_id, blob)).or_default().push((Arc::clone(&deps), Ok(Arc::downgrade(&parsed))));
             state.push((path_id, Arc::new(PathState { blob, deps, parsed, ivs })));
         }
         state.sort_by_key(|(p, _)| *p);
