@@ -37,6 +37,7 @@ targets=(
   poetry_lock pdm_lock uv_lock pylock_toml pipfile_lock requirements_txt go_mod go_work gemfile_lock composer_lock
   config cyclonedx_input
   osv_record osv_zip rustsec_advisory purl version crates_io_response npm_response pypi_response sanitize
+  history_cache
 )
 
 dict_of() {

@@ -489,3 +489,24 @@ pub fn sanitize(data: &[u8]) {
         assert!(again.as_ref().is_ok_and(|v| *v == value), "json_output changed the value: {again:?}");
     }
 }
+
+/// The `history` walk cache: a cache file's bytes decoded as [`crate::history::cache`] reads
+/// them (postcard into the cached walk; a file that does not decode is not used). Whatever
+/// decodes must encode again and decode to the same walk, and following the merges of every
+/// interval ([`crate::history::Timeline::representative`]) must end, cycles included.
+pub fn history_cache(data: &[u8]) {
+    let Ok(saved) = postcard::from_bytes::<crate::history::Saved>(data) else { return };
+    let timeline = &saved.timeline;
+    for i in 0..timeline.intervals.len() {
+        let Ok(i) = u32::try_from(i) else { break };
+        let r = timeline.representative(i);
+        let _ = timeline.intervals.get(r as usize).map(|iv| iv.removed.and_then(|c| timeline.commit(c)));
+        let _ = timeline.commit(timeline.intervals.get(i as usize).map_or(0, |iv| iv.introduced));
+    }
+    let again = postcard::to_stdvec(&saved).ok();
+    let decoded = again.as_deref().and_then(|b| postcard::from_bytes::<crate::history::Saved>(b).ok());
+    assert!(
+        decoded.is_some_and(|d| d.timeline == saved.timeline && d.seen == saved.seen && d.checksums == saved.checksums),
+        "a decoded walk cache does not read back the same"
+    );
+}
