@@ -79,7 +79,7 @@ pub struct HistoryArgs {
     #[arg(long = "path", value_name = "GLOB")]
     pub paths: Vec<String>,
     /// Only findings of this advisory (any id or alias): were we ever affected by it?
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", conflicts_with = "no_advisories")]
     pub advisory: Option<String>,
     /// An advisory database (see `scan --db`). Repeatable.
     #[arg(long, value_name = "PATH")]

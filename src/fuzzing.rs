@@ -495,7 +495,7 @@ pub fn sanitize(data: &[u8]) {
 /// decodes must encode again and decode to the same walk, and following the merges of every
 /// interval ([`crate::history::Timeline::representative`]) must end, cycles included.
 pub fn history_cache(data: &[u8]) {
-    let Ok(saved) = postcard::from_bytes::<crate::history::Saved>(data) else { return };
+    let Some(saved) = crate::history::cache::decode(data) else { return };
     let timeline = &saved.timeline;
     for i in 0..timeline.intervals.len() {
         let Ok(i) = u32::try_from(i) else { break };

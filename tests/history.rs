@@ -400,6 +400,11 @@ fn checksum_drift_between_two_distant_commits_names_both() {
         assert!(summary.contains(short(c11)), "names the commit of the new checksum: {summary}");
         assert!(summary.contains(short(c0)), "names the commit of the first one: {summary}");
         assert!(summary.contains("from crates.io"), "{summary}");
+        // The evidence: both commits in full, each with its lockfile and checksum.
+        let evidence: Vec<&str> = f["evidence"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+        assert_eq!(evidence.len(), 2, "{evidence:?}");
+        assert!(evidence[0].starts_with(&format!("{c0} (Cargo.lock): sha256:")), "{evidence:?}");
+        assert!(evidence[1].starts_with(&format!("{c11} (Cargo.lock): sha256:")), "{evidence:?}");
         // The window starts at the change and runs while the version is there.
         let w = &f["window"];
         assert_eq!(w["introduced"]["commit"], c11.as_str());
@@ -413,6 +418,11 @@ fn checksum_drift_between_two_distant_commits_names_both() {
     // High findings fail the default --fail-on.
     let out = h.run(&["history", "--no-advisories", "--format", "json"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // The table prints the evidence; `--advisory` with `--no-advisories` is a usage error.
+    let table = String::from_utf8(h.run(&["history", "--no-advisories"]).stdout).unwrap();
+    assert!(table.contains(&format!("{c11} (Cargo.lock): sha256:")), "{table}");
+    let out = h.run(&["history", "--no-advisories", "--advisory", "RUSTSEC-2020-0001"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
 
 /// The same version and source with two checksums in two lockfiles: drift across paths.

@@ -193,7 +193,7 @@ pub(crate) fn run(cli: &Cli, args: &HistoryArgs, env: &Env, out: &mut Output<'_>
                     let mut g = f.clone();
                     g.location = Location { path: iv.lockfile.clone(), line: iv.line, end_line: iv.end_line };
                     let window = window(&timeline, iv, iv.introduced, now, published.clone());
-                    findings.push(HistoryFinding { finding: g, window });
+                    findings.push(HistoryFinding::new(g, window));
                 }
             }
             if let Some(id) = &args.advisory
@@ -246,7 +246,7 @@ pub(crate) fn run(cli: &Cli, args: &HistoryArgs, env: &Env, out: &mut Output<'_>
                 package_ref(iv),
                 Location { path: iv.lockfile.clone(), line: iv.line, end_line: iv.end_line },
             ) {
-                findings.push(HistoryFinding { finding: f, window: window(&timeline, iv, d.commit, now, None) });
+                findings.push(HistoryFinding::new(f, window(&timeline, iv, d.commit, now, None)));
             }
         }
         for m in &timeline.moves {
@@ -277,7 +277,7 @@ pub(crate) fn run(cli: &Cli, args: &HistoryArgs, env: &Env, out: &mut Output<'_>
                 package_ref(iv),
                 Location { path: iv.lockfile.clone(), line: iv.line, end_line: iv.end_line },
             ) {
-                findings.push(HistoryFinding { finding: f, window: window(&timeline, iv, moved_at, now, None) });
+                findings.push(HistoryFinding::new(f, window(&timeline, iv, moved_at, now, None)));
             }
         }
     }
@@ -304,7 +304,7 @@ pub(crate) fn run(cli: &Cli, args: &HistoryArgs, env: &Env, out: &mut Output<'_>
                 match silenced.peek() {
                     Some(s) if same_but_suppression(s, &f.finding) => {
                         let finding = silenced.next().unwrap_or_else(|| f.finding.clone());
-                        suppressed.push(HistoryFinding { finding, window: f.window });
+                        suppressed.push(HistoryFinding::new(finding, f.window));
                     }
                     _ => active.push(f),
                 }

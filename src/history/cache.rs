@@ -83,10 +83,31 @@ fn read(path: &Path) -> Option<Saved> {
         return None;
     }
     let bytes = std::fs::read(path).ok()?;
-    let saved = postcard::from_bytes::<Saved>(&bytes).ok()?;
+    let saved = decode(&bytes)?;
     // The walk of the commit the file is named after, or none.
     let named = path.file_stem()?.to_str()?;
     (saved.timeline.tip == named).then_some(saved)
+}
+
+/// A walk cache file's bytes as a walk, when they decode and hold together: every index in
+/// range, every merge pointing at an earlier interval (so following merges ends).
+pub(crate) fn decode(bytes: &[u8]) -> Option<Saved> {
+    let saved = postcard::from_bytes::<Saved>(bytes).ok()?;
+    let t = &saved.timeline;
+    let intervals = t.intervals.len();
+    let commits = t.commit_info.len();
+    let interval_ok = |i: u32| (i as usize) < intervals;
+    let commit_ok = |c: u32| (c as usize) < commits;
+    let fits = t.intervals.iter().enumerate().all(|(i, iv)| {
+        commit_ok(iv.introduced) && iv.removed.is_none_or(commit_ok) && iv.merged_into.is_none_or(|m| (m as usize) < i)
+    }) && t
+        .drifts
+        .iter()
+        .all(|d| interval_ok(d.interval) && commit_ok(d.commit) && commit_ok(d.first_commit))
+        && t.moves.iter().all(|m| interval_ok(m.interval))
+        && saved.tip_state.iter().all(|p| p.packages.iter().all(|(iv, _)| interval_ok(*iv)))
+        && saved.checksums.iter().all(|(iv, _)| interval_ok(*iv));
+    fits.then_some(saved)
 }
 
 /// Keep `saved` (and only the newest few walks of this key).

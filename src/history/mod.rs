@@ -5,7 +5,7 @@
 //!
 //! How the walk stays fast: commits are visited parents first; a commit whose walked directory
 //! has the tree id of its parent's is skipped without reading anything; the lockfiles of a tree
-//! are listed once per directory tree id ([`tree::Lister`]); a lockfile is parsed once per blob
+//! are listed once per directory tree id (`tree::Lister`); a lockfile is parsed once per blob
 //! id (and per blob of the files its resolver read besides it); unchanged lockfiles keep their
 //! parent's state by reference. Only the states of commits whose children are still to come are
 //! held, so memory follows the width of the graph, not its length. The result is cached by the
@@ -381,12 +381,57 @@ impl From<HistoryError> for WalkError {
 /// A package's identity in the walk (interned): ecosystem, name (normalised), version, source,
 /// platform.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct KeyId {
+pub(crate) struct KeyId {
     ecosystem: Ecosystem,
     name: String,
     version: String,
     source: String,
     platform: Option<String>,
+}
+
+/// A package of a parsed revision before interning, built on the thread that parsed it (the
+/// string work of a lockfile's thousands of packages is spread over the cores too).
+#[derive(Debug)]
+pub(crate) struct Raw {
+    id: KeyId,
+    name: String,
+    default_registry: bool,
+    sums: Vec<String>,
+    line: u32,
+    end: u32,
+    /// Index of the package in its [`crate::resolve::Resolved`] (its purl is computed only
+    /// when the key is new).
+    package: usize,
+}
+
+/// The packages of a resolved lockfile as [`Raw`] entries (unpinned requirements have no
+/// version and are not followed).
+pub(crate) fn raw_entries(resolved: &crate::resolve::Resolved) -> Vec<Raw> {
+    resolved
+        .packages
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.unpinned.is_none())
+        .map(|(package, p)| {
+            let (line, end) =
+                p.lines.map_or((0, 0), |l| (u32::try_from(l.start).unwrap_or(0), u32::try_from(l.end).unwrap_or(0)));
+            Raw {
+                id: KeyId {
+                    ecosystem: p.ecosystem,
+                    name: p.ecosystem.normalize_name(&p.name),
+                    version: p.version.clone(),
+                    source: crate::heuristics::source_label(p.ecosystem, &p.source),
+                    platform: p.platform.clone(),
+                },
+                name: p.name.clone(),
+                default_registry: p.source.is_default_registry(),
+                sums: p.checksums.iter().map(crate::model::Checksum::prefixed).collect(),
+                line,
+                end,
+                package,
+            }
+        })
+        .collect()
 }
 
 /// What the first sighting of a key says beside its identity.
@@ -718,12 +763,12 @@ impl<'r> Walker<'r> {
         blob: Oid,
         root: Oid,
         deps: Vec<Dep>,
-        result: Result<crate::resolve::Resolved, String>,
+        result: Result<(crate::resolve::Resolved, Vec<Raw>), String>,
     ) -> ParseEntry {
         self.parsed_count += 1;
         let deps = Arc::new((root, deps));
         let parsed = match result {
-            Ok(done) => Ok(Arc::new(self.intern(&done))),
+            Ok((done, raws)) => Ok(Arc::new(self.intern(&done, raws))),
             Err(e) => Err(e),
         };
         let entry = (deps, parsed);
@@ -770,26 +815,25 @@ impl<'r> Walker<'r> {
         Ok(jobs)
     }
 
-    fn intern(&mut self, resolved: &crate::resolve::Resolved) -> Parsed {
-        let mut entries = Vec::with_capacity(resolved.packages.len());
-        for p in &resolved.packages {
-            if p.unpinned.is_some() {
-                continue;
-            }
-            let source = crate::heuristics::source_label(p.ecosystem, &p.source);
-            let key = self.key_id(
-                p.ecosystem,
-                &p.name,
-                &p.version,
-                source,
-                p.platform.clone(),
-                p.source.is_default_registry(),
-                || p.purl(),
-            );
-            let sums = self.sum_id(p.checksums.iter().map(crate::model::Checksum::prefixed).collect());
-            let (line, end) =
-                p.lines.map_or((0, 0), |l| (u32::try_from(l.start).unwrap_or(0), u32::try_from(l.end).unwrap_or(0)));
-            entries.push(Entry { key, sums, line, end });
+    fn intern(&mut self, resolved: &crate::resolve::Resolved, raws: Vec<Raw>) -> Parsed {
+        let mut entries = Vec::with_capacity(raws.len());
+        for raw in raws {
+            let key = if let Some(k) = self.key_ids.get(&raw.id) {
+                *k
+            } else {
+                let package = resolved.packages.get(raw.package);
+                self.key_id(
+                    raw.id.ecosystem,
+                    &raw.name,
+                    &raw.id.version,
+                    raw.id.source,
+                    raw.id.platform,
+                    raw.default_registry,
+                    || package.and_then(crate::model::Package::purl),
+                )
+            };
+            let sums = self.sum_id(raw.sums);
+            entries.push(Entry { key, sums, line: raw.line, end: raw.end });
         }
         entries.sort_by_key(|e| e.key);
         entries.dedup_by_key(|e| e.key);

@@ -29,7 +29,7 @@ pub(super) struct Job {
 
 /// A parse: the files its resolver read besides the lockfile, and the result; `Err` when the
 /// blob itself could not be read (a corrupt repository).
-pub(super) type Outcome = Result<(Vec<Dep>, Result<Resolved, String>), String>;
+pub(super) type Outcome = Result<(Vec<Dep>, Result<(Resolved, Vec<super::Raw>), String>), String>;
 
 struct Shared {
     horizon: Mutex<usize>,
@@ -143,6 +143,10 @@ pub(super) fn parse(repo: &Mutex<Repository>, job: &Job, resolvers: &[Box<dyn Re
     let result = match resolvers.get(job.resolver) {
         Some(r) => r.resolve(&source, &job.path, &bytes, &options).map_err(|e| e.to_string()),
         None => Err("no resolver".to_owned()),
-    };
+    }
+    .map(|resolved| {
+        let raws = super::raw_entries(&resolved);
+        (resolved, raws)
+    });
     Ok((source.into_deps(), result))
 }

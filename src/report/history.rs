@@ -113,6 +113,23 @@ pub struct HistoryFinding {
     pub finding: Finding,
     /// When the affected version was in the lockfile.
     pub window: Window,
+    /// For `checksum-drift` and `source-change`: the facts behind it (full commit ids,
+    /// lockfiles, both checksums or sources).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+}
+
+impl HistoryFinding {
+    /// A finding and its window, with the evidence lines of a rule's details.
+    pub fn new(finding: Finding, window: Window) -> HistoryFinding {
+        let evidence = match finding.details.split_once("\n\nEvidence:\n") {
+            Some((_, lines)) if finding.kind.rule().is_some() => {
+                lines.lines().filter_map(|l| l.strip_prefix("- ")).map(str::to_owned).collect()
+            }
+            _ => Vec::new(),
+        };
+        HistoryFinding { finding, window, evidence }
+    }
 }
 
 /// `findings[].window`
@@ -199,6 +216,9 @@ pub fn table(report: &HistoryReport) -> String {
                 let _ = writeln!(out, "           {}  {}", clip(&g.location.path, 100), window_text(&f.window));
                 if let Some(d) = disclosure(&f.window) {
                     let _ = writeln!(out, "           {d}");
+                }
+                for e in &f.evidence {
+                    let _ = writeln!(out, "           {}", clip(e, 200));
                 }
             }
         }
