@@ -529,7 +529,15 @@ fn parse_source_rejects_unknown_kinds_and_bad_commits() {
     assert!(parse_source("registry+not-a-url").is_err());
     assert!(parse_source("git+https://example.com/r#zzzzzzz").is_err());
     assert!(parse_source("git+https://example.com/r#abc").is_err(), "too short for a commit");
-    assert!(parse_source("git+https://example.com/r?frobnicate=1#abcdef0").is_err());
+    // cargo's `SourceId` ignores query keys it does not know (and reads `ref` as a branch).
+    assert_eq!(
+        parse_source("git+https://example.com/r?frobnicate=1#abcdef0").unwrap(),
+        PackageSource::Git {
+            url: "https://example.com/r".to_owned(),
+            reference: None,
+            commit: Some("abcdef0".to_owned())
+        }
+    );
     assert_eq!(
         parse_source("git+https://example.com/r?branch=a%2Fb").unwrap(),
         PackageSource::Git {
