@@ -158,16 +158,7 @@ pub(crate) fn run(cli: &Cli, args: &HistoryArgs, env: &Env, out: &mut Output<'_>
             })
             .collect();
         if !packages.is_empty() || args.advisory.is_some() {
-            let db_paths = if args.db.is_empty() {
-                super::local_database(cli, args.offline, env, out, &mut notes, &super::needed_ecosystems(&packages))?
-            } else {
-                args.db.clone()
-            };
-            let keys: HashSet<(Ecosystem, String)> =
-                packages.iter().map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name))).collect();
-            let index =
-                crate::advisory::db::load_selected(&db_paths, env.cache_dir.as_deref(), Select::Packages(&keys))
-                    .map_err(|e| Error::Usage(format!("cannot load the advisory database: {e}")))?;
+            let (db_paths, index) = super::load_for(cli, &args.db, args.offline, env, out, &mut notes, &packages)?;
             errors.extend(index.errors.iter().map(super::database_error));
             errors.extend(super::uncovered(&index, &packages, !args.db.is_empty()));
             notes.extend(index.notes.iter().cloned());
@@ -360,19 +351,7 @@ pub(crate) fn run(cli: &Cli, args: &HistoryArgs, env: &Env, out: &mut Output<'_>
         HistoryFormat::Markdown => crate::report::history::markdown(&report).into_bytes(),
     };
     super::emit(super::output_path(args.output.as_deref()), &bytes, out)?;
-    for w in &report.warnings {
-        out.warning(cli.quiet, w);
-    }
-    for e in &report.errors {
-        out.error(&e.to_string());
-    }
-    Ok(if !report.errors.is_empty() {
-        ExitStatus::Error
-    } else if failing > 0 {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
-    })
+    Ok(super::conclude(cli, out, &report.warnings, &report.errors, failing))
 }
 
 fn same_but_suppression(suppressed: &Finding, f: &Finding) -> bool {

@@ -93,6 +93,57 @@ pub(crate) fn local_database(
     Ok(sources)
 }
 
+/// The advisory databases to use (`--db`, else the managed local database) and the index of the
+/// advisories naming one of `packages`.
+pub(crate) fn load_for(
+    cli: &Cli,
+    db: &[PathBuf],
+    offline: bool,
+    env: &Env,
+    out: &mut Output<'_>,
+    notes: &mut Vec<String>,
+    packages: &[ScanPackage],
+) -> Result<(Vec<PathBuf>, Index), Error> {
+    let db_paths = if db.is_empty() {
+        local_database(cli, offline, env, out, notes, &needed_ecosystems(packages))?
+    } else {
+        db.to_vec()
+    };
+    let keys: std::collections::HashSet<(crate::model::Ecosystem, String)> =
+        packages.iter().map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name))).collect();
+    let index = crate::advisory::db::load_selected(
+        &db_paths,
+        env.cache_dir.as_deref(),
+        crate::advisory::db::Select::Packages(&keys),
+    )
+    .map_err(|e| Error::Usage(format!("cannot load the advisory database: {e}")))?;
+    Ok((db_paths, index))
+}
+
+/// Print a report's warnings and errors on stderr and decide the exit status: 2 on any error,
+/// 1 when a finding fails the policy, else 0.
+pub(crate) fn conclude(
+    cli: &Cli,
+    out: &mut Output<'_>,
+    warnings: &[String],
+    errors: &[ReportError],
+    failing: usize,
+) -> crate::ExitStatus {
+    for w in warnings {
+        out.warning(cli.quiet, w);
+    }
+    for e in errors {
+        out.error(&e.to_string());
+    }
+    if !errors.is_empty() {
+        crate::ExitStatus::Error
+    } else if failing > 0 {
+        crate::ExitStatus::Failure
+    } else {
+        crate::ExitStatus::Success
+    }
+}
+
 /// An advisory record (or a whole source) that could not be loaded, as a report error.
 pub(crate) fn database_error(e: &crate::advisory::AdvisoryError) -> ReportError {
     let message = match &e.record {

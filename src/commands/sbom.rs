@@ -1,16 +1,14 @@
 //! `chainward sbom`: resolve every lockfile into one graph and export it as CycloneDX, with
 //! `--vex` the advisories affecting its components.
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::time::Instant;
 
-use crate::advisory::db::Select;
 use crate::cli::{Cli, SbomArgs};
 use crate::config::Config;
 use crate::discover::Excludes;
 use crate::finding::Finding;
-use crate::model::{Ecosystem, Graph};
+use crate::model::Graph;
 use crate::report::ReportError;
 use crate::resolve::{self, Resolution, ResolveOptions};
 use crate::source::Source;
@@ -169,15 +167,7 @@ fn vex_findings(
 ) -> Result<VexFindings, Error> {
     let mut notes = Vec::new();
     let packages = resolution.scan_packages();
-    let db_paths = if args.db.is_empty() {
-        super::local_database(cli, args.offline, env, out, &mut notes, &super::needed_ecosystems(&packages))?
-    } else {
-        args.db.clone()
-    };
-    let keys: HashSet<(Ecosystem, String)> =
-        packages.iter().map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name))).collect();
-    let index = crate::advisory::db::load_selected(&db_paths, env.cache_dir.as_deref(), Select::Packages(&keys))
-        .map_err(|e| Error::Usage(format!("cannot load the advisory database: {e}")))?;
+    let (_, index) = super::load_for(cli, &args.db, args.offline, env, out, &mut notes, &packages)?;
     let mut errors: Vec<ReportError> = index.errors.iter().map(super::database_error).collect();
     errors.extend(super::uncovered(&index, &packages, !args.db.is_empty()));
     notes.extend(index.notes.iter().cloned());

@@ -284,19 +284,7 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
     let bytes = render(&report, req.common.format, &path_prefix)?;
     super::emit(super::output_path(req.common.output.as_deref()), &bytes, out)?;
     github(req, env, &report, &path_prefix, out)?;
-    for w in &report.warnings {
-        out.warning(cli.quiet, w);
-    }
-    for e in &report.errors {
-        out.error(&e.to_string());
-    }
-    Ok(if !report.errors.is_empty() {
-        ExitStatus::Error
-    } else if failing > 0 {
-        ExitStatus::Failure
-    } else {
-        ExitStatus::Success
-    })
+    Ok(super::conclude(cli, out, &report.warnings, &report.errors, failing))
 }
 
 fn render(report: &Report, format: ReportFormat, path_prefix: &str) -> Result<Vec<u8>, Error> {
