@@ -835,15 +835,17 @@ impl<'r> Walker<'r> {
             let sums = self.sum_id(raw.sums);
             entries.push(Entry { key, sums, line: raw.line, end: raw.end });
         }
+        self.parsed(entries)
+    }
+
+    /// A revision's packages: sorted by key, each key once (the first), indexed by name.
+    fn parsed(&self, mut entries: Vec<Entry>) -> Parsed {
         entries.sort_by_key(|e| e.key);
         entries.dedup_by_key(|e| e.key);
         let mut by_name: Vec<(u32, u32)> = entries
             .iter()
             .enumerate()
-            .filter_map(|(i, e)| {
-                let name = self.keys.get(e.key as usize)?.1.name_key;
-                Some((name, u32::try_from(i).ok()?))
-            })
+            .filter_map(|(i, e)| Some((self.keys.get(e.key as usize)?.1.name_key, u32::try_from(i).ok()?)))
             .collect();
         by_name.sort_unstable();
         Parsed { entries, by_name }
@@ -946,13 +948,8 @@ impl<'r> Walker<'r> {
                 entries.push(e);
                 ivs.push(iv);
             }
-            let mut by_name: Vec<(u32, u32)> = entries
-                .iter()
-                .enumerate()
-                .filter_map(|(i, e)| Some((self.keys.get(e.key as usize)?.1.name_key, u32::try_from(i).ok()?)))
-                .collect();
-            by_name.sort_unstable();
-            let parsed = Arc::new(Parsed { entries, by_name });
+            // Already sorted and unique, so `ivs` stays aligned.
+            let parsed = Arc::new(self.parsed(entries));
             let deps = Arc::new((root_for_deps, deps));
             self.parses.entry((path_id, blob)).or_default().push((Arc::clone(&deps), Ok(Arc::downgrade(&parsed))));
             state.push((path_id, Arc::new(PathState { blob, deps, parsed, ivs })));
@@ -1245,16 +1242,7 @@ impl<'r> Walker<'r> {
 
     /// The packages of several revisions of one lockfile, each key once (the first's).
     fn union(&self, states: &[Arc<PathState>]) -> Parsed {
-        let mut entries: Vec<Entry> = states.iter().flat_map(|s| s.parsed.entries.iter().copied()).collect();
-        entries.sort_by_key(|e| e.key);
-        entries.dedup_by_key(|e| e.key);
-        let mut by_name: Vec<(u32, u32)> = entries
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| Some((self.keys.get(e.key as usize)?.1.name_key, u32::try_from(i).ok()?)))
-            .collect();
-        by_name.sort_unstable();
-        Parsed { entries, by_name }
+        self.parsed(states.iter().flat_map(|s| s.parsed.entries.iter().copied()).collect())
     }
 
     /// A new version whose name the parent revision had, from other sources only: it moved.
