@@ -1,0 +1,4 @@
+fn main() {
+    let _ = memchr::memchr(b'a', b"abc");
+    let _ = corelib::answer();
+}

@@ -1,0 +1,3 @@
+fn main() {
+    r1util::hi();
+}

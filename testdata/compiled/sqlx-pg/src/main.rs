@@ -1,0 +1,3 @@
+fn main() {
+    let _ = sqlx::postgres::PgPoolOptions::new();
+}
