@@ -2,7 +2,8 @@
 # The scan step of chainward's GitHub Action (action.yml). Every input arrives as an environment
 # variable, never spliced into the script, so a branch name or path cannot inject shell code.
 #
-#   INPUT_PATH, INPUT_FAIL_ON, INPUT_BASE, INPUT_SARIF_FILE, INPUT_CONFIG, INPUT_ANNOTATE
+#   INPUT_PATH, INPUT_FAIL_ON, INPUT_BASE, INPUT_SARIF_FILE, INPUT_CONFIG, INPUT_ANNOTATE,
+#   INPUT_COMPILED_ONLY, INPUT_TARGET
 #   CHAINWARD_PR_BASE_SHA  github.event.pull_request.base.sha (the default base on pull requests)
 #   CHAINWARD_DB           advisory databases, one path per line (default: chainward's cache)
 #   CHAINWARD_BIN          the binary (default: `chainward` on PATH)
@@ -26,9 +27,11 @@ sarif="${INPUT_SARIF_FILE:-chainward.sarif}"
 base="${INPUT_BASE:-}"
 config="${INPUT_CONFIG:-}"
 annotate="${INPUT_ANNOTATE:-false}"
+compiled_only="${INPUT_COMPILED_ONLY:-false}"
+target="${INPUT_TARGET:-}"
 output="${GITHUB_OUTPUT:-/dev/null}"
 
-for value in "$path" "$fail_on" "$sarif" "$base" "$config"; do
+for value in "$path" "$fail_on" "$sarif" "$base" "$config" "$target"; do
   case "$value" in
     *$'\n'* | *$'\r'*) fail "inputs must be single-line values" ;;
   esac
@@ -53,6 +56,12 @@ if [ -n "$base" ]; then
 fi
 [ -n "$config" ] && args+=(--config "$config")
 [ "$annotate" = "true" ] && args+=(--annotate)
+[ "$compiled_only" = "true" ] && args+=(--compiled-only)
+# Triples are words: split on blanks only (no globbing), each passed as its own --target.
+read -r -a triples <<<"$target"
+for triple in "${triples[@]}"; do
+  args+=(--target "$triple")
+done
 while IFS= read -r db; do
   [ -n "$db" ] && args+=(--db "$db")
 done <<<"${CHAINWARD_DB:-}"

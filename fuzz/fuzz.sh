@@ -37,13 +37,13 @@ targets=(
   poetry_lock pdm_lock uv_lock pylock_toml pipfile_lock requirements_txt go_mod go_work gemfile_lock composer_lock
   config cyclonedx_input
   osv_record osv_zip rustsec_advisory purl version crates_io_response npm_response pypi_response sanitize
-  history_cache
+  history_cache cargo_index_cache compiled_view
 )
 
 dict_of() {
   case "$1" in
     cargo_lock | cargo_lock_differential | config | rustsec_advisory) echo "$fuzz_dir/dict/toml.dict" ;;
-    cyclonedx_input | osv_record | crates_io_response | npm_response | pypi_response | package_lock | bun_lock)
+    cyclonedx_input | osv_record | crates_io_response | npm_response | pypi_response | package_lock | bun_lock | cargo_index_cache)
       echo "$fuzz_dir/dict/json.dict"
       ;;
     *) ;;

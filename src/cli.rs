@@ -166,8 +166,10 @@ pub struct SbomArgs {
     /// With --vex: an advisory database (see `scan --db`). Repeatable.
     #[arg(long, value_name = "PATH", requires = "vex")]
     pub db: Vec<PathBuf>,
-    /// With --vex: never refresh the local advisory database.
-    #[arg(long, requires = "vex")]
+    /// Never touch the network: with --vex, the local advisory database as it is; with the
+    /// compiled view (--target, --features, ...), crate metadata from cargo's and chainward's
+    /// caches only.
+    #[arg(long)]
     pub offline: bool,
     /// With --vex: the policy file (default: `chainward.toml` at the root of PATH, at the
     /// revision with --rev).
@@ -178,6 +180,10 @@ pub struct SbomArgs {
     /// use it only on repositories you trust).
     #[arg(long)]
     pub cargo_metadata: bool,
+    /// Which Rust crates are compiled (`chainward:compiled` and `chainward:compiled-reason`
+    /// properties, `scope` from the status): decided when one of these options is given.
+    #[command(flatten)]
+    pub compiled: CompiledArgs,
 }
 
 /// Report formats of `scan`.
@@ -232,6 +238,7 @@ pub struct DiffArgs {
 
 /// Options `scan` and `diff` share.
 #[derive(Debug, Args, Clone)]
+#[expect(clippy::struct_excessive_bools, reason = "independent command-line switches")]
 pub struct CommonScanArgs {
     /// An advisory database: a RustSec advisory-db directory, a directory of OSV JSON files, or
     /// an OSV zip (osv.dev's per-ecosystem `all.zip` layout). Repeatable.
@@ -273,6 +280,56 @@ pub struct CommonScanArgs {
     /// In GitHub Actions: also print an `::error`/`::warning` workflow command per finding.
     #[arg(long)]
     pub annotate: bool,
+    /// Which Rust crates are compiled: the build configuration to decide for.
+    #[command(flatten)]
+    pub compiled: CompiledArgs,
+    /// Move findings in Rust crates that are not compiled for the selected targets and features
+    /// (status `no`) to the report's `not_compiled` section, out of the exit code (also
+    /// `compiled-only = true` in the policy file).
+    #[arg(long)]
+    pub compiled_only: bool,
+    /// Move findings in Rust crates compiled only by `cargo test` (status `dev`) to the report's
+    /// `not_compiled` section, out of the exit code.
+    #[arg(long)]
+    pub no_dev: bool,
+}
+
+/// The build configuration the compiled view decides for: cargo's own flags, same spelling.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CompiledArgs {
+    /// Rust: decide which crates are compiled for this target triple (repeatable; default the
+    /// host; `all`: every `[target]` table counts, as without the compiled view).
+    #[arg(long, value_name = "TRIPLE")]
+    pub target: Vec<String>,
+    /// Rust: features to activate on the selected members (comma or space separated;
+    /// `member/feature` for one member). Repeatable.
+    #[arg(long, short = 'F', value_name = "FEATURES")]
+    pub features: Vec<String>,
+    /// Rust: activate every feature of the selected members.
+    #[arg(long)]
+    pub all_features: bool,
+    /// Rust: do not activate the selected members' `default` feature.
+    #[arg(long)]
+    pub no_default_features: bool,
+    /// Rust: the workspace members to decide for (default: every member). Repeatable.
+    #[arg(long = "package", short = 'p', value_name = "NAME")]
+    pub package: Vec<String>,
+    /// Rust: decide as `cargo test` resolves (dev-dependencies' features unified in) instead of
+    /// `cargo build`; either way what only `cargo test` compiles has status `dev`.
+    #[arg(long)]
+    pub tests: bool,
+}
+
+impl CompiledArgs {
+    /// Whether any of the options was given (`sbom` decides statuses only then).
+    pub fn any(&self) -> bool {
+        !self.target.is_empty()
+            || !self.features.is_empty()
+            || self.all_features
+            || self.no_default_features
+            || !self.package.is_empty()
+            || self.tests
+    }
 }
 
 /// `chainward db`.

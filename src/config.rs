@@ -5,6 +5,7 @@
 //! deny = ["unmaintained"]          # unmaintained|unsound|notice|yanked
 //! exclude = ["vendor/**", "fuzz/Cargo.lock"]   # globs, same meaning as --exclude
 //! requirements = ["deps/*.pip", "constraints.txt"] # globs, same meaning as --requirements
+//! compiled-only = true             # Rust: findings in crates not compiled are reported apart
 //! [[ignore]]
 //! id = "RUSTSEC-2020-0071"         # required; a finding's id or any of its aliases
 //! package = "time"                 # optional: "name" or "name@version"
@@ -54,6 +55,9 @@ pub struct Config {
     pub ignores: Vec<Ignore>,
     /// `[heuristics]`.
     pub heuristics: HeuristicsConfig,
+    /// `compiled-only = true`: findings in Rust crates that are not compiled go to the report's
+    /// `not_compiled` section, out of the exit code (as `--compiled-only`).
+    pub compiled_only: bool,
 }
 
 /// The `[heuristics]` table: what is not set keeps its default.
@@ -158,6 +162,7 @@ struct Wire {
     #[serde(default)]
     ignore: Vec<Spanned<WireIgnore>>,
     heuristics: Option<WireHeuristics>,
+    compiled_only: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -312,7 +317,16 @@ pub fn parse(label: &str, text: &str) -> Result<Config, ConfigError> {
         Some(h) => heuristics(h, &err)?,
         None => HeuristicsConfig::default(),
     };
-    Ok(Config { path: label.to_owned(), fail_on, deny, exclude, requirements, ignores, heuristics })
+    Ok(Config {
+        path: label.to_owned(),
+        fail_on,
+        deny,
+        exclude,
+        requirements,
+        ignores,
+        heuristics,
+        compiled_only: wire.compiled_only.unwrap_or(false),
+    })
 }
 
 fn heuristics(

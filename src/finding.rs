@@ -27,6 +27,8 @@ pub struct ScanPackage {
     pub install_script: Option<bool>,
     /// Where it was found.
     pub location: Location,
+    /// Whether cargo compiles it (Rust, when the compiled view ran).
+    pub compiled: Option<crate::compiled::Compiled>,
 }
 
 /// A file (and line) a finding points at.
@@ -215,6 +217,10 @@ pub struct Finding {
     /// Set when an ignore in the policy silences this finding.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Suppression>,
+    /// Whether cargo compiles the package for the selected targets and features (`{status,
+    /// reason}`), when the compiled view ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compiled: Option<crate::compiled::Compiled>,
 }
 
 impl Finding {
@@ -349,6 +355,7 @@ pub fn match_packages(index: &Index, packages: &[ScanPackage]) -> (Vec<Finding>,
                     .max_by(|a, b| a.score.total_cmp(&b.score))
                     .map(|c| c.vector.clone()),
                 suppression: None,
+                compiled: None,
             });
         }
     }
@@ -459,6 +466,7 @@ mod tests {
             checksum: None,
             install_script: None,
             location: Location { path: "Cargo.lock".to_owned(), line: None, end_line: None },
+            compiled: None,
         }
     }
 
@@ -530,6 +538,7 @@ mod tests {
             checksum: None,
             install_script: None,
             location: Location { path: "Cargo.lock".to_owned(), line: Some(3), end_line: Some(9) },
+            compiled: None,
         };
         let (findings, unevaluated) = match_packages(&index, &[package]);
         assert!(unevaluated.is_empty());

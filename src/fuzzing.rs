@@ -510,3 +510,85 @@ pub fn history_cache(data: &[u8]) {
         "a decoded walk cache does not read back the same"
     );
 }
+
+/// `$CARGO_HOME`'s files as [`crate::registry::cargo_home`] reads them, the same bytes as each:
+/// a `.cache` index file ([`crate::registry::cargo_home::parse_index_cache`]: whatever parses
+/// must be exactly the concatenation the format describes, each entry's line found again by its
+/// version, and each line given to [`crate::compiled::summary::CrateSummary::from_index_line`]),
+/// a published `Cargo.toml` (`manifest_proc_macro`) and a `.crate` archive (`crate_proc_macro`).
+pub fn cargo_index_cache(data: &[u8]) {
+    use crate::registry::cargo_home::{crate_proc_macro, manifest_proc_macro, parse_index_cache};
+    if let Ok(cache) = parse_index_cache(data) {
+        assert!(cache.schema <= crate::compiled::summary::INDEX_V_MAX, "schema {} accepted", cache.schema);
+        let mut again = vec![crate::registry::cargo_home::CACHE_VERSION];
+        again.extend_from_slice(&cache.schema.to_le_bytes());
+        again.extend_from_slice(cache.index_version);
+        again.push(0);
+        for (version, line) in &cache.entries {
+            assert!(!version.is_empty() && !version.contains('\0') && !line.contains(&0), "a field holds a NUL");
+            again.extend_from_slice(version.as_bytes());
+            again.push(0);
+            again.extend_from_slice(line);
+            again.push(0);
+            let first = cache.entries.iter().find(|(v, _)| v == version).map(|(_, l)| *l);
+            assert_eq!(cache.line(version), first, "version {version} not found as the first of its entries");
+        }
+        assert!(again == data, "the parsed entries are not the file");
+        for (version, line) in cache.entries.iter().take(64) {
+            if let Ok(line) = std::str::from_utf8(line) {
+                let _ = crate::compiled::summary::CrateSummary::from_index_line(line, "x", version);
+            }
+        }
+    }
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = manifest_proc_macro(text);
+    }
+    let _ = crate_proc_macro(data, "x", "1.0.0");
+}
+
+/// The compiled view (`compiled::`): NUL-separated parts: a Cargo.lock, the `Cargo.toml` beside
+/// it, a dependency `target` string (`cfg(...)` or a triple), then crates.io index lines. The
+/// workspace manifest is read, the lines become the crates' summaries, and every package gets a
+/// status for the host and for every target; the target string is evaluated for a few
+/// platforms. Whatever the input: no panic, and when a lockfile is decided, every package of it
+/// has a status.
+pub fn compiled_view(data: &[u8]) {
+    use crate::compiled::{self, Options, Targets, metadata::Gathered, platform, summary::CrateSummary};
+    let mut parts = parts(data);
+    let lock = parts.next().unwrap_or_default().to_vec();
+    let manifest = parts.next().unwrap_or_default().to_vec();
+    let target = std::str::from_utf8(parts.next().unwrap_or_default()).unwrap_or_default();
+    for triple in ["x86_64-unknown-linux-gnu", "x86_64-pc-windows-msvc", "wasm32-unknown-unknown"] {
+        if let Ok(p) = platform::Platform::new(triple) {
+            let _ = platform::matches(target, &p);
+        }
+    }
+    let mut gathered = Gathered::default();
+    for line in parts.filter_map(|p| std::str::from_utf8(p).ok()) {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let (Some(name), Some(version)) =
+            (value.get("name").and_then(|v| v.as_str()), value.get("vers").and_then(|v| v.as_str()))
+        else {
+            continue;
+        };
+        if let Ok(summary) = CrateSummary::from_index_line(line, name, version) {
+            gathered.summaries.insert((name.to_owned(), version.to_owned()), summary);
+        }
+    }
+    let source = MemorySource::new([("Cargo.lock".to_owned(), lock), ("Cargo.toml".to_owned(), manifest)]);
+    let Ok(excludes) = crate::discover::Excludes::new(&[]) else { return };
+    let options = ResolveOptions { lockfile_only: true, ..ResolveOptions::default() };
+    let Ok(resolution) = crate::resolve::tree(&source, None, &excludes, &options) else { return };
+    for (targets, tests) in [(Targets::Host, false), (Targets::All, true)] {
+        let mut resolution = resolution.clone();
+        let options = Options { targets, tests, ..Options::default() };
+        if let Ok(outcome) = compiled::annotate_with(&mut resolution, &source, &options, &gathered)
+            && outcome.lockfiles > 0
+        {
+            let decided = resolution.resolved.iter().filter(|r| r.packages.iter().any(|p| p.compiled.is_some()));
+            for r in decided {
+                assert!(r.packages.iter().all(|p| p.compiled.is_some()), "a package of {} has no status", r.path);
+            }
+        }
+    }
+}

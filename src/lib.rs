@@ -3,6 +3,7 @@
 pub mod advisory;
 pub mod cli;
 mod commands;
+pub mod compiled;
 pub mod config;
 pub mod discover;
 pub mod error;
@@ -73,6 +74,9 @@ pub struct Env {
     pub npm_registry_url: Option<String>,
     /// `CHAINWARD_PYPI_URL`: PyPI (default `https://pypi.org`).
     pub pypi_url: Option<String>,
+    /// Cargo's home (`CARGO_HOME`, else `$HOME/.cargo`): its registry cache answers the compiled
+    /// view offline.
+    pub cargo_home: Option<PathBuf>,
     /// `GITHUB_ACTIONS=true`: running in GitHub Actions.
     pub github_actions: bool,
     /// `GITHUB_STEP_SUMMARY`: where the job summary (Markdown) is appended.

@@ -56,6 +56,9 @@ fn main() -> ExitCode {
         crates_io_api_url: var("CHAINWARD_CRATES_IO_API_URL"),
         npm_registry_url: var("CHAINWARD_NPM_REGISTRY_URL"),
         pypi_url: var("CHAINWARD_PYPI_URL"),
+        cargo_home: std::env::var_os("CARGO_HOME").filter(|v| !v.is_empty()).map(std::path::PathBuf::from).or_else(
+            || std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| std::path::PathBuf::from(h).join(".cargo")),
+        ),
         github_actions: var("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
         github_step_summary: std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(Into::into),
         github_output: std::env::var_os("GITHUB_OUTPUT").filter(|v| !v.is_empty()).map(Into::into),

@@ -211,6 +211,7 @@ mod tests {
             details: String::new(),
             cvss_vector: None,
             suppression: None,
+            compiled: None,
         }
     }
 
@@ -233,6 +234,7 @@ mod tests {
             requirements: Vec::new(),
             ignores,
             heuristics: crate::config::HeuristicsConfig::default(),
+            compiled_only: false,
         }
     }
 

@@ -193,9 +193,15 @@ fn scan_script_builds_the_command_line_and_records_the_exit_code() {
             ("CHAINWARD_PR_BASE_SHA", "x"),
             ("INPUT_BASE", "HEAD"),
             ("INPUT_ANNOTATE", "true"),
+            ("INPUT_COMPILED_ONLY", "true"),
+            ("INPUT_TARGET", " x86_64-unknown-linux-gnu  *  "),
         ],
     );
     assert!(args.windows(2).any(|w| w == ["--base", "HEAD"]) && args.contains(&"--annotate".to_owned()), "{args:?}");
+    assert!(args.contains(&"--compiled-only".to_owned()), "{args:?}");
+    // Each triple is one --target, never a glob.
+    assert!(args.windows(2).any(|w| w == ["--target", "x86_64-unknown-linux-gnu"]), "{args:?}");
+    assert!(args.windows(2).any(|w| w == ["--target", "*"]), "{args:?}");
 
     // A multi-line input could forge outputs: refused.
     std::fs::remove_file(dir.path().join("github_output")).unwrap();

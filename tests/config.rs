@@ -232,6 +232,7 @@ mod vex {
             details: format!("{id} details"),
             cvss_vector: Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H".to_owned()),
             suppression: None,
+            compiled: None,
         }
     }
 

@@ -29,6 +29,7 @@ fn finding(name: &str, severity: Severity, summary: &str) -> Finding {
         details: String::new(),
         cvss_vector: None,
         suppression: None,
+        compiled: None,
     }
 }
 
@@ -40,6 +41,7 @@ fn report(findings: Vec<Finding>) -> Report {
         summary: Summary { packages: 1, findings: findings.len(), by_severity: BTreeMap::new() },
         findings,
         suppressed: vec![],
+        not_compiled: Vec::new(),
         changes: None,
         warnings: vec![],
         errors: vec![],

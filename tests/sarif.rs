@@ -1,6 +1,7 @@
 //! `report::sarif`: the SARIF 2.1.0 log validates against the official schema (and GitHub's
 //! rules, via the SARIF multitool when installed); regions are the package's lockfile block;
-//! fingerprints survive unrelated edits; suppressions and errors are carried over.
+//! fingerprints survive unrelated edits; suppressions, the compiled view and errors are carried
+//! over.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chainward::advisory::{AdvisoryKind, Severity};
+use chainward::compiled::{Compiled, Status};
 use chainward::discover::Excludes;
 use chainward::finding::{Finding, Location, PackageRef};
 use chainward::report::sarif::{SarifOptions, render};
@@ -34,6 +36,7 @@ fn report(findings: Vec<Finding>, suppressed: Vec<Finding>, errors: Vec<ReportEr
         summary: Summary { packages: 10, findings: findings.len(), by_severity },
         findings,
         suppressed,
+        not_compiled: Vec::new(),
         changes: None,
         warnings: Vec::new(),
         errors,
@@ -60,7 +63,12 @@ fn finding(id: &str, name: &str, version: &str, severity: Severity, line: Option
         details: "# Details\n\nA long explanation.".to_owned(),
         cvss_vector: None,
         suppression: None,
+        compiled: None,
     }
+}
+
+fn compiled(status: Status, reason: Option<&str>) -> Compiled {
+    Compiled { status, reason: reason.map(str::to_owned) }
 }
 
 fn sarif(report: &Report, prefix: &str) -> Value {
@@ -318,10 +326,13 @@ fn github_rules_of_the_sarif_multitool_pass() {
     hand.suppression =
         Some(Suppression { reason: "accepted".to_owned(), until: None, source: "chainward.toml:1".to_owned() });
     let errors = vec![ReportError { path: "Cargo.lock".to_owned(), line: Some(2), message: "oops".to_owned() }];
-    docs.push((
-        "hand",
-        report(vec![finding("maintainer-change", "bar", "1.0.0", Severity::Low, None)], vec![hand], errors),
-    ));
+    let mut bar = finding("maintainer-change", "bar", "1.0.0", Severity::Low, None);
+    bar.compiled = Some(compiled(Status::Build, Some("build-dependency of app 0.1.0")));
+    let mut hand_report = report(vec![bar], vec![hand], errors);
+    let mut rsa = finding("RUSTSEC-2023-0071", "rsa", "0.9.6", Severity::Medium, Some(12));
+    rsa.compiled = Some(compiled(Status::No, Some("feature mysql of sqlx 0.8.6 is off")));
+    hand_report.not_compiled.push(rsa);
+    docs.push(("hand", hand_report));
     docs.push(("empty", report(Vec::new(), Vec::new(), Vec::new())));
     if let Some((real, _)) = scan(&testdata("report/before")) {
         docs.push(("real", real));
@@ -361,4 +372,97 @@ fn github_rules_of_the_sarif_multitool_pass() {
             .collect();
         assert!(notifications.is_empty(), "{name}: {notifications:?}");
     }
+}
+
+#[test]
+fn compiled_status_is_a_property_and_a_message_suffix() {
+    let mut runtime = finding("RUSTSEC-2099-0001", "smallvec", "1.6.0", Severity::Critical, Some(5));
+    runtime.compiled = Some(compiled(Status::Runtime, None));
+    let mut build = finding("RUSTSEC-2099-0002", "syn", "1.0.0", Severity::High, Some(20));
+    build.compiled = Some(compiled(Status::Build, Some("proc-macro serde_derive 1.0.0")));
+    let mut dev = finding("RUSTSEC-2099-0003", "mockito", "0.1.0", Severity::Medium, Some(30));
+    dev.compiled = Some(compiled(Status::Dev, None));
+    let mut no = finding("RUSTSEC-2023-0071", "rsa", "0.9.6", Severity::Medium, Some(40));
+    no.compiled = Some(compiled(Status::No, Some("feature mysql of sqlx 0.8.6 is off\nsecond line")));
+    let mut missing = finding("RUSTSEC-2099-0004", "x", "1.0.0", Severity::Low, Some(50));
+    missing.compiled = Some(compiled(Status::Runtime, Some("missing metadata for x 1.0.0: counted as compiled")));
+    let plain = finding("RUSTSEC-2099-0005", "y", "1.0.0", Severity::Low, Some(60));
+    let doc = sarif(&report(vec![runtime, build, dev, no, missing, plain], Vec::new(), Vec::new()), "");
+    let results = results(&doc);
+    let props: Vec<(&Value, &Value)> =
+        results.iter().map(|r| (&r["properties"]["compiled"], &r["properties"]["compiledReason"])).collect();
+    assert_eq!(props[0], (&Value::from("runtime"), &Value::Null), "no reason: the key is absent");
+    assert!(results[0]["properties"].get("compiledReason").is_none());
+    assert_eq!(props[1], (&Value::from("build"), &Value::from("proc-macro serde_derive 1.0.0")));
+    assert_eq!(props[2], (&Value::from("dev"), &Value::Null));
+    assert_eq!(props[3], (&Value::from("no"), &Value::from("feature mysql of sqlx 0.8.6 is off\nsecond line")));
+    assert!(results[5]["properties"].get("compiled").is_none(), "no compiled view: no key");
+    let messages: Vec<&str> = results.iter().map(|r| r["message"]["text"].as_str().unwrap()).collect();
+    assert_eq!(messages[0], "smallvec@1.6.0: Problem in smallvec; fixed in >= 9.9.9", "runtime: no suffix");
+    assert_eq!(messages[1], "syn@1.0.0: Problem in syn; fixed in >= 9.9.9 (build only: proc-macro serde_derive 1.0.0)");
+    assert_eq!(messages[2], "mockito@0.1.0: Problem in mockito; fixed in >= 9.9.9 (tests only)");
+    assert_eq!(
+        messages[3],
+        "rsa@0.9.6: Problem in rsa; fixed in >= 9.9.9 (not compiled: feature mysql of sqlx 0.8.6 is off\\nsecond line)",
+        "one line"
+    );
+    assert_eq!(
+        messages[4],
+        "x@1.0.0: Problem in x; fixed in >= 9.9.9 (compiled: missing metadata for x 1.0.0: counted as compiled)"
+    );
+    assert_eq!(messages[5], "y@1.0.0: Problem in y; fixed in >= 9.9.9");
+    for r in results {
+        assert!(r.get("suppressions").is_none(), "active findings are not suppressed");
+    }
+}
+
+#[test]
+fn not_compiled_findings_are_results_with_an_external_suppression() {
+    let active = finding("RUSTSEC-2099-0001", "smallvec", "1.6.0", Severity::High, Some(5));
+    let mut ignored = finding("RUSTSEC-2099-0002", "time", "0.1.45", Severity::Medium, Some(10));
+    ignored.suppression = Some(Suppression {
+        reason: "we never call localtime_r".to_owned(),
+        until: None,
+        source: "chainward.toml:1".to_owned(),
+    });
+    let mut no = finding("RUSTSEC-2023-0071", "rsa", "0.9.6", Severity::Medium, Some(40));
+    no.compiled = Some(compiled(Status::No, Some("feature mysql of sqlx 0.8.6 is off")));
+    let mut dev = finding("RUSTSEC-2099-0003", "mockito", "0.1.0", Severity::Low, Some(50));
+    dev.compiled = Some(compiled(Status::Dev, Some("dev-dependency of app 0.1.0")));
+    let mut r = report(vec![active], vec![ignored], Vec::new());
+    r.not_compiled = vec![no, dev];
+    let doc = sarif(&r, "");
+    let results = results(&doc);
+    let ids: Vec<&str> = results.iter().map(|r| r["ruleId"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["RUSTSEC-2099-0001", "RUSTSEC-2099-0002", "RUSTSEC-2023-0071", "RUSTSEC-2099-0003"]);
+    assert!(results[0].get("suppressions").is_none());
+    assert_eq!(results[1]["suppressions"][0]["justification"], "we never call localtime_r");
+    let s = results[2]["suppressions"].as_array().unwrap();
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0]["kind"], "external");
+    assert_eq!(s[0]["status"], "accepted");
+    assert_eq!(
+        s[0]["justification"],
+        "not counted for this configuration: not compiled: feature mysql of sqlx 0.8.6 is off"
+    );
+    assert_eq!(
+        results[3]["suppressions"][0]["justification"],
+        "not counted for this configuration: tests only: dev-dependency of app 0.1.0"
+    );
+    assert_eq!(results[2]["properties"]["compiled"], "no");
+    // Every result has its rule, the not-compiled ones too.
+    let rules = doc["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 4);
+    for result in results {
+        let rule = &rules[usize::try_from(result["ruleIndex"].as_u64().unwrap()).unwrap()];
+        assert_eq!(rule["id"], result["ruleId"]);
+    }
+    let help = rules.iter().find(|r| r["id"] == "RUSTSEC-2023-0071").unwrap()["help"]["text"].as_str().unwrap();
+    assert!(help.contains("rsa@0.9.6"), "{help}");
+    // The fingerprint does not depend on the status: an alert closed by --compiled-only is the
+    // same alert when it is counted again.
+    let mut counted = r.not_compiled[0].clone();
+    counted.compiled = None;
+    let plain = sarif(&report(vec![counted], Vec::new(), Vec::new()), "");
+    assert_eq!(results[2]["partialFingerprints"], plain["runs"][0]["results"][0]["partialFingerprints"]);
 }

@@ -126,6 +126,7 @@ fn finding(id: &str, name: &str, version: &str, purl: Option<&str>) -> Finding {
         details: String::new(),
         cvss_vector: None,
         suppression: None,
+        compiled: None,
     }
 }
 

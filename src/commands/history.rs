@@ -154,6 +154,7 @@ pub(crate) fn run(cli: &Cli, args: &HistoryArgs, env: &Env, out: &mut Output<'_>
                     checksum: iv.checksum.clone(),
                     install_script: None,
                     location: Location::block(&iv.lockfile, None),
+                    compiled: None,
                 })
             })
             .collect();

@@ -209,3 +209,58 @@ pub(crate) fn matched(index: &Index, packages: &[ScanPackage], errors: &mut Vec<
     }
     findings
 }
+
+/// The compiled view's options from the command line (`--target all` keeps every target).
+pub(crate) fn compiled_options(args: &crate::cli::CompiledArgs) -> Result<crate::compiled::Options, Error> {
+    use crate::compiled::Targets;
+    let targets = if args.target.is_empty() {
+        Targets::Host
+    } else if args.target.iter().any(|t| t == "all") {
+        if args.target.len() > 1 {
+            return Err(Error::Usage("--target all cannot be combined with other targets".to_owned()));
+        }
+        Targets::All
+    } else {
+        Targets::Triples(args.target.clone())
+    };
+    Ok(crate::compiled::Options {
+        targets,
+        features: args.features.clone(),
+        all_features: args.all_features,
+        no_default_features: args.no_default_features,
+        packages: args.package.clone(),
+        explicit: true,
+        tests: args.tests,
+    })
+}
+
+/// The compiled view of one side of a scan (or of an SBOM): what to decide for, and where
+/// crate metadata comes from.
+pub(crate) struct CompiledRequest {
+    pub(crate) options: crate::compiled::Options,
+    pub(crate) registry: crate::registry::RegistryConfig,
+    pub(crate) cargo_home: Option<crate::registry::cargo_home::CargoHome>,
+    /// Decide even when the policy file does not ask for it.
+    pub(crate) always: bool,
+}
+
+impl CompiledRequest {
+    /// Decide the status of every Rust package of `resolution` read from `source`; warnings and
+    /// notes go to `notes`. `asked`: the policy file read with the source asks for it.
+    pub(crate) fn annotate(
+        &self,
+        resolution: &mut crate::resolve::Resolution,
+        source: &dyn crate::source::Source,
+        notes: &mut Vec<String>,
+        asked: bool,
+    ) -> Result<(), Error> {
+        let sources = crate::compiled::Sources { registry: &self.registry, cargo_home: self.cargo_home.as_ref() };
+        let mut options = self.options.clone();
+        options.explicit |= asked;
+        let outcome = crate::compiled::annotate(resolution, source, &options, &sources)
+            .map_err(|e| Error::Usage(e.to_string()))?;
+        notes.extend(outcome.warnings.iter().map(ToString::to_string));
+        notes.extend(outcome.notes);
+        Ok(())
+    }
+}

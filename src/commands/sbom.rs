@@ -51,6 +51,21 @@ pub(crate) fn run(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -
     }
     let excludes = Excludes::new(&exclude)?.with_requirements(&requirements)?;
     let mut properties = Vec::new();
+    // The compiled view, when one of its options is given: statuses become the components'
+    // `chainward:compiled` properties and their scope.
+    let compiled = args
+        .compiled
+        .any()
+        .then(|| -> Result<super::CompiledRequest, Error> {
+            Ok(super::CompiledRequest {
+                options: super::compiled_options(&args.compiled)?,
+                registry: env.registry_config(args.offline),
+                cargo_home: env.cargo_home.as_ref().map(crate::registry::cargo_home::CargoHome::new),
+                always: true,
+            })
+        })
+        .transpose()?;
+    let mut compiled_notes = Vec::new();
     let resolution = if let Some(revision) = &revision {
         properties.push(("chainward:git-commit".to_owned(), revision.commit.clone()));
         properties.push(("chainward:git-revision".to_owned(), revision.rev.clone()));
@@ -58,12 +73,22 @@ pub(crate) fn run(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -
             resolve::tree(&revision.tree, revision.only.as_deref(), &excludes, &ResolveOptions::default())?;
         // Named as the work tree's SBOM would be: a revision's tree has no directory name.
         resolution.name.clone_from(&revision.name);
+        if let Some(c) = &compiled {
+            c.annotate(&mut resolution, &revision.tree, &mut compiled_notes, true)?;
+        }
         resolution
     } else {
         let source = crate::source::open(&args.path)?;
         let options = ResolveOptions { cargo_metadata: args.cargo_metadata, ..ResolveOptions::default() };
-        resolve::work_tree(&source, &excludes, &options)?
+        let mut resolution = resolve::work_tree(&source, &excludes, &options)?;
+        if let Some(c) = &compiled {
+            c.annotate(&mut resolution, &source, &mut compiled_notes, true)?;
+        }
+        resolution
     };
+    for note in &compiled_notes {
+        out.warning(cli.quiet, note);
+    }
 
     for w in &resolution.warnings {
         out.warning(cli.quiet, &w.to_string());

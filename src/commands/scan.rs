@@ -78,6 +78,22 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
     let excludes =
         Exclusions { patterns: &exclude, requirements: &requirements, with_tree_policy: explicit_config.is_none() };
 
+    // The compiled view (Rust): on with registry lookups, with any of its options, or when the
+    // policy file asks for `compiled-only`; without the registry, from the caches only.
+    // In diff mode it needs the whole graph's metadata, not only what the change adds: there
+    // only on request.
+    let explicit = req.common.compiled.any()
+        || req.common.compiled_only
+        || req.common.no_dev
+        || explicit_config.as_ref().is_some_and(|c| c.compiled_only);
+    let mut compiled_options = super::compiled_options(&req.common.compiled)?;
+    compiled_options.explicit = explicit;
+    let compiled = super::CompiledRequest {
+        options: compiled_options,
+        registry: env.registry_config(req.common.offline || req.common.no_registry),
+        cargo_home: env.cargo_home.as_ref().map(crate::registry::cargo_home::CargoHome::new),
+        always: explicit || (!req.common.no_registry && req.base.is_none()),
+    };
     let (head, base, base_label, head_label) = if sbom_input {
         (sbom_side(req.path, &mut notes, &mut errors)?, None, None, None)
     } else if git_mode {
@@ -96,12 +112,20 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
             // Compared with a revision: leave nested repositories out, as the revision does.
             (Box::new(crate::source::WorkTree::new(&dir).without_nested_repositories()), "worktree".to_owned())
         };
-        let head = tree_side(head_source.as_ref(), only.as_deref(), &excludes, &mut errors, false, &mut notes)?;
+        let head = tree_side(
+            head_source.as_ref(),
+            only.as_deref(),
+            &excludes,
+            &mut errors,
+            false,
+            &mut notes,
+            Some(&compiled),
+        )?;
         let (base, base_label) = match req.base {
             Some(rev) => {
                 let tree = GitTree::at_revision(&workdir, &prefix, rev)?;
                 let label = format!("{rev} ({})", tree.commit().unwrap_or_default());
-                (Some(tree_side(&tree, only.as_deref(), &excludes, &mut errors, true, &mut notes)?), Some(label))
+                (Some(tree_side(&tree, only.as_deref(), &excludes, &mut errors, true, &mut notes, None)?), Some(label))
             }
             None => (None, None),
         };
@@ -109,7 +133,12 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
     } else {
         let (dir, only) = split_file(req.path);
         let source = crate::source::WorkTree::new(&dir);
-        (tree_side(&source, only.as_deref(), &excludes, &mut errors, false, &mut notes)?, None, None, None)
+        (
+            tree_side(&source, only.as_deref(), &excludes, &mut errors, false, &mut notes, Some(&compiled))?,
+            None,
+            None,
+            None,
+        )
     };
     let config = explicit_config.or_else(|| head.config.clone());
 
@@ -248,6 +277,16 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
     unique.reverse();
     let mut findings = unique;
     crate::finding::sort(&mut findings);
+    let statuses: std::collections::HashMap<(&str, &str, &str), &crate::compiled::Compiled> = head
+        .packages
+        .iter()
+        .filter_map(|p| Some(((p.location.path.as_str(), p.name.as_str(), p.version.as_str()), p.compiled.as_ref()?)))
+        .collect();
+    for f in &mut findings {
+        f.compiled = statuses
+            .get(&(f.location.path.as_str(), f.package.name.as_str(), f.package.version.as_str()))
+            .map(|c| (*c).clone());
+    }
 
     let today = today(env);
     let (active, suppressed, warnings) = match &config {
@@ -261,6 +300,15 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
         }
         None => (findings, Vec::new(), Vec::new()),
     };
+    // --compiled-only / --no-dev: findings in crates cargo does not compile (or only for tests)
+    // are reported apart, out of the exit code.
+    let compiled_only = req.common.compiled_only || config.as_ref().is_some_and(|c| c.compiled_only);
+    let (active, not_compiled): (Vec<Finding>, Vec<Finding>) = active.into_iter().partition(|f| {
+        !f.compiled.as_ref().is_some_and(|c| {
+            (compiled_only && c.status == crate::compiled::Status::No)
+                || (req.common.no_dev && c.status == crate::compiled::Status::Dev)
+        })
+    });
     // Everything worth a look is in the report too, not only on stderr; each line sanitised.
     let warnings: Vec<String> =
         notes.into_iter().chain(warnings).chain(registry_warnings).map(|w| crate::sanitize::diagnostic(&w)).collect();
@@ -274,6 +322,7 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
         summary: Summary { packages: head.packages.len(), findings: active.len(), by_severity: by_severity(&active) },
         findings: active,
         suppressed,
+        not_compiled,
         changes,
         warnings,
         errors,
@@ -446,6 +495,7 @@ fn tree_side(
     errors: &mut Vec<ReportError>,
     is_base: bool,
     notes: &mut Vec<String>,
+    compiled: Option<&super::CompiledRequest>,
 ) -> Result<Side, Error> {
     let config = match source.read("chainward.toml") {
         Ok(bytes) => {
@@ -472,7 +522,7 @@ fn tree_side(
     }
     let excludes = Excludes::new(&patterns)?.with_requirements(&requirements)?;
     let options = ResolveOptions { lockfile_only: true, ..ResolveOptions::default() };
-    let resolution = match crate::resolve::tree(source, only, &excludes, &options) {
+    let mut resolution = match crate::resolve::tree(source, only, &excludes, &options) {
         Ok(r) => r,
         // No lockfile at the base revision: everything at head is new.
         Err(Error::Usage(message)) if is_base => {
@@ -483,6 +533,12 @@ fn tree_side(
     };
     if !is_base {
         notes.extend(resolution.warnings.iter().map(ToString::to_string));
+    }
+    if let Some(c) = compiled {
+        let asked = config.as_ref().is_some_and(|c| c.compiled_only);
+        if c.always || asked {
+            c.annotate(&mut resolution, source, notes, asked)?;
+        }
     }
     for e in &resolution.errors {
         if is_base {

@@ -289,6 +289,7 @@ fn finding(settings: &Settings, rule: RuleId, signal: Signal, package: PackageRe
         details,
         cvss_vector: None,
         suppression: None,
+        compiled: None,
     }
 }
 
@@ -371,6 +372,7 @@ pub(crate) mod test_support {
             checksum: None,
             install_script: None,
             location: Location { path: "Cargo.lock".to_owned(), line: Some(1), end_line: Some(2) },
+            compiled: None,
         }
     }
 

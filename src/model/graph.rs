@@ -178,6 +178,11 @@ impl Graph {
 fn merge_package(into: &mut Package, other: &Package) {
     into.first_party |= other.first_party;
     into.direct |= other.direct;
+    // The most compiled status wins (runtime before build, dev, no); unknown when one is.
+    into.compiled = match (into.compiled.take(), &other.compiled) {
+        (Some(a), Some(b)) => Some(if b.status < a.status { b.clone() } else { a }),
+        _ => None,
+    };
     // The widest use wins: required over optional over excluded; unknown unless both know.
     into.scope = match (into.scope, other.scope) {
         (Some(Scope::Required), _) | (_, Some(Scope::Required)) => Some(Scope::Required),

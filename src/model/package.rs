@@ -424,6 +424,9 @@ pub struct Package {
     /// written after the name (`>=2`, or empty for none). Such packages have version `""`, are left
     /// out of matching, are warned about, and make the SBOM's composition `incomplete`.
     pub unpinned: Option<String>,
+    /// Whether cargo compiles it for the selected targets and features (Rust only, when the
+    /// compiled view ran: [`crate::compiled`]).
+    pub compiled: Option<crate::compiled::Compiled>,
 }
 
 impl Package {
@@ -448,6 +451,7 @@ impl Package {
             platform: None,
             groups: Vec::new(),
             unpinned: None,
+            compiled: None,
         }
     }
 

@@ -17,8 +17,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use super::http::{Answer, ErrorKind, Expect, FetchError, Http, Origin, Registry};
 use super::{
@@ -414,6 +415,257 @@ fn apply(v: &mut VersionMeta, a: ApiVersion) {
     }
 }
 
+/// The download endpoint when the index's `config.json` cannot be had: crates.io's.
+pub(crate) const DEFAULT_DL: &str = "https://static.crates.io/crates";
+
+/// chainward's cache directory (under the registry cache) of what `.crate` archives said
+/// (whether each is a proc-macro), one small JSON file per crate version.
+const CRATE_KINDS_DIR: &str = "crates.io-crates";
+
+/// The index lines of the wanted versions of one crate, as the registry wrote them.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct WantedLines {
+    /// Version → the raw JSON line (the first line of each version).
+    pub(crate) lines: BTreeMap<String, String>,
+    /// Lines that are not JSON with a `vers`, skipped.
+    pub(crate) skipped: usize,
+}
+
+#[derive(Deserialize)]
+struct VersOnly<'a> {
+    #[serde(borrow)]
+    vers: std::borrow::Cow<'a, str>,
+}
+
+/// The lines of `wanted` versions in an index file, found by each line's `vers` (only that
+/// field is read; the caller parses the lines it keeps). Like [`parse_index`], a non-empty
+/// body without one valid line is an error (so the HTTP cache keeps only what both accept).
+pub(crate) fn wanted_lines(body: &[u8], wanted: &BTreeSet<String>) -> Result<WantedLines, String> {
+    let mut out = WantedLines::default();
+    let mut valid = 0usize;
+    for line in body.split(|&b| b == b'\n') {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let Ok(entry) = serde_json::from_slice::<VersOnly<'_>>(line) else {
+            out.skipped += 1;
+            continue;
+        };
+        valid += 1;
+        if wanted.contains(entry.vers.as_ref())
+            && !out.lines.contains_key(entry.vers.as_ref())
+            && let Ok(text) = std::str::from_utf8(line)
+        {
+            out.lines.insert(entry.vers.into_owned(), text.trim().to_owned());
+        }
+    }
+    if valid == 0 && out.skipped > 0 {
+        return Err("no valid line in the index file".to_owned());
+    }
+    Ok(out)
+}
+
+/// How a lookup of some versions' index lines ended.
+#[derive(Debug)]
+pub(crate) enum IndexLookup {
+    /// The crate's index file was had.
+    Found {
+        /// The lines of the wanted versions it has.
+        lines: WantedLines,
+        /// `true` for the registry's answer of this run or a cached one younger than the TTL
+        /// (revalidated when it lacked a wanted version); `false` for a copy used offline or
+        /// because the registry failed, which may predate a release.
+        current: bool,
+    },
+    /// The registry has no such crate (its answer, possibly cached).
+    NotFound,
+    /// No answer; the message names the URL and why, safe to print.
+    Failed {
+        /// Offline, and chainward's cache does not have the index file.
+        offline: bool,
+        /// What happened.
+        message: String,
+    },
+}
+
+/// The sparse index and its downloads, for the compiled-crate resolver
+/// ([`crate::compiled::metadata`]): the same URLs and HTTP cache as [`listing`], so a crate
+/// already looked up costs no request.
+#[derive(Debug)]
+pub(crate) struct IndexClient<'c> {
+    http: Http,
+    config: &'c RegistryConfig,
+    /// The download URL template (`dl` of the index's `config.json`), fetched on first use;
+    /// the error says why there is none.
+    dl: std::sync::OnceLock<Result<String, String>>,
+}
+
+/// What chainward caches about a downloaded `.crate` (not the archive).
+#[derive(Debug, Serialize, Deserialize)]
+struct CrateKind {
+    name: String,
+    version: String,
+    proc_macro: bool,
+}
+
+impl<'c> IndexClient<'c> {
+    /// A client for `config` (its cache directory, offline mode, timeouts, index URL).
+    pub(crate) fn new(config: &'c RegistryConfig) -> Self {
+        IndexClient { http: Http::new(config), config, dl: std::sync::OnceLock::new() }
+    }
+
+    /// Requests sent so far.
+    pub(crate) fn requests(&self) -> usize {
+        self.http.requests()
+    }
+
+    /// Answers served from chainward's cache so far.
+    pub(crate) fn cache_hits(&self) -> usize {
+        self.http.cache_hits()
+    }
+
+    /// The HTTP layer's notes (stale copies used, an unwritable cache), not yet made safe.
+    pub(crate) fn take_notes(&self) -> Vec<String> {
+        self.http.take_notes()
+    }
+
+    /// The index lines of `wanted` versions of `name`. A cached index file younger than the
+    /// TTL that lacks a wanted version is revalidated once (a release published since).
+    pub(crate) fn lines(&self, name: &str, wanted: &BTreeSet<String>) -> IndexLookup {
+        let Some(path) = index_path(name) else {
+            return IndexLookup::Failed { offline: false, message: format!("`{name}` is not a crates.io crate name") };
+        };
+        let url = format!("{}/{path}", base_url(&self.config.crates_io_index));
+        let get = |revalidate: bool| {
+            self.http.get_with(Registry::CratesIndex, &url, name, Expect::JsonLines, revalidate, |body| {
+                wanted_lines(body, wanted)
+            })
+        };
+        let mut result = get(false);
+        if let Ok((Answer::Found(found), Origin::Cache)) = &result
+            && wanted.iter().any(|v| !found.lines.contains_key(v))
+        {
+            self.http.discard_hits(1);
+            result = get(true);
+        }
+        match result {
+            Ok((Answer::Found(lines), origin)) => {
+                IndexLookup::Found { lines, current: matches!(origin, Origin::Cache | Origin::Network) }
+            }
+            Ok((Answer::NotFound, _)) => IndexLookup::NotFound,
+            Err(e) => IndexLookup::Failed { offline: e.kind == ErrorKind::OfflineMiss, message: e.message },
+        }
+    }
+
+    /// The download URL template: `dl` of `<index>/config.json` (cached like index files); for
+    /// crates.io's own index, [`DEFAULT_DL`] when `config.json` cannot be had. A `dl` that is
+    /// not `http(s)://`, or plain `http://` for an `https://` index, is refused.
+    fn dl(&self) -> Result<&str, &str> {
+        let dl = self.dl.get_or_init(|| {
+            #[derive(Deserialize)]
+            struct IndexConfig {
+                dl: String,
+            }
+            let base = base_url(&self.config.crates_io_index);
+            let url = format!("{base}/config.json");
+            let parse =
+                |body: &[u8]| serde_json::from_slice::<IndexConfig>(body).map(|c| c.dl).map_err(|e| e.to_string());
+            let fetched = match self.http.get(Registry::CratesIndex, &url, "config.json", Expect::Json, parse) {
+                Ok(Answer::Found(dl)) => Ok(dl.trim().to_owned()),
+                Ok(Answer::NotFound) => Err(format!("{url}: HTTP 404")),
+                Err(e) => Err(e.message),
+            };
+            match fetched {
+                Ok(dl)
+                    if super::http::https_only(&dl)
+                        || (dl.starts_with("http://") && !super::http::https_only(base)) =>
+                {
+                    Ok(safe_text(&dl, 1000))
+                }
+                Ok(dl) => Err(safe_text(&format!("{url}: download URL `{dl}` refused (not HTTPS)"), 400)),
+                Err(_) if base == base_url(super::defaults::CRATES_IO_INDEX) => Ok(DEFAULT_DL.to_owned()),
+                Err(e) => Err(format!("no download URL: {e}")),
+            }
+        });
+        dl.as_deref().map_err(String::as_str)
+    }
+
+    /// Where chainward keeps what it learned from `name` `version`'s archive.
+    fn kind_path(&self, name: &str, version: &str) -> Option<std::path::PathBuf> {
+        let key = format!("{}\0{version}", name.to_ascii_lowercase());
+        let dir = self.http.cache_dir()?.join(CRATE_KINDS_DIR);
+        Some(dir.join(super::http::hex(&Sha256::digest(key.as_bytes()))))
+    }
+
+    /// Whether `name` `version` is a proc-macro, from its `.crate` (downloaded from the index's
+    /// `dl` endpoint and checked against `cksum` when given, only its `Cargo.toml` read), or
+    /// from chainward's cache of that answer (published crates never change). Offline, only
+    /// the cache. The error says why it is not known, safe to print.
+    pub(crate) fn proc_macro(&self, name: &str, version: &str, cksum: Option<&str>) -> Result<bool, String> {
+        if index_path(name).is_none() || semver::Version::parse(version).is_err() {
+            return Err(format!("`{name}` `{version}` is not a crates.io crate version"));
+        }
+        let path = self.kind_path(name, version);
+        if let Some(path) = &path
+            && let Ok(bytes) = std::fs::read(path)
+            && let Ok(kind) = serde_json::from_slice::<CrateKind>(&bytes)
+            && kind.name.eq_ignore_ascii_case(name)
+            && kind.version == version
+        {
+            return Ok(kind.proc_macro);
+        }
+        if self.config.offline {
+            return Err(format!("{name} {version}: archive not downloaded (offline)"));
+        }
+        let url = download_url(self.dl().map_err(str::to_owned)?, name, version, cksum.unwrap_or_default());
+        let bytes = match self.http.get_bytes(Registry::CratesIndex, &url, name, super::cargo_home::MAX_CRATE_FILE) {
+            Ok(Answer::Found(bytes)) => bytes,
+            Ok(Answer::NotFound) => return Err(format!("{url}: HTTP 404")),
+            Err(e) => return Err(e.message),
+        };
+        if let Some(cksum) = cksum {
+            let got = super::http::hex(&Sha256::digest(&bytes));
+            if !got.eq_ignore_ascii_case(cksum.trim()) {
+                return Err(safe_text(&format!("{url}: checksum {got} is not the index's {cksum}"), 400));
+            }
+        }
+        let proc_macro = match super::cargo_home::crate_proc_macro(&bytes[..], name, version) {
+            Ok(Some(proc_macro)) => proc_macro,
+            Ok(None) => return Err(format!("{url}: no {name}-{version}/Cargo.toml in the archive")),
+            Err(e) => return Err(safe_text(&format!("{url}: {e}"), 400)),
+        };
+        if let Some(path) = &path {
+            let kind = CrateKind { name: name.to_owned(), version: version.to_owned(), proc_macro };
+            // A cache that cannot be written costs a download next time, nothing more.
+            if let Ok(bytes) = serde_json::to_vec(&kind) {
+                let _ = crate::fsutil::write_atomically(path, &bytes);
+            }
+        }
+        Ok(proc_macro)
+    }
+}
+
+/// The download URL of a crate, as cargo builds it from the index's `dl`: with none of the
+/// markers `{crate}`, `{version}`, `{prefix}`, `{lowerprefix}`, `{sha256-checksum}`, it is
+/// `{dl}/{crate}/{version}/download`; else the markers are replaced.
+pub(crate) fn download_url(dl: &str, name: &str, version: &str, cksum: &str) -> String {
+    const MARKERS: [&str; 5] = ["{crate}", "{version}", "{prefix}", "{lowerprefix}", "{sha256-checksum}"];
+    if !MARKERS.iter().any(|m| dl.contains(m)) {
+        return format!("{}/{name}/{version}/download", dl.trim_end_matches('/'));
+    }
+    let prefix = match name.len() {
+        1 => "1".to_owned(),
+        2 => "2".to_owned(),
+        3 => format!("3/{}", name.get(..1).unwrap_or_default()),
+        _ => format!("{}/{}", name.get(..2).unwrap_or_default(), name.get(2..4).unwrap_or_default()),
+    };
+    dl.replace("{crate}", name)
+        .replace("{version}", version)
+        .replace("{prefix}", &prefix)
+        .replace("{lowerprefix}", &prefix.to_ascii_lowercase())
+        .replace("{sha256-checksum}", cksum)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -447,6 +699,43 @@ not json
         assert_eq!(notes.len(), 1);
         assert!(notes[0].contains("line 2"));
         assert!(parse_index("x", b"garbage\n").is_err());
+    }
+
+    #[test]
+    fn wanted_lines_are_picked_by_vers_only() {
+        let body = br#"{"name":"x","vers":"0.1.0","deps":[{"name":"y","req":"^1"}]}
+not json
+{"vers":"0.2.0","name":"x","features":{}}
+{"name":"x","vers":"0.2.0","dup":true}
+{"name":"x","vers":"0.3.0"}
+"#;
+        let wanted: BTreeSet<String> = ["0.2.0", "0.1.0", "9.0.0"].iter().map(|v| (*v).to_owned()).collect();
+        let found = wanted_lines(body, &wanted).unwrap();
+        assert_eq!(found.skipped, 1);
+        assert_eq!(found.lines.keys().collect::<Vec<_>>(), ["0.1.0", "0.2.0"]);
+        // The first line of a version, as written.
+        assert_eq!(found.lines["0.2.0"], r#"{"vers":"0.2.0","name":"x","features":{}}"#);
+        assert!(wanted_lines(b"garbage\n{", &wanted).is_err());
+        assert_eq!(wanted_lines(b"", &wanted).unwrap(), WantedLines::default());
+    }
+
+    #[test]
+    fn download_urls_follow_cargos_template_rules() {
+        assert_eq!(
+            download_url("https://static.crates.io/crates/", "serde", "1.0.0", "ab"),
+            "https://static.crates.io/crates/serde/1.0.0/download"
+        );
+        assert_eq!(
+            download_url(
+                "https://m.example/{prefix}/{lowerprefix}/{crate}-{version}.crate?{sha256-checksum}",
+                "AbCd",
+                "1.0.0",
+                "ab"
+            ),
+            "https://m.example/Ab/Cd/ab/cd/AbCd-1.0.0.crate?ab"
+        );
+        assert_eq!(download_url("https://m/{prefix}/{crate}", "abc", "1.0.0", ""), "https://m/3/a/abc");
+        assert_eq!(download_url("https://m/{prefix}/{crate}", "a", "1.0.0", ""), "https://m/1/a");
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! Failures are grouped per registry and kind ([`Failure`]); a registry that stops answering or
 //! keeps failing is not asked again during the run.
 
+pub mod cargo_home;
 pub(crate) mod crates_io;
 mod http;
 pub(crate) use http::tls_config;
@@ -644,7 +645,7 @@ impl Failures {
 }
 
 /// Run `work` over `jobs` on at most `workers` threads; results in the order of `jobs`.
-fn run_pool<J: Send, R: Send>(workers: usize, jobs: Vec<J>, work: &(dyn Fn(J) -> R + Sync)) -> Vec<R> {
+pub(crate) fn run_pool<J: Send, R: Send>(workers: usize, jobs: Vec<J>, work: &(dyn Fn(J) -> R + Sync)) -> Vec<R> {
     let n = jobs.len();
     if n == 0 {
         return Vec::new();

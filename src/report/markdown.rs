@@ -75,6 +75,18 @@ fn fix(f: &Finding) -> String {
     cell(&f.remedy())
 }
 
+/// The compiled cell: the status (`runtime`, `build`, `dev`, `no`), then why when there is a
+/// reason; `-` for a finding without the compiled view (another ecosystem).
+fn compiled(f: &Finding) -> String {
+    match &f.compiled {
+        Some(c) => match &c.reason {
+            Some(reason) => format!("{}\\: {}", c.status.as_str(), cell(reason)),
+            None => c.status.as_str().to_owned(),
+        },
+        None => "-".to_owned(),
+    }
+}
+
 fn id_link(f: &Finding) -> String {
     match f.url.as_deref().and_then(safe_url) {
         Some(url) => format!("[{}]({url})", cell(&f.id)),
@@ -101,17 +113,30 @@ fn counts(findings: &[Finding]) -> String {
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let n = report.findings.len();
-    if n == 0 {
+    let set_apart = report.not_compiled.len();
+    if n == 0 && set_apart == 0 {
         let _ = writeln!(out, "## chainward: no known advisories\n");
         let _ = writeln!(out, "{} packages scanned.", report.summary.packages);
+    } else if n == 0 {
+        // What `--compiled-only` / `--no-dev` set apart must not read as a clean scan.
+        let _ = writeln!(out, "## chainward: no known advisories in compiled packages\n");
+        let _ = writeln!(
+            out,
+            "{} packages scanned; {set_apart} finding{} in packages not compiled for this configuration, not counted (below).",
+            report.summary.packages,
+            if set_apart == 1 { "" } else { "s" }
+        );
     } else {
         let _ = writeln!(out, "## chainward: {n} finding{}\n", if n == 1 { "" } else { "s" });
         let _ = writeln!(out, "**{}** in {} packages scanned.\n", counts(&report.findings), report.summary.packages);
         // Findings from several files say which file and line each is in.
         let several_files = super::several_files(&report.findings);
         let (where_head, where_rule) = if several_files { (" Where |", " --- |") } else { ("", "") };
-        let _ = writeln!(out, "| Severity | Package | Version | Advisory | Title | Fix |{where_head}");
-        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |{where_rule}");
+        // Rust findings with the compiled view say what cargo does with the crate, and why.
+        let with_compiled = report.findings.iter().any(|f| f.compiled.is_some());
+        let (compiled_head, compiled_rule) = if with_compiled { (" Compiled |", " --- |") } else { ("", "") };
+        let _ = writeln!(out, "| Severity | Package | Version |{compiled_head} Advisory | Title | Fix |{where_head}");
+        let _ = writeln!(out, "| --- | --- | --- |{compiled_rule} --- | --- | --- |{where_rule}");
         let mut sorted: Vec<&Finding> = report.findings.iter().collect();
         sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
         let rows = sorted.iter().map(|f| {
@@ -121,8 +146,9 @@ pub fn render(report: &Report) -> String {
             } else {
                 String::new()
             };
+            let compiled = if with_compiled { format!(" {} |", compiled(f)) } else { String::new() };
             format!(
-                "| {} | {} | {} | {} | {} | {} |{at}",
+                "| {} | {} | {} |{compiled} {} | {} | {} |{at}",
                 f.severity.as_str(),
                 cell(&f.package.name),
                 cell(&f.package.version),
@@ -189,6 +215,32 @@ pub fn render(report: &Report) -> String {
             )
         });
         push_rows(&mut out, rows, "suppressed findings");
+        let _ = writeln!(out, "\n</details>");
+    }
+
+    if !report.not_compiled.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n<details><summary>{} finding(s) in packages not compiled for this configuration, not counted</summary>\n",
+            report.not_compiled.len()
+        );
+        let _ = writeln!(out, "| Severity | Package | Version | Advisory | Compiled | Reason |");
+        let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- |");
+        let rows = report.not_compiled.iter().map(|f| {
+            let (status, reason) = f
+                .compiled
+                .as_ref()
+                .map(|c| (c.status.as_str(), c.reason.as_deref().map(cell).unwrap_or_default()))
+                .unwrap_or_default();
+            format!(
+                "| {} | {} | {} | {} | {status} | {reason} |",
+                f.severity.as_str(),
+                cell(&f.package.name),
+                cell(&f.package.version),
+                id_link(f)
+            )
+        });
+        push_rows(&mut out, rows, "findings in packages not compiled");
         let _ = writeln!(out, "\n</details>");
     }
 

@@ -28,6 +28,10 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Findings silenced by an `[[ignore]]` of the policy, each with its `suppression`.
     pub suppressed: Vec<Finding>,
+    /// With `--compiled-only` (or `compiled-only = true`) and `--no-dev`: findings in Rust crates
+    /// that are not compiled for the selected targets and features (or only by `cargo test`),
+    /// each with its `compiled` status and reason. Out of the exit code and the counts.
+    pub not_compiled: Vec<Finding>,
     /// Diff mode (`--base`): what the change did to the packages, and the ignores it added.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<Changes>,

@@ -1,8 +1,9 @@
 //! `--format sarif`: SARIF 2.1.0 for GitHub code scanning (`github/codeql-action/upload-sarif`).
 //!
-//! One run, one rule per advisory id, one result per finding (suppressed findings carry an
-//! external suppression), report errors as tool execution notifications. The output has no
-//! timestamps: the same report gives the same bytes.
+//! One run, one rule per advisory id, one result per finding (suppressed findings, and those
+//! `--compiled-only` / `--no-dev` set apart, carry an external suppression), report errors as
+//! tool execution notifications. The output has no timestamps: the same report gives the same
+//! bytes.
 
 use super::clip;
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use sha2::{Digest, Sha256};
 use super::Report;
 use super::markdown::{escape, safe_url};
 use crate::advisory::Severity;
+use crate::compiled::{Compiled, Status};
 use crate::finding::Finding;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -171,6 +173,12 @@ struct ResultProperties<'a> {
     aliases: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     purl: Option<&'a str>,
+    /// The compiled view's status (`runtime`, `build`, `dev`, `no`), when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compiled: Option<&'static str>,
+    /// Why the package has that status, when there is a reason.
+    #[serde(rename = "compiledReason", skip_serializing_if = "Option::is_none")]
+    compiled_reason: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -191,7 +199,9 @@ struct Notification {
 
 /// The report as a SARIF 2.1.0 log (pretty JSON, trailing newline).
 pub fn render(report: &Report, options: &SarifOptions<'_>) -> Result<Vec<u8>, serde_json::Error> {
-    let all: Vec<&Finding> = report.findings.iter().chain(&report.suppressed).collect();
+    // Suppressed and not-compiled findings are results too, each with a suppression: the alert
+    // is still there, marked, rather than gone as if fixed.
+    let all: Vec<&Finding> = report.findings.iter().chain(&report.suppressed).chain(&report.not_compiled).collect();
     // One rule per advisory id, sorted by id; every finding of that id feeds its help.
     let mut by_id: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in &all {
@@ -199,7 +209,12 @@ pub fn render(report: &Report, options: &SarifOptions<'_>) -> Result<Vec<u8>, se
     }
     let rules: Vec<Rule<'_>> = by_id.values().filter_map(|fs| rule(fs)).collect();
     let index: BTreeMap<&str, usize> = by_id.keys().enumerate().map(|(i, id)| (*id, i)).collect();
-    let results = all.iter().map(|f| result(f, index.get(f.id.as_str()).copied().unwrap_or(0), options)).collect();
+    let first_not_compiled = report.findings.len() + report.suppressed.len();
+    let results = all
+        .iter()
+        .enumerate()
+        .map(|(i, f)| result(f, index.get(f.id.as_str()).copied().unwrap_or(0), i >= first_not_compiled, options))
+        .collect();
     let notifications = report
         .errors
         .iter()
@@ -512,17 +527,48 @@ fn fingerprint(f: &Finding, prefix: &str) -> String {
     hex
 }
 
-fn result<'a>(f: &'a Finding, rule_index: usize, options: &SarifOptions<'_>) -> SarifResult<'a> {
-    let text = if f.kind.rule().is_some() {
+/// What the compiled view says of a package that is not plainly linked in, as a short phrase
+/// with the reason: `not compiled: feature mysql of sqlx 0.8.6 is off`. `None` for a runtime
+/// package without a reason.
+fn compiled_note(c: &Compiled) -> Option<String> {
+    let label = match c.status {
+        Status::Runtime if c.reason.is_none() => return None,
+        Status::Runtime => "compiled",
+        Status::Build => "build only",
+        Status::Dev => "tests only",
+        Status::No => "not compiled",
+    };
+    Some(match &c.reason {
+        Some(reason) => format!("{label}: {}", one_line(reason)),
+        None => label.to_owned(),
+    })
+}
+
+/// One result. `not_compiled`: the finding is in the report's `not_compiled` (set apart by
+/// `--compiled-only` or `--no-dev`), so it carries an external suppression naming why.
+fn result<'a>(f: &'a Finding, rule_index: usize, not_compiled: bool, options: &SarifOptions<'_>) -> SarifResult<'a> {
+    let mut text = if f.kind.rule().is_some() {
         one_line(&f.summary)
     } else {
         format!("{}@{}: {}; {}", f.package.name, f.package.version, one_line(&f.summary), fix_text(f))
     };
-    let suppressions = f
+    let note = f.compiled.as_ref().and_then(compiled_note);
+    if let Some(note) = &note {
+        let _ = write!(text, " ({note})");
+    }
+    let mut suppressions: Vec<SarifSuppression> = f
         .suppression
         .iter()
         .map(|s| SarifSuppression { kind: "external", justification: s.reason.clone(), status: "accepted" })
         .collect();
+    if not_compiled {
+        let why = note.unwrap_or_else(|| "not compiled".to_owned());
+        suppressions.push(SarifSuppression {
+            kind: "external",
+            justification: format!("not counted for this configuration: {why}"),
+            status: "accepted",
+        });
+    }
     SarifResult {
         rule_id: &f.id,
         rule_index,
@@ -539,6 +585,8 @@ fn result<'a>(f: &'a Finding, rule_index: usize, options: &SarifOptions<'_>) -> 
             severity: f.severity.as_str(),
             aliases: &f.aliases,
             purl: f.package.purl.as_deref(),
+            compiled: f.compiled.as_ref().map(|c| c.status.as_str()),
+            compiled_reason: f.compiled.as_ref().and_then(|c| c.reason.as_deref()),
         },
     }
 }

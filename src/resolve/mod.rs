@@ -124,7 +124,7 @@ pub fn registry() -> Vec<Box<dyn Resolver>> {
 }
 
 /// Everything resolved from a tree: the lockfiles that parsed, the errors of those that did not.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Resolution {
     /// Lockfiles that parsed, in path order.
     pub resolved: Vec<Resolved>,
@@ -155,6 +155,7 @@ impl Resolution {
                     checksum: p.checksum().map(crate::model::Checksum::prefixed),
                     install_script: p.install_script,
                     location: crate::finding::Location::block(&r.path, p.lines),
+                    compiled: p.compiled.clone(),
                 });
             }
         }

@@ -888,6 +888,12 @@ fn properties(node: &Node) -> Vec<Property> {
     for kind in &p.reached_by {
         props.push(("chainward:reached-by".to_owned(), kind.as_str().to_owned()));
     }
+    if let Some(c) = &p.compiled {
+        props.push(("chainward:compiled".to_owned(), c.status.as_str().to_owned()));
+        if let Some(reason) = &c.reason {
+            props.push(("chainward:compiled-reason".to_owned(), reason.clone()));
+        }
+    }
     if let PackageSource::Registry { url, default_registry: false, .. } = &p.source {
         props.push(("chainward:registry".to_owned(), url.clone()));
     }

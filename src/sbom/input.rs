@@ -465,6 +465,7 @@ impl Walk<'_> {
                     checksum: sha256(c),
                     install_script: None,
                     location: Location { path: self.path.to_owned(), line: None, end_line: None },
+                    compiled: compiled_property(c),
                 });
             }
             Err(Unmatched::Invalid(e)) => {
@@ -590,6 +591,19 @@ fn classify(purl: &str) -> Result<(Ecosystem, String, String), Unmatched> {
 /// matches; `None` for other purls.
 pub fn from_purl(purl: &str) -> Option<(Ecosystem, String, String)> {
     classify(purl).ok()
+}
+
+/// The `chainward:compiled` (and `chainward:compiled-reason`) properties of a component, as
+/// chainward's own SBOMs write them; `None` when absent or not one of the four statuses.
+fn compiled_property(component: &Value) -> Option<crate::compiled::Compiled> {
+    let props = component.get("properties")?.as_array()?;
+    let value = |name: &str| {
+        props.iter().find_map(|p| {
+            (p.get("name")?.as_str()? == name).then(|| p.get("value")?.as_str().map(str::to_owned)).flatten()
+        })
+    };
+    let status = crate::compiled::Status::parse(&value("chainward:compiled")?)?;
+    Some(crate::compiled::Compiled { status, reason: value("chainward:compiled-reason") })
 }
 
 #[cfg(test)]

@@ -1,0 +1,332 @@
+//! From the passes to a status per package: `runtime`, `build` (what `cargo build` compiles), then
+//! `dev` (what only `cargo test` adds), `no` for the rest of Cargo.lock, each with its reason.
+
+use std::collections::BTreeSet;
+
+use super::features::{self, Graph, Pass, PassOptions, PlatformFilter, Resolver};
+use super::summary::{CrateSummary, DepKind, FeatureValue};
+use super::{Compiled, Status};
+use crate::model::Package;
+
+/// One lockfile, ready to decide.
+pub struct Input<'a> {
+    /// The lockfile's packages (their `dependencies` are the lockfile's edges).
+    pub packages: &'a [Package],
+    /// Per package: its summary, `None` when no metadata was found.
+    pub summaries: &'a [Option<CrateSummary>],
+    /// Per package: why its metadata is missing (shown as the reason), when it is.
+    pub missing: &'a [Option<String>],
+    /// Per package: a workspace member.
+    pub members: &'a [bool],
+    /// The selected members with the feature values asked of each.
+    pub roots: &'a [(usize, Vec<FeatureValue>)],
+    /// Resolver version.
+    pub resolver: Resolver,
+    /// Target tables; `None` for every platform.
+    pub platform: Option<&'a dyn PlatformFilter>,
+    /// How the requested targets read in reasons (`x86_64-unknown-linux-gnu`).
+    pub targets_label: &'a str,
+    /// `--tests`: `runtime` and `build` as `cargo test` resolves them.
+    pub tests: bool,
+}
+
+/// The statuses, and what the walk noticed.
+pub struct Decided {
+    /// Per package.
+    pub compiled: Vec<Compiled>,
+    /// Warnings (a stale lockfile, a pass that gave up), each naming the crate.
+    pub warnings: Vec<String>,
+}
+
+/// Decide every package's status.
+pub fn decide(input: &Input<'_>) -> Decided {
+    let n = input.packages.len();
+    let edges: Vec<Vec<usize>> = input.packages.iter().map(|p| p.dependencies.iter().copied().collect()).collect();
+    let locked: Vec<Vec<Option<usize>>> = (0..n).map(|i| lock_declarations(input, &edges, i)).collect();
+    let summaries: Vec<Option<&CrateSummary>> = input.summaries.iter().map(Option::as_ref).collect();
+    let graph = Graph { summaries: &summaries, edges: &edges, locked: &locked, members: input.members };
+    let pass = |dev_units: bool| {
+        features::run(
+            &graph,
+            &PassOptions { resolver: input.resolver, dev_units, platform: input.platform, roots: input.roots },
+        )
+    };
+    let build = pass(input.tests);
+    let test = if input.tests { None } else { Some(pass(true)) };
+    let test_ref = test.as_ref().unwrap_or(&build);
+
+    let mut warnings = Vec::new();
+    for p in [Some(&build), test.as_ref()].into_iter().flatten() {
+        if p.gave_up {
+            warnings.push(format!(
+                "the feature resolution of `{}` took more than {} steps: every crate below the members counts as compiled",
+                input.packages.first().map(|p| p.name.as_str()).unwrap_or_default(),
+                features::STEP_BUDGET
+            ));
+        }
+        for (pkg, dep) in &p.unlocked {
+            let w = format!(
+                "{} enables its dependency `{dep}`, which Cargo.lock does not lock (is the lockfile out of date?): what it would pull in is not known",
+                label(input.packages, *pkg)
+            );
+            if !warnings.contains(&w) {
+                warnings.push(w);
+            }
+        }
+    }
+
+    let mut reverse: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (p, children) in edges.iter().enumerate() {
+        for &c in children {
+            if let Some(r) = reverse.get_mut(c) {
+                r.push(p);
+            }
+        }
+    }
+    let mut compiled = Vec::with_capacity(n);
+    for i in 0..n {
+        let b = build.reach.get(i).copied().unwrap_or_default();
+        let t = test_ref.reach.get(i).copied().unwrap_or_default();
+        let status = if b.target {
+            Status::Runtime
+        } else if b.host {
+            Status::Build
+        } else if b.dev || t.any() {
+            Status::Dev
+        } else {
+            Status::No
+        };
+        let mut reason = match status {
+            Status::Runtime => None,
+            Status::Build => Some(build_reason(input, &graph, &reverse, &build, i)),
+            Status::Dev => Some(dev_reason(input, &graph, &reverse, i)),
+            Status::No => Some(no_reason(input, &graph, &reverse, test_ref, i)),
+        };
+        if let Some(Some(why)) = input.missing.get(i)
+            && status != Status::No
+        {
+            reason = Some(format!("{why}: counted as compiled, with everything it depends on"));
+        }
+        compiled.push(Compiled { status, reason });
+    }
+    chain_reasons(input.packages, &mut compiled);
+    Decided { compiled, warnings }
+}
+
+/// How a reason inherited from an uncompiled parent starts.
+const ONLY_NEEDED_BY: &str = "only needed by ";
+
+/// Reasons that only name an uncompiled parent get the first reason up that chain that says
+/// why (`only needed by sqlx-mysql 0.8.6, which is not compiled: feature `mysql` of sqlx 0.8.6
+/// is off`).
+fn chain_reasons(packages: &[Package], compiled: &mut [Compiled]) {
+    let index: std::collections::HashMap<String, usize> =
+        packages.iter().enumerate().map(|(i, _)| (label(packages, i), i)).collect();
+    let parent_of = |c: &Compiled| -> Option<usize> {
+        let r = c.reason.as_deref()?.strip_prefix(ONLY_NEEDED_BY)?;
+        index.get(r.strip_suffix(", which is not compiled")?).copied()
+    };
+    let mut updates = Vec::new();
+    for (i, c) in compiled.iter().enumerate() {
+        if c.status != Status::No {
+            continue;
+        }
+        let Some(mut p) = parent_of(c) else { continue };
+        // Bounded: a chain visits each package at most once.
+        for _ in 0..packages.len() {
+            let Some(pc) = compiled.get(p) else { break };
+            match parent_of(pc) {
+                Some(next) if next != i => p = next,
+                Some(_) => break,
+                None => {
+                    if let (Some(own), Some(root)) = (c.reason.as_deref(), pc.reason.as_deref()) {
+                        updates.push((i, format!("{own}: {root}")));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    for (i, r) in updates {
+        if let Some(c) = compiled.get_mut(i) {
+            c.reason = Some(r);
+        }
+    }
+}
+
+/// For each dependency declaration of package `i`, the lockfile edge it is locked to: the
+/// dependency with the declaration's real name whose version meets the requirement (the highest,
+/// should several).
+fn lock_declarations(input: &Input<'_>, edges: &[Vec<usize>], i: usize) -> Vec<Option<usize>> {
+    let Some(Some(summary)) = input.summaries.get(i) else { return Vec::new() };
+    let children = edges.get(i).map(Vec::as_slice).unwrap_or_default();
+    summary
+        .deps
+        .iter()
+        .map(|d| {
+            let mut best: Option<(usize, Option<semver::Version>)> = None;
+            for &c in children {
+                let Some(p) = input.packages.get(c) else { continue };
+                if p.name != d.package {
+                    continue;
+                }
+                let version = semver::Version::parse(&p.version).ok();
+                let fits = match (&d.req, &version) {
+                    (Some(req), Some(v)) => req.matches(v),
+                    _ => true,
+                };
+                if fits && best.as_ref().is_none_or(|(_, bv)| version > *bv) {
+                    best = Some((c, version));
+                }
+            }
+            best.map(|(c, _)| c)
+        })
+        .collect()
+}
+
+/// `name version` of a package, for messages.
+fn label(packages: &[Package], i: usize) -> String {
+    packages.get(i).map(|p| format!("{} {}", p.name, p.version)).unwrap_or_default()
+}
+
+/// The packages with a lockfile edge to `i`.
+fn parents(reverse: &[Vec<usize>], i: usize) -> impl Iterator<Item = usize> + '_ {
+    reverse.get(i).into_iter().flatten().copied()
+}
+
+fn proc_macro(graph: &Graph<'_>, i: usize) -> bool {
+    graph.summaries.get(i).copied().flatten().and_then(|s| s.proc_macro).unwrap_or(false)
+}
+
+fn build_reason(input: &Input<'_>, graph: &Graph<'_>, reverse: &[Vec<usize>], pass: &Pass, i: usize) -> String {
+    if proc_macro(graph, i) {
+        return "proc-macro: runs in the compiler at build time".to_owned();
+    }
+    for p in parents(reverse, i) {
+        if !pass.reach.get(p).copied().unwrap_or_default().any() {
+            continue;
+        }
+        let Some(summary) = graph.summaries.get(p).copied().flatten() else { continue };
+        let locked = graph.locked.get(p).map(Vec::as_slice).unwrap_or_default();
+        if summary.deps.iter().zip(locked).any(|(d, l)| *l == Some(i) && d.kind == DepKind::Build) {
+            return format!("build-dependency of {}: runs at build time", label(input.packages, p));
+        }
+    }
+    for p in parents(reverse, i) {
+        if pass.reach.get(p).copied().unwrap_or_default().host {
+            return format!("used by {} at build time", label(input.packages, p));
+        }
+    }
+    "compiled for the build machine only".to_owned()
+}
+
+fn dev_reason(input: &Input<'_>, graph: &Graph<'_>, reverse: &[Vec<usize>], i: usize) -> String {
+    for p in parents(reverse, i) {
+        if !graph.members.get(p).copied().unwrap_or(false) {
+            continue;
+        }
+        let Some(summary) = graph.summaries.get(p).copied().flatten() else { continue };
+        let locked = graph.locked.get(p).map(Vec::as_slice).unwrap_or_default();
+        if summary.deps.iter().zip(locked).any(|(d, l)| *l == Some(i) && d.kind == DepKind::Dev) {
+            return format!("dev-dependency of {}: compiled by `cargo test` only", label(input.packages, p));
+        }
+    }
+    "compiled by `cargo test` only".to_owned()
+}
+
+/// Why a package is not compiled: the first compiled parent whose declaration of it is off
+/// (feature, platform), else the parent it would come through.
+fn no_reason(input: &Input<'_>, graph: &Graph<'_>, reverse: &[Vec<usize>], pass: &Pass, i: usize) -> String {
+    let compiled = |p: usize| pass.reach.get(p).copied().unwrap_or_default().any();
+    let mut undeclared: Option<usize> = None;
+    let mut uncompiled_parent: Option<usize> = None;
+    for p in parents(reverse, i) {
+        if !compiled(p) {
+            uncompiled_parent.get_or_insert(p);
+            continue;
+        }
+        let Some(summary) = graph.summaries.get(p).copied().flatten() else { continue };
+        let locked = graph.locked.get(p).map(Vec::as_slice).unwrap_or_default();
+        let decls: Vec<_> = summary.deps.iter().zip(locked).filter(|(_, l)| **l == Some(i)).map(|(d, _)| d).collect();
+        if decls.is_empty() {
+            undeclared.get_or_insert(p);
+            continue;
+        }
+        let parent = label(input.packages, p);
+        // Prefer the platform reason when the declaration would be on but for the target.
+        for d in &decls {
+            if let (Some(target), Some(platform)) = (&d.target, input.platform) {
+                let host = d.kind == DepKind::Build;
+                let ok = if host { platform.host(target) } else { platform.any_target(target) };
+                if !ok {
+                    return format!("target `{target}` of {parent} does not match {}", input.targets_label);
+                }
+            }
+        }
+        for d in &decls {
+            if d.kind == DepKind::Dev {
+                return format!("dev-dependency of {parent}, which is not a selected member");
+            }
+            if d.optional && !pass.dep_enabled(p, &d.name) {
+                let enabling = enabling_features(summary, &d.name);
+                return match enabling.first() {
+                    Some(f) if enabling.len() == 1 => format!("feature `{f}` of {parent} is off"),
+                    Some(_) => format!(
+                        "features {} of {parent} are off",
+                        enabling.iter().take(4).map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                    None => format!("optional dependency `{}` of {parent} is never enabled", d.name),
+                };
+            }
+        }
+    }
+    if let Some(p) = undeclared {
+        return format!(
+            "{} does not declare it for these features and targets (Cargo.lock lists it for a weak or platform-specific feature)",
+            label(input.packages, p)
+        );
+    }
+    if let Some(p) = uncompiled_parent {
+        return format!("{ONLY_NEEDED_BY}{}, which is not compiled", label(input.packages, p));
+    }
+    if graph.members.get(i).copied().unwrap_or(false) {
+        return "workspace member not selected".to_owned();
+    }
+    "nothing compiled depends on it".to_owned()
+}
+
+/// The features of a crate that turn its optional dependency `dep` on: those naming it
+/// (`dep:x`, `x/feat`), else the ones naming those; the implicit feature `x` only when nothing
+/// else does.
+fn enabling_features(summary: &CrateSummary, dep: &str) -> Vec<String> {
+    let direct: BTreeSet<&str> = summary
+        .features
+        .iter()
+        .filter(|(_, values)| {
+            values.iter().any(|v| match v {
+                FeatureValue::Dep(d) => d == dep,
+                FeatureValue::DepFeature { dep: d, weak, .. } => d == dep && !weak,
+                FeatureValue::Feature(_) => false,
+            })
+        })
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let explicit: Vec<String> = direct.iter().filter(|f| **f != dep).map(|f| (*f).to_owned()).collect();
+    if !explicit.is_empty() {
+        return explicit;
+    }
+    let above: BTreeSet<&str> = summary
+        .features
+        .iter()
+        .filter(|(name, values)| {
+            name.as_str() != dep
+                && values.iter().any(|v| matches!(v, FeatureValue::Feature(f) if direct.contains(f.as_str())))
+        })
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if above.is_empty() {
+        direct.into_iter().map(str::to_owned).collect()
+    } else {
+        above.into_iter().map(str::to_owned).collect()
+    }
+}
