@@ -166,12 +166,24 @@ fn bench(c: &mut Criterion) {
         report(&dir, &excludes, &registry, real, &format!("cargo home {}", real.root().display()));
     }
 
+    // chainward's summary store (`<cache>/registry/crates.io-summaries`), primed once: the warm
+    // path of a repeated scan.
+    let store = tempfile::tempdir().unwrap();
+    let warm = RegistryConfig { cache_dir: Some(store.path().join("registry")), ..offline_registry() };
+    annotate(&dir, &mut resolve(&dir, &excludes), &warm, &home);
+
     let mut group = c.benchmark_group("compiled view (654 packages)");
     group.bench_function("resolve (lockfile only, as scan)", |b| b.iter(|| resolve(black_box(&dir), &excludes)));
     group.bench_function("resolve + annotate (fake cargo home, offline)", |b| {
         b.iter(|| {
             let mut resolution = resolve(black_box(&dir), &excludes);
             annotate(&dir, &mut resolution, &registry, &home)
+        });
+    });
+    group.bench_function("resolve + annotate (warm summary store)", |b| {
+        b.iter(|| {
+            let mut resolution = resolve(black_box(&dir), &excludes);
+            annotate(&dir, &mut resolution, &warm, &home)
         });
     });
     group.bench_function("annotate only (fake cargo home, offline)", |b| {
@@ -238,6 +250,13 @@ fn bench(c: &mut Criterion) {
             b.iter(|| {
                 let mut resolution = resolve(black_box(&dir), &excludes);
                 annotate(&dir, &mut resolution, &registry, &home);
+                scan(&resolution)
+            });
+        });
+        group.bench_function("scan + compiled view (warm summary store)", |b| {
+            b.iter(|| {
+                let mut resolution = resolve(black_box(&dir), &excludes);
+                annotate(&dir, &mut resolution, &warm, &home);
                 scan(&resolution)
             });
         });

@@ -534,6 +534,14 @@ pub fn cargo_index_cache(data: &[u8]) {
             assert_eq!(cache.line(version), first, "version {version} not found as the first of its entries");
         }
         assert!(again == data, "the parsed entries are not the file");
+        // The fast search finds what the full parse finds, whenever the lines are JSON objects
+        // (a line that reads like a version could pass for one: then only a summary is lost).
+        if cache.entries.iter().all(|(_, line)| line.first() == Some(&b'{')) {
+            for (version, _) in cache.entries.iter().take(64) {
+                let fast = crate::registry::cargo_home::find_index_line(data, version);
+                assert_eq!(fast, Ok(cache.line(version)), "find_index_line disagrees on {version}");
+            }
+        }
         for (version, line) in cache.entries.iter().take(64) {
             if let Ok(line) = std::str::from_utf8(line) {
                 let _ = crate::compiled::summary::CrateSummary::from_index_line(line, "x", version);

@@ -390,7 +390,8 @@ fn a_malformed_index_entry_names_the_crate_and_counts_it_as_compiled_with_everyt
     let cache = home.join("registry/index/index.crates.io-1949cf8c6b5b557f/.cache/sq/lx/sqlx");
     let bytes = std::fs::read(&cache).unwrap();
     let text = String::from_utf8(bytes).unwrap().replacen("\"kind\": \"normal\"", "\"kind\": \"weird\"", 1);
-    let text = if text.contains("weird") { text } else { text.replacen("\"kind\":\"normal\"", "\"kind\":\"weird\"", 1) };
+    let text =
+        if text.contains("weird") { text } else { text.replacen("\"kind\":\"normal\"", "\"kind\":\"weird\"", 1) };
     assert!(text.contains("weird"));
     std::fs::write(&cache, text).unwrap();
     let p = project.to_str().unwrap();

@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 
 use serde::Deserialize;
 
-use super::summary::{CrateSummary, DepKind};
+use super::summary::{CrateSummary, DepKind, FeatureValue};
 use crate::registry::cargo_home::CargoHome;
 use crate::registry::crates_io::{IndexClient, IndexLookup};
 use crate::registry::{RegistryConfig, run_pool, safe_text};
@@ -80,14 +80,212 @@ pub fn is_proc_macro_candidate(summary: &CrateSummary) -> bool {
 /// `config.concurrency` lookups at once; and the proc-macro status of each (see the module
 /// documentation). Never fails as a whole: what could not be had is in [`Gathered::missing`].
 pub fn gather(config: &RegistryConfig, cargo_home: Option<&CargoHome>, wanted: &[(String, String)]) -> Gathered {
+    // A lockfile's crates seen before: one file, no lookups (a published version's dependencies
+    // and features never change).
+    let store = config.cache_dir.as_deref().map(|dir| SummaryStore::new(dir, wanted));
+    if let Some(summaries) = store.as_ref().and_then(SummaryStore::load) {
+        return Gathered { summaries, ..Gathered::default() };
+    }
+    let gathered = gather_uncached(config, cargo_home, wanted);
+    // Kept only when complete: a crate missing now may be found later.
+    if let Some(store) = &store
+        && gathered.missing.is_empty()
+        && gathered.notes.is_empty()
+        && gathered.summaries.len() == wanted.len()
+    {
+        store.save(&gathered.summaries);
+    }
+    gathered
+}
+
+/// The summaries of a set of crate versions, kept in chainward's cache:
+/// `<cache>/crates.io-summaries/<sha256 of the set>.bin` (postcard). A file that does not decode,
+/// or whose set is not the one asked, is ignored (and rewritten).
+struct SummaryStore<'w> {
+    path: std::path::PathBuf,
+    wanted: &'w [(String, String)],
+}
+
+/// The stored form of a summary (`semver::VersionReq` is kept as written).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredSummary {
+    name: String,
+    version: String,
+    deps: Vec<StoredDep>,
+    features: Vec<(String, Vec<String>)>,
+    proc_macro: Option<bool>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredDep {
+    name: String,
+    package: String,
+    req: Option<String>,
+    features: Vec<String>,
+    optional: bool,
+    default_features: bool,
+    target: Option<String>,
+    kind: u8,
+}
+
+/// Store files kept (the most recently written); one per lockfile state scanned.
+const STORE_KEEP: usize = 32;
+
+/// Remove all but the `keep` most recently modified `.bin` files of `dir`.
+fn prune(dir: &std::path::Path, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut files: Vec<(std::time::SystemTime, std::path::PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "bin"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if files.len() <= keep {
+        return;
+    }
+    files.sort();
+    for (_, path) in files.iter().take(files.len() - keep) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// Bumped when [`StoredSummary`] changes.
+const STORE_FORMAT: &str = "chainward-summaries-1";
+/// Largest store file read.
+const MAX_STORE: u64 = 256 << 20;
+
+impl<'w> SummaryStore<'w> {
+    fn new(cache_dir: &std::path::Path, wanted: &'w [(String, String)]) -> Self {
+        use sha2::Digest as _;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(STORE_FORMAT.as_bytes());
+        hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+        for (name, version) in wanted {
+            hasher.update(name.as_bytes());
+            hasher.update([0]);
+            hasher.update(version.as_bytes());
+            hasher.update([0]);
+        }
+        let key = hasher.finalize().iter().take(16).fold(String::new(), |mut key, b| {
+            let _ = write!(key, "{b:02x}");
+            key
+        });
+        SummaryStore { path: cache_dir.join("crates.io-summaries").join(format!("{key}.bin")), wanted }
+    }
+
+    fn load(&self) -> Option<HashMap<(String, String), CrateSummary>> {
+        let bytes = crate::fsutil::read_regular(&self.path, MAX_STORE).ok()?;
+        let stored: Vec<StoredSummary> = postcard::from_bytes(&bytes).ok()?;
+        if stored.len() != self.wanted.len() {
+            return None;
+        }
+        let mut out = HashMap::with_capacity(stored.len());
+        for (s, (name, version)) in stored.into_iter().zip(self.wanted) {
+            if s.name != *name || s.version != *version {
+                return None;
+            }
+            let mut deps = Vec::with_capacity(s.deps.len());
+            for d in s.deps {
+                let kind = match d.kind {
+                    0 => DepKind::Normal,
+                    1 => DepKind::Build,
+                    2 => DepKind::Dev,
+                    _ => return None,
+                };
+                deps.push(crate::compiled::summary::DepSpec {
+                    req: d.req.as_deref().and_then(|r| semver::VersionReq::parse(r).ok()),
+                    name: d.name,
+                    package: d.package,
+                    features: d.features,
+                    optional: d.optional,
+                    default_features: d.default_features,
+                    target: d.target,
+                    kind,
+                });
+            }
+            let features = s
+                .features
+                .into_iter()
+                .map(|(f, values)| (f, values.iter().map(|v| FeatureValue::parse(v)).collect()))
+                .collect();
+            // The table is stored with its implicit features: `new` adds none twice.
+            let summary = CrateSummary::new(deps, features, s.proc_macro);
+            summary.validate().ok()?;
+            out.insert((s.name, s.version), summary);
+        }
+        Some(out)
+    }
+
+    fn save(&self, summaries: &HashMap<(String, String), CrateSummary>) {
+        let mut stored = Vec::with_capacity(self.wanted.len());
+        for key in self.wanted {
+            let Some(s) = summaries.get(key) else { return };
+            stored.push(StoredSummary {
+                name: key.0.clone(),
+                version: key.1.clone(),
+                deps: s
+                    .deps
+                    .iter()
+                    .map(|d| StoredDep {
+                        name: d.name.clone(),
+                        package: d.package.clone(),
+                        req: d.req.as_ref().map(ToString::to_string),
+                        features: d.features.clone(),
+                        optional: d.optional,
+                        default_features: d.default_features,
+                        target: d.target.clone(),
+                        kind: match d.kind {
+                            DepKind::Normal => 0,
+                            DepKind::Build => 1,
+                            DepKind::Dev => 2,
+                        },
+                    })
+                    .collect(),
+                features: s
+                    .features
+                    .iter()
+                    .map(|(f, values)| (f.clone(), values.iter().map(FeatureValue::to_string).collect()))
+                    .collect(),
+                proc_macro: s.proc_macro,
+            });
+        }
+        if let Ok(bytes) = postcard::to_stdvec(&stored)
+            && let Some(dir) = self.path.parent()
+            && std::fs::create_dir_all(dir).is_ok()
+        {
+            // A cache: a failed write only costs the next run's lookups.
+            let _ = crate::fsutil::write_atomically(&self.path, &bytes);
+            prune(dir, STORE_KEEP);
+        }
+    }
+}
+
+/// [`gather`] without the summary store.
+fn gather_uncached(config: &RegistryConfig, cargo_home: Option<&CargoHome>, wanted: &[(String, String)]) -> Gathered {
     let mut by_name: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for (name, version) in wanted {
         by_name.entry(name.as_str()).or_default().insert(version.clone());
     }
     let client = IndexClient::new(config);
-    let jobs: Vec<(&str, BTreeSet<String>)> = by_name.into_iter().collect();
-    let outcomes =
-        run_pool(config.concurrency, jobs, &|(name, versions)| one_crate(&client, cargo_home, name, versions));
+    // cargo's own files first, on this thread: reading local files gains nothing from threads
+    // (each would also start a fresh allocator heap), and a machine that built the project
+    // needs nothing else.
+    let mut outcomes = Vec::new();
+    let mut pending = Vec::new();
+    for (name, versions) in by_name {
+        let local = from_cargo_home(cargo_home, name, versions);
+        if local.needs_more() {
+            pending.push(local);
+        } else {
+            outcomes.push(finish(&client, cargo_home, local));
+        }
+    }
+    // The rest from chainward's cache or the index: in parallel when the network may be asked.
+    if config.offline {
+        outcomes.extend(pending.into_iter().map(|local| finish(&client, cargo_home, local)));
+    } else {
+        outcomes.extend(run_pool(config.concurrency, pending, &|local| finish(&client, cargo_home, local)));
+    }
+    outcomes.sort_by(|a, b| a.0.cmp(b.0));
 
     let mut gathered = Gathered::default();
     let mut home_problems = Vec::new();
@@ -141,33 +339,64 @@ struct Cksum {
     cksum: Option<String>,
 }
 
-/// The summaries of `versions` of `name`, and their proc-macro status.
-fn one_crate<'n>(
-    client: &IndexClient<'_>,
-    cargo_home: Option<&CargoHome>,
+/// What cargo's own files gave for one crate, before anything else is asked.
+struct Local<'n> {
     name: &'n str,
-    versions: BTreeSet<String>,
-) -> (&'n str, Outcome) {
+    outcome: Outcome,
+    /// (version, summary with the proc-macro status cargo's files give, the raw line: its
+    /// `cksum` is read only if the archive is needed).
+    found: Vec<(String, CrateSummary, String)>,
+    /// Versions cargo's cache does not have.
+    remaining: BTreeSet<String>,
+}
+
+impl Local<'_> {
+    /// Whether chainward's cache or the index must be asked: versions cargo's cache lacks, or
+    /// a plausible proc-macro whose status cargo's files do not give.
+    fn needs_more(&self) -> bool {
+        !self.remaining.is_empty()
+            || self.found.iter().any(|(_, s, _)| s.proc_macro.is_none() && is_proc_macro_candidate(s))
+    }
+}
+
+/// The summaries of `versions` of `name` that cargo's cache has, with the proc-macro status of
+/// each from cargo's extracted sources or archives.
+fn from_cargo_home<'n>(cargo_home: Option<&CargoHome>, name: &'n str, versions: BTreeSet<String>) -> Local<'n> {
     let mut outcome = Outcome::default();
-    let mut found: Vec<(String, CrateSummary, Option<String>)> = Vec::new();
-    let mut remaining = BTreeSet::new();
-    for version in versions {
-        if let Some(home) = cargo_home {
-            match home.index_line(name, &version) {
-                Ok(Some(line)) => match CrateSummary::from_index_line(&line, name, &version) {
-                    Ok(summary) => {
-                        outcome.from_cargo_home += 1;
-                        found.push((version, summary, cksum(&line)));
-                        continue;
-                    }
-                    Err(e) => outcome.home_problems.push((format!("{name} {version}"), e)),
-                },
-                Ok(None) => {}
+    let mut found: Vec<(String, CrateSummary, String)> = Vec::new();
+    let mut remaining = versions;
+    if let Some(home) = cargo_home {
+        // Each of cargo's cache files is read once for all the versions wanted of the crate.
+        let (lines, problems) = home.index_lines(name, remaining.iter().map(String::as_str));
+        for (version, e) in problems {
+            outcome.home_problems.push((format!("{name} {version}"), e));
+        }
+        let mut hits = Vec::new();
+        for (version, line) in lines {
+            match CrateSummary::from_index_line(&line, name, version) {
+                Ok(summary) => {
+                    outcome.from_cargo_home += 1;
+                    hits.push(version.to_owned());
+                    found.push((version.to_owned(), summary, line));
+                }
                 Err(e) => outcome.home_problems.push((format!("{name} {version}"), e)),
             }
         }
-        remaining.insert(version);
+        for version in hits {
+            remaining.remove(&version);
+        }
+        for (version, summary, _) in &mut found {
+            summary.proc_macro = home.proc_macro(name, version);
+        }
     }
+    Local { name, outcome, found, remaining }
+}
+
+/// The rest of one crate's lookups: the versions cargo's cache lacks, from chainward's cache or
+/// the index, and the proc-macro status of plausible proc-macros from their archives.
+fn finish<'n>(client: &IndexClient<'_>, cargo_home: Option<&CargoHome>, local: Local<'n>) -> (&'n str, Outcome) {
+    let Local { name, mut outcome, mut found, remaining } = local;
+    let from_home = found.len();
     if !remaining.is_empty() {
         let missing = |version: &str, reason: String| Missing {
             name: safe_text(name, 200),
@@ -194,10 +423,7 @@ fn one_crate<'n>(
                         continue;
                     };
                     match CrateSummary::from_index_line(line, name, &version) {
-                        Ok(summary) => {
-                            let cksum = cksum(line);
-                            found.push((version, summary, cksum));
-                        }
+                        Ok(summary) => found.push((version, summary, line.clone())),
                         Err(e) => outcome.missing.push(missing(&version, format!("{name} {version}: {e}"))),
                     }
                 }
@@ -221,10 +447,12 @@ fn one_crate<'n>(
             }
         }
     }
-    for (version, mut summary, cksum) in found {
-        summary.proc_macro = cargo_home.and_then(|home| home.proc_macro(name, &version));
+    for (i, (version, mut summary, line)) in found.into_iter().enumerate() {
+        if i >= from_home {
+            summary.proc_macro = cargo_home.and_then(|home| home.proc_macro(name, &version));
+        }
         if summary.proc_macro.is_none() && is_proc_macro_candidate(&summary) {
-            match client.proc_macro(name, &version, cksum.as_deref()) {
+            match client.proc_macro(name, &version, cksum(&line).as_deref()) {
                 Ok(proc_macro) => summary.proc_macro = Some(proc_macro),
                 Err(e) => outcome.unknown_proc_macro.push((format!("{name} {version}"), e)),
             }
@@ -344,6 +572,24 @@ mod tests {
         ("gone", "1.0.0"),
         ("not a name", "1.0.0"),
     ];
+
+    #[test]
+    fn the_summary_store_gives_back_what_was_saved_for_the_same_set_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = r#"{"name":"a","vers":"1.0.0","deps":[{"name":"j","package":"serde_json","req":">=1.0, <2","features":["std"],"optional":true,"default_features":false,"target":"cfg(unix)","kind":"build"},{"name":"t","req":"^0.1","kind":"dev"}],"features":{"default":["j?/std"],"x":["dep:j"],"y":["x","t/f"]}}"#;
+        let summary = CrateSummary::from_index_line(line, "a", "1.0.0").unwrap();
+        let set = wanted(&[("a", "1.0.0")]);
+        let summaries: HashMap<_, _> = [(key("a", "1.0.0"), summary.clone())].into_iter().collect();
+        let store = SummaryStore::new(dir.path(), &set);
+        assert!(store.load().is_none());
+        store.save(&summaries);
+        assert_eq!(store.load().unwrap(), summaries);
+        // Another set has another file; a damaged file is ignored.
+        let other = wanted(&[("a", "1.0.1")]);
+        assert!(SummaryStore::new(dir.path(), &other).load().is_none());
+        std::fs::write(&store.path, b"garbage").unwrap();
+        assert!(store.load().is_none());
+    }
 
     #[test]
     fn gathers_from_cargo_home_then_the_index_and_reuses_the_cache() {

@@ -146,10 +146,27 @@ struct Filter {
     host: platform::Platform,
     targets: Vec<platform::Platform>,
     undecided: std::cell::RefCell<std::collections::BTreeSet<String>>,
+    /// Answers already given, per (target string, triple): a workspace repeats a few dozen
+    /// `cfg(...)` strings thousands of times.
+    memo: std::cell::RefCell<std::collections::HashMap<(String, &'static str), bool>>,
 }
 
 impl Filter {
+    fn new(host: platform::Platform, targets: Vec<platform::Platform>) -> Filter {
+        Filter { host, targets, undecided: std::cell::RefCell::default(), memo: std::cell::RefCell::default() }
+    }
+
     fn check(&self, target: &str, platform: &platform::Platform) -> bool {
+        let key = (target.to_owned(), platform.triple());
+        if let Some(answer) = self.memo.borrow().get(&key) {
+            return *answer;
+        }
+        let answer = self.decide(target, platform);
+        self.memo.borrow_mut().insert(key, answer);
+        answer
+    }
+
+    fn decide(&self, target: &str, platform: &platform::Platform) -> bool {
         match platform::matches(target, platform) {
             platform::Match::Yes => true,
             platform::Match::No => false,
@@ -227,13 +244,13 @@ fn filter_for(options: &Options) -> Result<Option<Filter>, UsageError> {
     let host = platform::Platform::host().map_err(UsageError)?;
     Ok(match &options.targets {
         Targets::All => None,
-        Targets::Host => Some(Filter { targets: vec![host.clone()], host, undecided: std::cell::RefCell::default() }),
+        Targets::Host => Some(Filter::new(host.clone(), vec![host])),
         Targets::Triples(triples) => {
             let mut targets = Vec::new();
             for t in triples {
                 targets.push(platform::Platform::new(t).map_err(UsageError)?);
             }
-            Some(Filter { host, targets, undecided: std::cell::RefCell::default() })
+            Some(Filter::new(host, targets))
         }
     })
 }

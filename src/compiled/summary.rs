@@ -84,6 +84,19 @@ pub enum FeatureValue {
     },
 }
 
+impl std::fmt::Display for FeatureValue {
+    /// The value as a manifest writes it (`std`, `dep:serde`, `serde/std`, `serde?/std`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FeatureValue::Feature(name) => f.write_str(name),
+            FeatureValue::Dep(dep) => write!(f, "dep:{dep}"),
+            FeatureValue::DepFeature { dep, feature, weak } => {
+                write!(f, "{dep}{}/{feature}", if *weak { "?" } else { "" })
+            }
+        }
+    }
+}
+
 impl FeatureValue {
     /// Parse a value as cargo does (`FeatureValue::new`).
     pub fn parse(value: &str) -> FeatureValue {
@@ -325,7 +338,10 @@ mod tests {
     fn feature_tables_that_cargo_would_refuse_are_errors_naming_the_value() {
         let dep = r#"{"name":"b","req":"1","optional":true,"kind":"normal"}"#;
         let line = |features: &str| format!(r#"{{"name":"a","vers":"1.0.0","deps":[{dep}],"features":{features}}}"#);
-        assert!(CrateSummary::from_index_line(&line(r#"{"x":["b/std"],"y":["dep:b"],"z":["x","b"]}"#), "a", "1.0.0").is_ok());
+        assert!(
+            CrateSummary::from_index_line(&line(r#"{"x":["b/std"],"y":["dep:b"],"z":["x","b"]}"#), "a", "1.0.0")
+                .is_ok()
+        );
         // Cycles are fine (cargo accepts them too); the resolver visits each feature once.
         assert!(CrateSummary::from_index_line(&line(r#"{"x":["y"],"y":["x"]}"#), "a", "1.0.0").is_ok());
         for (features, named) in [

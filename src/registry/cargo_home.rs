@@ -97,18 +97,61 @@ pub fn parse_index_cache(bytes: &[u8]) -> Result<IndexCache<'_>, String> {
     Ok(IndexCache { schema, index_version, entries })
 }
 
+/// The raw JSON line of `version` in a `.cache` file, found without splitting the whole file
+/// (real cache files hold every version: web-sys's is 5 MB): the header is checked as
+/// [`parse_index_cache`] checks it, then `NUL version NUL` is searched for and the line taken up
+/// to the next NUL. JSON lines hold no NUL and never start like a version, so a match is an
+/// entry. `Ok(None)` when the file has no such version; an error for a damaged header or a
+/// line cut short.
+pub fn find_index_line<'a>(bytes: &'a [u8], version: &str) -> Result<Option<&'a [u8]>, String> {
+    if bytes.len() as u64 > MAX_CACHE_FILE {
+        return Err(format!("larger than {MAX_CACHE_FILE} bytes"));
+    }
+    let Some((&format, rest)) = bytes.split_first() else { return Err("empty file".to_owned()) };
+    if format != CACHE_VERSION {
+        return Err(format!("cache format {format}, not {CACHE_VERSION} (another cargo version's)"));
+    }
+    let schema = rest
+        .get(..4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_le_bytes)
+        .ok_or_else(|| "truncated header".to_owned())?;
+    if schema > crate::compiled::summary::INDEX_V_MAX {
+        return Err(format!("index schema {schema}, newer than this reader"));
+    }
+    if version.is_empty() || version.contains('\0') {
+        return Ok(None);
+    }
+    // The header's own NUL is the first entry's leading NUL.
+    let entries = bytes.get(5..).unwrap_or_default();
+    let header_end = memchr::memchr(0, entries).ok_or_else(|| "truncated header".to_owned())?;
+    let entries = entries.get(header_end..).unwrap_or_default();
+    let mut needle = Vec::with_capacity(version.len() + 2);
+    needle.push(0);
+    needle.extend_from_slice(version.as_bytes());
+    needle.push(0);
+    let Some(at) = memchr::memmem::find(entries, &needle) else { return Ok(None) };
+    let line = entries.get(at + needle.len()..).unwrap_or_default();
+    let end = memchr::memchr(0, line).ok_or_else(|| format!("the entry of {version} is cut short"))?;
+    Ok(line.get(..end))
+}
+
 /// The bytes before the first NUL and those after it; `None` without a NUL.
 fn split_nul(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
-    let at = bytes.iter().position(|&b| b == 0)?;
+    let at = memchr::memchr(0, bytes)?;
     Some((bytes.get(..at)?, bytes.get(at + 1..)?))
 }
 
 /// Whether a `Cargo.toml` says `[lib] proc-macro = true` (or the old `proc_macro = true`). A
-/// manifest without the key is `false`; one that is not TOML, or whose key is not a boolean, is
-/// an error.
+/// manifest without the key is `false` (one whose text does not even contain it is not parsed);
+/// one that is not TOML, or whose key is not a boolean, is an error.
 pub fn manifest_proc_macro(text: &str) -> Result<bool, String> {
     if text.len() as u64 > MAX_MANIFEST {
         return Err(format!("manifest larger than {MAX_MANIFEST} bytes"));
+    }
+    // Most manifests are libraries: no need to parse one that cannot name the key.
+    if !text.contains("proc-macro") && !text.contains("proc_macro") {
+        return Ok(false);
     }
     let table: toml::Table = toml::from_str(text).map_err(|e| format!("manifest is not valid TOML: {e}"))?;
     let Some(lib) = table.get("lib") else { return Ok(false) };
@@ -146,6 +189,9 @@ pub fn crate_proc_macro(reader: impl Read, name: &str, version: &str) -> Result<
     Ok(None)
 }
 
+/// (version, text) pairs: index lines found, or problems.
+pub type VersionLines<'v> = Vec<(&'v str, String)>;
+
 /// cargo's home directory, as the caller located it (`$CARGO_HOME`, else `$HOME/.cargo`).
 /// Cheap to create: nothing is read until asked. Shareable across threads.
 #[derive(Debug)]
@@ -182,6 +228,52 @@ impl CargoHome {
                 cache: crates_io_dirs(&registry.join("cache")),
             }
         })
+    }
+
+    /// The raw index lines of `versions` of `name` from cargo's `.cache` files, each file read
+    /// once: the lines found, and (version, problem) for each version not found where a file that
+    /// could have had it is damaged, of another format, or unreadable.
+    pub fn index_lines<'v>(
+        &self,
+        name: &str,
+        versions: impl IntoIterator<Item = &'v str>,
+    ) -> (VersionLines<'v>, VersionLines<'v>) {
+        let mut wanted: Vec<&str> = versions.into_iter().collect();
+        let mut found = Vec::new();
+        let mut problems: Vec<(&str, String)> = Vec::new();
+        let Some(rel) = index_path(name) else { return (found, problems) };
+        for dir in &self.dirs().index {
+            if wanted.is_empty() {
+                break;
+            }
+            let path = dir.join(".cache").join(&rel);
+            let bytes = match read_bounded(&path, MAX_CACHE_FILE) {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => continue,
+                Err(e) => {
+                    problems.extend(wanted.iter().map(|v| (*v, format!("{}: {e}", path.display()))));
+                    continue;
+                }
+            };
+            wanted.retain(|version| match find_index_line(&bytes, version) {
+                Ok(Some(line)) => {
+                    if let Ok(line) = std::str::from_utf8(line) {
+                        found.push((*version, line.to_owned()));
+                        false
+                    } else {
+                        problems.push((version, format!("{}: the line of {version} is not UTF-8", path.display())));
+                        true
+                    }
+                }
+                Ok(None) => true,
+                Err(e) => {
+                    problems.push((version, format!("{}: {e}", path.display())));
+                    true
+                }
+            });
+        }
+        problems.retain(|(v, _)| !found.iter().any(|(f, _)| f == v));
+        (found, problems)
     }
 
     /// The raw index line of `name` `version` from cargo's `.cache` files: `Ok(None)` when no
@@ -387,6 +479,27 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_fast_search_finds_each_version_as_the_full_parse_does() {
+        let file = cache_file(&[
+            ("1.0.0-alpha", r#"{"vers":"1.0.0-alpha"}"#),
+            ("1.0.0", r#"{"vers":"1.0.0"}"#),
+            ("11.0.0", r#"{"vers":"11.0.0"}"#),
+        ]);
+        let parsed = parse_index_cache(&file).unwrap();
+        for version in ["1.0.0-alpha", "1.0.0", "11.0.0", "1.0", "0.0", ""] {
+            assert_eq!(find_index_line(&file, version), Ok(parsed.line(version)), "{version}");
+        }
+        // A line cut short, a damaged header, another format.
+        let cut = &file[..file.len() - 3];
+        assert!(find_index_line(cut, "11.0.0").unwrap_err().contains("cut short"));
+        assert_eq!(find_index_line(cut, "1.0.0"), Ok(parsed.line("1.0.0")));
+        assert!(find_index_line(&file[..3], "1.0.0").is_err());
+        let mut other = file.clone();
+        other[0] = 2;
+        assert!(find_index_line(&other, "1.0.0").is_err());
+    }
+
+    #[test]
     fn manifests_say_proc_macro_either_spelling() {
         assert_eq!(manifest_proc_macro("[package]\nname = \"a\"\n[lib]\nproc-macro = true\n"), Ok(true));
         assert_eq!(manifest_proc_macro("[lib]\nproc_macro = true\n"), Ok(true));
@@ -394,8 +507,10 @@ pub(crate) mod tests {
         assert_eq!(manifest_proc_macro("[package]\nname = \"a\"\n"), Ok(false));
         assert_eq!(manifest_proc_macro("[lib]\npath = \"src/lib.rs\"\n"), Ok(false));
         assert!(manifest_proc_macro("[lib]\nproc-macro = \"yes\"\n").is_err());
-        assert!(manifest_proc_macro("lib = 1\n").is_err());
-        assert!(manifest_proc_macro("[lib\n").is_err());
+        assert!(manifest_proc_macro("lib = 1\nproc-macro = true\n").is_err());
+        assert!(manifest_proc_macro("[lib\nproc-macro = true\n").is_err());
+        // A manifest that cannot name the key is a library without being parsed.
+        assert_eq!(manifest_proc_macro("[lib\n"), Ok(false));
     }
 
     #[test]
