@@ -124,7 +124,10 @@ fn statuses(fixture: &str, options: &Options, home: &CargoHome) -> BTreeMap<Stri
 fn check_fixture(fixture: &str) {
     let tmp = tempfile::tempdir().unwrap();
     fake_cargo_home(tmp.path());
-    let home = CargoHome::new(tmp.path());
+    check_fixture_with(fixture, &CargoHome::new(tmp.path()));
+}
+
+fn check_fixture_with(fixture: &str, home: &CargoHome) {
     let cases = std::fs::read_to_string(testdata().join(fixture).join("cases.txt")).unwrap();
     let mut failures = Vec::new();
     for line in cases.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
@@ -140,7 +143,7 @@ fn check_fixture(fixture: &str) {
                 (parts.next().unwrap().to_owned(), status)
             })
             .collect();
-        let got = statuses(fixture, &options(args), &home);
+        let got = statuses(fixture, &options(args), home);
         for (pkg, want) in &expected {
             let have = got.get(pkg).map_or("(absent)", String::as_str);
             if have != want {
@@ -165,6 +168,56 @@ fn mixed_workspace_matches_cargo() {
 #[test]
 fn resolver1_workspace_matches_cargo() {
     check_fixture("resolver1");
+}
+
+/// 654 packages (tokio, axum, reqwest, sqlx with every database, tonic, the AWS SDK, wasmtime,
+/// ...): the index lines of `big/index.jsonl.gz`, and an extracted manifest for every package
+/// (`proc-macro = true` for those of `big/proc-macros.txt`), as after `cargo fetch`.
+#[test]
+fn a_654_crate_project_matches_cargo() {
+    use std::io::Read as _;
+    let dir = testdata().join("big");
+    let mut text = String::new();
+    let gz = std::fs::read(dir.join("index.jsonl.gz")).unwrap();
+    flate2::read::GzDecoder::new(gz.as_slice()).read_to_string(&mut text).unwrap();
+    let proc_macros = std::fs::read_to_string(dir.join("proc-macros.txt")).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let registry = "index.crates.io-1949cf8c6b5b557f";
+    let mut by_name: BTreeMap<String, Vec<(String, &str)>> = BTreeMap::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        by_name
+            .entry(v["name"].as_str().unwrap().to_owned())
+            .or_default()
+            .push((v["vers"].as_str().unwrap().to_owned(), line));
+    }
+    for (name, versions) in &by_name {
+        let mut bytes = vec![3u8];
+        bytes.extend_from_slice(&2u32.to_le_bytes());
+        bytes.extend_from_slice(b"Unknown\0");
+        for (version, line) in versions {
+            bytes.extend_from_slice(version.as_bytes());
+            bytes.push(0);
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.push(0);
+            let package = tmp.path().join("registry/src").join(registry).join(format!("{name}-{version}"));
+            std::fs::create_dir_all(&package).unwrap();
+            let proc_macro = proc_macros.lines().any(|l| l == format!("{name} {version}"));
+            let lib = if proc_macro { "\n[lib]\nproc-macro = true\n" } else { "" };
+            std::fs::write(package.join("Cargo.toml"), format!("[package]\nname = \"{name}\"\n{lib}")).unwrap();
+        }
+        let n = name.to_ascii_lowercase();
+        let rel = match n.len() {
+            1 => format!("1/{n}"),
+            2 => format!("2/{n}"),
+            3 => format!("3/{}/{n}", &n[..1]),
+            _ => format!("{}/{}/{n}", &n[..2], &n[2..4]),
+        };
+        let target = tmp.path().join("registry/index").join(registry).join(".cache").join(rel);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, bytes).unwrap();
+    }
+    check_fixture_with("big", &CargoHome::new(tmp.path()));
 }
 
 #[test]
