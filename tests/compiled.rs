@@ -469,3 +469,38 @@ fn a_manifest_cargo_would_refuse_is_a_warning_and_counts_as_compiled() {
     assert!(err.contains("Cargo.toml") && err.contains("nope/std"), "{err}");
     assert_ne!(component_status(&json(&out), "rsa"), "no");
 }
+
+#[test]
+fn no_dev_moves_findings_in_test_only_crates_and_the_table_shows_the_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("cargo-home");
+    fake_cargo_home(&home);
+    let project = tmp.path().join("mixed");
+    common::copy_dir(&testdata().join("mixed"), &project);
+    // An OSV record for fastrand, which only `cargo test` compiles here (a dev-dependency).
+    let db = tmp.path().join("osv");
+    std::fs::create_dir_all(&db).unwrap();
+    std::fs::write(
+        db.join("TEST-0001.json"),
+        r#"{"id":"TEST-0001","modified":"2026-01-01T00:00:00Z","summary":"test advisory","affected":[{"package":{"ecosystem":"crates.io","name":"fastrand"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"}]}]}]}"#,
+    )
+    .unwrap();
+    let (p, d) = (project.to_str().unwrap(), db.to_str().unwrap());
+    let base = ["scan", p, "--db", d, "--offline", "--no-registry", "--target", "x86_64-unknown-linux-gnu"];
+    let out = chainward(&home, &[&base[..], &["--format", "json"][..]].concat());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report = json(&out);
+    let f = report["findings"].as_array().unwrap().iter().find(|f| f["id"] == "TEST-0001").unwrap();
+    assert_eq!(f["compiled"]["status"], "dev");
+    assert!(f["compiled"]["reason"].as_str().unwrap().contains("compiled by `cargo test` only"), "{f}");
+
+    let out = chainward(&home, &[&base[..], &["--format", "json", "--no-dev"][..]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = json(&out);
+    assert_eq!(report["not_compiled"][0]["id"], "TEST-0001");
+    assert_eq!(report["summary"]["findings"], 0);
+
+    let out = chainward(&home, &base);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("COMPILED") && table.contains("fastrand 2.5.0: dev:"), "{table}");
+}
