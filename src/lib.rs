@@ -77,6 +77,9 @@ pub struct Env {
     /// Cargo's home (`CARGO_HOME`, else `$HOME/.cargo`): its registry cache answers the compiled
     /// view offline.
     pub cargo_home: Option<PathBuf>,
+    /// The rustc flags cargo would pass (`CARGO_ENCODED_RUSTFLAGS`, split on `\x1f`, else
+    /// `RUSTFLAGS`, split on whitespace): their `--cfg` flags count in the compiled view.
+    pub rustflags: Vec<String>,
     /// `GITHUB_ACTIONS=true`: running in GitHub Actions.
     pub github_actions: bool,
     /// `GITHUB_STEP_SUMMARY`: where the job summary (Markdown) is appended.

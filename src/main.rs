@@ -59,6 +59,11 @@ fn main() -> ExitCode {
         cargo_home: std::env::var_os("CARGO_HOME").filter(|v| !v.is_empty()).map(std::path::PathBuf::from).or_else(
             || std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| std::path::PathBuf::from(h).join(".cargo")),
         ),
+        rustflags: match (var("CARGO_ENCODED_RUSTFLAGS"), var("RUSTFLAGS")) {
+            (Some(encoded), _) => encoded.split('\x1f').map(str::to_owned).collect(),
+            (None, Some(flags)) => flags.split_whitespace().map(str::to_owned).collect(),
+            (None, None) => Vec::new(),
+        },
         github_actions: var("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
         github_step_summary: std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(Into::into),
         github_output: std::env::var_os("GITHUB_OUTPUT").filter(|v| !v.is_empty()).map(Into::into),

@@ -15,6 +15,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use chainward::compiled::{self, Options, Sources, Targets};
@@ -504,3 +505,184 @@ fn no_dev_moves_findings_in_test_only_crates_and_the_table_shows_the_status() {
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("COMPILED") && table.contains("fastrand 2.5.0: dev:"), "{table}");
 }
+
+/// A project in a temporary directory from (path, content) pairs.
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for (path, content) in files {
+        let path = tmp.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    tmp
+}
+
+fn statuses_of(home: &Path, dir: &Path, extra: &[&str]) -> BTreeMap<String, String> {
+    let d = dir.to_str().unwrap();
+    let out = chainward(home, &[&["sbom", d, "--offline", "--target", "x86_64-unknown-linux-gnu"][..], extra].concat());
+    // With --allow-partial an unreadable file is still exit 2, and the SBOM is written.
+    let expected = if extra.contains(&"--allow-partial") { 2 } else { 0 };
+    assert_eq!(out.status.code(), Some(expected), "{}", stderr(&out));
+    let doc = json(&out);
+    let mut got = BTreeMap::new();
+    for c in doc["components"].as_array().unwrap() {
+        let prop = c["properties"].as_array().unwrap().iter().find(|p| p["name"] == "chainward:compiled");
+        got.insert(
+            format!("{} {}", c["name"].as_str().unwrap(), c["version"].as_str().unwrap()),
+            prop.map_or("(none)".to_owned(), |p| p["value"].as_str().unwrap().to_owned()),
+        );
+    }
+    got
+}
+
+fn path_lock(packages: &[(&str, &[&str])]) -> String {
+    let mut lock = "version = 4\n".to_owned();
+    for (name, deps) in packages {
+        let _ = write!(lock, "\n[[package]]\nname = \"{name}\"\nversion = \"0.1.0\"\n");
+        if !deps.is_empty() {
+            let list: Vec<String> = deps.iter().map(|d| format!(" \"{d}\",\n")).collect();
+            let _ = write!(lock, "dependencies = [\n{}]\n", list.concat());
+        }
+    }
+    lock
+}
+
+/// Resolver 1 unifies the build machine's features with the target's: a weak `b?/x` deferred
+/// on the build side is released when `b` is switched on from the target side (what `cargo tree`
+/// says: every crate compiled).
+#[test]
+fn resolver1_releases_a_weak_feature_deferred_on_the_other_side() {
+    let dir = project(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2018\"\n[dependencies]\na = { path = \"a\", default-features = false, features = [\"f\"] }\n[build-dependencies]\na = { path = \"a\" }\n[workspace]\nexclude = [\"a\", \"b\", \"c\"]\n",
+        ),
+        ("src/main.rs", "fn main() {}\n"),
+        ("build.rs", "fn main() {}\n"),
+        (
+            "a/Cargo.toml",
+            "[package]\nname = \"a\"\nversion = \"0.1.0\"\nedition = \"2018\"\n[dependencies]\nb = { path = \"../b\", optional = true }\n[features]\ndefault = [\"w\"]\nw = [\"b?/x\"]\nf = [\"b\"]\n",
+        ),
+        (
+            "b/Cargo.toml",
+            "[package]\nname = \"b\"\nversion = \"0.1.0\"\nedition = \"2018\"\n[dependencies]\nc = { path = \"../c\", optional = true }\n[features]\nx = [\"c\"]\n",
+        ),
+        ("c/Cargo.toml", "[package]\nname = \"c\"\nversion = \"0.1.0\"\nedition = \"2018\"\n"),
+        ("Cargo.lock", &path_lock(&[("a", &["b"]), ("app", &["a"]), ("b", &["c"]), ("c", &[])])),
+    ]);
+    let home = tempfile::tempdir().unwrap();
+    let got = statuses_of(home.path(), dir.path(), &[]);
+    for pkg in ["a 0.1.0", "b 0.1.0", "c 0.1.0"] {
+        assert_eq!(got[pkg], "runtime", "{pkg}: {got:?}");
+    }
+}
+
+/// `--cfg` flags of `.cargo/config.toml` (and of RUSTFLAGS) decide custom cfg tables, as cargo does.
+#[test]
+fn cfg_flags_of_the_cargo_config_count() {
+    let files = [
+        (
+            "Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[target.'cfg(tokio_unstable)'.dependencies]\nc = { path = \"c\" }\n",
+        ),
+        ("src/main.rs", "fn main() {}\n"),
+        ("c/Cargo.toml", "[package]\nname = \"c\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
+        ("Cargo.lock", &path_lock(&[("app", &["c"]), ("c", &[])]) as &str),
+    ];
+    let home = tempfile::tempdir().unwrap();
+    let plain = project(&files);
+    assert_eq!(statuses_of(home.path(), plain.path(), &[])["c 0.1.0"], "no");
+    let configured = project(&files);
+    std::fs::create_dir_all(configured.path().join(".cargo")).unwrap();
+    std::fs::write(
+        configured.path().join(".cargo/config.toml"),
+        "[build]\nrustflags = [\"--cfg\", \"tokio_unstable\"]\n",
+    )
+    .unwrap();
+    assert_eq!(statuses_of(home.path(), configured.path(), &[])["c 0.1.0"], "runtime");
+}
+
+/// A member whose manifest cannot be read (here: not TOML) is still a member: it and what only
+/// it depends on count as compiled.
+#[test]
+fn a_member_with_an_unreadable_manifest_counts_as_compiled() {
+    let dir = project(&[
+        ("Cargo.toml", "[workspace]\nresolver = \"2\"\nmembers = [\"a\", \"b\"]\n"),
+        ("a/Cargo.toml", "[package]\nname = \"a\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
+        ("b/Cargo.toml", "[package\nname = \"b\"\n"),
+        ("c/Cargo.toml", "[package]\nname = \"c\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
+        ("Cargo.lock", &path_lock(&[("a", &[]), ("b", &["c"]), ("c", &[])])),
+    ]);
+    let home = tempfile::tempdir().unwrap();
+    let got = statuses_of(home.path(), dir.path(), &["--allow-partial"]);
+    assert_ne!(got["b 0.1.0"], "no", "{got:?}");
+    assert_ne!(got["c 0.1.0"], "no", "{got:?}");
+}
+
+/// Two locked versions of one crate, both meeting a broad requirement and one also a narrower
+/// one: each declaration claims every version it fits, so neither is lost.
+#[test]
+fn a_broad_requirement_claims_every_locked_version_it_fits() {
+    let (_tmp, home, _) = sqlx_project();
+    let lock = format!(
+        "version = 4\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\n \"syn 2.0.119\",\n \"syn 3.0.10\",\n]\n\n{LOCK_TAIL}"
+    );
+    let dir = project(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n[dependencies]\nsyn = { version = \">=2, <4\", default-features = false }\n[build-dependencies]\nsyn = { version = \"3\", default-features = false }\n",
+        ),
+        ("src/main.rs", "fn main() {}\n"),
+        ("Cargo.lock", &lock),
+    ]);
+    let got = statuses_of(&home, dir.path(), &[]);
+    assert_eq!(got["syn 2.0.119"], "runtime", "{got:?}");
+    assert_eq!(got["syn 3.0.10"], "runtime", "{got:?}");
+}
+
+const LOCK_TAIL: &str = r#"[[package]]
+name = "proc-macro2"
+version = "1.0.107"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "985e7ec9bb745e6ce6535b544d84d6cd6f7ad8bd711c398938ae983b91a766d9"
+dependencies = [
+ "unicode-ident",
+]
+
+[[package]]
+name = "quote"
+version = "1.0.47"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "1fbf4db142a473a8d80c26bbf18454ed458bf8d26c8219c331daecfdbd079001"
+dependencies = [
+ "proc-macro2",
+]
+
+[[package]]
+name = "syn"
+version = "2.0.119"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "872831b642d1a07999a962a351ed35b955ea2cfc8f3862091e2a240a84f17297"
+dependencies = [
+ "proc-macro2",
+ "quote",
+ "unicode-ident",
+]
+
+[[package]]
+name = "syn"
+version = "3.0.10"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "4ae9ccbea3a7b0b09443036490c8f34a8b1b760fd345e5c0dae0aac718faea79"
+dependencies = [
+ "proc-macro2",
+ "quote",
+ "unicode-ident",
+]
+
+[[package]]
+name = "unicode-ident"
+version = "1.0.27"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "a2c754d6c33795a1c324727428e5a7dedb5b06195f9890bdbcba760d3e246563"
+"#;

@@ -211,7 +211,7 @@ pub(crate) fn matched(index: &Index, packages: &[ScanPackage], errors: &mut Vec<
 }
 
 /// The compiled view's options from the command line (`--target all` keeps every target).
-pub(crate) fn compiled_options(args: &crate::cli::CompiledArgs) -> Result<crate::compiled::Options, Error> {
+pub(crate) fn compiled_options(args: &crate::cli::CompiledArgs, env: &Env) -> Result<crate::compiled::Options, Error> {
     use crate::compiled::Targets;
     let targets = if args.target.is_empty() {
         Targets::Host
@@ -230,6 +230,7 @@ pub(crate) fn compiled_options(args: &crate::cli::CompiledArgs) -> Result<crate:
         no_default_features: args.no_default_features,
         packages: args.package.clone(),
         explicit: true,
+        rustflags: env.rustflags.clone(),
         tests: args.tests,
     })
 }

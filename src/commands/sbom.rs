@@ -58,7 +58,7 @@ pub(crate) fn run(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -
         .any()
         .then(|| -> Result<super::CompiledRequest, Error> {
             Ok(super::CompiledRequest {
-                options: super::compiled_options(&args.compiled)?,
+                options: super::compiled_options(&args.compiled, env)?,
                 registry: env.registry_config(args.offline),
                 cargo_home: env.cargo_home.as_ref().map(crate::registry::cargo_home::CargoHome::new),
                 always: true,

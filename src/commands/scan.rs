@@ -86,7 +86,7 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
         || req.common.compiled_only
         || req.common.no_dev
         || explicit_config.as_ref().is_some_and(|c| c.compiled_only);
-    let mut compiled_options = super::compiled_options(&req.common.compiled)?;
+    let mut compiled_options = super::compiled_options(&req.common.compiled, env)?;
     compiled_options.explicit = explicit;
     let compiled = super::CompiledRequest {
         options: compiled_options,
@@ -277,15 +277,22 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
     unique.reverse();
     let mut findings = unique;
     crate::finding::sort(&mut findings);
-    let statuses: std::collections::HashMap<(&str, &str, &str), &crate::compiled::Compiled> = head
-        .packages
-        .iter()
-        .filter_map(|p| Some(((p.location.path.as_str(), p.name.as_str(), p.version.as_str()), p.compiled.as_ref()?)))
-        .collect();
+    // Keyed by the purl too (a git fork and the registry crate of one name and version are two
+    // packages); should two still meet, the most compiled status wins.
+    let mut statuses: std::collections::HashMap<(&str, &str, &str, Option<&str>), &crate::compiled::Compiled> =
+        std::collections::HashMap::new();
+    for p in &head.packages {
+        let Some(c) = p.compiled.as_ref() else { continue };
+        let key = (p.location.path.as_str(), p.name.as_str(), p.version.as_str(), p.purl.as_deref());
+        let slot = statuses.entry(key).or_insert(c);
+        if c.status < slot.status {
+            *slot = c;
+        }
+    }
     for f in &mut findings {
-        f.compiled = statuses
-            .get(&(f.location.path.as_str(), f.package.name.as_str(), f.package.version.as_str()))
-            .map(|c| (*c).clone());
+        let key =
+            (f.location.path.as_str(), f.package.name.as_str(), f.package.version.as_str(), f.package.purl.as_deref());
+        f.compiled = statuses.get(&key).map(|c| (*c).clone());
     }
 
     let today = today(env);
@@ -581,6 +588,14 @@ fn sbom_side(path: &Path, notes: &mut Vec<String>, errors: &mut Vec<ReportError>
     let packages = match crate::sbom::input::parse(&label, &bytes) {
         Ok(input) => {
             notes.extend(input.notes(&label));
+            let decided = input.packages.iter().filter(|p| p.compiled.is_some()).count();
+            if decided > 0 {
+                // Whoever wrote the SBOM decided these, for targets and features it does not
+                // record: say where they come from, since --compiled-only acts on them.
+                notes.push(format!(
+                    "{label}: the compiled status of {decided} package(s) is the SBOM's own (`chainward:compiled` properties, decided when it was written, for the targets and features used then)"
+                ));
+            }
             input.packages
         }
         Err(e) => {

@@ -51,9 +51,11 @@ pub struct Graph<'a> {
     pub summaries: &'a [Option<&'a CrateSummary>],
     /// Per package: its lockfile edges (package indices).
     pub edges: &'a [Vec<usize>],
-    /// Per package: for each dependency declaration of its summary, the package it is locked
-    /// to, when the lockfile has an edge matching it (name and requirement).
-    pub locked: &'a [Vec<Option<usize>>],
+    /// Per package: its lockfile edges with the dependency declaration (index into its summary's
+    /// `deps`) each one is locked for; a declaration may claim several versions, and an edge no
+    /// declaration claims has `None` (then it counts as an active normal dependency: never hide
+    /// a crate because the mapping failed).
+    pub locked: &'a [Vec<(Option<usize>, usize)>],
     /// Per package: whether it is a workspace member (dev-dependencies count only for members).
     pub members: &'a [bool],
 }
@@ -134,6 +136,8 @@ struct Walker<'g, 'o> {
     unlocked: BTreeSet<(usize, String)>,
     stack: Vec<Task>,
     steps: usize,
+    /// Per package: a root of this pass.
+    roots: Vec<bool>,
 }
 
 /// Run the feature resolver and the unit graph for one configuration.
@@ -148,6 +152,15 @@ pub fn run(graph: &Graph<'_>, opts: &PassOptions<'_>) -> Pass {
         unlocked: BTreeSet::new(),
         stack: Vec::new(),
         steps: 0,
+        roots: {
+            let mut roots = vec![false; graph.edges.len()];
+            for (m, _) in opts.roots {
+                if let Some(r) = roots.get_mut(*m) {
+                    *r = true;
+                }
+            }
+            roots
+        },
     };
     let mut gave_up = false;
     for (member, fvs) in opts.roots {
@@ -227,19 +240,19 @@ impl<'g> Walker<'g, '_> {
         let graph: &'g Graph<'g> = self.graph;
         let locked = graph.locked.get(pkg).map(Vec::as_slice).unwrap_or_default();
         let root = self.is_root(pkg);
-        for (dep, child) in summary.deps.iter().zip(locked) {
-            let Some(child) = *child else { continue };
+        for &(decl, child) in locked {
+            let Some(dep) = decl.and_then(|d| summary.deps.get(d)) else {
+                out.push((None, child, self.child_key(key, None, child)));
+                continue;
+            };
             if dep.kind == DepKind::Dev && (!root || !self.dev_in_features()) {
                 continue;
             }
             if self.opts.resolver == Resolver::V2
-                && let (Some(target), Some(platform)) = (&dep.target, self.opts.platform)
+                && let Some(target) = &dep.target
+                && !self.platform_ok(target, dep.kind == DepKind::Build || key == Key::HostDep, pkg)
             {
-                let host = dep.kind == DepKind::Build || key == Key::HostDep;
-                let ok = if host { platform.host(target) } else { platform.any_target(target) };
-                if !ok {
-                    continue;
-                }
+                continue;
             }
             out.push((Some(dep), child, self.child_key(key, Some(dep), child)));
         }
@@ -255,10 +268,33 @@ impl<'g> Walker<'g, '_> {
 
     /// A selected member (its dev-dependencies are what `cargo test` adds).
     fn is_root(&self, pkg: usize) -> bool {
-        self.graph.members.get(pkg).copied().unwrap_or(false) && self.opts.roots.iter().any(|(m, _)| *m == pkg)
+        self.graph.members.get(pkg).copied().unwrap_or(false) && self.roots.get(pkg).copied().unwrap_or(false)
+    }
+
+    /// Whether a dependency's `target` of `pkg` applies: on the build machine (`host`) or on a
+    /// requested target. A plausible proc-macro whose status is unknown may run on the build
+    /// machine: either platform counts for it (never hide a crate for lack of data).
+    fn platform_ok(&self, target: &str, host: bool, pkg: usize) -> bool {
+        let Some(platform) = self.opts.platform else { return true };
+        let unknown_kind =
+            self.summary(pkg).is_some_and(|s| s.proc_macro.is_none() && super::metadata::is_proc_macro_candidate(s));
+        if host || unknown_kind {
+            if platform.host(target) {
+                return true;
+            }
+            if !unknown_kind {
+                return false;
+            }
+        }
+        platform.any_target(target)
     }
 
     fn child_key(&self, key: Key, dep: Option<&DepSpec>, child: usize) -> Key {
+        // Resolver 1 does not decouple the build machine's features: one key throughout (the
+        // unit pass still tells what runs on the build machine).
+        if self.opts.resolver == Resolver::V1 {
+            return Key::NormalOrDev;
+        }
         let build = dep.is_some_and(|d| d.kind == DepKind::Build);
         if key == Key::NormalOrDev && (build || self.proc_macro(child)) { Key::HostDep } else { key }
     }
@@ -374,12 +410,13 @@ impl<'g> Walker<'g, '_> {
     fn note_unlocked(&mut self, pkg: usize, _key: Key, dep_name: &str) {
         let Some(summary) = self.summary(pkg) else { return };
         let locked = self.graph.locked.get(pkg).map(Vec::as_slice).unwrap_or_default();
+        let is_locked = |i: usize| locked.iter().any(|(d, _)| *d == Some(i));
         let declared_unlocked = summary
             .deps
             .iter()
-            .zip(locked)
-            .any(|(d, l)| d.name == dep_name && l.is_none() && (d.kind != DepKind::Dev || self.opts.dev_units));
-        let declared_locked = summary.deps.iter().zip(locked).any(|(d, l)| d.name == dep_name && l.is_some());
+            .enumerate()
+            .any(|(i, d)| d.name == dep_name && !is_locked(i) && (d.kind != DepKind::Dev || self.opts.dev_units));
+        let declared_locked = summary.deps.iter().enumerate().any(|(i, d)| d.name == dep_name && is_locked(i));
         if declared_unlocked && !declared_locked {
             self.unlocked.insert((pkg, dep_name.to_owned()));
         }
@@ -421,8 +458,12 @@ impl<'g> Walker<'g, '_> {
                 Some(summary) => {
                     let locked = self.graph.locked.get(pkg).map(Vec::as_slice).unwrap_or_default();
                     let enabled = self.activated.get(&(pkg, self.store(key)));
-                    for (dep, child) in summary.deps.iter().zip(locked) {
-                        let Some(child) = *child else { continue };
+                    for &(decl, child) in locked {
+                        let Some(dep) = decl.and_then(|d| summary.deps.get(d)) else {
+                            // An edge no declaration claims: followed.
+                            next.push((child, for_host || self.proc_macro(child), via_dev));
+                            continue;
+                        };
                         let mut child_dev = via_dev;
                         match dep.kind {
                             DepKind::Dev => {
@@ -433,12 +474,10 @@ impl<'g> Walker<'g, '_> {
                             }
                             DepKind::Build | DepKind::Normal => {}
                         }
-                        if let (Some(target), Some(platform)) = (&dep.target, self.opts.platform) {
-                            let host = dep.kind == DepKind::Build || for_host;
-                            let ok = if host { platform.host(target) } else { platform.any_target(target) };
-                            if !ok {
-                                continue;
-                            }
+                        if let Some(target) = &dep.target
+                            && !self.platform_ok(target, dep.kind == DepKind::Build || for_host, pkg)
+                        {
+                            continue;
                         }
                         if dep.optional && !enabled.is_some_and(|a| a.deps.contains(&dep.name)) {
                             continue;

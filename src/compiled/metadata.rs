@@ -82,7 +82,7 @@ pub fn is_proc_macro_candidate(summary: &CrateSummary) -> bool {
 pub fn gather(config: &RegistryConfig, cargo_home: Option<&CargoHome>, wanted: &[(String, String)]) -> Gathered {
     // A lockfile's crates seen before: one file, no lookups (a published version's dependencies
     // and features never change).
-    let store = config.cache_dir.as_deref().map(|dir| SummaryStore::new(dir, wanted));
+    let store = config.cache_dir.as_deref().map(|dir| SummaryStore::new(dir, &config.crates_io_index, wanted));
     if let Some(summaries) = store.as_ref().and_then(SummaryStore::load) {
         return Gathered { summaries, ..Gathered::default() };
     }
@@ -154,11 +154,14 @@ const STORE_FORMAT: &str = "chainward-summaries-1";
 const MAX_STORE: u64 = 256 << 20;
 
 impl<'w> SummaryStore<'w> {
-    fn new(cache_dir: &std::path::Path, wanted: &'w [(String, String)]) -> Self {
+    /// The store of `wanted` as read from the index at `index_url` (another index, another file).
+    fn new(cache_dir: &std::path::Path, index_url: &str, wanted: &'w [(String, String)]) -> Self {
         use sha2::Digest as _;
         let mut hasher = sha2::Sha256::new();
         hasher.update(STORE_FORMAT.as_bytes());
         hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+        hasher.update(index_url.as_bytes());
+        hasher.update([0]);
         for (name, version) in wanted {
             hasher.update(name.as_bytes());
             hasher.update([0]);
@@ -580,13 +583,14 @@ mod tests {
         let summary = CrateSummary::from_index_line(line, "a", "1.0.0").unwrap();
         let set = wanted(&[("a", "1.0.0")]);
         let summaries: HashMap<_, _> = [(key("a", "1.0.0"), summary.clone())].into_iter().collect();
-        let store = SummaryStore::new(dir.path(), &set);
+        let store = SummaryStore::new(dir.path(), "https://index.crates.io/", &set);
         assert!(store.load().is_none());
         store.save(&summaries);
         assert_eq!(store.load().unwrap(), summaries);
         // Another set has another file; a damaged file is ignored.
         let other = wanted(&[("a", "1.0.1")]);
-        assert!(SummaryStore::new(dir.path(), &other).load().is_none());
+        assert!(SummaryStore::new(dir.path(), "https://index.crates.io/", &other).load().is_none());
+        assert!(SummaryStore::new(dir.path(), "https://mirror.example/", &set).load().is_none());
         std::fs::write(&store.path, b"garbage").unwrap();
         assert!(store.load().is_none());
     }

@@ -94,6 +94,9 @@ pub struct Options {
     /// (a default scan) a lockfile without a `Cargo.toml` beside it is left undecided without a
     /// word: its findings are reported as they always were.
     pub explicit: bool,
+    /// The rustc flags of the environment (`CARGO_ENCODED_RUSTFLAGS`, else `RUSTFLAGS`): their
+    /// `--cfg` flags count, with those of the workspace's `.cargo/config.toml`.
+    pub rustflags: Vec<String>,
     /// `--tests`: decide `runtime` and `build` from what `cargo test` resolves (dev-dependencies'
     /// features unified in) instead of `cargo build`. Either way, what only `cargo test` compiles
     /// is `dev`.
@@ -109,6 +112,7 @@ impl Default for Options {
             no_default_features: false,
             packages: Vec::new(),
             explicit: true,
+            rustflags: Vec::new(),
             tests: false,
         }
     }
@@ -241,7 +245,13 @@ pub fn wanted(resolution: &crate::resolve::Resolution, source: &dyn crate::sourc
 
 /// The platform filter of the options (`None` for every target); an unknown triple is an error.
 fn filter_for(options: &Options) -> Result<Option<Filter>, UsageError> {
-    let host = platform::Platform::host().map_err(UsageError)?;
+    let host = match platform::Platform::host() {
+        Ok(host) => host,
+        // A build for a target cfg-expr does not know: unless targets were asked for, decide for
+        // every platform rather than fail every scan.
+        Err(_) if !options.explicit || options.targets == Targets::All => return Ok(None),
+        Err(e) => return Err(UsageError(e)),
+    };
     Ok(match &options.targets {
         Targets::All => None,
         Targets::Host => Some(Filter::new(host.clone(), vec![host])),
@@ -255,6 +265,49 @@ fn filter_for(options: &Options) -> Result<Option<Filter>, UsageError> {
     })
 }
 
+/// The rustc flags of the `.cargo/config.toml` (or `.cargo/config`) files from the lockfile's
+/// directory up to the root of `source`: `build.rustflags` and `target.<triple>.rustflags` for
+/// each of `triples`, and every `target.'cfg(...)'.rustflags` (a superset: never a hidden crate).
+/// Unreadable or invalid files are skipped (cargo would refuse to build; nothing is hidden by it).
+fn config_rustflags(source: &dyn crate::source::Source, lock_path: &str, triples: &[&str]) -> Vec<String> {
+    let mut dir = lock_path.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
+    let mut flags = Vec::new();
+    for _ in 0..64 {
+        for name in [".cargo/config.toml", ".cargo/config"] {
+            let path = if dir.is_empty() { name.to_owned() } else { format!("{dir}/{name}") };
+            let Ok(bytes) = source.read(&path) else { continue };
+            if bytes.len() > 1 << 20 {
+                continue;
+            }
+            let Ok(table) =
+                std::str::from_utf8(&bytes).map_err(|_| ()).and_then(|t| t.parse::<toml::Table>().map_err(|_| ()))
+            else {
+                continue;
+            };
+            let list = |v: Option<&toml::Value>| -> Vec<String> {
+                match v {
+                    Some(toml::Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
+                    Some(toml::Value::Array(a)) => a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect(),
+                    _ => Vec::new(),
+                }
+            };
+            flags.extend(list(table.get("build").and_then(|b| b.get("rustflags"))));
+            if let Some(targets) = table.get("target").and_then(toml::Value::as_table) {
+                for (key, t) in targets {
+                    if key.starts_with("cfg(") || triples.contains(&key.as_str()) {
+                        flags.extend(list(t.get("rustflags")));
+                    }
+                }
+            }
+        }
+        if dir.is_empty() {
+            break;
+        }
+        dir = dir.rsplit_once('/').map_or(String::new(), |(d, _)| d.to_owned());
+    }
+    flags
+}
+
 /// [`annotate`] with the crate metadata already gathered (no I/O but reading manifests from
 /// `source`).
 pub fn annotate_with(
@@ -265,8 +318,8 @@ pub fn annotate_with(
 ) -> Result<Outcome, UsageError> {
     use crate::model::PackageSource;
 
-    let filter = filter_for(options)?;
-    let targets_label = filter
+    let base_filter = filter_for(options)?;
+    let targets_label = base_filter
         .as_ref()
         .map(|f| f.targets.iter().map(platform::Platform::triple).collect::<Vec<_>>().join(", "))
         .unwrap_or_default();
@@ -287,6 +340,7 @@ pub fn annotate_with(
         .map(str::to_owned)
         .collect();
 
+    let mut undecided: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     for resolved in resolution.resolved.iter_mut().filter(|r| is_cargo_lock(r)) {
         let manifest_path = manifest_of(resolved);
         if !source.exists(&manifest_path) {
@@ -355,6 +409,17 @@ pub fn annotate_with(
                 if let Some(slot) = members.get_mut(i) {
                     *slot = krate.member;
                 }
+            }
+        }
+        // A path package whose manifest could not be read (too big, not TOML, unreadable) may be
+        // a member: it is a root, so it and what it depends on count as compiled.
+        for (i, p) in resolved.packages.iter().enumerate() {
+            if matches!(p.source, PackageSource::Path { .. })
+                && local_of.get(i).is_some_and(Option::is_none)
+                && missing.get(i).is_some_and(Option::is_none)
+                && let Some(slot) = members.get_mut(i)
+            {
+                *slot = true;
             }
         }
         let mut unknown: Vec<String> = Vec::new();
@@ -486,6 +551,20 @@ pub fn annotate_with(
             manifest::ResolverVersion::V1 => features::Resolver::V1,
             manifest::ResolverVersion::V2 => features::Resolver::V2,
         };
+        // `--cfg` flags the build would pass: the environment's and the workspace's
+        // `.cargo/config.toml` (every one from the lockfile's directory up).
+        let filter = base_filter.as_ref().map(|base| {
+            let triples: Vec<&str> = std::iter::once(base.host.triple())
+                .chain(base.targets.iter().map(platform::Platform::triple))
+                .collect();
+            let mut flags: Vec<String> = options.rustflags.clone();
+            flags.extend(config_rustflags(source, &resolved.path, &triples));
+            let cfgs = platform::parse_cfg_flags(flags.iter().map(String::as_str));
+            Filter::new(
+                base.host.clone().with_cfgs(cfgs.clone()),
+                base.targets.iter().map(|t| t.clone().with_cfgs(cfgs.clone())).collect(),
+            )
+        });
         let decided = status::decide(&status::Input {
             packages: &resolved.packages,
             summaries: &summaries,
@@ -521,9 +600,11 @@ pub fn annotate_with(
             p.compiled = Some(c);
         }
         outcome.lockfiles += 1;
+        if let Some(f) = &filter {
+            undecided.extend(f.undecided.borrow().iter().cloned());
+        }
     }
-    if let Some(f) = &filter {
-        let undecided = f.undecided.borrow();
+    {
         if !undecided.is_empty() {
             outcome.notes.push(format!(
                 "compiled view: {} target expression(s) could not be decided and count as matching: {}",

@@ -36,6 +36,9 @@ pub const MAX_CFG_LEN: usize = 1024;
 #[derive(Debug, Clone)]
 pub struct Platform {
     info: &'static TargetInfo,
+    /// `--cfg` flags the build passes (`RUSTFLAGS`, `.cargo/config.toml`): `name`, or
+    /// `key="value"` as (key, Some(value)).
+    cfgs: Vec<(String, Option<String>)>,
 }
 
 impl PartialEq for Platform {
@@ -52,7 +55,7 @@ impl Platform {
     /// naming it.
     pub fn new(triple: &str) -> Result<Platform, String> {
         match cfg_expr::targets::get_builtin_target_by_triple(triple) {
-            Some(info) => Ok(Platform { info }),
+            Some(info) => Ok(Platform { info, cfgs: Vec::new() }),
             None => Err(format!(
                 "unknown target triple `{}`: not one of rustc's builtin targets (as of rustc {})",
                 crate::sanitize::value(triple),
@@ -65,6 +68,14 @@ impl Platform {
     /// machine. An error only if the build target is missing from `cfg-expr`'s table.
     pub fn host() -> Result<Platform, String> {
         Platform::new(HOST_TRIPLE)
+    }
+
+    /// The same platform with `--cfg` flags set (`tokio_unstable`, `key="value"`), as
+    /// [`parse_cfg_flags`] reads them.
+    #[must_use]
+    pub fn with_cfgs(mut self, cfgs: Vec<(String, Option<String>)>) -> Platform {
+        self.cfgs = cfgs;
+        self
     }
 
     /// The target triple.
@@ -101,8 +112,11 @@ impl Platform {
         match pred {
             Predicate::Target(tp) => Some(target_matches(self.info, tp)),
             Predicate::DebugAssertions => Some(true),
-            Predicate::Test | Predicate::ProcMacro | Predicate::Feature(_) | Predicate::KeyValue { .. } => Some(false),
-            Predicate::Flag(flag) => Some(*flag == "true"),
+            Predicate::Test | Predicate::ProcMacro | Predicate::Feature(_) => Some(false),
+            Predicate::KeyValue { key, val } => {
+                Some(self.cfgs.iter().any(|(k, v)| k == key && v.as_deref() == Some(*val)))
+            }
+            Predicate::Flag(flag) => Some(*flag == "true" || self.cfgs.iter().any(|(k, v)| k == flag && v.is_none())),
             Predicate::TargetFeature(name) => self.target_feature(name),
         }
     }
@@ -169,9 +183,66 @@ pub fn matches(target: &str, platform: &Platform) -> Match {
     }
 }
 
+/// The `--cfg` flags of a list of rustc flags (`["--cfg", "tokio_unstable", "--cfg=loom",
+/// "--cfg", "key=\"value\""]`): names, and key-value pairs with the value unquoted. At most
+/// 256 are kept; anything else in the list is ignored.
+pub fn parse_cfg_flags<'a>(flags: impl IntoIterator<Item = &'a str>) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    let mut next_is_cfg = false;
+    for flag in flags {
+        let spec = if next_is_cfg {
+            next_is_cfg = false;
+            flag
+        } else if flag == "--cfg" {
+            next_is_cfg = true;
+            continue;
+        } else if let Some(spec) = flag.strip_prefix("--cfg=") {
+            spec
+        } else {
+            continue;
+        };
+        let cfg = match spec.split_once('=') {
+            Some((key, value)) => {
+                let value = value.trim().trim_matches('"');
+                (key.trim().to_owned(), Some(value.to_owned()))
+            }
+            None => (spec.trim().to_owned(), None),
+        };
+        if !cfg.0.is_empty() && out.len() < 256 && !out.contains(&cfg) {
+            out.push(cfg);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cfg_flags_from_rustflags_decide_custom_predicates() {
+        let cfgs =
+            parse_cfg_flags(["-C", "opt-level=3", "--cfg", "tokio_unstable", "--cfg=loom", "--cfg", "mode=\"fast\""]);
+        assert_eq!(
+            cfgs,
+            [
+                ("tokio_unstable".to_owned(), None),
+                ("loom".to_owned(), None),
+                ("mode".to_owned(), Some("fast".to_owned()))
+            ]
+        );
+        let plain = Platform::new("x86_64-unknown-linux-gnu").unwrap();
+        let flagged = plain.clone().with_cfgs(cfgs);
+        for (expr, without, with) in [
+            ("cfg(tokio_unstable)", Match::No, Match::Yes),
+            ("cfg(not(loom))", Match::Yes, Match::No),
+            ("cfg(mode = \"fast\")", Match::No, Match::Yes),
+            ("cfg(mode = \"slow\")", Match::No, Match::No),
+        ] {
+            assert_eq!(matches(expr, &plain), without, "{expr}");
+            assert_eq!(matches(expr, &flagged), with, "{expr}");
+        }
+    }
 
     fn p(triple: &str) -> Platform {
         Platform::new(triple).unwrap()

@@ -42,7 +42,7 @@ pub struct Decided {
 pub fn decide(input: &Input<'_>) -> Decided {
     let n = input.packages.len();
     let edges: Vec<Vec<usize>> = input.packages.iter().map(|p| p.dependencies.iter().copied().collect()).collect();
-    let locked: Vec<Vec<Option<usize>>> = (0..n).map(|i| lock_declarations(input, &edges, i)).collect();
+    let locked: Vec<Vec<(Option<usize>, usize)>> = (0..n).map(|i| lock_declarations(input, &edges, i)).collect();
     let summaries: Vec<Option<&CrateSummary>> = input.summaries.iter().map(Option::as_ref).collect();
     let graph = Graph { summaries: &summaries, edges: &edges, locked: &locked, members: input.members };
     let pass = |dev_units: bool| {
@@ -123,65 +123,116 @@ fn chain_reasons(packages: &[Package], compiled: &mut [Compiled]) {
     let index: std::collections::HashMap<String, usize> =
         packages.iter().enumerate().map(|(i, _)| (label(packages, i), i)).collect();
     let parent_of = |c: &Compiled| -> Option<usize> {
+        if c.status != Status::No {
+            return None;
+        }
         let r = c.reason.as_deref()?.strip_prefix(ONLY_NEEDED_BY)?;
         index.get(r.strip_suffix(", which is not compiled")?).copied()
     };
-    let mut updates = Vec::new();
-    for (i, c) in compiled.iter().enumerate() {
-        if c.status != Status::No {
+    let n = compiled.len();
+    // Per package: the reason its chain ends with, once known (each package is walked once).
+    let mut cause: Vec<Option<Option<String>>> = vec![None; n];
+    let mut on_path = vec![false; n];
+    for start in 0..n {
+        if cause.get(start).is_some_and(Option::is_some) {
             continue;
         }
-        let Some(mut p) = parent_of(c) else { continue };
-        // Bounded: a chain visits each package at most once.
-        for _ in 0..packages.len() {
-            let Some(pc) = compiled.get(p) else { break };
-            match parent_of(pc) {
-                Some(next) if next != i => p = next,
-                Some(_) => break,
-                None => {
-                    if let (Some(own), Some(root)) = (c.reason.as_deref(), pc.reason.as_deref()) {
-                        updates.push((i, format!("{own}: {root}")));
+        let mut path = Vec::new();
+        let mut cur = start;
+        let found: Option<String> = loop {
+            if let Some(Some(known)) = cause.get(cur) {
+                break known.clone();
+            }
+            let Some(c) = compiled.get(cur) else { break None };
+            match parent_of(c) {
+                Some(p) if !on_path.get(p).copied().unwrap_or(true) => {
+                    if let Some(flag) = on_path.get_mut(cur) {
+                        *flag = true;
                     }
-                    break;
+                    path.push(cur);
+                    cur = p;
                 }
+                // A cycle of uncompiled packages: no reason to add.
+                Some(_) => break None,
+                None => {
+                    let own = c.reason.clone();
+                    if let Some(slot) = cause.get_mut(cur) {
+                        *slot = Some(own.clone());
+                    }
+                    break own;
+                }
+            }
+        };
+        for p in path {
+            if let Some(slot) = cause.get_mut(p) {
+                *slot = Some(found.clone());
+            }
+            if let Some(flag) = on_path.get_mut(p) {
+                *flag = false;
             }
         }
     }
-    for (i, r) in updates {
-        if let Some(c) = compiled.get_mut(i) {
-            c.reason = Some(r);
+    for (i, c) in compiled.iter_mut().enumerate() {
+        if parent_of(c).is_none() {
+            continue;
+        }
+        if let (Some(own), Some(Some(Some(root)))) = (c.reason.as_deref(), cause.get(i)) {
+            c.reason = Some(format!("{own}: {root}"));
         }
     }
 }
 
-/// For each dependency declaration of package `i`, the lockfile edge it is locked to: the
-/// dependency with the declaration's real name whose version meets the requirement (the highest,
-/// should several).
-fn lock_declarations(input: &Input<'_>, edges: &[Vec<usize>], i: usize) -> Vec<Option<usize>> {
-    let Some(Some(summary)) = input.summaries.get(i) else { return Vec::new() };
+/// The lockfile edges of package `i`, each with the dependency declaration it is locked for:
+/// every declaration claims every locked dependency with its real name whose version meets its
+/// requirement (two versions of one crate can both be claimed: a broad requirement and a later
+/// one); an edge no declaration claims gets `None`.
+fn lock_declarations(input: &Input<'_>, edges: &[Vec<usize>], i: usize) -> Vec<(Option<usize>, usize)> {
     let children = edges.get(i).map(Vec::as_slice).unwrap_or_default();
-    summary
-        .deps
-        .iter()
-        .map(|d| {
-            let mut best: Option<(usize, Option<semver::Version>)> = None;
-            for &c in children {
-                let Some(p) = input.packages.get(c) else { continue };
-                if p.name != d.package {
-                    continue;
-                }
-                let version = semver::Version::parse(&p.version).ok();
-                let fits = match (&d.req, &version) {
-                    (Some(req), Some(v)) => req.matches(v),
-                    _ => true,
-                };
-                if fits && best.as_ref().is_none_or(|(_, bv)| version > *bv) {
-                    best = Some((c, version));
+    let Some(Some(summary)) = input.summaries.get(i) else {
+        return children.iter().map(|&c| (None, c)).collect();
+    };
+    let mut out = Vec::new();
+    let mut claimed = vec![false; children.len()];
+    for (d, decl) in summary.deps.iter().enumerate() {
+        for (k, &c) in children.iter().enumerate() {
+            let Some(p) = input.packages.get(c) else { continue };
+            if p.name != decl.package {
+                continue;
+            }
+            let fits = match (&decl.req, semver::Version::parse(&p.version)) {
+                (Some(req), Ok(v)) => req.matches(&v),
+                _ => true,
+            };
+            if fits {
+                out.push((Some(d), c));
+                if let Some(slot) = claimed.get_mut(k) {
+                    *slot = true;
                 }
             }
-            best.map(|(c, _)| c)
-        })
-        .collect()
+        }
+    }
+    for (k, &c) in children.iter().enumerate() {
+        if !claimed.get(k).copied().unwrap_or(true) {
+            out.push((None, c));
+        }
+    }
+    out
+}
+
+/// The declarations of package `p` locked to package `i`.
+fn declarations<'g>(
+    graph: &'g Graph<'g>,
+    p: usize,
+    i: usize,
+) -> impl Iterator<Item = &'g super::summary::DepSpec> + 'g {
+    let summary = graph.summaries.get(p).copied().flatten();
+    graph
+        .locked
+        .get(p)
+        .into_iter()
+        .flatten()
+        .filter(move |(_, c)| *c == i)
+        .filter_map(move |(d, _)| summary?.deps.get((*d)?))
 }
 
 /// `name version` of a package, for messages.
@@ -206,9 +257,7 @@ fn build_reason(input: &Input<'_>, graph: &Graph<'_>, reverse: &[Vec<usize>], pa
         if !pass.reach.get(p).copied().unwrap_or_default().any() {
             continue;
         }
-        let Some(summary) = graph.summaries.get(p).copied().flatten() else { continue };
-        let locked = graph.locked.get(p).map(Vec::as_slice).unwrap_or_default();
-        if summary.deps.iter().zip(locked).any(|(d, l)| *l == Some(i) && d.kind == DepKind::Build) {
+        if declarations(graph, p, i).any(|d| d.kind == DepKind::Build) {
             return format!("build-dependency of {}: runs at build time", label(input.packages, p));
         }
     }
@@ -225,9 +274,7 @@ fn dev_reason(input: &Input<'_>, graph: &Graph<'_>, reverse: &[Vec<usize>], i: u
         if !graph.members.get(p).copied().unwrap_or(false) {
             continue;
         }
-        let Some(summary) = graph.summaries.get(p).copied().flatten() else { continue };
-        let locked = graph.locked.get(p).map(Vec::as_slice).unwrap_or_default();
-        if summary.deps.iter().zip(locked).any(|(d, l)| *l == Some(i) && d.kind == DepKind::Dev) {
+        if declarations(graph, p, i).any(|d| d.kind == DepKind::Dev) {
             return format!("dev-dependency of {}: compiled by `cargo test` only", label(input.packages, p));
         }
     }
@@ -246,8 +293,7 @@ fn no_reason(input: &Input<'_>, graph: &Graph<'_>, reverse: &[Vec<usize>], pass:
             continue;
         }
         let Some(summary) = graph.summaries.get(p).copied().flatten() else { continue };
-        let locked = graph.locked.get(p).map(Vec::as_slice).unwrap_or_default();
-        let decls: Vec<_> = summary.deps.iter().zip(locked).filter(|(_, l)| **l == Some(i)).map(|(d, _)| d).collect();
+        let decls: Vec<_> = declarations(graph, p, i).collect();
         if decls.is_empty() {
             undeclared.get_or_insert(p);
             continue;
