@@ -365,7 +365,7 @@ pub fn annotate_with(
             });
         }
         let n = resolved.packages.len();
-        let mut summaries: Vec<Option<summary::CrateSummary>> = vec![None; n];
+        let mut summaries: Vec<Option<&summary::CrateSummary>> = vec![None; n];
         let mut missing: Vec<Option<String>> = vec![None; n];
         let mut members = vec![false; n];
         let mut local_of: Vec<Option<usize>> = vec![None; n];
@@ -404,7 +404,7 @@ pub fn annotate_with(
                     continue;
                 }
                 if let Some(slot) = summaries.get_mut(i) {
-                    *slot = Some(krate.summary.clone());
+                    *slot = Some(&krate.summary);
                 }
                 if let Some(slot) = members.get_mut(i) {
                     *slot = krate.member;
@@ -432,7 +432,7 @@ pub fn annotate_with(
                     match gathered.summaries.get(&(p.name.clone(), p.version.clone())) {
                         Some(s) => {
                             if let Some(slot) = summaries.get_mut(i) {
-                                *slot = Some(s.clone());
+                                *slot = Some(s);
                             }
                             continue;
                         }

@@ -13,7 +13,7 @@ pub struct Input<'a> {
     /// The lockfile's packages (their `dependencies` are the lockfile's edges).
     pub packages: &'a [Package],
     /// Per package: its summary, `None` when no metadata was found.
-    pub summaries: &'a [Option<CrateSummary>],
+    pub summaries: &'a [Option<&'a CrateSummary>],
     /// Per package: why its metadata is missing (shown as the reason), when it is.
     pub missing: &'a [Option<String>],
     /// Per package: a workspace member.
@@ -43,8 +43,7 @@ pub fn decide(input: &Input<'_>) -> Decided {
     let n = input.packages.len();
     let edges: Vec<Vec<usize>> = input.packages.iter().map(|p| p.dependencies.iter().copied().collect()).collect();
     let locked: Vec<Vec<(Option<usize>, usize)>> = (0..n).map(|i| lock_declarations(input, &edges, i)).collect();
-    let summaries: Vec<Option<&CrateSummary>> = input.summaries.iter().map(Option::as_ref).collect();
-    let graph = Graph { summaries: &summaries, edges: &edges, locked: &locked, members: input.members };
+    let graph = Graph { summaries: input.summaries, edges: &edges, locked: &locked, members: input.members };
     let pass = |dev_units: bool| {
         features::run(
             &graph,
