@@ -94,7 +94,8 @@ fn options(args: &str) -> Options {
     o
 }
 
-fn statuses(fixture: &str, options: &Options, home: &CargoHome) -> BTreeMap<String, String> {
+/// A fixture resolved and decided for `options`, offline, with crate metadata from `home`.
+fn annotated(fixture: &str, options: &Options, home: &CargoHome) -> chainward::resolve::Resolution {
     let dir = testdata().join(fixture);
     let source = chainward::source::WorkTree::new(&dir);
     let excludes = chainward::discover::Excludes::new(&[]).unwrap();
@@ -112,6 +113,11 @@ fn statuses(fixture: &str, options: &Options, home: &CargoHome) -> BTreeMap<Stri
     for n in &outcome.notes {
         eprintln!("note: {n}");
     }
+    resolution
+}
+
+fn statuses(fixture: &str, options: &Options, home: &CargoHome) -> BTreeMap<String, String> {
+    let resolution = annotated(fixture, options, home);
     let lock = resolution.resolved.iter().find(|r| r.path == "Cargo.lock").unwrap();
     lock.packages
         .iter()
@@ -226,16 +232,7 @@ fn reasons_name_the_feature_and_the_target() {
     let tmp = tempfile::tempdir().unwrap();
     fake_cargo_home(tmp.path());
     let home = CargoHome::new(tmp.path());
-    let dir = testdata().join("sqlx-pg");
-    let source = chainward::source::WorkTree::new(&dir);
-    let excludes = chainward::discover::Excludes::new(&[]).unwrap();
-    let resolve_options = chainward::resolve::ResolveOptions { lockfile_only: true, ..Default::default() };
-    let mut resolution = chainward::resolve::tree(&source, None, &excludes, &resolve_options).unwrap();
-    let mut registry = chainward::registry::RegistryConfig::public(None, time::OffsetDateTime::now_utc());
-    registry.offline = true;
-    let options = options("--target x86_64-unknown-linux-gnu");
-    compiled::annotate(&mut resolution, &source, &options, &Sources { registry: &registry, cargo_home: Some(&home) })
-        .unwrap();
+    let resolution = annotated("sqlx-pg", &options("--target x86_64-unknown-linux-gnu"), &home);
     let status = |name: &str| {
         let p = resolution.resolved[0].packages.iter().find(|p| p.name == name).unwrap();
         let c = p.compiled.clone().unwrap();

@@ -66,22 +66,8 @@ impl<'a> IndexCache<'a> {
 /// that is not UTF-8 or empty, and a file that ends inside a pair (truncated, or being written)
 /// are errors.
 pub fn parse_index_cache(bytes: &[u8]) -> Result<IndexCache<'_>, String> {
-    if bytes.len() as u64 > MAX_CACHE_FILE {
-        return Err(format!("larger than {MAX_CACHE_FILE} bytes"));
-    }
-    let Some((&version, rest)) = bytes.split_first() else { return Err("empty file".to_owned()) };
-    if version != CACHE_VERSION {
-        return Err(format!("cache format {version}, not {CACHE_VERSION} (another cargo version's)"));
-    }
-    let schema = rest
-        .get(..4)
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .map(u32::from_le_bytes)
-        .ok_or_else(|| "truncated header".to_owned())?;
-    if schema > crate::compiled::summary::INDEX_V_MAX {
-        return Err(format!("index schema {schema}, newer than this reader"));
-    }
-    let rest = rest.get(4..).unwrap_or_default();
+    let schema = check_header(bytes)?;
+    let rest = bytes.get(5..).unwrap_or_default();
     let (index_version, mut rest) = split_nul(rest).ok_or_else(|| "truncated header".to_owned())?;
     let mut entries = Vec::new();
     while !rest.is_empty() {
@@ -104,21 +90,7 @@ pub fn parse_index_cache(bytes: &[u8]) -> Result<IndexCache<'_>, String> {
 /// entry. `Ok(None)` when the file has no such version; an error for a damaged header or a
 /// line cut short.
 pub fn find_index_line<'a>(bytes: &'a [u8], version: &str) -> Result<Option<&'a [u8]>, String> {
-    if bytes.len() as u64 > MAX_CACHE_FILE {
-        return Err(format!("larger than {MAX_CACHE_FILE} bytes"));
-    }
-    let Some((&format, rest)) = bytes.split_first() else { return Err("empty file".to_owned()) };
-    if format != CACHE_VERSION {
-        return Err(format!("cache format {format}, not {CACHE_VERSION} (another cargo version's)"));
-    }
-    let schema = rest
-        .get(..4)
-        .and_then(|b| <[u8; 4]>::try_from(b).ok())
-        .map(u32::from_le_bytes)
-        .ok_or_else(|| "truncated header".to_owned())?;
-    if schema > crate::compiled::summary::INDEX_V_MAX {
-        return Err(format!("index schema {schema}, newer than this reader"));
-    }
+    check_header(bytes)?;
     if version.is_empty() || version.contains('\0') {
         return Ok(None);
     }
@@ -134,6 +106,27 @@ pub fn find_index_line<'a>(bytes: &'a [u8], version: &str) -> Result<Option<&'a 
     let line = entries.get(at + needle.len()..).unwrap_or_default();
     let end = memchr::memchr(0, line).ok_or_else(|| format!("the entry of {version} is cut short"))?;
     Ok(line.get(..end))
+}
+
+/// The size, cache version and index schema of a `.cache` file: the schema, or why the file is
+/// not one this reader takes.
+fn check_header(bytes: &[u8]) -> Result<u32, String> {
+    if bytes.len() as u64 > MAX_CACHE_FILE {
+        return Err(format!("larger than {MAX_CACHE_FILE} bytes"));
+    }
+    let Some((&format, rest)) = bytes.split_first() else { return Err("empty file".to_owned()) };
+    if format != CACHE_VERSION {
+        return Err(format!("cache format {format}, not {CACHE_VERSION} (another cargo version's)"));
+    }
+    let schema = rest
+        .get(..4)
+        .and_then(|b| <[u8; 4]>::try_from(b).ok())
+        .map(u32::from_le_bytes)
+        .ok_or_else(|| "truncated header".to_owned())?;
+    if schema > crate::compiled::summary::INDEX_V_MAX {
+        return Err(format!("index schema {schema}, newer than this reader"));
+    }
+    Ok(schema)
 }
 
 /// The bytes before the first NUL and those after it; `None` without a NUL.
