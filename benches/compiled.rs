@@ -20,7 +20,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::hint::black_box;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use chainward::compiled::{self, Options, Sources, Targets};
@@ -30,75 +29,21 @@ use chainward::registry::cargo_home::CargoHome;
 use chainward::resolve::{Resolution, ResolveOptions};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
+#[path = "../tests/support/cargo_home.rs"]
+mod cargo_home;
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const TRIPLE: &str = "x86_64-unknown-linux-gnu";
-/// crates.io's directory name under `registry/{index,src}` since cargo 1.85.
-const CRATES_IO_DIR: &str = "index.crates.io-1949cf8c6b5b557f";
-
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/compiled/big")
 }
 
-/// crates.io index layout: `1/a`, `2/ab`, `3/a/abc`, `ab/cd/abcd` (lowercased).
-fn index_path(name: &str) -> String {
-    let n = name.to_ascii_lowercase();
-    match n.len() {
-        1 => format!("1/{n}"),
-        2 => format!("2/{n}"),
-        3 => format!("3/{}/{n}", &n[..1]),
-        _ => format!("{}/{}/{n}", &n[..2], &n[2..4]),
-    }
-}
-
-/// A cargo home as `cargo fetch` leaves it for the fixture, from the recorded data: one `.cache`
-/// file per crate name holding the locked versions' index lines, and an extracted `Cargo.toml`
-/// per package (`[lib] proc-macro = true` for the recorded proc-macros). Returns the number of
-/// index lines.
+/// A cargo home as `cargo fetch` leaves it for the fixture, from the recorded data
+/// (`tests/support/cargo_home.rs`). Returns the number of index lines.
 fn fake_cargo_home(root: &Path) -> usize {
-    let dir = fixture();
-    let gz = std::fs::read(dir.join("index.jsonl.gz")).unwrap();
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(gz.as_slice()).read_to_string(&mut text).unwrap();
-    let mut by_name: BTreeMap<String, Vec<(String, &str)>> = BTreeMap::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        let field = |key: &str| v.get(key).and_then(serde_json::Value::as_str).unwrap().to_owned();
-        by_name.entry(field("name")).or_default().push((field("vers"), line));
-    }
-    let proc_macros: HashSet<String> = std::fs::read_to_string(dir.join("proc-macros.txt"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.replace(' ', "-"))
-        .collect();
-    let index = root.join("registry/index").join(CRATES_IO_DIR).join(".cache");
-    let src = root.join("registry/src").join(CRATES_IO_DIR);
-    let mut lines = 0;
-    for (name, versions) in &by_name {
-        let mut bytes = vec![3u8];
-        bytes.extend_from_slice(&2u32.to_le_bytes());
-        bytes.extend_from_slice(b"Unknown\0");
-        for (version, line) in versions {
-            bytes.extend_from_slice(version.as_bytes());
-            bytes.push(0);
-            bytes.extend_from_slice(line.as_bytes());
-            bytes.push(0);
-            lines += 1;
-            let package = format!("{name}-{version}");
-            let mut manifest = format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\nedition = \"2021\"\n");
-            if proc_macros.contains(&package) {
-                manifest.push_str("\n[lib]\nproc-macro = true\n");
-            }
-            std::fs::create_dir_all(src.join(&package)).unwrap();
-            std::fs::write(src.join(&package).join("Cargo.toml"), manifest).unwrap();
-        }
-        let target = index.join(index_path(name));
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::write(target, bytes).unwrap();
-    }
-    lines
+    cargo_home::from_recorded_fixture(root, &fixture())
 }
 
 fn resolve(dir: &Path, excludes: &Excludes) -> Resolution {

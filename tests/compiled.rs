@@ -12,6 +12,8 @@
 // Test helpers fail loudly on unexpected input: that is how a test reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, clippy::print_stderr)]
 
+#[path = "support/cargo_home.rs"]
+mod cargo_home;
 mod common;
 
 use std::collections::BTreeMap;
@@ -25,34 +27,22 @@ fn testdata() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/compiled")
 }
 
-/// A cargo home holding the recorded index lines in cargo's `.cache` format and the recorded
-/// proc-macro manifests under `registry/src`, as `cargo fetch` leaves them.
+/// A cargo home holding the recorded index lines of `registry/index` in cargo's `.cache` format
+/// and the recorded proc-macro manifests of `registry/src`, as `cargo fetch` leaves them.
 fn fake_cargo_home(root: &Path) {
     let registry = testdata().join("registry");
-    let index = root.join("registry/index/index.crates.io-1949cf8c6b5b557f/.cache");
     for entry in walk(&registry.join("index")) {
-        let rel = entry.strip_prefix(registry.join("index")).unwrap();
         let text = std::fs::read_to_string(&entry).unwrap();
-        let mut bytes = vec![3u8];
-        bytes.extend_from_slice(&2u32.to_le_bytes());
-        bytes.extend_from_slice(b"Unknown\0");
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            bytes.extend_from_slice(v["vers"].as_str().unwrap().as_bytes());
-            bytes.push(0);
-            bytes.extend_from_slice(line.as_bytes());
-            bytes.push(0);
-        }
-        let target = index.join(rel);
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::write(target, bytes).unwrap();
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let name = entry.file_name().unwrap().to_str().unwrap();
+        cargo_home::write_index(root, name, &lines);
     }
-    let src = root.join("registry/src/index.crates.io-1949cf8c6b5b557f");
     for entry in std::fs::read_dir(registry.join("src")).unwrap() {
         let entry = entry.unwrap();
-        let dir = src.join(entry.file_name());
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::copy(entry.path().join("Cargo.toml"), dir.join("Cargo.toml")).unwrap();
+        let dir_name = entry.file_name();
+        let (name, version) = dir_name.to_str().unwrap().rsplit_once('-').unwrap();
+        let text = std::fs::read_to_string(entry.path().join("Cargo.toml")).unwrap();
+        cargo_home::write_manifest(root, name, version, &text);
     }
 }
 
@@ -182,48 +172,8 @@ fn resolver1_workspace_matches_cargo() {
 /// (`proc-macro = true` for those of `big/proc-macros.txt`), as after `cargo fetch`.
 #[test]
 fn a_654_crate_project_matches_cargo() {
-    use std::io::Read as _;
-    let dir = testdata().join("big");
-    let mut text = String::new();
-    let gz = std::fs::read(dir.join("index.jsonl.gz")).unwrap();
-    flate2::read::GzDecoder::new(gz.as_slice()).read_to_string(&mut text).unwrap();
-    let proc_macros = std::fs::read_to_string(dir.join("proc-macros.txt")).unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let registry = "index.crates.io-1949cf8c6b5b557f";
-    let mut by_name: BTreeMap<String, Vec<(String, &str)>> = BTreeMap::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        by_name
-            .entry(v["name"].as_str().unwrap().to_owned())
-            .or_default()
-            .push((v["vers"].as_str().unwrap().to_owned(), line));
-    }
-    for (name, versions) in &by_name {
-        let mut bytes = vec![3u8];
-        bytes.extend_from_slice(&2u32.to_le_bytes());
-        bytes.extend_from_slice(b"Unknown\0");
-        for (version, line) in versions {
-            bytes.extend_from_slice(version.as_bytes());
-            bytes.push(0);
-            bytes.extend_from_slice(line.as_bytes());
-            bytes.push(0);
-            let package = tmp.path().join("registry/src").join(registry).join(format!("{name}-{version}"));
-            std::fs::create_dir_all(&package).unwrap();
-            let proc_macro = proc_macros.lines().any(|l| l == format!("{name} {version}"));
-            let lib = if proc_macro { "\n[lib]\nproc-macro = true\n" } else { "" };
-            std::fs::write(package.join("Cargo.toml"), format!("[package]\nname = \"{name}\"\n{lib}")).unwrap();
-        }
-        let n = name.to_ascii_lowercase();
-        let rel = match n.len() {
-            1 => format!("1/{n}"),
-            2 => format!("2/{n}"),
-            3 => format!("3/{}/{n}", &n[..1]),
-            _ => format!("{}/{}/{n}", &n[..2], &n[2..4]),
-        };
-        let target = tmp.path().join("registry/index").join(registry).join(".cache").join(rel);
-        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-        std::fs::write(target, bytes).unwrap();
-    }
+    cargo_home::from_recorded_fixture(tmp.path(), &testdata().join("big"));
     check_fixture_with("big", &CargoHome::new(tmp.path()));
 }
 

@@ -33,6 +33,7 @@ use globset::{GlobBuilder, GlobSetBuilder};
 
 use super::summary::{CrateSummary, DepKind, DepSpec, FeatureValue, MAX_DEPS, MAX_FEATURE_VALUES, MAX_FEATURES};
 use crate::resolve::cargo::parent_dir;
+use crate::resolve::cargo_manifest::list_some;
 use crate::resolve::{ResolveError, ResolveErrorKind, Warning, toml_error};
 use crate::sanitize;
 use crate::source::{Source, join};
@@ -948,16 +949,6 @@ fn clip_value(value: &toml::Value) -> String {
     match value {
         toml::Value::String(s) => format!("\"{}\"", sanitize::value(s)),
         other => sanitize::value(other.type_str()),
-    }
-}
-
-/// At most five items, then a count.
-fn list_some(items: &[String]) -> String {
-    const SHOWN: usize = 5;
-    let shown = items.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
-    match items.len().saturating_sub(SHOWN) {
-        0 => shown,
-        more => format!("{shown} and {more} more"),
     }
 }
 

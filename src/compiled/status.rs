@@ -83,6 +83,8 @@ pub fn decide(input: &Input<'_>) -> Decided {
         }
     }
     let mut compiled = Vec::with_capacity(n);
+    // Per package not compiled only because its parent is not: that parent.
+    let mut inherited: Vec<Option<usize>> = vec![None; n];
     for i in 0..n {
         let b = build.reach.get(i).copied().unwrap_or_default();
         let t = test_ref.reach.get(i).copied().unwrap_or_default();
@@ -99,7 +101,13 @@ pub fn decide(input: &Input<'_>) -> Decided {
             Status::Runtime => None,
             Status::Build => Some(build_reason(input, &graph, &reverse, &build, i)),
             Status::Dev => Some(dev_reason(input, &graph, &reverse, i)),
-            Status::No => Some(no_reason(input, &graph, &reverse, test_ref, i)),
+            Status::No => {
+                let (reason, parent) = no_reason(input, &graph, &reverse, test_ref, i);
+                if let Some(slot) = inherited.get_mut(i) {
+                    *slot = parent;
+                }
+                Some(reason)
+            }
         };
         if let Some(Some(why)) = input.missing.get(i)
             && status != Status::No
@@ -108,26 +116,15 @@ pub fn decide(input: &Input<'_>) -> Decided {
         }
         compiled.push(Compiled { status, reason });
     }
-    chain_reasons(input.packages, &mut compiled);
+    chain_reasons(&inherited, &mut compiled);
     Decided { compiled, warnings }
 }
-
-/// How a reason inherited from an uncompiled parent starts.
-const ONLY_NEEDED_BY: &str = "only needed by ";
 
 /// Reasons that only name an uncompiled parent get the first reason up that chain that says
 /// why (`only needed by sqlx-mysql 0.8.6, which is not compiled: feature `mysql` of sqlx 0.8.6
 /// is off`).
-fn chain_reasons(packages: &[Package], compiled: &mut [Compiled]) {
-    let index: std::collections::HashMap<String, usize> =
-        packages.iter().enumerate().map(|(i, _)| (label(packages, i), i)).collect();
-    let parent_of = |c: &Compiled| -> Option<usize> {
-        if c.status != Status::No {
-            return None;
-        }
-        let r = c.reason.as_deref()?.strip_prefix(ONLY_NEEDED_BY)?;
-        index.get(r.strip_suffix(", which is not compiled")?).copied()
-    };
+fn chain_reasons(inherited: &[Option<usize>], compiled: &mut [Compiled]) {
+    let parent_of = |i: usize| inherited.get(i).copied().flatten();
     let n = compiled.len();
     // Per package: the reason its chain ends with, once known (each package is walked once).
     let mut cause: Vec<Option<Option<String>>> = vec![None; n];
@@ -143,7 +140,7 @@ fn chain_reasons(packages: &[Package], compiled: &mut [Compiled]) {
                 break known.clone();
             }
             let Some(c) = compiled.get(cur) else { break None };
-            match parent_of(c) {
+            match parent_of(cur) {
                 Some(p) if !on_path.get(p).copied().unwrap_or(true) => {
                     if let Some(flag) = on_path.get_mut(cur) {
                         *flag = true;
@@ -172,7 +169,7 @@ fn chain_reasons(packages: &[Package], compiled: &mut [Compiled]) {
         }
     }
     for (i, c) in compiled.iter_mut().enumerate() {
-        if parent_of(c).is_none() {
+        if parent_of(i).is_none() {
             continue;
         }
         if let (Some(own), Some(Some(Some(root)))) = (c.reason.as_deref(), cause.get(i)) {
@@ -281,8 +278,15 @@ fn dev_reason(input: &Input<'_>, graph: &Graph<'_>, reverse: &[Vec<usize>], i: u
 }
 
 /// Why a package is not compiled: the first compiled parent whose declaration of it is off
-/// (feature, platform), else the parent it would come through.
-fn no_reason(input: &Input<'_>, graph: &Graph<'_>, reverse: &[Vec<usize>], pass: &Pass, i: usize) -> String {
+/// (feature, platform), else the parent it would come through (returned too, for
+/// [`chain_reasons`]).
+fn no_reason(
+    input: &Input<'_>,
+    graph: &Graph<'_>,
+    reverse: &[Vec<usize>],
+    pass: &Pass,
+    i: usize,
+) -> (String, Option<usize>) {
     let compiled = |p: usize| pass.reach.get(p).copied().unwrap_or_default().any();
     let mut undeclared: Option<usize> = None;
     let mut uncompiled_parent: Option<usize> = None;
@@ -304,17 +308,17 @@ fn no_reason(input: &Input<'_>, graph: &Graph<'_>, reverse: &[Vec<usize>], pass:
                 let host = d.kind == DepKind::Build;
                 let ok = if host { platform.host(target) } else { platform.any_target(target) };
                 if !ok {
-                    return format!("target `{target}` of {parent} does not match {}", input.targets_label);
+                    return (format!("target `{target}` of {parent} does not match {}", input.targets_label), None);
                 }
             }
         }
         for d in &decls {
             if d.kind == DepKind::Dev {
-                return format!("dev-dependency of {parent}, which is not a selected member");
+                return (format!("dev-dependency of {parent}, which is not a selected member"), None);
             }
             if d.optional && !pass.dep_enabled(p, &d.name) {
                 let enabling = enabling_features(summary, &d.name);
-                return match enabling.first() {
+                let reason = match enabling.first() {
                     Some(f) if enabling.len() == 1 => format!("feature `{f}` of {parent} is off"),
                     Some(_) => format!(
                         "features {} of {parent} are off",
@@ -322,22 +326,24 @@ fn no_reason(input: &Input<'_>, graph: &Graph<'_>, reverse: &[Vec<usize>], pass:
                     ),
                     None => format!("optional dependency `{}` of {parent} is never enabled", d.name),
                 };
+                return (reason, None);
             }
         }
     }
     if let Some(p) = undeclared {
-        return format!(
+        let reason = format!(
             "{} does not declare it for these features and targets (Cargo.lock lists it for a weak or platform-specific feature)",
             label(input.packages, p)
         );
+        return (reason, None);
     }
     if let Some(p) = uncompiled_parent {
-        return format!("{ONLY_NEEDED_BY}{}, which is not compiled", label(input.packages, p));
+        return (format!("only needed by {}, which is not compiled", label(input.packages, p)), Some(p));
     }
     if graph.members.get(i).copied().unwrap_or(false) {
-        return "workspace member not selected".to_owned();
+        return ("workspace member not selected".to_owned(), None);
     }
-    "nothing compiled depends on it".to_owned()
+    ("nothing compiled depends on it".to_owned(), None)
 }
 
 /// The features of a crate that turn its optional dependency `dep` on: those naming it

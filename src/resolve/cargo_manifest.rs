@@ -631,7 +631,7 @@ fn fill_meta(meta: &mut PackageMeta, m: &cargo_metadata::Package) {
 }
 
 /// At most five items, then a count: warnings stay readable for a workspace of 100 members.
-fn list_some(items: &[String]) -> String {
+pub(crate) fn list_some(items: &[String]) -> String {
     const SHOWN: usize = 5;
     let shown = items.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
     match items.len().saturating_sub(SHOWN) {
