@@ -40,6 +40,147 @@ pub enum Command {
     History(HistoryArgs),
     /// The local advisory database: `update`, `status`, `path`.
     Db(DbArgs),
+    /// The fleet inventory: store many projects' dependency graphs (SQLite by default, or a
+    /// shared PostgreSQL) and ask which projects contain a package or are affected by an
+    /// advisory.
+    Inventory(InventoryArgs),
+}
+
+/// Report formats of `inventory` queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InventoryFormat {
+    /// A table, for terminals.
+    Table,
+    /// JSON (its fields: docs/inventory.md).
+    Json,
+    /// Markdown.
+    Markdown,
+}
+
+/// `chainward inventory`.
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// The inventory: a PostgreSQL URL (`postgres://user@host/db`), a SQLite file (`PATH` or
+    /// `sqlite:PATH`). Default: `CHAINWARD_DATABASE_URL`, else `inventory.sqlite` in chainward's
+    /// data directory.
+    #[arg(long, global = true, value_name = "URL|PATH")]
+    pub database: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: InventoryCommand,
+}
+
+/// `chainward inventory` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum InventoryCommand {
+    /// Resolve PATHs (directories or lockfiles) or read CycloneDX JSON SBOMs (chainward's,
+    /// cdxgen's, Syft's, Trivy's) and store them as one revision of a project, replacing that
+    /// revision when it is stored already.
+    Add(InventoryAddArgs),
+    /// The projects and revisions containing a package, directly or not, each with one shortest
+    /// dependency path.
+    WhoUses(WhoUsesArgs),
+    /// Match every stored package against the advisory databases (each package once) and list
+    /// the affected projects.
+    Affected(AffectedArgs),
+    /// Every project, with its newest revision.
+    Projects(InventoryOutputArgs),
+    /// A project's stored revisions.
+    Show(ShowArgs),
+}
+
+/// Output options of `inventory` queries.
+#[derive(Debug, Args, Clone)]
+pub struct InventoryOutputArgs {
+    /// Report format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: InventoryFormat,
+    /// Write the report to FILE instead of stdout (`-` is stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `chainward inventory add`.
+#[derive(Debug, Args)]
+pub struct InventoryAddArgs {
+    /// Directories or lockfiles to resolve, or CycloneDX JSON SBOMs; several make one revision.
+    #[arg(default_value = ".")]
+    pub inputs: Vec<PathBuf>,
+    /// The project's name.
+    #[arg(long, value_name = "NAME")]
+    pub project: String,
+    /// The revision (default: the commit id of HEAD of the git repository containing the first
+    /// input).
+    #[arg(long, value_name = "REV")]
+    pub revision: Option<String>,
+    /// Keep only the N newest revisions of the project (the others are removed).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep: Option<u32>,
+    /// Skip lockfiles whose path (relative to PATH) matches GLOB. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Also read files matching GLOB as pip requirements files (see `scan --requirements`).
+    #[arg(long, value_name = "GLOB")]
+    pub requirements: Vec<String>,
+}
+
+/// `chainward inventory who-uses`.
+#[derive(Debug, Args)]
+pub struct WhoUsesArgs {
+    /// `NAME`, `NAME@VERSION`, or `NAME@RANGE` (`serde@>=1.0.100,<1.0.200`; comparators `=`,
+    /// `!=`, `<`, `<=`, `>`, `>=`).
+    #[arg(value_name = "NAME[@VERSION|@RANGE]")]
+    pub package: String,
+    /// Only packages of this ecosystem (`crates.io`, `npm`, `PyPI`, `Go`, `RubyGems`,
+    /// `Packagist`, `Maven`).
+    #[arg(long, value_parser = parse_ecosystem)]
+    pub ecosystem: Option<crate::model::Ecosystem>,
+    /// Only each project's newest revision.
+    #[arg(long)]
+    pub latest: bool,
+    /// Output options.
+    #[command(flatten)]
+    pub output: InventoryOutputArgs,
+}
+
+/// `chainward inventory affected`.
+#[derive(Debug, Args)]
+pub struct AffectedArgs {
+    /// Only these advisories (any id or alias); default: every advisory.
+    #[arg(value_name = "ID")]
+    pub ids: Vec<String>,
+    /// Only advisories modified at or after DATE (`YYYY-MM-DD` in UTC, an RFC 3339 time, or
+    /// `today`/`yesterday` in UTC).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// An advisory database (see `scan --db`). Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub db: Vec<PathBuf>,
+    /// Never refresh the local advisory database.
+    #[arg(long)]
+    pub offline: bool,
+    /// Exit 1 when a finding is at or above this severity [default: low].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Also fail on these informational kinds (comma-separated).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub deny: Vec<Deny>,
+    /// Only each project's newest revision.
+    #[arg(long)]
+    pub latest: bool,
+    /// Output options.
+    #[command(flatten)]
+    pub output: InventoryOutputArgs,
+}
+
+/// `chainward inventory show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The project.
+    pub project: String,
+    /// Output options.
+    #[command(flatten)]
+    pub output: InventoryOutputArgs,
 }
 
 /// Report formats of `history`.

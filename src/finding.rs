@@ -454,6 +454,7 @@ mod tests {
             url: None,
             source: source.to_owned(),
             published: None,
+            modified: None,
         }
     }
 

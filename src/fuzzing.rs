@@ -307,6 +307,60 @@ pub fn cyclonedx_input(data: &[u8]) {
             assert!(c.len() == 71 && c.starts_with("sha256:"), "checksum {c:?}");
         }
     }
+    // The dependency graph: indices in range, edges sorted, unique and without self-loops.
+    let graph = &input.graph;
+    let len = graph.components.len();
+    assert!(len <= input.components, "{len} graph components of {} components", input.components);
+    assert!(graph.root.is_none_or(|r| r < len), "root {:?} of {len} components", graph.root);
+    for &(from, to) in &graph.edges {
+        assert!(from < len && to < len, "edge ({from}, {to}) of {len} components");
+        assert_ne!(from, to, "self-loop");
+    }
+    for pair in graph.edges.windows(2) {
+        if let [a, b] = pair {
+            assert!(a < b, "edges not sorted and deduplicated: {a:?} then {b:?}");
+        }
+    }
+    if !graph.has_dependencies {
+        assert!(graph.edges.is_empty() && graph.dangling == 0, "edges without a `dependencies` array");
+    }
+    for c in &graph.components {
+        assert!(!c.bom_ref.is_empty(), "empty bom-ref");
+        let package = c.purl.as_deref().and_then(crate::sbom::input::from_purl);
+        assert_eq!(c.package, package, "package of {:?}", c.purl);
+    }
+    // What `inventory add` stores of it: the root first, edges in range, and each component's
+    // parent on a shortest path from the root is a real edge, one step nearer the root.
+    let snapshot = crate::inventory::snapshot::from_sbom(&input, "p", "r");
+    let n = snapshot.components.len();
+    assert!(n >= len && n <= len + 1, "{n} stored components of {len}");
+    assert!(snapshot.edges.iter().all(|&(a, b)| (a as usize) < n && (b as usize) < n && a != b), "edge out of range");
+    let parents = snapshot.parents();
+    assert_eq!(parents.len(), n);
+    let depth = |mut i: usize| {
+        let mut d = 0usize;
+        while let Some(Some(p)) = parents.get(i) {
+            assert!(snapshot.edges.binary_search(&(*p, u32::try_from(i).unwrap_or(u32::MAX))).is_ok(), "parent edge");
+            i = *p as usize;
+            d += 1;
+            assert!(d <= n, "a cycle of parents");
+        }
+        (i, d)
+    };
+    let depths: Vec<(usize, usize)> = (0..n).map(depth).collect();
+    for &(top, d) in &depths {
+        assert!(top == 0 || d == 0, "a parent chain that does not end at the root");
+    }
+    // Shortest: no edge leads from a reached component to one deeper than one step below it.
+    let reached = |i: usize| i == 0 || depths.get(i).is_some_and(|&(top, d)| top == 0 && d > 0);
+    for &(a, b) in &snapshot.edges {
+        let (a, b) = (a as usize, b as usize);
+        if reached(a) {
+            assert!(reached(b), "an edge from a reached component to an unreached one");
+            let (da, db) = (depths.get(a).map_or(0, |x| x.1), depths.get(b).map_or(0, |x| x.1));
+            assert!(db <= da + 1, "a path that is not shortest");
+        }
+    }
 }
 
 /// One OSV record: `crate::advisory::osv::parse_record`, then what the matcher does with it.

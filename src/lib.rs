@@ -14,6 +14,7 @@ pub mod fuzzing;
 pub mod github;
 pub mod heuristics;
 pub mod history;
+pub mod inventory;
 pub mod model;
 pub mod panics;
 pub mod policy;
@@ -80,6 +81,11 @@ pub struct Env {
     /// The rustc flags cargo would pass (`CARGO_ENCODED_RUSTFLAGS`, split on `\x1f`, else
     /// `RUSTFLAGS`, split on whitespace): their `--cfg` flags count in the compiled view.
     pub rustflags: Vec<String>,
+    /// `CHAINWARD_DATABASE_URL`: the inventory database (a PostgreSQL URL or a SQLite path).
+    pub database_url: Option<String>,
+    /// chainward's data directory: `CHAINWARD_DATA_DIR`, else the platform data directory (the
+    /// default inventory lives there).
+    pub data_dir: Option<PathBuf>,
     /// `GITHUB_ACTIONS=true`: running in GitHub Actions.
     pub github_actions: bool,
     /// `GITHUB_STEP_SUMMARY`: where the job summary (Markdown) is appended.
@@ -166,6 +172,7 @@ pub fn run(cli: &Cli, env: &Env, out: &mut Output<'_>) -> ExitStatus {
         Command::Diff(args) => commands::diff::run(cli, args, env, out),
         Command::History(args) => commands::history::run(cli, args, env, out),
         Command::Db(args) => commands::db::run(cli, args, env, out),
+        Command::Inventory(args) => commands::inventory::run(cli, args, env, out),
     };
     match result {
         Ok(status) => status,

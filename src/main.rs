@@ -64,6 +64,11 @@ fn main() -> ExitCode {
             (None, Some(flags)) => flags.split_whitespace().map(str::to_owned).collect(),
             (None, None) => Vec::new(),
         },
+        database_url: var("CHAINWARD_DATABASE_URL"),
+        data_dir: std::env::var_os("CHAINWARD_DATA_DIR")
+            .filter(|d| !d.is_empty())
+            .map(std::path::PathBuf::from)
+            .or_else(|| directories::ProjectDirs::from("", "", "chainward").map(|d| d.data_dir().to_path_buf())),
         github_actions: var("GITHUB_ACTIONS").is_some_and(|v| v == "true"),
         github_step_summary: std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(Into::into),
         github_output: std::env::var_os("GITHUB_OUTPUT").filter(|v| !v.is_empty()).map(Into::into),

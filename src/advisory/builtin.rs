@@ -151,6 +151,7 @@ mod tests {
             assert_eq!(a.source, SOURCE_NAME);
             assert!(a.url.is_some(), "{}: a link for the report", a.id);
             assert!(!a.affected.is_empty(), "{}", a.id);
+            assert!(a.modified_at().is_some(), "{}: every record says when it was last modified", a.id);
         }
         let ecosystems: BTreeSet<Ecosystem> =
             builtin.advisories.iter().flat_map(|a| a.affected.iter().map(|x| x.ecosystem)).collect();

@@ -34,7 +34,7 @@ use crate::fsutil;
 use crate::model::Ecosystem;
 
 /// Bump when the compiled format or the meaning of its content changes.
-const FORMAT: u32 = 6;
+const FORMAT: u32 = 7;
 
 /// Records at most this many bytes apart are read together.
 const READ_GAP: u64 = 32 * 1024;

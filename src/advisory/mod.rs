@@ -293,6 +293,16 @@ pub struct Advisory {
     /// When it was published (`YYYY-MM-DD`), when the record says.
     #[serde(default)]
     pub published: Option<String>,
+    /// When the record was last changed, as an RFC 3339 UTC timestamp normalised to
+    /// `YYYY-MM-DDTHH:MM:SSZ` (fractions of a second dropped, offsets converted to UTC; see
+    /// [`normalize_timestamp`]). OSV: the record's `modified`. RustSec directory: the committer
+    /// time of the newest commit that changed the advisory's file, when the directory is the
+    /// root of a git repository (the managed clone is), else `None`. `None` also when the
+    /// record's value cannot be read: "no modification date", never a failed record. Being
+    /// normalised, two values compare chronologically as strings (the newest of a group of
+    /// aliases is their `max`).
+    #[serde(default)]
+    pub modified: Option<String>,
 }
 
 impl Advisory {
@@ -304,6 +314,12 @@ impl Advisory {
             k if k.is_informational() => Severity::Info,
             _ => self.cvss.as_ref().map_or(Severity::Medium, |c| Severity::from_score(c.score).max(Severity::Low)),
         }
+    }
+
+    /// [`Advisory::modified`] as a time, when it is set and valid.
+    pub fn modified_at(&self) -> Option<time::OffsetDateTime> {
+        let modified = self.modified.as_deref()?;
+        time::OffsetDateTime::parse(modified, &time::format_description::well_known::Rfc3339).ok()
     }
 
     /// A link for people: RustSec's page for a RustSec id (it gathers the references), else
@@ -324,6 +340,25 @@ impl Advisory {
             Some(format!("https://osv.dev/vulnerability/{id}"))
         }
     }
+}
+
+/// An RFC 3339 timestamp (`2024-05-01T12:34:56.789+02:00`) as the UTC second it names, in the
+/// form [`Advisory::modified`] keeps: `YYYY-MM-DDTHH:MM:SSZ` (`2024-05-01T10:34:56Z`). Fractions
+/// of a second are dropped (not rounded). `None` when `text` is not RFC 3339 or the instant is
+/// outside the years 0000 to 9999.
+pub fn normalize_timestamp(text: &str) -> Option<String> {
+    let at = time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339).ok()?;
+    format_timestamp(at)
+}
+
+/// `at` in UTC as `YYYY-MM-DDTHH:MM:SSZ` (fractions dropped); `None` outside the years 0000 to
+/// 9999, which RFC 3339 cannot write.
+pub(crate) fn format_timestamp(at: time::OffsetDateTime) -> Option<String> {
+    let utc = at.checked_to_offset(time::UtcOffset::UTC)?;
+    if !(0..=9999).contains(&utc.year()) {
+        return None;
+    }
+    utc.format(time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z")).ok()
 }
 
 /// At most this many errors are kept per source; the others are counted, and one more error

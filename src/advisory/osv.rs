@@ -34,6 +34,10 @@ struct RecordWire {
     withdrawn: Option<String>,
     #[serde(default)]
     published: Option<String>,
+    /// Required by the schema, but a missing or malformed one only leaves the date unknown:
+    /// any JSON value is accepted here and only a valid RFC 3339 string is kept.
+    #[serde(default)]
+    modified: Option<serde_json::Value>,
     #[serde(default)]
     aliases: Vec<String>,
     #[serde(default)]
@@ -461,8 +465,10 @@ pub(crate) fn parse_record(
         .and_then(|p| p.get(..10))
         .filter(|d| time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).is_ok())
         .map(str::to_owned);
+    let modified = wire.modified.as_ref().and_then(serde_json::Value::as_str).and_then(super::normalize_timestamp);
     Ok(Some(Advisory {
         published,
+        modified,
         summary: wire.summary.unwrap_or_default(),
         details: wire.details.unwrap_or_default(),
         aliases: wire.aliases,

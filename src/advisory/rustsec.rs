@@ -6,7 +6,13 @@
 //! registry (`source = ...`) are skipped, as cargo-audit only matches crates.io packages against
 //! crates.io advisories; `patched` / `unaffected` become ranges through
 //! `rustsec::osv::ranges_for_advisory`, the function cargo-audit's matching uses.
+//!
+//! The advisory format has only a publication `date`. When the directory is the root of a git
+//! repository (the managed clone `chainward db update` keeps is one), each advisory's
+//! [`Advisory::modified`] is the committer time of the newest commit that changed its file
+//! ([`commit_dates`]); otherwise it is `None`.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,6 +23,11 @@ use crate::{fsutil, panics};
 
 /// Largest advisory file read (RustSec's are a few KiB).
 pub const MAX_FILE: u64 = 1 << 20;
+
+/// Most commits walked to date the advisory files of a git checkout ([`commit_dates`]); the
+/// files not dated by then have no modification date. Far more than the history of RustSec's
+/// advisory-db, and dating stops as soon as every file is dated.
+pub const MAX_DATING_COMMITS: usize = 200_000;
 
 /// What a directory held.
 #[derive(Debug, Default)]
@@ -103,14 +114,144 @@ pub fn load(dir: &Path) -> Result<Loaded, AdvisoryError> {
         }
     }
     files.sort();
-    for result in load_files(&files) {
+    let relative: Vec<Option<String>> = files.iter().map(|f| git_path(dir, f)).collect();
+    let wanted: HashSet<&str> = relative.iter().flatten().map(String::as_str).collect();
+    let dates = commit_dates(dir, &wanted, MAX_DATING_COMMITS);
+    for (result, rel) in load_files(&files).into_iter().zip(&relative) {
         match result {
-            Ok(Some(a)) => loaded.advisories.push(a),
+            Ok(Some(mut a)) => {
+                a.modified = rel.as_deref().and_then(|r| dates.get(r)).cloned();
+                loaded.advisories.push(a);
+            }
             Ok(None) => loaded.withdrawn += 1,
             Err(e) => loaded.error(e),
         }
     }
     Ok(loaded)
+}
+
+/// `file` relative to `dir`, `/`-separated as git writes paths (`crates/demo/RUSTSEC-2099-0001.md`).
+fn git_path(dir: &Path, file: &Path) -> Option<String> {
+    let parts: Option<Vec<&str>> = file.strip_prefix(dir).ok()?.iter().map(std::ffi::OsStr::to_str).collect();
+    Some(parts?.join("/"))
+}
+
+/// When each of `paths` (relative to `dir`, `/`-separated) was last changed in the git
+/// repository whose root is exactly `dir`: the committer time of the newest commit that changed
+/// it, as [`Advisory::modified`] writes it (`YYYY-MM-DDTHH:MM:SSZ`). Paths not found get no
+/// entry.
+///
+/// The repository is opened at `dir` itself ([`git2::Repository::open`], never a search
+/// upwards), so an unrelated repository enclosing the directory is not used; a repository whose
+/// work tree is elsewhere (`core.worktree`) or a bare one is not used either. One walk of the
+/// first-parent line from `HEAD` (a change merged from a branch is dated by the merge, when it
+/// reached the database), diffing each commit's tree against its first parent's (trees only: no
+/// blob is read, and unchanged subtrees are skipped by id), restricted to the top directories of
+/// `paths` (a path not inside a directory is never dated); the first commit that shows a path
+/// dates it. The walk stops when every path is dated, after `max_commits` commits, or at the
+/// first error (what was dated stands). The oldest commit of a shallow clone dates nothing: its
+/// diff against nothing would show every file as added then. A repository libgit2 refuses to
+/// open (one owned by another user, for instance) dates nothing.
+pub fn commit_dates<S: std::hash::BuildHasher>(
+    dir: &Path,
+    paths: &HashSet<&str, S>,
+    max_commits: usize,
+) -> HashMap<String, String> {
+    let mut found: HashMap<String, String> = HashMap::new();
+    if paths.is_empty() {
+        return found;
+    }
+    let Ok(repo) = git2::Repository::open(dir) else { return found };
+    let same_root = repo.workdir().is_some_and(|w| match (std::fs::canonicalize(w), std::fs::canonicalize(dir)) {
+        (Ok(w), Ok(d)) => w == d,
+        _ => false,
+    });
+    if !same_root {
+        return found;
+    }
+    // Only the top directories the paths are in are compared (`crates`): a commit that leaves
+    // them as they were costs one look at its root tree, and no path filter runs on the diffs.
+    let mut tops: Vec<&str> = paths.iter().filter_map(|p| p.split_once('/').map(|(top, _)| top)).collect();
+    tops.sort_unstable();
+    tops.dedup();
+    let walk = |found: &mut HashMap<String, String>| -> Result<(), git2::Error> {
+        let mut revwalk = repo.revwalk()?;
+        revwalk.push_head()?;
+        revwalk.simplify_first_parent()?;
+        let shallow = repo.is_shallow();
+        // The next commit of the walk is this one's first parent: its subtrees are kept, as
+        // libgit2 does not cache trees as large as `crates` (908 entries) and reads, inflates
+        // and hashes such a tree again at every lookup.
+        let mut carried: Option<(git2::Oid, Vec<Option<git2::Tree<'_>>>)> = None;
+        for oid in revwalk.take(max_commits) {
+            let oid = oid?;
+            let commit = repo.find_commit(oid)?;
+            let ours = match carried.take() {
+                Some((id, subs)) if id == oid => subs,
+                _ => subtrees(&repo, &tops, &commit.tree()?, &[])?,
+            };
+            let theirs = if commit.parent_count() == 0 {
+                if shallow {
+                    break;
+                }
+                vec![None; tops.len()]
+            } else {
+                let parent = commit.parent(0)?;
+                subtrees(&repo, &tops, &parent.tree()?, &ours)?
+            };
+            let when = time::OffsetDateTime::from_unix_timestamp(commit.time().seconds())
+                .ok()
+                .and_then(super::format_timestamp);
+            if let Some(when) = when {
+                for ((top, new), old) in tops.iter().zip(&ours).zip(&theirs) {
+                    if new.as_ref().map(git2::Tree::id) == old.as_ref().map(git2::Tree::id) {
+                        continue;
+                    }
+                    let diff = repo.diff_tree_to_tree(old.as_ref(), new.as_ref(), None)?;
+                    // No rename detection: a delta's old and new paths are the same.
+                    for delta in diff.deltas() {
+                        let Some(rel) = delta.new_file().path().and_then(Path::to_str) else { continue };
+                        let path = format!("{top}/{rel}");
+                        if paths.contains(path.as_str()) && !found.contains_key(&path) {
+                            found.insert(path, when.clone());
+                        }
+                    }
+                }
+            }
+            if commit.parent_count() > 0 {
+                carried = Some((commit.parent_id(0)?, theirs));
+            }
+            if found.len() == paths.len() {
+                break;
+            }
+        }
+        Ok(())
+    };
+    // A libgit2 error or a panic ends the walk; the files dated so far keep their dates.
+    let _ = panics::contain(|| walk(&mut found));
+    found
+}
+
+/// The `tops` subtrees of `tree` (`None` where there is none); one with the id of the same
+/// subtree in `known` is that one, not read again.
+fn subtrees<'r>(
+    repo: &'r git2::Repository,
+    tops: &[&str],
+    tree: &git2::Tree<'r>,
+    known: &[Option<git2::Tree<'r>>],
+) -> Result<Vec<Option<git2::Tree<'r>>>, git2::Error> {
+    tops.iter()
+        .enumerate()
+        .map(|(i, top)| match tree.get_name(top) {
+            Some(e) if e.kind() == Some(git2::ObjectType::Tree) => {
+                match known.get(i).and_then(Option::as_ref).filter(|k| k.id() == e.id()) {
+                    Some(same) => Ok(Some(same.clone())),
+                    None => repo.find_tree(e.id()).map(Some),
+                }
+            }
+            _ => Ok(None),
+        })
+        .collect()
 }
 
 /// Parse `files` over the available cores, one result per file, in order. Workers take the next
@@ -221,6 +362,8 @@ pub fn convert(advisory: rustsec::Advisory) -> Option<Advisory> {
     let published = Some(meta.date.as_str().to_owned());
     Some(Advisory {
         published,
+        // Dated by the file's git history, when there is one ([`load`]).
+        modified: None,
         id: meta.id.as_str().to_owned(),
         aliases: meta.aliases.iter().map(|a| a.as_str().to_owned()).collect(),
         related: meta.related.iter().map(|a| a.as_str().to_owned()).collect(),

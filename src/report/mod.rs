@@ -1,6 +1,7 @@
 //! Renderers: one per `--format`. The library returns a [`Report`]; these only format it.
 
 pub mod history;
+pub mod inventory;
 pub mod json;
 pub mod markdown;
 pub mod sarif;

@@ -11,12 +11,18 @@
 //! 4627 detects it). Nested `components` and `metadata.component` are read; the walk is
 //! iterative (nesting is bounded by `serde_json`'s recursion limit when parsing, and the walk
 //! itself uses no recursion).
+//!
+//! [`parse`] also returns the document's dependency graph ([`SbomGraph`]): every component, and
+//! the edges of the top-level `dependencies` array, mapped through `bom-ref`s (never through
+//! purls, which tools such as cdxgen spell differently: `pkg:npm/@babel/core@7.23.9` as the
+//! bom-ref, `pkg:npm/%40babel/core@7.23.9` as the purl).
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use purl::GenericPurl;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::finding::{Location, ScanPackage};
 use crate::model::Ecosystem;
@@ -60,8 +66,52 @@ pub struct SbomInput {
     pub malformed: usize,
     /// One line per component not matched or entry not understood, in document order, each
     /// starting with the file and where in the document (`bom.json: components[3]: ...`);
-    /// sanitised; at most [`MAX_PROBLEMS`], then one "and N more" line.
+    /// sanitised; at most [`MAX_PROBLEMS`], then one "and N more" line. Problems of the
+    /// dependency graph (a duplicate `bom-ref`, a dangling reference, a malformed `dependencies`
+    /// entry, which is also counted in `malformed`) come after those of the components.
     pub problems: Vec<String>,
+    /// The document's components and dependency edges.
+    pub graph: SbomGraph,
+}
+
+/// The document's components and dependency edges, for storing and for paths.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SbomGraph {
+    /// Every component object (metadata.component first when present, then document order,
+    /// nested ones too).
+    pub components: Vec<SbomComponent>,
+    /// Index of `metadata.component` in `components`, when the document has one.
+    pub root: Option<usize>,
+    /// Edges `(from, to)` as indices into `components`, sorted, without duplicates or
+    /// self-loops.
+    pub edges: Vec<(usize, usize)>,
+    /// Whether the document has a top-level `dependencies` array at all (an SBOM without one has
+    /// no graph: paths are unknown, which is not the same as "everything is direct").
+    pub has_dependencies: bool,
+    /// `ref`/`dependsOn` values naming no component's bom-ref (each also described in
+    /// `problems`).
+    pub dangling: usize,
+}
+
+/// One component of the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SbomComponent {
+    /// Its `bom-ref`; when it has none: its purl; else `#` + where it is in the document
+    /// (`#components[3]`). Only a written `bom-ref` can be named by `dependencies`; when several
+    /// components carry the same one, each keeps it here, and edges go to the first.
+    pub bom_ref: String,
+    /// `name` as written (raw data: callers sanitise for display). Empty when absent.
+    pub name: String,
+    /// `version` as written (raw data: callers sanitise for display). Empty when absent.
+    pub version: String,
+    /// Its purl, when it has a string one.
+    pub purl: Option<String>,
+    /// (ecosystem, name, version) when the purl is one chainward matches (as in
+    /// [`SbomInput::packages`]).
+    pub package: Option<(Ecosystem, String, String)>,
+    /// `scope` when it is "required", "optional" or "excluded" (a JSON null or anything else:
+    /// `None`).
+    pub scope: Option<String>,
 }
 
 impl SbomInput {
@@ -321,6 +371,9 @@ pub fn read(path: &str, bytes: &[u8]) -> Result<(Vec<ScanPackage>, usize), SbomI
 /// can be matched (no components, or none with a purl chainward matches): scanning it would
 /// report nothing and mean nothing. The error says how many components there were and why none
 /// matched, and carries the same [`SbomInput::problems`].
+///
+/// The dependency graph ([`SbomInput::graph`]) never makes an error: a dangling reference, a
+/// duplicate `bom-ref` or a malformed `dependencies` entry is a problem, and the rest is read.
 pub fn parse(path: &str, bytes: &[u8]) -> Result<SbomInput, SbomInputError> {
     let err = |message: String, problems: Vec<String>| SbomInputError { path: label(path), message, problems };
     let text = decode(bytes, false).map_err(|e| err(e, Vec::new()))?;
@@ -333,7 +386,7 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<SbomInput, SbomInputError> {
         return Err(err("not a CycloneDX document (`bomFormat` is not \"CycloneDX\")".to_owned(), Vec::new()));
     }
 
-    let mut walk = Walk { path, input: SbomInput::default(), hidden: 0 };
+    let mut walk = Walk { path, input: SbomInput::default(), hidden: 0, refs: HashMap::new() };
     match doc.get("metadata").map(|m| (m, m.get("component"))) {
         Some((_, Some(c))) => walk.component(c, "metadata.component", true),
         Some((m, None)) if !m.is_object() => {
@@ -364,6 +417,9 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<SbomInput, SbomInputError> {
             walk.array(nested, format!("{at}.components"), &mut stack);
         }
     }
+    if let Some(dependencies) = doc.get("dependencies") {
+        walk.dependencies(dependencies);
+    }
 
     let Walk { mut input, hidden, .. } = walk;
     if hidden > 0 {
@@ -388,14 +444,17 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<SbomInput, SbomInputError> {
 }
 
 /// The state of [`parse`]'s walk.
-struct Walk<'p> {
+struct Walk<'p, 'v> {
     path: &'p str,
     input: SbomInput,
     /// Problems beyond [`MAX_PROBLEMS`].
     hidden: usize,
+    /// Each written `bom-ref`, and the index in `input.graph.components` of the first
+    /// component that has it.
+    refs: HashMap<&'v str, usize>,
 }
 
-impl Walk<'_> {
+impl<'v> Walk<'_, 'v> {
     fn problem(&mut self, at: &str, what: &str) {
         if self.input.problems.len() < MAX_PROBLEMS {
             self.input.problems.push(format!("{}: {at}: {what}", label(self.path)));
@@ -410,12 +469,7 @@ impl Walk<'_> {
     }
 
     /// Push a frame for a `components` value (an array, or a problem).
-    fn array<'v>(
-        &mut self,
-        value: &'v Value,
-        at: String,
-        stack: &mut Vec<(std::slice::Iter<'v, Value>, String, usize)>,
-    ) {
+    fn array(&mut self, value: &'v Value, at: String, stack: &mut Vec<(std::slice::Iter<'v, Value>, String, usize)>) {
         match value {
             Value::Array(items) => stack.push((items.iter(), at, 0)),
             Value::Null => {}
@@ -423,7 +477,7 @@ impl Walk<'_> {
         }
     }
 
-    fn component(&mut self, c: &Value, at: &str, is_subject: bool) {
+    fn component(&mut self, c: &'v Value, at: &str, is_subject: bool) {
         self.input.components += 1;
         let Some(obj) = c.as_object() else {
             self.malformed(at, &format!("expected a component object, found {}", kind(c)));
@@ -440,6 +494,7 @@ impl Walk<'_> {
         };
         let purl = match obj.get("purl") {
             None | Some(Value::Null) => {
+                self.node(obj, at, is_subject, None, None);
                 if !is_subject {
                     self.input.without_purl += 1;
                     let what = format!("no purl: not matched{}", named());
@@ -449,12 +504,15 @@ impl Walk<'_> {
             }
             Some(Value::String(p)) => p,
             Some(other) => {
+                self.node(obj, at, is_subject, None, None);
                 let what = format!("`purl` is {}, not a string{}", kind(other), named());
                 self.malformed(at, &what);
                 return;
             }
         };
-        match classify(purl) {
+        let class = classify(purl);
+        self.node(obj, at, is_subject, Some(purl), class.as_ref().ok().cloned());
+        match class {
             Ok((ecosystem, name, version)) => {
                 self.input.matched += 1;
                 self.input.packages.push(ScanPackage {
@@ -478,6 +536,130 @@ impl Walk<'_> {
                 self.problem(at, &what);
             }
         }
+    }
+
+    /// Add a component object to the graph (and its `bom-ref` to `refs`).
+    fn node(
+        &mut self,
+        obj: &'v Map<String, Value>,
+        at: &str,
+        is_subject: bool,
+        purl: Option<&str>,
+        package: Option<(Ecosystem, String, String)>,
+    ) {
+        let index = self.input.graph.components.len();
+        let written = match obj.get("bom-ref") {
+            Some(Value::String(r)) if !r.is_empty() => Some(r.as_str()),
+            None | Some(Value::Null | Value::String(_)) => None,
+            Some(other) => {
+                let what = format!("`bom-ref` is {}, not a string: no dependency can name this component", kind(other));
+                self.problem(at, &what);
+                None
+            }
+        };
+        if let Some(r) = written {
+            if let Some(&first) = self.refs.get(r) {
+                // cdxgen lists the metadata component again in `components`: one component,
+                // stored once, without a warning.
+                let subject_again = self.input.graph.root == Some(first)
+                    && self.input.graph.components.get(first).is_some_and(|c| c.purl.as_deref() == purl);
+                if subject_again {
+                    return;
+                }
+                let what = format!(
+                    "duplicate bom-ref `{}`: dependencies name the first component that has it",
+                    sanitize::value(r)
+                );
+                self.problem(at, &what);
+            } else {
+                self.refs.insert(r, index);
+            }
+        }
+        let text = |key: &str| obj.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let bom_ref = match written.or(purl.filter(|p| !p.is_empty())) {
+            Some(r) => r.to_owned(),
+            None => format!("#{at}"),
+        };
+        let scope =
+            obj.get("scope").and_then(Value::as_str).filter(|s| matches!(*s, "required" | "optional" | "excluded"));
+        if is_subject {
+            self.input.graph.root = Some(index);
+        }
+        self.input.graph.components.push(SbomComponent {
+            bom_ref,
+            name: text("name"),
+            version: text("version"),
+            purl: purl.map(str::to_owned),
+            package,
+            scope: scope.map(str::to_owned),
+        });
+    }
+
+    /// The edges of the top-level `dependencies` value, through `refs` (after every component).
+    fn dependencies(&mut self, value: &Value) {
+        let entries = match value {
+            Value::Array(entries) => entries,
+            Value::Null => return,
+            other => {
+                let what = format!("expected an array of dependency entries, found {}", kind(other));
+                self.malformed("dependencies", &what);
+                return;
+            }
+        };
+        self.input.graph.has_dependencies = true;
+        let mut edges = Vec::new();
+        for (i, entry) in entries.iter().enumerate() {
+            let at = || format!("dependencies[{i}]");
+            let Some(obj) = entry.as_object() else {
+                self.malformed(&at(), &format!("expected a dependency object, found {}", kind(entry)));
+                continue;
+            };
+            // `provides` (CycloneDX 1.6) is not a dependency: ignored.
+            let from = match obj.get("ref") {
+                Some(Value::String(r)) => self.resolve(r, &at),
+                Some(other) => {
+                    self.malformed(&at(), &format!("`ref` is {}, not a string", kind(other)));
+                    None
+                }
+                None => {
+                    self.malformed(&at(), "no `ref`");
+                    None
+                }
+            };
+            let targets = match obj.get("dependsOn") {
+                Some(Value::Array(targets)) => targets,
+                None | Some(Value::Null) => continue,
+                Some(other) => {
+                    self.malformed(&at(), &format!("`dependsOn` is {}, not an array", kind(other)));
+                    continue;
+                }
+            };
+            for (j, target) in targets.iter().enumerate() {
+                let at = || format!("dependencies[{i}].dependsOn[{j}]");
+                let Value::String(target) = target else {
+                    self.malformed(&at(), &format!("expected a bom-ref string, found {}", kind(target)));
+                    continue;
+                };
+                if let (Some(from), Some(to)) = (from, self.resolve(target, &at))
+                    && from != to
+                {
+                    edges.push((from, to));
+                }
+            }
+        }
+        edges.sort_unstable();
+        edges.dedup();
+        self.input.graph.edges = edges;
+    }
+
+    /// The component a `ref` or `dependsOn` value names, or a dangling reference.
+    fn resolve(&mut self, r: &str, at: &dyn Fn() -> String) -> Option<usize> {
+        let found = self.refs.get(r).copied();
+        if found.is_none() {
+            self.input.graph.dangling += 1;
+            self.problem(&at(), &format!("`{}` names no component's bom-ref", sanitize::value(r)));
+        }
+        found
     }
 }
 

@@ -1,0 +1,486 @@
+//! The SQLite engine: one file (`rusqlite` with the bundled SQLite, so nothing needs
+//! installing). Write-ahead logging lets readers run while one `add` writes; every write
+//! transaction starts `IMMEDIATE`, so a second `add` waits for the first (up to the busy
+//! timeout) instead of failing on a stale snapshot. WAL does not work on network filesystems:
+//! a shared inventory belongs on PostgreSQL.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+
+use super::schema::{self, Backfill};
+use super::{
+    AddOutcome, Holding, InventoryError, PackageKey, ProjectSummary, RevisionRef, RevisionSummary, Revisions, Snapshot,
+    Store, StoredPackage,
+};
+use crate::model::Ecosystem;
+
+/// How long a write waits for another writer before failing ("database is locked").
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// An open SQLite inventory.
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Open (creating it when missing) the database at `path`, migrated to the newest schema.
+    pub fn open(path: &Path) -> Result<SqliteStore, InventoryError> {
+        SqliteStore::open_at(path, schema::VERSION)
+    }
+
+    /// Open the database at `path`, migrated to `version` (tests build older schemas with it).
+    #[doc(hidden)]
+    pub fn open_at(path: &Path, version: u32) -> Result<SqliteStore, InventoryError> {
+        let location = super::Location::Sqlite(path.to_path_buf()).display();
+        let open_err = |message: String| InventoryError::Open { location: location.clone(), message };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| open_err(format!("cannot create its directory: {e}")))?;
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| open_err(e.to_string()))?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| open_err(e.to_string()))?;
+        let mut store = SqliteStore { conn, path: path.to_path_buf() };
+        store.configure().map_err(|e| open_err(e.to_string()))?;
+        store.migrate(version)?;
+        Ok(store)
+    }
+
+    /// How long a write waits for another writer (default [`BUSY_TIMEOUT`]).
+    pub fn set_busy_timeout(&mut self, timeout: Duration) -> Result<(), InventoryError> {
+        self.conn.busy_timeout(timeout).map_err(|e| self.err(&e))
+    }
+
+    fn configure(&mut self) -> rusqlite::Result<()> {
+        // Not a database (a text file named inventory.db): fails here, before anything is written.
+        let mode: String = self.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            // Switching needs the write lock; it is persistent, so only the first open does it.
+            let _: String = self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        }
+        self.conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;")?;
+        Ok(())
+    }
+
+    fn location(&self) -> String {
+        super::Location::Sqlite(self.path.clone()).display()
+    }
+
+    fn err(&self, e: &rusqlite::Error) -> InventoryError {
+        InventoryError::Database { location: self.location(), message: describe(e) }
+    }
+
+    fn current_version(conn: &Connection) -> rusqlite::Result<u32> {
+        let exists: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chainward_schema')",
+            [],
+            |r| r.get(0),
+        )?;
+        if !exists {
+            return Ok(0);
+        }
+        let v: Option<i64> = conn.query_row("SELECT max(version) FROM chainward_schema", [], |r| r.get(0))?;
+        Ok(v.and_then(|v| u32::try_from(v).ok()).unwrap_or(0))
+    }
+
+    fn migrate(&mut self, target: u32) -> Result<(), InventoryError> {
+        let current = SqliteStore::current_version(&self.conn).map_err(|e| self.err(&e))?;
+        if current > schema::VERSION {
+            return Err(InventoryError::TooNew { location: self.location(), found: current, known: schema::VERSION });
+        }
+        if current >= target {
+            return Ok(());
+        }
+        let location = self.location();
+        let err = |e: rusqlite::Error| InventoryError::Database { location: location.clone(), message: describe(&e) };
+        // Under the write lock, read again: another process may have migrated meanwhile.
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        let current = SqliteStore::current_version(&tx).map_err(err)?;
+        if current > schema::VERSION {
+            return Err(InventoryError::TooNew { location, found: current, known: schema::VERSION });
+        }
+        tx.execute_batch(schema::VERSION_TABLE).map_err(err)?;
+        for m in schema::pending(current, target) {
+            tx.execute_batch(m.sqlite).map_err(err)?;
+            if let Some(backfill) = m.backfill {
+                run_backfill(&tx, backfill).map_err(err)?;
+            }
+            tx.execute("DELETE FROM chainward_schema", []).map_err(err)?;
+            tx.execute("INSERT INTO chainward_schema (version) VALUES (?1)", [m.version]).map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+}
+
+fn run_backfill(tx: &rusqlite::Transaction<'_>, backfill: Backfill) -> rusqlite::Result<()> {
+    match backfill {
+        Backfill::PackageNorm => {
+            let rows: Vec<(i64, String, String)> = tx
+                .prepare("SELECT id, ecosystem, name FROM package")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut update = tx.prepare("UPDATE package SET norm = ?2 WHERE id = ?1")?;
+            for (id, ecosystem, name) in rows {
+                update.execute(params![id, schema::norm(&ecosystem, &name)])?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// An error's message, with the cause SQLite gives.
+fn describe(e: &rusqlite::Error) -> String {
+    match e {
+        rusqlite::Error::SqliteFailure(code, _) if code.code == rusqlite::ErrorCode::DatabaseBusy => {
+            format!("{e} (another chainward is writing to it; waited {} s)", BUSY_TIMEOUT.as_secs())
+        }
+        _ => e.to_string(),
+    }
+}
+
+fn package_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, String, Option<String>)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn to_stored(
+    location: &str,
+    (id, ecosystem, name, version, purl): (i64, String, String, String, Option<String>),
+) -> Result<StoredPackage, InventoryError> {
+    let ecosystem = Ecosystem::from_osv(&ecosystem).ok_or_else(|| InventoryError::Corrupt {
+        location: location.to_owned(),
+        message: format!("package {id} has an unknown ecosystem `{}`", crate::sanitize::value(&ecosystem)),
+    })?;
+    Ok(StoredPackage { id, key: PackageKey { ecosystem, name, version, purl } })
+}
+
+fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RevisionSummary> {
+    Ok(RevisionSummary {
+        revision: r.get(0)?,
+        added_at: r.get(1)?,
+        source: r.get(2)?,
+        has_graph: r.get(3)?,
+        components: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+        packages: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+    })
+}
+
+impl Store for SqliteStore {
+    fn engine(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn schema_version(&mut self) -> Result<u32, InventoryError> {
+        SqliteStore::current_version(&self.conn).map_err(|e| self.err(&e))
+    }
+
+    fn add(&mut self, snapshot: &Snapshot, keep: Option<usize>, now: &str) -> Result<AddOutcome, InventoryError> {
+        let parents = snapshot.parents();
+        let location = self.location();
+        let err = |e: rusqlite::Error| InventoryError::Database { location: location.clone(), message: describe(&e) };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(err)?;
+        let mut outcome = AddOutcome::default();
+        tx.execute("INSERT INTO project (name) VALUES (?1) ON CONFLICT (name) DO NOTHING", [&snapshot.project])
+            .map_err(err)?;
+        let project_id: i64 =
+            tx.query_row("SELECT id FROM project WHERE name = ?1", [&snapshot.project], |r| r.get(0)).map_err(err)?;
+        let existing: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM revision WHERE project_id = ?1 AND rev = ?2",
+                params![project_id, snapshot.revision],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        if let Some(id) = existing {
+            delete_revision(&tx, id).map_err(err)?;
+            outcome.replaced = true;
+        }
+        let packages = snapshot.components.iter().filter(|c| c.package.is_some()).count();
+        tx.execute(
+            "INSERT INTO revision (project_id, rev, added_at, source, has_graph, components, packages)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                project_id,
+                snapshot.revision,
+                now,
+                snapshot.source,
+                snapshot.has_graph,
+                i64::try_from(snapshot.components.len()).unwrap_or(i64::MAX),
+                i64::try_from(packages).unwrap_or(i64::MAX),
+            ],
+        )
+        .map_err(err)?;
+        let revision_id = tx.last_insert_rowid();
+        {
+            let mut find = tx
+                .prepare_cached("SELECT id FROM package WHERE ecosystem = ?1 AND name = ?2 AND version = ?3")
+                .map_err(err)?;
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO package (ecosystem, name, version, purl, norm) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                )
+                .map_err(err)?;
+            let mut component = tx
+                .prepare_cached(
+                    "INSERT INTO component (revision_id, idx, package_id, bom_ref, parent, scope)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(err)?;
+            let mut ids: HashMap<&PackageKey, i64> = HashMap::new();
+            for (idx, c) in snapshot.components.iter().enumerate() {
+                let package_id = match &c.package {
+                    None => None,
+                    Some(key) => Some(if let Some(&id) = ids.get(key) {
+                        id
+                    } else {
+                        let eco = key.ecosystem.as_str();
+                        let id = match find
+                            .query_row(params![eco, key.name, key.version], |r| r.get::<_, i64>(0))
+                            .optional()
+                            .map_err(err)?
+                        {
+                            Some(id) => id,
+                            None => insert
+                                .query_row(
+                                    params![
+                                        eco,
+                                        key.name,
+                                        key.version,
+                                        key.purl,
+                                        key.ecosystem.normalize_name(&key.name)
+                                    ],
+                                    |r| r.get(0),
+                                )
+                                .map_err(err)?,
+                        };
+                        ids.insert(key, id);
+                        id
+                    }),
+                };
+                // The bom-ref is the purl for most packages: stored once, in `package`.
+                let bom_ref = match &c.package {
+                    Some(key) if key.purl.as_deref() == Some(c.bom_ref.as_str()) => None,
+                    _ => Some(c.bom_ref.as_str()),
+                };
+                component
+                    .execute(params![
+                        revision_id,
+                        i64::try_from(idx).unwrap_or(i64::MAX),
+                        package_id,
+                        bom_ref,
+                        parents.get(idx).copied().flatten(),
+                        c.scope
+                    ])
+                    .map_err(err)?;
+            }
+            let mut edge =
+                tx.prepare_cached("INSERT INTO edge (revision_id, src, dst) VALUES (?1, ?2, ?3)").map_err(err)?;
+            for &(from, to) in &snapshot.edges {
+                edge.execute(params![revision_id, from, to]).map_err(err)?;
+            }
+        }
+        if let Some(keep) = keep {
+            let old: Vec<(i64, String)> = tx
+                .prepare("SELECT id, rev FROM revision WHERE project_id = ?1 ORDER BY id DESC LIMIT -1 OFFSET ?2")
+                .map_err(err)?
+                .query_map(params![project_id, i64::try_from(keep).unwrap_or(i64::MAX)], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(err)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(err)?;
+            for (id, rev) in old {
+                delete_revision(&tx, id).map_err(err)?;
+                outcome.pruned.push(rev);
+            }
+        }
+        tx.commit().map_err(err)?;
+        Ok(outcome)
+    }
+
+    fn packages_named(
+        &mut self,
+        names: &[String],
+        ecosystem: Option<Ecosystem>,
+    ) -> Result<Vec<StoredPackage>, InventoryError> {
+        let location = self.location();
+        let err = |e: rusqlite::Error| InventoryError::Database { location: location.clone(), message: describe(&e) };
+        let mut out = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, ecosystem, name, version, purl FROM package WHERE norm = ?1 AND (?2 IS NULL OR ecosystem = ?2)",
+            )
+            .map_err(err)?;
+        for name in names {
+            let rows: Vec<_> = stmt
+                .query_map(params![name, ecosystem.map(Ecosystem::as_str)], package_row)
+                .map_err(err)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(err)?;
+            for row in rows {
+                out.push(to_stored(&location, row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn packages(&mut self) -> Result<Vec<StoredPackage>, InventoryError> {
+        let location = self.location();
+        let err = |e: rusqlite::Error| InventoryError::Database { location: location.clone(), message: describe(&e) };
+        let rows: Vec<_> = self
+            .conn
+            .prepare(
+                "SELECT id, ecosystem, name, version, purl FROM package p
+                 WHERE EXISTS (SELECT 1 FROM component c WHERE c.package_id = p.id) ORDER BY id",
+            )
+            .map_err(err)?
+            .query_map([], package_row)
+            .map_err(err)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(err)?;
+        rows.into_iter().map(|row| to_stored(&location, row)).collect()
+    }
+
+    fn holdings(&mut self, package_ids: &[i64], revisions: Revisions) -> Result<Vec<Holding>, InventoryError> {
+        let location = self.location();
+        let err = |e: rusqlite::Error| InventoryError::Database { location: location.clone(), message: describe(&e) };
+        let mut hits = self
+            .conn
+            .prepare_cached(
+                "SELECT r.id, p.name, r.rev, c.idx, r.has_graph, r.project_id FROM component c
+                 JOIN revision r ON r.id = c.revision_id JOIN project p ON p.id = r.project_id
+                 WHERE c.package_id = ?1
+                   AND (?2 = 0 OR r.id = (SELECT max(id) FROM revision WHERE project_id = r.project_id))",
+            )
+            .map_err(err)?;
+        let mut step = self
+            .conn
+            .prepare_cached(
+                "SELECT c.parent, coalesce(c.bom_ref, k.purl, '') FROM component c
+                 LEFT JOIN package k ON k.id = c.package_id WHERE c.revision_id = ?1 AND c.idx = ?2",
+            )
+            .map_err(err)?;
+        let mut out = Vec::new();
+        for &package_id in package_ids {
+            let rows: Vec<(i64, String, String, i64, bool)> = hits
+                .query_map(params![package_id, i64::from(revisions == Revisions::Latest)], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })
+                .map_err(err)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(err)?;
+            for (revision_id, project, rev, idx, has_graph) in rows {
+                let idx = u32::try_from(idx).map_err(|_| InventoryError::Corrupt {
+                    location: location.clone(),
+                    message: format!("component index {idx} out of range"),
+                })?;
+                let mut path = Vec::new();
+                if has_graph {
+                    // Follow the parents to the root; at most one step per component.
+                    let mut at = Some(i64::from(idx));
+                    let mut reached_root = false;
+                    let mut steps = 0usize;
+                    while let Some(i) = at {
+                        steps += 1;
+                        if steps > 1_000_000 {
+                            break;
+                        }
+                        let Some((parent, bom_ref)) = step
+                            .query_row(params![revision_id, i], |r| {
+                                Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, String>(1)?))
+                            })
+                            .optional()
+                            .map_err(err)?
+                        else {
+                            break;
+                        };
+                        path.push(bom_ref);
+                        reached_root = i == 0;
+                        at = parent;
+                    }
+                    if reached_root {
+                        path.reverse();
+                    } else {
+                        path.clear();
+                    }
+                }
+                out.push(Holding {
+                    package_id,
+                    revision: RevisionRef { id: revision_id, project, revision: rev },
+                    idx,
+                    path,
+                });
+            }
+        }
+        super::query::sort_holdings(&mut out);
+        Ok(out)
+    }
+
+    fn projects(&mut self) -> Result<Vec<ProjectSummary>, InventoryError> {
+        let location = self.location();
+        let err = |e: rusqlite::Error| InventoryError::Database { location: location.clone(), message: describe(&e) };
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT p.name, (SELECT count(*) FROM revision x WHERE x.project_id = p.id),
+                        r.rev, r.added_at, r.source, r.has_graph, r.components, r.packages
+                 FROM project p JOIN revision r ON r.id = (SELECT max(id) FROM revision WHERE project_id = p.id)
+                 ORDER BY p.name",
+            )
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(ProjectSummary {
+                    project: r.get(0)?,
+                    revisions: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                    latest: Some(RevisionSummary {
+                        revision: r.get(2)?,
+                        added_at: r.get(3)?,
+                        source: r.get(4)?,
+                        has_graph: r.get(5)?,
+                        components: u64::try_from(r.get::<_, i64>(6)?).unwrap_or(0),
+                        packages: u64::try_from(r.get::<_, i64>(7)?).unwrap_or(0),
+                    }),
+                })
+            })
+            .map_err(err)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(err)?;
+        Ok(rows)
+    }
+
+    fn show(&mut self, project: &str) -> Result<Option<Vec<RevisionSummary>>, InventoryError> {
+        let location = self.location();
+        let err = |e: rusqlite::Error| InventoryError::Database { location: location.clone(), message: describe(&e) };
+        let id: Option<i64> = self
+            .conn
+            .query_row("SELECT id FROM project WHERE name = ?1", [project], |r| r.get(0))
+            .optional()
+            .map_err(err)?;
+        let Some(id) = id else { return Ok(None) };
+        let rows = self
+            .conn
+            .prepare(
+                "SELECT rev, added_at, source, has_graph, components, packages FROM revision
+                 WHERE project_id = ?1 ORDER BY id DESC",
+            )
+            .map_err(err)?
+            .query_map([id], summary_row)
+            .map_err(err)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(err)?;
+        Ok(Some(rows))
+    }
+}
+
+fn delete_revision(tx: &rusqlite::Transaction<'_>, id: i64) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM edge WHERE revision_id = ?1", [id])?;
+    tx.execute("DELETE FROM component WHERE revision_id = ?1", [id])?;
+    tx.execute("DELETE FROM revision WHERE id = ?1", [id])?;
+    Ok(())
+}
