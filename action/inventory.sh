@@ -59,6 +59,12 @@ if [ -n "$url" ]; then
   fi
 fi
 [ -n "$url" ] || fail "the inventory-database input is empty: set it to the inventory's URL, e.g. \${{ secrets.CHAINWARD_DATABASE_URL }}"
+# A runner's disk is gone after the job: only a server makes sense here, and a mistyped scheme
+# must fail instead of quietly writing a local SQLite file.
+case "$url" in
+  postgres://* | postgresql://* | *host=* | sqlite:*) ;;
+  *) fail "inventory-database must be a PostgreSQL URL (postgres://user@host/db), or sqlite:PATH for a file kept elsewhere: a path alone is most likely a mistyped URL" ;;
+esac
 export CHAINWARD_DATABASE_URL="$url"
 
 single_line() {

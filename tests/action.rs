@@ -573,6 +573,9 @@ fn inventory_script_affected_builds_the_command_line() {
         vec![("CHAINWARD_DATABASE_URL", URL), ("INPUT_SINCE", "yesterday\nexit-code=0")],
         vec![("CHAINWARD_DATABASE_URL", URL), ("INPUT_FAIL_ON", "low\r")],
         vec![("INPUT_SINCE", "today")],
+        // A mistyped scheme, or a bare path, would quietly write a file the runner throws away.
+        vec![("CHAINWARD_DATABASE_URL", "postgress://u@db/inventory")],
+        vec![("CHAINWARD_DATABASE_URL", "inventory.sqlite")],
     ] {
         let run = inventory_sh(dir.path(), "affected", &envs);
         assert_eq!(run.out.status.code(), Some(2), "{envs:?}: {}", show(&run.out));
@@ -689,7 +692,7 @@ fn inventory_script_with_the_real_binary() {
             .env("CHAINWARD_NOW", "2026-12-01T12:00:00Z")
             .env("CHAINWARD_CACHE_DIR", work.path().join("cache"))
             .env("CHAINWARD_DATA_DIR", work.path().join("data"))
-            .env("CHAINWARD_DATABASE_URL", &database)
+            .env("CHAINWARD_DATABASE_URL", format!("sqlite:{}", database.display()))
             .env_remove("CHAINWARD_BIN")
             .env_remove("CHAINWARD_DB");
         for (k, v) in envs {

@@ -49,7 +49,7 @@ pub(crate) fn run(cli: &Cli, args: &InventoryArgs, env: &Env, out: &mut Output<'
 /// `--database`, else `CHAINWARD_DATABASE_URL`, else the data directory's SQLite file.
 fn location(args: &InventoryArgs, env: &Env) -> Result<inv::Location, Error> {
     if let Some(value) = args.database.as_deref().or(env.database_url.as_deref()) {
-        return Ok(inv::Location::parse(value));
+        return inv::Location::parse(value).map_err(Error::Usage);
     }
     let dir = env.data_dir.as_ref().ok_or_else(|| {
         Error::Usage("no data directory for the inventory: pass --database, or set CHAINWARD_DATABASE_URL".to_owned())
@@ -93,7 +93,12 @@ fn now_rfc3339(env: &Env) -> String {
 
 /// The commit id of HEAD of the repository containing `path`.
 fn head_commit(path: &Path) -> Option<String> {
-    let dir = if path.is_file() { path.parent().filter(|p| !p.as_os_str().is_empty())? } else { path };
+    // `bom.json` names a file in the current directory: its parent is `""`, which is `.`.
+    let dir = match path.parent() {
+        Some(p) if path.is_file() && !p.as_os_str().is_empty() => p,
+        _ if path.is_file() => Path::new("."),
+        _ => path,
+    };
     let repo = git2::Repository::discover(dir).ok()?;
     let commit = repo.head().ok()?.peel_to_commit().ok()?;
     Some(commit.id().to_string())
@@ -288,19 +293,27 @@ fn affected(
     let since = args.since.as_deref().map(|s| parse_since(s, env)).transpose()?;
     let mut store = open_existing(location)?;
     let stored = store.packages().map_err(db_error)?;
-    let packages: Vec<ScanPackage> = stored
-        .iter()
-        .map(|p| ScanPackage {
-            ecosystem: p.key.ecosystem,
-            name: p.key.name.clone(),
-            version: p.key.version.clone(),
-            purl: p.key.purl.clone(),
-            checksum: None,
-            install_script: None,
-            location: Location { path: "inventory".to_owned(), line: None, end_line: None },
-            compiled: None,
-        })
-        .collect();
+    // Each package once, as the matcher names it: two spellings of one PyPI name (`Jinja2`,
+    // `jinja2`) stored apart are one package to match, and both rows hold it.
+    let key = |e: Ecosystem, name: &str, version: &str| (e, e.normalize_name(name), version.to_owned());
+    let mut ids: HashMap<(Ecosystem, String, String), Vec<i64>> = HashMap::with_capacity(stored.len());
+    let mut packages: Vec<ScanPackage> = Vec::with_capacity(stored.len());
+    for p in &stored {
+        let slot = ids.entry(key(p.key.ecosystem, &p.key.name, &p.key.version)).or_default();
+        if slot.is_empty() {
+            packages.push(ScanPackage {
+                ecosystem: p.key.ecosystem,
+                name: p.key.name.clone(),
+                version: p.key.version.clone(),
+                purl: p.key.purl.clone(),
+                checksum: None,
+                install_script: None,
+                location: Location { path: "inventory".to_owned(), line: None, end_line: None },
+                compiled: None,
+            });
+        }
+        slot.push(p.id);
+    }
     let mut notes = Vec::new();
     let mut errors: Vec<ReportError> = Vec::new();
     let (_, index) = if packages.is_empty() {
@@ -358,37 +371,33 @@ fn affected(
     crate::finding::sort(&mut findings);
 
     // Which revisions hold each affected package.
-    let ids: HashMap<(Ecosystem, &str, &str), i64> =
-        stored.iter().map(|p| ((p.key.ecosystem, p.key.name.as_str(), p.key.version.as_str()), p.id)).collect();
-    let mut wanted: Vec<i64> = findings
-        .iter()
-        .filter_map(|f| {
-            let e = Ecosystem::from_osv(&f.package.ecosystem)?;
-            ids.get(&(e, f.package.name.as_str(), f.package.version.as_str())).copied()
-        })
-        .collect();
+    let ids_of = |f: &crate::finding::Finding| {
+        Ecosystem::from_osv(&f.package.ecosystem)
+            .and_then(|e| ids.get(&key(e, &f.package.name, &f.package.version)))
+            .map_or(&[][..], Vec::as_slice)
+    };
+    let mut wanted: Vec<i64> = findings.iter().flat_map(|f| ids_of(f).iter().copied()).collect();
     wanted.sort_unstable();
     wanted.dedup();
     let revisions = if args.latest { Revisions::Latest } else { Revisions::All };
     let holdings = store.holdings(&wanted, revisions).map_err(db_error)?;
-    let mut by_package: HashMap<i64, Vec<render::ProjectRef>> = HashMap::new();
+    let mut by_package: HashMap<i64, Vec<(i64, render::ProjectRef)>> = HashMap::new();
     for h in holdings {
-        let list = by_package.entry(h.package_id).or_default();
         let r = render::ProjectRef { project: h.revision.project, revision: h.revision.revision };
-        if !list.contains(&r) {
-            list.push(r);
-        }
+        by_package.entry(h.package_id).or_default().push((h.revision.id, r));
     }
     let policy =
         crate::policy::Policy { fail_on: args.fail_on.unwrap_or(crate::policy::FailOn::Low), deny: args.deny.clone() };
     let mut failing = 0usize;
     let mut rows = Vec::new();
     for f in findings {
-        let projects = Ecosystem::from_osv(&f.package.ecosystem)
-            .and_then(|e| ids.get(&(e, f.package.name.as_str(), f.package.version.as_str())))
-            .and_then(|id| by_package.get(id))
-            .cloned()
-            .unwrap_or_default();
+        // Every revision holding one of the package's rows, once, in the holdings' order
+        // (project, then newest first).
+        let mut held: Vec<&(i64, render::ProjectRef)> =
+            ids_of(&f).iter().filter_map(|id| by_package.get(id)).flatten().collect();
+        held.sort_by(|a, b| a.1.project.cmp(&b.1.project).then(b.0.cmp(&a.0)));
+        held.dedup_by_key(|h| h.0);
+        let projects: Vec<render::ProjectRef> = held.into_iter().map(|h| h.1.clone()).collect();
         // A package of no selected revision (`--latest`) affects nothing selected.
         if projects.is_empty() {
             continue;
@@ -400,7 +409,7 @@ fn affected(
     }
     let errors: Vec<ReportError> = errors.into_iter().map(ReportError::sanitized).collect();
     let report = render::AffectedReport {
-        packages: stored.len(),
+        packages: packages.len(),
         since: since.and_then(|s| s.format(&time::format_description::well_known::Rfc3339).ok()),
         findings: rows,
         errors: errors.clone(),

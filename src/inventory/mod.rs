@@ -269,6 +269,9 @@ pub enum InventoryError {
         /// Why.
         message: String,
     },
+    /// A query that cannot be answered as asked (a version the ecosystem's rules cannot read).
+    #[error("{0}")]
+    Query(String),
     /// A value in the database that this build cannot read.
     #[error("inventory database {location}: {message}")]
     Corrupt {
@@ -289,17 +292,33 @@ pub enum Location {
 }
 
 impl Location {
-    /// `--database VALUE` (or `CHAINWARD_DATABASE_URL`): a `postgres://`/`postgresql://` URL, a
-    /// `sqlite:PATH` URL, or a path.
-    pub fn parse(value: &str) -> Location {
-        let lower = value.get(..13).unwrap_or(value).to_ascii_lowercase();
-        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-            Location::Postgres(value.to_owned())
-        } else if let Some(path) = value.strip_prefix("sqlite://").or_else(|| value.strip_prefix("sqlite:")) {
-            Location::Sqlite(PathBuf::from(path))
-        } else {
-            Location::Sqlite(PathBuf::from(value))
+    /// `--database VALUE` (or `CHAINWARD_DATABASE_URL`): a `postgres://`/`postgresql://` URL or
+    /// libpq's `key=value` form (`host=db user=ci dbname=inventory`), a `sqlite:PATH` URL, or a
+    /// path. Anything else that looks like a URL (`postgress://…`, `mysql://…`) or is empty is an
+    /// error: a mistyped URL must not quietly become a local file that nobody reads.
+    pub fn parse(value: &str) -> Result<Location, String> {
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            return Err("the inventory database is empty: give a PostgreSQL URL or a SQLite path".to_owned());
         }
+        if let Some(scheme_end) = trimmed.find("://") {
+            let scheme = trimmed.get(..scheme_end).unwrap_or_default().to_ascii_lowercase();
+            return match scheme.as_str() {
+                "postgres" | "postgresql" => Ok(Location::Postgres(trimmed.to_owned())),
+                "sqlite" => Ok(Location::Sqlite(PathBuf::from(trimmed.get(scheme_end + 3..).unwrap_or_default()))),
+                _ => Err(format!(
+                    "`{}`: an unknown database URL scheme (use postgres://, postgresql:// or a SQLite path)",
+                    crate::sanitize::value(&redact(trimmed))
+                )),
+            };
+        }
+        if let Some(path) = trimmed.strip_prefix("sqlite:") {
+            return Ok(Location::Sqlite(PathBuf::from(path)));
+        }
+        if is_keyword_form(trimmed) {
+            return Ok(Location::Postgres(trimmed.to_owned()));
+        }
+        Ok(Location::Sqlite(PathBuf::from(value)))
     }
 
     /// The location for messages: the path, or the URL without its password.
@@ -311,40 +330,65 @@ impl Location {
     }
 }
 
-/// A connection URL without its password (`postgres://user:***@host/db`).
+/// libpq's `key=value` connection string: words `key=value` separated by spaces, with at least
+/// one of the keys a connection string has.
+fn is_keyword_form(s: &str) -> bool {
+    const KEYS: [&str; 6] = ["host", "hostaddr", "port", "dbname", "user", "password"];
+    s.split_whitespace().any(|word| word.split_once('=').is_some_and(|(k, _)| KEYS.contains(&k.trim())))
+}
+
+/// A connection string without its password: `postgres://user:***@host/db` (everything up to
+/// the last `@` is user information, so a password with `/`, `?` or `#` in it is hidden too), and
+/// `password=***` in a query or libpq's `key=value` form.
 pub fn redact(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else { return url.to_owned() };
-    let rest = url.get(scheme_end + 3..).unwrap_or_default();
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = rest.get(..authority_end).unwrap_or_default();
-    let mut out = url.get(..scheme_end + 3).unwrap_or_default().to_owned();
-    match authority.rfind('@') {
-        Some(at) => {
-            let userinfo = authority.get(..at).unwrap_or_default();
-            match userinfo.find(':') {
-                Some(colon) => {
-                    out.push_str(userinfo.get(..colon).unwrap_or_default());
-                    out.push_str(":***");
+    let mut out = String::with_capacity(url.len());
+    let rest = match url.find("://") {
+        Some(scheme_end) => {
+            out.push_str(url.get(..scheme_end + 3).unwrap_or_default());
+            let rest = url.get(scheme_end + 3..).unwrap_or_default();
+            match rest.rfind('@') {
+                Some(at) => {
+                    let userinfo = rest.get(..at).unwrap_or_default();
+                    match userinfo.find(':') {
+                        Some(colon) => {
+                            out.push_str(userinfo.get(..colon).unwrap_or_default());
+                            out.push_str(":***");
+                        }
+                        None => out.push_str(userinfo),
+                    }
+                    rest.get(at..).unwrap_or_default()
                 }
-                None => out.push_str(userinfo),
+                None => rest,
             }
-            out.push_str(authority.get(at..).unwrap_or_default());
         }
-        None => out.push_str(authority),
-    }
-    let tail = rest.get(authority_end..).unwrap_or_default();
-    // A `password=` query parameter too.
-    let mut parts = Vec::new();
-    for (i, part) in tail.split('&').enumerate() {
-        let bare = if i == 0 { part.rsplit('?').next().unwrap_or(part) } else { part };
-        if bare.to_ascii_lowercase().starts_with("password=") {
-            let prefix = part.get(..part.len() - bare.len()).unwrap_or_default();
-            parts.push(format!("{prefix}password=***"));
+        None => url,
+    };
+    // `password=VALUE` (a query parameter, or a word of the key=value form; a quoted value may
+    // hold spaces).
+    let lower = rest.to_ascii_lowercase();
+    let mut at = 0;
+    while let Some(found) = lower.get(at..).and_then(|l| l.find("password")) {
+        let start = at + found;
+        let after_key = rest.get(start + "password".len()..).unwrap_or_default();
+        let trimmed = after_key.trim_start();
+        let boundary = start == 0 || rest.get(..start).is_some_and(|b| b.ends_with(['?', '&', ' ', '\t']));
+        if boundary && let Some(value) = trimmed.strip_prefix('=') {
+            let value = value.trim_start();
+            let value_start = rest.len() - value.len();
+            let value_end = if value.starts_with('\'') {
+                value.get(1..).and_then(|v| v.find('\'')).map_or(rest.len(), |i| value_start + i + 2)
+            } else {
+                value.find(['&', ' ', '\t', '#']).map_or(rest.len(), |i| value_start + i)
+            };
+            out.push_str(rest.get(at..value_start).unwrap_or_default());
+            out.push_str("***");
+            at = value_end;
         } else {
-            parts.push(part.to_owned());
+            out.push_str(rest.get(at..start + "password".len()).unwrap_or_default());
+            at = start + "password".len();
         }
     }
-    out.push_str(&parts.join("&"));
+    out.push_str(rest.get(at..).unwrap_or_default());
     out
 }
 
@@ -391,9 +435,28 @@ mod tests {
         assert_eq!(redact("postgres://u@db/x?sslmode=require"), "postgres://u@db/x?sslmode=require");
         assert_eq!(redact("postgresql://db/x?user=u&password=s3"), "postgresql://db/x?user=u&password=***");
         assert_eq!(redact("postgres://u:p@ss@host/x"), "postgres://u:***@host/x");
-        assert_eq!(Location::parse("postgres://h/x"), Location::Postgres("postgres://h/x".to_owned()));
-        assert_eq!(Location::parse("sqlite:/tmp/x.db"), Location::Sqlite(PathBuf::from("/tmp/x.db")));
-        assert_eq!(Location::parse("inv.db"), Location::Sqlite(PathBuf::from("inv.db")));
+        assert_eq!(redact("postgres://u:S3CRET/x@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u:pa?ss#w@127.0.0.1:1/db"), "postgres://u:***@127.0.0.1:1/db");
+        assert_eq!(redact("host=db user=ci password=S3CRET dbname=inv"), "host=db user=ci password=*** dbname=inv");
+        assert_eq!(redact("host=db password = 'a b c' dbname=inv"), "host=db password = *** dbname=inv");
+        assert_eq!(
+            redact("postgres://h/db?sslmode=require&password=x&user=u"),
+            "postgres://h/db?sslmode=require&password=***&user=u"
+        );
+        assert_eq!(redact("postgres://h/mypasswordstore"), "postgres://h/mypasswordstore");
+        let parse = |s: &str| Location::parse(s);
+        assert_eq!(parse("postgres://h/x"), Ok(Location::Postgres("postgres://h/x".to_owned())));
+        assert_eq!(parse("PostgreSQL://h/x"), Ok(Location::Postgres("PostgreSQL://h/x".to_owned())));
+        assert_eq!(parse("sqlite:/tmp/x.db"), Ok(Location::Sqlite(PathBuf::from("/tmp/x.db"))));
+        assert_eq!(parse("sqlite:///tmp/x.db"), Ok(Location::Sqlite(PathBuf::from("/tmp/x.db"))));
+        assert_eq!(parse("inv.db"), Ok(Location::Sqlite(PathBuf::from("inv.db"))));
+        assert_eq!(
+            parse("host=db user=ci dbname=inv"),
+            Ok(Location::Postgres("host=db user=ci dbname=inv".to_owned()))
+        );
+        assert!(parse("").is_err() && parse("  ").is_err());
+        let typo = parse("postgress://ci:S3CRET@db/inv").unwrap_err();
+        assert!(typo.contains("unknown database URL scheme") && !typo.contains("S3CRET"), "{typo}");
     }
 
     #[test]

@@ -113,11 +113,15 @@ impl PostgresStore {
         let err = |e: postgres::Error| InventoryError::Database { location: location.clone(), message: describe(&e) };
         let mut tx = self.client.transaction().map_err(err)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(err)?;
-        let current = PostgresStore::current_version(&mut tx).map_err(err)?;
+        // Read the version again under the lock, from the table itself: this backend's catalog
+        // cache may still say the table is missing when another process created it meanwhile
+        // (`CREATE TABLE IF NOT EXISTS` looks again).
+        tx.batch_execute(schema::VERSION_TABLE).map_err(err)?;
+        let current: Option<i32> = tx.query_one("SELECT max(version) FROM chainward_schema", &[]).map_err(err)?.get(0);
+        let current = current.and_then(|v| u32::try_from(v).ok()).unwrap_or(0);
         if current > schema::VERSION {
             return Err(InventoryError::TooNew { location, found: current, known: schema::VERSION });
         }
-        tx.batch_execute(schema::VERSION_TABLE).map_err(err)?;
         for m in schema::pending(current, target) {
             tx.batch_execute(m.postgres).map_err(err)?;
             if let Some(backfill) = m.backfill {
@@ -201,22 +205,31 @@ impl Store for PostgresStore {
         let existing = tx
             .query_opt("SELECT id FROM revision WHERE project_id = $1 AND rev = $2", &[&project_id, &snapshot.revision])
             .map_err(err)?;
-        if let Some(row) = existing {
-            let id: i64 = row.get(0);
-            delete_revisions(&mut tx, &[id]).map_err(err)?;
-            outcome.replaced = true;
-        }
         let packages = snapshot.components.iter().filter(|c| c.package.is_some()).count();
         let components = i64::try_from(snapshot.components.len()).unwrap_or(i64::MAX);
         let packages = i64::try_from(packages).unwrap_or(i64::MAX);
-        let revision_id: i64 = tx
-            .query_one(
+        // Replacing keeps the revision's row (its place among the project's revisions and when
+        // it was first added): re-running an old commit's job must not make it the newest.
+        let revision_id: i64 = if let Some(row) = existing {
+            let id: i64 = row.get(0);
+            tx.execute("DELETE FROM edge WHERE revision_id = $1", &[&id]).map_err(err)?;
+            tx.execute("DELETE FROM component WHERE revision_id = $1", &[&id]).map_err(err)?;
+            tx.execute(
+                "UPDATE revision SET source = $2, has_graph = $3, components = $4, packages = $5 WHERE id = $1",
+                &[&id, &snapshot.source, &snapshot.has_graph, &components, &packages],
+            )
+            .map_err(err)?;
+            outcome.replaced = true;
+            id
+        } else {
+            tx.query_one(
                 "INSERT INTO revision (project_id, rev, added_at, source, has_graph, components, packages)
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                 &[&project_id, &snapshot.revision, &now, &snapshot.source, &snapshot.has_graph, &components, &packages],
             )
             .map_err(err)?
-            .get(0);
+            .get(0)
+        };
 
         // Packages: every distinct key, in one order (no deadlock between concurrent adds).
         let mut keys: Vec<&PackageKey> = snapshot.components.iter().filter_map(|c| c.package.as_ref()).collect();
@@ -238,18 +251,19 @@ impl Store for PostgresStore {
         .map_err(err)?;
         let rows = tx
             .query(
-                "SELECT p.id, u.i FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(e, n, v, i)
+                "SELECT p.id, u.i, p.purl FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(e, n, v, i)
                  JOIN package p ON p.ecosystem = u.e AND p.name = u.n AND p.version = u.v",
                 &[&ecosystems, &names, &versions],
             )
             .map_err(err)?;
-        let mut ids: HashMap<(&str, &str, &str), i64> = HashMap::with_capacity(rows.len());
+        // Each package's id and the purl its row holds (the first project's spelling).
+        let mut ids: HashMap<(&str, &str, &str), (i64, Option<String>)> = HashMap::with_capacity(rows.len());
         for row in &rows {
             let id: i64 = row.get(0);
             let i: i64 = row.get(1);
             let i = usize::try_from(i - 1).unwrap_or(usize::MAX);
             if let (Some(e), Some(n), Some(v)) = (ecosystems.get(i), names.get(i), versions.get(i)) {
-                ids.insert((e, n, v), id);
+                ids.insert((e, n, v), (id, row.get(2)));
             }
         }
 
@@ -262,13 +276,15 @@ impl Store for PostgresStore {
                 &[Type::INT8, Type::INT4, Type::INT8, Type::TEXT, Type::INT4, Type::TEXT],
             );
             for (idx, c) in snapshot.components.iter().enumerate() {
-                let package_id: Option<i64> = c
+                let stored = c
                     .package
                     .as_ref()
-                    .and_then(|k| ids.get(&(k.ecosystem.as_str(), k.name.as_str(), k.version.as_str())).copied());
-                // The bom-ref is the purl for most packages: stored once, in `package`.
-                let bom_ref: Option<&str> = match &c.package {
-                    Some(key) if key.purl.as_deref() == Some(c.bom_ref.as_str()) => None,
+                    .and_then(|k| ids.get(&(k.ecosystem.as_str(), k.name.as_str(), k.version.as_str())));
+                let package_id: Option<i64> = stored.map(|s| s.0);
+                // Most bom-refs are the package's purl: stored once, in `package`, when that row
+                // spells it the same way.
+                let bom_ref: Option<&str> = match stored {
+                    Some((_, Some(purl))) if *purl == c.bom_ref => None,
                     _ => Some(c.bom_ref.as_str()),
                 };
                 let parent: Option<i32> =

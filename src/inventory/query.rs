@@ -83,6 +83,9 @@ impl PackageSpec {
                     if rest.is_empty() {
                         return Err(format!("`{part}` in `{v}` has no version"));
                     }
+                    if rest.starts_with(['<', '>', '=', '!']) {
+                        return Err(format!("`{part}` in `{v}` is not a comparison (use =, !=, <, <=, >, >=)"));
+                    }
                     comparators.push((op, rest.to_owned()));
                 }
                 VersionSpec::Range(comparators)
@@ -93,6 +96,42 @@ impl PackageSpec {
             Some(v) => VersionSpec::Exact(v.to_owned()),
         };
         Ok(PackageSpec { name: name.to_owned(), versions })
+    }
+
+    /// Whether the versions asked for can be read by `ecosystem`'s rules: a bound that cannot
+    /// (`regex@>=1.0`: SemVer needs `1.0.0`) would silently match nothing. `stored`: the versions
+    /// of the name stored for that ecosystem (an exact version equal to one of them as written
+    /// is fine, whatever the rules say).
+    pub fn check(&self, ecosystem: Ecosystem, stored: &[&str]) -> Result<(), String> {
+        let bad = |v: &str| {
+            format!(
+                "`{v}` is not a valid {} version, so nothing could be compared with it{}",
+                ecosystem.as_str(),
+                if matches!(ecosystem, Ecosystem::Cargo | Ecosystem::Npm | Ecosystem::Go) {
+                    " (SemVer has three numbers: `1.0.0`; for every 1.0.x write `>=1.0.0,<1.1.0`)"
+                } else {
+                    ""
+                }
+            )
+        };
+        match &self.versions {
+            VersionSpec::Any => Ok(()),
+            VersionSpec::Exact(want) => {
+                if stored.contains(&want.as_str()) || Version::parse(ecosystem, want).is_ok() {
+                    Ok(())
+                } else {
+                    Err(bad(want))
+                }
+            }
+            VersionSpec::Range(comparators) => {
+                for (_, bound) in comparators {
+                    if Version::parse(ecosystem, bound).is_err() {
+                        return Err(bad(bound));
+                    }
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Whether `version` of `ecosystem` is one of the versions asked for; an error when it
@@ -194,6 +233,14 @@ pub fn who_uses(
     candidates.retain(|p| p.key.ecosystem.normalize_name(&p.key.name) == p.key.ecosystem.normalize_name(&spec.name));
     candidates.sort_by_key(|p| p.id);
     candidates.dedup_by(|a, b| a.id == b.id);
+    // Every ecosystem with packages of that name must be able to read the versions asked for.
+    let mut by_ecosystem: std::collections::BTreeMap<Ecosystem, Vec<&str>> = std::collections::BTreeMap::new();
+    for p in &candidates {
+        by_ecosystem.entry(p.key.ecosystem).or_default().push(p.key.version.as_str());
+    }
+    for (e, stored) in &by_ecosystem {
+        spec.check(*e, stored).map_err(InventoryError::Query)?;
+    }
     let mut answer = WhoUses::default();
     let mut chosen = Vec::new();
     for p in candidates {
@@ -210,7 +257,7 @@ pub fn who_uses(
     }
     let holdings = store.holdings(&chosen.iter().map(|p| p.id).collect::<Vec<_>>(), revisions)?;
     let by_id: std::collections::HashMap<i64, &StoredPackage> = chosen.iter().map(|p| (p.id, p)).collect();
-    for h in holdings {
+    for h in best_per_revision(holdings) {
         let Some(p) = by_id.get(&h.package_id) else { continue };
         answer.matches.push(Match {
             project: h.revision.project,
@@ -220,6 +267,25 @@ pub fn who_uses(
         });
     }
     Ok(answer)
+}
+
+/// One holding per (revision, package): a package under several bom-refs of one revision (two
+/// SBOMs that spell it differently) is one answer, with the shortest known path.
+pub fn best_per_revision(holdings: Vec<Holding>) -> Vec<Holding> {
+    let rank = |h: &Holding| if h.path.is_empty() { usize::MAX } else { h.path.len() };
+    let mut out: Vec<Holding> = Vec::with_capacity(holdings.len());
+    let mut at: std::collections::HashMap<(i64, i64), usize> = std::collections::HashMap::new();
+    for h in holdings {
+        if let Some(kept) = at.get(&(h.revision.id, h.package_id)).and_then(|&i| out.get_mut(i)) {
+            if rank(&h) < rank(kept) {
+                *kept = h;
+            }
+        } else {
+            at.insert((h.revision.id, h.package_id), out.len());
+            out.push(h);
+        }
+    }
+    out
 }
 
 /// The order of every answer: project, newest revision first, package, component.
@@ -252,6 +318,13 @@ mod tests {
         assert!(PackageSpec::parse("x@").is_err());
         assert!(PackageSpec::parse("x@^1").is_err());
         assert!(PackageSpec::parse("x@>=").is_err());
+        assert!(PackageSpec::parse("x@=>1.0.0").is_err());
+        let s = PackageSpec::parse("regex@>=1.0").unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.check(Ecosystem::Cargo, &["1.11.1"]).unwrap_err().contains("SemVer has three numbers"));
+        assert!(s.check(Ecosystem::PyPI, &["1.11.1"]).is_ok());
+        let s = PackageSpec::parse("regex@1.11").unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.check(Ecosystem::Cargo, &["1.11.1"]).is_err());
+        assert!(s.check(Ecosystem::Cargo, &["1.11"]).is_ok(), "as written");
         let s = PackageSpec::parse("Django@==4.2").unwrap_or_else(|e| panic!("{e}"));
         assert!(s.admits(Ecosystem::PyPI, "4.2.0").unwrap_or(false));
         let s = PackageSpec::parse("Django@4.2").unwrap_or_else(|e| panic!("{e}"));

@@ -77,7 +77,6 @@ pub fn from_sbom(input: &SbomInput, project: &str, revision: &str) -> Snapshot {
     let graph = &input.graph;
     // Old index -> new index: the root first.
     let mut order: Vec<usize> = Vec::with_capacity(graph.components.len() + 1);
-    let synthetic = graph.root.is_none();
     let mut components = Vec::with_capacity(graph.components.len() + 1);
     if let Some(r) = graph.root {
         order.push(r);
@@ -104,7 +103,9 @@ pub fn from_sbom(input: &SbomInput, project: &str, revision: &str) -> Snapshot {
     }
     let map = |i: usize| new_index.get(i).copied();
     let mut edges: Vec<(u32, u32)> = graph.edges.iter().filter_map(|&(a, b)| Some((map(a)?, map(b)?))).collect();
-    if synthetic && graph.has_dependencies {
+    // A root the graph does not start from (no metadata component, or one that `dependencies`
+    // never names, as some tools write): it depends on every component nothing depends on.
+    if graph.has_dependencies && !edges.iter().any(|&(from, _)| from == 0) {
         let mut pointed = vec![false; components.len()];
         for &(_, to) in &edges {
             if let Some(p) = pointed.get_mut(to as usize) {
@@ -129,10 +130,11 @@ pub fn merge(mut parts: Vec<Snapshot>, project: &str, revision: &str) -> Option<
     let mut components = vec![Component { bom_ref: format!("project:{project}"), package: None, scope: None }];
     let mut index: HashMap<String, u32> = HashMap::new();
     let mut edges = Vec::new();
-    let mut has_graph = true;
+    let mut has_graph = false;
     let mut sources: Vec<String> = Vec::new();
     for part in parts {
-        has_graph &= part.has_graph;
+        // An input without a graph leaves its own components without paths, not the others.
+        has_graph |= part.has_graph;
         if !sources.contains(&part.source) {
             sources.push(part.source.clone());
         }

@@ -58,13 +58,36 @@ impl SqliteStore {
     }
 
     fn configure(&mut self) -> rusqlite::Result<()> {
-        // Not a database (a text file named inventory.db): fails here, before anything is written.
-        let mode: String = self.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            // Switching needs the write lock; it is persistent, so only the first open does it.
-            let _: String = self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        // Switching the journal mode needs the write lock and does not wait for it (the busy
+        // handler is not called): when other processes open a new database at the same moment,
+        // try again until the busy timeout.
+        let started = std::time::Instant::now();
+        loop {
+            match self.switch_to_wal() {
+                Err(rusqlite::Error::SqliteFailure(code, _))
+                    if matches!(code.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                        && started.elapsed() < BUSY_TIMEOUT =>
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => break other?,
+            }
         }
         self.conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;")?;
+        Ok(())
+    }
+
+    fn is_wal(&self) -> rusqlite::Result<bool> {
+        // Not a database (a text file named inventory.db): fails here, before anything is written.
+        let mode: String = self.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        Ok(mode.eq_ignore_ascii_case("wal"))
+    }
+
+    fn switch_to_wal(&self) -> rusqlite::Result<()> {
+        if !self.is_wal()? {
+            // Persistent: only the first open of a database does it.
+            let _: String = self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        }
         Ok(())
     }
 
@@ -197,29 +220,41 @@ impl Store for SqliteStore {
             )
             .optional()
             .map_err(err)?;
-        if let Some(id) = existing {
-            delete_revision(&tx, id).map_err(err)?;
-            outcome.replaced = true;
-        }
         let packages = snapshot.components.iter().filter(|c| c.package.is_some()).count();
-        tx.execute(
-            "INSERT INTO revision (project_id, rev, added_at, source, has_graph, components, packages)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                project_id,
-                snapshot.revision,
-                now,
-                snapshot.source,
-                snapshot.has_graph,
-                i64::try_from(snapshot.components.len()).unwrap_or(i64::MAX),
-                i64::try_from(packages).unwrap_or(i64::MAX),
-            ],
-        )
-        .map_err(err)?;
-        let revision_id = tx.last_insert_rowid();
+        let (n_components, n_packages) =
+            (i64::try_from(snapshot.components.len()).unwrap_or(i64::MAX), i64::try_from(packages).unwrap_or(i64::MAX));
+        // Replacing keeps the revision's row (its place among the project's revisions and when
+        // it was first added): re-running an old commit's job must not make it the newest.
+        let revision_id = if let Some(id) = existing {
+            tx.execute("DELETE FROM edge WHERE revision_id = ?1", [id]).map_err(err)?;
+            tx.execute("DELETE FROM component WHERE revision_id = ?1", [id]).map_err(err)?;
+            tx.execute(
+                "UPDATE revision SET source = ?2, has_graph = ?3, components = ?4, packages = ?5 WHERE id = ?1",
+                params![id, snapshot.source, snapshot.has_graph, n_components, n_packages],
+            )
+            .map_err(err)?;
+            outcome.replaced = true;
+            id
+        } else {
+            tx.execute(
+                "INSERT INTO revision (project_id, rev, added_at, source, has_graph, components, packages)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    project_id,
+                    snapshot.revision,
+                    now,
+                    snapshot.source,
+                    snapshot.has_graph,
+                    n_components,
+                    n_packages
+                ],
+            )
+            .map_err(err)?;
+            tx.last_insert_rowid()
+        };
         {
             let mut find = tx
-                .prepare_cached("SELECT id FROM package WHERE ecosystem = ?1 AND name = ?2 AND version = ?3")
+                .prepare_cached("SELECT id, purl FROM package WHERE ecosystem = ?1 AND name = ?2 AND version = ?3")
                 .map_err(err)?;
             let mut insert = tx
                 .prepare_cached(
@@ -232,42 +267,41 @@ impl Store for SqliteStore {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(err)?;
-            let mut ids: HashMap<&PackageKey, i64> = HashMap::new();
+            // Each package's id and the purl its row holds (the first project's spelling).
+            let mut ids: HashMap<&PackageKey, (i64, Option<String>)> = HashMap::new();
             for (idx, c) in snapshot.components.iter().enumerate() {
-                let package_id = match &c.package {
+                let stored = match &c.package {
                     None => None,
-                    Some(key) => Some(if let Some(&id) = ids.get(key) {
-                        id
+                    Some(key) => Some(if let Some(known) = ids.get(key) {
+                        known.clone()
                     } else {
                         let eco = key.ecosystem.as_str();
-                        let id = match find
-                            .query_row(params![eco, key.name, key.version], |r| r.get::<_, i64>(0))
+                        let found = find
+                            .query_row(params![eco, key.name, key.version], |r| {
+                                Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?))
+                            })
                             .optional()
-                            .map_err(err)?
-                        {
-                            Some(id) => id,
-                            None => insert
-                                .query_row(
-                                    params![
-                                        eco,
-                                        key.name,
-                                        key.version,
-                                        key.purl,
-                                        key.ecosystem.normalize_name(&key.name)
-                                    ],
-                                    |r| r.get(0),
-                                )
-                                .map_err(err)?,
+                            .map_err(err)?;
+                        let known = if let Some(known) = found {
+                            known
+                        } else {
+                            let norm = key.ecosystem.normalize_name(&key.name);
+                            let id = insert
+                                .query_row(params![eco, key.name, key.version, key.purl, norm], |r| r.get(0))
+                                .map_err(err)?;
+                            (id, key.purl.clone())
                         };
-                        ids.insert(key, id);
-                        id
+                        ids.insert(key, known.clone());
+                        known
                     }),
                 };
-                // The bom-ref is the purl for most packages: stored once, in `package`.
-                let bom_ref = match &c.package {
-                    Some(key) if key.purl.as_deref() == Some(c.bom_ref.as_str()) => None,
+                // Most bom-refs are the package's purl: stored once, in `package`, when that row
+                // spells it the same way.
+                let bom_ref = match &stored {
+                    Some((_, Some(purl))) if *purl == c.bom_ref => None,
                     _ => Some(c.bom_ref.as_str()),
                 };
+                let package_id = stored.map(|(id, _)| id);
                 component
                     .execute(params![
                         revision_id,

@@ -101,15 +101,23 @@ fn md_table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "| {} |", header.join(" | "));
     let _ = writeln!(out, "|{}", " --- |".repeat(header.len()));
-    for row in rows {
-        let cells: Vec<String> = row.iter().map(|c| escape(c)).collect();
-        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    // A job summary or comment has a size limit: the rest is counted, and is in the JSON.
+    let budget = crate::report::markdown::MAX_LEN.saturating_sub(4_000);
+    for (i, row) in rows.iter().enumerate() {
+        let cells: Vec<String> = row.iter().map(|c| escape(&crate::sanitize::cell(c, 1_000))).collect();
+        let line = format!("| {} |\n", cells.join(" | "));
+        if out.len() + line.len() > budget {
+            let _ = writeln!(out, "\n… and {} more row(s): see `--format json`.", rows.len() - i);
+            break;
+        }
+        out.push_str(&line);
     }
     out
 }
 
 fn path_text(path: &[String]) -> String {
-    if path.is_empty() { "(unknown: no dependency graph)".to_owned() } else { path.join(" > ") }
+    // Empty: the input had no dependency graph, or nothing in it leads from the root there.
+    if path.is_empty() { "(no known path from the root)".to_owned() } else { path.join(" > ") }
 }
 
 /// `who-uses`.
@@ -177,7 +185,12 @@ pub fn affected(report: &AffectedReport, format: InventoryFormat) -> Result<Vec<
         .iter()
         .map(|a| {
             let f = &a.finding;
-            let projects: Vec<String> = a.projects.iter().map(|p| format!("{}@{}", p.project, p.revision)).collect();
+            // At most ten here (a popular package is in every project): the JSON has them all.
+            let mut projects: Vec<String> =
+                a.projects.iter().take(10).map(|p| format!("{}@{}", p.project, p.revision)).collect();
+            if a.projects.len() > 10 {
+                projects.push(format!("and {} more", a.projects.len() - 10));
+            }
             vec![
                 f.severity.as_str().to_owned(),
                 f.id.clone(),
