@@ -590,7 +590,7 @@ fn migrations_from_empty_and_from_the_previous_schema() {
         let out = chainward(&fresh, &["projects"]);
         assert_eq!(out.status.code(), Some(2));
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("schema version 99, newer than this chainward knows (2)"), "{err}");
+        assert!(err.contains("schema version 99, newer than this chainward knows (3)"), "{err}");
     }
 }
 

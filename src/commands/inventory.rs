@@ -380,7 +380,8 @@ fn affected(
     wanted.sort_unstable();
     wanted.dedup();
     let revisions = if args.latest { Revisions::Latest } else { Revisions::All };
-    let holdings = store.holdings(&wanted, revisions).map_err(db_error)?;
+    // `affected` lists revisions, not paths.
+    let holdings = store.holdings(&wanted, revisions, false).map_err(db_error)?;
     let mut by_package: HashMap<i64, Vec<(i64, render::ProjectRef)>> = HashMap::new();
     for h in holdings {
         let r = render::ProjectRef { project: h.revision.project, revision: h.revision.revision };

@@ -122,6 +122,107 @@ impl Snapshot {
     }
 }
 
+/// Paths of at most this many steps are stored with each component (most are 2 to 6); a longer
+/// one is walked through the parents when it is asked for.
+pub const MAX_STORED_DEPTH: usize = 16;
+
+/// What a component is in a stored path: its package's id (`> 0`) when its bom-ref is that
+/// package's stored purl, else `-idx` (the root, index 0, is `0` then).
+pub fn path_element(idx: usize, package_id: Option<i64>, elided: bool) -> i64 {
+    match package_id {
+        Some(id) if elided => id,
+        _ => -i64::try_from(idx).unwrap_or(i64::MAX),
+    }
+}
+
+/// For each component, the stored form of its path from the root up to its parent (the
+/// elements of [`path_element`], zigzag varints); `None` for components the root does not reach
+/// and for paths longer than [`MAX_STORED_DEPTH`].
+pub fn encoded_paths(parents: &[Option<u32>], elements: &[i64]) -> Vec<Option<Vec<u8>>> {
+    let n = parents.len();
+    let mut out: Vec<Option<Vec<u8>>> = vec![None; n];
+    let mut depth: Vec<usize> = vec![0; n];
+    if let Some(root) = out.first_mut() {
+        *root = Some(Vec::new());
+    }
+    let mut stack = Vec::new();
+    for i in 1..n {
+        if out.get(i).is_some_and(Option::is_some) {
+            continue;
+        }
+        // Up to the nearest ancestor already done, then down again.
+        stack.clear();
+        let mut at = i;
+        let base = loop {
+            stack.push(at);
+            match parents.get(at).copied().flatten().map(|p| p as usize) {
+                None => break None,
+                Some(p) if out.get(p).is_some_and(Option::is_some) => break Some(p),
+                Some(_) if stack.len() > n => break None,
+                Some(p) => at = p,
+            }
+        };
+        let Some(mut parent) = base else { continue };
+        while let Some(j) = stack.pop() {
+            let d = depth.get(parent).copied().unwrap_or(usize::MAX).saturating_add(1);
+            let encoded = match out.get(parent) {
+                Some(Some(prefix)) if d <= MAX_STORED_DEPTH => {
+                    let mut v = prefix.clone();
+                    push_varint(&mut v, elements.get(parent).copied().unwrap_or(0));
+                    Some(v)
+                }
+                _ => None,
+            };
+            let Some(encoded) = encoded else { break };
+            if let Some(slot) = out.get_mut(j) {
+                *slot = Some(encoded);
+            }
+            if let Some(slot) = depth.get_mut(j) {
+                *slot = d;
+            }
+            parent = j;
+        }
+    }
+    out
+}
+
+fn push_varint(out: &mut Vec<u8>, v: i64) {
+    // Zigzag: small magnitudes of either sign take one byte.
+    #[expect(clippy::cast_sign_loss, reason = "zigzag encoding reinterprets the bits")]
+    let mut z = ((v << 1) ^ (v >> 63)) as u64;
+    loop {
+        let byte = u8::try_from(z & 0x7f).unwrap_or(0);
+        z >>= 7;
+        if z == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// The elements of a stored path; `None` when the bytes are not one (the path is then walked).
+pub fn decode_path(bytes: &[u8]) -> Option<Vec<i64>> {
+    let mut out = Vec::new();
+    let mut z: u64 = 0;
+    let mut shift = 0u32;
+    for &b in bytes {
+        if shift >= 64 {
+            return None;
+        }
+        z |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            #[expect(clippy::cast_possible_wrap, reason = "zigzag decoding reinterprets the bits")]
+            out.push(((z >> 1) as i64) ^ -((z & 1) as i64));
+            z = 0;
+            shift = 0;
+        } else {
+            shift += 7;
+        }
+    }
+    (shift == 0).then_some(out)
+}
+
 /// A package as stored, with its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredPackage {
@@ -226,9 +327,15 @@ pub trait Store {
     /// Every stored package that at least one stored component is (each once).
     fn packages(&mut self) -> Result<Vec<StoredPackage>, InventoryError>;
 
-    /// The components that are one of `package_ids`, with their revisions and paths, sorted by
-    /// project, revision (newest first), package.
-    fn holdings(&mut self, package_ids: &[i64], revisions: Revisions) -> Result<Vec<Holding>, InventoryError>;
+    /// The components that are one of `package_ids`, with their revisions and, when `paths`,
+    /// their paths from the root (else every path is empty), sorted by project, revision
+    /// (newest first), package.
+    fn holdings(
+        &mut self,
+        package_ids: &[i64],
+        revisions: Revisions,
+        paths: bool,
+    ) -> Result<Vec<Holding>, InventoryError>;
 
     /// Every project, sorted by name.
     fn projects(&mut self) -> Result<Vec<ProjectSummary>, InventoryError>;
@@ -457,6 +564,34 @@ mod tests {
         assert!(parse("").is_err() && parse("  ").is_err());
         let typo = parse("postgress://ci:S3CRET@db/inv").unwrap_err();
         assert!(typo.contains("unknown database URL scheme") && !typo.contains("S3CRET"), "{typo}");
+    }
+
+    #[test]
+    fn stored_paths_round_trip() {
+        for v in [0i64, 1, -1, 63, -64, 64, 300, -300, i64::MAX, i64::MIN, 123_456_789] {
+            let mut b = Vec::new();
+            push_varint(&mut b, v);
+            assert_eq!(decode_path(&b), Some(vec![v]));
+        }
+        assert_eq!(decode_path(&[0x80]), None);
+        assert_eq!(decode_path(&[0xff; 11]), None);
+        // root(0) -> 1 (package 7) -> 2 (not a package) -> 3; 4 unreachable.
+        let parents = [None, Some(0), Some(1), Some(2), None];
+        let elements = [0, 7, -2, 9, 11];
+        let paths: Vec<Option<Vec<i64>>> =
+            encoded_paths(&parents, &elements).into_iter().map(|p| p.and_then(|b| decode_path(&b))).collect();
+        assert_eq!(paths, vec![Some(vec![]), Some(vec![0]), Some(vec![0, 7]), Some(vec![0, 7, -2]), None]);
+        // Deeper than MAX_STORED_DEPTH: not stored.
+        let n = MAX_STORED_DEPTH + 3;
+        let parents: Vec<Option<u32>> = (0..n).map(|i| i.checked_sub(1).map(|p| u32::try_from(p).unwrap())).collect();
+        let paths = encoded_paths(&parents, &vec![1; n]);
+        assert!(paths[MAX_STORED_DEPTH].is_some() && paths[MAX_STORED_DEPTH + 1].is_none());
+        // Parents listed after their children, and a cycle of parents (never produced, but
+        // bounded) stays unstored.
+        let parents = [None, Some(2), Some(0), Some(4), Some(3)];
+        let paths = encoded_paths(&parents, &[0, 1, 2, 3, 4]);
+        assert_eq!(paths[1].as_deref().and_then(decode_path), Some(vec![0, 2]));
+        assert!(paths[3].is_none() && paths[4].is_none());
     }
 
     #[test]

@@ -242,56 +242,79 @@ impl Store for PostgresStore {
         let versions: Vec<&str> = keys.iter().map(|k| k.version.as_str()).collect();
         let purls: Vec<Option<&str>> = keys.iter().map(|k| k.purl.as_deref()).collect();
         let norms: Vec<String> = keys.iter().map(|k| k.ecosystem.normalize_name(&k.name)).collect();
-        tx.execute(
-            "INSERT INTO package (ecosystem, name, version, purl, norm)
-             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-             ON CONFLICT (ecosystem, name, version) DO NOTHING",
-            &[&ecosystems, &names, &versions, &purls, &norms],
-        )
-        .map_err(err)?;
-        let rows = tx
-            .query(
-                "SELECT p.id, u.i, p.purl FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS u(e, n, v, i)
-                 JOIN package p ON p.ecosystem = u.e AND p.name = u.n AND p.version = u.v",
-                &[&ecosystems, &names, &versions],
+        // Most packages are stored already: look them up first, insert only the others (an
+        // upsert of every package costs a conflict check and a row lock each), and look up again
+        // what a concurrent add inserted meanwhile.
+        let mut ids: HashMap<(&str, &str, &str), (i64, Option<String>)> = HashMap::with_capacity(keys.len());
+        let all: Vec<usize> = (0..keys.len()).collect();
+        for (i, id, purl) in select_packages(&mut tx, &all, &ecosystems, &names, &versions).map_err(err)? {
+            if let (Some(e), Some(n), Some(v)) = (ecosystems.get(i), names.get(i), versions.get(i)) {
+                ids.insert((e, n, v), (id, purl));
+            }
+        }
+        let missing: Vec<usize> = (0..keys.len())
+            .filter(|&i| match (ecosystems.get(i), names.get(i), versions.get(i)) {
+                (Some(e), Some(n), Some(v)) => !ids.contains_key(&(*e, *n, *v)),
+                _ => false,
+            })
+            .collect();
+        if !missing.is_empty() {
+            let pick = |v: &[&str]| -> Vec<String> {
+                missing.iter().filter_map(|&i| v.get(i)).map(|s| (*s).to_owned()).collect()
+            };
+            let m_purls: Vec<Option<&str>> = missing.iter().map(|&i| purls.get(i).copied().flatten()).collect();
+            let m_norms: Vec<&str> = missing.iter().filter_map(|&i| norms.get(i)).map(String::as_str).collect();
+            tx.execute(
+                "INSERT INTO package (ecosystem, name, version, purl, norm)
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+                 ON CONFLICT (ecosystem, name, version) DO NOTHING",
+                &[&pick(&ecosystems), &pick(&names), &pick(&versions), &m_purls, &m_norms],
             )
             .map_err(err)?;
-        // Each package's id and the purl its row holds (the first project's spelling).
-        let mut ids: HashMap<(&str, &str, &str), (i64, Option<String>)> = HashMap::with_capacity(rows.len());
-        for row in &rows {
-            let id: i64 = row.get(0);
-            let i: i64 = row.get(1);
-            let i = usize::try_from(i - 1).unwrap_or(usize::MAX);
-            if let (Some(e), Some(n), Some(v)) = (ecosystems.get(i), names.get(i), versions.get(i)) {
-                ids.insert((e, n, v), (id, row.get(2)));
+            for (i, id, purl) in select_packages(&mut tx, &missing, &ecosystems, &names, &versions).map_err(err)? {
+                if let (Some(e), Some(n), Some(v)) = (ecosystems.get(i), names.get(i), versions.get(i)) {
+                    ids.insert((e, n, v), (id, purl));
+                }
             }
         }
 
         {
+            // Each component's package id and whether its bom-ref is that row's purl, then the
+            // stored paths (a parent may come after its child).
+            let rows: Vec<(Option<i64>, bool)> = snapshot
+                .components
+                .iter()
+                .map(|c| {
+                    let stored = c
+                        .package
+                        .as_ref()
+                        .and_then(|k| ids.get(&(k.ecosystem.as_str(), k.name.as_str(), k.version.as_str())));
+                    // Most bom-refs are the package's purl: stored once, in `package`, when that
+                    // row spells it the same way.
+                    let elided = matches!(stored, Some((_, Some(purl))) if *purl == c.bom_ref);
+                    (stored.map(|s| s.0), elided)
+                })
+                .collect();
+            let elements: Vec<i64> =
+                rows.iter().enumerate().map(|(i, &(id, elided))| super::path_element(i, id, elided)).collect();
+            let paths = if snapshot.has_graph { super::encoded_paths(&parents, &elements) } else { Vec::new() };
             let sink = tx
-                .copy_in("COPY component (revision_id, idx, package_id, bom_ref, parent, scope) FROM STDIN BINARY")
+                .copy_in(
+                    "COPY component (revision_id, idx, package_id, bom_ref, parent, scope, path) FROM STDIN BINARY",
+                )
                 .map_err(err)?;
             let mut writer = BinaryCopyInWriter::new(
                 sink,
-                &[Type::INT8, Type::INT4, Type::INT8, Type::TEXT, Type::INT4, Type::TEXT],
+                &[Type::INT8, Type::INT4, Type::INT8, Type::TEXT, Type::INT4, Type::TEXT, Type::BYTEA],
             );
-            for (idx, c) in snapshot.components.iter().enumerate() {
-                let stored = c
-                    .package
-                    .as_ref()
-                    .and_then(|k| ids.get(&(k.ecosystem.as_str(), k.name.as_str(), k.version.as_str())));
-                let package_id: Option<i64> = stored.map(|s| s.0);
-                // Most bom-refs are the package's purl: stored once, in `package`, when that row
-                // spells it the same way.
-                let bom_ref: Option<&str> = match stored {
-                    Some((_, Some(purl))) if *purl == c.bom_ref => None,
-                    _ => Some(c.bom_ref.as_str()),
-                };
+            for (idx, (c, &(package_id, elided))) in snapshot.components.iter().zip(&rows).enumerate() {
+                let bom_ref: Option<&str> = (!elided).then_some(c.bom_ref.as_str());
                 let parent: Option<i32> =
                     parents.get(idx).copied().flatten().map(|p| i32::try_from(p).unwrap_or(i32::MAX));
+                let path: Option<&[u8]> = paths.get(idx).and_then(Option::as_deref);
                 let idx = to_i32(idx);
                 let scope = c.scope.as_deref();
-                let row: [&(dyn ToSql + Sync); 6] = [&revision_id, &idx, &package_id, &bom_ref, &parent, &scope];
+                let row: [&(dyn ToSql + Sync); 7] = [&revision_id, &idx, &package_id, &bom_ref, &parent, &scope, &path];
                 writer.write(&row).map_err(err)?;
             }
             writer.finish().map_err(err)?;
@@ -351,27 +374,79 @@ impl Store for PostgresStore {
         rows.iter().map(|r| to_stored(&self.location, r)).collect()
     }
 
-    fn holdings(&mut self, package_ids: &[i64], revisions: Revisions) -> Result<Vec<Holding>, InventoryError> {
+    fn holdings(
+        &mut self,
+        package_ids: &[i64],
+        revisions: Revisions,
+        paths: bool,
+    ) -> Result<Vec<Holding>, InventoryError> {
         let latest = revisions == Revisions::Latest;
         let hits = self
             .client
             .query(
-                "SELECT c.package_id, r.id, p.name, r.rev, c.idx, r.has_graph FROM component c
+                "SELECT c.package_id, r.id, p.name, r.rev, c.idx, r.has_graph, c.path,
+                        coalesce(c.bom_ref, k.purl, ''), coalesce(r0.bom_ref, k0.purl, '')
+                 FROM component c
                  JOIN revision r ON r.id = c.revision_id JOIN project p ON p.id = r.project_id
+                 LEFT JOIN package k ON k.id = c.package_id
+                 LEFT JOIN component r0 ON r0.revision_id = c.revision_id AND r0.idx = 0
+                 LEFT JOIN package k0 ON k0.id = r0.package_id
                  WHERE c.package_id = ANY($1)
                    AND (NOT $2 OR r.id = (SELECT max(id) FROM revision x WHERE x.project_id = r.project_id))",
                 &[&package_ids, &latest],
             )
             .map_err(|e| self.err(&e))?;
-        // One recursive query walks every hit's parents to the root.
+        // Stored paths name packages by id and other components by index: read those once.
+        // Components stored without a path (older schema, very deep) are walked.
+        let mut stored: Vec<Option<Vec<i64>>> = Vec::with_capacity(hits.len());
         let mut seed_rev: Vec<i64> = Vec::new();
         let mut seed_idx: Vec<i32> = Vec::new();
+        let mut ids: Vec<i64> = Vec::new();
+        let mut other_rev: Vec<i64> = Vec::new();
+        let mut other_idx: Vec<i32> = Vec::new();
         for h in &hits {
-            if h.get::<_, bool>(5) {
-                seed_rev.push(h.get(1));
-                seed_idx.push(h.get(4));
+            let decoded = if paths && h.get::<_, bool>(5) {
+                let d = h.get::<_, Option<&[u8]>>(6).and_then(super::decode_path);
+                if d.is_none() {
+                    seed_rev.push(h.get(1));
+                    seed_idx.push(h.get(4));
+                }
+                d
+            } else {
+                None
+            };
+            for &e in decoded.iter().flatten() {
+                if e > 0 {
+                    ids.push(e);
+                } else if e < 0 {
+                    other_rev.push(h.get(1));
+                    other_idx.push(i32::try_from(e.checked_neg().unwrap_or(0)).unwrap_or(i32::MAX));
+                }
             }
+            stored.push(decoded);
         }
+        ids.sort_unstable();
+        ids.dedup();
+        let purls: HashMap<i64, String> = self
+            .client
+            .query("SELECT id, coalesce(purl, '') FROM package WHERE id = ANY($1)", &[&ids])
+            .map_err(|e| self.err(&e))?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let others: HashMap<(i64, i32), String> = self
+            .client
+            .query(
+                "SELECT s.revision_id, s.idx, coalesce(c.bom_ref, k.purl, '')
+                 FROM (SELECT DISTINCT * FROM unnest($1::bigint[], $2::int[])) AS s (revision_id, idx)
+                 JOIN component c ON c.revision_id = s.revision_id AND c.idx = s.idx
+                 LEFT JOIN package k ON k.id = c.package_id",
+                &[&other_rev, &other_idx],
+            )
+            .map_err(|e| self.err(&e))?
+            .iter()
+            .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+            .collect();
         let steps = self
             .client
             .query(
@@ -396,11 +471,23 @@ impl Store for PostgresStore {
             walks.entry((s.get(0), s.get(1))).or_default().push((s.get(2), s.get(3), s.get(4)));
         }
         let mut out = Vec::with_capacity(hits.len());
-        for h in hits {
+        for (h, decoded) in hits.into_iter().zip(stored) {
             let (package_id, revision_id, project, rev, idx): (i64, i64, String, String, i32) =
                 (h.get(0), h.get(1), h.get(2), h.get(3), h.get(4));
             let mut path = Vec::new();
-            if let Some(steps) = walks.get(&(revision_id, idx)) {
+            if let Some(elements) = decoded {
+                for e in elements {
+                    path.push(match e.cmp(&0) {
+                        std::cmp::Ordering::Equal => h.get::<_, String>(8),
+                        std::cmp::Ordering::Greater => purls.get(&e).cloned().unwrap_or_default(),
+                        std::cmp::Ordering::Less => {
+                            let at = i32::try_from(e.checked_neg().unwrap_or(0)).unwrap_or(i32::MAX);
+                            others.get(&(revision_id, at)).cloned().unwrap_or_default()
+                        }
+                    });
+                }
+                path.push(h.get::<_, String>(7));
+            } else if let Some(steps) = walks.get(&(revision_id, idx)) {
                 let mut steps: Vec<&(i32, i32, String)> = steps.iter().collect();
                 steps.sort_by_key(|s| std::cmp::Reverse(s.0));
                 if steps.first().is_some_and(|s| s.1 == 0) {
@@ -454,6 +541,26 @@ impl Store for PostgresStore {
             .map_err(|e| self.err(&e))?;
         Ok(Some(rows.iter().map(|r| summary(r, 0)).collect()))
     }
+}
+
+/// The ids and stored purls of the packages `which` (indices into the key arrays), as
+/// (index, id, purl).
+fn select_packages(
+    tx: &mut postgres::Transaction<'_>,
+    which: &[usize],
+    ecosystems: &[&str],
+    names: &[&str],
+    versions: &[&str],
+) -> Result<Vec<(usize, i64, Option<String>)>, postgres::Error> {
+    let idx: Vec<i64> = which.iter().map(|&i| i64::try_from(i).unwrap_or(i64::MAX)).collect();
+    let pick =
+        |v: &[&str]| -> Vec<String> { which.iter().filter_map(|&i| v.get(i)).map(|s| (*s).to_owned()).collect() };
+    let rows = tx.query(
+        "SELECT p.id, u.i, p.purl FROM unnest($1::text[], $2::text[], $3::text[], $4::int8[]) AS u(e, n, v, i)
+         JOIN package p ON p.ecosystem = u.e AND p.name = u.n AND p.version = u.v",
+        &[&pick(ecosystems), &pick(names), &pick(versions), &idx],
+    )?;
+    Ok(rows.iter().map(|r| (usize::try_from(r.get::<_, i64>(1)).unwrap_or(usize::MAX), r.get(0), r.get(2))).collect())
 }
 
 fn delete_revisions(tx: &mut postgres::Transaction<'_>, ids: &[i64]) -> Result<(), postgres::Error> {

@@ -255,7 +255,7 @@ pub fn who_uses(
             )),
         }
     }
-    let holdings = store.holdings(&chosen.iter().map(|p| p.id).collect::<Vec<_>>(), revisions)?;
+    let holdings = store.holdings(&chosen.iter().map(|p| p.id).collect::<Vec<_>>(), revisions, true)?;
     let by_id: std::collections::HashMap<i64, &StoredPackage> = chosen.iter().map(|p| (p.id, p)).collect();
     for h in best_per_revision(holdings) {
         let Some(p) = by_id.get(&h.package_id) else { continue };

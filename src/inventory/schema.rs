@@ -7,7 +7,7 @@
 use crate::model::Ecosystem;
 
 /// The newest schema version this build knows.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// What a migration does besides its SQL, in Rust (a backfill the SQL cannot express).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +132,15 @@ ALTER TABLE package ADD COLUMN norm TEXT NOT NULL DEFAULT '';
 CREATE INDEX package_by_norm ON package (norm, ecosystem)",
         backfill: Some(Backfill::PackageNorm),
     },
+    // 3: each component's path from the root, stored (package ids and component indices), so
+    // `who-uses` of a package in every revision does not walk thousands of parent chains.
+    // Components stored before keep no path: theirs is walked through `parent`, as before.
+    Migration {
+        version: 3,
+        sqlite: "ALTER TABLE component ADD COLUMN path BLOB",
+        postgres: "ALTER TABLE component ADD COLUMN path BYTEA",
+        backfill: None,
+    },
 ];
 
 /// The migrations a database at `current` needs to reach `target`.
@@ -158,6 +167,6 @@ mod tests {
             assert_eq!(m.version as usize, i + 1);
         }
         assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(VERSION));
-        assert_eq!(pending(1, VERSION).map(|m| m.version).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(pending(1, VERSION).map(|m| m.version).collect::<Vec<_>>(), vec![2, 3]);
     }
 }

@@ -73,7 +73,12 @@ impl SqliteStore {
                 other => break other?,
             }
         }
-        self.conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;")?;
+        // A 64 MiB page cache and checkpoints every 64 MiB of log: an `add` touches pages of the
+        // by-package index all over the file, and fewer, larger checkpoints write each once.
+        self.conn.execute_batch(
+            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;
+             PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 16384;",
+        )?;
         Ok(())
     }
 
@@ -263,13 +268,16 @@ impl Store for SqliteStore {
                 .map_err(err)?;
             let mut component = tx
                 .prepare_cached(
-                    "INSERT INTO component (revision_id, idx, package_id, bom_ref, parent, scope)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO component (revision_id, idx, package_id, bom_ref, parent, scope, path)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )
                 .map_err(err)?;
             // Each package's id and the purl its row holds (the first project's spelling).
             let mut ids: HashMap<&PackageKey, (i64, Option<String>)> = HashMap::new();
-            for (idx, c) in snapshot.components.iter().enumerate() {
+            // First each component's package id and whether its bom-ref is that row's purl,
+            // then the paths (a parent may come after its child), then the rows.
+            let mut rows: Vec<(Option<i64>, bool)> = Vec::with_capacity(snapshot.components.len());
+            for c in &snapshot.components {
                 let stored = match &c.package {
                     None => None,
                     Some(key) => Some(if let Some(known) = ids.get(key) {
@@ -297,19 +305,22 @@ impl Store for SqliteStore {
                 };
                 // Most bom-refs are the package's purl: stored once, in `package`, when that row
                 // spells it the same way.
-                let bom_ref = match &stored {
-                    Some((_, Some(purl))) if *purl == c.bom_ref => None,
-                    _ => Some(c.bom_ref.as_str()),
-                };
-                let package_id = stored.map(|(id, _)| id);
+                let elided = matches!(&stored, Some((_, Some(purl))) if *purl == c.bom_ref);
+                rows.push((stored.map(|(id, _)| id), elided));
+            }
+            let elements: Vec<i64> =
+                rows.iter().enumerate().map(|(i, &(id, elided))| super::path_element(i, id, elided)).collect();
+            let paths = if snapshot.has_graph { super::encoded_paths(&parents, &elements) } else { Vec::new() };
+            for (idx, (c, &(package_id, elided))) in snapshot.components.iter().zip(&rows).enumerate() {
                 component
                     .execute(params![
                         revision_id,
                         i64::try_from(idx).unwrap_or(i64::MAX),
                         package_id,
-                        bom_ref,
+                        (!elided).then_some(c.bom_ref.as_str()),
                         parents.get(idx).copied().flatten(),
-                        c.scope
+                        c.scope,
+                        paths.get(idx).and_then(Option::as_deref),
                     ])
                     .map_err(err)?;
             }
@@ -380,14 +391,24 @@ impl Store for SqliteStore {
         rows.into_iter().map(|row| to_stored(&location, row)).collect()
     }
 
-    fn holdings(&mut self, package_ids: &[i64], revisions: Revisions) -> Result<Vec<Holding>, InventoryError> {
+    fn holdings(
+        &mut self,
+        package_ids: &[i64],
+        revisions: Revisions,
+        paths: bool,
+    ) -> Result<Vec<Holding>, InventoryError> {
         let location = self.location();
         let err = |e: rusqlite::Error| InventoryError::Database { location: location.clone(), message: describe(&e) };
         let mut hits = self
             .conn
             .prepare_cached(
-                "SELECT r.id, p.name, r.rev, c.idx, r.has_graph, r.project_id FROM component c
+                "SELECT r.id, p.name, r.rev, c.idx, r.has_graph, c.path, coalesce(c.bom_ref, k.purl, ''),
+                        coalesce(r0.bom_ref, k0.purl, '')
+                 FROM component c
                  JOIN revision r ON r.id = c.revision_id JOIN project p ON p.id = r.project_id
+                 LEFT JOIN package k ON k.id = c.package_id
+                 LEFT JOIN component r0 ON r0.revision_id = c.revision_id AND r0.idx = 0
+                 LEFT JOIN package k0 ON k0.id = r0.package_id
                  WHERE c.package_id = ?1
                    AND (?2 = 0 OR r.id = (SELECT max(id) FROM revision WHERE project_id = r.project_id))",
             )
@@ -400,21 +421,62 @@ impl Store for SqliteStore {
             )
             .map_err(err)?;
         let mut out = Vec::new();
+        let mut purl_of = self.conn.prepare_cached("SELECT purl FROM package WHERE id = ?1").map_err(err)?;
+        let mut purls: HashMap<i64, String> = HashMap::new();
+        // Steps already read (the root of a revision, a parent shared by several hits).
+        let mut known: HashMap<(i64, i64), (Option<i64>, String)> = HashMap::new();
         for &package_id in package_ids {
-            let rows: Vec<(i64, String, String, i64, bool)> = hits
+            let rows: Vec<Hit> = hits
                 .query_map(params![package_id, i64::from(revisions == Revisions::Latest)], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    Ok(Hit {
+                        revision_id: r.get(0)?,
+                        project: r.get(1)?,
+                        rev: r.get(2)?,
+                        idx: r.get(3)?,
+                        has_graph: r.get(4)?,
+                        path: r.get(5)?,
+                        own: r.get(6)?,
+                        root: r.get(7)?,
+                    })
                 })
                 .map_err(err)?
                 .collect::<rusqlite::Result<_>>()
                 .map_err(err)?;
-            for (revision_id, project, rev, idx, has_graph) in rows {
+            for Hit { revision_id, project, rev, idx, has_graph, path: stored, own, root } in rows {
                 let idx = u32::try_from(idx).map_err(|_| InventoryError::Corrupt {
                     location: location.clone(),
                     message: format!("component index {idx} out of range"),
                 })?;
                 let mut path = Vec::new();
-                if has_graph {
+                let elements = stored.as_deref().and_then(super::decode_path).filter(|_| has_graph && paths);
+                if let Some(elements) = elements {
+                    // The stored path: package ids and component indices, root first.
+                    for e in elements {
+                        let text = match e.cmp(&0) {
+                            std::cmp::Ordering::Equal => root.clone(),
+                            std::cmp::Ordering::Greater => {
+                                if let Some(purl) = purls.get(&e) {
+                                    purl.clone()
+                                } else {
+                                    let purl: Option<String> =
+                                        purl_of.query_row([e], |r| r.get(0)).optional().map_err(err)?.flatten();
+                                    let purl = purl.unwrap_or_default();
+                                    purls.insert(e, purl.clone());
+                                    purl
+                                }
+                            }
+                            std::cmp::Ordering::Less => {
+                                let at = e.checked_neg().unwrap_or(i64::MAX);
+                                step.query_row(params![revision_id, at], |r| r.get::<_, String>(1))
+                                    .optional()
+                                    .map_err(err)?
+                                    .unwrap_or_default()
+                            }
+                        };
+                        path.push(text);
+                    }
+                    path.push(own);
+                } else if has_graph && paths {
                     // Follow the parents to the root; at most one step per component.
                     let mut at = Some(i64::from(idx));
                     let mut reached_root = false;
@@ -424,14 +486,20 @@ impl Store for SqliteStore {
                         if steps > 1_000_000 {
                             break;
                         }
-                        let Some((parent, bom_ref)) = step
-                            .query_row(params![revision_id, i], |r| {
-                                Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, String>(1)?))
-                            })
-                            .optional()
-                            .map_err(err)?
-                        else {
-                            break;
+                        let (parent, bom_ref) = if let Some(k) = known.get(&(revision_id, i)) {
+                            k.clone()
+                        } else {
+                            let Some(k) = step
+                                .query_row(params![revision_id, i], |r| {
+                                    Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, String>(1)?))
+                                })
+                                .optional()
+                                .map_err(err)?
+                            else {
+                                break;
+                            };
+                            known.insert((revision_id, i), k.clone());
+                            k
                         };
                         path.push(bom_ref);
                         reached_root = i == 0;
@@ -510,6 +578,21 @@ impl Store for SqliteStore {
             .map_err(err)?;
         Ok(Some(rows))
     }
+}
+
+/// One component holding a package, as `holdings` reads it.
+struct Hit {
+    revision_id: i64,
+    project: String,
+    rev: String,
+    idx: i64,
+    has_graph: bool,
+    /// The stored path up to its parent ([`super::encoded_paths`]), when stored.
+    path: Option<Vec<u8>>,
+    /// Its own bom-ref.
+    own: String,
+    /// The revision root's bom-ref.
+    root: String,
 }
 
 fn delete_revision(tx: &rusqlite::Transaction<'_>, id: i64) -> rusqlite::Result<()> {
