@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use chainward::advisory::db::{Select, load_selected};
 use chainward::discover::Excludes;
-use chainward::finding::{Location as FindingLocation, ScanPackage, match_packages};
+use chainward::finding::{ScanPackage, match_packages};
 use chainward::inventory::query::{PackageSpec, who_uses};
 use chainward::inventory::snapshot::from_graph;
 use chainward::inventory::{Location, PackageKey, Revisions, Snapshot, Store};
@@ -342,19 +342,7 @@ fn affected(store: &mut dyn Store, db: &[PathBuf], cache: &Path, only: Option<&s
     run.packages = stored.len();
     run.list = started.elapsed();
     let t = Instant::now();
-    let packages: Vec<ScanPackage> = stored
-        .iter()
-        .map(|p| ScanPackage {
-            ecosystem: p.key.ecosystem,
-            name: p.key.name.clone(),
-            version: p.key.version.clone(),
-            purl: p.key.purl.clone(),
-            checksum: None,
-            install_script: None,
-            location: FindingLocation { path: "inventory".to_owned(), line: None, end_line: None },
-            compiled: None,
-        })
-        .collect();
+    let packages: Vec<ScanPackage> = stored.iter().map(chainward::inventory::StoredPackage::scan_package).collect();
     let keys: HashSet<(Ecosystem, String)> =
         packages.iter().map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name))).collect();
     let index = load_selected(db, Some(cache), Select::Packages(&keys)).map_err(|e| e.to_string())?;

@@ -644,21 +644,7 @@ fn inventory_script_with_the_real_binary() {
     std::fs::copy(root().join("testdata/projects/scan-unmaintained/Cargo.toml"), project.join("Cargo.toml")).unwrap();
     let osv = work.path().join("osv");
     std::fs::create_dir(&osv).unwrap();
-    let record = |id: &str, name: &str, fixed: &str, modified: &str| {
-        serde_json::json!({
-            "schema_version": "1.6.0",
-            "id": id,
-            "modified": modified,
-            "published": "2020-01-01T00:00:00Z",
-            "summary": format!("{name} is broken"),
-            "affected": [{
-                "package": {"ecosystem": "crates.io", "name": name},
-                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": fixed}]}]
-            }],
-            "database_specific": {"severity": "HIGH"}
-        })
-        .to_string()
-    };
+    let record = common::osv_record;
     std::fs::write(osv.join("CW-FLEET-1.json"), record("CW-FLEET-1", "smallvec", "1.6.1", "2026-11-30T08:00:00Z"))
         .unwrap();
     std::fs::write(osv.join("CW-FLEET-2.json"), record("CW-FLEET-2", "itoa", "99.0.0", "2025-01-01T00:00:00Z"))

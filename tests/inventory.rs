@@ -328,21 +328,9 @@ checksum = "856f046b9400cee3c8c94ed572ecdb752444c24528c035cd35882aad6f492bcb"
     }
 }
 
-/// An OSV record affecting `name` below `fixed`, modified at `modified`.
+/// An OSV record affecting crates.io `name` below `fixed`, modified at `modified`.
 fn osv(id: &str, name: &str, fixed: &str, modified: &str) -> String {
-    json!({
-        "schema_version": "1.6.0",
-        "id": id,
-        "modified": modified,
-        "published": "2020-01-01T00:00:00Z",
-        "summary": format!("{name} is broken"),
-        "affected": [{
-            "package": {"ecosystem": "crates.io", "name": name},
-            "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": fixed}]}]
-        }],
-        "database_specific": {"severity": "HIGH"}
-    })
-    .to_string()
+    common::osv_record(id, name, fixed, modified)
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::{AffectedArgs, Cli, InventoryAddArgs, InventoryArgs, InventoryCommand, InventoryFormat, WhoUsesArgs};
 use crate::discover::Excludes;
-use crate::finding::{Location, ScanPackage};
+use crate::finding::ScanPackage;
 use crate::inventory::query::{self, PackageSpec};
 use crate::inventory::{self as inv, Revisions, Snapshot, Store};
 use crate::model::{Ecosystem, Graph};
@@ -301,16 +301,7 @@ fn affected(
     for p in &stored {
         let slot = ids.entry(key(p.key.ecosystem, &p.key.name, &p.key.version)).or_default();
         if slot.is_empty() {
-            packages.push(ScanPackage {
-                ecosystem: p.key.ecosystem,
-                name: p.key.name.clone(),
-                version: p.key.version.clone(),
-                purl: p.key.purl.clone(),
-                checksum: None,
-                install_script: None,
-                location: Location { path: "inventory".to_owned(), line: None, end_line: None },
-                compiled: None,
-            });
+            packages.push(p.scan_package());
         }
         slot.push(p.id);
     }

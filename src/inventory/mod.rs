@@ -232,6 +232,22 @@ pub struct StoredPackage {
     pub key: PackageKey,
 }
 
+impl StoredPackage {
+    /// The package as the matcher takes it (its location: the inventory).
+    pub fn scan_package(&self) -> crate::finding::ScanPackage {
+        crate::finding::ScanPackage {
+            ecosystem: self.key.ecosystem,
+            name: self.key.name.clone(),
+            version: self.key.version.clone(),
+            purl: self.key.purl.clone(),
+            checksum: None,
+            install_script: None,
+            location: crate::finding::Location { path: "inventory".to_owned(), line: None, end_line: None },
+            compiled: None,
+        }
+    }
+}
+
 /// A stored revision of a project.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevisionRef {

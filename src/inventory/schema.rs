@@ -32,6 +32,11 @@ pub struct Migration {
 /// Creates the version table (both engines).
 pub const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS chainward_schema (version INTEGER NOT NULL)";
 
+/// Migration 2, the same SQL on both engines.
+const PACKAGE_NORM: &str = "
+ALTER TABLE package ADD COLUMN norm TEXT NOT NULL DEFAULT '';
+CREATE INDEX package_by_norm ON package (norm, ecosystem)";
+
 /// Every migration, in order.
 pub const MIGRATIONS: &[Migration] = &[
     // 1: projects, revisions, packages (stored once), components (dense per revision, 0 = root,
@@ -122,16 +127,7 @@ CREATE TABLE edge (
     },
     // 2: look packages up by normalized name (PEP 503 for PyPI, ...), with or without an
     // ecosystem: `who-uses` matches names as each package manager does.
-    Migration {
-        version: 2,
-        sqlite: "
-ALTER TABLE package ADD COLUMN norm TEXT NOT NULL DEFAULT '';
-CREATE INDEX package_by_norm ON package (norm, ecosystem)",
-        postgres: "
-ALTER TABLE package ADD COLUMN norm TEXT NOT NULL DEFAULT '';
-CREATE INDEX package_by_norm ON package (norm, ecosystem)",
-        backfill: Some(Backfill::PackageNorm),
-    },
+    Migration { version: 2, sqlite: PACKAGE_NORM, postgres: PACKAGE_NORM, backfill: Some(Backfill::PackageNorm) },
     // 3: each component's path from the root, stored (package ids and component indices), so
     // `who-uses` of a package in every revision does not walk thousands of parent chains.
     // Components stored before keep no path: theirs is walked through `parent`, as before.

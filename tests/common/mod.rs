@@ -364,3 +364,21 @@ impl GitRepo {
             .unwrap()
     }
 }
+
+/// An OSV record (as a JSON string) affecting crates.io `name` below `fixed`, last modified at
+/// `modified` (RFC 3339).
+pub fn osv_record(id: &str, name: &str, fixed: &str, modified: &str) -> String {
+    serde_json::json!({
+        "schema_version": "1.6.0",
+        "id": id,
+        "modified": modified,
+        "published": "2020-01-01T00:00:00Z",
+        "summary": format!("{name} is broken"),
+        "affected": [{
+            "package": {"ecosystem": "crates.io", "name": name},
+            "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": fixed}]}]
+        }],
+        "database_specific": {"severity": "HIGH"}
+    })
+    .to_string()
+}
