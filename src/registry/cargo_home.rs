@@ -88,11 +88,15 @@ pub fn parse_index_cache(bytes: &[u8]) -> Result<IndexCache<'_>, String> {
 /// [`parse_index_cache`] checks it, then `NUL version NUL` is searched for and the line taken up
 /// to the next NUL. JSON lines hold no NUL and never start like a version, so a match is an
 /// entry. `Ok(None)` when the file has no such version; an error for a damaged header or a
-/// line cut short.
+/// line cut short. A version that itself starts like a JSON line (`{`, never a real one) could
+/// match a line: that one is looked up by the full parse.
 pub fn find_index_line<'a>(bytes: &'a [u8], version: &str) -> Result<Option<&'a [u8]>, String> {
     check_header(bytes)?;
     if version.is_empty() || version.contains('\0') {
         return Ok(None);
+    }
+    if version.starts_with('{') {
+        return parse_index_cache(bytes).map(|cache| cache.line(version));
     }
     // The header's own NUL is the first entry's leading NUL.
     let entries = bytes.get(5..).unwrap_or_default();
