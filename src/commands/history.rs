@@ -33,14 +33,10 @@ enum Bound {
 }
 
 fn bound(value: &str) -> Bound {
-    let v = value.trim();
-    if let Ok(t) = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339) {
-        return Bound::Time(t.unix_timestamp());
+    match super::parse_time(value) {
+        Some(t) => Bound::Time(t.unix_timestamp()),
+        None => Bound::Rev(value.trim().to_owned()),
     }
-    if let Ok(d) = time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]")) {
-        return Bound::Time(d.midnight().assume_utc().unix_timestamp());
-    }
-    Bound::Rev(v.to_owned())
 }
 
 #[expect(clippy::too_many_lines, reason = "the history pipeline, step by step")]

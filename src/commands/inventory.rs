@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use crate::cli::{AffectedArgs, Cli, InventoryAddArgs, InventoryArgs, InventoryCommand, InventoryFormat, WhoUsesArgs};
+use crate::cli::{AffectedArgs, Cli, InventoryAddArgs, InventoryArgs, InventoryCommand, WhoUsesArgs};
 use crate::discover::Excludes;
 use crate::finding::ScanPackage;
 use crate::inventory::query::{self, PackageSpec};
@@ -27,7 +27,7 @@ pub(crate) fn run(cli: &Cli, args: &InventoryArgs, env: &Env, out: &mut Output<'
         InventoryCommand::Projects(o) => {
             let mut store = open_existing(&location)?;
             let projects = store.projects().map_err(db_error)?;
-            emit(o.format, o.output.as_deref(), out, || render::projects(&projects, o.format))?;
+            emit(o.output.as_deref(), out, render::projects(&projects, o.format))?;
             Ok(ExitStatus::Success)
         }
         InventoryCommand::Show(a) => {
@@ -39,8 +39,7 @@ pub(crate) fn run(cli: &Cli, args: &InventoryArgs, env: &Env, out: &mut Output<'
                     location.display()
                 )));
             };
-            let f = a.output.format;
-            emit(f, a.output.output.as_deref(), out, || render::show(&a.project, &revisions, f))?;
+            emit(a.output.output.as_deref(), out, render::show(&a.project, &revisions, a.output.format))?;
             Ok(ExitStatus::Success)
         }
     }
@@ -76,13 +75,13 @@ fn open_existing(location: &inv::Location) -> Result<Box<dyn Store>, Error> {
     inv::open(location).map_err(db_error)
 }
 
+/// Write a rendered report to `-o FILE` or stdout.
 fn emit(
-    _format: InventoryFormat,
     output: Option<&Path>,
     out: &mut Output<'_>,
-    render: impl FnOnce() -> Result<Vec<u8>, serde_json::Error>,
+    rendered: Result<Vec<u8>, serde_json::Error>,
 ) -> Result<(), Error> {
-    let bytes = render().map_err(|e| Error::Usage(format!("cannot render the report: {e}")))?;
+    let bytes = rendered.map_err(|e| Error::Usage(format!("cannot render the report: {e}")))?;
     super::emit(super::output_path(output), &bytes, out)
 }
 
@@ -102,14 +101,6 @@ fn head_commit(path: &Path) -> Option<String> {
     let repo = git2::Repository::discover(dir).ok()?;
     let commit = repo.head().ok()?.peel_to_commit().ok()?;
     Some(commit.id().to_string())
-}
-
-fn is_sbom(path: &Path) -> bool {
-    use std::io::Read;
-    let mut head = Vec::with_capacity(4096);
-    path.is_file()
-        && std::fs::File::open(path).and_then(|f| f.take(1 << 20).read_to_end(&mut head)).is_ok()
-        && crate::sbom::input::is_cyclonedx_json(&head)
 }
 
 fn add(
@@ -139,7 +130,7 @@ fn add(
     let mut parts = Vec::new();
     let mut failed = false;
     for input in &args.inputs {
-        if is_sbom(input) {
+        if input.is_file() && super::is_sbom(input) {
             let bytes =
                 std::fs::read(input).map_err(|e| Error::Usage(format!("cannot read `{}`: {e}", input.display())))?;
             let label = input.display().to_string();
@@ -251,8 +242,7 @@ fn who_uses(args: &WhoUsesArgs, location: &inv::Location, out: &mut Output<'_>) 
     let mut store = open_existing(location)?;
     let revisions = if args.latest { Revisions::Latest } else { Revisions::All };
     let answer = query::who_uses(store.as_mut(), &spec, args.ecosystem, revisions).map_err(db_error)?;
-    let f = args.output.format;
-    emit(f, args.output.output.as_deref(), out, || render::who_uses(&args.package, &answer, f))?;
+    emit(args.output.output.as_deref(), out, render::who_uses(&args.package, &answer, args.output.format))?;
     for note in &answer.notes {
         out.warning(false, note);
     }
@@ -260,7 +250,7 @@ fn who_uses(args: &WhoUsesArgs, location: &inv::Location, out: &mut Output<'_>) 
 }
 
 /// `--since`: `YYYY-MM-DD` (UTC midnight), an RFC 3339 time, `today` or `yesterday` (UTC).
-pub(crate) fn parse_since(value: &str, env: &Env) -> Result<time::OffsetDateTime, Error> {
+fn parse_since(value: &str, env: &Env) -> Result<time::OffsetDateTime, Error> {
     let today = super::today(env);
     let v = value.trim();
     let date = match v {
@@ -271,11 +261,7 @@ pub(crate) fn parse_since(value: &str, env: &Env) -> Result<time::OffsetDateTime
     if let Some(d) = date {
         return Ok(d.midnight().assume_utc());
     }
-    if let Ok(t) = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339) {
-        return Ok(t);
-    }
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(v, &format).map(|d| d.midnight().assume_utc()).map_err(|_| {
+    super::parse_time(v).ok_or_else(|| {
         Error::Usage(format!(
             "--since `{}`: expected YYYY-MM-DD, an RFC 3339 time, `today` or `yesterday`",
             crate::sanitize::value(v)
@@ -407,7 +393,6 @@ fn affected(
         errors: errors.clone(),
         notes: notes.clone(),
     };
-    let f = args.output.format;
-    emit(f, args.output.output.as_deref(), out, || render::affected(&report, f))?;
+    emit(args.output.output.as_deref(), out, render::affected(&report, args.output.format))?;
     Ok(super::conclude(cli, out, &notes, &errors, failing))
 }

@@ -34,6 +34,25 @@ pub(crate) fn emit(output: Option<&Path>, bytes: &[u8], out: &mut Output<'_>) ->
     }
 }
 
+/// Whether the file at `path` is a CycloneDX JSON SBOM (judged from its first MiB).
+pub(crate) fn is_sbom(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(4096);
+    std::fs::File::open(path).and_then(|f| f.take(1 << 20).read_to_end(&mut head)).is_ok()
+        && crate::sbom::input::is_cyclonedx_json(&head)
+}
+
+/// A time given as an RFC 3339 time or a `YYYY-MM-DD` date (its midnight, UTC).
+pub(crate) fn parse_time(value: &str) -> Option<time::OffsetDateTime> {
+    let v = value.trim();
+    if let Ok(t) = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339) {
+        return Some(t);
+    }
+    time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]"))
+        .ok()
+        .map(|d| d.midnight().assume_utc())
+}
+
 /// A directory to walk, and the one file to read when PATH names a file.
 pub(crate) fn split_file(path: &Path) -> (PathBuf, Option<String>) {
     if path.is_file()

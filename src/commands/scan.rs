@@ -59,7 +59,7 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
     let mut notes: Vec<String> = Vec::new();
     let mut errors: Vec<ReportError> = Vec::new();
     let git_mode = req.base.is_some() || req.head.is_some() || req.staged;
-    let sbom_input = !git_mode && req.path.is_file() && is_sbom(req.path);
+    let sbom_input = !git_mode && req.path.is_file() && super::is_sbom(req.path);
 
     // The policy file named on the command line is read first: its `exclude` applies to discovery.
     let explicit_config = match &req.common.config {
@@ -605,13 +605,6 @@ fn sbom_side(path: &Path, notes: &mut Vec<String>, errors: &mut Vec<ReportError>
         }
     };
     Ok(Side { packages, versions: BTreeMap::new(), locked: Vec::new(), config: None })
-}
-
-fn is_sbom(path: &Path) -> bool {
-    use std::io::Read;
-    let mut head = Vec::with_capacity(4096);
-    std::fs::File::open(path).and_then(|f| f.take(1 << 20).read_to_end(&mut head)).is_ok()
-        && crate::sbom::input::is_cyclonedx_json(&head)
 }
 
 /// PATH relative to its git repository's root, as a prefix for SARIF and annotation paths

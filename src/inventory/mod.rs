@@ -232,7 +232,28 @@ pub struct StoredPackage {
     pub key: PackageKey,
 }
 
+/// A `package` row as read: (id, ecosystem, name, version, purl).
+pub(crate) type PackageRow = (i64, String, String, String, Option<String>);
+
+/// Every project with its newest revision (the same SQL on both engines).
+pub(crate) const PROJECTS_SQL: &str = "SELECT p.name, (SELECT count(*) FROM revision x WHERE x.project_id = p.id),
+        r.rev, r.added_at, r.source, r.has_graph, r.components, r.packages
+ FROM project p JOIN revision r ON r.id = (SELECT max(id) FROM revision WHERE project_id = p.id)
+ ORDER BY p.name";
+
 impl StoredPackage {
+    /// A `package` row; an ecosystem this build does not know is a corrupt database.
+    pub(crate) fn from_row(
+        location: &str,
+        (id, ecosystem, name, version, purl): PackageRow,
+    ) -> Result<Self, InventoryError> {
+        let ecosystem = Ecosystem::from_osv(&ecosystem).ok_or_else(|| InventoryError::Corrupt {
+            location: location.to_owned(),
+            message: format!("package {id} has an unknown ecosystem `{}`", crate::sanitize::value(&ecosystem)),
+        })?;
+        Ok(StoredPackage { id, key: PackageKey { ecosystem, name, version, purl } })
+    }
+
     /// The package as the matcher takes it (its location: the inventory).
     pub fn scan_package(&self) -> crate::finding::ScanPackage {
         crate::finding::ScanPackage {

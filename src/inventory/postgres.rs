@@ -156,13 +156,7 @@ fn run_backfill(tx: &mut postgres::Transaction<'_>, backfill: Backfill) -> Resul
 }
 
 fn to_stored(location: &str, row: &postgres::Row) -> Result<StoredPackage, InventoryError> {
-    let (id, ecosystem, name, version, purl): (i64, String, String, String, Option<String>) =
-        (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
-    let ecosystem = Ecosystem::from_osv(&ecosystem).ok_or_else(|| InventoryError::Corrupt {
-        location: location.to_owned(),
-        message: format!("package {id} has an unknown ecosystem `{}`", crate::sanitize::value(&ecosystem)),
-    })?;
-    Ok(StoredPackage { id, key: PackageKey { ecosystem, name, version, purl } })
+    StoredPackage::from_row(location, (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4)))
 }
 
 fn summary(row: &postgres::Row, at: usize) -> RevisionSummary {
@@ -384,15 +378,24 @@ impl Store for PostgresStore {
         let hits = self
             .client
             .query(
-                "SELECT c.package_id, r.id, p.name, r.rev, c.idx, r.has_graph, c.path,
-                        coalesce(c.bom_ref, k.purl, ''), coalesce(r0.bom_ref, k0.purl, '')
-                 FROM component c
-                 JOIN revision r ON r.id = c.revision_id JOIN project p ON p.id = r.project_id
-                 LEFT JOIN package k ON k.id = c.package_id
-                 LEFT JOIN component r0 ON r0.revision_id = c.revision_id AND r0.idx = 0
-                 LEFT JOIN package k0 ON k0.id = r0.package_id
-                 WHERE c.package_id = ANY($1)
-                   AND (NOT $2 OR r.id = (SELECT max(id) FROM revision x WHERE x.project_id = r.project_id))",
+                // Without paths, none of the path columns (and none of their joins).
+                if paths {
+                    "SELECT c.package_id, r.id, p.name, r.rev, c.idx, r.has_graph, c.path,
+                            coalesce(c.bom_ref, k.purl, ''), coalesce(r0.bom_ref, k0.purl, '')
+                     FROM component c
+                     JOIN revision r ON r.id = c.revision_id JOIN project p ON p.id = r.project_id
+                     LEFT JOIN package k ON k.id = c.package_id
+                     LEFT JOIN component r0 ON r0.revision_id = c.revision_id AND r0.idx = 0
+                     LEFT JOIN package k0 ON k0.id = r0.package_id
+                     WHERE c.package_id = ANY($1)
+                       AND (NOT $2 OR r.id = (SELECT max(id) FROM revision x WHERE x.project_id = r.project_id))"
+                } else {
+                    "SELECT c.package_id, r.id, p.name, r.rev, c.idx, r.has_graph, NULL::bytea, '', ''
+                     FROM component c
+                     JOIN revision r ON r.id = c.revision_id JOIN project p ON p.id = r.project_id
+                     WHERE c.package_id = ANY($1)
+                       AND (NOT $2 OR r.id = (SELECT max(id) FROM revision x WHERE x.project_id = r.project_id))"
+                },
                 &[&package_ids, &latest],
             )
             .map_err(|e| self.err(&e))?;
@@ -506,16 +509,7 @@ impl Store for PostgresStore {
     }
 
     fn projects(&mut self) -> Result<Vec<ProjectSummary>, InventoryError> {
-        let rows = self
-            .client
-            .query(
-                "SELECT p.name, (SELECT count(*) FROM revision x WHERE x.project_id = p.id),
-                        r.rev, r.added_at, r.source, r.has_graph, r.components, r.packages
-                 FROM project p JOIN revision r ON r.id = (SELECT max(id) FROM revision WHERE project_id = p.id)
-                 ORDER BY p.name",
-                &[],
-            )
-            .map_err(|e| self.err(&e))?;
+        let rows = self.client.query(super::PROJECTS_SQL, &[]).map_err(|e| self.err(&e))?;
         Ok(rows
             .iter()
             .map(|r| ProjectSummary {

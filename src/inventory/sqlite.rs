@@ -172,29 +172,20 @@ fn describe(e: &rusqlite::Error) -> String {
     }
 }
 
-fn package_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, String, Option<String>)> {
+fn package_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<super::PackageRow> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
-fn to_stored(
-    location: &str,
-    (id, ecosystem, name, version, purl): (i64, String, String, String, Option<String>),
-) -> Result<StoredPackage, InventoryError> {
-    let ecosystem = Ecosystem::from_osv(&ecosystem).ok_or_else(|| InventoryError::Corrupt {
-        location: location.to_owned(),
-        message: format!("package {id} has an unknown ecosystem `{}`", crate::sanitize::value(&ecosystem)),
-    })?;
-    Ok(StoredPackage { id, key: PackageKey { ecosystem, name, version, purl } })
-}
-
-fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RevisionSummary> {
+/// A revision's summary from the row's columns `at..at + 6` (`rev`, `added_at`, `source`, `has_graph`,
+/// components, packages).
+fn summary_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<RevisionSummary> {
     Ok(RevisionSummary {
-        revision: r.get(0)?,
-        added_at: r.get(1)?,
-        source: r.get(2)?,
-        has_graph: r.get(3)?,
-        components: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
-        packages: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+        revision: r.get(at)?,
+        added_at: r.get(at + 1)?,
+        source: r.get(at + 2)?,
+        has_graph: r.get(at + 3)?,
+        components: u64::try_from(r.get::<_, i64>(at + 4)?).unwrap_or(0),
+        packages: u64::try_from(r.get::<_, i64>(at + 5)?).unwrap_or(0),
     })
 }
 
@@ -368,7 +359,7 @@ impl Store for SqliteStore {
                 .collect::<rusqlite::Result<_>>()
                 .map_err(err)?;
             for row in rows {
-                out.push(to_stored(&location, row)?);
+                out.push(StoredPackage::from_row(&location, row)?);
             }
         }
         Ok(out)
@@ -388,7 +379,7 @@ impl Store for SqliteStore {
             .map_err(err)?
             .collect::<rusqlite::Result<_>>()
             .map_err(err)?;
-        rows.into_iter().map(|row| to_stored(&location, row)).collect()
+        rows.into_iter().map(|row| StoredPackage::from_row(&location, row)).collect()
     }
 
     fn holdings(
@@ -399,20 +390,25 @@ impl Store for SqliteStore {
     ) -> Result<Vec<Holding>, InventoryError> {
         let location = self.location();
         let err = |e: rusqlite::Error| InventoryError::Database { location: location.clone(), message: describe(&e) };
-        let mut hits = self
-            .conn
-            .prepare_cached(
-                "SELECT r.id, p.name, r.rev, c.idx, r.has_graph, c.path, coalesce(c.bom_ref, k.purl, ''),
-                        coalesce(r0.bom_ref, k0.purl, '')
-                 FROM component c
-                 JOIN revision r ON r.id = c.revision_id JOIN project p ON p.id = r.project_id
-                 LEFT JOIN package k ON k.id = c.package_id
-                 LEFT JOIN component r0 ON r0.revision_id = c.revision_id AND r0.idx = 0
-                 LEFT JOIN package k0 ON k0.id = r0.package_id
-                 WHERE c.package_id = ?1
-                   AND (?2 = 0 OR r.id = (SELECT max(id) FROM revision WHERE project_id = r.project_id))",
-            )
-            .map_err(err)?;
+        // Without paths, none of the path columns (and none of their joins).
+        let sql = if paths {
+            "SELECT r.id, p.name, r.rev, c.idx, r.has_graph, c.path, coalesce(c.bom_ref, k.purl, ''),
+                    coalesce(r0.bom_ref, k0.purl, '')
+             FROM component c
+             JOIN revision r ON r.id = c.revision_id JOIN project p ON p.id = r.project_id
+             LEFT JOIN package k ON k.id = c.package_id
+             LEFT JOIN component r0 ON r0.revision_id = c.revision_id AND r0.idx = 0
+             LEFT JOIN package k0 ON k0.id = r0.package_id
+             WHERE c.package_id = ?1
+               AND (?2 = 0 OR r.id = (SELECT max(id) FROM revision WHERE project_id = r.project_id))"
+        } else {
+            "SELECT r.id, p.name, r.rev, c.idx, r.has_graph, NULL, '', ''
+             FROM component c
+             JOIN revision r ON r.id = c.revision_id JOIN project p ON p.id = r.project_id
+             WHERE c.package_id = ?1
+               AND (?2 = 0 OR r.id = (SELECT max(id) FROM revision WHERE project_id = r.project_id))"
+        };
+        let mut hits = self.conn.prepare_cached(sql).map_err(err)?;
         let mut step = self
             .conn
             .prepare_cached(
@@ -526,28 +522,13 @@ impl Store for SqliteStore {
     fn projects(&mut self) -> Result<Vec<ProjectSummary>, InventoryError> {
         let location = self.location();
         let err = |e: rusqlite::Error| InventoryError::Database { location: location.clone(), message: describe(&e) };
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT p.name, (SELECT count(*) FROM revision x WHERE x.project_id = p.id),
-                        r.rev, r.added_at, r.source, r.has_graph, r.components, r.packages
-                 FROM project p JOIN revision r ON r.id = (SELECT max(id) FROM revision WHERE project_id = p.id)
-                 ORDER BY p.name",
-            )
-            .map_err(err)?;
+        let mut stmt = self.conn.prepare(super::PROJECTS_SQL).map_err(err)?;
         let rows = stmt
             .query_map([], |r| {
                 Ok(ProjectSummary {
                     project: r.get(0)?,
                     revisions: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
-                    latest: Some(RevisionSummary {
-                        revision: r.get(2)?,
-                        added_at: r.get(3)?,
-                        source: r.get(4)?,
-                        has_graph: r.get(5)?,
-                        components: u64::try_from(r.get::<_, i64>(6)?).unwrap_or(0),
-                        packages: u64::try_from(r.get::<_, i64>(7)?).unwrap_or(0),
-                    }),
+                    latest: Some(summary_row(r, 2)?),
                 })
             })
             .map_err(err)?
@@ -572,7 +553,7 @@ impl Store for SqliteStore {
                  WHERE project_id = ?1 ORDER BY id DESC",
             )
             .map_err(err)?
-            .query_map([id], summary_row)
+            .query_map([id], |r| summary_row(r, 0))
             .map_err(err)?
             .collect::<rusqlite::Result<_>>()
             .map_err(err)?;

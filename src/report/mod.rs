@@ -193,3 +193,32 @@ pub(crate) fn clip(s: &str, max: usize) -> String {
 pub(crate) fn several_files(findings: &[crate::finding::Finding]) -> bool {
     findings.windows(2).any(|pair| matches!(pair, [a, b] if a.location.path != b.location.path))
 }
+
+/// Text columns for terminals: `header`, then `rows`, each line starting with `indent`, every
+/// cell but the last padded to its column's widest cell (in characters), trailing blanks cut.
+pub(crate) fn aligned(out: &mut String, indent: &str, header: &[&str], rows: &[Vec<String>]) {
+    use std::fmt::Write as _;
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut l = String::from(indent);
+        let mut cells = cells.zip(&widths).peekable();
+        while let Some((cell, &w)) = cells.next() {
+            if cells.peek().is_none() {
+                l.push_str(cell);
+            } else {
+                let _ = write!(l, "{cell:<w$}  ");
+            }
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    line(&mut header.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+}

@@ -74,24 +74,9 @@ pub fn render(report: &Report) -> String {
         if rows.is_empty() {
             continue;
         }
-        let mut widths: Vec<usize> = header.iter().map(String::len).collect();
-        for row in &rows {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
         let _ = writeln!(out, "{} ({})", severity.as_str().to_uppercase(), rows.len());
-        for row in std::iter::once(header.clone()).chain(rows) {
-            let mut line = String::from("  ");
-            for (i, (cell, &w)) in row.iter().zip(&widths).enumerate() {
-                if i + 1 == row.len() {
-                    line.push_str(cell);
-                } else {
-                    let _ = write!(line, "{cell:<w$}  ");
-                }
-            }
-            let _ = writeln!(out, "{}", line.trim_end());
-        }
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        super::aligned(&mut out, "  ", &header, &rows);
         out.push('\n');
     }
     render_compiled_reasons(&mut out, report);
