@@ -268,6 +268,10 @@ pub fn match_packages(index: &Index, packages: &[ScanPackage]) -> (Vec<Finding>,
     let mut unevaluated = Vec::new();
     for p in packages {
         let (matches, unknown) = index.lookup(p.ecosystem, &p.name, &p.version);
+        if matches.is_empty() && unknown.is_empty() {
+            // Most packages match nothing: nothing is built for them.
+            continue;
+        }
         let package = PackageRef {
             ecosystem: p.ecosystem.as_str().to_owned(),
             name: p.name.clone(),

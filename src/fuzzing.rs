@@ -254,7 +254,10 @@ pub fn cargo_lock_differential(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Some((fast, spans)) = crate::resolve::cargo_canonical::parse(text) else { return };
     let general: Result<crate::resolve::cargo::LockWire, _> = toml::from_str(text);
-    assert!(general.as_ref().is_ok_and(|g| *g == fast), "the fast reader read {fast:?}, the toml crate {general:?}");
+    assert!(
+        general.as_ref().is_ok_and(|g| crate::resolve::cargo::RawLock::from_wire(g) == fast),
+        "the fast reader read {fast:?}, the toml crate {general:?}"
+    );
     assert_eq!(spans, crate::resolve::cargo::package_spans(text), "the fast reader's spans differ");
 }
 
@@ -652,5 +655,41 @@ pub fn compiled_view(data: &[u8]) {
                 assert!(r.packages.iter().all(|p| p.compiled.is_some()), "a package of {} has no status", r.path);
             }
         }
+    }
+}
+
+/// A RustSec advisory-db `.tar.gz` as `db update` downloads it:
+/// [`crate::advisory::local::read_rustsec_archive`], the extraction's production path, with the
+/// files kept in memory. Whatever the input: every file given out has a safe relative path
+/// under `crates/` or `rust/` (or is `README.md` / `LICENSE*`), is given once and within the
+/// size limit, and an archive accepted holds a file under `crates/` and reports what it gave.
+pub fn rustsec_archive(data: &[u8]) {
+    use crate::advisory::local::{MAX_ARCHIVE_ENTRIES, MAX_ARCHIVE_FILE, MAX_ARCHIVE_PATH, read_rustsec_archive};
+    let mut files: BTreeMap<String, usize> = BTreeMap::new();
+    let result = read_rustsec_archive(data, &mut |path, contents| {
+        assert!(path.len() <= MAX_ARCHIVE_PATH, "a path longer than the limit: {path:?}");
+        assert!(contents.len() as u64 <= MAX_ARCHIVE_FILE, "a file larger than the limit: {path:?}");
+        assert!(path.split('/').all(|c| !c.is_empty() && c != "." && c != ".."), "an unsafe component: {path:?}");
+        assert!(!path.contains(['\\', '\0', ':']), "an unsafe character: {path:?}");
+        assert!(
+            path.starts_with("crates/")
+                || path.starts_with("rust/")
+                || path == "README.md"
+                || (path.starts_with("LICENSE") && !path.contains('/')),
+            "a file outside what is kept: {path:?}"
+        );
+        assert!(files.insert(path.to_owned(), contents.len()).is_none(), "{path:?} given twice");
+        Ok(())
+    });
+    assert!(files.len() <= MAX_ARCHIVE_ENTRIES, "more files than entries allowed");
+    if let Ok(extracted) = result {
+        assert_eq!(extracted.files, files.len(), "the count of files given");
+        assert_eq!(extracted.bytes, files.values().map(|&n| n as u64).sum::<u64>(), "the bytes given");
+        assert!(files.keys().any(|p| p.starts_with("crates/")), "accepted without crates/");
+        assert!(
+            extracted.commit.as_ref().is_none_or(|c| c.len() == 40 && c.bytes().all(|b| b.is_ascii_hexdigit())),
+            "a commit that is not 40 hex digits: {:?}",
+            extracted.commit
+        );
     }
 }

@@ -61,7 +61,7 @@ pub struct Env {
     pub source_date_epoch: Option<String>,
     /// chainward's cache directory: `CHAINWARD_CACHE_DIR`, else the platform cache directory.
     pub cache_dir: Option<PathBuf>,
-    /// The RustSec advisory-db git URL (`CHAINWARD_RUSTSEC_URL`, default upstream).
+    /// The RustSec advisory-db `.tar.gz` URL (`CHAINWARD_RUSTSEC_URL`, default upstream's `main`).
     pub rustsec_url: Option<String>,
     /// The OSV exports' base URL (`CHAINWARD_OSV_URL`, default osv.dev's bucket).
     pub osv_url: Option<String>,

@@ -1,9 +1,12 @@
-//! `chainward db update|status|path` and `scan` without `--db`, against a local git repository
-//! (`file://`) and HTTP servers on 127.0.0.1 started here: clone, fast-forward, `ETag`
-//! revalidation, an interrupted download (the old database stays usable), two concurrent
-//! updates, staleness with an injected clock, servers that never answer or stall (the update
-//! gives up by itself and the previous copy stays), and updates killed midway (the live clone
-//! is never modified in place; the next update cleans up). No other network.
+//! `chainward db update|status|path` and `scan` without `--db`, against HTTP servers on
+//! 127.0.0.1 started here serving the RustSec advisory-db as a `.tar.gz` built here (as GitHub
+//! serves it: one top directory, a pax global header naming the commit) and OSV zips: first
+//! update, a new archive, `ETag` revalidation, interrupted downloads (the old database stays
+//! usable), two concurrent updates, staleness with an injected clock, servers that never answer
+//! or stall (the update gives up by itself and the previous copy stays), updates killed midway
+//! (the live copy is never modified in place; the next update cleans up), hostile archives
+//! (refused, or their links skipped; nothing written outside) and `file://` mirrors. No other
+//! network.
 
 // Test helpers fail loudly on unexpected input: that is how a test reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
@@ -17,7 +20,7 @@ use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chainward::advisory::local::{LocalDb, Timeouts, UpdateConfig, UpdateOutcome};
+use chainward::advisory::local::{LocalDb, Timeouts, UpdateConfig, UpdateOutcome, extract_rustsec_archive};
 use chainward::model::Ecosystem;
 
 fn advisory(id: &str, package: &str, patched: &str) -> String {
@@ -26,15 +29,89 @@ fn advisory(id: &str, package: &str, patched: &str) -> String {
     )
 }
 
-fn commit_all(repo: &git2::Repository, message: &str) {
-    let mut index = repo.index().unwrap();
-    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::now("test", "test@example.com").unwrap();
-    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-    let parents: Vec<&git2::Commit> = parent.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents).unwrap();
+/// The top directory GitHub puts in its archives of `main`.
+const TOP: &str = "advisory-db-main";
+
+/// A tar entry: its raw path (written into the header as it is, unchecked), its type, its
+/// bytes (a link's target for a link).
+struct Entry {
+    path: Vec<u8>,
+    kind: tar::EntryType,
+    data: Vec<u8>,
+}
+
+fn file(path: &str, data: &[u8]) -> Entry {
+    Entry { path: path.as_bytes().to_vec(), kind: tar::EntryType::Regular, data: data.to_vec() }
+}
+
+fn dir(path: &str) -> Entry {
+    Entry { path: path.as_bytes().to_vec(), kind: tar::EntryType::Directory, data: Vec::new() }
+}
+
+fn symlink(path: &str, target: &str) -> Entry {
+    Entry { path: path.as_bytes().to_vec(), kind: tar::EntryType::Symlink, data: target.as_bytes().to_vec() }
+}
+
+/// A `.tar.gz` of `entries`, after a pax global header `comment=<commit>` when given (what
+/// `git archive` writes). Paths go into the header's name field unchecked (hostile ones too).
+fn tar_gz(commit: Option<&str>, entries: &[Entry]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    if let Some(commit) = commit {
+        let record = format!("52 comment={commit}\n");
+        assert_eq!(record.len(), 52);
+        let mut header = tar::Header::new_ustar();
+        header.set_path("pax_global_header").unwrap();
+        header.set_entry_type(tar::EntryType::XGlobalHeader);
+        header.set_size(record.len() as u64);
+        header.set_mode(0o666);
+        header.set_cksum();
+        builder.append(&header, record.as_bytes()).unwrap();
+    }
+    for entry in entries {
+        let mut header = tar::Header::new_ustar();
+        let name = &mut header.as_old_mut().name;
+        name[..entry.path.len()].copy_from_slice(&entry.path);
+        header.set_entry_type(entry.kind);
+        header.set_mode(if entry.kind == tar::EntryType::Directory { 0o755 } else { 0o644 });
+        if entry.kind == tar::EntryType::Symlink {
+            header.set_link_name(std::str::from_utf8(&entry.data).unwrap()).unwrap();
+            header.set_size(0);
+            header.set_cksum();
+            builder.append(&header, std::io::empty()).unwrap();
+        } else {
+            header.set_size(entry.data.len() as u64);
+            header.set_cksum();
+            builder.append(&header, entry.data.as_slice()).unwrap();
+        }
+    }
+    gzip(&builder.into_inner().unwrap())
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+/// The archive GitHub would serve of the advisory-db in `root`: every file under it, in
+/// `advisory-db-main/`, and the commit.
+fn archive_of(root: &Path, commit: &str) -> Vec<u8> {
+    let mut entries = vec![dir(&format!("{TOP}/"))];
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let mut children: Vec<PathBuf> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()).collect();
+        children.sort();
+        for path in children {
+            let rel = path.strip_prefix(root).unwrap().to_str().unwrap().to_owned();
+            if path.is_dir() {
+                entries.push(dir(&format!("{TOP}/{rel}/")));
+                stack.push(path);
+            } else {
+                entries.push(file(&format!("{TOP}/{rel}"), &std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    tar_gz(Some(commit), &entries)
 }
 
 fn osv_zip(id: &str, package: &str, fixed: &str) -> Vec<u8> {
@@ -56,6 +133,14 @@ fn osv_zip_of(ecosystem: &str, id: &str, package: &str, fixed: &str) -> Vec<u8> 
 
 #[derive(Default)]
 struct Served {
+    /// `/advisory-db/main.tar.gz`, its `ETag`, and whether to send only half of it.
+    archive: Vec<u8>,
+    archive_etag: String,
+    archive_truncate: bool,
+    archive_requests: usize,
+    archive_not_modified: usize,
+    /// Bumped by every new archive: its `ETag`.
+    archive_version: u32,
     zip: Vec<u8>,
     /// `/npm/all.zip`, when served.
     npm_zip: Option<Vec<u8>>,
@@ -66,8 +151,14 @@ struct Served {
     not_modified: usize,
 }
 
-/// A one-thread HTTP/1.1 server for `/<ecosystem>/all.zip`, with `ETag` revalidation and an
-/// optional truncated response (Content-Length promises more than is sent).
+/// The commit of the `n`th archive: 40 hex digits.
+fn commit(n: u32) -> String {
+    format!("{n:08x}").repeat(5)
+}
+
+/// A one-thread HTTP/1.1 server for `/advisory-db/main.tar.gz` and `/<ecosystem>/all.zip`,
+/// with `ETag` revalidation and optional truncated responses (Content-Length promises more than
+/// is sent).
 fn serve(state: Arc<Mutex<Served>>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -93,6 +184,27 @@ fn serve(state: Arc<Mutex<Served>>) -> String {
             }
             let mut s = state.lock().unwrap();
             s.requests += 1;
+            if request_line.starts_with("GET /advisory-db/main.tar.gz ") {
+                s.archive_requests += 1;
+                if if_none_match.as_deref() == Some(s.archive_etag.as_str()) {
+                    s.archive_not_modified += 1;
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 304 Not Modified\r\nETag: {}\r\nConnection: close\r\n\r\n",
+                        s.archive_etag
+                    );
+                    continue;
+                }
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/gzip\r\nContent-Length: {}\r\nETag: {}\r\nConnection: close\r\n\r\n",
+                    s.archive.len(),
+                    s.archive_etag
+                );
+                let body = if s.archive_truncate { &s.archive[..s.archive.len() / 2] } else { &s.archive[..] };
+                let _ = stream.write_all(body);
+                continue;
+            }
             if request_line.starts_with("GET /npm/all.zip ")
                 && let Some(zip) = s.npm_zip.clone()
             {
@@ -129,7 +241,10 @@ fn serve(state: Arc<Mutex<Served>>) -> String {
 
 struct Setup {
     cache: tempfile::TempDir,
+    /// The advisory-db served (as an archive: [`Setup::publish`]).
     upstream: tempfile::TempDir,
+    /// How many times it was published: the commit and the `ETag`.
+    published: Mutex<u32>,
     osv_url: String,
     served: Arc<Mutex<Served>>,
 }
@@ -137,18 +252,47 @@ struct Setup {
 impl Setup {
     fn new() -> Setup {
         let upstream = tempfile::tempdir().unwrap();
-        let repo = git2::Repository::init(upstream.path()).unwrap();
         let dir = upstream.path().join("crates/itoa");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("RUSTSEC-2099-0001.md"), advisory("RUSTSEC-2099-0001", "itoa", ">= 2.0.0")).unwrap();
-        commit_all(&repo, "first advisory");
+        std::fs::write(upstream.path().join("README.md"), "# RustSec Advisory Database\n").unwrap();
         let served = Arc::new(Mutex::new(Served {
             zip: osv_zip("GHSA-test-0001-aaaa", "adler", "9.0.0"),
             etag: "\"v1\"".to_owned(),
             ..Served::default()
         }));
         let osv_url = serve(Arc::clone(&served));
-        Setup { cache: tempfile::tempdir().unwrap(), upstream, osv_url, served }
+        let s = Setup { cache: tempfile::tempdir().unwrap(), upstream, published: Mutex::new(0), osv_url, served };
+        s.publish();
+        s
+    }
+
+    /// Serve the upstream directory as it is now: a new archive, commit and `ETag`.
+    fn publish(&self) {
+        let mut n = self.published.lock().unwrap();
+        *n += 1;
+        let archive = archive_of(self.upstream.path(), &commit(*n));
+        self.serve_archive(archive);
+    }
+
+    /// Serve `archive` under a new `ETag`.
+    fn serve_archive(&self, archive: Vec<u8>) {
+        let mut served = self.served.lock().unwrap();
+        served.archive = archive;
+        served.archive_version += 1;
+        served.archive_etag = format!("\"archive-{}\"", served.archive_version);
+    }
+
+    /// Add an advisory upstream and publish.
+    fn add_advisory(&self, id: &str, package: &str) {
+        let dir = self.upstream.path().join("crates").join(package);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{id}.md")), advisory(id, package, ">= 9.0.0")).unwrap();
+        self.publish();
+    }
+
+    fn rustsec_url(&self) -> String {
+        format!("{}/advisory-db/main.tar.gz", self.osv_url)
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -156,7 +300,7 @@ impl Setup {
         cmd.args(args)
             .args(common::no_registry(args))
             .env("CHAINWARD_CACHE_DIR", self.cache.path())
-            .env("CHAINWARD_RUSTSEC_URL", format!("file://{}", self.upstream.path().display()))
+            .env("CHAINWARD_RUSTSEC_URL", self.rustsec_url())
             .env("CHAINWARD_OSV_URL", &self.osv_url)
             .env_remove("CHAINWARD_NOW");
         cmd
@@ -218,16 +362,65 @@ fn update_status_path_and_scan_without_db() {
 
     assert_eq!(s.scan_ids(&[]), ["GHSA-test-0001-aaaa", "RUSTSEC-2099-0001"]);
 
-    // Upstream moves on: a fast-forward brings the new advisory; the zip is revalidated (304).
-    let repo = git2::Repository::open(s.upstream.path()).unwrap();
-    let dir = s.upstream.path().join("crates/adler");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("RUSTSEC-2099-0002.md"), advisory("RUSTSEC-2099-0002", "adler", ">= 9.0.0")).unwrap();
-    commit_all(&repo, "second advisory");
+    // Upstream moves on: a new archive brings the new advisory; the zip is revalidated (304).
+    s.add_advisory("RUSTSEC-2099-0002", "adler");
     let out = s.update();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("updated rustsec: at 000000020000"), "the archive's commit: {}", stderr(&out));
     assert_eq!(s.served.lock().unwrap().not_modified, 1, "the unchanged zip is not downloaded again");
+    assert_eq!(s.served.lock().unwrap().archive_not_modified, 0, "the new archive is downloaded");
     assert_eq!(s.scan_ids(&[]), ["GHSA-test-0001-aaaa", "RUSTSEC-2099-0001", "RUSTSEC-2099-0002"]);
+}
+
+/// The first update reports the archive's commit and keeps only what a RustSec database needs;
+/// an unchanged archive is revalidated (`If-None-Match`, 304) and not downloaded again: the live
+/// copy stays as it is.
+#[test]
+fn an_unchanged_archive_is_not_downloaded_again() {
+    let s = Setup::new();
+    std::fs::create_dir_all(s.upstream.path().join(".github/workflows")).unwrap();
+    std::fs::write(s.upstream.path().join(".github/workflows/ci.yml"), "on: push\n").unwrap();
+    std::fs::write(s.upstream.path().join("LICENSE-MIT"), "MIT\n").unwrap();
+    s.publish();
+    let out = s.update();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("updated rustsec: at 000000020000\n"), "{}", stderr(&out));
+    let live = std::fs::canonicalize(s.db_dir().join("rustsec")).unwrap();
+    assert!(live.join("README.md").is_file() && live.join("LICENSE-MIT").is_file());
+    assert!(!live.join(".github").exists(), "only what a RustSec database needs is kept");
+    let source: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(live.join(".chainward-source")).unwrap()).unwrap();
+    assert_eq!(source["url"], s.rustsec_url().as_str());
+    assert_eq!(source["commit"], commit(2).as_str());
+    let files = snapshot_files(&live);
+
+    let out = s.update();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("updated rustsec: unchanged"), "{}", stderr(&out));
+    let served = s.served.lock().unwrap();
+    assert_eq!((served.archive_requests, served.archive_not_modified), (2, 1), "revalidated, not downloaded");
+    drop(served);
+    assert_eq!(std::fs::canonicalize(s.db_dir().join("rustsec")).unwrap(), live, "the same copy stays live");
+    assert_eq!(snapshot_files(&live), files);
+    assert!(named(&s.db_dir(), ".rustsec-tmp-").is_empty());
+    assert_eq!(s.scan_ids(&[]), ["GHSA-test-0001-aaaa", "RUSTSEC-2099-0001"]);
+}
+
+/// An archive cut off midway (the connection closes before Content-Length bytes): the update
+/// of RustSec fails, the live copy stays as it was and nothing temporary is left.
+#[test]
+fn an_interrupted_archive_download_keeps_the_old_copy() {
+    let s = Setup::new();
+    assert_eq!(s.update().status.code(), Some(0));
+    let before = snapshot(&s.db_dir());
+    s.add_advisory("RUSTSEC-2099-0002", "adler");
+    s.served.lock().unwrap().archive_truncate = true;
+    let out = s.update();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("rustsec: download interrupted"), "{}", stderr(&out));
+    assert_eq!(snapshot(&s.db_dir()), before, "the live copy is as it was");
+    assert!(named(&s.db_dir(), ".rustsec-tmp-").is_empty(), "{:?}", named(&s.db_dir(), ".rustsec-tmp-"));
+    assert_eq!(s.scan_ids(&["--offline"]), ["GHSA-test-0001-aaaa", "RUSTSEC-2099-0001"]);
 }
 
 /// A scan of npm packages with a database that has no npm export fetches it first (once), and
@@ -338,7 +531,7 @@ fn a_refresh_against_servers_that_never_answer_falls_back_to_the_stale_copy() {
         }
         let out = cmd
             .env("CHAINWARD_NOW", &later)
-            .env("CHAINWARD_RUSTSEC_URL", format!("{silent}/advisory-db.git"))
+            .env("CHAINWARD_RUSTSEC_URL", format!("{silent}/advisory-db/main.tar.gz"))
             .env("CHAINWARD_OSV_URL", &silent)
             .output()
             .unwrap();
@@ -461,7 +654,7 @@ fn servers_that_never_answer_time_out_and_the_previous_copy_stays() {
     let before = snapshot(&s.db_dir());
     let silent = silent_server();
     let config = UpdateConfig {
-        rustsec_url: format!("{silent}/advisory-db.git"),
+        rustsec_url: format!("{silent}/advisory-db/main.tar.gz"),
         osv_url: silent,
         ecosystems: vec![Ecosystem::Cargo],
     };
@@ -484,7 +677,7 @@ fn a_download_that_stalls_times_out_and_the_previous_zip_stays() {
     assert_eq!(s.update().status.code(), Some(0));
     let before = snapshot(&s.db_dir());
     let config = UpdateConfig {
-        rustsec_url: format!("file://{}", s.upstream.path().display()),
+        rustsec_url: s.rustsec_url(),
         osv_url: stalling_server(1 << 20),
         ecosystems: vec![Ecosystem::Cargo],
     };
@@ -498,6 +691,24 @@ fn a_download_that_stalls_times_out_and_the_previous_zip_stays() {
         .filter(|e| e.file_name().to_string_lossy().contains("tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn an_archive_download_that_stalls_times_out_and_the_previous_copy_stays() {
+    let s = Setup::new();
+    assert_eq!(s.update().status.code(), Some(0));
+    let before = snapshot(&s.db_dir());
+    let stalling = stalling_server(1 << 20);
+    let config = UpdateConfig {
+        rustsec_url: format!("{stalling}/advisory-db/main.tar.gz"),
+        osv_url: s.osv_url.clone(),
+        ecosystems: Vec::new(),
+    };
+    let outcome = update_within(s.cache.path(), config, short_timeouts());
+    assert_eq!(outcome.failed.len(), 1, "{:?}", outcome.failed);
+    assert!(outcome.failed[0].starts_with("rustsec: download interrupted"), "{:?}", outcome.failed);
+    assert_eq!(snapshot(&s.db_dir()), before, "the previous copy is intact");
+    assert!(named(&s.db_dir(), ".rustsec-tmp-").is_empty(), "{:?}", named(&s.db_dir(), ".rustsec-tmp-"));
 }
 
 /// The entries of the database directory whose names start with `prefix`.
@@ -520,26 +731,23 @@ fn an_update_never_modifies_the_live_clone_in_place_and_cleans_what_killed_updat
     let (first, first_files, _) = snapshot(&db);
     assert!(std::fs::symlink_metadata(db.join("rustsec")).unwrap().file_type().is_symlink());
 
-    // What killed updates leave: a temporary clone, a temporary link, a partial download, a
-    // finished version that was never switched to, and the first-clone directory of older
-    // versions of chainward.
-    std::fs::create_dir_all(db.join(".rustsec-tmp-999999-1/crates")).unwrap();
+    // What killed updates leave: a temporary directory (with a partial archive), a temporary
+    // link, a partial download, a finished version that was never switched to, and the
+    // first-clone directory of older versions of chainward.
+    std::fs::create_dir_all(db.join(".rustsec-tmp-999999-1/tree/crates")).unwrap();
+    std::fs::write(db.join(".rustsec-tmp-999999-1/archive.tar.gz"), b"partial").unwrap();
     std::os::unix::fs::symlink("rustsec-999999-1", db.join(".rustsec-link-999999-1")).unwrap();
     std::fs::write(db.join("osv/crates.io.zip.tmp-999999"), b"partial").unwrap();
     std::fs::create_dir_all(db.join("rustsec-999999-1/crates")).unwrap();
     std::fs::create_dir_all(db.join("rustsec.tmp-999999")).unwrap();
 
     // Upstream moves on.
-    let repo = git2::Repository::open(s.upstream.path()).unwrap();
-    let dir = s.upstream.path().join("crates/adler");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("RUSTSEC-2099-0002.md"), advisory("RUSTSEC-2099-0002", "adler", ">= 9.0.0")).unwrap();
-    commit_all(&repo, "second advisory");
+    s.add_advisory("RUSTSEC-2099-0002", "adler");
     let out = s.update();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
     let (second, _, _) = snapshot(&db);
-    assert_ne!(second, first, "the new commit is a new directory, switched to by renaming a link");
+    assert_ne!(second, first, "the new archive is a new directory, switched to by renaming a link");
     assert!(db.join("rustsec/crates/adler/RUSTSEC-2099-0002.md").is_file());
     assert_eq!(snapshot_files(&first), first_files, "the previous clone was not touched, and is kept for readers");
     assert!(!first.join("crates/adler").exists());
@@ -550,8 +758,7 @@ fn an_update_never_modifies_the_live_clone_in_place_and_cleans_what_killed_updat
     assert_eq!(s.scan_ids(&[]), ["GHSA-test-0001-aaaa", "RUSTSEC-2099-0001", "RUSTSEC-2099-0002"]);
 
     // One more update: the first version is removed, the second kept as the previous one.
-    std::fs::write(dir.join("RUSTSEC-2099-0003.md"), advisory("RUSTSEC-2099-0003", "adler", ">= 9.0.0")).unwrap();
-    commit_all(&repo, "third advisory");
+    s.add_advisory("RUSTSEC-2099-0003", "adler");
     assert_eq!(s.update().status.code(), Some(0));
     assert!(!first.exists());
     assert!(second.is_dir());
@@ -563,8 +770,13 @@ type Files = Vec<(PathBuf, Vec<u8>)>;
 
 /// The files under `clone/crates`, with their bytes.
 fn snapshot_files(clone: &Path) -> Files {
+    snapshot_files_under(&clone.join("crates"))
+}
+
+/// The files under `dir`, with their bytes.
+fn snapshot_files_under(dir: &Path) -> Files {
     let mut files = Vec::new();
-    let mut stack = vec![clone.join("crates")];
+    let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
@@ -588,7 +800,7 @@ fn an_update_killed_while_fetching_leaves_the_live_clone_intact() {
     // The fetch hangs on a silent server; kill -9 the update while it does.
     let mut child = s
         .command(&["db", "update", "--ecosystem", "crates.io"])
-        .env("CHAINWARD_RUSTSEC_URL", format!("{}/advisory-db.git", silent_server()))
+        .env("CHAINWARD_RUSTSEC_URL", format!("{}/advisory-db/main.tar.gz", silent_server()))
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -598,7 +810,7 @@ fn an_update_killed_while_fetching_leaves_the_live_clone_intact() {
         assert!(child.try_wait().unwrap().is_none(), "the update ended before it was killed");
         std::thread::sleep(Duration::from_millis(20));
     }
-    // Let the local copy get under way, then kill.
+    // Let the request get under way, then kill.
     std::thread::sleep(Duration::from_millis(200));
     child.kill().unwrap();
     child.wait().unwrap();
@@ -629,4 +841,203 @@ fn a_broken_rustsec_link_fails_the_scan_instead_of_scanning_without_rustsec() {
     let out = s.run(&["scan", project.to_str().unwrap(), "--offline"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("rustsec"), "{}", stderr(&out));
+}
+
+/// Hostile or broken archives: each is refused (the update of RustSec fails, saying why), the
+/// live copy stays as it was, nothing is written outside the database's private directory and
+/// nothing temporary is left.
+#[test]
+fn a_hostile_archive_is_refused_and_the_old_copy_stays() {
+    let s = Setup::new();
+    assert_eq!(s.update().status.code(), Some(0));
+    let db = s.db_dir();
+    let before = snapshot(&db);
+    let good = file(
+        &format!("{TOP}/crates/itoa/RUSTSEC-2099-0001.md"),
+        advisory("RUSTSEC-2099-0001", "itoa", ">= 2.0.0").as_bytes(),
+    );
+    let new = || {
+        file(
+            &format!("{TOP}/crates/adler/RUSTSEC-2099-0002.md"),
+            advisory("RUSTSEC-2099-0002", "adler", ">= 9.0.0").as_bytes(),
+        )
+    };
+    let with = |bad: Entry| {
+        tar_gz(
+            Some(&commit(7)),
+            &[dir(&format!("{TOP}/")), new(), bad, file(&format!("{TOP}/crates/itoa/RUSTSEC-2099-0001.md"), b"x")],
+        )
+    };
+    let plain_tar = {
+        let gz = tar_gz(None, &[dir(&format!("{TOP}/")), new()]);
+        let mut tar = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz.as_slice()), &mut tar).unwrap();
+        tar
+    };
+    let whole = tar_gz(Some(&commit(8)), &[dir(&format!("{TOP}/")), new(), good]);
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "a parent directory",
+            with(file("advisory-db-main/../x.md", b"escaped")),
+            "unsafe path in the archive: `advisory-db-main/../x.md`",
+        ),
+        ("a leading ..", with(file("../x.md", b"escaped")), "unsafe path in the archive: `../x.md`"),
+        ("an absolute path", with(file("/tmp/chainward-hostile-x.md", b"escaped")), "(absolute)"),
+        ("a backslash", with(file("advisory-db-main/crates\\..\\..\\x.md", b"escaped")), "(a backslash)"),
+        ("an empty component", with(file("advisory-db-main//crates/x.md", b"x")), "(an empty component)"),
+        ("another top directory", with(file("other/crates/x.md", b"x")), "outside the archive's top directory"),
+        (
+            "an oversized entry",
+            with(file(&format!("{TOP}/crates/big/RUSTSEC-2099-0009.md"), &vec![b'a'; (1 << 20) + 1])),
+            "is larger than 1048576 bytes",
+        ),
+        ("a symlink leaving the tree", with(symlink("advisory-db-main/../link", "/etc")), "unsafe path"),
+        ("not gzip", plain_tar, "not a readable .tar.gz archive"),
+        ("a truncated gzip stream", whole[..whole.len() - 20].to_vec(), "not a readable .tar.gz archive"),
+        (
+            "no crates/ directory",
+            tar_gz(Some(&commit(9)), &[dir(&format!("{TOP}/")), file(&format!("{TOP}/README.md"), b"# not it\n")]),
+            "is not a RustSec advisory-db archive (no crates/ directory)",
+        ),
+    ];
+    let config = UpdateConfig { rustsec_url: s.rustsec_url(), osv_url: s.osv_url.clone(), ecosystems: Vec::new() };
+    for (what, archive, reason) in cases {
+        s.serve_archive(archive);
+        let outcome = update_within(s.cache.path(), config.clone(), short_timeouts());
+        assert_eq!(outcome.failed.len(), 1, "{what}: {:?}", outcome.failed);
+        assert!(outcome.failed[0].starts_with("rustsec: "), "{what}: {:?}", outcome.failed);
+        assert!(outcome.failed[0].contains(reason), "{what}: {:?}", outcome.failed);
+        assert_eq!(snapshot(&db), before, "{what}: the live copy is as it was");
+        assert!(named(&db, ".rustsec-tmp-").is_empty(), "{what}: {:?}", named(&db, ".rustsec-tmp-"));
+        assert_eq!(named(&db, "rustsec-").len(), 1, "{what}: no new version: {:?}", named(&db, "rustsec-"));
+        for outside in [db.join("x.md"), s.cache.path().join("x.md"), PathBuf::from("/tmp/chainward-hostile-x.md")] {
+            assert!(!outside.exists(), "{what}: {} was written", outside.display());
+        }
+    }
+    // The whole archive still updates.
+    s.serve_archive(whole);
+    let outcome = update_within(s.cache.path(), config, short_timeouts());
+    assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
+    assert_eq!(outcome.done, [format!("rustsec: at {}", &commit(8)[..12])]);
+    assert_eq!(s.scan_ids(&["--offline"]), ["GHSA-test-0001-aaaa", "RUSTSEC-2099-0001", "RUSTSEC-2099-0002"]);
+}
+
+/// Links, hard links and devices inside the tree are skipped, never created: a file written
+/// "through" a skipped link to a directory outside lands in a real directory inside.
+#[cfg(unix)]
+#[test]
+fn links_in_an_archive_are_skipped_and_nothing_is_written_through_them() {
+    let s = Setup::new();
+    let outside = tempfile::tempdir().unwrap();
+    let hard = Entry {
+        path: format!("{TOP}/crates/itoa/RUSTSEC-2099-0003.md").into_bytes(),
+        kind: tar::EntryType::Link,
+        data: b"/etc/passwd".to_vec(),
+    };
+    let fifo =
+        Entry { path: format!("{TOP}/crates/itoa/fifo.md").into_bytes(), kind: tar::EntryType::Fifo, data: Vec::new() };
+    let archive = tar_gz(
+        Some(&commit(5)),
+        &[
+            dir(&format!("{TOP}/")),
+            file(
+                &format!("{TOP}/crates/itoa/RUSTSEC-2099-0001.md"),
+                advisory("RUSTSEC-2099-0001", "itoa", ">= 2.0.0").as_bytes(),
+            ),
+            symlink(&format!("{TOP}/crates/evil"), outside.path().to_str().unwrap()),
+            file(
+                &format!("{TOP}/crates/evil/RUSTSEC-2099-0002.md"),
+                advisory("RUSTSEC-2099-0002", "adler", ">= 9.0.0").as_bytes(),
+            ),
+            symlink(&format!("{TOP}/crates/itoa/RUSTSEC-2099-0004.md"), "/etc/passwd"),
+            hard,
+            fifo,
+        ],
+    );
+    s.serve_archive(archive);
+    let out = s.update();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let live = std::fs::canonicalize(s.db_dir().join("rustsec")).unwrap();
+    assert!(std::fs::symlink_metadata(live.join("crates/evil")).unwrap().is_dir(), "a real directory, not the link");
+    assert!(live.join("crates/evil/RUSTSEC-2099-0002.md").is_file());
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0, "nothing written through the link");
+    for skipped in ["RUSTSEC-2099-0003.md", "RUSTSEC-2099-0004.md", "fifo.md"] {
+        assert!(std::fs::symlink_metadata(live.join("crates/itoa").join(skipped)).is_err(), "{skipped} skipped");
+    }
+}
+
+/// `CHAINWARD_RUSTSEC_URL` may name a local `.tar.gz` (`file://`, for mirrors): read as it is,
+/// every update (there is no `ETag`).
+#[test]
+fn a_file_url_names_a_local_archive() {
+    let s = Setup::new();
+    let mirror = tempfile::tempdir().unwrap();
+    let archive = mirror.path().join("advisory-db.tar.gz");
+    std::fs::write(&archive, archive_of(s.upstream.path(), &commit(42))).unwrap();
+    let update = || {
+        s.command(&["db", "update", "--ecosystem", "crates.io"])
+            .env("CHAINWARD_RUSTSEC_URL", format!("file://{}", archive.display()))
+            .output()
+            .unwrap()
+    };
+    let out = update();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("updated rustsec: at {}", &commit(42)[..12])), "{}", stderr(&out));
+    assert_eq!(s.served.lock().unwrap().archive_requests, 0, "the server is not asked");
+    assert_eq!(s.scan_ids(&["--offline"]), ["GHSA-test-0001-aaaa", "RUSTSEC-2099-0001"]);
+    std::fs::write(&archive, b"not an archive").unwrap();
+    let out = update();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not a readable .tar.gz archive"), "{}", stderr(&out));
+    assert_eq!(s.scan_ids(&["--offline"]), ["GHSA-test-0001-aaaa", "RUSTSEC-2099-0001"]);
+}
+
+/// The real advisory-db (`../shared`) through an archive (long paths as GNU long-name entries)
+/// and [`extract_rustsec_archive`]: the same files under `crates/` and `rust/`, byte for byte,
+/// and the same records loaded.
+#[test]
+fn the_real_advisory_db_extracts_to_the_same_files() {
+    let Some(shared) = common::shared_dir() else { return };
+    let source = shared.join("advisory-db/rustsec");
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut stack = vec![source.clone()];
+    let mut files = 0;
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(&source).unwrap().to_str().unwrap().to_owned();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let data = std::fs::read(&path).unwrap();
+                let mut header = tar::Header::new_gnu();
+                header.set_size(data.len() as u64);
+                header.set_mode(0o644);
+                builder.append_data(&mut header, format!("{TOP}/{rel}"), data.as_slice()).unwrap();
+                files += 1;
+            }
+        }
+    }
+    let archive = gzip(&builder.into_inner().unwrap());
+    let dest = tempfile::tempdir().unwrap();
+    let extracted = extract_rustsec_archive(archive.as_slice(), dest.path()).unwrap();
+    assert!(extracted.files > 1000 && extracted.files <= files, "{extracted:?}");
+    assert_eq!(extracted.commit, None);
+    for sub in ["crates", "rust"] {
+        let (ours, theirs) = (snapshot_tree(&dest.path().join(sub)), snapshot_tree(&source.join(sub)));
+        assert_eq!(ours.len(), theirs.len(), "{sub}");
+        assert!(ours == theirs, "{sub}: the extracted files differ");
+    }
+    let ours = chainward::advisory::rustsec::load(dest.path()).unwrap();
+    let theirs = chainward::advisory::rustsec::load(&source).unwrap();
+    assert_eq!(ours.advisories.len(), theirs.advisories.len());
+    assert!(ours.advisories.len() > 900, "{}", ours.advisories.len());
+}
+
+/// The files under `dir`, relative, with their bytes.
+fn snapshot_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<(PathBuf, Vec<u8>)> =
+        snapshot_files_under(dir).into_iter().map(|(p, b)| (p.strip_prefix(dir).unwrap().to_path_buf(), b)).collect();
+    files.sort();
+    files
 }

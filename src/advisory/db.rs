@@ -3,9 +3,10 @@
 //!
 //! Parsing 1,200 RustSec files or thousands of OSV records on every run is what makes a scan
 //! slow. Each `--db` path is therefore compiled once into a binary index in the cache
-//! directory, keyed by the path, and reused while the path's fingerprint (every file's relative
-//! path, size and modification time; for a git checkout its HEAD) is unchanged; any change
-//! rebuilds it. The index keeps every advisory as its own postcard record behind a per-ecosystem
+//! directory, keyed by the path, and reused while the path's fingerprint is unchanged (a file's
+//! size and time; a git checkout's HEAD; for a plain directory, every directory's modification
+//! time, checked without listing a directory or touching a file: see `Fingerprint`); any
+//! change rebuilds it. The index keeps every advisory as its own postcard record behind a per-ecosystem
 //! table of package names, so a scan reads the table and only the records naming its packages
 //! ([`Select`]): deserializing every record (details included) cost more than the rest of a
 //! warm scan. Writing the cache is best effort and atomic (temporary file, then rename), so
@@ -22,7 +23,7 @@
 //! one more error saying so. What is only informational (entries for ecosystems chainward does
 //! not match) goes to [`Index::notes`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -86,7 +87,7 @@ struct Compiled {
 struct Header {
     format: u32,
     tool: String,
-    fingerprint: String,
+    fingerprint: Fingerprint,
     source: SourceInfo,
     errors: Vec<AdvisoryError>,
     notes: Vec<String>,
@@ -168,15 +169,28 @@ fn cache_key(path: &Path) -> String {
 fn cached(path: &Path, cache: &Path, select: Select<'_>) -> Result<Compiled, AdvisoryError> {
     let label = path.display().to_string();
     let resolved = resolve(path);
-    let fingerprint = fingerprint(&resolved).map_err(|mut e| {
+    let named = |mut e: AdvisoryError| {
         e.path.clone_from(&label);
         e
-    })?;
+    };
+    // A file or a git checkout is identified at once; a plain directory by what its index
+    // recorded, checked without listing any directory.
+    let quick = quick_fingerprint(&resolved).map_err(named)?;
     let dir = cache.join("index");
     let file = dir.join(format!("{}.bin", cache_key(path)));
-    if let Some(compiled) = read_compiled(&file, &fingerprint, select) {
+    let current = |recorded: &Fingerprint| match (&quick, recorded) {
+        (Some(now), recorded) => now == recorded,
+        (None, recorded @ Fingerprint::Tree { .. }) => recorded.unchanged(&resolved),
+        (None, Fingerprint::Exact(_)) => false,
+    };
+    if let Some(compiled) = read_compiled(&file, &current, select) {
         return Ok(compiled);
     }
+    // Taken before the records are read: a change made meanwhile shows at the next run.
+    let fingerprint = match quick {
+        Some(print) => print,
+        None => fingerprint(&resolved).map_err(named)?,
+    };
     let mut compiled = compile(&resolved, &label)?;
     if let Some(bytes) = encode(&compiled, &fingerprint) {
         // Best effort: a read-only cache only costs speed. Temporaries of killed writes go first.
@@ -196,7 +210,7 @@ fn checksum(bytes: &[u8]) -> u64 {
 }
 
 /// The compiled file's bytes.
-fn encode(compiled: &Compiled, fingerprint: &str) -> Option<Vec<u8>> {
+fn encode(compiled: &Compiled, fingerprint: &Fingerprint) -> Option<Vec<u8>> {
     let mut body = Vec::new();
     let mut by_key: BTreeMap<Ecosystem, BTreeMap<&str, Records>> = BTreeMap::new();
     for advisory in &compiled.advisories {
@@ -226,7 +240,7 @@ fn encode(compiled: &Compiled, fingerprint: &str) -> Option<Vec<u8>> {
     let header = Header {
         format: FORMAT,
         tool: env!("CARGO_PKG_VERSION").to_owned(),
-        fingerprint: fingerprint.to_owned(),
+        fingerprint: fingerprint.clone(),
         source: compiled.source.clone(),
         errors: compiled.errors.clone(),
         notes: compiled.notes.clone(),
@@ -249,14 +263,17 @@ fn read_at(f: &mut std::fs::File, file_len: u64, at: u64, len: u64, buf: &mut Ve
         return None;
     }
     f.seek(SeekFrom::Start(at)).ok()?;
-    buf.resize(usize::try_from(len).ok()?, 0);
-    f.read_exact(buf).ok()
+    // Read into the buffer's spare capacity: no zero-filling of bytes about to be overwritten.
+    buf.clear();
+    buf.reserve(usize::try_from(len).ok()?);
+    let n = f.by_ref().take(len).read_to_end(buf).ok()?;
+    (n as u64 == len).then_some(())
 }
 
-/// Read a compiled file when it is current (same format, tool version and fingerprint) and
-/// intact (every checksum of what is read matches), loading only the records `select` asks
-/// for. Any problem means "not usable": recompile.
-fn read_compiled(file: &Path, fingerprint: &str, select: Select<'_>) -> Option<Compiled> {
+/// Read a compiled file when it is current (same format and tool version, and a fingerprint
+/// `current` accepts) and intact (every checksum of what is read matches), loading only the
+/// records `select` asks for. Any problem means "not usable": recompile.
+fn read_compiled(file: &Path, current: &dyn Fn(&Fingerprint) -> bool, select: Select<'_>) -> Option<Compiled> {
     let mut f = std::fs::File::open(file).ok()?;
     let meta = f.metadata().ok()?;
     if !meta.is_file() {
@@ -278,19 +295,23 @@ fn read_compiled(file: &Path, fingerprint: &str, select: Select<'_>) -> Option<C
         return None;
     }
     let header: Header = postcard::from_bytes(&buf).ok()?;
-    if header.format != FORMAT || header.tool != env!("CARGO_PKG_VERSION") || header.fingerprint != fingerprint {
+    if header.format != FORMAT || header.tool != env!("CARGO_PKG_VERSION") || !current(&header.fingerprint) {
         return None;
     }
     let body = (PREFIX as u64).checked_add(header_len)?;
-    let mut wanted: HashMap<Ecosystem, Vec<&str>> = HashMap::new();
+    // The wanted names by ecosystem (a handful of ecosystems: a list, not a hash map).
+    let mut wanted: Vec<(Ecosystem, Vec<&str>)> = Vec::new();
     if let Select::Packages(keys) = select {
         for (ecosystem, name) in keys {
-            wanted.entry(*ecosystem).or_default().push(name.as_str());
+            match wanted.iter_mut().find(|(e, _)| e == ecosystem) {
+                Some((_, names)) => names.push(name.as_str()),
+                None => wanted.push((*ecosystem, vec![name.as_str()])),
+            }
         }
     }
     let mut records: BTreeSet<Record> = BTreeSet::new();
     for section in &header.sections {
-        let names = wanted.get(&section.ecosystem);
+        let names = wanted.iter().find(|(e, _)| *e == section.ecosystem).map(|(_, names)| names);
         if matches!(select, Select::Packages(_)) && names.is_none() {
             continue;
         }
@@ -406,64 +427,123 @@ fn unknown_ecosystems_note(label: &str, names: &BTreeSet<String>) -> String {
     format!("{label}: entries for ecosystems chainward does not match were skipped: {}", list.join(", "))
 }
 
-/// What identifies the content of a source: for a git checkout (the managed RustSec clone),
-/// its HEAD commit and the time its index was last written (every fetch, reset or checkout
-/// rewrites it); otherwise SHA-256 over every file's relative path, size and modification time.
-/// (Uncommitted edits inside a git checkout are therefore not seen until committed.)
-///
-/// Only metadata is read (and, for a checkout, a few small regular files), so a FIFO or a
-/// device in the tree never blocks the walk. Symbolic links are not followed into directories
-/// (no loops); a link to a file counts with the file's size and time, as the loaders read it.
-fn fingerprint(path: &Path) -> Result<String, AdvisoryError> {
+/// What identifies the content of a source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+enum Fingerprint {
+    /// Compared whole. The managed RustSec copy: its directory and `.chainward-source`. A git
+    /// checkout given to `--db`: its HEAD commit and the time its index was last written (every
+    /// fetch, reset or checkout rewrites it); uncommitted edits are therefore not seen until
+    /// committed. A file: its size and modification time.
+    Exact(String),
+    /// A plain directory: the modification time of every directory in it (itself included),
+    /// by relative path, and every symbolic link to a file with its target's size and time.
+    /// Adding, removing or renaming a file changes its directory's time (that is how `git`,
+    /// `rsync`, editors and `tar` replace files), so checking the recorded directories, without
+    /// listing any of them or touching a file, tells whether the tree changed. A file
+    /// rewritten in place (same name, its directory untouched) is not seen until a directory
+    /// changes.
+    /// The directory is named by its real path (a link re-pointed at another tree changes it).
+    /// Inode times come from a clock that moves in ticks of a few milliseconds, so a directory
+    /// changed within a tick of the walk could change again unseen: such a print is `racy` and
+    /// never trusted (the next run compiles again), as git treats racily clean index entries.
+    Tree {
+        /// The directory, every link resolved.
+        root: String,
+        /// Some directory changed too close to the walk for its time to be trusted.
+        racy: bool,
+        /// (relative path, modification time in nanoseconds since the epoch)
+        dirs: Vec<(String, u128)>,
+        /// (relative path, target size, target modification time)
+        links: Vec<(String, u64, u128)>,
+    },
+}
+
+impl Fingerprint {
+    /// Whether the tree at `root` still has the recorded directories and links, unchanged.
+    fn unchanged(&self, root: &Path) -> bool {
+        let Fingerprint::Tree { root: recorded, racy: false, dirs, links } = self else { return false };
+        if *recorded != root.to_string_lossy() {
+            return false;
+        }
+        let at = |rel: &str| if rel.is_empty() { root.to_path_buf() } else { root.join(rel) };
+        dirs.iter()
+            .all(|(rel, mtime)| std::fs::symlink_metadata(at(rel)).is_ok_and(|m| m.is_dir() && nanos(&m) == *mtime))
+            && links.iter().all(|(rel, len, mtime)| {
+                std::fs::metadata(at(rel)).is_ok_and(|m| m.is_file() && m.len() == *len && nanos(&m) == *mtime)
+            })
+    }
+}
+
+/// Times within this margin of a walk's start are racy: a tick of the inode clock, with room.
+const RACY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// A modification time in nanoseconds since the epoch (0 when unknown).
+fn nanos(m: &std::fs::Metadata) -> u128 {
+    m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos())
+}
+
+/// The fingerprint of a file or a git checkout, which costs a few system calls; `None` for a
+/// plain directory (see [`Fingerprint::Tree`]).
+fn quick_fingerprint(path: &Path) -> Result<Option<Fingerprint>, AdvisoryError> {
+    let meta = std::fs::metadata(path).map_err(|e| AdvisoryError {
+        path: path.display().to_string(),
+        record: None,
+        message: e.to_string(),
+    })?;
+    if !meta.is_dir() {
+        return Ok(Some(Fingerprint::Exact(format!("file:{}:{}", meta.len(), nanos(&meta)))));
+    }
+    // The managed RustSec copy (see [`super::local`]): each update extracts into a new directory
+    // named by its time and never changes it afterwards, and leaves `.chainward-source` (the
+    // archive's URL, commit and ETag) in it; the directory's real path and that file name it.
+    if let Ok(source) = fsutil::read_regular(&path.join(super::local::SOURCE_FILE), MAX_GIT_FILE) {
+        let source = String::from_utf8_lossy(&source);
+        return Ok(Some(Fingerprint::Exact(format!("archive:{}:{}", path.display(), source.trim()))));
+    }
+    Ok(git_head(&path.join(".git")).map(|head| {
+        let index = std::fs::metadata(path.join(".git/index")).map_or(0, |m| nanos(&m));
+        Fingerprint::Exact(format!("git:{head}:{index}"))
+    }))
+}
+
+/// The fingerprint of a source. For a plain directory, the walk lists directories and reads only
+/// metadata, so a FIFO or a device in the tree never blocks it. Symbolic links are not followed
+/// into directories (no loops); a link to a file counts with the file's size and time, as the
+/// loaders read through it.
+fn fingerprint(path: &Path) -> Result<Fingerprint, AdvisoryError> {
+    if let Some(print) = quick_fingerprint(path)? {
+        return Ok(print);
+    }
     let err =
         |e: std::io::Error| AdvisoryError { path: path.display().to_string(), record: None, message: e.to_string() };
-    let meta = std::fs::metadata(path).map_err(err)?;
-    if meta.is_dir()
-        && let Some(head) = git_head(&path.join(".git"))
-    {
-        let index = std::fs::metadata(path.join(".git/index"))
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
-        return Ok(format!("git:{head}:{index}"));
-    }
-    let mut entries: Vec<(String, u64, u128)> = Vec::new();
-    let stamp = |m: &std::fs::Metadata| {
-        m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos())
-    };
-    if meta.is_dir() {
-        let mut stack = vec![path.to_path_buf()];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).map_err(err)?.flatten() {
-                // `DirEntry::metadata` does not follow a symlink.
-                let Ok(mut m) = entry.metadata() else { continue };
-                if m.is_dir() {
-                    stack.push(entry.path());
-                    continue;
-                }
-                if m.file_type().is_symlink()
-                    && let Ok(target) = std::fs::metadata(entry.path())
-                    && target.is_file()
-                {
-                    m = target;
-                }
-                let rel = entry.path().strip_prefix(path).map(|r| r.to_string_lossy().into_owned()).unwrap_or_default();
-                entries.push((rel, m.len(), stamp(&m)));
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+        .saturating_sub(RACY.as_nanos());
+    let mut dirs = Vec::new();
+    let mut links = Vec::new();
+    let mut stack = vec![(path.to_path_buf(), String::new())];
+    while let Some((dir, rel)) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&dir).map_err(err)?;
+        dirs.push((rel.clone(), nanos(&meta)));
+        for entry in std::fs::read_dir(&dir).map_err(err)?.flatten() {
+            let Ok(kind) = entry.file_type() else { continue };
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let child = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+            if kind.is_dir() {
+                stack.push((entry.path(), child));
+            } else if kind.is_symlink()
+                && let Ok(target) = std::fs::metadata(entry.path())
+                && target.is_file()
+            {
+                links.push((child, target.len(), nanos(&target)));
             }
         }
-        entries.sort();
-    } else {
-        entries.push((String::new(), meta.len(), stamp(&meta)));
     }
-    let mut hasher = Sha256::new();
-    for (rel, len, mtime) in &entries {
-        hasher.update(rel.as_bytes());
-        hasher.update([0]);
-        hasher.update(len.to_le_bytes());
-        hasher.update(mtime.to_le_bytes());
-    }
-    Ok(hex(&hasher.finalize()))
+    dirs.sort();
+    links.sort();
+    let racy = dirs.iter().any(|(_, t)| *t >= started) || links.iter().any(|(_, _, t)| *t >= started);
+    Ok(Fingerprint::Tree { root: path.to_string_lossy().into_owned(), racy, dirs, links })
 }
 
 /// A small text file of a git directory, when it is a regular file (never a FIFO or device).
@@ -539,7 +619,7 @@ mod tests {
         assert_eq!(cold.errors[0].record.as_deref(), Some("GHSA-bad"));
         assert_eq!(cold.notes.len(), 1);
         let file = std::fs::read_dir(cache.path().join("index")).unwrap().next().unwrap().unwrap().path();
-        let warm_file = read_compiled(&file, &fingerprint(db.path()).unwrap(), Select::All).expect("the cache is used");
+        let warm_file = read_compiled(&file, &|_| true, Select::All).expect("the cache is used");
         assert_eq!(warm_file.errors, cold.errors);
         let warm = load_selected(&paths, Some(cache.path()), Select::Packages(&HashSet::new())).unwrap();
         assert_eq!(warm.errors, cold.errors, "a warm scan reports what the cold one did");
@@ -578,7 +658,7 @@ mod tests {
             let mut bytes = pristine.clone();
             bytes[at] ^= 0x01;
             std::fs::write(&file, &bytes).unwrap();
-            assert!(read_compiled(&file, &fingerprint(db.path()).unwrap(), Select::All).is_none());
+            assert!(read_compiled(&file, &|_| true, Select::All).is_none());
             assert_eq!(summary(&load(&paths, Some(cache.path())).unwrap()), "original summary");
         }
     }
@@ -724,12 +804,22 @@ mod tests {
         assert_eq!(git_head(git), None);
     }
 
+    /// Set the directories' modification times an hour back, as a database has between updates
+    /// (times within a tick of a walk are racy and never trusted).
+    fn age(dirs: &[&Path]) {
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for dir in dirs {
+            std::fs::File::open(dir).unwrap().set_modified(hour_ago).unwrap();
+        }
+    }
+
     #[test]
     fn the_cache_is_used_while_the_source_is_unchanged_and_rebuilt_when_it_changes() {
         let db = tempfile::tempdir().unwrap();
         let cache = tempfile::tempdir().unwrap();
         let record = db.path().join("GHSA-aaaa-bbbb-cccc.json");
         std::fs::write(&record, RECORD).unwrap();
+        age(&[db.path()]);
         let paths = vec![db.path().to_path_buf()];
 
         let first = load(&paths, Some(cache.path())).unwrap();
@@ -740,7 +830,7 @@ mod tests {
         // Unchanged source: the compiled index answers (prove it by tampering with it).
         let file = compiled[0].path();
         let print = fingerprint(db.path()).unwrap();
-        let mut c = read_compiled(&file, &print, Select::All).unwrap();
+        let mut c = read_compiled(&file, &|_| true, Select::All).unwrap();
         c.advisories[0].summary = "from the cache".to_owned();
         std::fs::write(&file, encode(&c, &print).unwrap()).unwrap();
         let second = load(&paths, Some(cache.path())).unwrap();
@@ -749,14 +839,72 @@ mod tests {
             "from the cache"
         );
 
-        // A changed source (different size) is recompiled.
-        std::fs::write(&record, RECORD.replace("old", "newer")).unwrap();
-        let third = load(&paths, Some(cache.path())).unwrap();
-        assert_eq!(third.lookup(crate::model::Ecosystem::Npm, "left-pad", "1.0.0").0[0].advisory.summary, "newer");
+        // A changed source is recompiled: a file replaced the way git, rsync and editors do
+        // (a new file renamed over the old one).
+        let summary = |index: &Index| {
+            index.lookup(crate::model::Ecosystem::Npm, "left-pad", "1.0.0").0[0].advisory.summary.clone()
+        };
+        let replacement = db.path().join(".new");
+        std::fs::write(&replacement, RECORD.replace("old", "newer")).unwrap();
+        std::fs::rename(&replacement, &record).unwrap();
+        assert_eq!(summary(&load(&paths, Some(cache.path())).unwrap()), "newer");
 
         // A corrupt cache file is ignored and replaced.
         std::fs::write(&file, b"garbage").unwrap();
         assert_eq!(load(&paths, Some(cache.path())).unwrap().len(), 1 + BUILTIN.len());
+    }
+
+    /// A plain directory is checked by its directories' times: files added, removed or renamed
+    /// anywhere in it (a new advisory in `crates/<name>/`, a new crate directory) are seen
+    /// without listing any directory; a file rewritten in place is seen once a directory changes.
+    #[test]
+    fn a_plain_directory_is_checked_by_its_directories_times() {
+        let db = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let deep = db.path().join("vulns/left-pad");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(deep.join("a.json"), RECORD).unwrap();
+        let paths = vec![db.path().to_path_buf()];
+        let count = |paths: &[PathBuf]| load(paths, Some(cache.path())).unwrap().len() - BUILTIN.len();
+        // Just written, the directories' times are racy: never trusted.
+        let Fingerprint::Tree { dirs, racy, .. } = fingerprint(db.path()).unwrap() else { panic!("a tree") };
+        assert!(racy);
+        let names: Vec<&str> = dirs.iter().map(|(d, _)| d.as_str()).collect();
+        assert_eq!(names, ["", "vulns", "vulns/left-pad"]);
+        // Older times, as a database has between updates.
+        let age = || age(&[db.path(), &db.path().join("vulns"), &deep]);
+        age();
+        assert_eq!(count(&paths), 1);
+        let Fingerprint::Tree { racy, .. } = fingerprint(db.path()).unwrap() else { panic!("a tree") };
+        assert!(!racy);
+
+        // A second record deep inside.
+        std::fs::write(deep.join("b.json"), RECORD.replace("GHSA-aaaa", "GHSA-eeee")).unwrap();
+        assert_eq!(count(&paths), 2);
+        // A new directory.
+        let other = db.path().join("vulns/right-pad");
+        std::fs::create_dir(&other).unwrap();
+        std::fs::write(other.join("c.json"), RECORD.replace("GHSA-aaaa", "GHSA-ffff")).unwrap();
+        assert_eq!(count(&paths), 3);
+        // A removed file.
+        std::fs::remove_file(deep.join("b.json")).unwrap();
+        assert_eq!(count(&paths), 2);
+        // A removed directory.
+        std::fs::remove_dir_all(&other).unwrap();
+        assert_eq!(count(&paths), 1);
+        // In place: the index still answers until a directory changes.
+        age();
+        assert_eq!(count(&paths), 1);
+        std::fs::write(deep.join("a.json"), RECORD.replace("old", "in place")).unwrap();
+        let summary = || {
+            load(&paths, Some(cache.path())).unwrap().lookup(Ecosystem::Npm, "left-pad", "1.0.0").0[0]
+                .advisory
+                .summary
+                .clone()
+        };
+        assert_ne!(summary(), "in place");
+        std::fs::write(deep.join("touch"), "").unwrap();
+        assert_eq!(summary(), "in place");
     }
 
     #[test]

@@ -297,7 +297,9 @@ pub struct Advisory {
     /// `YYYY-MM-DDTHH:MM:SSZ` (fractions of a second dropped, offsets converted to UTC; see
     /// [`normalize_timestamp`]). OSV: the record's `modified`. RustSec directory: the committer
     /// time of the newest commit that changed the advisory's file, when the directory is the
-    /// root of a git repository (the managed clone is), else `None`. `None` also when the
+    /// root of a git repository, else `None`: the managed copy (`db update`, an archive without
+    /// history) has none, and the crates.io OSV export beside it carries `modified` for the same
+    /// RUSTSEC ids (`--since` takes the newest over every record of an id). `None` also when the
     /// record's value cannot be read: "no modification date", never a failed record. Being
     /// normalised, two values compare chronologically as strings (the newest of a group of
     /// aliases is their `max`).
@@ -381,7 +383,7 @@ pub struct AdvisoryError {
 #[derive(Debug, Default)]
 pub struct Index {
     advisories: Vec<Advisory>,
-    by_package: HashMap<(Ecosystem, String), Vec<(usize, usize)>>,
+    by_package: HashMap<Ecosystem, foldhash::HashMap<String, Vec<(usize, usize)>>>,
     /// Records that could not be read (skipped; the others are loaded), and sources that could
     /// not be read fully or yielded no usable record. A database with errors is not a complete
     /// database: a scan reports them as errors, never as a clean result.
@@ -422,7 +424,7 @@ impl Index {
         for advisory in advisories {
             let i = self.advisories.len();
             for (j, a) in advisory.affected.iter().enumerate() {
-                self.by_package.entry((a.ecosystem, a.name.clone())).or_default().push((i, j));
+                self.by_package.entry(a.ecosystem).or_default().entry(a.name.clone()).or_default().push((i, j));
             }
             self.advisories.push(advisory);
         }
@@ -453,8 +455,10 @@ impl Index {
         name: &str,
         version: &str,
     ) -> (Vec<Match<'_>>, Vec<(&Advisory, VersionError)>) {
-        let key = (ecosystem, ecosystem.normalize_name(name));
-        let Some(entries) = self.by_package.get(&key) else { return (Vec::new(), Vec::new()) };
+        let key = ecosystem.normalized_name(name);
+        let Some(entries) = self.by_package.get(&ecosystem).and_then(|names| names.get(key.as_ref())) else {
+            return (Vec::new(), Vec::new());
+        };
         let parsed = Version::parse(ecosystem, version);
         let mut matches = Vec::new();
         let mut unknown = Vec::new();

@@ -37,9 +37,27 @@ pub(crate) fn emit(output: Option<&Path>, bytes: &[u8], out: &mut Output<'_>) ->
 /// Whether the file at `path` is a CycloneDX JSON SBOM (judged from its first MiB).
 pub(crate) fn is_sbom(path: &Path) -> bool {
     use std::io::Read;
+    let Ok(file) = std::fs::File::open(path) else { return false };
     let mut head = Vec::with_capacity(4096);
+    // A lockfile is told apart by its first bytes, without reading it whole (a JSON document
+    // starts with `{`, after a byte order mark and blanks).
+    if file.take(512).read_to_end(&mut head).is_err() || !may_be_json_object(&head) {
+        return false;
+    }
+    head.clear();
     std::fs::File::open(path).and_then(|f| f.take(1 << 20).read_to_end(&mut head)).is_ok()
         && crate::sbom::input::is_cyclonedx_json(&head)
+}
+
+/// Whether a file starting with `head` can be a JSON object: UTF-16 (zero bytes, or its byte
+/// order mark) is left to the full check; otherwise the first byte after a UTF-8 byte order mark
+/// and JSON's blanks is `{` (or the head is all blanks).
+fn may_be_json_object(head: &[u8]) -> bool {
+    let head = head.strip_prefix(&[0xef, 0xbb, 0xbf]).unwrap_or(head);
+    if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) || head.iter().take(2).any(|b| *b == 0) {
+        return true;
+    }
+    head.iter().find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')).is_none_or(|b| *b == b'{')
 }
 
 /// A time given as an RFC 3339 time or a `YYYY-MM-DD` date (its midnight, UTC).

@@ -112,12 +112,13 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
             // Compared with a revision: leave nested repositories out, as the revision does.
             (Box::new(crate::source::WorkTree::new(&dir).without_nested_repositories()), "worktree".to_owned())
         };
+        let role = Role::Head { compared: req.base.is_some() };
         let head = tree_side(
             head_source.as_ref(),
             only.as_deref(),
             &excludes,
             &mut errors,
-            false,
+            role,
             &mut notes,
             Some(&compiled),
         )?;
@@ -125,7 +126,10 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
             Some(rev) => {
                 let tree = GitTree::at_revision(&workdir, &prefix, rev)?;
                 let label = format!("{rev} ({})", tree.commit().unwrap_or_default());
-                (Some(tree_side(&tree, only.as_deref(), &excludes, &mut errors, true, &mut notes, None)?), Some(label))
+                (
+                    Some(tree_side(&tree, only.as_deref(), &excludes, &mut errors, Role::Base, &mut notes, None)?),
+                    Some(label),
+                )
             }
             None => (None, None),
         };
@@ -134,7 +138,15 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
         let (dir, only) = split_file(req.path);
         let source = crate::source::WorkTree::new(&dir);
         (
-            tree_side(&source, only.as_deref(), &excludes, &mut errors, false, &mut notes, Some(&compiled))?,
+            tree_side(
+                &source,
+                only.as_deref(),
+                &excludes,
+                &mut errors,
+                Role::Head { compared: false },
+                &mut notes,
+                Some(&compiled),
+            )?,
             None,
             None,
             None,
@@ -495,15 +507,25 @@ struct Exclusions<'a> {
 
 /// Resolve a tree into a [`Side`]. At a base revision, unreadable lockfiles are warnings (the
 /// comparison is then against what could be read), not errors of this run.
+/// Which side of a scan a tree is.
+#[derive(Clone, Copy)]
+enum Role {
+    /// The base revision of a comparison.
+    Base,
+    /// What is scanned; `compared` with a base revision or not.
+    Head { compared: bool },
+}
+
 fn tree_side(
     source: &dyn Source,
     only: Option<&str>,
     excludes: &Exclusions<'_>,
     errors: &mut Vec<ReportError>,
-    is_base: bool,
+    role: Role,
     notes: &mut Vec<String>,
     compiled: Option<&super::CompiledRequest>,
 ) -> Result<Side, Error> {
+    let is_base = matches!(role, Role::Base);
     let config = match source.read("chainward.toml") {
         Ok(bytes) => {
             let label = format!("{}:chainward.toml", source.describe());
@@ -556,7 +578,9 @@ fn tree_side(
     }
     let mut versions: Versions = BTreeMap::new();
     let mut locked = Vec::new();
-    for r in &resolution.resolved {
+    // What only a comparison uses: every version of every package, and their sources and checksums.
+    let compared = !matches!(role, Role::Head { compared: false });
+    for r in resolution.resolved.iter().filter(|_| compared) {
         for p in &r.packages {
             // Keyed by the name as the ecosystem compares it (PEP 503 for PyPI), so a name
             // written `Django` at the base and `django` now is one package that changed version.

@@ -76,6 +76,23 @@ impl Ecosystem {
     /// (lowercase, runs of `-`, `_`, `.` as one `-`), Composer lowercase (its registry is
     /// case-insensitive); others unchanged.
     pub fn normalize_name(self, name: &str) -> String {
+        self.normalized_name(name).into_owned()
+    }
+
+    /// [`Ecosystem::normalize_name`], borrowing `name` when it is already normal (always, for
+    /// the ecosystems that compare names as written).
+    pub fn normalized_name(self, name: &str) -> std::borrow::Cow<'_, str> {
+        use std::borrow::Cow;
+        match self {
+            Ecosystem::Cargo | Ecosystem::Npm | Ecosystem::Go | Ecosystem::RubyGems | Ecosystem::Maven => {
+                Cow::Borrowed(name)
+            }
+            Ecosystem::Packagist if !name.bytes().any(|b| b.is_ascii_uppercase()) => Cow::Borrowed(name),
+            _ => Cow::Owned(self.normalize_owned(name)),
+        }
+    }
+
+    fn normalize_owned(self, name: &str) -> String {
         match self {
             Ecosystem::PyPI => {
                 let mut out = String::with_capacity(name.len());

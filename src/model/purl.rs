@@ -30,7 +30,12 @@ pub fn for_package(package: &Package) -> Option<String> {
         && plain(&package.name)
         && plain(&package.version)
     {
-        return Some(format!("pkg:cargo/{}@{}", package.name, package.version));
+        let mut purl = String::with_capacity(11 + package.name.len() + package.version.len());
+        purl.push_str("pkg:cargo/");
+        purl.push_str(&package.name);
+        purl.push('@');
+        purl.push_str(&package.version);
+        return Some(purl);
     }
     built(package)
 }

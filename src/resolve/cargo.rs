@@ -5,7 +5,7 @@
 //! no package appears twice, and every dependency string resolves to exactly one package
 //! (`name`, `name version` or `name version (source)`, as cargo writes them).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -14,6 +14,9 @@ use super::{ResolveError, ResolveErrorKind, ResolveOptions, Resolved, Resolver, 
 use crate::model::package::GitReference;
 use crate::model::{Checksum, Ecosystem, LineSpan, Package, PackageSource};
 use crate::source::Source;
+
+/// A hash map with foldhash's fast, randomly seeded hasher.
+type FastMap<K, V> = foldhash::HashMap<K, V>;
 
 /// crates.io's git index, as lockfiles name it.
 pub const CRATES_IO_INDEX: &str = "https://github.com/rust-lang/crates.io-index";
@@ -114,25 +117,110 @@ pub(crate) struct PackageWire {
     pub(crate) dependencies: Vec<String>,
 }
 
-/// Read the file: the canonical layout cargo writes through the fast reader, anything else
-/// (comments after values, escapes, inline tables, other tables) through the `toml` crate.
-fn read_wire(path: &str, text: &str) -> Result<(LockWire, Spans), ResolveError> {
-    if let Some(read) = super::cargo_canonical::parse(text) {
-        return Ok(read);
+/// The file as read, every string borrowed: from the text (cargo's canonical layout, read by
+/// [`super::cargo_canonical`]) or from the `toml` crate's [`LockWire`] (anything else).
+#[derive(Debug, Default)]
+pub(crate) struct RawLock<'a> {
+    pub(crate) version: Option<RawVersion>,
+    pub(crate) root: Option<RawPackage<'a>>,
+    pub(crate) packages: Vec<RawPackage<'a>>,
+    /// `[metadata]`: each value when it is a string, else `None`.
+    pub(crate) metadata: BTreeMap<&'a str, Option<&'a str>>,
+    /// Every package's dependency strings, one after the other ([`RawPackage::dependencies`]).
+    pub(crate) dependencies: Vec<&'a str>,
+}
+
+/// The top-level `version`: an integer, or what was written instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RawVersion {
+    Integer(i64),
+    Other(String),
+}
+
+/// One `[[package]]` (or v1 `[root]`) table, borrowed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RawPackage<'a> {
+    pub(crate) name: Option<&'a str>,
+    pub(crate) version: Option<&'a str>,
+    pub(crate) source: Option<&'a str>,
+    pub(crate) checksum: Option<&'a str>,
+    /// Its dependency strings: `RawLock::dependencies[start..end]`.
+    pub(crate) dependencies: (usize, usize),
+}
+
+impl<'a> RawLock<'a> {
+    /// The strings of a `LockWire` the `toml` crate read.
+    pub(crate) fn from_wire(wire: &'a LockWire) -> RawLock<'a> {
+        let mut lock = RawLock {
+            version: wire.version.as_ref().map(|v| match v {
+                toml::Value::Integer(n) => RawVersion::Integer(*n),
+                other => RawVersion::Other(other.to_string()),
+            }),
+            metadata: wire.metadata.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+            ..RawLock::default()
+        };
+        let raw = |w: &'a PackageWire, deps: &mut Vec<&'a str>| {
+            let from = deps.len();
+            deps.extend(w.dependencies.iter().map(String::as_str));
+            RawPackage {
+                name: w.name.as_deref(),
+                version: w.version.as_deref(),
+                source: w.source.as_deref(),
+                checksum: w.checksum.as_deref(),
+                dependencies: if deps.len() > from { (from, deps.len()) } else { (0, 0) },
+            }
+        };
+        let mut deps = Vec::new();
+        lock.root = wire.root.as_ref().map(|w| raw(w, &mut deps));
+        lock.packages = wire.package.iter().map(|w| raw(w, &mut deps)).collect();
+        lock.dependencies = deps;
+        lock
     }
-    let wire = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
-    Ok((wire, package_spans(text)))
+
+    /// A package's dependency strings.
+    pub(crate) fn dependencies_of(&self, package: &RawPackage<'_>) -> &[&'a str] {
+        self.dependencies.get(package.dependencies.0..package.dependencies.1).unwrap_or_default()
+    }
+}
+
+/// Two reads of a file are equal when they hold the same strings (where each package's
+/// dependencies sit in the shared list does not matter).
+impl PartialEq for RawLock<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        let same = |a: &RawPackage<'_>, b: &RawPackage<'_>| {
+            (a.name, a.version, a.source, a.checksum) == (b.name, b.version, b.source, b.checksum)
+                && self.dependencies_of(a) == other.dependencies_of(b)
+        };
+        self.version == other.version
+            && self.metadata == other.metadata
+            && self.packages.len() == other.packages.len()
+            && self.packages.iter().zip(&other.packages).all(|(a, b)| same(a, b))
+            && match (&self.root, &other.root) {
+                (None, None) => true,
+                (Some(a), Some(b)) => same(a, b),
+                _ => false,
+            }
+    }
 }
 
 /// Parse a `Cargo.lock`. `path` is only used in errors and for path packages' directory.
 pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
-    let (wire, spans) = read_wire(path, text)?;
-    let version = lock_version(path, text, &wire)?;
+    // The canonical layout cargo writes is read by the fast reader, borrowing from the text;
+    // anything else (comments after values, escapes, inline tables, other tables) by the
+    // `toml` crate, which then reports errors with their line.
+    let wire: LockWire;
+    let (lock, spans) = if let Some(read) = super::cargo_canonical::parse(text) {
+        read
+    } else {
+        wire = toml::from_str(text).map_err(|e| toml_error(path, text, &e))?;
+        (RawLock::from_wire(&wire), package_spans(text))
+    };
+    let version = lock_version(path, text, &lock)?;
     let dir = parent_dir(path);
 
-    let has_root = wire.root.is_some();
+    let has_root = lock.root.is_some();
     let Spans { root: root_span, packages: package_spans } = spans;
-    let package_spans = (package_spans.len() == wire.package.len()).then_some(package_spans);
+    let package_spans = (package_spans.len() == lock.packages.len()).then_some(package_spans);
     let line_of = |i: usize| -> Option<LineSpan> {
         match (has_root, i) {
             (true, 0) => root_span,
@@ -141,59 +229,70 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
         }
     };
 
-    let wires: Vec<PackageWire> = wire.root.into_iter().chain(wire.package).collect();
-    let mut packages = Vec::with_capacity(wires.len());
+    let raws: Vec<RawPackage<'_>> = lock.root.iter().chain(&lock.packages).copied().collect();
+    let mut packages = Vec::with_capacity(raws.len());
     // Source ids as written, and the key every dependency string is matched on.
-    let mut source_ids: Vec<Option<String>> = Vec::with_capacity(wires.len());
-    let mut deps_of: Vec<Vec<String>> = Vec::with_capacity(wires.len());
-    for (i, w) in wires.into_iter().enumerate() {
+    let mut source_ids: Vec<Option<&str>> = Vec::with_capacity(raws.len());
+    // The last source parsed: a lockfile names a handful of sources thousands of times.
+    let mut last_source: Option<(&str, PackageSource)> = None;
+    for (i, w) in raws.iter().enumerate() {
         let lines = line_of(i);
         let line = lines.map(|l| l.start);
         let invalid = |what: &str| ResolveError::new(path, line, ResolveErrorKind::InvalidPackage(what.to_owned()));
         let name = w.name.filter(|n| !n.trim().is_empty()).ok_or_else(|| invalid("a package has no `name`"))?;
         let version =
             w.version.filter(|v| !v.trim().is_empty()).ok_or_else(|| invalid(&format!("`{name}` has no `version`")))?;
-        let source = match &w.source {
+        let source = match w.source {
             None => PackageSource::Path { dir: dir.clone() },
-            Some(s) => parse_source(s).map_err(|reason| {
-                ResolveError::new(
-                    path,
-                    line,
-                    ResolveErrorKind::InvalidSource {
-                        package: format!("{name} {version}"),
-                        source_id: s.clone(),
-                        reason,
-                    },
-                )
-            })?,
+            Some(s) => match &last_source {
+                Some((id, parsed)) if *id == s => parsed.clone(),
+                _ => {
+                    let parsed = parse_source(s).map_err(|reason| {
+                        ResolveError::new(
+                            path,
+                            line,
+                            ResolveErrorKind::InvalidSource {
+                                package: format!("{name} {version}"),
+                                source_id: s.to_owned(),
+                                reason,
+                            },
+                        )
+                    })?;
+                    last_source = Some((s, parsed.clone()));
+                    parsed
+                }
+            },
         };
-        let mut package = Package::new(Ecosystem::Cargo, name, version, source);
+        let mut package = Package::new(Ecosystem::Cargo, name.to_owned(), version.to_owned(), source);
         package.lines = lines;
         if let Some(sum) = w.checksum {
-            package.checksums = vec![parse_checksum(&sum).ok_or_else(|| {
+            package.checksums = vec![parse_checksum(sum).ok_or_else(|| {
                 ResolveError::new(
                     path,
                     line,
                     ResolveErrorKind::InvalidChecksum {
                         package: format!("{} {}", package.name, package.version),
-                        checksum: sum.clone(),
+                        checksum: sum.to_owned(),
                     },
                 )
             })?];
         }
         packages.push(package);
         source_ids.push(w.source);
-        deps_of.push(w.dependencies);
     }
 
     // Index by name, and by name and version (a lockfile may hold thousands of versions of one
     // name: every lookup below stays proportional to the packages that can match); reject
     // duplicates (same name, version and source).
-    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::with_capacity(packages.len());
-    let mut by_name_version: HashMap<(&str, &str), Vec<usize>> = HashMap::with_capacity(packages.len());
+    // foldhash: the names are hashed a few times per dependency string; SipHash cost more than
+    // the rest of the lookup (the seed is random per process, so collisions cannot be planned).
+    let mut by_name: FastMap<&str, Vec<usize>> =
+        FastMap::with_capacity_and_hasher(packages.len(), foldhash::fast::RandomState::default());
+    let mut by_name_version: FastMap<(&str, &str), Vec<usize>> =
+        FastMap::with_capacity_and_hasher(packages.len(), foldhash::fast::RandomState::default());
     for (i, p) in packages.iter().enumerate() {
         let same = by_name_version.entry((p.name.as_str(), p.version.as_str())).or_default();
-        if same.iter().any(|&j| source_ids.get(j).map(Option::as_deref) == source_ids.get(i).map(Option::as_deref)) {
+        if same.iter().any(|&j| source_ids.get(j) == source_ids.get(i)) {
             return Err(ResolveError::new(
                 path,
                 line_of(i).map(|l| l.start),
@@ -206,9 +305,9 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
     // The packages a dependency string (`name`, `name version`, `name version (source)`) names.
     let names = |spec: &DepSpec<'_>, j: usize| -> bool {
         spec.version.is_none_or(|v| packages.get(j).is_some_and(|p| p.version == v))
-            && spec.source.is_none_or(|s| {
-                source_ids.get(j).and_then(Option::as_deref).map(without_precise) == Some(without_precise(s))
-            })
+            && spec
+                .source
+                .is_none_or(|s| source_ids.get(j).copied().flatten().map(without_precise) == Some(without_precise(s)))
             && (!spec.requires_no_source || spec.source.is_some() || source_ids.get(j).is_some_and(Option::is_none))
     };
     let candidates = |spec: &DepSpec<'_>| -> Vec<usize> {
@@ -226,9 +325,9 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
         line_containing(text, metadata, key)
     };
     let mut checksums: Vec<(usize, Checksum)> = Vec::new();
-    for (key, value) in &wire.metadata {
+    for (&key, &value) in &lock.metadata {
         let Some(spec) = key.strip_prefix("checksum ") else { continue };
-        let Some(value) = value.as_str() else {
+        let Some(value) = value else {
             return Err(ResolveError::new(
                 path,
                 entry_line(key),
@@ -260,9 +359,10 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
 
     // Dependency edges.
     let mut edges: Vec<Vec<usize>> = Vec::with_capacity(packages.len());
-    for (i, deps) in deps_of.iter().enumerate() {
+    for (i, raw) in raws.iter().enumerate() {
+        let deps = lock.dependencies_of(raw);
         let mut resolved = Vec::with_capacity(deps.len());
-        for dep in deps {
+        for &dep in deps {
             let spec = DepSpec::parse(dep);
             // The common case, one package of that name that fits, without allocating.
             let mut fitting = same_name_in(&by_name, &by_name_version, spec.name, spec.version)
@@ -289,7 +389,7 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
                     return Err(ResolveError::new(
                         path,
                         line_containing(text, line_of(i), dep),
-                        ResolveErrorKind::DanglingDependency { package: label(), dependency: dep.clone() },
+                        ResolveErrorKind::DanglingDependency { package: label(), dependency: dep.to_owned() },
                     ));
                 }
                 many => {
@@ -305,7 +405,11 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
                     return Err(ResolveError::new(
                         path,
                         line_containing(text, line_of(i), dep),
-                        ResolveErrorKind::AmbiguousDependency { package: label(), dependency: dep.clone(), candidates },
+                        ResolveErrorKind::AmbiguousDependency {
+                            package: label(),
+                            dependency: dep.to_owned(),
+                            candidates,
+                        },
                     ));
                 }
             }
@@ -326,8 +430,8 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
 
 /// The packages of a name (and version, when given).
 fn same_name_in<'a>(
-    by_name: &'a HashMap<&'a str, Vec<usize>>,
-    by_name_version: &'a HashMap<(&'a str, &'a str), Vec<usize>>,
+    by_name: &'a FastMap<&'a str, Vec<usize>>,
+    by_name_version: &'a FastMap<(&'a str, &'a str), Vec<usize>>,
     name: &'a str,
     version: Option<&'a str>,
 ) -> &'a [usize] {
@@ -337,23 +441,28 @@ fn same_name_in<'a>(
     }
 }
 
-fn lock_version(path: &str, text: &str, wire: &LockWire) -> Result<LockVersion, ResolveError> {
+fn lock_version(path: &str, text: &str, lock: &RawLock<'_>) -> Result<LockVersion, ResolveError> {
     let line =
         || text.lines().position(|l| l.trim_start().starts_with("version") && !l.starts_with(' ')).map(|i| i + 1);
-    match &wire.version {
+    match &lock.version {
         None => {
-            let v1_metadata = wire.metadata.keys().any(|k| k.starts_with("checksum "));
-            let full_edges = wire.package.iter().any(|p| p.dependencies.iter().any(|d| d.contains(" (")));
-            Ok(if wire.root.is_some() || v1_metadata || full_edges { LockVersion::V1 } else { LockVersion::V2 })
+            let v1_metadata = lock.metadata.keys().any(|k| k.starts_with("checksum "));
+            let full_edges = lock.packages.iter().any(|p| lock.dependencies_of(p).iter().any(|d| d.contains(" (")));
+            Ok(if lock.root.is_some() || v1_metadata || full_edges { LockVersion::V1 } else { LockVersion::V2 })
         }
-        Some(toml::Value::Integer(1)) => Ok(LockVersion::V1),
-        Some(toml::Value::Integer(2)) => Ok(LockVersion::V2),
-        Some(toml::Value::Integer(3)) => Ok(LockVersion::V3),
-        Some(toml::Value::Integer(4)) => Ok(LockVersion::V4),
-        Some(toml::Value::Integer(n)) if *n > MAX_VERSION => {
+        Some(RawVersion::Integer(1)) => Ok(LockVersion::V1),
+        Some(RawVersion::Integer(2)) => Ok(LockVersion::V2),
+        Some(RawVersion::Integer(3)) => Ok(LockVersion::V3),
+        Some(RawVersion::Integer(4)) => Ok(LockVersion::V4),
+        Some(RawVersion::Integer(n)) if *n > MAX_VERSION => {
             Err(ResolveError::new(path, line(), ResolveErrorKind::UnsupportedVersion(n.to_string())))
         }
-        Some(other) => Err(ResolveError::new(path, line(), ResolveErrorKind::InvalidVersion(other.to_string()))),
+        Some(RawVersion::Integer(n)) => {
+            Err(ResolveError::new(path, line(), ResolveErrorKind::InvalidVersion(n.to_string())))
+        }
+        Some(RawVersion::Other(other)) => {
+            Err(ResolveError::new(path, line(), ResolveErrorKind::InvalidVersion(other.clone())))
+        }
     }
 }
 

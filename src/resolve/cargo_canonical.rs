@@ -9,7 +9,7 @@
 //! the file or reports the error with its line. A test checks both readers agree on every
 //! fixture and corpus lockfile.
 
-use super::cargo::{LockWire, PackageWire, Spans};
+use super::cargo::{RawLock, RawPackage, RawVersion, Spans};
 use crate::model::LineSpan;
 
 /// Which table the lines belong to.
@@ -20,12 +20,42 @@ enum Table {
     Metadata,
 }
 
-/// Read `text` if it is in cargo's canonical layout, with the line span of every block.
-pub(crate) fn parse(text: &str) -> Option<(LockWire, Spans)> {
-    let mut wire = LockWire::default();
+/// The lines of `text` as `str::lines` gives them (split on `\n`, one `\r` before it dropped),
+/// numbered from 1, found with a vectorised byte search.
+struct Lines<'a> {
+    text: &'a str,
+    at: usize,
+    n: usize,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = (usize, &'a str);
+
+    fn next(&mut self) -> Option<(usize, &'a str)> {
+        let rest = self.text.get(self.at..).filter(|r| !r.is_empty())?;
+        self.n += 1;
+        let (line, advance) = match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(i) => {
+                let line = rest.get(..i)?;
+                (line.strip_suffix('\r').unwrap_or(line), i + 1)
+            }
+            None => (rest, rest.len()),
+        };
+        self.at += advance;
+        Some((self.n, line))
+    }
+}
+
+/// Read `text` if it is in cargo's canonical layout, with the line span of every block. Every
+/// string borrows from `text`.
+pub(crate) fn parse(text: &str) -> Option<(RawLock<'_>, Spans)> {
+    let mut lock = RawLock::default();
     let mut spans = Spans::default();
     let mut table = Table::Top;
     let mut seen_metadata = false;
+    // Whether the block being read had its `dependencies` (a second one, even after an empty
+    // first, is a duplicate key).
+    let mut seen_dependencies = false;
     // The span of the `[root]` or `[[package]]` block being read.
     let mut span: Option<LineSpan> = None;
     let close = |table: &Table, span: Option<LineSpan>, spans: &mut Spans| match (table, span) {
@@ -33,28 +63,27 @@ pub(crate) fn parse(text: &str) -> Option<(LockWire, Spans)> {
         (Table::Package, Some(s)) => spans.packages.push(s),
         _ => {}
     };
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l));
+    let mut lines = Lines { text, at: 0, n: 0 };
     while let Some((n, line)) = lines.next() {
         let t = blank_trimmed(line);
-        if t.is_empty() {
-            continue;
-        }
-        if t.starts_with('#') {
+        let Some(&first) = t.as_bytes().first() else { continue };
+        if first == b'#' {
             // TOML allows no control character but tab in a comment.
-            if t.chars().any(|c| c != '\t' && c.is_control()) {
+            if !comment_ok(t) {
                 return None;
             }
             continue;
         }
-        if t.starts_with('[') {
+        if first == b'[' {
             close(&table, span.take(), &mut spans);
+            seen_dependencies = false;
             table = match t {
                 "[[package]]" => {
-                    wire.package.push(PackageWire::default());
+                    lock.packages.push(RawPackage::default());
                     Table::Package
                 }
-                "[root]" if wire.root.is_none() => {
-                    wire.root = Some(PackageWire::default());
+                "[root]" if lock.root.is_none() => {
+                    lock.root = Some(RawPackage::default());
                     Table::Root
                 }
                 "[metadata]" if !seen_metadata => {
@@ -70,22 +99,22 @@ pub(crate) fn parse(text: &str) -> Option<(LockWire, Spans)> {
         let mut end = n;
         match table {
             Table::Top => {
-                if key != Key::Bare("version") || wire.version.is_some() {
+                if key != Key::Bare("version") || lock.version.is_some() {
                     return None;
                 }
-                wire.version = Some(toml::Value::Integer(integer(value)?));
+                lock.version = Some(RawVersion::Integer(integer(value)?));
             }
             Table::Metadata => {
                 let Key::Quoted(k) = key else { return None };
                 let v = string(value)?;
-                if wire.metadata.insert(k.to_owned(), toml::Value::String(v.to_owned())).is_some() {
+                if lock.metadata.insert(k, Some(v)).is_some() {
                     return None;
                 }
             }
             Table::Package | Table::Root => {
                 let package = match table {
-                    Table::Root => wire.root.as_mut()?,
-                    _ => wire.package.last_mut()?,
+                    Table::Root => lock.root.as_mut()?,
+                    _ => lock.packages.last_mut()?,
                 };
                 let Key::Bare(key) = key else { return None };
                 let slot = match key {
@@ -94,11 +123,16 @@ pub(crate) fn parse(text: &str) -> Option<(LockWire, Spans)> {
                     "source" => &mut package.source,
                     "checksum" => &mut package.checksum,
                     "dependencies" => {
-                        if !package.dependencies.is_empty() {
+                        if seen_dependencies {
                             return None;
                         }
-                        let (items, last) = array(value, n, &mut lines)?;
-                        package.dependencies = items;
+                        seen_dependencies = true;
+                        let from = lock.dependencies.len();
+                        let last = array(value, n, &mut lines, &mut lock.dependencies)?;
+                        // An empty array keeps (0, 0), as an empty list did before.
+                        if lock.dependencies.len() > from {
+                            package.dependencies = (from, lock.dependencies.len());
+                        }
                         end = last;
                         if let Some(s) = span.as_mut() {
                             s.end = end;
@@ -110,7 +144,7 @@ pub(crate) fn parse(text: &str) -> Option<(LockWire, Spans)> {
                 if slot.is_some() {
                     return None;
                 }
-                *slot = Some(string(value)?.to_owned());
+                *slot = Some(string(value)?);
             }
         }
         if let Some(s) = span.as_mut() {
@@ -118,7 +152,15 @@ pub(crate) fn parse(text: &str) -> Option<(LockWire, Spans)> {
         }
     }
     close(&table, span.take(), &mut spans);
-    Some((wire, spans))
+    Some((lock, spans))
+}
+
+/// A comment line holds no control character but tab.
+fn comment_ok(t: &str) -> bool {
+    if t.is_ascii() {
+        return !t.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f);
+    }
+    !t.chars().any(|c| c != '\t' && c.is_control())
 }
 
 #[derive(PartialEq, Eq)]
@@ -138,7 +180,7 @@ fn split_key_value(line: &str) -> Option<(Key<'_>, &str)> {
     }
     // A bare key has no `=`, so the first `=` is the separator (a byte search, not a substring
     // search: this runs for every line of the file).
-    let eq = line.bytes().position(|b| b == b'=')?;
+    let eq = memchr::memchr(b'=', line.as_bytes())?;
     let key = line.get(..eq)?.strip_suffix(' ')?;
     let value = line.get(eq + 1..)?.strip_prefix(' ')?;
     key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-').then_some(())?;
@@ -148,8 +190,23 @@ fn split_key_value(line: &str) -> Option<(Key<'_>, &str)> {
 /// A basic string with nothing to unescape: `"..."` and nothing after it.
 fn string(value: &str) -> Option<&str> {
     let inner = value.strip_prefix('"')?.strip_suffix('"')?;
-    inner.chars().all(|c| c != '"' && c != '\\' && !c.is_control()).then_some(inner)
+    // One table lookup a byte; a string with any other byte (non-ASCII) takes the exact check.
+    let plain = inner.bytes().all(|b| PLAIN.get(usize::from(b)).copied().unwrap_or(false))
+        || (!inner.is_ascii() && inner.chars().all(|c| c != '"' && c != '\\' && !c.is_control()));
+    plain.then_some(inner)
 }
+
+/// The ASCII bytes a basic string holds as themselves: no control character, quote or backslash.
+#[expect(clippy::indexing_slicing, reason = "indices below 0x7f in a table of 256")]
+const PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0x20;
+    while b < 0x7f {
+        table[b] = b != b'"' as usize && b != b'\\' as usize;
+        b += 1;
+    }
+    table
+};
 
 /// A plain decimal integer (`4`), no sign, underscores or leading zeros.
 fn integer(value: &str) -> Option<i64> {
@@ -160,25 +217,25 @@ fn integer(value: &str) -> Option<i64> {
     if ok { value.parse().ok() } else { None }
 }
 
-/// `[]`, or `[` followed by one `"string",` per line and a closing `]` line; with the line the
-/// array ends on.
+/// `[]`, or `[` followed by one `"string",` per line and a closing `]` line, appended to
+/// `items`; returns the line the array ends on.
 fn array<'a>(
     value: &str,
     line: usize,
     lines: &mut impl Iterator<Item = (usize, &'a str)>,
-) -> Option<(Vec<String>, usize)> {
+    items: &mut Vec<&'a str>,
+) -> Option<usize> {
     match value {
-        "[]" => return Some((Vec::new(), line)),
+        "[]" => return Some(line),
         "[" => {}
         _ => return None,
     }
-    let mut items = Vec::new();
     // Only the last item may go without its comma.
     let mut last = false;
     for (n, line) in lines.by_ref() {
         let t = blank_trimmed(line);
         if t == "]" {
-            return Some((items, n));
+            return Some(n);
         }
         if last {
             return None;
@@ -187,7 +244,7 @@ fn array<'a>(
             last = true;
             t
         });
-        items.push(string(item)?.to_owned());
+        items.push(string(item)?);
     }
     None
 }
@@ -195,12 +252,15 @@ fn array<'a>(
 /// `line` without the blanks TOML allows around its content: spaces and tabs only (`str::trim`
 /// would also drop a lone CR, VT, FF and Unicode spaces, which TOML rejects there).
 fn blank_trimmed(line: &str) -> &str {
-    line.trim_matches([' ', '\t'])
+    let bytes = line.as_bytes();
+    let start = bytes.iter().position(|b| *b != b' ' && *b != b'\t').unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| *b != b' ' && *b != b'\t').map_or(start, |i| i + 1);
+    line.get(start..end.max(start)).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::cargo::package_spans;
+    use super::super::cargo::{LockWire, package_spans};
     use super::*;
 
     /// Found by the `cargo_lock_differential` fuzz target: files the fast reader accepted and
@@ -218,7 +278,7 @@ mod tests {
             // were accepted and toml refuses them).
             if let Some((wire, spans)) = parse(text) {
                 let toml: LockWire = toml::from_str(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
-                assert_eq!(wire, toml, "{text:?}");
+                assert_eq!(wire, RawLock::from_wire(&toml), "{text:?}");
                 assert_eq!(spans, package_spans(text), "{text:?}");
             }
         }
@@ -252,7 +312,7 @@ mod tests {
             let text = std::fs::read_to_string(&path).unwrap();
             let Some((wire, spans)) = parse(&text) else { continue };
             fast += 1;
-            assert_eq!(wire, toml_wire(&text), "{}", path.display());
+            assert_eq!(wire, RawLock::from_wire(&toml_wire(&text)), "{}", path.display());
             assert_eq!(spans, package_spans(&text), "{}", path.display());
         }
         assert!(fast >= 10, "the canonical reader should take most lockfiles, took {fast}");
@@ -285,10 +345,10 @@ mod tests {
     #[test]
     fn reads_the_canonical_layout() {
         let (wire, spans) = parse("# generated\nversion = 4\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\ndependencies = [\n \"b\",\n \"c 1.0.0\",\n]\n\n[[package]]\nname = \"b\"\nversion = \"0.1.0\"\ndependencies = []\n").unwrap();
-        assert_eq!(wire.version, Some(toml::Value::Integer(4)));
-        assert_eq!(wire.package.len(), 2);
-        assert_eq!(wire.package[0].dependencies, vec!["b".to_owned(), "c 1.0.0".to_owned()]);
-        assert!(wire.package[1].dependencies.is_empty());
+        assert_eq!(wire.version, Some(RawVersion::Integer(4)));
+        assert_eq!(wire.packages.len(), 2);
+        assert_eq!(wire.dependencies_of(&wire.packages[0]), ["b", "c 1.0.0"]);
+        assert!(wire.dependencies_of(&wire.packages[1]).is_empty());
         assert_eq!(spans.packages, [LineSpan { start: 4, end: 10 }, LineSpan { start: 12, end: 15 }]);
     }
 }

@@ -1,5 +1,9 @@
 //! The merged graph as a CycloneDX document, built with the `cyclonedx-bom` crate.
 //!
+//! JSON is written directly from the graph by `sbom::json`, byte for byte the document this
+//! module's model path writes (tests compare the two on every fixture and corpus lockfile); the
+//! model path writes XML, and JSON for [`render_to_with_vex_via_model`].
+//!
 //! `cyclonedx-bom` 0.8 models CycloneDX 1.3 to 1.5. Version 1.5 is written by the crate as is;
 //! 1.6 (ECMA-424) is the crate's 1.5 document plus what 1.6 changes for our content: the
 //! `specVersion` and XML namespace, and `authors` objects instead of the deprecated `author`
@@ -143,7 +147,26 @@ pub fn render_to(graph: &Graph, options: &SbomOptions, out: &mut dyn Write) -> R
 /// [`render_to`], with a `vulnerabilities` array (a VEX: [`super::vex::vulnerabilities`]) at the
 /// end of the document, when not empty. JSON only: an error for XML (before anything is
 /// written). A deterministic serial number covers the vulnerabilities too.
+///
+/// JSON is written directly from the graph (`sbom::json`); XML through the `cyclonedx-bom`
+/// model ([`render_to_with_vex_via_model`]).
 pub fn render_to_with_vex(
+    graph: &Graph,
+    options: &SbomOptions,
+    vulnerabilities: &[Value],
+    out: &mut dyn Write,
+) -> Result<(), SbomError> {
+    match options.format {
+        SbomFormat::Json => render_with(graph, options, vulnerabilities, out, super::json::write_document),
+        SbomFormat::Xml => render_to_with_vex_via_model(graph, options, vulnerabilities, out),
+    }
+}
+
+/// [`render_to_with_vex`] through the `cyclonedx-bom` model, in JSON too: one small model
+/// document per component, serialized by the crate and cut into the streamed document. The
+/// writer of XML, and for JSON the reference the direct writer is tested against (the same
+/// bytes); several times slower than the direct JSON writer.
+pub fn render_to_with_vex_via_model(
     graph: &Graph,
     options: &SbomOptions,
     vulnerabilities: &[Value],
@@ -152,19 +175,40 @@ pub fn render_to_with_vex(
     if !vulnerabilities.is_empty() && options.format != SbomFormat::Json {
         return Err(SbomError::Model("vulnerabilities (a VEX) can only be written in JSON".to_owned()));
     }
-    let doc = Doc { graph, options, vulnerabilities };
+    render_with(graph, options, vulnerabilities, out, |graph, options, vulnerabilities, serial, w| {
+        let mut buffered = BufWriter::with_capacity(1 << 16, w);
+        write_document(graph, options, vulnerabilities, serial, &mut buffered)?;
+        buffered.flush()?;
+        Ok(())
+    })
+}
+
+/// One way of writing the document, given its serial number.
+type WriteDocument = fn(
+    graph: &Graph,
+    options: &SbomOptions,
+    vulnerabilities: &[Value],
+    serial: Uuid,
+    w: &mut dyn Write,
+) -> Result<(), SbomError>;
+
+/// The serial number (see [`render_to`]), then the document written by `write` into `out`.
+fn render_with(
+    graph: &Graph,
+    options: &SbomOptions,
+    vulnerabilities: &[Value],
+    out: &mut dyn Write,
+    write: WriteDocument,
+) -> Result<(), SbomError> {
     let serial = if options.deterministic {
         let mut hash = HashWriter(Sha256::new());
-        doc.write(Uuid::nil(), &mut hash)?;
+        write(graph, options, vulnerabilities, Uuid::nil(), &mut hash)?;
         // UUIDv5 names are hashed with SHA-1; SHA-256 the megabytes first, which is much faster.
         Uuid::new_v5(&SERIAL_NAMESPACE, &hash.0.finalize())
     } else {
         Uuid::new_v4()
     };
-    let mut buffered = BufWriter::with_capacity(1 << 16, out);
-    doc.write(serial, &mut buffered)?;
-    buffered.flush()?;
-    Ok(())
+    write(graph, options, vulnerabilities, serial, out)
 }
 
 /// An `io::Write` that only hashes.
@@ -181,11 +225,11 @@ impl Write for HashWriter {
     }
 }
 
-fn model_error(e: impl std::fmt::Display) -> SbomError {
+pub(super) fn model_error(e: impl std::fmt::Display) -> SbomError {
     SbomError::Model(e.to_string())
 }
 
-fn unexpected(what: &str) -> SbomError {
+pub(super) fn unexpected(what: &str) -> SbomError {
     SbomError::Model(format!("unexpected output from the CycloneDX writer ({what})"))
 }
 
@@ -281,13 +325,14 @@ impl Out<'_> {
 
 /// A package of the graph, or its root.
 #[derive(Clone, Copy)]
-enum Entry<'g> {
+pub(super) enum Entry<'g> {
     Node(&'g Node),
     Root,
 }
 
 impl<'g> Entry<'g> {
-    fn id(self, graph: &'g Graph) -> &'g str {
+    /// Its id (`bom-ref`).
+    pub(super) fn id(self, graph: &'g Graph) -> &'g str {
         match self {
             Entry::Node(n) => &n.id,
             Entry::Root => &graph.root.id,
@@ -305,7 +350,7 @@ impl<'g> Entry<'g> {
 
 /// The one order of `dependencies` and of the `complete` composition: by id, the root among the
 /// packages (after a package with the same id, as a stable sort would put it).
-fn in_ref_order(graph: &Graph) -> Vec<Entry<'_>> {
+pub(super) fn in_ref_order(graph: &Graph) -> Vec<Entry<'_>> {
     let mut order: Vec<Entry<'_>> = Vec::with_capacity(graph.nodes.len() + 1);
     order.extend(graph.nodes.iter().map(Entry::Node));
     if graph.nodes.is_sorted_by(|a, b| a.id <= b.id) {
@@ -317,19 +362,6 @@ fn in_ref_order(graph: &Graph) -> Vec<Entry<'_>> {
         order.sort_by(|a, b| a.id(graph).cmp(b.id(graph)));
     }
     order
-}
-
-/// What one document is made of.
-struct Doc<'a> {
-    graph: &'a Graph,
-    options: &'a SbomOptions,
-    vulnerabilities: &'a [Value],
-}
-
-impl Doc<'_> {
-    fn write(&self, serial: Uuid, w: &mut dyn Write) -> Result<(), SbomError> {
-        write_document(self.graph, self.options, self.vulnerabilities, serial, w)
-    }
 }
 
 /// The whole document, streamed.

@@ -2,6 +2,10 @@
 
 pub mod cyclonedx;
 pub mod input;
+mod json;
 pub mod vex;
 
-pub use cyclonedx::{SbomError, SbomFormat, SbomOptions, SpecVersion, render, render_to, render_to_with_vex};
+pub use cyclonedx::{
+    SbomError, SbomFormat, SbomOptions, SpecVersion, render, render_to, render_to_with_vex,
+    render_to_with_vex_via_model,
+};

@@ -227,7 +227,9 @@ impl Source for WorkTree {
     }
 
     fn read(&self, path: &str) -> Result<Vec<u8>, SourceError> {
-        if let Some(real) = self.listing().ok().and_then(|l| l.renamed.get(path)) {
+        // Escaped names come from the listing, so only a listing already made can hold one:
+        // reading a file (`chainward.toml`, a manifest) never walks the tree for this.
+        if let Some(real) = self.listing.get().and_then(|l| l.as_ref().ok()).and_then(|l| l.renamed.get(path)) {
             return std::fs::read(real).map_err(|e| SourceError { path: path.to_owned(), message: e.to_string() });
         }
         if escapes(path) || self.leaves_through_a_link(path) {

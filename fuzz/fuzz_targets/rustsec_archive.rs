@@ -1,0 +1,2 @@
+#![no_main]
+chainward_fuzz::target!(rustsec_archive);
