@@ -382,7 +382,10 @@ pub struct DiffArgs {
 #[expect(clippy::struct_excessive_bools, reason = "independent command-line switches")]
 pub struct CommonScanArgs {
     /// An advisory database: a RustSec advisory-db directory, a directory of OSV JSON files, or
-    /// an OSV zip (osv.dev's per-ecosystem `all.zip` layout). Repeatable.
+    /// an OSV zip (osv.dev's per-ecosystem `all.zip` layout). Repeatable. Compiled once into an
+    /// index in the cache, reused while the database is unchanged: a directory is checked by the
+    /// modification times of its directories (what git, rsync and tar change), so a file
+    /// rewritten in place is not seen until its directory changes (touch it).
     #[arg(long, value_name = "PATH")]
     pub db: Vec<PathBuf>,
     /// Report format.

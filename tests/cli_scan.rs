@@ -199,7 +199,15 @@ fn a_second_scan_uses_the_compiled_index_and_gives_the_same_report() {
             .unwrap()
     };
     let first = run();
-    assert!(cache.path().join("index").read_dir().unwrap().count() == 1, "the compiled index is written");
+    let written: Vec<String> = cache
+        .path()
+        .join("index")
+        .read_dir()
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(written.len(), 2, "the database's compiled index and the built-in records' are written: {written:?}");
+    assert!(written.iter().any(|n| n == "builtin.bin"), "{written:?}");
     let second = run();
     assert_eq!(keys(&json(&first)), keys(&json(&second)));
     assert_eq!(json(&first)["database"], json(&second)["database"]);

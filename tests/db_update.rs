@@ -892,6 +892,11 @@ fn a_hostile_archive_is_refused_and_the_old_copy_stays() {
             "is larger than 1048576 bytes",
         ),
         ("a symlink leaving the tree", with(symlink("advisory-db-main/../link", "/etc")), "unsafe path"),
+        (
+            "a path deeper than an advisory-db's",
+            with(file(&format!("{TOP}/crates/deep/a/b/RUSTSEC-2099-0010.md"), b"x")),
+            "(deeper than an advisory-db's layout)",
+        ),
         ("not gzip", plain_tar, "not a readable .tar.gz archive"),
         ("a truncated gzip stream", whole[..whole.len() - 20].to_vec(), "not a readable .tar.gz archive"),
         (
@@ -920,6 +925,33 @@ fn a_hostile_archive_is_refused_and_the_old_copy_stays() {
     assert!(outcome.failed.is_empty(), "{:?}", outcome.failed);
     assert_eq!(outcome.done, [format!("rustsec: at {}", &commit(8)[..12])]);
     assert_eq!(s.scan_ids(&["--offline"]), ["GHSA-test-0001-aaaa", "RUSTSEC-2099-0001", "RUSTSEC-2099-0002"]);
+}
+
+/// A .tar.gz cut into several gzip members (`bgzip`, `cat a.gz b.gz`) is read whole, as `gunzip`
+/// reads it: nothing after the first member is lost.
+#[test]
+fn an_archive_of_several_gzip_members_is_read_whole() {
+    let s = Setup::new();
+    let mut builder = tar::Builder::new(Vec::new());
+    for (id, package) in [("RUSTSEC-2099-0001", "itoa"), ("RUSTSEC-2099-0002", "adler")] {
+        let text = advisory(id, package, ">= 9.0.0");
+        let mut header = tar::Header::new_ustar();
+        header.set_path(format!("{TOP}/crates/{package}/{id}.md")).unwrap();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append(&header, text.as_bytes()).unwrap();
+    }
+    let tar = builder.into_inner().unwrap();
+    // The first advisory's header and text (512 + 512 bytes) in one member, the rest in another.
+    let mut archive = gzip(&tar[..1024]);
+    archive.extend(gzip(&tar[1024..]));
+    s.serve_archive(archive);
+    let out = s.update();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let live = std::fs::canonicalize(s.db_dir().join("rustsec")).unwrap();
+    assert!(live.join("crates/itoa/RUSTSEC-2099-0001.md").is_file());
+    assert!(live.join("crates/adler/RUSTSEC-2099-0002.md").is_file(), "the second member's file");
 }
 
 /// Links, hard links and devices inside the tree are skipped, never created: a file written

@@ -308,3 +308,36 @@ fn an_invalid_timestamp_is_the_same_error() {
     assert_eq!(direct_error, model_error);
     assert!(direct.is_empty() && model.is_empty());
 }
+
+/// bom-refs, purls, `dependsOn`, the root's reference and property names holding hostile text
+/// (the tests above change names after the merge, so ids and purls there stay plain): the same
+/// bytes from both writers, and valid JSON.
+#[test]
+fn hostile_ids_and_purls_give_the_same_bytes() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/projects/workspace");
+    let (mut graph, _) = graph_of(&dir).expect("the workspace fixture resolves");
+    let hostile = "q\"b\\s/ \u{0}\u{8}\u{c}\u{1b}[31m \u{7f}\u{9b} \u{202e}rtl \u{2028} \u{e0041} ü 😀\r\n\t";
+    for n in &mut graph.nodes {
+        n.purl = Some(format!("pkg:cargo/x{hostile}@1"));
+        n.id = format!("{}{hostile}", n.id);
+        n.depends_on = n.depends_on.iter().map(|d| format!("{d}{hostile}")).collect();
+    }
+    graph.root.id = format!("root{hostile}");
+    for spec in [SpecVersion::V1_5, SpecVersion::V1_6] {
+        let options = SbomOptions {
+            spec,
+            format: SbomFormat::Json,
+            timestamp: Some("2024-01-01T00:00:00Z".to_owned()),
+            deterministic: true,
+            missing: Vec::new(),
+            properties: vec![(format!("name{hostile}"), "v".to_owned())],
+        };
+        let (mut direct, mut model) = (Vec::new(), Vec::new());
+        render_to_with_vex(&graph, &options, &[], &mut direct).unwrap();
+        render_to_with_vex_via_model(&graph, &options, &[], &mut model).unwrap();
+        if direct != model {
+            report_difference(&format!("hostile ids, {spec:?}"), &direct, &model);
+        }
+        serde_json::from_slice::<Value>(&direct).expect("valid JSON");
+    }
+}

@@ -35,7 +35,7 @@ use crate::fsutil;
 use crate::model::Ecosystem;
 
 /// Bump when the compiled format or the meaning of its content changes.
-const FORMAT: u32 = 7;
+const FORMAT: u32 = 8;
 
 /// Records at most this many bytes apart are read together.
 const READ_GAP: u64 = 32 * 1024;
@@ -137,11 +137,45 @@ pub fn load_selected(paths: &[PathBuf], cache_dir: Option<&Path>, select: Select
         index.extend(compiled.advisories);
     }
     // Last, so that each database's own records come first in every group of aliases.
-    let builtin = super::builtin::load(|a| select.wants(a));
+    let builtin = if let Some(cache) = cache_dir {
+        cached_builtin(cache, select)
+    } else {
+        let builtin = super::builtin::load(|a| select.wants(a));
+        Compiled { source: builtin.source, errors: builtin.errors, notes: Vec::new(), advisories: builtin.advisories }
+    };
     index.sources.push(builtin.source);
     index.errors.extend(builtin.errors);
     index.extend(builtin.advisories);
     Ok(index)
+}
+
+/// chainward's built-in records through a compiled index of their own (`<cache>/index/
+/// builtin.bin`), read like any database's: parsing every record's JSON on every run cost a
+/// warm scan a quarter of a millisecond. Its fingerprint is a checksum of the records' text, so
+/// another build with other records compiles it again.
+fn cached_builtin(cache: &Path, select: Select<'_>) -> Compiled {
+    let mut sum = crc32fast::Hasher::new();
+    for (file, text) in super::builtin::RECORDS {
+        sum.update(file.as_bytes());
+        sum.update(&[0]);
+        sum.update(text.as_bytes());
+        sum.update(&[0]);
+    }
+    let fingerprint = Fingerprint::Exact(format!("builtin:{}:{:08x}", super::builtin::RECORDS.len(), sum.finalize()));
+    let dir = cache.join("index");
+    let file = dir.join("builtin.bin");
+    if let Some(compiled) = read_compiled(&file, &|recorded| *recorded == fingerprint, select) {
+        return compiled;
+    }
+    let builtin = super::builtin::load(|_| true);
+    let mut compiled =
+        Compiled { source: builtin.source, errors: builtin.errors, notes: Vec::new(), advisories: builtin.advisories };
+    if let Some(bytes) = encode(&compiled, &fingerprint) {
+        fsutil::clean_stale_temporaries(&dir);
+        let _ = fsutil::write_atomically(&file, &bytes);
+    }
+    compiled.advisories.retain(|a| select.wants(a));
+    compiled
 }
 
 /// `path` with every symlink resolved, so that the fingerprint and the records come from the
@@ -175,7 +209,7 @@ fn cached(path: &Path, cache: &Path, select: Select<'_>) -> Result<Compiled, Adv
     };
     // A file or a git checkout is identified at once; a plain directory by what its index
     // recorded, checked without listing any directory.
-    let quick = quick_fingerprint(&resolved).map_err(named)?;
+    let quick = quick_fingerprint(&resolved, is_managed_copy(&resolved, cache)).map_err(named)?;
     let dir = cache.join("index");
     let file = dir.join(format!("{}.bin", cache_key(path)));
     let current = |recorded: &Fingerprint| match (&quick, recorded) {
@@ -189,7 +223,7 @@ fn cached(path: &Path, cache: &Path, select: Select<'_>) -> Result<Compiled, Adv
     // Taken before the records are read: a change made meanwhile shows at the next run.
     let fingerprint = match quick {
         Some(print) => print,
-        None => fingerprint(&resolved).map_err(named)?,
+        None => tree_fingerprint(&resolved).map_err(named)?,
     };
     let mut compiled = compile(&resolved, &label)?;
     if let Some(bytes) = encode(&compiled, &fingerprint) {
@@ -477,14 +511,27 @@ impl Fingerprint {
 /// Times within this margin of a walk's start are racy: a tick of the inode clock, with room.
 const RACY: std::time::Duration = std::time::Duration::from_millis(100);
 
+/// [`RACY`] on a file system whose times are whole seconds.
+const COARSE_RACY: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// A modification time in nanoseconds since the epoch (0 when unknown).
 fn nanos(m: &std::fs::Metadata) -> u128 {
     m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos())
 }
 
-/// The fingerprint of a file or a git checkout, which costs a few system calls; `None` for a
-/// plain directory (see [`Fingerprint::Tree`]).
-fn quick_fingerprint(path: &Path) -> Result<Option<Fingerprint>, AdvisoryError> {
+/// Whether `resolved` is a version of the managed RustSec copy under `cache`: a
+/// `rustsec-<stamp>` directory of `<cache>/db`, which an update extracts once and never changes
+/// (see [`super::local`]). Only there is `.chainward-source` believed: a copy of it elsewhere may
+/// be edited.
+fn is_managed_copy(resolved: &Path, cache: &Path) -> bool {
+    resolved.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("rustsec-"))
+        && resolved.parent().zip(std::fs::canonicalize(cache.join("db")).ok()).is_some_and(|(p, db)| p == db)
+}
+
+/// The fingerprint of a file, a git checkout or (`managed`) a version of the managed RustSec
+/// copy, which costs a few system calls; `None` for a plain directory (see
+/// [`Fingerprint::Tree`]).
+fn quick_fingerprint(path: &Path, managed: bool) -> Result<Option<Fingerprint>, AdvisoryError> {
     let meta = std::fs::metadata(path).map_err(|e| AdvisoryError {
         path: path.display().to_string(),
         record: None,
@@ -496,7 +543,7 @@ fn quick_fingerprint(path: &Path) -> Result<Option<Fingerprint>, AdvisoryError> 
     // The managed RustSec copy (see [`super::local`]): each update extracts into a new directory
     // named by its time and never changes it afterwards, and leaves `.chainward-source` (the
     // archive's URL, commit and ETag) in it; the directory's real path and that file name it.
-    if let Ok(source) = fsutil::read_regular(&path.join(super::local::SOURCE_FILE), MAX_GIT_FILE) {
+    if managed && let Ok(source) = fsutil::read_regular(&path.join(super::local::SOURCE_FILE), MAX_GIT_FILE) {
         let source = String::from_utf8_lossy(&source);
         return Ok(Some(Fingerprint::Exact(format!("archive:{}:{}", path.display(), source.trim()))));
     }
@@ -510,16 +557,19 @@ fn quick_fingerprint(path: &Path) -> Result<Option<Fingerprint>, AdvisoryError> 
 /// metadata, so a FIFO or a device in the tree never blocks it. Symbolic links are not followed
 /// into directories (no loops); a link to a file counts with the file's size and time, as the
 /// loaders read through it.
+#[cfg(test)]
 fn fingerprint(path: &Path) -> Result<Fingerprint, AdvisoryError> {
-    if let Some(print) = quick_fingerprint(path)? {
-        return Ok(print);
+    match quick_fingerprint(path, false)? {
+        Some(print) => Ok(print),
+        None => tree_fingerprint(path),
     }
+}
+
+/// [`Fingerprint::Tree`] of a plain directory.
+fn tree_fingerprint(path: &Path) -> Result<Fingerprint, AdvisoryError> {
     let err =
         |e: std::io::Error| AdvisoryError { path: path.display().to_string(), record: None, message: e.to_string() };
-    let started = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos())
-        .saturating_sub(RACY.as_nanos());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     let mut dirs = Vec::new();
     let mut links = Vec::new();
     let mut stack = vec![(path.to_path_buf(), String::new())];
@@ -542,7 +592,12 @@ fn fingerprint(path: &Path) -> Result<Fingerprint, AdvisoryError> {
     }
     dirs.sort();
     links.sort();
-    let racy = dirs.iter().any(|(_, t)| *t >= started) || links.iter().any(|(_, _, t)| *t >= started);
+    // A file system that keeps whole seconds (ext3, HFS+, some network mounts) or two (FAT) moves
+    // its clock in those steps: a time without a fraction of a second widens the window to 3 s.
+    let coarse = dirs.iter().any(|(_, t)| t % 1_000_000_000 == 0);
+    let window = if coarse { COARSE_RACY.as_nanos() } else { RACY.as_nanos() };
+    let since = now.saturating_sub(window);
+    let racy = dirs.iter().any(|(_, t)| *t >= since) || links.iter().any(|(_, _, t)| *t >= since);
     Ok(Fingerprint::Tree { root: path.to_string_lossy().into_owned(), racy, dirs, links })
 }
 
@@ -618,7 +673,7 @@ mod tests {
         assert_eq!(cold.errors.len(), 1, "{:?}", cold.errors);
         assert_eq!(cold.errors[0].record.as_deref(), Some("GHSA-bad"));
         assert_eq!(cold.notes.len(), 1);
-        let file = std::fs::read_dir(cache.path().join("index")).unwrap().next().unwrap().unwrap().path();
+        let file = indexes(cache.path())[0].clone();
         let warm_file = read_compiled(&file, &|_| true, Select::All).expect("the cache is used");
         assert_eq!(warm_file.errors, cold.errors);
         let warm = load_selected(&paths, Some(cache.path()), Select::Packages(&HashSet::new())).unwrap();
@@ -634,7 +689,7 @@ mod tests {
         let paths = vec![db.path().to_path_buf()];
         let summary = |index: &Index| index.lookup(Ecosystem::Npm, "left-pad", "1.0.0").0[0].advisory.summary.clone();
         assert_eq!(summary(&load(&paths, Some(cache.path())).unwrap()), "original summary");
-        let file = std::fs::read_dir(cache.path().join("index")).unwrap().next().unwrap().unwrap().path();
+        let file = indexes(cache.path())[0].clone();
         let pristine = std::fs::read(&file).unwrap();
         let find = |bytes: &[u8], what: &[u8]| bytes.windows(what.len()).position(|w| w == what).unwrap();
 
@@ -750,7 +805,7 @@ mod tests {
         let index = load(&paths, Some(cache.path())).unwrap();
         assert_eq!(summary(&index), "second");
         assert_eq!(index.sources[0].path, link.display().to_string(), "reported by the name given");
-        assert_eq!(std::fs::read_dir(cache.path().join("index")).unwrap().count(), 1);
+        assert_eq!(indexes(cache.path()).len(), 1);
     }
 
     #[test]
@@ -764,7 +819,8 @@ mod tests {
         std::fs::write(&stale, vec![0u8; 4096]).unwrap();
         load(&[db.path().to_path_buf()], Some(cache.path())).unwrap();
         assert!(!stale.exists());
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "only the new index");
+        assert_eq!(indexes(cache.path()).len(), 1, "only the new index");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2, "and the built-in records' index");
     }
 
     #[test]
@@ -788,6 +844,81 @@ mod tests {
         }
     }
 
+    /// `.chainward-source` is believed only in a version of the managed copy: a `--db` directory
+    /// holding one (a copy of the managed database, edited) is checked like any other.
+    #[test]
+    fn a_source_note_outside_the_managed_database_is_not_believed() {
+        let db = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        std::fs::write(db.path().join(super::super::local::SOURCE_FILE), "{}\n").unwrap();
+        std::fs::write(db.path().join("a.json"), RECORD).unwrap();
+        age(&[db.path()]);
+        let paths = vec![db.path().to_path_buf()];
+        assert_eq!(load(&paths, Some(cache.path())).unwrap().len(), 1 + BUILTIN.len());
+        std::fs::write(db.path().join("b.json"), RECORD.replace("GHSA-aaaa", "GHSA-eeee")).unwrap();
+        assert_eq!(load(&paths, Some(cache.path())).unwrap().len(), 2 + BUILTIN.len(), "the new record is seen");
+        // In the managed database, the note names the version.
+        let managed = cache.path().join("db/rustsec-1-2");
+        std::fs::create_dir_all(&managed).unwrap();
+        std::fs::write(managed.join(super::super::local::SOURCE_FILE), "{\"commit\": \"abc\"}\n").unwrap();
+        let resolved = std::fs::canonicalize(&managed).unwrap();
+        assert!(is_managed_copy(&resolved, cache.path()));
+        assert!(!is_managed_copy(&std::fs::canonicalize(db.path()).unwrap(), cache.path()));
+        assert!(
+            matches!(quick_fingerprint(&resolved, true).unwrap(), Some(Fingerprint::Exact(p)) if p.contains("abc"))
+        );
+    }
+
+    /// On a file system that keeps whole seconds, a time within 3 s of the walk is racy.
+    #[test]
+    fn whole_second_times_widen_the_racy_window() {
+        let db = tempfile::tempdir().unwrap();
+        std::fs::write(db.path().join("a.json"), RECORD).unwrap();
+        let whole = |ago: u64| {
+            let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - ago;
+            std::fs::File::open(db.path())
+                .unwrap()
+                .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+                .unwrap();
+        };
+        let racy = || matches!(fingerprint(db.path()).unwrap(), Fingerprint::Tree { racy: true, .. });
+        whole(0);
+        assert!(racy(), "this second");
+        whole(1);
+        assert!(racy(), "the second before: a change later in it would not show");
+        whole(10);
+        assert!(!racy());
+    }
+
+    /// The built-in records go through a compiled index of their own, which a corrupted file
+    /// never fools.
+    #[test]
+    fn the_built_in_records_have_their_own_compiled_index() {
+        let cache = tempfile::tempdir().unwrap();
+        let mut keys = HashSet::new();
+        keys.insert((Ecosystem::Npm, "ua-parser-js".to_owned()));
+        let file = cache.path().join("index/builtin.bin");
+        for round in ["compiles", "reads", "garbage", "a corrupted record"] {
+            match round {
+                "garbage" => std::fs::write(&file, b"garbage").unwrap(),
+                "a corrupted record" => {
+                    let mut bytes = std::fs::read(&file).unwrap();
+                    let at = bytes.windows(12).position(|w| w == b"ua-parser-js").unwrap();
+                    bytes[at] = b'U';
+                    std::fs::write(&file, bytes).unwrap();
+                }
+                _ => {}
+            }
+            let index = load_selected(&[], Some(cache.path()), Select::Packages(&keys)).unwrap();
+            assert!(file.is_file(), "{round}");
+            assert_eq!(index.sources.len(), 1, "{round}");
+            assert_eq!(index.sources[0].records, BUILTIN.len(), "{round}");
+            assert!(index.errors.is_empty(), "{round}");
+            assert_eq!(index.len(), 1, "{round}: only the record naming ua-parser-js");
+            assert_eq!(index.lookup(Ecosystem::Npm, "ua-parser-js", "0.7.29").0.len(), 1, "{round}");
+        }
+    }
+
     #[test]
     fn git_head_reads_loose_and_packed_refs() {
         let dir = tempfile::tempdir().unwrap();
@@ -802,6 +933,17 @@ mod tests {
         assert_eq!(git_head(git).as_deref(), Some("fedcba9876543210fedcba9876543210fedcba98"));
         std::fs::write(git.join("HEAD"), "ref: ../../etc/passwd\n").unwrap();
         assert_eq!(git_head(git), None);
+    }
+
+    /// The compiled indexes of databases under a cache (the built-in records' own one left out).
+    fn indexes(cache: &Path) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(cache.join("index"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.file_name().is_some_and(|n| n != "builtin.bin"))
+            .collect();
+        files.sort();
+        files
     }
 
     /// Set the directories' modification times an hour back, as a database has between updates
@@ -824,11 +966,11 @@ mod tests {
 
         let first = load(&paths, Some(cache.path())).unwrap();
         assert_eq!(first.len(), 1 + BUILTIN.len());
-        let compiled: Vec<_> = std::fs::read_dir(cache.path().join("index")).unwrap().flatten().collect();
+        let compiled = indexes(cache.path());
         assert_eq!(compiled.len(), 1, "one compiled index per --db path");
 
         // Unchanged source: the compiled index answers (prove it by tampering with it).
-        let file = compiled[0].path();
+        let file = compiled[0].clone();
         let print = fingerprint(db.path()).unwrap();
         let mut c = read_compiled(&file, &|_| true, Select::All).unwrap();
         c.advisories[0].summary = "from the cache".to_owned();

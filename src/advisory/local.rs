@@ -57,7 +57,8 @@ const RUSTSEC_TMP_PREFIX: &str = ".rustsec-tmp-";
 /// The new link before it is renamed over the live one: `.rustsec-link-<pid>-<stamp>`.
 const RUSTSEC_LINK_TMP_PREFIX: &str = ".rustsec-link-";
 
-/// In each version of the RustSec copy: where it came from (one line of JSON: [`SourceNote`]).
+/// In each version of the RustSec copy: where it came from (one line of JSON: the URL, the
+/// commit and the `ETag`).
 pub const SOURCE_FILE: &str = ".chainward-source";
 /// The most a RustSec archive download may hold (compressed; advisory-db's is a few MiB).
 const MAX_ARCHIVE_DOWNLOAD: u64 = 128 << 20;
@@ -447,9 +448,14 @@ fn prune_versions(root: &Path, keep: &[&str]) {
     }
 }
 
-/// The most bytes a RustSec archive may hold uncompressed (the tar stream; advisory-db's is a
-/// few MiB).
-pub const MAX_ARCHIVE_BYTES: u64 = 256 << 20;
+/// The most bytes a RustSec archive may hold uncompressed (the tar stream; advisory-db's is
+/// about 10 MiB). It also bounds the memory a long name or pax header can take: the `tar` crate
+/// reads those whole.
+pub const MAX_ARCHIVE_BYTES: u64 = 64 << 20;
+/// The most components a kept path may have below the top directory (advisory-db's files are
+/// `crates/<crate>/<id>.md` and `rust/<area>/<id>.md`): a deeper one refuses the archive, so that
+/// an archive cannot make directories without end.
+pub const MAX_ARCHIVE_DEPTH: usize = 4;
 /// The most entries a RustSec archive may hold (advisory-db has a few thousand).
 pub const MAX_ARCHIVE_ENTRIES: usize = 100_000;
 /// The largest file of a RustSec archive that is kept (an advisory is a few KiB).
@@ -578,7 +584,9 @@ fn read_archive(
     limits: Limits,
     file: &mut dyn FnMut(&str, &[u8]) -> std::io::Result<()>,
 ) -> Result<Extracted, ArchiveError> {
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(reader).take(limits.bytes));
+    // Every gzip member, as `gunzip` reads them (a stream cut into members, as `bgzip` or `cat
+    // a.gz b.gz` make, loses nothing).
+    let mut archive = tar::Archive::new(flate2::read::MultiGzDecoder::new(reader).take(limits.bytes));
     let result = read_entries(&mut archive, limits, file);
     let mut rest = archive.into_inner();
     // The end of the tar is not the end of the gzip stream: read on to it, so that a truncated
@@ -637,6 +645,12 @@ fn read_entries<R: Read>(
         let Some(rel) = rel else { continue };
         if !kind.is_file() || !kept(&rel) {
             continue;
+        }
+        if rel.split('/').count() > MAX_ARCHIVE_DEPTH {
+            return Err(ArchiveError::UnsafePath {
+                path: sanitize::value(&rel),
+                reason: "deeper than an advisory-db's layout",
+            });
         }
         let size = entry.size();
         if size > limits.file {
