@@ -479,7 +479,7 @@ impl<'a> DepSpec<'a> {
     fn parse(s: &'a str) -> Self {
         // Cargo writes no blanks around a dependency string: trim only when there are some.
         let edges = [s.as_bytes().first(), s.as_bytes().last()];
-        let s = if edges.iter().all(|b| b.is_some_and(|b| b.is_ascii_graphic())) { s } else { s.trim() };
+        let s = if edges.iter().all(|b| b.is_some_and(u8::is_ascii_graphic)) { s } else { s.trim() };
         let (head, source) = match s.split_once('(') {
             Some((head, rest)) => (head.trim_end(), Some(rest.strip_suffix(')').unwrap_or(rest))),
             None => (s, None),
