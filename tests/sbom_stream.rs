@@ -10,9 +10,7 @@ mod common;
 use std::fmt::Write as _;
 use std::io::Write;
 
-use chainward::advisory::{AdvisoryKind, Severity};
 use chainward::discover::Excludes;
-use chainward::finding::{Finding, Location, PackageRef};
 use chainward::model::Graph;
 use chainward::report::Suppression;
 use chainward::resolve::ResolveOptions;
@@ -106,30 +104,6 @@ fn the_document_is_written_in_bounded_pieces() {
     }
 }
 
-fn finding(id: &str, name: &str, version: &str, purl: Option<&str>) -> Finding {
-    Finding {
-        id: id.to_owned(),
-        aliases: vec!["CVE-2099-0001".to_owned()],
-        kind: AdvisoryKind::Vulnerability.into(),
-        severity: Severity::High,
-        cvss: None,
-        package: PackageRef {
-            ecosystem: "crates.io".to_owned(),
-            name: name.to_owned(),
-            version: version.to_owned(),
-            purl: purl.map(str::to_owned),
-        },
-        location: Location { path: "Cargo.lock".to_owned(), line: None, end_line: None },
-        summary: format!("Problem in {name}"),
-        fixed_in: vec![">=9.0.0".to_owned()],
-        url: None,
-        details: String::new(),
-        cvss_vector: None,
-        suppression: None,
-        compiled: None,
-    }
-}
-
 /// The streamed VEX is the one `vex::add_vulnerabilities` adds to a rendered document.
 #[test]
 fn a_streamed_vex_is_the_vex_added_to_the_document() {
@@ -139,10 +113,10 @@ fn a_streamed_vex_is_the_vex_added_to_the_document() {
         chainward::resolve::work_tree(&source, &Excludes::new(&[]).unwrap(), &ResolveOptions::default()).unwrap();
     let graph = Graph::merge(resolution.resolved, &resolution.name);
     let active = vec![
-        finding("RUSTSEC-2099-0001", "itoa", "1.0.18", Some("pkg:cargo/itoa@1.0.18")),
-        finding("RUSTSEC-2099-0002", "gone", "1.0.0", None),
+        common::finding("RUSTSEC-2099-0001", "itoa", "1.0.18", Some("pkg:cargo/itoa@1.0.18")),
+        common::finding("RUSTSEC-2099-0002", "gone", "1.0.0", None),
     ];
-    let mut ignored = finding("RUSTSEC-2099-0003", "hex", "0.4.3", None);
+    let mut ignored = common::finding("RUSTSEC-2099-0003", "hex", "0.4.3", None);
     ignored.suppression =
         Some(Suppression { reason: "not reachable".to_owned(), until: None, source: "chainward.toml:1".to_owned() });
     let suppressed = vec![ignored];

@@ -12,10 +12,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use chainward::advisory::{AdvisoryKind, Severity};
 use chainward::compiled::{Compiled, Status};
 use chainward::discover::Excludes;
-use chainward::finding::{Finding, Location, PackageRef};
+use chainward::finding::Finding;
 use chainward::model::package::{DependencyKind, GitReference, PackageMeta};
 use chainward::model::{Checksum, Graph, PackageSource, Scope};
 use chainward::report::Suppression;
@@ -33,38 +32,21 @@ fn graph_of(path: &Path) -> Option<(Graph, Vec<(String, String)>)> {
     Some((Graph::merge(resolution.resolved, &resolution.name), missing))
 }
 
-fn finding(id: &str, name: &str, version: &str, purl: Option<&str>) -> Finding {
-    Finding {
-        id: id.to_owned(),
-        aliases: vec!["CVE-2099-0001".to_owned()],
-        kind: AdvisoryKind::Vulnerability.into(),
-        severity: Severity::High,
-        cvss: None,
-        package: PackageRef {
-            ecosystem: "crates.io".to_owned(),
-            name: name.to_owned(),
-            version: version.to_owned(),
-            purl: purl.map(str::to_owned),
-        },
-        location: Location { path: "Cargo.lock".to_owned(), line: None, end_line: None },
-        summary: format!("Problem in {name} \u{202e}"),
-        fixed_in: vec![">=9.0.0".to_owned()],
-        url: None,
-        details: String::new(),
-        cvss_vector: None,
-        suppression: None,
-        compiled: None,
-    }
+/// A finding whose summary ends in a bidi override (written escaped by both writers).
+fn with_bidi(mut f: Finding) -> Finding {
+    f.summary.push_str(" \u{202e}");
+    f
 }
 
 /// A VEX over some of `graph`'s packages: active, silenced for good, silenced until a date,
 /// and one for a package that is not in the graph.
 fn vulnerabilities(graph: &Graph) -> Vec<Value> {
-    let mut active = vec![finding("RUSTSEC-2099-0002", "gone", "1.0.0", None)];
+    let mut active = vec![with_bidi(common::finding("RUSTSEC-2099-0002", "gone", "1.0.0", None))];
     let mut suppressed = Vec::new();
     for (i, node) in graph.nodes.iter().take(3).enumerate() {
         let p = &node.package;
-        let mut f = finding(&format!("RUSTSEC-2099-010{i}"), &p.name, &p.version, node.purl.as_deref());
+        let mut f =
+            with_bidi(common::finding(&format!("RUSTSEC-2099-010{i}"), &p.name, &p.version, node.purl.as_deref()));
         if i == 0 {
             active.push(f);
         } else {

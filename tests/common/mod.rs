@@ -382,3 +382,28 @@ pub fn osv_record(id: &str, name: &str, fixed: &str, modified: &str) -> String {
     })
     .to_string()
 }
+
+/// A vulnerability finding of a crates.io package, for tests of what reports and SBOMs write.
+pub fn finding(id: &str, name: &str, version: &str, purl: Option<&str>) -> chainward::finding::Finding {
+    chainward::finding::Finding {
+        id: id.to_owned(),
+        aliases: vec!["CVE-2099-0001".to_owned()],
+        kind: chainward::advisory::AdvisoryKind::Vulnerability.into(),
+        severity: chainward::advisory::Severity::High,
+        cvss: None,
+        package: chainward::finding::PackageRef {
+            ecosystem: "crates.io".to_owned(),
+            name: name.to_owned(),
+            version: version.to_owned(),
+            purl: purl.map(str::to_owned),
+        },
+        location: chainward::finding::Location { path: "Cargo.lock".to_owned(), line: None, end_line: None },
+        summary: format!("Problem in {name}"),
+        fixed_in: vec![">=9.0.0".to_owned()],
+        url: None,
+        details: String::new(),
+        cvss_vector: None,
+        suppression: None,
+        compiled: None,
+    }
+}
