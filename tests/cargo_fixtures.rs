@@ -886,7 +886,7 @@ fn monorepo_graph_merges_shared_packages() {
     let itoa = graph.nodes.iter().find(|n| n.id == "pkg:cargo/itoa@1.0.18").unwrap();
     let span = Some(LineSpan { start: 5, end: 9 });
     assert_eq!(
-        itoa.lockfiles,
+        itoa.lockfiles.iter().map(|(p, l)| (p.clone(), *l)).collect::<BTreeMap<_, _>>(),
         BTreeMap::from([("svc-a/Cargo.lock".to_owned(), span), ("tools/svc-b/Cargo.lock".to_owned(), span)])
     );
     assert_eq!(itoa.package.scope, Some(Scope::Required));

@@ -159,6 +159,9 @@ pub(crate) fn run(cli: &Cli, args: &SbomArgs, env: &Env, out: &mut Output<'_>) -
     for e in &resolution.errors {
         out.error(&e.to_string());
     }
+    // The command ends the process: freeing the graph node by node (a tenth of `sbom`'s time on a
+    // large lockfile) would only delay the exit. Its memory goes back with the process.
+    std::mem::forget(graph);
     Ok(if resolution.errors.is_empty() && vex_errors.is_empty() { ExitStatus::Success } else { ExitStatus::Error })
 }
 

@@ -352,7 +352,11 @@ pub(crate) fn pipeline(cli: &Cli, req: &Request<'_>, env: &Env, out: &mut Output
     let bytes = render(&report, req.common.format, &path_prefix)?;
     super::emit(super::output_path(req.common.output.as_deref()), &bytes, out)?;
     github(req, env, &report, &path_prefix, out)?;
-    Ok(super::conclude(cli, out, &report.warnings, &report.errors, failing))
+    let status = super::conclude(cli, out, &report.warnings, &report.errors, failing);
+    // The command ends the process: freeing the index and the packages piece by piece would
+    // only delay the exit. Their memory goes back with the process.
+    std::mem::forget((index, head, base));
+    Ok(status)
 }
 
 fn render(report: &Report, format: ReportFormat, path_prefix: &str) -> Result<Vec<u8>, Error> {
