@@ -476,10 +476,12 @@ enum Fingerprint {
     /// listing any of them or touching a file, tells whether the tree changed. A file
     /// rewritten in place (same name, its directory untouched) is not seen until a directory
     /// changes.
+    ///
     /// The directory is named by its real path (a link re-pointed at another tree changes it).
-    /// Inode times come from a clock that moves in ticks of a few milliseconds, so a directory
-    /// changed within a tick of the walk could change again unseen: such a print is `racy` and
-    /// never trusted (the next run compiles again), as git treats racily clean index entries.
+    /// Inode times come from a clock that moves in ticks of a few milliseconds (whole seconds on
+    /// some file systems), so a directory changed within a tick of the walk could change again
+    /// unseen: such a print is `racy` ([`RACY`], [`COARSE_RACY`]) and never trusted (the next
+    /// run compiles again), as git treats racily clean index entries.
     Tree {
         /// The directory, every link resolved.
         root: String,

@@ -509,8 +509,6 @@ struct Exclusions<'a> {
     with_tree_policy: bool,
 }
 
-/// Resolve a tree into a [`Side`]. At a base revision, unreadable lockfiles are warnings (the
-/// comparison is then against what could be read), not errors of this run.
 /// Which side of a scan a tree is.
 #[derive(Clone, Copy)]
 enum Role {
@@ -520,6 +518,8 @@ enum Role {
     Head { compared: bool },
 }
 
+/// Resolve a tree into a [`Side`]. At a base revision, unreadable lockfiles are warnings (the
+/// comparison is then against what could be read), not errors of this run.
 fn tree_side(
     source: &dyn Source,
     only: Option<&str>,

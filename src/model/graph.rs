@@ -296,7 +296,7 @@ fn merge_package(into: &mut Package, other: &Package) {
 mod tests {
     #[test]
     fn permute_applies_an_order_in_place() {
-        // Every permutation of 6 items, by its own index order, against a plain sort.
+        // Random lists of 6 items, put in order through their sorted indices, against a plain sort.
         let mut seed = 7u64;
         for _ in 0..500 {
             let mut items: Vec<u64> = (0..6)
