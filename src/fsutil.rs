@@ -170,6 +170,15 @@ fn writes_in_place(path: &Path) -> bool {
 
 #[cfg(all(test, unix))]
 mod tests {
+    #[test]
+    fn hex_is_lowercase_two_digits_a_byte() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let want: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let want = want.concat();
+        assert_eq!(super::hex(&bytes), want);
+        assert_eq!(super::hex(&[]), "");
+    }
+
     use super::*;
 
     #[test]
@@ -265,4 +274,16 @@ mod tests {
         assert!(!writes_in_place(Path::new("/devices/out.json")));
         assert!(!writes_in_place(Path::new("out.json")));
     }
+}
+
+/// Lowercase hexadecimal of `bytes` (the cache's file names are digests written so).
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        for nibble in [b >> 4, b & 0x0f] {
+            out.push(char::from(DIGITS.get(usize::from(nibble)).copied().unwrap_or(b'0')));
+        }
+    }
+    out
 }

@@ -630,11 +630,7 @@ fn git_head(git_dir: &Path) -> Option<String> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        use std::fmt::Write;
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    fsutil::hex(bytes)
 }
 
 #[cfg(test)]

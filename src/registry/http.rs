@@ -841,11 +841,7 @@ fn check_shape(url: &str, expect: Expect, content_type: &str, body: &[u8]) -> Re
 
 /// Lowercase hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    crate::fsutil::hex(bytes)
 }
 
 /// An agent with chainward's timeouts, redirect limit, TLS and User-Agent; `https_only` refuses
