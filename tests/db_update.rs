@@ -188,33 +188,17 @@ fn serve(state: Arc<Mutex<Served>>) -> String {
                 s.archive_requests += 1;
                 if if_none_match.as_deref() == Some(s.archive_etag.as_str()) {
                     s.archive_not_modified += 1;
-                    let _ = write!(
-                        stream,
-                        "HTTP/1.1 304 Not Modified\r\nETag: {}\r\nConnection: close\r\n\r\n",
-                        s.archive_etag
-                    );
+                    not_modified(&mut stream, &s.archive_etag);
                     continue;
                 }
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/gzip\r\nContent-Length: {}\r\nETag: {}\r\nConnection: close\r\n\r\n",
-                    s.archive.len(),
-                    s.archive_etag
-                );
-                let body = if s.archive_truncate { &s.archive[..s.archive.len() / 2] } else { &s.archive[..] };
-                let _ = stream.write_all(body);
+                respond(&mut stream, "application/gzip", Some(&s.archive_etag), &s.archive, s.archive_truncate);
                 continue;
             }
             if request_line.starts_with("GET /npm/all.zip ")
                 && let Some(zip) = s.npm_zip.clone()
             {
                 s.npm_requests += 1;
-                let _ = write!(
-                    stream,
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/zip\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    zip.len()
-                );
-                let _ = stream.write_all(&zip);
+                respond(&mut stream, "application/zip", None, &zip, false);
                 continue;
             }
             if !request_line.starts_with("GET /crates.io/all.zip ") {
@@ -223,20 +207,29 @@ fn serve(state: Arc<Mutex<Served>>) -> String {
             }
             if if_none_match.as_deref() == Some(s.etag.as_str()) {
                 s.not_modified += 1;
-                let _ = write!(stream, "HTTP/1.1 304 Not Modified\r\nETag: {}\r\nConnection: close\r\n\r\n", s.etag);
+                not_modified(&mut stream, &s.etag);
                 continue;
             }
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/zip\r\nContent-Length: {}\r\nETag: {}\r\nConnection: close\r\n\r\n",
-                s.zip.len(),
-                s.etag
-            );
-            let body = if s.truncate { &s.zip[..s.zip.len() / 2] } else { &s.zip[..] };
-            let _ = stream.write_all(body);
+            respond(&mut stream, "application/zip", Some(&s.etag), &s.zip, s.truncate);
         }
     });
     format!("http://{addr}")
+}
+
+/// `200 OK` with `body`; `truncate`: only half of it, where Content-Length promises it whole.
+fn respond(stream: &mut impl Write, content_type: &str, etag: Option<&str>, body: &[u8], truncate: bool) {
+    let etag = etag.map(|e| format!("ETag: {e}\r\n")).unwrap_or_default();
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n{etag}Connection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(if truncate { &body[..body.len() / 2] } else { body });
+}
+
+/// `304 Not Modified` for `etag`.
+fn not_modified(stream: &mut impl Write, etag: &str) {
+    let _ = write!(stream, "HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\nConnection: close\r\n\r\n");
 }
 
 struct Setup {

@@ -140,8 +140,7 @@ pub fn load_selected(paths: &[PathBuf], cache_dir: Option<&Path>, select: Select
     let builtin = if let Some(cache) = cache_dir {
         cached_builtin(cache, select)
     } else {
-        let builtin = super::builtin::load(|a| select.wants(a));
-        Compiled { source: builtin.source, errors: builtin.errors, notes: Vec::new(), advisories: builtin.advisories }
+        super::builtin::load(|a| select.wants(a)).into()
     };
     index.sources.push(builtin.source);
     index.errors.extend(builtin.errors);
@@ -162,17 +161,27 @@ fn cached_builtin(cache: &Path, select: Select<'_>) -> Compiled {
         sum.update(&[0]);
     }
     let fingerprint = Fingerprint::Exact(format!("builtin:{}:{:08x}", super::builtin::RECORDS.len(), sum.finalize()));
-    let dir = cache.join("index");
-    let file = dir.join("builtin.bin");
+    let file = cache.join("index").join("builtin.bin");
     if let Some(compiled) = read_compiled(&file, &|recorded| *recorded == fingerprint, select) {
         return compiled;
     }
-    let builtin = super::builtin::load(|_| true);
-    let mut compiled =
-        Compiled { source: builtin.source, errors: builtin.errors, notes: Vec::new(), advisories: builtin.advisories };
-    if let Some(bytes) = encode(&compiled, &fingerprint) {
-        fsutil::clean_stale_temporaries(&dir);
-        let _ = fsutil::write_atomically(&file, &bytes);
+    store(super::builtin::load(|_| true).into(), &fingerprint, &file, select)
+}
+
+impl From<super::builtin::Builtin> for Compiled {
+    fn from(builtin: super::builtin::Builtin) -> Compiled {
+        Compiled { source: builtin.source, errors: builtin.errors, notes: Vec::new(), advisories: builtin.advisories }
+    }
+}
+
+/// Write a freshly compiled index to the cache `file`, best effort (a read-only cache only costs
+/// speed; temporaries of killed writes go first), and keep the advisories `select` asks for.
+fn store(mut compiled: Compiled, fingerprint: &Fingerprint, file: &Path, select: Select<'_>) -> Compiled {
+    if let Some(bytes) = encode(&compiled, fingerprint) {
+        if let Some(dir) = file.parent() {
+            fsutil::clean_stale_temporaries(dir);
+        }
+        let _ = fsutil::write_atomically(file, &bytes);
     }
     compiled.advisories.retain(|a| select.wants(a));
     compiled
@@ -196,7 +205,7 @@ fn cache_key(path: &Path) -> String {
         }
         _ => resolve(path),
     };
-    hex(&Sha256::digest(named.to_string_lossy().as_bytes()))
+    fsutil::hex(&Sha256::digest(named.to_string_lossy().as_bytes()))
 }
 
 /// The compiled index of `path` from the cache, or compiled now and cached.
@@ -210,8 +219,7 @@ fn cached(path: &Path, cache: &Path, select: Select<'_>) -> Result<Compiled, Adv
     // A file or a git checkout is identified at once; a plain directory by what its index
     // recorded, checked without listing any directory.
     let quick = quick_fingerprint(&resolved, is_managed_copy(&resolved, cache)).map_err(named)?;
-    let dir = cache.join("index");
-    let file = dir.join(format!("{}.bin", cache_key(path)));
+    let file = cache.join("index").join(format!("{}.bin", cache_key(path)));
     let current = |recorded: &Fingerprint| match (&quick, recorded) {
         (Some(now), recorded) => now == recorded,
         (None, recorded @ Fingerprint::Tree { .. }) => recorded.unchanged(&resolved),
@@ -225,14 +233,7 @@ fn cached(path: &Path, cache: &Path, select: Select<'_>) -> Result<Compiled, Adv
         Some(print) => print,
         None => tree_fingerprint(&resolved).map_err(named)?,
     };
-    let mut compiled = compile(&resolved, &label)?;
-    if let Some(bytes) = encode(&compiled, &fingerprint) {
-        // Best effort: a read-only cache only costs speed. Temporaries of killed writes go first.
-        fsutil::clean_stale_temporaries(&dir);
-        let _ = fsutil::write_atomically(&file, &bytes);
-    }
-    compiled.advisories.retain(|a| select.wants(a));
-    Ok(compiled)
+    Ok(store(compile(&resolved, &label)?, &fingerprint, &file, select))
 }
 
 /// The checksum of one part of a compiled index: its CRC-32 (hardware-assisted). It guards
@@ -627,10 +628,6 @@ fn git_head(git_dir: &Path) -> Option<String> {
         let (id, name) = l.split_once(' ')?;
         (name == reference).then(|| id.to_owned())
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    fsutil::hex(bytes)
 }
 
 #[cfg(test)]

@@ -37,16 +37,15 @@ pub(crate) fn emit(output: Option<&Path>, bytes: &[u8], out: &mut Output<'_>) ->
 /// Whether the file at `path` is a CycloneDX JSON SBOM (judged from its first MiB).
 pub(crate) fn is_sbom(path: &Path) -> bool {
     use std::io::Read;
-    let Ok(file) = std::fs::File::open(path) else { return false };
+    let Ok(mut file) = std::fs::File::open(path) else { return false };
     let mut head = Vec::with_capacity(4096);
     // A lockfile is told apart by its first bytes, without reading it whole (a JSON document
-    // starts with `{`, after a byte order mark and blanks).
-    if file.take(512).read_to_end(&mut head).is_err() || !may_be_json_object(&head) {
+    // starts with `{`, after a byte order mark and blanks); the rest of the first MiB follows.
+    if (&mut file).take(512).read_to_end(&mut head).is_err() || !may_be_json_object(&head) {
         return false;
     }
-    head.clear();
-    std::fs::File::open(path).and_then(|f| f.take(1 << 20).read_to_end(&mut head)).is_ok()
-        && crate::sbom::input::is_cyclonedx_json(&head)
+    let rest = (1u64 << 20).saturating_sub(head.len() as u64);
+    file.take(rest).read_to_end(&mut head).is_ok() && crate::sbom::input::is_cyclonedx_json(&head)
 }
 
 /// Whether a file starting with `head` can be a JSON object: UTF-16 (zero bytes, or its byte

@@ -584,7 +584,8 @@ fn tree_side(
     let mut locked = Vec::new();
     // What only a comparison uses: every version of every package, and their sources and checksums.
     let compared = !matches!(role, Role::Head { compared: false });
-    for r in resolution.resolved.iter().filter(|_| compared) {
+    let to_compare: &[crate::resolve::Resolved] = if compared { &resolution.resolved } else { &[] };
+    for r in to_compare {
         for p in &r.packages {
             // Keyed by the name as the ecosystem compares it (PEP 503 for PyPI), so a name
             // written `Django` at the base and `django` now is one package that changed version.

@@ -84,16 +84,6 @@ impl Ecosystem {
     pub fn normalized_name(self, name: &str) -> std::borrow::Cow<'_, str> {
         use std::borrow::Cow;
         match self {
-            Ecosystem::Cargo | Ecosystem::Npm | Ecosystem::Go | Ecosystem::RubyGems | Ecosystem::Maven => {
-                Cow::Borrowed(name)
-            }
-            Ecosystem::Packagist if !name.bytes().any(|b| b.is_ascii_uppercase()) => Cow::Borrowed(name),
-            _ => Cow::Owned(self.normalize_owned(name)),
-        }
-    }
-
-    fn normalize_owned(self, name: &str) -> String {
-        match self {
             Ecosystem::PyPI => {
                 let mut out = String::with_capacity(name.len());
                 let mut dash = false;
@@ -108,12 +98,17 @@ impl Ecosystem {
                         out.extend(c.to_lowercase());
                     }
                 }
-                out
+                Cow::Owned(out)
             }
-            Ecosystem::Packagist => name.to_ascii_lowercase(),
-            Ecosystem::Cargo | Ecosystem::Npm | Ecosystem::Go | Ecosystem::RubyGems | Ecosystem::Maven => {
-                name.to_owned()
+            Ecosystem::Packagist if name.bytes().any(|b| b.is_ascii_uppercase()) => {
+                Cow::Owned(name.to_ascii_lowercase())
             }
+            Ecosystem::Packagist
+            | Ecosystem::Cargo
+            | Ecosystem::Npm
+            | Ecosystem::Go
+            | Ecosystem::RubyGems
+            | Ecosystem::Maven => Cow::Borrowed(name),
         }
     }
 }

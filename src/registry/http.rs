@@ -23,6 +23,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{RegistryConfig, safe_text};
+pub(crate) use crate::fsutil::hex;
 
 /// The User-Agent sent to every registry (crates.io's crawler policy asks for one that says who
 /// is asking and how to reach them).
@@ -837,11 +838,6 @@ fn check_shape(url: &str, expect: Expect, content_type: &str, body: &[u8]) -> Re
     let ct = if content_type.is_empty() { String::new() } else { format!(" ({content_type})") };
     let wanted = if expect == Expect::JsonLines { "JSON lines" } else { "JSON" };
     Err(FetchError::new(ErrorKind::NotJson, &format!("{url}: expected {wanted}, got {what}{ct}")))
-}
-
-/// Lowercase hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    crate::fsutil::hex(bytes)
 }
 
 /// An agent with chainward's timeouts, redirect limit, TLS and User-Agent; `https_only` refuses
