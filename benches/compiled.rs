@@ -18,7 +18,7 @@
     reason = "a benchmark reports and stops on setup failure"
 )]
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
@@ -181,9 +181,10 @@ fn bench(c: &mut Criterion) {
         let _ = chainward::advisory::db::load(&db, Some(cache.path()));
         let scan = |resolution: &Resolution| {
             let packages = resolution.scan_packages();
-            let keys: HashSet<_> =
-                packages.iter().map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name))).collect();
-            let select = chainward::advisory::db::Select::Packages(&keys);
+            let keys = chainward::advisory::db::Wanted::new(
+                packages.iter().map(|p| (p.ecosystem, p.name.as_str(), p.version.as_str())),
+            );
+            let select = chainward::advisory::db::Select::Affecting(&keys);
             let index = chainward::advisory::db::load_selected(black_box(&db), Some(cache.path()), select)
                 .unwrap_or_else(|e| panic!("{e}"));
             chainward::finding::match_packages(&index, &packages).0.len()

@@ -343,9 +343,10 @@ fn affected(store: &mut dyn Store, db: &[PathBuf], cache: &Path, only: Option<&s
     run.list = started.elapsed();
     let t = Instant::now();
     let packages: Vec<ScanPackage> = stored.iter().map(chainward::inventory::StoredPackage::scan_package).collect();
-    let keys: HashSet<(Ecosystem, String)> =
-        packages.iter().map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name))).collect();
-    let index = load_selected(db, Some(cache), Select::Packages(&keys)).map_err(|e| e.to_string())?;
+    let keys = chainward::advisory::db::Wanted::new(
+        packages.iter().map(|p| (p.ecosystem, p.name.as_str(), p.version.as_str())),
+    );
+    let index = load_selected(db, Some(cache), Select::Affecting(&keys)).map_err(|e| e.to_string())?;
     run.load = t.elapsed();
     let t = Instant::now();
     let (mut findings, _unevaluated) = match_packages(&index, &packages);

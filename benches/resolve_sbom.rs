@@ -90,9 +90,10 @@ fn bench_scan(c: &mut Criterion) {
         group.bench_function(format!("load {db} from the compiled cache"), |b| {
             b.iter(|| chainward::advisory::db::load(black_box(&path), Some(&cache)).unwrap_or_else(|e| panic!("{e}")));
         });
-        let keys: std::collections::HashSet<_> =
-            packages.iter().map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name))).collect();
-        let select = chainward::advisory::db::Select::Packages(&keys);
+        let keys = chainward::advisory::db::Wanted::new(
+            packages.iter().map(|p| (p.ecosystem, p.name.as_str(), p.version.as_str())),
+        );
+        let select = chainward::advisory::db::Select::Affecting(&keys);
         group.bench_function(format!("load {db} from the compiled cache, deno's packages only"), |b| {
             b.iter(|| {
                 chainward::advisory::db::load_selected(black_box(&path), Some(&cache), select)
@@ -169,9 +170,10 @@ fn lockfiles(c: &mut Criterion, name: &str, projects: &[(&str, &str, &str)]) {
         group.bench_function(format!("scan: resolve + load records + match ({label})"), |b| {
             b.iter(|| {
                 let packages = resolve(true).scan_packages();
-                let keys: std::collections::HashSet<_> =
-                    packages.iter().map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name))).collect();
-                let select = chainward::advisory::db::Select::Packages(&keys);
+                let keys = chainward::advisory::db::Wanted::new(
+                    packages.iter().map(|p| (p.ecosystem, p.name.as_str(), p.version.as_str())),
+                );
+                let select = chainward::advisory::db::Select::Affecting(&keys);
                 let index = chainward::advisory::db::load_selected(black_box(&db), Some(&cache), select)
                     .unwrap_or_else(|e| panic!("{e}"));
                 chainward::finding::match_packages(&index, &packages).0.len()

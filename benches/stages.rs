@@ -13,7 +13,6 @@
 //! `cargo bench` still runs on a fresh clone.
 #![expect(clippy::panic, clippy::print_stderr, reason = "a benchmark reports and stops on setup failure")]
 
-use std::collections::HashSet;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,7 +20,6 @@ use std::process::Command;
 use chainward::advisory::db::{Select, load_selected};
 use chainward::discover::Excludes;
 use chainward::finding::match_packages;
-use chainward::model::Ecosystem;
 use chainward::resolve::ResolveOptions;
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -79,14 +77,15 @@ fn bench(c: &mut Criterion) {
         });
     });
 
-    let keys: HashSet<(Ecosystem, String)> =
-        packages.iter().map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name))).collect();
+    let keys = chainward::advisory::db::Wanted::new(
+        packages.iter().map(|p| (p.ecosystem, p.name.as_str(), p.version.as_str())),
+    );
     let paths = vec![db.clone()];
     // Compiles the index once: what follows reads it warm.
-    let index = load_selected(&paths, Some(cache.path()), Select::Packages(&keys)).unwrap_or_else(|e| panic!("{e}"));
+    let index = load_selected(&paths, Some(cache.path()), Select::Affecting(&keys)).unwrap_or_else(|e| panic!("{e}"));
     assert!(index.errors.is_empty(), "the database loads cleanly: {:?}", index.errors);
     c.bench_function("index load: warm, the lockfile's packages (deno, rustsec)", |b| {
-        b.iter(|| load_selected(&paths, Some(cache.path()), Select::Packages(black_box(&keys))));
+        b.iter(|| load_selected(&paths, Some(cache.path()), Select::Affecting(black_box(&keys))));
     });
 
     c.bench_function("match: every package (deno, rustsec)", |b| {

@@ -229,8 +229,7 @@ fn modified_survives_the_compiled_cache() {
         assert_eq!(one(index, "A-1").modified.as_deref(), Some("2023-06-13T13:10:24Z"));
     }
     // A selective warm read too.
-    let mut keys = HashSet::new();
-    keys.insert((chainward::model::Ecosystem::Cargo, "beta".to_owned()));
+    let keys = db::Wanted::new([(chainward::model::Ecosystem::Cargo, "beta", "1.0.0")]);
     let selected = db::load_selected(&paths, Some(cache.path()), db::Select::Packages(&keys)).unwrap();
     assert_eq!(one(&selected, "RUSTSEC-2099-0002").modified.as_deref(), Some("2099-06-07T08:09:10Z"));
 }

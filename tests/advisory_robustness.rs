@@ -225,7 +225,7 @@ fn the_real_databases_load_with_zero_errors_cold_and_warm() {
         assert!(c.records > 0, "{c:?}");
     }
     // Selective (warm) reads see the same errors: none.
-    let keys = std::collections::HashSet::new();
+    let keys = chainward::advisory::db::Wanted::default();
     let selected = db::load_selected(&sources, Some(cache.path()), Select::Packages(&keys)).unwrap();
     assert!(selected.errors.is_empty());
 }

@@ -23,19 +23,22 @@
 //! one more error saying so. What is only informational (entries for ecosystems chainward does
 //! not match) goes to [`Index::notes`].
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::{Advisory, AdvisoryError, Index, MAX_ERRORS, SourceInfo, osv, rustsec};
+use super::version::{Version, VersionError};
+use super::{Advisory, AdvisoryError, Affected, Index, MAX_ERRORS, SourceInfo, Verdict, osv, rustsec};
 use crate::fsutil;
 use crate::model::Ecosystem;
 
 /// Bump when the compiled format or the meaning of its content changes.
-const FORMAT: u32 = 8;
+const FORMAT: u32 = 9;
 
 /// Records at most this many bytes apart are read together.
 const READ_GAP: u64 = 4 * 1024;
@@ -49,24 +52,88 @@ const PREFIX: usize = 8 + 4 + 8;
 /// Largest `.git/HEAD`, loose ref or `packed-refs` file read for the fingerprint.
 const MAX_GIT_FILE: u64 = 16 << 20;
 
-/// Which advisories to load: all of them, or only those naming one of these
-/// (ecosystem, normalized name) pairs. A scan loads only what its packages can match, which is
-/// what keeps a warm scan close to the cost of reading the lockfile.
+/// Which advisories to load: all of them, or only those naming one of the [`Wanted`] packages,
+/// or only those affecting one of their versions. A scan loads only what its packages can
+/// match, which is what keeps a warm scan close to the cost of reading the lockfile.
 #[derive(Debug, Clone, Copy)]
 pub enum Select<'a> {
     /// Every advisory.
     All,
-    /// Advisories with an affected entry for one of these packages (names normalized with
-    /// [`Ecosystem::normalize_name`]).
-    Packages(&'a HashSet<(Ecosystem, String)>),
+    /// Advisories with an affected entry for one of these packages, whatever their versions:
+    /// what a command needs that looks advisories up by id too.
+    Packages(&'a Wanted<'a>),
+    /// Of those, only the advisories that affect one of the versions in use or cannot be
+    /// evaluated for one ([`Affected::evaluate`] not `NotAffected`): exactly what matching
+    /// these packages can use. The others are never decoded past their affected entries.
+    Affecting(&'a Wanted<'a>),
 }
 
-impl Select<'_> {
+impl<'a> Select<'a> {
     fn wants(self, advisory: &Advisory) -> bool {
+        self.wants_affected(&advisory.affected)
+    }
+
+    /// [`Select::wants`] of an advisory with these affected entries.
+    fn wants_affected(self, affected: &[Affected]) -> bool {
         match self {
             Select::All => true,
-            Select::Packages(keys) => advisory.affected.iter().any(|a| keys.contains(&(a.ecosystem, a.name.clone()))),
+            Select::Packages(wanted) => affected.iter().any(|a| wanted.versions(a.ecosystem, &a.name).is_some()),
+            Select::Affecting(wanted) => affected.iter().any(|a| {
+                wanted.versions(a.ecosystem, &a.name).is_some_and(|versions| {
+                    versions.iter().any(|(raw, parsed)| {
+                        let parsed = parsed.get_or_init(|| Version::parse(a.ecosystem, raw));
+                        a.evaluate(raw, parsed) != Verdict::NotAffected
+                    })
+                })
+            }),
         }
+    }
+
+    fn wanted(self) -> Option<&'a Wanted<'a>> {
+        match self {
+            Select::All => None,
+            Select::Packages(wanted) | Select::Affecting(wanted) => Some(wanted),
+        }
+    }
+}
+
+/// The packages a selective load is for: each (ecosystem, name normalized with
+/// [`Ecosystem::normalized_name`]) with the versions in use, each parsed at most once, when an
+/// advisory naming it is evaluated.
+#[derive(Debug, Default)]
+pub struct Wanted<'a> {
+    /// A handful of ecosystems: a list, each with its names.
+    by_ecosystem: Vec<(Ecosystem, FastMap<Cow<'a, str>, Versions<'a>>)>,
+}
+
+type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+/// The versions in use of one package, parsed on demand.
+type Versions<'a> = Vec<(&'a str, OnceCell<Result<Version, VersionError>>)>;
+
+impl<'a> Wanted<'a> {
+    /// The (ecosystem, name, version) of every package.
+    pub fn new(packages: impl IntoIterator<Item = (Ecosystem, &'a str, &'a str)>) -> Wanted<'a> {
+        let mut wanted = Wanted::default();
+        for (ecosystem, name, version) in packages {
+            if !wanted.by_ecosystem.iter().any(|(e, _)| *e == ecosystem) {
+                wanted.by_ecosystem.push((ecosystem, FastMap::default()));
+            }
+            let Some((_, names)) = wanted.by_ecosystem.iter_mut().find(|(e, _)| *e == ecosystem) else { continue };
+            let versions = names.entry(ecosystem.normalized_name(name)).or_default();
+            if !versions.iter().any(|(v, _)| *v == version) {
+                versions.push((version, OnceCell::new()));
+            }
+        }
+        wanted
+    }
+
+    fn names(&self, ecosystem: Ecosystem) -> Option<&FastMap<Cow<'a, str>, Versions<'a>>> {
+        self.by_ecosystem.iter().find(|(e, _)| *e == ecosystem).map(|(_, names)| names)
+    }
+
+    fn versions(&self, ecosystem: Ecosystem, normalized: &str) -> Option<&Versions<'a>> {
+        self.names(ecosystem)?.get(normalized)
     }
 }
 
@@ -108,8 +175,9 @@ type Record = (u64, u32, u64);
 /// The records of a package.
 type Records = BTreeSet<Record>;
 
-/// One package of a section: its normalized name and where its records are.
-type KeyEntry<'a> = (&'a str, Vec<Record>);
+/// One package of a section: its normalized name and where its records are (a postcard
+/// `Vec<Record>`, decoded only for a wanted name).
+type SectionEntry<'a> = (&'a str, &'a [u8]);
 
 /// Load every `--db` path into one index, through the compiled cache under `cache_dir` when
 /// one is given, then chainward's built-in records ([`super::builtin`]), which every index
@@ -177,7 +245,7 @@ impl From<super::builtin::Builtin> for Compiled {
 /// Write a freshly compiled index to the cache `file`, best effort (a read-only cache only costs
 /// speed; temporaries of killed writes go first), and keep the advisories `select` asks for.
 fn store(mut compiled: Compiled, fingerprint: &Fingerprint, file: &Path, select: Select<'_>) -> Compiled {
-    if let Some(bytes) = encode(&compiled, fingerprint) {
+    if let Some(bytes) = encode(&mut compiled, fingerprint) {
         if let Some(dir) = file.parent() {
             fsutil::clean_stale_temporaries(dir);
         }
@@ -244,24 +312,32 @@ fn checksum(bytes: &[u8]) -> u64 {
     u64::from(crc32fast::hash(bytes))
 }
 
-/// The compiled file's bytes.
-fn encode(compiled: &Compiled, fingerprint: &Fingerprint) -> Option<Vec<u8>> {
+/// The compiled file's bytes. Each record is its affected entries, then the rest of the
+/// advisory (with no affected entries), each a postcard value: a selective read decodes the
+/// first, and the second only when the first is wanted ([`Select::Affecting`]).
+fn encode(compiled: &mut Compiled, fingerprint: &Fingerprint) -> Option<Vec<u8>> {
     let mut body = Vec::new();
-    let mut by_key: BTreeMap<Ecosystem, BTreeMap<&str, Records>> = BTreeMap::new();
-    for advisory in &compiled.advisories {
+    let mut by_key: BTreeMap<Ecosystem, BTreeMap<String, Records>> = BTreeMap::new();
+    for advisory in &mut compiled.advisories {
         let offset = u64::try_from(body.len()).ok()?;
         let start = body.len();
-        body = postcard::to_extend(advisory, body).ok()?;
+        let affected = std::mem::take(&mut advisory.affected);
+        let written = postcard::to_extend(&affected, body).and_then(|body| postcard::to_extend(&*advisory, body));
+        advisory.affected = affected;
+        body = written.ok()?;
         let len = u32::try_from(body.len() - start).ok()?;
         let sum = checksum(body.get(start..)?);
         for a in &advisory.affected {
-            by_key.entry(a.ecosystem).or_default().entry(a.name.as_str()).or_default().insert((offset, len, sum));
+            by_key.entry(a.ecosystem).or_default().entry(a.name.clone()).or_default().insert((offset, len, sum));
         }
     }
     let mut sections = Vec::new();
     for (ecosystem, keys) in by_key {
-        let entries: Vec<KeyEntry<'_>> =
-            keys.into_iter().map(|(name, records)| (name, records.into_iter().collect())).collect();
+        let mut entries: Vec<(&str, Vec<u8>)> = Vec::with_capacity(keys.len());
+        for (name, records) in &keys {
+            let records: Vec<Record> = records.iter().copied().collect();
+            entries.push((name.as_str(), postcard::to_stdvec(&records).ok()?));
+        }
         let start = body.len();
         body = postcard::to_extend(&entries, body).ok()?;
         let bytes = body.get(start..)?;
@@ -334,38 +410,23 @@ fn read_compiled(file: &Path, current: &dyn Fn(&Fingerprint) -> bool, select: Se
         return None;
     }
     let body = (PREFIX as u64).checked_add(header_len)?;
-    // The wanted names by ecosystem (a handful of ecosystems: a list, not a hash map).
-    let mut wanted: Vec<(Ecosystem, Vec<&str>)> = Vec::new();
-    if let Select::Packages(keys) = select {
-        for (ecosystem, name) in keys {
-            match wanted.iter_mut().find(|(e, _)| e == ecosystem) {
-                Some((_, names)) => names.push(name.as_str()),
-                None => wanted.push((*ecosystem, vec![name.as_str()])),
-            }
-        }
-    }
+    let wanted = select.wanted();
     let mut records: BTreeSet<Record> = BTreeSet::new();
     for section in &header.sections {
-        let names = wanted.iter().find(|(e, _)| *e == section.ecosystem).map(|(_, names)| names);
-        if matches!(select, Select::Packages(_)) && names.is_none() {
+        // A selective read skips the sections of ecosystems no wanted package is in.
+        let names = wanted.map(|w| w.names(section.ecosystem));
+        if matches!(names, Some(None)) {
             continue;
         }
         read_at(&mut f, file_len, body.checked_add(section.offset)?, section.len, &mut buf)?;
         if checksum(&buf) != section.checksum {
             return None;
         }
-        let entries: Vec<KeyEntry<'_>> = postcard::from_bytes(&buf).ok()?;
-        match names {
-            Some(names) if matches!(select, Select::Packages(_)) => {
-                for name in names {
-                    if let Ok(i) = entries.binary_search_by(|(n, _)| (*n).cmp(name))
-                        && let Some((_, at)) = entries.get(i)
-                    {
-                        records.extend(at.iter().copied());
-                    }
-                }
+        let entries: Vec<SectionEntry<'_>> = postcard::from_bytes(&buf).ok()?;
+        for (name, at) in entries {
+            if names.flatten().is_none_or(|names| names.contains_key(name)) {
+                records.extend(postcard::from_bytes::<Vec<Record>>(at).ok()?);
             }
-            _ => records.extend(entries.into_iter().flat_map(|(_, at)| at)),
         }
     }
     let mut advisories = Vec::with_capacity(records.len());
@@ -391,7 +452,13 @@ fn read_compiled(file: &Path, current: &dyn Fn(&Fingerprint) -> bool, select: Se
             if checksum(bytes) != sum {
                 return None;
             }
-            advisories.push(postcard::from_bytes::<Advisory>(bytes).ok()?);
+            let (affected, rest) = postcard::take_from_bytes::<Vec<Affected>>(bytes).ok()?;
+            if !select.wants_affected(&affected) {
+                continue;
+            }
+            let mut advisory = postcard::from_bytes::<Advisory>(rest).ok()?;
+            advisory.affected = affected;
+            advisories.push(advisory);
         }
     }
     Some(Compiled { source: header.source, errors: header.errors, notes: header.notes, advisories })
@@ -671,7 +738,7 @@ mod tests {
         let file = indexes(cache.path())[0].clone();
         let warm_file = read_compiled(&file, &|_| true, Select::All).expect("the cache is used");
         assert_eq!(warm_file.errors, cold.errors);
-        let warm = load_selected(&paths, Some(cache.path()), Select::Packages(&HashSet::new())).unwrap();
+        let warm = load_selected(&paths, Some(cache.path()), Select::Packages(&Wanted::default())).unwrap();
         assert_eq!(warm.errors, cold.errors, "a warm scan reports what the cold one did");
         assert_eq!(warm.notes, cold.notes);
     }
@@ -693,8 +760,7 @@ mod tests {
         let at = find(&bytes, b"original summary");
         bytes[at] = b'O';
         std::fs::write(&file, &bytes).unwrap();
-        let mut keys = HashSet::new();
-        keys.insert((Ecosystem::Npm, "left-pad".to_owned()));
+        let keys = Wanted::new([(Ecosystem::Npm, "left-pad", "1.0.0")]);
         let index = load_selected(&paths, Some(cache.path()), Select::Packages(&keys)).unwrap();
         assert_eq!(summary(&index), "original summary", "the flipped record is not believed");
         assert_eq!(std::fs::read(&file).unwrap(), pristine, "and the index is rewritten");
@@ -823,8 +889,7 @@ mod tests {
         let db = tempfile::tempdir().unwrap();
         std::fs::write(db.path().join("a.json"), RECORD).unwrap();
         let paths = vec![db.path().to_path_buf()];
-        let mut keys = HashSet::new();
-        keys.insert((Ecosystem::Npm, "ua-parser-js".to_owned()));
+        let keys = Wanted::new([(Ecosystem::Npm, "ua-parser-js", "1.0.0")]);
         for cache in [None, Some(tempfile::tempdir().unwrap())] {
             let cache = cache.as_ref().map(tempfile::TempDir::path);
             let index = load_selected(&paths, cache, Select::Packages(&keys)).unwrap();
@@ -890,8 +955,7 @@ mod tests {
     #[test]
     fn the_built_in_records_have_their_own_compiled_index() {
         let cache = tempfile::tempdir().unwrap();
-        let mut keys = HashSet::new();
-        keys.insert((Ecosystem::Npm, "ua-parser-js".to_owned()));
+        let keys = Wanted::new([(Ecosystem::Npm, "ua-parser-js", "1.0.0")]);
         let file = cache.path().join("index/builtin.bin");
         for round in ["compiles", "reads", "garbage", "a corrupted record"] {
             match round {
@@ -969,7 +1033,7 @@ mod tests {
         let print = fingerprint(db.path()).unwrap();
         let mut c = read_compiled(&file, &|_| true, Select::All).unwrap();
         c.advisories[0].summary = "from the cache".to_owned();
-        std::fs::write(&file, encode(&c, &print).unwrap()).unwrap();
+        std::fs::write(&file, encode(&mut c, &print).unwrap()).unwrap();
         let second = load(&paths, Some(cache.path())).unwrap();
         assert_eq!(
             second.lookup(crate::model::Ecosystem::Npm, "left-pad", "1.0.0").0[0].advisory.summary,
@@ -1063,21 +1127,40 @@ mod tests {
         let paths = vec![db.path().to_path_buf()];
 
         for round in ["compiles", "reads the cache"] {
-            let mut keys = HashSet::new();
-            keys.insert((Ecosystem::Npm, "right-pad".to_owned()));
+            let keys = Wanted::new([(Ecosystem::Npm, "right-pad", "1.0.0")]);
             let index = load_selected(&paths, Some(cache.path()), Select::Packages(&keys)).unwrap();
             assert_eq!(index.len(), 1, "{round}");
             assert_eq!(index.sources[0].records, 3, "{round}: the source's count is the whole database's");
             assert_eq!(index.lookup(Ecosystem::Npm, "right-pad", "1.0.0").0.len(), 1, "{round}");
 
-            keys.insert((Ecosystem::Npm, "left-pad".to_owned()));
-            keys.insert((Ecosystem::PyPI, "zope-interface".to_owned()));
+            let keys = Wanted::new([
+                (Ecosystem::Npm, "right-pad", "1.0.0"),
+                (Ecosystem::Npm, "left-pad", "1.0.0"),
+                (Ecosystem::PyPI, "Zope.Interface", "1.0.0"),
+            ]);
             let index = load_selected(&paths, Some(cache.path()), Select::Packages(&keys)).unwrap();
             assert_eq!(index.len(), 3, "{round}: a record naming two wanted packages is loaded once");
             assert_eq!(index.lookup(Ecosystem::Npm, "left-pad", "1.0.0").0.len(), 2, "{round}");
             assert_eq!(index.lookup(Ecosystem::PyPI, "zope.interface", "1.0.0").0.len(), 1, "{round}");
 
-            let none = load_selected(&paths, Some(cache.path()), Select::Packages(&HashSet::new())).unwrap();
+            // Only what affects a version in use, or cannot be evaluated for one: left-pad 2.0.0
+            // is past both records' fix; right-pad 1.0.0 is listed by GHSA-dddd; zope.interface
+            // `not a version` cannot be ordered (kept: the scan reports it as unevaluated).
+            let keys = Wanted::new([
+                (Ecosystem::Npm, "left-pad", "2.0.0"),
+                (Ecosystem::Npm, "right-pad", "1.0.0"),
+                (Ecosystem::PyPI, "zope-interface", "not a version"),
+            ]);
+            let index = load_selected(&paths, Some(cache.path()), Select::Affecting(&keys)).unwrap();
+            let mut ids: Vec<&str> = index.advisories.iter().map(|a| a.id.as_str()).collect();
+            ids.sort_unstable();
+            assert_eq!(ids, ["GHSA-dddd-bbbb-cccc", "PYSEC-1-bbbb-cccc"], "{round}");
+            assert_eq!(index.lookup(Ecosystem::Npm, "left-pad", "2.0.0").0.len(), 0, "{round}");
+            let keys = Wanted::new([(Ecosystem::Npm, "left-pad", "2.0.0"), (Ecosystem::Npm, "left-pad", "1.2.0")]);
+            let index = load_selected(&paths, Some(cache.path()), Select::Affecting(&keys)).unwrap();
+            assert_eq!(index.len(), 2, "{round}: a record affecting one of a package's versions");
+
+            let none = load_selected(&paths, Some(cache.path()), Select::Packages(&Wanted::default())).unwrap();
             assert!(none.is_empty(), "{round}");
             assert_eq!(none.sources.len(), 2, "{round}: the database and the built-in records");
             assert_eq!(none.sources[1].name, "chainward", "{round}");

@@ -1,9 +1,8 @@
 //! `chainward db update|status|path`.
 
-use std::collections::HashSet;
 use std::time::SystemTime;
 
-use crate::advisory::db::Select;
+use crate::advisory::db::{Select, Wanted};
 use crate::advisory::local::{LocalDb, Progress, Timeouts};
 use crate::cli::{Cli, DbArgs, DbCommand};
 use crate::{Env, Error, ExitStatus, Output};
@@ -66,7 +65,8 @@ pub(crate) fn update(
     if bar_shown {
         let _ = writeln!(out.stderr);
     }
-    if let Err(e) = crate::advisory::db::load_selected(&db.sources(), Some(cache), Select::Packages(&HashSet::new())) {
+    if let Err(e) = crate::advisory::db::load_selected(&db.sources(), Some(cache), Select::Packages(&Wanted::default()))
+    {
         out.error(&format!("the updated database does not load: {e}"));
         return Ok(ExitStatus::Error);
     }
@@ -101,7 +101,7 @@ fn status(db: &LocalDb, cache: &std::path::Path, now: SystemTime, out: &mut Outp
         );
         return Ok(ExitStatus::Error);
     }
-    let index = crate::advisory::db::load_selected(&sources, Some(cache), Select::Packages(&HashSet::new()))
+    let index = crate::advisory::db::load_selected(&sources, Some(cache), Select::Packages(&Wanted::default()))
         .map_err(|e| Error::Usage(e.to_string()))?;
     let age = db.updated().and_then(|t| now.duration_since(t).ok());
     for s in &index.sources {

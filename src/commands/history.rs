@@ -155,7 +155,8 @@ pub(crate) fn run(cli: &Cli, args: &HistoryArgs, env: &Env, out: &mut Output<'_>
             })
             .collect();
         if !packages.is_empty() || args.advisory.is_some() {
-            let (db_paths, index) = super::load_for(cli, &args.db, args.offline, env, out, &mut notes, &packages)?;
+            let (db_paths, index) =
+                super::load_for(cli, &args.db, args.offline, env, out, &mut notes, &packages, true)?;
             errors.extend(index.errors.iter().map(super::database_error));
             errors.extend(super::uncovered(&index, &packages, !args.db.is_empty()));
             notes.extend(index.notes.iter().cloned());

@@ -296,7 +296,7 @@ fn affected(
     let (_, index) = if packages.is_empty() {
         (Vec::new(), crate::advisory::Index::default())
     } else {
-        super::load_for(cli, &args.db, args.offline, env, out, &mut notes, &packages)?
+        super::load_for(cli, &args.db, args.offline, env, out, &mut notes, &packages, true)?
     };
     errors.extend(index.errors.iter().map(super::database_error));
     notes.extend(index.notes.iter().cloned());

@@ -12,6 +12,7 @@ pub(crate) mod scan;
 use std::path::{Path, PathBuf};
 
 use crate::advisory::Index;
+use crate::advisory::db::{Select, Wanted};
 use crate::cli::Cli;
 use crate::finding::{Finding, ScanPackage, match_packages};
 use crate::report::ReportError;
@@ -131,7 +132,9 @@ pub(crate) fn local_database(
 }
 
 /// The advisory databases to use (`--db`, else the managed local database) and the index of the
-/// advisories naming one of `packages`.
+/// advisories naming one of `packages`: every one when the command also looks advisories up by id
+/// (`by_id`), else only those affecting a version in use (all that matching can use).
+#[expect(clippy::too_many_arguments, reason = "the command's context, its packages and what it looks up")]
 pub(crate) fn load_for(
     cli: &Cli,
     db: &[PathBuf],
@@ -140,20 +143,17 @@ pub(crate) fn load_for(
     out: &mut Output<'_>,
     notes: &mut Vec<String>,
     packages: &[ScanPackage],
+    by_id: bool,
 ) -> Result<(Vec<PathBuf>, Index), Error> {
     let db_paths = if db.is_empty() {
         local_database(cli, offline, env, out, notes, &needed_ecosystems(packages))?
     } else {
         db.to_vec()
     };
-    let keys: std::collections::HashSet<(crate::model::Ecosystem, String)> =
-        packages.iter().map(|p| (p.ecosystem, p.ecosystem.normalize_name(&p.name))).collect();
-    let index = crate::advisory::db::load_selected(
-        &db_paths,
-        env.cache_dir.as_deref(),
-        crate::advisory::db::Select::Packages(&keys),
-    )
-    .map_err(|e| Error::Usage(format!("cannot load the advisory database: {e}")))?;
+    let wanted = Wanted::new(packages.iter().map(|p| (p.ecosystem, p.name.as_str(), p.version.as_str())));
+    let select = if by_id { Select::Packages(&wanted) } else { Select::Affecting(&wanted) };
+    let index = crate::advisory::db::load_selected(&db_paths, env.cache_dir.as_deref(), select)
+        .map_err(|e| Error::Usage(format!("cannot load the advisory database: {e}")))?;
     Ok((db_paths, index))
 }
 

@@ -195,7 +195,7 @@ fn vex_findings(
 ) -> Result<VexFindings, Error> {
     let mut notes = Vec::new();
     let packages = resolution.scan_packages();
-    let (_, index) = super::load_for(cli, &args.db, args.offline, env, out, &mut notes, &packages)?;
+    let (_, index) = super::load_for(cli, &args.db, args.offline, env, out, &mut notes, &packages, false)?;
     let mut errors: Vec<ReportError> = index.errors.iter().map(super::database_error).collect();
     errors.extend(super::uncovered(&index, &packages, !args.db.is_empty()));
     notes.extend(index.notes.iter().cloned());

@@ -98,6 +98,9 @@ pub struct GraphRoot {
     pub depends_on: BTreeSet<String>,
 }
 
+/// Up to this many dependencies, a node's set is built by insertions (see `Graph::merge`).
+const SMALL: usize = 8;
+
 /// The root of one lockfile, before merging.
 struct LockRoot {
     id: String,
@@ -121,19 +124,51 @@ impl Graph {
     /// (or none) are merged.
     ///
     /// Memory: the nodes are one vector (sorted by id at the end), found by id through a
-    /// temporary index, and each package's `dependencies` (indices into its own lockfile's
-    /// list, meaningless in the merged graph: [`Node::depends_on`] has the edges) is emptied.
+    /// temporary index once a second lockfile may repeat their ids, and each package's
+    /// `dependencies` (indices into its own lockfile's list, meaningless in the merged graph:
+    /// [`Node::depends_on`] has the edges) is emptied.
     pub fn merge(resolved: Vec<Resolved>, scan_name: &str) -> Graph {
         let total: usize = resolved.iter().map(|r| r.packages.len()).sum();
         let mut nodes: Vec<Node> = Vec::with_capacity(total);
-        let mut index: foldhash::HashMap<String, usize> =
-            foldhash::HashMap::with_capacity_and_hasher(total, foldhash::fast::RandomState::default());
+        // The nodes by id, made once a lockfile may repeat an id already seen: the first
+        // lockfile's ids (unique, checked) need none.
+        let mut index: Option<foldhash::HashMap<String, usize>> = None;
         let mut roots: Vec<LockRoot> = Vec::new();
+        let mut ranks: Vec<usize> = Vec::new();
+        // While all the nodes are the first lockfile's (no index), their positions in the order
+        // of their ids, from that lockfile's sort: the nodes need not be sorted again.
+        let mut nodes_by_id: Option<Vec<usize>> = None;
         for r in resolved {
             let purls: Vec<Option<String>> = r.packages.iter().map(Package::purl).collect();
-            let ids: Vec<String> = r.packages.iter().zip(&purls).map(|(p, purl)| p.id_with(purl.as_deref())).collect();
-            let deps_of = |p: &Package| -> BTreeSet<String> {
-                p.dependencies.iter().filter_map(|&j| ids.get(j).cloned()).collect()
+            let mut ids: Vec<String> =
+                r.packages.iter().zip(&purls).map(|(p, purl)| p.id_with(purl.as_deref())).collect();
+            // The packages in the order of their ids, and each one's place in it: a package's
+            // dependencies are put in order by place, then their ids cloned already sorted.
+            let by_id = sorted_order(&ids.iter().map(String::as_str).collect::<Vec<_>>());
+            let mut place = vec![0; ids.len()];
+            for (k, &i) in by_id.iter().enumerate() {
+                if let Some(slot) = place.get_mut(i) {
+                    *slot = k;
+                }
+            }
+            let unique = by_id.windows(2).all(|w| matches!(w, [a, b] if ids.get(*a) != ids.get(*b)));
+            let mut deps_of = |dependencies: &BTreeSet<usize>| -> BTreeSet<String> {
+                ranks.clear();
+                ranks.extend(dependencies.iter().filter_map(|&j| place.get(j)));
+                ranks.sort_unstable();
+                ranks.dedup();
+                let sorted = ranks.iter().filter_map(|&k| by_id.get(k).and_then(|&j| ids.get(j)));
+                if ranks.len() <= SMALL {
+                    // In order, each insertion compares with the few before it: no vector to
+                    // collect and check for order first, as `collect` does.
+                    let mut set = BTreeSet::new();
+                    for id in sorted {
+                        set.insert(id.clone());
+                    }
+                    set
+                } else {
+                    sorted.cloned().collect()
+                }
             };
             match &r.root {
                 RootComponent::Package(i) => {
@@ -142,7 +177,7 @@ impl Graph {
                             id: id.clone(),
                             name: p.name.clone(),
                             version: Some(p.version.clone()).filter(|v| !v.is_empty()),
-                            depends_on: deps_of(p),
+                            depends_on: deps_of(&p.dependencies),
                             is_package: true,
                         });
                     }
@@ -152,11 +187,20 @@ impl Graph {
                         id: format!("workspace:{}", crate::resolve::cargo::parent_dir(&r.path)),
                         name: name.clone(),
                         version: None,
-                        depends_on: depends_on.iter().filter_map(|&j| ids.get(j).cloned()).collect(),
+                        depends_on: deps_of(depends_on),
                         is_package: false,
                     });
                 }
             }
+            if index.is_none() && !(nodes.is_empty() && unique) {
+                let mut by_node =
+                    foldhash::HashMap::with_capacity_and_hasher(total, foldhash::fast::RandomState::default());
+                by_node.extend(nodes.iter().enumerate().map(|(i, n)| (n.id.clone(), i)));
+                index = Some(by_node);
+                nodes_by_id = None;
+            }
+            // Each package's node, while there is no index.
+            let mut node_of = if index.is_none() { vec![usize::MAX; ids.len()] } else { Vec::new() };
             // Last to first, the list shrinking as the nodes grow: a lockfile's packages and
             // their nodes are not both held whole. (Within one lockfile ids are unique: the
             // order does not matter.)
@@ -167,8 +211,16 @@ impl Graph {
                 if packages.capacity() > 4096 && packages.len() < packages.capacity() / 2 {
                     packages.shrink_to_fit();
                 }
-                let deps = deps_of(&p);
-                p.dependencies = BTreeSet::new();
+                let deps = deps_of(&std::mem::take(&mut p.dependencies));
+                let Some(index) = &mut index else {
+                    if let Some(slot) = node_of.get_mut(packages.len()) {
+                        *slot = nodes.len();
+                    }
+                    // Its id is moved in once no more dependencies need it (below).
+                    let lockfiles = Lockfiles::one(r.path.clone(), p.lines);
+                    nodes.push(Node { id: String::new(), purl, package: p, depends_on: deps, lockfiles });
+                    continue;
+                };
                 if let Some(node) = index.get(id).and_then(|&i| nodes.get_mut(i)) {
                     merge_package(&mut node.package, &p);
                     node.depends_on.extend(deps);
@@ -179,8 +231,31 @@ impl Graph {
                     nodes.push(Node { id: id.clone(), purl, package: p, depends_on: deps, lockfiles });
                 }
             }
+            if index.is_none() {
+                for (id, &k) in ids.iter_mut().zip(&node_of) {
+                    if let Some(node) = nodes.get_mut(k) {
+                        node.id = std::mem::take(id);
+                    }
+                }
+                nodes_by_id =
+                    Some(by_id.iter().filter_map(|&i| node_of.get(i).copied().filter(|&k| k != usize::MAX)).collect());
+            }
         }
-        let mut take = |id: &str| index.remove(id).map(|i| nodes.swap_remove(i));
+        let mut take = |id: &str| {
+            let i = match &mut index {
+                Some(index) => index.remove(id)?,
+                None => nodes.iter().position(|n| n.id == id)?,
+            };
+            if let Some(order) = &mut nodes_by_id {
+                // The last node takes the place of the one removed.
+                let last = nodes.len() - 1;
+                order.retain(|&k| k != i);
+                if let Some(k) = order.iter_mut().find(|k| **k == last) {
+                    *k = i;
+                }
+            }
+            Some(nodes.swap_remove(i))
+        };
 
         let root = if let [only] = roots.as_slice() {
             let node = if only.is_package { take(&only.id) } else { None };
@@ -215,14 +290,47 @@ impl Graph {
         // The order is found on indices, then applied in place one cycle at a time, so that each
         // node moves about once: sorting the nodes themselves (600 bytes each) moved each of them
         // log n times.
-        let mut order: Vec<usize> = (0..nodes.len()).collect();
-        order.sort_unstable_by(|&a, &b| nodes.get(a).map(|n| &n.id).cmp(&nodes.get(b).map(|n| &n.id)));
+        let mut order = match nodes_by_id {
+            Some(order) if order.len() == nodes.len() => order,
+            _ => sorted_order(&nodes.iter().map(|n| n.id.as_str()).collect::<Vec<_>>()),
+        };
         permute(&mut nodes, &mut order);
         if nodes.capacity() > 2 * nodes.len() {
             nodes.shrink_to_fit();
         }
         Graph { root, nodes }
     }
+}
+
+/// The indices of `ids` in the order of the ids (byte order, as `str`'s `Ord`; equal ids in
+/// any order).
+///
+/// Sorted on the 24 bytes after the prefix all the ids share, as three `u64`s (ids shorter than
+/// that padded with zeros), the ids themselves compared only where those are equal: comparing
+/// the strings spent most of the sort in `memcmp` calls, past `pkg:cargo/` in most ids.
+fn sorted_order(ids: &[&str]) -> Vec<usize> {
+    let first = ids.first().map_or(&b""[..], |id| id.as_bytes());
+    let shared = ids.iter().fold(first.len(), |shared, id| {
+        first.iter().zip(id.as_bytes()).take(shared).take_while(|(a, b)| a == b).count()
+    });
+    let mut keyed: Vec<([u64; 3], usize)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let mut bytes = [0u8; 24];
+            for (k, b) in bytes.iter_mut().zip(id.as_bytes().get(shared..).unwrap_or_default()) {
+                *k = *b;
+            }
+            let (words, _) = bytes.as_chunks::<8>();
+            let mut key = [0u64; 3];
+            for (k, w) in key.iter_mut().zip(words) {
+                *k = u64::from_be_bytes(*w);
+            }
+            (key, i)
+        })
+        .collect();
+    keyed.sort_unstable_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| ids.get(*a).cmp(&ids.get(*b))));
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Reorder `items` so that the item at `order[k]` ends at `k` (`order` is a permutation of the

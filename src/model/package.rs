@@ -239,7 +239,8 @@ pub enum Checksum {
 impl Checksum {
     /// `algorithm:value` (`sha256:<hex>`), the form findings and registry metadata compare.
     pub fn prefixed(&self) -> String {
-        format!("{}:{}", self.algorithm(), self.hex())
+        // Not `format!`: a scan builds one for every package.
+        [self.algorithm(), ":", self.hex()].concat()
     }
 
     /// The algorithm as SRI and `prefixed` write it (`sha1`, `sha256`, `sha384`, `sha512`).
@@ -268,13 +269,13 @@ impl Checksum {
 
     /// The variant and the digest's length in bytes of an algorithm name (any case).
     fn algorithm_of(algorithm: &str) -> Option<(MakeChecksum, usize)> {
-        match algorithm.to_ascii_lowercase().as_str() {
-            "sha1" => Some((Checksum::Sha1, 20)),
-            "sha256" => Some((Checksum::Sha256, 32)),
-            "sha384" => Some((Checksum::Sha384, 48)),
-            "sha512" => Some((Checksum::Sha512, 64)),
-            _ => None,
-        }
+        let table: [(&str, MakeChecksum, usize); 4] = [
+            ("sha1", Checksum::Sha1, 20),
+            ("sha256", Checksum::Sha256, 32),
+            ("sha384", Checksum::Sha384, 48),
+            ("sha512", Checksum::Sha512, 64),
+        ];
+        table.into_iter().find(|(name, _, _)| name.eq_ignore_ascii_case(algorithm)).map(|(_, make, n)| (make, n))
     }
 
     /// The checksums of a Subresource Integrity string (`sha512-<base64> sha1-<base64>`, the

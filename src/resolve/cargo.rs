@@ -480,11 +480,17 @@ impl<'a> DepSpec<'a> {
         // Cargo writes no blanks around a dependency string: trim only when there are some.
         let edges = [s.as_bytes().first(), s.as_bytes().last()];
         let s = if edges.iter().all(|b| b.is_some_and(u8::is_ascii_graphic)) { s } else { s.trim() };
-        let (head, source) = match s.split_once('(') {
+        // Byte searches: `str::split_once` with a char pattern costs more than these short
+        // strings' whole length.
+        let split = |s: &'a str, byte: u8| {
+            let at = s.bytes().position(|b| b == byte)?;
+            Some((s.get(..at)?, s.get(at + 1..)?))
+        };
+        let (head, source) = match split(s, b'(') {
             Some((head, rest)) => (head.trim_end(), Some(rest.strip_suffix(')').unwrap_or(rest))),
             None => (s, None),
         };
-        let (name, version) = match head.split_once(' ') {
+        let (name, version) = match split(head, b' ') {
             Some((name, version)) => (name, Some(version.trim()).filter(|v| !v.is_empty())),
             None => (head, None),
         };
@@ -494,7 +500,7 @@ impl<'a> DepSpec<'a> {
 
 /// A source id without its `#commit` fragment: dependency strings name git sources that way.
 fn without_precise(source: &str) -> &str {
-    source.split_once('#').map_or(source, |(s, _)| s)
+    source.bytes().position(|b| b == b'#').and_then(|at| source.get(..at)).unwrap_or(source)
 }
 
 /// The line of a quoted string (a dependency, a `[metadata]` key) inside a span of lines, else

@@ -21,28 +21,38 @@ enum Table {
 }
 
 /// The lines of `text` as `str::lines` gives them (split on `\n`, one `\r` before it dropped),
-/// numbered from 1, found with a vectorised byte search.
+/// numbered from 1, found with one vectorised search over the whole text (a search per line
+/// spends more on setting up than on the line's few dozen bytes).
 struct Lines<'a> {
     text: &'a str,
+    newlines: memchr::Memchr<'a>,
     at: usize,
     n: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Lines<'a> {
+        Lines { text, newlines: memchr::memchr_iter(b'\n', text.as_bytes()), at: 0, n: 0 }
+    }
 }
 
 impl<'a> Iterator for Lines<'a> {
     type Item = (usize, &'a str);
 
     fn next(&mut self) -> Option<(usize, &'a str)> {
-        let rest = self.text.get(self.at..).filter(|r| !r.is_empty())?;
+        if self.at >= self.text.len() {
+            return None;
+        }
         self.n += 1;
-        let (line, advance) = match memchr::memchr(b'\n', rest.as_bytes()) {
-            Some(i) => {
-                let line = rest.get(..i)?;
-                (line.strip_suffix('\r').unwrap_or(line), i + 1)
-            }
-            None => (rest, rest.len()),
+        let Some(end) = self.newlines.next() else {
+            // The last line, without a newline: a CR it ends with is its own (TOML rejects it).
+            let line = self.text.get(self.at..)?;
+            self.at = self.text.len();
+            return Some((self.n, line));
         };
-        self.at += advance;
-        Some((self.n, line))
+        let line = self.text.get(self.at..end)?;
+        self.at = end + 1;
+        Some((self.n, line.strip_suffix('\r').unwrap_or(line)))
     }
 }
 
@@ -51,6 +61,11 @@ impl<'a> Iterator for Lines<'a> {
 pub(crate) fn parse(text: &str) -> Option<(RawLock<'_>, Spans)> {
     let mut lock = RawLock::default();
     let mut spans = Spans::default();
+    // Room for what cargo writes per package (about 250 bytes with its checksum and a few
+    // dependency lines), so the lists are not copied as they grow.
+    lock.packages.reserve(text.len() / 256);
+    spans.packages.reserve(text.len() / 256);
+    lock.dependencies.reserve(text.len() / 64);
     let mut table = Table::Top;
     let mut seen_metadata = false;
     // Whether the block being read had its `dependencies` (a second one, even after an empty
@@ -63,7 +78,7 @@ pub(crate) fn parse(text: &str) -> Option<(RawLock<'_>, Spans)> {
         (Table::Package, Some(s)) => spans.packages.push(s),
         _ => {}
     };
-    let mut lines = Lines { text, at: 0, n: 0 };
+    let mut lines = Lines::new(text);
     while let Some((n, line)) = lines.next() {
         let t = blank_trimmed(line);
         let Some(&first) = t.as_bytes().first() else { continue };
@@ -178,9 +193,9 @@ fn split_key_value(line: &str) -> Option<(Key<'_>, &str)> {
         }
         return Some((Key::Quoted(key), rest.strip_prefix(" = ")?));
     }
-    // A bare key has no `=`, so the first `=` is the separator (a byte search, not a substring
-    // search: this runs for every line of the file).
-    let eq = memchr::memchr(b'=', line.as_bytes())?;
+    // A bare key has no `=`, so the first `=` is the separator (a plain loop: cargo's keys are
+    // a few bytes long, shorter than a vectorised search's set-up).
+    let eq = line.bytes().position(|b| b == b'=')?;
     let key = line.get(..eq)?.strip_suffix(' ')?;
     let value = line.get(eq + 1..)?.strip_prefix(' ')?;
     key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-').then_some(())?;
@@ -190,23 +205,15 @@ fn split_key_value(line: &str) -> Option<(Key<'_>, &str)> {
 /// A basic string with nothing to unescape: `"..."` and nothing after it.
 fn string(value: &str) -> Option<&str> {
     let inner = value.strip_prefix('"')?.strip_suffix('"')?;
-    // One table lookup a byte; a string with any other byte (non-ASCII) takes the exact check.
-    let plain = inner.bytes().all(|b| PLAIN.get(usize::from(b)).copied().unwrap_or(false))
-        || (!inner.is_ascii() && inner.chars().all(|c| c != '"' && c != '\\' && !c.is_control()));
+    // A string of printable ASCII without quote or backslash holds its bytes as themselves
+    // (checked without an early exit, which the compiler vectorises); a string with any other
+    // byte (non-ASCII) takes the exact check.
+    let special = inner
+        .bytes()
+        .fold(0u8, |seen, b| seen | u8::from(!(0x20..0x7f).contains(&b)) | u8::from(b == b'"') | u8::from(b == b'\\'));
+    let plain = special == 0 || (!inner.is_ascii() && inner.chars().all(|c| c != '"' && c != '\\' && !c.is_control()));
     plain.then_some(inner)
 }
-
-/// The ASCII bytes a basic string holds as themselves: no control character, quote or backslash.
-#[expect(clippy::indexing_slicing, reason = "indices below 0x7f in a table of 256")]
-const PLAIN: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0x20;
-    while b < 0x7f {
-        table[b] = b != b'"' as usize && b != b'\\' as usize;
-        b += 1;
-    }
-    table
-};
 
 /// A plain decimal integer (`4`), no sign, underscores or leading zeros.
 fn integer(value: &str) -> Option<i64> {

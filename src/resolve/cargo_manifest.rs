@@ -66,17 +66,54 @@ struct WorkspaceSection {
     members: Vec<String>,
     #[serde(default)]
     exclude: Vec<String>,
+    /// Only looked up by name: a hash map, cheaper to fill than a tree for hundreds of entries.
     #[serde(default)]
-    dependencies: BTreeMap<String, DepWire>,
+    dependencies: foldhash::HashMap<String, DepWire>,
     #[serde(default)]
     package: BTreeMap<String, toml::Value>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// A dependency entry: a version string or a table. Deserialized as `#[serde(untagged)]` would
+/// (the same values accepted, the same error), without first copying each value into serde's
+/// buffer: a workspace's `[workspace.dependencies]` has hundreds of them.
 enum DepWire {
     Version(#[allow(dead_code)] String),
     Detailed(DetailedDep),
+}
+
+impl<'de> Deserialize<'de> for DepWire {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = DepWire;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a version string or a dependency table")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DepWire, E> {
+                Ok(DepWire::Version(v.to_owned()))
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<DepWire, A::Error> {
+                DetailedDep::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(DepWire::Detailed)
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<DepWire, A::Error> {
+                // A table's fields in order, as an untagged enum reads a struct from an array;
+                // with nothing left over.
+                let dep = DetailedDep::deserialize(serde::de::value::SeqAccessDeserializer::new(&mut seq))?;
+                match seq.next_element::<serde::de::IgnoredAny>()? {
+                    None => Ok(DepWire::Detailed(dep)),
+                    Some(_) => Err(serde::de::Error::custom("trailing elements")),
+                }
+            }
+        }
+        // Whatever failed, the untagged enum's one error, without a position of its own.
+        deserializer
+            .deserialize_any(Visitor)
+            .map_err(|_| serde::de::Error::custom("data did not match any variant of untagged enum DepWire"))
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -306,9 +343,9 @@ pub fn enrich(
             .iter()
             .enumerate()
             .filter(|(i, p)| p.first_party && !member_kinds.contains_key(i))
-            .map(|(_, p)| format!("`{}`", p.name))
+            .map(|(_, p)| ticked(&p.name))
             .collect();
-        let missing_list = list_some(&missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>());
+        let missing_list = list_some(&missing.iter().map(|m| ticked(m)).collect::<Vec<_>>());
         warnings.push(Warning {
             path: manifest_path.clone(),
             line: None,
@@ -351,27 +388,52 @@ fn compute_scopes(
     incomplete: bool,
 ) {
     let n = packages.len();
-    // Classify each edge: (from, to, kinds or unknown).
-    let edge = |from: usize, to: usize| -> (EdgeClass, BTreeSet<DependencyKind>) {
+    let starts: Vec<usize> = (0..n).filter(|&i| packages.get(i).is_some_and(|p| p.first_party)).collect();
+    let mut direct = vec![false; n];
+    for &i in &starts {
+        if let Some(p) = packages.get(i) {
+            for &j in &p.dependencies {
+                if let Some(d) = direct.get_mut(j) {
+                    *d = true;
+                }
+            }
+        }
+    }
+    if member_kinds.is_empty() {
+        // No member's edges are known: no package has a scope, whatever the walks below found.
+        for (p, direct) in packages.iter_mut().zip(direct) {
+            p.direct = direct && !p.first_party;
+            p.reached_by.clear();
+            p.scope = None;
+        }
+        return;
+    }
+
+    // The members' declared kinds as masks, looked up by package name.
+    let member_masks: HashMap<usize, HashMap<&str, Kinds>> = member_kinds
+        .iter()
+        .map(|(&i, kinds)| (i, kinds.iter().map(|(name, k)| (name.as_str(), Kinds::of(k))).collect()))
+        .collect();
+    // Classify each edge: the kinds it is known to be of, or unknown.
+    let edge = |from: usize, to: usize| -> (EdgeClass, Kinds) {
         let Some(to_name) = packages.get(to).map(|p| p.name.as_str()) else {
-            return (EdgeClass::Unknown, BTreeSet::new());
+            return (EdgeClass::Unknown, Kinds::NONE);
         };
-        if let Some(kinds) = member_kinds.get(&from) {
+        if let Some(kinds) = member_masks.get(&from) {
             return match kinds.get(to_name) {
-                Some(k) => (EdgeClass::Known, k.clone()),
-                None => (EdgeClass::Unknown, BTreeSet::new()),
+                Some(&k) => (EdgeClass::Known, k),
+                None => (EdgeClass::Unknown, Kinds::NONE),
             };
         }
         let from_first_party = packages.get(from).is_some_and(|p| p.first_party);
         if from_first_party && incomplete {
-            (EdgeClass::Unknown, BTreeSet::new())
+            (EdgeClass::Unknown, Kinds::NONE)
         } else {
-            (EdgeClass::Known, BTreeSet::from([DependencyKind::Normal]))
+            (EdgeClass::Known, Kinds::NORMAL)
         }
     };
 
-    let starts: Vec<usize> = (0..n).filter(|&i| packages.get(i).is_some_and(|p| p.first_party)).collect();
-    let closure = |seeds: Vec<usize>, follow: &dyn Fn(EdgeClass, &BTreeSet<DependencyKind>) -> bool| -> Vec<bool> {
+    let closure = |seeds: Vec<usize>, follow: &dyn Fn(EdgeClass, Kinds) -> bool| -> Vec<bool> {
         let mut seen = vec![false; n];
         let mut queue: VecDeque<usize> = VecDeque::new();
         for s in seeds {
@@ -386,7 +448,7 @@ fn compute_scopes(
             let Some(p) = packages.get(i) else { continue };
             for &j in &p.dependencies {
                 let (class, kinds) = edge(i, j);
-                if follow(class, &kinds)
+                if follow(class, kinds)
                     && let Some(flag) = seen.get_mut(j)
                     && !*flag
                 {
@@ -397,15 +459,16 @@ fn compute_scopes(
         }
         seen
     };
-    let required = closure(starts.clone(), &|c, k| c == EdgeClass::Known && k.contains(&DependencyKind::Normal));
-    let maybe = closure(starts.clone(), &|c, k| c == EdgeClass::Unknown || k.contains(&DependencyKind::Normal));
-    let seeds_of = |kind: DependencyKind| -> Vec<usize> {
+    let normal_only = |c: EdgeClass, k: Kinds| c == EdgeClass::Known && k.has(Kinds::NORMAL);
+    let required = closure(starts.clone(), &normal_only);
+    let maybe = closure(starts.clone(), &|c, k| c == EdgeClass::Unknown || k.has(Kinds::NORMAL));
+    let seeds_of = |kind: Kinds| -> Vec<usize> {
         let mut seeds = Vec::new();
         for &i in &starts {
             if let Some(p) = packages.get(i) {
                 for &j in &p.dependencies {
                     let (class, kinds) = edge(i, j);
-                    if class == EdgeClass::Known && kinds.contains(&kind) {
+                    if class == EdgeClass::Known && kinds.has(kind) {
                         seeds.push(j);
                     }
                 }
@@ -413,32 +476,14 @@ fn compute_scopes(
         }
         seeds
     };
-    let normal_only =
-        |c: EdgeClass, k: &BTreeSet<DependencyKind>| c == EdgeClass::Known && k.contains(&DependencyKind::Normal);
-    let dev = closure(seeds_of(DependencyKind::Dev), &normal_only);
-    let build = closure(seeds_of(DependencyKind::Build), &normal_only);
+    let dev = closure(seeds_of(Kinds::DEV), &normal_only);
+    let build = closure(seeds_of(Kinds::BUILD), &normal_only);
 
-    let mut direct = vec![false; n];
-    for &i in &starts {
-        if let Some(p) = packages.get(i) {
-            for &j in &p.dependencies {
-                if let Some(d) = direct.get_mut(j) {
-                    *d = true;
-                }
-            }
-        }
-    }
-
-    let known_anything = !member_kinds.is_empty();
     for (i, p) in packages.iter_mut().enumerate() {
         let at = |v: &Vec<bool>| v.get(i).copied().unwrap_or(false);
         p.direct = at(&direct) && !p.first_party;
         p.reached_by.clear();
-        p.scope = if p.first_party && known_anything {
-            Some(Scope::Required)
-        } else if !known_anything {
-            None
-        } else if at(&required) {
+        p.scope = if p.first_party || at(&required) {
             Some(Scope::Required)
         } else if at(&maybe) {
             None
@@ -453,6 +498,34 @@ fn compute_scopes(
         } else {
             None
         };
+    }
+}
+
+/// A set of [`DependencyKind`]s of an edge, as bits: classifying an edge allocates nothing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Kinds(u8);
+
+impl Kinds {
+    const NONE: Kinds = Kinds(0);
+    const NORMAL: Kinds = Kinds(1);
+    const DEV: Kinds = Kinds(2);
+    const BUILD: Kinds = Kinds(4);
+    const OPTIONAL: Kinds = Kinds(8);
+
+    fn of(kinds: &BTreeSet<DependencyKind>) -> Kinds {
+        Kinds(kinds.iter().fold(0, |bits, kind| {
+            bits | match kind {
+                DependencyKind::Normal => Kinds::NORMAL.0,
+                DependencyKind::Dev => Kinds::DEV.0,
+                DependencyKind::Build => Kinds::BUILD.0,
+                DependencyKind::Optional => Kinds::OPTIONAL.0,
+            }
+        }))
+    }
+
+    /// Whether it holds every kind of `other`.
+    fn has(self, other: Kinds) -> bool {
+        self.0 & other.0 == other.0
     }
 }
 
@@ -485,7 +558,11 @@ fn read_manifest(source: &dyn Source, path: &str) -> Result<ManifestWire, Resolv
 }
 
 /// The real package name of a dependency entry (`package = "..."` renames), and its `path`.
-fn real_name(key: &str, dep: &DepWire, ws_deps: Option<&BTreeMap<String, DepWire>>) -> (String, Option<String>) {
+fn real_name(
+    key: &str,
+    dep: &DepWire,
+    ws_deps: Option<&foldhash::HashMap<String, DepWire>>,
+) -> (String, Option<String>) {
     match dep {
         DepWire::Version(_) => (key.to_owned(), None),
         DepWire::Detailed(d) if d.workspace => {
@@ -630,6 +707,15 @@ fn fill_meta(meta: &mut PackageMeta, m: &cargo_metadata::Package) {
     }
 }
 
+/// `` `s` ``, without the formatting machinery (a warning can list every member).
+fn ticked(s: &str) -> String {
+    let mut t = String::with_capacity(s.len() + 2);
+    t.push('`');
+    t.push_str(s);
+    t.push('`');
+    t
+}
+
 /// At most five items, then a count: warnings stay readable for a workspace of 100 members.
 pub(crate) fn list_some(items: &[String]) -> String {
     const SHOWN: usize = 5;
@@ -642,4 +728,113 @@ pub(crate) fn list_some(items: &[String]) -> String {
 
 fn first_line(s: &str) -> &str {
     s.lines().find(|l| !l.trim().is_empty()).unwrap_or(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde::Deserialize;
+
+    use super::{DepWire, DetailedDep};
+
+    /// What [`DepWire`] replaces: the derived untagged enum.
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Untagged {
+        Version(String),
+        Detailed(DetailedDep),
+    }
+
+    /// The manifest's dependency tables as they were read: flattened (serde buffers the
+    /// values first), with the untagged enum.
+    #[derive(Deserialize)]
+    struct UntaggedManifest {
+        #[serde(flatten)]
+        deps: UntaggedTables,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct UntaggedTables {
+        #[serde(default)]
+        dependencies: BTreeMap<String, Untagged>,
+        #[serde(default, alias = "dev_dependencies")]
+        dev_dependencies: BTreeMap<String, Untagged>,
+    }
+
+    fn shape(dep: &DepWire) -> String {
+        match dep {
+            DepWire::Version(v) => format!("version {v}"),
+            DepWire::Detailed(d) => format!("detailed {:?} {:?} {}", d.package, d.path, d.workspace),
+        }
+    }
+
+    fn untagged_shape(dep: &Untagged) -> String {
+        match dep {
+            Untagged::Version(v) => format!("version {v}"),
+            Untagged::Detailed(d) => format!("detailed {:?} {:?} {}", d.package, d.path, d.workspace),
+        }
+    }
+
+    #[test]
+    fn a_dependency_reads_as_the_untagged_enum_did() {
+        for value in [
+            r#""1.0""#,
+            r#"{ version = "1", package = "real", path = "../x", workspace = true }"#,
+            r#"{ workspace = true, features = ["a"] }"#,
+            "{}",
+            "{ path = 5 }",
+            r#"{ workspace = "yes" }"#,
+            "5",
+            "1.5",
+            "true",
+            "1979-05-27T07:32:00Z",
+            "[]",
+            r#"["real"]"#,
+            r#"["real", "../x", true]"#,
+            r#"["real", "../x", true, 4]"#,
+            "[1]",
+            r#"{ package = "real", extra = { nested = [1, 2] } }"#,
+        ] {
+            // Through a manifest's flattened tables too.
+            let text =
+                format!("[package]\nname = \"x\"\n\n[dev_dependencies]\nb = \"1\"\n\n[dependencies]\na = {value}\n");
+            match (toml::from_str::<super::ManifestWire>(&text), toml::from_str::<UntaggedManifest>(&text)) {
+                (Ok(o), Ok(t)) => {
+                    let o: Vec<String> =
+                        o.deps.dependencies.values().chain(o.deps.dev_dependencies.values()).map(shape).collect();
+                    let t: Vec<String> = t
+                        .deps
+                        .dependencies
+                        .values()
+                        .chain(t.deps.dev_dependencies.values())
+                        .map(untagged_shape)
+                        .collect();
+                    assert_eq!(o, t, "{text}");
+                }
+                (Err(o), Err(t)) => {
+                    let t_message = t.message().replace("enum Untagged", "enum DepWire");
+                    assert_eq!((o.message(), o.span()), (t_message.as_str(), t.span()), "{text}");
+                }
+                (o, t) => panic!("{text}: {:?} against {:?}", o.err().map(|e| e.to_string()), t.err()),
+            }
+            for text in [format!("[dependencies]\na = {value}\n"), format!("[dependencies.a]\nv = {value}\n")] {
+                let ours = toml::from_str::<BTreeMap<String, BTreeMap<String, DepWire>>>(&text);
+                let theirs = toml::from_str::<BTreeMap<String, BTreeMap<String, Untagged>>>(&text);
+                match (ours, theirs) {
+                    (Ok(o), Ok(t)) => {
+                        let o: Vec<String> = o.values().flat_map(|m| m.values().map(shape)).collect();
+                        let t: Vec<String> = t.values().flat_map(|m| m.values().map(untagged_shape)).collect();
+                        assert_eq!(o, t, "{text}");
+                    }
+                    (Err(o), Err(t)) => {
+                        let t_message = t.message().replace("enum Untagged", "enum DepWire");
+                        assert_eq!((o.message(), o.span()), (t_message.as_str(), t.span()), "{text}");
+                    }
+                    (o, t) => panic!("{text}: {:?} against {:?}", o.err(), t.err()),
+                }
+            }
+        }
+    }
 }

@@ -140,7 +140,7 @@ impl Resolution {
     /// The packages advisories are matched against: crates.io packages only, as cargo-audit
     /// does (a git or path package is not the published crate of that name).
     pub fn scan_packages(&self) -> Vec<crate::finding::ScanPackage> {
-        let mut packages = Vec::new();
+        let mut packages = Vec::with_capacity(self.resolved.iter().map(|r| r.packages.len()).sum());
         for r in &self.resolved {
             for p in &r.packages {
                 // An unpinned requirement has no version to match (its resolver warned).
