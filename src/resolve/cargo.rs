@@ -286,9 +286,11 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
     // duplicates (same name, version and source).
     // foldhash: the names are hashed a few times per dependency string; SipHash cost more than
     // the rest of the lookup (the seed is random per process, so collisions cannot be planned).
-    let mut by_name: FastMap<&str, Vec<usize>> =
+    // Most names and name-version pairs have one package: its index is kept inline, allocating
+    // nothing.
+    let mut by_name: FastMap<&str, Same> =
         FastMap::with_capacity_and_hasher(packages.len(), foldhash::fast::RandomState::default());
-    let mut by_name_version: FastMap<(&str, &str), Vec<usize>> =
+    let mut by_name_version: FastMap<(&str, &str), Same> =
         FastMap::with_capacity_and_hasher(packages.len(), foldhash::fast::RandomState::default());
     for (i, p) in packages.iter().enumerate() {
         let same = by_name_version.entry((p.name.as_str(), p.version.as_str())).or_default();
@@ -430,16 +432,19 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
 
 /// The packages of a name (and version, when given).
 fn same_name_in<'a>(
-    by_name: &'a FastMap<&'a str, Vec<usize>>,
-    by_name_version: &'a FastMap<(&'a str, &'a str), Vec<usize>>,
+    by_name: &'a FastMap<&'a str, Same>,
+    by_name_version: &'a FastMap<(&'a str, &'a str), Same>,
     name: &'a str,
     version: Option<&'a str>,
 ) -> &'a [usize] {
     match version {
-        Some(version) => by_name_version.get(&(name, version)).map_or(&[][..], Vec::as_slice),
-        None => by_name.get(name).map_or(&[][..], Vec::as_slice),
+        Some(version) => by_name_version.get(&(name, version)).map_or(&[][..], |same| same.as_slice()),
+        None => by_name.get(name).map_or(&[][..], |same| same.as_slice()),
     }
 }
+
+/// The packages of one name (or name and version).
+type Same = smallvec::SmallVec<[usize; 2]>;
 
 fn lock_version(path: &str, text: &str, lock: &RawLock<'_>) -> Result<LockVersion, ResolveError> {
     let line =
