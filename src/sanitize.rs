@@ -161,12 +161,21 @@ fn push_visible(out: &mut String, c: char) {
 /// character is inside a string, where `\uXXXX` means the same character.
 pub fn json_output(bytes: Vec<u8>) -> Vec<u8> {
     let Ok(text) = std::str::from_utf8(&bytes) else { return bytes };
-    if !text.chars().any(is_unsafe) {
+    // JSON's whitespace (a pretty-printed document's newlines and indentation) stays raw.
+    let escaped = |c: char| is_unsafe(c) && !matches!(c, '\n' | '\r' | '\t');
+    let clean = if text.is_ascii() {
+        // In blocks without an early exit inside, which the compiler vectorizes.
+        let bad = |b: u8| u8::from(b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t')) | u8::from(b == 0x7f);
+        text.as_bytes().chunks(64).all(|block| block.iter().fold(0, |seen, &b| seen | bad(b)) == 0)
+    } else {
+        !text.chars().any(escaped)
+    };
+    if clean {
         return bytes;
     }
     let mut out = String::with_capacity(text.len() + 64);
     for c in text.chars() {
-        if is_unsafe(c) && !matches!(c, '\n' | '\r' | '\t') {
+        if escaped(c) {
             let mut units = [0u16; 2];
             for unit in c.encode_utf16(&mut units) {
                 let _ = write!(out, "\\u{unit:04x}");
@@ -231,6 +240,18 @@ mod tests {
         assert!(!text.chars().any(|c| is_unsafe(c) && c != '\n'), "{text}");
         assert!(text.contains("\\u202e") && text.contains("\\udb40\\udc41"), "{text}");
         assert!(text.contains("é漢"));
+        assert_eq!(serde_json::from_slice::<serde_json::Value>(&bytes).unwrap(), value);
+    }
+
+    #[test]
+    fn an_ascii_json_document_keeps_its_whitespace_and_loses_its_del() {
+        let clean = serde_json::to_vec_pretty(&serde_json::json!({"a": ["tab\there", "x"]})).unwrap();
+        assert_eq!(json_output(clean.clone()), clean, "nothing to escape: the same bytes");
+        let value = serde_json::json!({"long": "y".repeat(100), "del": "x\u{7f}"});
+        let bytes = json_output(serde_json::to_vec_pretty(&value).unwrap());
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.contains("x\\u007f") && !text.contains('\u{7f}'), "{text}");
+        assert!(text.contains("\n  \""), "the indentation stays: {text}");
         assert_eq!(serde_json::from_slice::<serde_json::Value>(&bytes).unwrap(), value);
     }
 }
