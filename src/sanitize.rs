@@ -35,12 +35,16 @@ pub fn is_unsafe(c: char) -> bool {
 /// Whether `text` holds an [`is_unsafe`] character other than `\n` (when `newlines` allows
 /// them): a byte scan for ASCII text (a whole SBOM is checked this way), per character otherwise.
 pub fn has_unsafe(text: &str, newlines: bool) -> bool {
-    let ascii_unsafe = |b: u8| (b < 0x20 && !(newlines && b == b'\n')) || b == 0x7f;
     if text.is_ascii() {
-        // In blocks without an early exit inside, which the compiler vectorizes.
-        return text.as_bytes().chunks(64).any(|block| block.iter().fold(false, |seen, &b| seen | ascii_unsafe(b)));
+        return any_byte(text, |b| (b < 0x20 && !(newlines && b == b'\n')) || b == 0x7f);
     }
     text.chars().any(|c| is_unsafe(c) && !(newlines && c == '\n'))
+}
+
+/// Whether `text` holds a byte `bad` accepts, scanned in blocks without an early exit inside,
+/// which the compiler vectorizes (whole documents are checked this way).
+fn any_byte(text: &str, bad: impl Fn(u8) -> bool) -> bool {
+    text.as_bytes().chunks(64).any(|block| block.iter().fold(false, |seen, &b| seen | bad(b)))
 }
 
 /// Unicode general category `Cf` (Unicode 16).
@@ -163,14 +167,12 @@ pub fn json_output(bytes: Vec<u8>) -> Vec<u8> {
     let Ok(text) = std::str::from_utf8(&bytes) else { return bytes };
     // JSON's whitespace (a pretty-printed document's newlines and indentation) stays raw.
     let escaped = |c: char| is_unsafe(c) && !matches!(c, '\n' | '\r' | '\t');
-    let clean = if text.is_ascii() {
-        // In blocks without an early exit inside, which the compiler vectorizes.
-        let bad = |b: u8| u8::from(b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t')) | u8::from(b == 0x7f);
-        text.as_bytes().chunks(64).all(|block| block.iter().fold(0, |seen, &b| seen | bad(b)) == 0)
+    let dirty = if text.is_ascii() {
+        any_byte(text, |b| (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t')) || b == 0x7f)
     } else {
-        !text.chars().any(escaped)
+        text.chars().any(escaped)
     };
-    if clean {
+    if !dirty {
         return bytes;
     }
     let mut out = String::with_capacity(text.len() + 64);

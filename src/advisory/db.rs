@@ -103,10 +103,8 @@ impl<'a> Select<'a> {
 #[derive(Debug, Default)]
 pub struct Wanted<'a> {
     /// A handful of ecosystems: a list, each with its names.
-    by_ecosystem: Vec<(Ecosystem, FastMap<Cow<'a, str>, Versions<'a>>)>,
+    by_ecosystem: Vec<(Ecosystem, foldhash::HashMap<Cow<'a, str>, Versions<'a>>)>,
 }
-
-type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// The versions in use of one package, parsed on demand.
 type Versions<'a> = Vec<(&'a str, OnceCell<Result<Version, VersionError>>)>;
@@ -116,10 +114,11 @@ impl<'a> Wanted<'a> {
     pub fn new(packages: impl IntoIterator<Item = (Ecosystem, &'a str, &'a str)>) -> Wanted<'a> {
         let mut wanted = Wanted::default();
         for (ecosystem, name, version) in packages {
-            if !wanted.by_ecosystem.iter().any(|(e, _)| *e == ecosystem) {
-                wanted.by_ecosystem.push((ecosystem, FastMap::default()));
-            }
-            let Some((_, names)) = wanted.by_ecosystem.iter_mut().find(|(e, _)| *e == ecosystem) else { continue };
+            let at = wanted.by_ecosystem.iter().position(|(e, _)| *e == ecosystem).unwrap_or_else(|| {
+                wanted.by_ecosystem.push((ecosystem, foldhash::HashMap::default()));
+                wanted.by_ecosystem.len() - 1
+            });
+            let Some((_, names)) = wanted.by_ecosystem.get_mut(at) else { continue };
             let versions = names.entry(ecosystem.normalized_name(name)).or_default();
             if !versions.iter().any(|(v, _)| *v == version) {
                 versions.push((version, OnceCell::new()));
@@ -128,7 +127,7 @@ impl<'a> Wanted<'a> {
         wanted
     }
 
-    fn names(&self, ecosystem: Ecosystem) -> Option<&FastMap<Cow<'a, str>, Versions<'a>>> {
+    fn names(&self, ecosystem: Ecosystem) -> Option<&foldhash::HashMap<Cow<'a, str>, Versions<'a>>> {
         self.by_ecosystem.iter().find(|(e, _)| *e == ecosystem).map(|(_, names)| names)
     }
 

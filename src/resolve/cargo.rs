@@ -438,8 +438,8 @@ fn same_name_in<'a>(
     version: Option<&'a str>,
 ) -> &'a [usize] {
     match version {
-        Some(version) => by_name_version.get(&(name, version)).map_or(&[][..], |same| same.as_slice()),
-        None => by_name.get(name).map_or(&[][..], |same| same.as_slice()),
+        Some(version) => by_name_version.get(&(name, version)).map_or(&[][..], Same::as_slice),
+        None => by_name.get(name).map_or(&[][..], Same::as_slice),
     }
 }
 
