@@ -74,12 +74,14 @@ impl<'a> Select<'a> {
     }
 
     /// [`Select::wants`] of an advisory with these affected entries.
-    fn wants_affected(self, affected: &[Affected]) -> bool {
+    fn wants_affected<S: AsRef<str>>(self, affected: &[Affected<S>]) -> bool {
         match self {
             Select::All => true,
-            Select::Packages(wanted) => affected.iter().any(|a| wanted.versions(a.ecosystem, &a.name).is_some()),
+            Select::Packages(wanted) => {
+                affected.iter().any(|a| wanted.versions(a.ecosystem, a.name.as_ref()).is_some())
+            }
             Select::Affecting(wanted) => affected.iter().any(|a| {
-                wanted.versions(a.ecosystem, &a.name).is_some_and(|versions| {
+                wanted.versions(a.ecosystem, a.name.as_ref()).is_some_and(|versions| {
                     versions.iter().any(|(raw, parsed)| {
                         let parsed = parsed.get_or_init(|| Version::parse(a.ecosystem, raw));
                         a.evaluate(raw, parsed) != Verdict::NotAffected
@@ -451,10 +453,14 @@ fn read_compiled(file: &Path, current: &dyn Fn(&Fingerprint) -> bool, select: Se
             if checksum(bytes) != sum {
                 return None;
             }
-            let (affected, rest) = postcard::take_from_bytes::<Vec<Affected>>(bytes).ok()?;
+            // Whether the record matters is decided on its affected entries borrowed from the
+            // buffer (`&str` and `String` encode alike): most candidates do not, and cost no
+            // string copies; the few that do are decoded owned.
+            let (affected, rest) = postcard::take_from_bytes::<Vec<Affected<&str>>>(bytes).ok()?;
             if !select.wants_affected(&affected) {
                 continue;
             }
+            let (affected, _) = postcard::take_from_bytes::<Vec<Affected>>(bytes).ok()?;
             let mut advisory = postcard::from_bytes::<Advisory>(rest).ok()?;
             advisory.affected = affected;
             advisories.push(advisory);

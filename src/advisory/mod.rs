@@ -131,51 +131,59 @@ impl Cvss {
     }
 }
 
-/// One event of a range, as OSV defines them.
+/// One event of a range, as OSV defines them. `S` is the string type: owned in an advisory,
+/// `&str` borrowed from the compiled index while a scan decides whether a record matters (the
+/// two encode alike).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Event {
+pub enum Event<S = String> {
     /// Affected from this version on (`0`: from the first version).
-    Introduced(String),
+    Introduced(S),
     /// Not affected from this version on.
-    Fixed(String),
+    Fixed(S),
     /// Affected up to and including this version.
-    LastAffected(String),
+    LastAffected(S),
     /// Versions from here on are outside this range.
-    Limit(String),
+    Limit(S),
 }
 
-impl Event {
+impl<S: AsRef<str>> Event<S> {
     fn version(&self) -> &str {
         match self {
-            Event::Introduced(v) | Event::Fixed(v) | Event::LastAffected(v) | Event::Limit(v) => v,
+            Event::Introduced(v) | Event::Fixed(v) | Event::LastAffected(v) | Event::Limit(v) => v.as_ref(),
         }
     }
 }
 
 /// An affected range: events over one ecosystem's ordering.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Range {
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Range<S = String> {
     /// The events, in any order.
-    pub events: Vec<Event>,
+    pub events: Vec<Event<S>>,
 }
 
-/// A package an advisory affects.
+impl<S> Default for Range<S> {
+    fn default() -> Self {
+        Range { events: Vec::new() }
+    }
+}
+
+/// A package an advisory affects (`S` as in [`Event`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Affected {
+pub struct Affected<S = String> {
     /// Ecosystem.
     pub ecosystem: Ecosystem,
     /// Name, normalized for the ecosystem ([`Ecosystem::normalize_name`]).
-    pub name: String,
+    pub name: S,
     /// `SEMVER` / `ECOSYSTEM` ranges (`GIT` ranges never match packages and are dropped).
-    pub ranges: Vec<Range>,
+    pub ranges: Vec<Range<S>>,
     /// Explicitly listed affected versions.
-    pub versions: Vec<String>,
+    pub versions: Vec<S>,
     /// RustSec: only on these operating systems (display only).
-    pub os: Vec<String>,
+    pub os: Vec<S>,
     /// RustSec: only on these architectures (display only).
-    pub arch: Vec<String>,
+    pub arch: Vec<S>,
     /// RustSec: the affected functions (display only).
-    pub functions: Vec<String>,
+    pub functions: Vec<S>,
 }
 
 /// Whether a version is affected.
@@ -189,10 +197,10 @@ pub enum Verdict {
     Unknown(VersionError),
 }
 
-impl Affected {
+impl<S: AsRef<str>> Affected<S> {
     /// Evaluate `version` (already parsed, or the error of parsing it) against this entry.
     pub fn evaluate(&self, raw: &str, version: &Result<Version, VersionError>) -> Verdict {
-        if self.versions.iter().any(|v| v == raw) {
+        if self.versions.iter().any(|v| v.as_ref() == raw) {
             return Verdict::Affected;
         }
         if self.ranges.is_empty() {
@@ -211,7 +219,9 @@ impl Affected {
         }
         Verdict::NotAffected
     }
+}
 
+impl Affected {
     /// The `fixed` versions of every range, for "upgrade to" hints.
     pub fn fixed(&self) -> Vec<String> {
         let mut fixed: Vec<String> = self
@@ -230,11 +240,15 @@ impl Affected {
 
 /// The OSV evaluation of one range: events in version order; `introduced` turns affected on,
 /// `fixed` and (above it) `last_affected` turn it off; `limit` bounds the range.
-fn range_affects(ecosystem: Ecosystem, range: &Range, version: &Version) -> Result<bool, VersionError> {
-    let mut events: Vec<(Option<Version>, &Event)> = Vec::with_capacity(range.events.len());
+fn range_affects<S: AsRef<str>>(
+    ecosystem: Ecosystem,
+    range: &Range<S>,
+    version: &Version,
+) -> Result<bool, VersionError> {
+    let mut events: Vec<(Option<Version>, &Event<S>)> = Vec::with_capacity(range.events.len());
     for e in &range.events {
         let v = match e {
-            Event::Introduced(v) if v == "0" => None,
+            Event::Introduced(v) if v.as_ref() == "0" => None,
             e => Some(Version::parse(ecosystem, e.version())?),
         };
         events.push((v, e));

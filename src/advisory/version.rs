@@ -47,6 +47,13 @@ impl Version {
     /// Parse `s` by the rules of `ecosystem`. A panic in a third-party parser (`semver`,
     /// `pep440_rs`) is contained: the version is then unparsable, like any other bad one.
     pub fn parse(ecosystem: Ecosystem, s: &str) -> Result<Version, VersionError> {
+        // Most versions are three plain numbers: read without the general parser (and its
+        // panic guard), with the same result (`plain_semver` takes nothing semver rejects).
+        if matches!(ecosystem, Ecosystem::Cargo | Ecosystem::Npm | Ecosystem::Go)
+            && let Some(v) = plain_semver(s)
+        {
+            return Ok(Version::Semver(v));
+        }
         crate::panics::contain(|| Version::parse_uncontained(ecosystem, s))
             .unwrap_or_else(|_| Err(VersionError { ecosystem: ecosystem.as_str(), version: s.to_owned() }))
     }
@@ -71,6 +78,41 @@ impl Version {
             Ecosystem::Maven => MavenVersion::parse(t).map(Version::Maven).ok_or_else(err),
         }
     }
+}
+
+/// `MAJOR.MINOR.PATCH` of decimal numbers without leading zeros, each fitting a `u64`, and
+/// nothing else (no blank, prefix, pre-release or build): the version `semver` reads from it.
+/// Anything else is `None`, for the general parser. For npm and Go such a string is also what
+/// their prefix handling leaves unchanged.
+fn plain_semver(s: &str) -> Option<semver::Version> {
+    // One pass over the bytes (a `split` per call cost more than the general parser).
+    let mut parts = [0u64; 3];
+    let mut at = 0;
+    let mut digits = 0;
+    let mut leading_zero = false;
+    for &b in s.as_bytes() {
+        if b == b'.' {
+            if digits == 0 || at == 2 {
+                return None;
+            }
+            at += 1;
+            digits = 0;
+            leading_zero = false;
+            continue;
+        }
+        if !b.is_ascii_digit() || leading_zero {
+            return None;
+        }
+        leading_zero = digits == 0 && b == b'0';
+        digits += 1;
+        let part = parts.get_mut(at)?;
+        *part = part.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    if digits == 0 || at != 2 {
+        return None;
+    }
+    let [major, minor, patch] = parts;
+    Some(semver::Version::new(major, minor, patch))
 }
 
 impl PartialOrd for Version {
@@ -260,6 +302,18 @@ impl ComposerVersion {
 /// With such a comparator the result is some permutation of `items`; with a total order it is
 /// the sorted one.
 pub fn sort_tolerant_by<T>(items: &mut Vec<T>, mut cmp: impl FnMut(&T, &T) -> Ordering) {
+    // A range has a few events, usually in order already: a stable insertion sort, in place
+    // (with a total order the same result as the merge sort; it never panics either).
+    if items.len() <= 16 {
+        for i in 1..items.len() {
+            let mut j = i;
+            while j > 0 && items.get(j).zip(items.get(j - 1)).is_some_and(|(a, b)| cmp(a, b) == Ordering::Less) {
+                items.swap(j, j - 1);
+                j -= 1;
+            }
+        }
+        return;
+    }
     let all = std::mem::take(items);
     *items = merge_sort(all, &mut cmp);
 }
@@ -438,6 +492,57 @@ mod tests {
     }
 
     #[test]
+    fn the_plain_fast_path_reads_what_the_general_parser_reads() {
+        let cases = [
+            "0.0.0",
+            "1.2.3",
+            "10.20.30",
+            "01.2.3",
+            "1.02.3",
+            "1.2.03",
+            "1.2",
+            "1.2.3.4",
+            "1..3",
+            ".1.2",
+            "1.2.",
+            "1.2.3-alpha",
+            "1.2.3+build",
+            " 1.2.3",
+            "1.2.3 ",
+            "v1.2.3",
+            "=1.2.3",
+            "1.2.x",
+            "+1.2.3",
+            "1.2.-3",
+            "18446744073709551615.0.0",
+            "18446744073709551616.0.0",
+            "9999999999999999999.1.1",
+            "1.2.3\n",
+            "١.2.3",
+            "0.00.1",
+            "00.0.0",
+            "",
+        ];
+        for s in cases {
+            let fast = plain_semver(s);
+            if let Some(v) = &fast {
+                assert_eq!(semver::Version::parse(s).ok().as_ref(), Some(v), "{s:?}");
+            }
+            for eco in [Ecosystem::Cargo, Ecosystem::Npm, Ecosystem::Go] {
+                let general = crate::panics::contain(|| Version::parse_uncontained(eco, s)).unwrap();
+                match (&fast, general) {
+                    (Some(v), Ok(Version::Semver(g))) => assert_eq!(v, &g, "{eco} {s:?}"),
+                    (Some(_), other) => panic!("{eco} {s:?}: the fast path read it, the parser gave {other:?}"),
+                    (None, _) => {}
+                }
+            }
+        }
+        assert_eq!(plain_semver("1.2.3"), Some(semver::Version::new(1, 2, 3)));
+        assert_eq!(plain_semver("18446744073709551615.0.10"), Some(semver::Version::new(u64::MAX, 0, 10)));
+        assert_eq!(plain_semver("0.0.0"), Some(semver::Version::new(0, 0, 0)));
+    }
+
+    #[test]
     fn the_tolerant_sort_sorts_and_survives_an_inconsistent_comparator() {
         let mut v: Vec<u32> = (0..1000).map(|i| (i * 7919) % 1000).collect();
         sort_tolerant_by(&mut v, Ord::cmp);
@@ -451,6 +556,14 @@ mod tests {
         sort_tolerant_by(&mut w, |a, b| if (a ^ b) % 3 == 0 { Ordering::Less } else { Ordering::Greater });
         w.sort_unstable();
         assert_eq!(w, (0..500).collect::<Vec<_>>());
+        // The same for a short list (sorted in place) and for the long path's stability.
+        let mut short: Vec<u32> = (0..16).rev().collect();
+        sort_tolerant_by(&mut short, |a, b| if (a ^ b) % 3 == 0 { Ordering::Less } else { Ordering::Greater });
+        short.sort_unstable();
+        assert_eq!(short, (0..16).collect::<Vec<_>>());
+        let mut long: Vec<(u32, usize)> = (0..100).map(|i| (i % 3, i as usize)).collect();
+        sort_tolerant_by(&mut long, |x, y| x.0.cmp(&y.0));
+        assert!(long.windows(2).all(|w| w[0].0 < w[1].0 || (w[0].0 == w[1].0 && w[0].1 < w[1].1)));
     }
 
     /// Found by the `osv_record` fuzz target: Maven's ordering is not transitive for these, and

@@ -23,8 +23,7 @@ use super::package::{Package, PackageSource};
 pub fn for_package(package: &Package) -> Option<String> {
     // Fast path for the common case (a crates.io crate whose name and version need no
     // percent-encoding): what the builder below gives, without its per-call parsing.
-    let plain =
-        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    let plain = |s: &str| !s.is_empty() && s.bytes().all(|b| b < 128 && (PLAIN >> b) & 1 == 1);
     if package.ecosystem == super::Ecosystem::Cargo
         && matches!(package.source, PackageSource::Registry { default_registry: true, .. })
         && plain(&package.name)
@@ -39,6 +38,20 @@ pub fn for_package(package: &Package) -> Option<String> {
     }
     built(package)
 }
+
+/// The bytes a purl name or version holds as themselves: ASCII letters and digits, `.`, `-`, `_`,
+/// as a bit set (one shift per byte instead of five comparisons).
+const PLAIN: u128 = {
+    let mut set = 0u128;
+    let mut c = 0u8;
+    while c < 128 {
+        if c.is_ascii_alphanumeric() || c == b'.' || c == b'-' || c == b'_' {
+            set |= 1 << c;
+        }
+        c += 1;
+    }
+    set
+};
 
 /// The purl from the `purl` crate's builder.
 fn built(package: &Package) -> Option<String> {

@@ -229,19 +229,23 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
         }
     };
 
-    let raws: Vec<RawPackage<'_>> = lock.root.iter().chain(&lock.packages).copied().collect();
-    let mut packages = Vec::with_capacity(raws.len());
+    // The root (a v1 `[root]`) first, then the packages (not copied into one list: that list
+    // was a page of memory per fifty packages).
+    let raws = || lock.root.iter().chain(&lock.packages);
+    let count = lock.packages.len() + usize::from(has_root);
+    let mut packages = Vec::with_capacity(count);
     // Source ids as written, and the key every dependency string is matched on.
-    let mut source_ids: Vec<Option<&str>> = Vec::with_capacity(raws.len());
+    let mut source_ids: Vec<Option<&str>> = Vec::with_capacity(count);
     // The last source parsed: a lockfile names a handful of sources thousands of times.
     let mut last_source: Option<(&str, PackageSource)> = None;
-    for (i, w) in raws.iter().enumerate() {
+    for (i, w) in raws().enumerate() {
         let lines = line_of(i);
         let line = lines.map(|l| l.start);
         let invalid = |what: &str| ResolveError::new(path, line, ResolveErrorKind::InvalidPackage(what.to_owned()));
-        let name = w.name.filter(|n| !n.trim().is_empty()).ok_or_else(|| invalid("a package has no `name`"))?;
-        let version =
-            w.version.filter(|v| !v.trim().is_empty()).ok_or_else(|| invalid(&format!("`{name}` has no `version`")))?;
+        // Not blank (what `trim` would leave empty), decided on the first character of a name.
+        let blank = |s: &str| s.chars().all(char::is_whitespace);
+        let name = w.name.filter(|n| !blank(n)).ok_or_else(|| invalid("a package has no `name`"))?;
+        let version = w.version.filter(|v| !blank(v)).ok_or_else(|| invalid(&format!("`{name}` has no `version`")))?;
         let source = match w.source {
             None => PackageSource::Path { dir: dir.clone() },
             Some(s) => match &last_source {
@@ -361,7 +365,7 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
 
     // Dependency edges.
     let mut edges: Vec<Vec<usize>> = Vec::with_capacity(packages.len());
-    for (i, raw) in raws.iter().enumerate() {
+    for (i, raw) in raws().enumerate() {
         let deps = lock.dependencies_of(raw);
         let mut resolved = Vec::with_capacity(deps.len());
         for &dep in deps {
@@ -482,6 +486,10 @@ struct DepSpec<'a> {
 
 impl<'a> DepSpec<'a> {
     fn parse(s: &'a str) -> Self {
+        DepSpec::canonical(s).unwrap_or_else(|| DepSpec::general(s))
+    }
+
+    fn general(s: &'a str) -> Self {
         // Cargo writes no blanks around a dependency string: trim only when there are some.
         let edges = [s.as_bytes().first(), s.as_bytes().last()];
         let s = if edges.iter().all(|b| b.is_some_and(u8::is_ascii_graphic)) { s } else { s.trim() };
@@ -500,6 +508,31 @@ impl<'a> DepSpec<'a> {
             None => (head, None),
         };
         DepSpec { name, version, source, requires_no_source: false }
+    }
+}
+
+impl<'a> DepSpec<'a> {
+    /// `name`, `name version` or `name version (source)` exactly as cargo writes them (name and
+    /// version printable ASCII without `(`, one space between the parts), read in one pass; the
+    /// same as [`DepSpec::general`] reads them. Anything else is `None`.
+    fn canonical(s: &'a str) -> Option<Self> {
+        let word = |from: usize| {
+            let rest = s.as_bytes().get(from..)?;
+            let len = rest.iter().position(|&b| !b.is_ascii_graphic() || b == b'(').unwrap_or(rest.len());
+            (len > 0).then_some(from + len)
+        };
+        let spec = |name, version, source| DepSpec { name, version, source, requires_no_source: false };
+        let name_end = word(0)?;
+        let name = s.get(..name_end)?;
+        let Some(rest) = s.get(name_end..).filter(|r| !r.is_empty()) else {
+            return Some(spec(name, None, None));
+        };
+        let version_end = word(name_end + 1).filter(|_| rest.starts_with(' '))?;
+        let version = s.get(name_end + 1..version_end)?;
+        match s.get(version_end..)? {
+            "" => Some(spec(name, Some(version), None)),
+            tail => Some(spec(name, Some(version), Some(tail.strip_prefix(" (")?.strip_suffix(')')?))),
+        }
     }
 }
 
@@ -657,6 +690,44 @@ fn table_line(text: &str, name: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_canonical_dependency_string_is_read_as_the_general_reading_reads_it() {
+        let general = |s| {
+            let spec = super::DepSpec::general(s);
+            (spec.name, spec.version, spec.source)
+        };
+        let mut read = 0;
+        for s in [
+            "serde",
+            "serde 1.0.0",
+            "serde 1.0.0 (registry+https://github.com/rust-lang/crates.io-index)",
+            "git2 0.1.0 (git+https://x/y?branch=a(b)#abc)",
+            "a 1 (x(y))",
+            "a 1 (x",
+            "a 1 (x) ",
+            " a 1",
+            "a  1",
+            "a 1  (x)",
+            "a 1 2",
+            "a(b) 1",
+            "a 1(x)",
+            "a\t1",
+            "a 1\t",
+            "é 1",
+            "a é",
+            "a ",
+            "",
+            "(x)",
+            "a 1 ()",
+        ] {
+            if let Some(fast) = super::DepSpec::canonical(s) {
+                read += 1;
+                assert_eq!((fast.name, fast.version, fast.source), general(s), "{s:?}");
+            }
+        }
+        assert!(read >= 6, "{read}");
+    }
+
     use super::*;
 
     fn fixture(name: &str) -> String {

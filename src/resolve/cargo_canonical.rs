@@ -110,7 +110,10 @@ pub(crate) fn parse(text: &str) -> Option<(RawLock<'_>, Spans)> {
             span = Some(LineSpan { start: n, end: n });
             continue;
         }
-        let (key, value) = split_key_value(t)?;
+        let (key, value) = match known_key(t) {
+            Some(kv) => kv,
+            None => split_key_value(t)?,
+        };
         let mut end = n;
         match table {
             Table::Top => {
@@ -182,6 +185,21 @@ fn comment_ok(t: &str) -> bool {
 enum Key<'a> {
     Bare(&'a str),
     Quoted(&'a str),
+}
+
+/// The keys cargo writes in a package block (and `version` at the top), as [`split_key_value`]
+/// reads them, without its search for `=` and check of the key's bytes.
+fn known_key(line: &str) -> Option<(Key<'_>, &str)> {
+    let key = match line.as_bytes().first()? {
+        b'n' => "name",
+        b'v' => "version",
+        b's' => "source",
+        b'c' => "checksum",
+        b'd' => "dependencies",
+        _ => return None,
+    };
+    let value = line.strip_prefix(key)?.strip_prefix(" = ")?;
+    Some((Key::Bare(key), value))
 }
 
 /// `key = value`, with exactly one space on each side of `=` as cargo writes it.
@@ -347,6 +365,33 @@ mod tests {
         ] {
             assert!(parse(text).is_none(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn the_known_keys_are_read_as_the_general_split_reads_them() {
+        for line in [
+            "name = \"a\"",
+            "version = 4",
+            "version = \"1.0.0\"",
+            "source = \"x\"",
+            "checksum = \"ab\"",
+            "dependencies = [",
+            "names = \"a\"",
+            "name  = \"a\"",
+            "name =\"a\"",
+            "name= \"a\"",
+            "name = ",
+            "version",
+            "dependencies = []",
+            "checksum-x = \"a\"",
+            "n",
+            "",
+        ] {
+            if let Some(known) = known_key(line) {
+                assert!(split_key_value(line) == Some(known), "{line:?}");
+            }
+        }
+        assert!(known_key("name = \"a\"").is_some() && known_key("names = \"a\"").is_none());
     }
 
     #[test]
