@@ -205,7 +205,7 @@ fn every_field_and_hostile_text_give_the_same_bytes() {
         let p = &mut node.package;
         p.name = format!("{}\r\n{hostile}", p.name);
         p.version = if i == 1 { String::new() } else { format!("{}\t", p.version) };
-        p.meta = PackageMeta {
+        *p.meta = PackageMeta {
             license: Some(licenses[i % licenses.len()].to_owned()),
             description: (i % 2 == 0).then(|| format!("line one\r\nline two\rthree\nfour\t{hostile}")),
             authors: authors[i % authors.len()].iter().map(|s| (*s).to_owned()).collect(),

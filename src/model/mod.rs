@@ -6,5 +6,5 @@ pub mod purl;
 
 pub use graph::{Graph, Node, RootComponent};
 pub use package::{
-    Checksum, DependencyKind, Ecosystem, GitReference, LineSpan, Package, PackageMeta, PackageSource, Scope,
+    Checksum, DependencyKind, Ecosystem, GitReference, LineSpan, Meta, Package, PackageMeta, PackageSource, Scope,
 };

@@ -390,6 +390,57 @@ impl PackageMeta {
     }
 }
 
+/// Nothing known: what an unset [`Meta`] reads as.
+static NO_META: PackageMeta = PackageMeta {
+    license: None,
+    description: None,
+    authors: Vec::new(),
+    repository: None,
+    homepage: None,
+    documentation: None,
+};
+
+/// A package's [`PackageMeta`], kept out of line and only once something is set: most packages
+/// of a lockfile have none, and the 144 bytes inline were a quarter of every [`Package`] (a
+/// page of memory per thirty packages). Reads and writes go through `Deref`/`DerefMut` as
+/// to the metadata itself; a write allocates it.
+#[derive(Clone, Default)]
+pub struct Meta(Option<Box<PackageMeta>>);
+
+impl std::ops::Deref for Meta {
+    type Target = PackageMeta;
+
+    fn deref(&self) -> &PackageMeta {
+        self.0.as_deref().unwrap_or(&NO_META)
+    }
+}
+
+impl std::ops::DerefMut for Meta {
+    fn deref_mut(&mut self) -> &mut PackageMeta {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl From<PackageMeta> for Meta {
+    fn from(meta: PackageMeta) -> Meta {
+        Meta((!meta.is_empty()).then(|| Box::new(meta)))
+    }
+}
+
+impl PartialEq for Meta {
+    fn eq(&self, other: &Meta) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Meta {}
+
+impl fmt::Debug for Meta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
 /// One package of one lockfile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Package {
@@ -416,7 +467,7 @@ pub struct Package {
     /// For excluded packages: the kinds of edges that reach them (dev, build).
     pub reached_by: BTreeSet<DependencyKind>,
     /// Descriptive metadata, when known.
-    pub meta: PackageMeta,
+    pub meta: Meta,
     /// The name it is installed under, when that is not its name (npm aliases:
     /// `"x": "npm:y@1"` installs `y` as `node_modules/x`).
     pub alias: Option<String>,
@@ -457,7 +508,7 @@ impl Package {
             direct: false,
             scope: None,
             reached_by: BTreeSet::new(),
-            meta: PackageMeta::default(),
+            meta: Meta::default(),
             alias: None,
             install_script: None,
             bundled: false,

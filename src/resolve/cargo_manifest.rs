@@ -333,7 +333,7 @@ pub fn enrich(
         }
         if let Some(p) = packages.get_mut(i) {
             p.source = PackageSource::Path { dir: m.dir.clone() };
-            p.meta = m.meta;
+            p.meta = m.meta.into();
         }
         member_kinds.insert(i, m.kinds);
     }
