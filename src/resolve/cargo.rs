@@ -509,9 +509,7 @@ impl<'a> DepSpec<'a> {
         };
         DepSpec { name, version, source, requires_no_source: false }
     }
-}
 
-impl<'a> DepSpec<'a> {
     /// `name`, `name version` or `name version (source)` exactly as cargo writes them (name and
     /// version printable ASCII without `(`, one space between the parts), read in one pass; the
     /// same as [`DepSpec::general`] reads them. Anything else is `None`.
@@ -690,10 +688,12 @@ fn table_line(text: &str, name: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn a_canonical_dependency_string_is_read_as_the_general_reading_reads_it() {
         let general = |s| {
-            let spec = super::DepSpec::general(s);
+            let spec = DepSpec::general(s);
             (spec.name, spec.version, spec.source)
         };
         let mut read = 0;
@@ -720,15 +720,13 @@ mod tests {
             "(x)",
             "a 1 ()",
         ] {
-            if let Some(fast) = super::DepSpec::canonical(s) {
+            if let Some(fast) = DepSpec::canonical(s) {
                 read += 1;
                 assert_eq!((fast.name, fast.version, fast.source), general(s), "{s:?}");
             }
         }
         assert!(read >= 6, "{read}");
     }
-
-    use super::*;
 
     fn fixture(name: &str) -> String {
         std::fs::read_to_string(format!("{}/testdata/lockfiles/cargo/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
