@@ -28,22 +28,84 @@ pub struct Cli {
 pub enum Command {
     /// Match every package of every lockfile under PATH (or of a CycloneDX JSON SBOM) against
     /// advisory databases.
-    Scan(ScanArgs),
+    Scan(Deferred<ScanArgs>),
     /// Export a CycloneDX SBOM of every lockfile under PATH (one document, every package once).
-    Sbom(SbomArgs),
+    Sbom(Deferred<SbomArgs>),
     /// What changed between two git revisions (HEAD: the work tree when omitted): packages
     /// added, removed and updated per lockfile, each with its findings.
-    Diff(DiffArgs),
+    Diff(Deferred<DiffArgs>),
     /// The dependency timeline of a repository from its git history: every version of every
     /// package each lockfile ever had, who brought it in and when, and the advisories that
     /// affected it while it was there.
-    History(HistoryArgs),
+    History(Deferred<HistoryArgs>),
     /// The local advisory database: `update`, `status`, `path`.
-    Db(DbArgs),
+    Db(Deferred<DbArgs>),
     /// The fleet inventory: store many projects' dependency graphs (SQLite by default, or a
     /// shared PostgreSQL) and ask which projects contain a package or are affected by an
     /// advisory.
-    Inventory(InventoryArgs),
+    Inventory(Deferred<InventoryArgs>),
+}
+
+/// A subcommand's arguments, added to its `clap::Command` only once that subcommand is the one
+/// parsed (or its help is shown): building every subcommand's arguments at each start cost more
+/// than parsing the command line. Reads as the arguments themselves (`Deref`).
+#[derive(Debug)]
+pub struct Deferred<T>(pub T);
+
+impl<T> std::ops::Deref for Deferred<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: clap::FromArgMatches> clap::FromArgMatches for Deferred<T> {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Deferred)
+    }
+
+    fn from_arg_matches_mut(matches: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(matches).map(Deferred)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+
+    fn update_from_arg_matches_mut(&mut self, matches: &mut clap::ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(matches)
+    }
+}
+
+impl<T: Args> Args for Deferred<T> {
+    fn group_id() -> Option<clap::Id> {
+        T::group_id()
+    }
+
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.defer(|cmd| keep_about(cmd, T::augment_args))
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(|cmd| keep_about(cmd, T::augment_args_for_update))
+    }
+}
+
+/// `augment` applied to `cmd` keeping the help text the subcommand's variant gave it: the
+/// arguments' struct has its own, which the variant's replaced when the arguments were added
+/// first.
+fn keep_about(cmd: clap::Command, augment: fn(clap::Command) -> clap::Command) -> clap::Command {
+    let about = cmd.get_about().cloned();
+    let long_about = cmd.get_long_about().cloned();
+    let cmd = augment(cmd);
+    if about.is_none() && long_about.is_none() {
+        return cmd;
+    }
+    let text = |t: Option<clap::builder::StyledStr>| {
+        t.map_or(clap::builder::Resettable::Reset, clap::builder::Resettable::Value)
+    };
+    cmd.about(text(about)).long_about(text(long_about))
 }
 
 /// Report formats of `inventory` queries.
