@@ -567,3 +567,37 @@ fn parse_ecosystem(s: &str) -> Result<crate::model::Ecosystem, String> {
         format!("unknown ecosystem `{s}` (known: {})", known.join(", "))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::Cli;
+
+    #[test]
+    fn the_command_line_definition_is_consistent_with_every_subcommand_built() {
+        Cli::command().debug_assert();
+    }
+
+    /// Each subcommand's arguments are added when it is parsed: its help still opens with the
+    /// text of its variant, and its options parse.
+    #[test]
+    fn a_deferred_subcommand_keeps_its_help_and_its_options() {
+        for (args, first) in [
+            (&["chainward", "scan", "--help"][..], "Match every package of every lockfile under PATH"),
+            (&["chainward", "sbom", "--help"][..], "Export a CycloneDX SBOM of every lockfile under PATH"),
+            (&["chainward", "db", "--help"][..], "The local advisory database"),
+            (&["chainward", "inventory", "--help"][..], "The fleet inventory"),
+            (&["chainward", "help", "diff"][..], "What changed between two git revisions"),
+        ] {
+            let help = Cli::try_parse_from(args).expect_err("help is an early exit").to_string();
+            assert!(help.starts_with(first), "{args:?}: {help}");
+            assert!(help.contains("Usage: chainward "), "{args:?}: {help}");
+        }
+        let cli = Cli::try_parse_from(["chainward", "-q", "scan", "--offline", "some/dir"]).unwrap();
+        let super::Command::Scan(scan) = &cli.command else { panic!("{cli:?}") };
+        assert!(cli.quiet && scan.common.offline, "{cli:?}");
+        let err = Cli::try_parse_from(["chainward", "scan", "--no-such-flag"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
+    }
+}
