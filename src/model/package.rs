@@ -608,6 +608,22 @@ fn id_part(s: &str) -> std::borrow::Cow<'_, str> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn metadata_reads_empty_until_written_and_compares_by_content() {
+        let mut meta = Meta::default();
+        assert!(meta.is_empty() && meta.0.is_none(), "nothing allocated");
+        assert_eq!(meta, Meta::from(PackageMeta::default()));
+        assert!(Meta::from(PackageMeta::default()).0.is_none(), "empty metadata stays unallocated");
+        meta.license = Some("MIT".to_owned());
+        assert_eq!(meta.license.as_deref(), Some("MIT"));
+        assert_eq!(meta, Meta::from(PackageMeta { license: Some("MIT".to_owned()), ..PackageMeta::default() }));
+        // Allocated but empty again: equal to never set.
+        meta.license = None;
+        assert!(meta.0.is_some());
+        assert_eq!(meta, Meta::default());
+        assert_eq!(format!("{meta:?}"), format!("{:?}", PackageMeta::default()));
+    }
+
     const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
 
     fn path(name: &str, version: &str, dir: &str) -> Package {
