@@ -596,7 +596,7 @@ fn dirs_unchanged(root: &Path, dirs: &[(String, u128)]) -> bool {
 /// paths, which the kernel walks from the root each time.
 #[cfg(unix)]
 fn dirs_unchanged(root: &Path, dirs: &[(String, u128)]) -> bool {
-    use rustix::fs::{AtFlags, FileType, statat};
+    use rustix::fs::{AtFlags, FileType, Mode, OFlags, open, statat};
     let same = |stat: &rustix::fs::Stat, mtime: u128| {
         // As `nanos` reads std's time: nanoseconds since the epoch, 0 before it.
         let since = i128::from(stat.st_mtime) * 1_000_000_000 + i128::from(stat.st_mtime_nsec);
@@ -604,7 +604,7 @@ fn dirs_unchanged(root: &Path, dirs: &[(String, u128)]) -> bool {
         FileType::from_raw_mode(stat.st_mode).is_dir() && nanos == mtime
     };
     // The parent last opened: siblings come together (the list is sorted).
-    let mut open: Option<(&str, std::fs::File)> = None;
+    let mut opened: Option<(&str, rustix::fd::OwnedFd)> = None;
     for (rel, mtime) in dirs {
         let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
         if rel.is_empty() {
@@ -613,14 +613,16 @@ fn dirs_unchanged(root: &Path, dirs: &[(String, u128)]) -> bool {
             }
             continue;
         }
-        if open.as_ref().is_none_or(|(p, _)| *p != parent) {
+        if opened.as_ref().is_none_or(|(p, _)| *p != parent) {
             let dir = if parent.is_empty() { root.to_path_buf() } else { root.join(parent) };
-            // A parent that is now a link (or gone) fails here or at its own entry.
-            let Ok(file) = std::fs::File::open(&dir) else { return false };
-            open = Some((parent, file));
+            // Only a directory, never through a link, never waiting (a FIFO put in its place
+            // would block a plain open): anything else is a change.
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+            let Ok(fd) = open(&dir, flags, Mode::empty()) else { return false };
+            opened = Some((parent, fd));
         }
-        let Some((_, file)) = &open else { return false };
-        if !statat(file, name, AtFlags::SYMLINK_NOFOLLOW).is_ok_and(|stat| same(&stat, *mtime)) {
+        let Some((_, fd)) = &opened else { return false };
+        if !statat(fd, name, AtFlags::SYMLINK_NOFOLLOW).is_ok_and(|stat| same(&stat, *mtime)) {
             return false;
         }
     }
@@ -1135,6 +1137,17 @@ mod tests {
             std::os::unix::fs::symlink(root.join("crates/a"), root.join("rust/x")).unwrap();
             check("a directory replaced by a link to one");
             assert!(!dirs_unchanged(root, &dirs));
+        }
+        // A FIFO in place of a parent directory: a change, at once (opening it would block).
+        #[cfg(unix)]
+        {
+            let child = [("crates/a".to_owned(), 0)];
+            std::fs::rename(root.join("crates"), root.join("moved")).unwrap();
+            assert!(std::process::Command::new("mkfifo").arg(root.join("crates")).status().unwrap().success());
+            assert!(!dirs_unchanged(root, &child), "the FIFO is not opened for reading");
+            assert!(!dirs_unchanged(root, &dirs));
+            std::fs::remove_file(root.join("crates")).unwrap();
+            std::fs::rename(root.join("moved"), root.join("crates")).unwrap();
         }
         std::fs::write(root.join("top"), "").unwrap();
         check("the root's time");
