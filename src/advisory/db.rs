@@ -574,20 +574,28 @@ impl Fingerprint {
         if *recorded != root.to_string_lossy() {
             return false;
         }
-        let at = |rel: &str| if rel.is_empty() { root.to_path_buf() } else { root.join(rel) };
         dirs_unchanged(root, dirs)
             && links.iter().all(|(rel, len, mtime)| {
-                std::fs::metadata(at(rel)).is_ok_and(|m| m.is_file() && m.len() == *len && nanos(&m) == *mtime)
+                std::fs::metadata(under(root, rel)).is_ok_and(|m| m.is_file() && m.len() == *len && nanos(&m) == *mtime)
             })
     }
+}
+
+/// The path of `rel` (`/`-separated, empty for `root` itself) under `root`.
+fn under(root: &Path, rel: &str) -> PathBuf {
+    if rel.is_empty() { root.to_path_buf() } else { root.join(rel) }
+}
+
+/// Whether `path` is still a directory (not a link to one) with modification time `mtime`.
+fn dir_unchanged(path: &Path, mtime: u128) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir() && nanos(&m) == mtime)
 }
 
 /// Whether every recorded directory (relative path, modification time) under `root` is still a
 /// directory (not a link to one) with that time.
 #[cfg(not(unix))]
 fn dirs_unchanged(root: &Path, dirs: &[(String, u128)]) -> bool {
-    let at = |rel: &str| if rel.is_empty() { root.to_path_buf() } else { root.join(rel) };
-    dirs.iter().all(|(rel, mtime)| std::fs::symlink_metadata(at(rel)).is_ok_and(|m| m.is_dir() && nanos(&m) == *mtime))
+    dirs.iter().all(|(rel, mtime)| dir_unchanged(&under(root, rel), *mtime))
 }
 
 /// Whether every recorded directory (relative path, modification time) under `root` is still a
@@ -606,15 +614,15 @@ fn dirs_unchanged(root: &Path, dirs: &[(String, u128)]) -> bool {
     // The parent last opened: siblings come together (the list is sorted).
     let mut opened: Option<(&str, rustix::fd::OwnedFd)> = None;
     for (rel, mtime) in dirs {
-        let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
         if rel.is_empty() {
-            if !std::fs::symlink_metadata(root).is_ok_and(|m| m.is_dir() && nanos(&m) == *mtime) {
+            if !dir_unchanged(root, *mtime) {
                 return false;
             }
             continue;
         }
+        let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
         if opened.as_ref().is_none_or(|(p, _)| *p != parent) {
-            let dir = if parent.is_empty() { root.to_path_buf() } else { root.join(parent) };
+            let dir = under(root, parent);
             // Only a directory, never through a link, never waiting (a FIFO put in its place
             // would block a plain open): anything else is a change.
             let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
@@ -1118,10 +1126,7 @@ mod tests {
         }
         let all = ["", "crates", "crates/a", "crates/b", "crates/c", "crates/c/deep", "rust", "rust/x"];
         age(&all.map(|d| root.join(d)).iter().map(PathBuf::as_path).collect::<Vec<_>>());
-        let by_paths = |dirs: &[(String, u128)]| {
-            let at = |rel: &str| if rel.is_empty() { root.to_path_buf() } else { root.join(rel) };
-            dirs.iter().all(|(rel, t)| std::fs::symlink_metadata(at(rel)).is_ok_and(|m| m.is_dir() && nanos(&m) == *t))
-        };
+        let by_paths = |dirs: &[(String, u128)]| dirs.iter().all(|(rel, t)| dir_unchanged(&under(root, rel), *t));
         let Fingerprint::Tree { dirs, racy: false, .. } = fingerprint(root).unwrap() else { panic!("an aged tree") };
         assert_eq!(dirs.len(), all.len());
         assert!(dirs_unchanged(root, &dirs) && by_paths(&dirs));
