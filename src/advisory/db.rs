@@ -81,10 +81,10 @@ impl<'a> Select<'a> {
                 affected.iter().any(|a| wanted.versions(a.ecosystem, a.name.as_ref()).is_some())
             }
             Select::Affecting(wanted) => affected.iter().any(|a| {
-                wanted.versions(a.ecosystem, a.name.as_ref()).is_some_and(|versions| {
-                    versions.iter().any(|(raw, parsed)| {
-                        let parsed = parsed.get_or_init(|| Version::parse(a.ecosystem, raw));
-                        a.evaluate(raw, parsed) != Verdict::NotAffected
+                wanted.versions(a.ecosystem, a.name.as_ref()).is_some_and(|mut versions| {
+                    versions.any(|v| {
+                        let parsed = v.parsed.get_or_init(|| Version::parse(a.ecosystem, v.raw));
+                        a.evaluate(v.raw, parsed) != Verdict::NotAffected
                     })
                 })
             }),
@@ -104,37 +104,81 @@ impl<'a> Select<'a> {
 /// advisory naming it is evaluated.
 #[derive(Debug, Default)]
 pub struct Wanted<'a> {
-    /// A handful of ecosystems: a list, each with its names.
-    by_ecosystem: Vec<(Ecosystem, foldhash::HashMap<Cow<'a, str>, Versions<'a>>)>,
+    /// A handful of ecosystems: a list, each with its names and the first of their versions
+    /// in `versions`.
+    by_ecosystem: Vec<(Ecosystem, foldhash::HashMap<Cow<'a, str>, u32>)>,
+    /// Every version in use, in one list (a list per name was an allocation per package, and
+    /// most of a scan's fresh memory pages), each linked to the next of the same package.
+    versions: Vec<InUse<'a>>,
 }
 
-/// The versions in use of one package, parsed on demand.
-type Versions<'a> = Vec<(&'a str, OnceCell<Result<Version, VersionError>>)>;
+/// One version in use of one package, parsed on demand.
+#[derive(Debug)]
+struct InUse<'a> {
+    raw: &'a str,
+    parsed: OnceCell<Result<Version, VersionError>>,
+    /// The next version of the same package in [`Wanted::versions`], `u32::MAX` for none.
+    next: u32,
+}
 
 impl<'a> Wanted<'a> {
     /// The (ecosystem, name, version) of every package.
     pub fn new(packages: impl IntoIterator<Item = (Ecosystem, &'a str, &'a str)>) -> Wanted<'a> {
-        let mut wanted = Wanted::default();
+        let packages = packages.into_iter();
+        let expected = packages.size_hint().0;
+        let mut wanted = Wanted { by_ecosystem: Vec::new(), versions: Vec::with_capacity(expected) };
         for (ecosystem, name, version) in packages {
             let at = wanted.by_ecosystem.iter().position(|(e, _)| *e == ecosystem).unwrap_or_else(|| {
-                wanted.by_ecosystem.push((ecosystem, foldhash::HashMap::default()));
+                // Most scans are of one ecosystem: the first map gets room for every package.
+                let room = if wanted.by_ecosystem.is_empty() { expected } else { 0 };
+                let names = foldhash::HashMap::with_capacity_and_hasher(room, foldhash::fast::RandomState::default());
+                wanted.by_ecosystem.push((ecosystem, names));
                 wanted.by_ecosystem.len() - 1
             });
             let Some((_, names)) = wanted.by_ecosystem.get_mut(at) else { continue };
-            let versions = names.entry(ecosystem.normalized_name(name)).or_default();
-            if !versions.iter().any(|(v, _)| *v == version) {
-                versions.push((version, OnceCell::new()));
+            // More versions in use than a u32 counts cannot be read (memory runs out first).
+            let Ok(new) = u32::try_from(wanted.versions.len()) else { break };
+            let fresh = InUse { raw: version, parsed: OnceCell::new(), next: u32::MAX };
+            match names.entry(ecosystem.normalized_name(name)) {
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(new);
+                    wanted.versions.push(fresh);
+                }
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    // Walk to the last version of the package, unless it is this one.
+                    let mut at = *first.get();
+                    while let Some(v) = wanted.versions.get(at as usize)
+                        && v.raw != version
+                    {
+                        if v.next != u32::MAX {
+                            at = v.next;
+                            continue;
+                        }
+                        wanted.versions.push(fresh);
+                        if let Some(last) = wanted.versions.get_mut(at as usize) {
+                            last.next = new;
+                        }
+                        break;
+                    }
+                }
             }
         }
         wanted
     }
 
-    fn names(&self, ecosystem: Ecosystem) -> Option<&foldhash::HashMap<Cow<'a, str>, Versions<'a>>> {
+    fn names(&self, ecosystem: Ecosystem) -> Option<&foldhash::HashMap<Cow<'a, str>, u32>> {
         self.by_ecosystem.iter().find(|(e, _)| *e == ecosystem).map(|(_, names)| names)
     }
 
-    fn versions(&self, ecosystem: Ecosystem, normalized: &str) -> Option<&Versions<'a>> {
-        self.names(ecosystem)?.get(normalized)
+    /// The versions in use of a package, when it is one of the wanted.
+    fn versions(&self, ecosystem: Ecosystem, normalized: &str) -> Option<impl Iterator<Item = &InUse<'a>>> {
+        let first = *self.names(ecosystem)?.get(normalized)?;
+        let mut at = first;
+        Some(std::iter::from_fn(move || {
+            let v = self.versions.get(at as usize)?;
+            at = v.next;
+            Some(v)
+        }))
     }
 }
 
@@ -764,6 +808,27 @@ mod tests {
     const RECORD: &str = r#"{"id": "GHSA-aaaa-bbbb-cccc", "summary": "old",
         "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"},
         "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.3.0"}]}]}]}"#;
+
+    #[test]
+    fn wanted_lists_each_version_of_a_package_once_per_ecosystem() {
+        let wanted = Wanted::new([
+            (Ecosystem::Cargo, "a", "1.0.0"),
+            (Ecosystem::Cargo, "b", "2.0.0"),
+            (Ecosystem::Cargo, "a", "1.1.0"),
+            (Ecosystem::Npm, "a", "9.0.0"),
+            (Ecosystem::Cargo, "a", "1.0.0"),
+            (Ecosystem::Cargo, "a", "1.2.0"),
+            (Ecosystem::PyPI, "Foo_Bar", "1.0"),
+        ]);
+        let versions = |e, name| wanted.versions(e, name).map(|v| v.map(|v| v.raw).collect::<Vec<_>>());
+        assert_eq!(versions(Ecosystem::Cargo, "a"), Some(vec!["1.0.0", "1.1.0", "1.2.0"]));
+        assert_eq!(versions(Ecosystem::Cargo, "b"), Some(vec!["2.0.0"]));
+        assert_eq!(versions(Ecosystem::Npm, "a"), Some(vec!["9.0.0"]));
+        assert_eq!(versions(Ecosystem::Npm, "b"), None);
+        assert_eq!(versions(Ecosystem::Go, "a"), None);
+        // Names are kept as the ecosystem compares them (PEP 503 for PyPI).
+        assert_eq!(versions(Ecosystem::PyPI, "foo-bar"), Some(vec!["1.0"]));
+    }
 
     #[test]
     fn unknown_ecosystems_are_a_note_not_an_error() {

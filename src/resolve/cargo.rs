@@ -285,28 +285,52 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
         source_ids.push(w.source);
     }
 
-    // Index by name, and by name and version (a lockfile may hold thousands of versions of one
-    // name: every lookup below stays proportional to the packages that can match); reject
-    // duplicates (same name, version and source).
+    // Index by name; names with more than a few packages, by name and version too (a lockfile
+    // may hold thousands of versions of one name: every lookup below stays proportional to the
+    // packages that can match). Reject duplicates (same name, version and source).
     // foldhash: the names are hashed a few times per dependency string; SipHash cost more than
     // the rest of the lookup (the seed is random per process, so collisions cannot be planned).
-    // Most names and name-version pairs have one package: its index is kept inline, allocating
-    // nothing.
+    // Most names have one package: its index is kept inline, allocating nothing.
     let mut by_name: FastMap<&str, Same> =
         FastMap::with_capacity_and_hasher(packages.len(), foldhash::fast::RandomState::default());
-    let mut by_name_version: FastMap<(&str, &str), Same> =
-        FastMap::with_capacity_and_hasher(packages.len(), foldhash::fast::RandomState::default());
     for (i, p) in packages.iter().enumerate() {
-        let same = by_name_version.entry((p.name.as_str(), p.version.as_str())).or_default();
-        if same.iter().any(|&j| source_ids.get(j) == source_ids.get(i)) {
-            return Err(ResolveError::new(
-                path,
-                line_of(i).map(|l| l.start),
-                ResolveErrorKind::DuplicatePackage(format!("{} {}", p.name, p.version)),
-            ));
-        }
-        same.push(i);
         by_name.entry(p.name.as_str()).or_default().push(i);
+    }
+    let mut by_name_version: FastMap<(&str, &str), Same> = FastMap::default();
+    for (&name, same) in &by_name {
+        if same.len() > FEW {
+            for &i in same {
+                if let Some(p) = packages.get(i) {
+                    by_name_version.entry((name, p.version.as_str())).or_default().push(i);
+                }
+            }
+        }
+    }
+    // The first package (in file order) with the same name, version and source as an earlier one.
+    let mut duplicate: Option<usize> = None;
+    let mut check = |same: &[usize]| {
+        for (k, &i) in same.iter().enumerate() {
+            let earlier = same.get(..k).unwrap_or_default();
+            let twin = earlier.iter().any(|&j| {
+                packages.get(j).map(|p| &p.version) == packages.get(i).map(|p| &p.version)
+                    && source_ids.get(j) == source_ids.get(i)
+            });
+            if twin && duplicate.is_none_or(|d| i < d) {
+                duplicate = Some(i);
+            }
+        }
+    };
+    for same in by_name.values().filter(|s| s.len() <= FEW).chain(by_name_version.values()) {
+        check(same);
+    }
+    if let Some(i) = duplicate
+        && let Some(p) = packages.get(i)
+    {
+        return Err(ResolveError::new(
+            path,
+            line_of(i).map(|l| l.start),
+            ResolveErrorKind::DuplicatePackage(format!("{} {}", p.name, p.version)),
+        ));
     }
     // The packages a dependency string (`name`, `name version`, `name version (source)`) names.
     let names = |spec: &DepSpec<'_>, j: usize| -> bool {
@@ -434,18 +458,24 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
     Ok(Lockfile { version, packages, root: has_root.then_some(0) })
 }
 
-/// The packages of a name (and version, when given).
+/// The packages of a name that can have this version (when given): every package of the name
+/// when it has at most [`FEW`] (the caller compares their versions), else those of the version.
 fn same_name_in<'a>(
     by_name: &'a FastMap<&'a str, Same>,
     by_name_version: &'a FastMap<(&'a str, &'a str), Same>,
     name: &'a str,
     version: Option<&'a str>,
 ) -> &'a [usize] {
+    let same = by_name.get(name).map_or(&[][..], Same::as_slice);
     match version {
-        Some(version) => by_name_version.get(&(name, version)).map_or(&[][..], Same::as_slice),
-        None => by_name.get(name).map_or(&[][..], Same::as_slice),
+        Some(version) if same.len() > FEW => by_name_version.get(&(name, version)).map_or(&[][..], Same::as_slice),
+        _ => same,
     }
 }
+
+/// The most packages of one name looked through one by one; a name with more is indexed by
+/// version too.
+const FEW: usize = 8;
 
 /// The packages of one name (or name and version).
 type Same = smallvec::SmallVec<[usize; 2]>;
@@ -689,6 +719,7 @@ fn table_line(text: &str, name: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
     fn a_canonical_dependency_string_is_read_as_the_general_reading_reads_it() {
@@ -743,6 +774,54 @@ mod tests {
         assert_eq!(lock.packages[app].dependencies, [helper, itoa_path].into_iter().collect());
         assert_eq!(lock.packages[helper].dependencies, [itoa_registry].into_iter().collect());
         assert!(lock.packages[itoa_registry].checksum().is_some());
+    }
+
+    /// `n` versions of `dup` (the last depending on every other by `name version`), one path
+    /// package `dup 0.{twin}.0` when `twin` is given, and `extra` written after them.
+    fn many_versions(n: usize, twin: Option<usize>, extra: &str) -> String {
+        use std::fmt::Write as _;
+        let source = "registry+https://github.com/rust-lang/crates.io-index";
+        let mut text = String::from("version = 4\n");
+        for i in 0..n {
+            let _ = write!(text, "\n[[package]]\nname = \"dup\"\nversion = \"0.{i}.0\"\nsource = \"{source}\"\n");
+        }
+        if let Some(t) = twin {
+            let _ = write!(text, "\n[[package]]\nname = \"dup\"\nversion = \"0.{t}.0\"\n");
+        }
+        text.push_str("\n[[package]]\nname = \"top\"\nversion = \"1.0.0\"\ndependencies = [\n");
+        for i in 0..n {
+            let _ = writeln!(text, " \"dup 0.{i}.0 ({source})\",");
+        }
+        text.push_str("]\n");
+        text.push_str(extra);
+        text
+    }
+
+    #[test]
+    fn names_with_few_and_with_many_packages_resolve_and_find_duplicates_alike() {
+        let source = "registry+https://github.com/rust-lang/crates.io-index";
+        // Up to FEW packages of a name are compared one by one, more are indexed by version:
+        // both sides of the limit resolve every edge and report the first duplicate's line.
+        for n in [2, FEW, FEW + 1, 40] {
+            let lock = parse("Cargo.lock", &many_versions(n, Some(1), "")).unwrap();
+            let top = lock.packages.iter().position(|p| p.name == "top").unwrap();
+            let registry = |i: usize| {
+                lock.packages.iter().position(|p| p.version == format!("0.{i}.0") && p.source.kind() == "registry")
+            };
+            let expected: BTreeSet<usize> = (0..n).map(|i| registry(i).unwrap()).collect();
+            assert_eq!(lock.packages[top].dependencies, expected, "{n}");
+
+            let twice = format!("\n[[package]]\nname = \"dup\"\nversion = \"0.0.0\"\nsource = \"{source}\"\n");
+            let text = many_versions(n, Some(1), &twice);
+            let err = parse("Cargo.lock", &text).unwrap_err();
+            assert_eq!(err.kind, ResolveErrorKind::DuplicatePackage("dup 0.0.0".to_owned()), "{n}");
+            let line = text.lines().count() - 3;
+            assert_eq!(err.line, Some(line), "{n}: the line of the second `[[package]]`");
+            // A path package of a version is no duplicate of the registry's; a second one is.
+            let again = "\n[[package]]\nname = \"dup\"\nversion = \"0.1.0\"\n";
+            let err = parse("Cargo.lock", &many_versions(n, Some(1), again)).unwrap_err();
+            assert_eq!(err.kind, ResolveErrorKind::DuplicatePackage("dup 0.1.0".to_owned()), "{n}");
+        }
     }
 
     #[test]
