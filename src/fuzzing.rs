@@ -687,7 +687,7 @@ pub fn rustsec_archive(data: &[u8]) {
         assert_eq!(extracted.bytes, files.values().map(|&n| n as u64).sum::<u64>(), "the bytes given");
         assert!(files.keys().any(|p| p.starts_with("crates/")), "accepted without crates/");
         assert!(
-            extracted.commit.as_ref().is_none_or(|c| c.len() == 40 && c.bytes().all(|b| b.is_ascii_hexdigit())),
+            extracted.commit.as_ref().is_none_or(|c| c.len() == 40 && crate::model::is_hex(c)),
             "a commit that is not 40 hex digits: {:?}",
             extracted.commit
         );

@@ -38,7 +38,7 @@ use crate::fsutil;
 use crate::model::Ecosystem;
 
 /// Bump when the compiled format or the meaning of its content changes.
-const FORMAT: u32 = 9;
+const FORMAT: u32 = 10;
 
 /// Records at most this many bytes apart are read together.
 const READ_GAP: u64 = 4 * 1024;
@@ -266,14 +266,16 @@ pub fn load_selected(paths: &[PathBuf], cache_dir: Option<&Path>, select: Select
 /// warm scan a quarter of a millisecond. Its fingerprint is a checksum of the records' text, so
 /// another build with other records compiles it again.
 fn cached_builtin(cache: &Path, select: Select<'_>) -> Compiled {
-    let mut sum = crc32fast::Hasher::new();
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut hasher = foldhash::quality::FixedState::with_seed(CHECKSUM_SEED).build_hasher();
     for (file, text) in super::builtin::RECORDS {
-        sum.update(file.as_bytes());
-        sum.update(&[0]);
-        sum.update(text.as_bytes());
-        sum.update(&[0]);
+        hasher.write(file.as_bytes());
+        hasher.write_u8(0);
+        hasher.write(text.as_bytes());
+        hasher.write_u8(0);
     }
-    let fingerprint = Fingerprint::Exact(format!("builtin:{}:{:08x}", super::builtin::RECORDS.len(), sum.finalize()));
+    let sum = hasher.finish();
+    let fingerprint = Fingerprint::Exact(format!("builtin:{}:{sum:016x}", super::builtin::RECORDS.len()));
     let file = cache.join("index").join("builtin.bin");
     if let Some(compiled) = read_compiled(&file, &|recorded| *recorded == fingerprint, select) {
         return compiled;
@@ -349,13 +351,19 @@ fn cached(path: &Path, cache: &Path, select: Select<'_>) -> Result<Compiled, Adv
     Ok(store(compile(&resolved, &label)?, &fingerprint, &file, select))
 }
 
-/// The checksum of one part of a compiled index: its CRC-32 (hardware-assisted). It guards
-/// against corruption of a file only chainward writes (who can write the cache can write any
-/// checksum), at a fraction of SHA-256's cost: a warm scan checks every byte it reads, and
-/// SHA-256 made a warm scan of deno's lockfile 40% slower.
+/// The checksum of one part of a compiled index: a 64-bit hash with a fixed seed (foldhash's
+/// quality variant). It guards against corruption of a file only chainward writes (who can
+/// write the cache can write any checksum), at a fraction of SHA-256's cost: a warm scan checks
+/// every byte it reads, and SHA-256 made a warm scan of deno's lockfile 40% slower. (CRC-32 was
+/// as fast, but choosing its hardware path asks the processor for its features first: a dozen
+/// CPUID instructions, which a virtual machine traps, ~60 µs a run here.)
 fn checksum(bytes: &[u8]) -> u64 {
-    u64::from(crc32fast::hash(bytes))
+    use std::hash::BuildHasher as _;
+    foldhash::quality::FixedState::with_seed(CHECKSUM_SEED).hash_one(bytes)
 }
+
+/// The seed of [`checksum`] (any constant; changing it invalidates every compiled index).
+const CHECKSUM_SEED: u64 = 0x6368_6169_6e77_6172;
 
 /// The compiled file's bytes. Each record is its affected entries, then the rest of the
 /// advisory (with no affected entries), each a postcard value: a selective read decodes the

@@ -15,7 +15,6 @@ pub mod osv;
 pub mod rustsec;
 pub mod version;
 
-use std::collections::HashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -393,11 +392,15 @@ pub struct AdvisoryError {
     pub message: String,
 }
 
+/// One ecosystem's affected entries by normalized name: (advisory, affected entry) indices.
+type EntriesByName = foldhash::HashMap<String, Vec<(usize, usize)>>;
+
 /// Advisories loaded from every source, indexed by (ecosystem, normalized name).
 #[derive(Debug, Default)]
 pub struct Index {
     advisories: Vec<Advisory>,
-    by_package: HashMap<Ecosystem, foldhash::HashMap<String, Vec<(usize, usize)>>>,
+    /// A handful of ecosystems: a list (hashing the ecosystem cost more than the name lookup).
+    by_package: Vec<(Ecosystem, EntriesByName)>,
     /// Records that could not be read (skipped; the others are loaded), and sources that could
     /// not be read fully or yielded no usable record. A database with errors is not a complete
     /// database: a scan reports them as errors, never as a clean result.
@@ -438,7 +441,13 @@ impl Index {
         for advisory in advisories {
             let i = self.advisories.len();
             for (j, a) in advisory.affected.iter().enumerate() {
-                self.by_package.entry(a.ecosystem).or_default().entry(a.name.clone()).or_default().push((i, j));
+                let at = self.by_package.iter().position(|(e, _)| *e == a.ecosystem).unwrap_or_else(|| {
+                    self.by_package.push((a.ecosystem, foldhash::HashMap::default()));
+                    self.by_package.len() - 1
+                });
+                if let Some((_, names)) = self.by_package.get_mut(at) {
+                    names.entry(a.name.clone()).or_default().push((i, j));
+                }
             }
             self.advisories.push(advisory);
         }
@@ -470,7 +479,8 @@ impl Index {
         version: &str,
     ) -> (Vec<Match<'_>>, Vec<(&Advisory, VersionError)>) {
         let key = ecosystem.normalized_name(name);
-        let Some(entries) = self.by_package.get(&ecosystem).and_then(|names| names.get(key.as_ref())) else {
+        let names = self.by_package.iter().find(|(e, _)| *e == ecosystem).map(|(_, names)| names);
+        let Some(entries) = names.and_then(|names| names.get(key.as_ref())) else {
             return (Vec::new(), Vec::new());
         };
         let parsed = Version::parse(ecosystem, version);

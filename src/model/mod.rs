@@ -7,4 +7,5 @@ pub mod purl;
 pub use graph::{Graph, Node, RootComponent};
 pub use package::{
     Checksum, DependencyKind, Ecosystem, GitReference, LineSpan, Meta, Package, PackageMeta, PackageSource, Scope,
+    is_hex,
 };

@@ -715,7 +715,7 @@ fn git_source(resolution: &str, tag: &str) -> PackageSource {
 
 /// An abbreviated or full commit: 7 to 64 hex digits.
 fn is_hex(s: &str) -> bool {
-    (7..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
+    (7..=64).contains(&s.len()) && crate::model::is_hex(s)
 }
 
 #[cfg(test)]

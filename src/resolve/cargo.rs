@@ -584,7 +584,7 @@ fn line_containing(text: &str, span: Option<LineSpan>, needle: &str) -> Option<u
 }
 
 fn parse_checksum(s: &str) -> Option<Checksum> {
-    (s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Checksum::Sha256(s.to_ascii_lowercase()))
+    (s.len() == 64 && crate::model::is_hex(s)).then(|| Checksum::Sha256(s.to_ascii_lowercase()))
 }
 
 /// Parse a lockfile `source` string.
@@ -608,7 +608,7 @@ pub fn parse_source(s: &str) -> Result<PackageSource, String> {
             None => (rest, None),
         };
         if let Some(c) = commit
-            && (c.len() < 7 || c.len() > 64 || !c.bytes().all(|b| b.is_ascii_hexdigit()))
+            && (c.len() < 7 || c.len() > 64 || !crate::model::is_hex(c))
         {
             return Err(format!("`{c}` is not a commit id"));
         }

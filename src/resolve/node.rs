@@ -112,7 +112,7 @@ fn with_git_suffix(path: &str) -> String {
 
 /// A full git commit id (40 hex digits, or 64 for SHA-256 repositories).
 pub fn is_commit(s: &str) -> bool {
-    (s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
+    (s.len() == 40 || s.len() == 64) && crate::model::is_hex(s)
 }
 
 /// `dir` joined with a relative `path` (`./`, `../` resolved lexically), `/`-separated, `.`

@@ -1038,7 +1038,7 @@ pub(crate) mod json {
         fn hex4(&mut self) -> Result<u32, Error> {
             let digits = self.text.get(self.pos..self.pos + 4).ok_or_else(|| self.error("invalid \\u escape"))?;
             let v = u32::from_str_radix(digits, 16).map_err(|_| self.error("invalid \\u escape"))?;
-            if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if !crate::model::is_hex(digits) {
                 return Err(self.error("invalid \\u escape"));
             }
             self.pos += 4;

@@ -213,7 +213,7 @@ fn parse(text: &str, path: &str, dir: &str) -> Result<Resolved, ResolveError> {
             let source = if let Some(git) = &wire.git {
                 let url = git.strip_prefix("git+").unwrap_or(git).to_owned();
                 let r = wire.reference.clone().filter(|r| !r.is_empty());
-                let is_commit = r.as_ref().is_some_and(|r| r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit()));
+                let is_commit = r.as_ref().is_some_and(|r| r.len() == 40 && crate::model::is_hex(r));
                 PackageSource::Git {
                     url,
                     reference: r.clone().filter(|_| !is_commit).map(GitReference::Rev),

@@ -629,7 +629,7 @@ fn url_source(url: &str, dir: &str) -> PackageSource {
             None => (bare, None),
         };
         let rev = rev.filter(|r| !r.is_empty());
-        let is_commit = rev.is_some_and(|r| r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit()));
+        let is_commit = rev.is_some_and(|r| r.len() == 40 && crate::model::is_hex(r));
         return PackageSource::Git {
             url: repo.to_owned(),
             reference: rev.filter(|_| !is_commit).map(|r| GitReference::Rev(r.to_owned())),

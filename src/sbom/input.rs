@@ -352,7 +352,7 @@ fn sha256(component: &Value) -> Option<String> {
     component.get("hashes")?.as_array()?.iter().find_map(|h| {
         let alg = h.get("alg")?.as_str()?;
         let content = h.get("content")?.as_str()?;
-        (alg.eq_ignore_ascii_case("SHA-256") && content.len() == 64 && content.bytes().all(|b| b.is_ascii_hexdigit()))
+        (alg.eq_ignore_ascii_case("SHA-256") && content.len() == 64 && crate::model::is_hex(content))
             .then(|| format!("sha256:{}", content.to_ascii_lowercase()))
     })
 }
