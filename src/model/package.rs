@@ -623,6 +623,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn is_hex_judges_every_byte_as_is_ascii_hexdigit_does() {
+        for b in 0..=255u8 {
+            let one = [b];
+            let Ok(s) = std::str::from_utf8(&one) else { continue };
+            assert_eq!(is_hex(s), b.is_ascii_hexdigit(), "{b:#04x}");
+            // A bad byte anywhere in a long string, as in a digest.
+            let long = format!("{}{s}{}", "0aF9".repeat(9), "b".repeat(27));
+            assert_eq!(is_hex(&long), b.is_ascii_hexdigit(), "{b:#04x} in a long string");
+        }
+        assert!(is_hex(""));
+        assert!(!is_hex("é0"));
+        assert!(is_hex(&"0123456789abcdefABCDEF".repeat(5)));
+    }
+
+    #[test]
     fn metadata_reads_empty_until_written_and_compares_by_content() {
         let mut meta = Meta::default();
         assert!(meta.is_empty() && meta.0.is_none(), "nothing allocated");
