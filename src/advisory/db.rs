@@ -195,11 +195,14 @@ struct Compiled {
 /// every advisory as its own postcard record, then one section per ecosystem: the sorted
 /// package names of that ecosystem, each with the (offset, length, checksum) of the records
 /// naming it. Offsets count from the body's start. Checksums: see [`checksum`].
+///
+/// Read with every string of the fingerprint borrowed from the file's bytes (`S = &str`): a
+/// plain `--db` directory records 900 paths, which were as many allocations on every scan.
 #[derive(Serialize, Deserialize)]
-struct Header {
+struct Header<S = String> {
     format: u32,
-    tool: String,
-    fingerprint: Fingerprint,
+    tool: S,
+    fingerprint: Fingerprint<S>,
     source: SourceInfo,
     errors: Vec<AdvisoryError>,
     notes: Vec<String>,
@@ -277,7 +280,7 @@ fn cached_builtin(cache: &Path, select: Select<'_>) -> Compiled {
     let sum = hasher.finish();
     let fingerprint = Fingerprint::Exact(format!("builtin:{}:{sum:016x}", super::builtin::RECORDS.len()));
     let file = cache.join("index").join("builtin.bin");
-    if let Some(compiled) = read_compiled(&file, &|recorded| *recorded == fingerprint, select) {
+    if let Some(compiled) = read_compiled(&file, &|recorded| *recorded == fingerprint.borrowed(), select) {
         return compiled;
     }
     store(super::builtin::load(|_| true).into(), &fingerprint, &file, select)
@@ -335,8 +338,8 @@ fn cached(path: &Path, cache: &Path, select: Select<'_>) -> Result<Compiled, Adv
     // recorded, checked without listing any directory.
     let quick = quick_fingerprint(&resolved, is_managed_copy(&resolved, cache)).map_err(named)?;
     let file = cache.join("index").join(format!("{}.bin", cache_key(path)));
-    let current = |recorded: &Fingerprint| match (&quick, recorded) {
-        (Some(now), recorded) => now == recorded,
+    let current = |recorded: &Fingerprint<&str>| match (&quick, recorded) {
+        (Some(now), recorded) => now.borrowed() == *recorded,
         (None, recorded @ Fingerprint::Tree { .. }) => recorded.unchanged(&resolved),
         (None, Fingerprint::Exact(_)) => false,
     };
@@ -403,8 +406,8 @@ fn encode(compiled: &mut Compiled, fingerprint: &Fingerprint) -> Option<Vec<u8>>
     }
     let header = Header {
         format: FORMAT,
-        tool: env!("CARGO_PKG_VERSION").to_owned(),
-        fingerprint: fingerprint.clone(),
+        tool: env!("CARGO_PKG_VERSION"),
+        fingerprint: fingerprint.borrowed(),
         source: compiled.source.clone(),
         errors: compiled.errors.clone(),
         notes: compiled.notes.clone(),
@@ -437,7 +440,7 @@ fn read_at(f: &mut std::fs::File, file_len: u64, at: u64, len: u64, buf: &mut Ve
 /// Read a compiled file when it is current (same format and tool version, and a fingerprint
 /// `current` accepts) and intact (every checksum of what is read matches), loading only the
 /// records `select` asks for. Any problem means "not usable": recompile.
-fn read_compiled(file: &Path, current: &dyn Fn(&Fingerprint) -> bool, select: Select<'_>) -> Option<Compiled> {
+fn read_compiled(file: &Path, current: &dyn Fn(&Fingerprint<&str>) -> bool, select: Select<'_>) -> Option<Compiled> {
     let mut f = std::fs::File::open(file).ok()?;
     let meta = f.metadata().ok()?;
     if !meta.is_file() {
@@ -453,16 +456,18 @@ fn read_compiled(file: &Path, current: &dyn Fn(&Fingerprint) -> bool, select: Se
         return None;
     }
     let header_len = u64::from(u32::from_le_bytes(*len));
-    let mut buf = Vec::new();
-    read_at(&mut f, file_len, PREFIX as u64, header_len, &mut buf)?;
-    if checksum(&buf) != u64::from_le_bytes(*sum) {
+    // The header's bytes stay while its borrowed strings are in use; `buf` takes the rest.
+    let mut header_bytes = Vec::new();
+    read_at(&mut f, file_len, PREFIX as u64, header_len, &mut header_bytes)?;
+    if checksum(&header_bytes) != u64::from_le_bytes(*sum) {
         return None;
     }
-    let header: Header = postcard::from_bytes(&buf).ok()?;
+    let header: Header<&str> = postcard::from_bytes(&header_bytes).ok()?;
     if header.format != FORMAT || header.tool != env!("CARGO_PKG_VERSION") || !current(&header.fingerprint) {
         return None;
     }
     let body = (PREFIX as u64).checked_add(header_len)?;
+    let mut buf = Vec::new();
     let wanted = select.wanted();
     let mut records: BTreeSet<Record> = BTreeSet::new();
     for section in &header.sections {
@@ -586,14 +591,14 @@ fn unknown_ecosystems_note(label: &str, names: &BTreeSet<String>) -> String {
     format!("{label}: entries for ecosystems chainward does not match were skipped: {}", list.join(", "))
 }
 
-/// What identifies the content of a source.
+/// What identifies the content of a source (its strings owned, or borrowed from an index file).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-enum Fingerprint {
+enum Fingerprint<S = String> {
     /// Compared whole. The managed RustSec copy: its directory and `.chainward-source`. A git
     /// checkout given to `--db`: its HEAD commit and the time its index was last written (every
     /// fetch, reset or checkout rewrites it); uncommitted edits are therefore not seen until
     /// committed. A file: its size and modification time.
-    Exact(String),
+    Exact(S),
     /// A plain directory: the modification time of every directory in it (itself included),
     /// by relative path, and every symbolic link to a file with its target's size and time.
     /// Adding, removing or renaming a file changes its directory's time (that is how `git`,
@@ -609,17 +614,32 @@ enum Fingerprint {
     /// run compiles again), as git treats racily clean index entries.
     Tree {
         /// The directory, every link resolved.
-        root: String,
+        root: S,
         /// Some directory changed too close to the walk for its time to be trusted.
         racy: bool,
         /// (relative path, modification time in nanoseconds since the epoch)
-        dirs: Vec<(String, u128)>,
+        dirs: Vec<(S, u128)>,
         /// (relative path, target size, target modification time)
-        links: Vec<(String, u64, u128)>,
+        links: Vec<(S, u64, u128)>,
     },
 }
 
 impl Fingerprint {
+    /// The same fingerprint, its strings borrowed.
+    fn borrowed(&self) -> Fingerprint<&str> {
+        match self {
+            Fingerprint::Exact(s) => Fingerprint::Exact(s),
+            Fingerprint::Tree { root, racy, dirs, links } => Fingerprint::Tree {
+                root,
+                racy: *racy,
+                dirs: dirs.iter().map(|(rel, mtime)| (rel.as_str(), *mtime)).collect(),
+                links: links.iter().map(|(rel, len, mtime)| (rel.as_str(), *len, *mtime)).collect(),
+            },
+        }
+    }
+}
+
+impl Fingerprint<&str> {
     /// Whether the tree at `root` still has the recorded directories and links, unchanged.
     fn unchanged(&self, root: &Path) -> bool {
         let Fingerprint::Tree { root: recorded, racy: false, dirs, links } = self else { return false };
@@ -646,8 +666,8 @@ fn dir_unchanged(path: &Path, mtime: u128) -> bool {
 /// Whether every recorded directory (relative path, modification time) under `root` is still a
 /// directory (not a link to one) with that time.
 #[cfg(not(unix))]
-fn dirs_unchanged(root: &Path, dirs: &[(String, u128)]) -> bool {
-    dirs.iter().all(|(rel, mtime)| dir_unchanged(&under(root, rel), *mtime))
+fn dirs_unchanged<S: AsRef<str>>(root: &Path, dirs: &[(S, u128)]) -> bool {
+    dirs.iter().all(|(rel, mtime)| dir_unchanged(&under(root, rel.as_ref()), *mtime))
 }
 
 /// Whether every recorded directory (relative path, modification time) under `root` is still a
@@ -655,7 +675,7 @@ fn dirs_unchanged(root: &Path, dirs: &[(String, u128)]) -> bool {
 /// parent (`fstatat`): RustSec's 900 directories under `crates/` cost 40% less than by whole
 /// paths, which the kernel walks from the root each time.
 #[cfg(unix)]
-fn dirs_unchanged(root: &Path, dirs: &[(String, u128)]) -> bool {
+fn dirs_unchanged<S: AsRef<str>>(root: &Path, dirs: &[(S, u128)]) -> bool {
     use rustix::fs::{AtFlags, FileType, Mode, OFlags, open, statat};
     let same = |stat: &rustix::fs::Stat, mtime: u128| {
         // As `nanos` reads std's time: nanoseconds since the epoch, 0 before it.
@@ -666,13 +686,14 @@ fn dirs_unchanged(root: &Path, dirs: &[(String, u128)]) -> bool {
     // The parent last opened: siblings come together (the list is sorted).
     let mut opened: Option<(&str, rustix::fd::OwnedFd)> = None;
     for (rel, mtime) in dirs {
+        let rel = rel.as_ref();
         if rel.is_empty() {
             if !dir_unchanged(root, *mtime) {
                 return false;
             }
             continue;
         }
-        let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel.as_str()));
+        let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
         if opened.as_ref().is_none_or(|(p, _)| *p != parent) {
             let dir = under(root, parent);
             // Only a directory, never through a link, never waiting (a FIFO put in its place
