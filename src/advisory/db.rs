@@ -26,7 +26,9 @@
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
+#[cfg(not(unix))]
+use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -429,12 +431,24 @@ fn read_at(f: &mut std::fs::File, file_len: u64, at: u64, len: u64, buf: &mut Ve
     if at.checked_add(len)? > file_len {
         return None;
     }
-    f.seek(SeekFrom::Start(at)).ok()?;
-    // Read into the buffer's spare capacity: no zero-filling of bytes about to be overwritten.
-    buf.clear();
-    buf.reserve(usize::try_from(len).ok()?);
-    let n = f.by_ref().take(len).read_to_end(buf).ok()?;
-    (n as u64 == len).then_some(())
+    // One `pread` where there is one: a scan reads a few dozen places of the index, and a seek
+    // before each read was as many system calls again.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt as _;
+        buf.clear();
+        buf.resize(usize::try_from(len).ok()?, 0);
+        f.read_exact_at(buf, at).ok()
+    }
+    #[cfg(not(unix))]
+    {
+        f.seek(SeekFrom::Start(at)).ok()?;
+        // Read into the buffer's spare capacity: no zero-filling of bytes about to be overwritten.
+        buf.clear();
+        buf.reserve(usize::try_from(len).ok()?);
+        let n = f.by_ref().take(len).read_to_end(buf).ok()?;
+        (n as u64 == len).then_some(())
+    }
 }
 
 /// Read a compiled file when it is current (same format and tool version, and a fingerprint
