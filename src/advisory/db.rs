@@ -43,7 +43,7 @@ use crate::model::Ecosystem;
 const FORMAT: u32 = 10;
 
 /// Records at most this many bytes apart are read together.
-const READ_GAP: u64 = 4 * 1024;
+const READ_GAP: u64 = 8 * 1024;
 
 /// First bytes of a compiled index file.
 const MAGIC: &[u8; 8] = b"chainwdx";
