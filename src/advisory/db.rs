@@ -317,8 +317,12 @@ fn resolve(path: &Path) -> PathBuf {
 /// The name a path is cached under: its directory canonicalized, but not a final symlink, so
 /// that a link re-pointed at each update (the managed RustSec checkout) keeps one cache file
 /// instead of leaving one behind per update.
-fn cache_key(path: &Path) -> String {
+fn cache_key(path: &Path, resolved: &Path) -> String {
+    // When `path` is itself no link, that is its resolved path (known already: no second walk
+    // of every component of the parent).
+    let not_a_link = || std::fs::symlink_metadata(path).is_ok_and(|m| !m.file_type().is_symlink());
     let named = match (path.parent(), path.file_name()) {
+        (Some(_), Some(name)) if resolved.file_name() == Some(name) && not_a_link() => resolved.to_path_buf(),
         (Some(parent), Some(name)) => {
             let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
             std::fs::canonicalize(parent).map_or_else(|_| path.to_path_buf(), |p| p.join(name))
@@ -339,7 +343,7 @@ fn cached(path: &Path, cache: &Path, select: Select<'_>) -> Result<Compiled, Adv
     // A file or a git checkout is identified at once; a plain directory by what its index
     // recorded, checked without listing any directory.
     let quick = quick_fingerprint(&resolved, is_managed_copy(&resolved, cache)).map_err(named)?;
-    let file = cache.join("index").join(format!("{}.bin", cache_key(path)));
+    let file = cache.join("index").join(format!("{}.bin", cache_key(path, &resolved)));
     let current = |recorded: &Fingerprint<&str>| match (&quick, recorded) {
         (Some(now), recorded) => now.borrowed() == *recorded,
         (None, recorded @ Fingerprint::Tree { .. }) => recorded.unchanged(&resolved),
