@@ -309,14 +309,28 @@ pub fn parse(path: &str, text: &str) -> Result<Lockfile, ResolveError> {
     // The first package (in file order) with the same name, version and source as an earlier one.
     let mut duplicate: Option<usize> = None;
     let mut check = |same: &[usize]| {
-        for (k, &i) in same.iter().enumerate() {
-            let earlier = same.get(..k).unwrap_or_default();
-            let twin = earlier.iter().any(|&j| {
-                packages.get(j).map(|p| &p.version) == packages.get(i).map(|p| &p.version)
-                    && source_ids.get(j) == source_ids.get(i)
-            });
-            if twin && duplicate.is_none_or(|d| i < d) {
+        let key = |i: usize| (packages.get(i).map(|p| p.version.as_str()), source_ids.get(i));
+        let mut twin_at = |i: usize| {
+            if duplicate.is_none_or(|d| i < d) {
                 duplicate = Some(i);
+            }
+        };
+        // A few packages are compared pairwise.
+        if same.len() <= FEW {
+            for (k, &i) in same.iter().enumerate() {
+                if same.get(..k).unwrap_or_default().iter().any(|&j| key(j) == key(i)) {
+                    twin_at(i);
+                }
+            }
+        } else {
+            // More (thousands of sources of one version) by a set: no lockfile makes this
+            // quadratic.
+            let mut seen =
+                foldhash::HashSet::with_capacity_and_hasher(same.len(), foldhash::fast::RandomState::default());
+            for &i in same {
+                if !seen.insert(key(i)) {
+                    twin_at(i);
+                }
             }
         }
     };
@@ -821,6 +835,24 @@ mod tests {
             let again = "\n[[package]]\nname = \"dup\"\nversion = \"0.1.0\"\n";
             let err = parse("Cargo.lock", &many_versions(n, Some(1), again)).unwrap_err();
             assert_eq!(err.kind, ResolveErrorKind::DuplicatePackage("dup 0.1.0".to_owned()), "{n}");
+        }
+    }
+
+    #[test]
+    fn many_sources_of_one_version_are_told_apart_and_a_repeated_one_is_a_duplicate() {
+        use std::fmt::Write as _;
+        let git = |i: usize| format!("git+https://example.com/r{i}#{:040x}", i + 1);
+        for n in [3, FEW + 1, 3000] {
+            let mut text = String::from("version = 4\n");
+            for i in 0..n {
+                let _ = write!(text, "\n[[package]]\nname = \"dup\"\nversion = \"1.0.0\"\nsource = \"{}\"\n", git(i));
+            }
+            let lock = parse("Cargo.lock", &text).unwrap();
+            assert_eq!(lock.packages.len(), n);
+            let _ = write!(text, "\n[[package]]\nname = \"dup\"\nversion = \"1.0.0\"\nsource = \"{}\"\n", git(n / 2));
+            let err = parse("Cargo.lock", &text).unwrap_err();
+            assert_eq!(err.kind, ResolveErrorKind::DuplicatePackage("dup 1.0.0".to_owned()), "{n}");
+            assert_eq!(err.line, Some(text.lines().count() - 3), "{n}");
         }
     }
 
