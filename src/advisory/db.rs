@@ -106,9 +106,8 @@ impl<'a> Select<'a> {
 /// advisory naming it is evaluated.
 #[derive(Debug, Default)]
 pub struct Wanted<'a> {
-    /// A handful of ecosystems: a list, each with its names and the first of their versions
-    /// in `versions`.
-    by_ecosystem: Vec<(Ecosystem, foldhash::HashMap<Cow<'a, str>, u32>)>,
+    /// Each ecosystem's names, with the first of their versions in `versions`.
+    by_ecosystem: super::PerEcosystem<foldhash::HashMap<Cow<'a, str>, u32>>,
     /// Every version in use, in one list (a list per name was an allocation per package, and
     /// most of a scan's fresh memory pages), each linked to the next of the same package.
     versions: Vec<InUse<'a>>,
@@ -128,16 +127,16 @@ impl<'a> Wanted<'a> {
     pub fn new(packages: impl IntoIterator<Item = (Ecosystem, &'a str, &'a str)>) -> Wanted<'a> {
         let packages = packages.into_iter();
         let expected = packages.size_hint().0;
-        let mut wanted = Wanted { by_ecosystem: Vec::new(), versions: Vec::with_capacity(expected) };
+        let mut wanted =
+            Wanted { by_ecosystem: super::PerEcosystem::default(), versions: Vec::with_capacity(expected) };
         for (ecosystem, name, version) in packages {
-            let at = wanted.by_ecosystem.iter().position(|(e, _)| *e == ecosystem).unwrap_or_else(|| {
-                // Most scans are of one ecosystem: the first map gets room for every package.
-                let room = if wanted.by_ecosystem.is_empty() { expected } else { 0 };
-                let names = foldhash::HashMap::with_capacity_and_hasher(room, foldhash::fast::RandomState::default());
-                wanted.by_ecosystem.push((ecosystem, names));
-                wanted.by_ecosystem.len() - 1
-            });
-            let Some((_, names)) = wanted.by_ecosystem.get_mut(at) else { continue };
+            // Most scans are of one ecosystem: the first map gets room for every package.
+            let Some(names) = wanted.by_ecosystem.get_or_insert_with(ecosystem, |first| {
+                let room = if first { expected } else { 0 };
+                foldhash::HashMap::with_capacity_and_hasher(room, foldhash::fast::RandomState::default())
+            }) else {
+                continue;
+            };
             // More versions in use than a u32 counts cannot be read (memory runs out first).
             let Ok(new) = u32::try_from(wanted.versions.len()) else { break };
             let fresh = InUse { raw: version, parsed: OnceCell::new(), next: u32::MAX };
@@ -169,7 +168,7 @@ impl<'a> Wanted<'a> {
     }
 
     fn names(&self, ecosystem: Ecosystem) -> Option<&foldhash::HashMap<Cow<'a, str>, u32>> {
-        self.by_ecosystem.iter().find(|(e, _)| *e == ecosystem).map(|(_, names)| names)
+        self.by_ecosystem.get(ecosystem)
     }
 
     /// The versions in use of a package, when it is one of the wanted.
@@ -440,7 +439,7 @@ fn read_at(f: &mut std::fs::File, file_len: u64, at: u64, len: u64, buf: &mut Ve
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileExt as _;
-        buf.clear();
+        // Every byte is overwritten: only a buffer that grows is zero-filled (its new part).
         buf.resize(usize::try_from(len).ok()?, 0);
         f.read_exact_at(buf, at).ok()
     }

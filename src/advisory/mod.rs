@@ -395,12 +395,39 @@ pub struct AdvisoryError {
 /// One ecosystem's affected entries by normalized name: (advisory, affected entry) indices.
 type EntriesByName = foldhash::HashMap<String, Vec<(usize, usize)>>;
 
+/// A value per ecosystem. A scan meets a handful of ecosystems: a short list costs less than
+/// hashing the ecosystem on every lookup.
+#[derive(Debug)]
+pub(crate) struct PerEcosystem<T>(Vec<(Ecosystem, T)>);
+
+impl<T> Default for PerEcosystem<T> {
+    fn default() -> Self {
+        PerEcosystem(Vec::new())
+    }
+}
+
+impl<T> PerEcosystem<T> {
+    /// The value of `ecosystem`, when it has one.
+    pub(crate) fn get(&self, ecosystem: Ecosystem) -> Option<&T> {
+        self.0.iter().find(|(e, _)| *e == ecosystem).map(|(_, value)| value)
+    }
+
+    /// The value of `ecosystem`, made (`make` is told whether it is the first value) when missing
+    /// (always `Some`).
+    pub(crate) fn get_or_insert_with(&mut self, ecosystem: Ecosystem, make: impl FnOnce(bool) -> T) -> Option<&mut T> {
+        let at = self.0.iter().position(|(e, _)| *e == ecosystem).unwrap_or_else(|| {
+            self.0.push((ecosystem, make(self.0.is_empty())));
+            self.0.len() - 1
+        });
+        self.0.get_mut(at).map(|(_, value)| value)
+    }
+}
+
 /// Advisories loaded from every source, indexed by (ecosystem, normalized name).
 #[derive(Debug, Default)]
 pub struct Index {
     advisories: Vec<Advisory>,
-    /// A handful of ecosystems: a list (hashing the ecosystem cost more than the name lookup).
-    by_package: Vec<(Ecosystem, EntriesByName)>,
+    by_package: PerEcosystem<EntriesByName>,
     /// Records that could not be read (skipped; the others are loaded), and sources that could
     /// not be read fully or yielded no usable record. A database with errors is not a complete
     /// database: a scan reports them as errors, never as a clean result.
@@ -441,11 +468,7 @@ impl Index {
         for advisory in advisories {
             let i = self.advisories.len();
             for (j, a) in advisory.affected.iter().enumerate() {
-                let at = self.by_package.iter().position(|(e, _)| *e == a.ecosystem).unwrap_or_else(|| {
-                    self.by_package.push((a.ecosystem, foldhash::HashMap::default()));
-                    self.by_package.len() - 1
-                });
-                if let Some((_, names)) = self.by_package.get_mut(at) {
+                if let Some(names) = self.by_package.get_or_insert_with(a.ecosystem, |_| EntriesByName::default()) {
                     names.entry(a.name.clone()).or_default().push((i, j));
                 }
             }
@@ -479,8 +502,7 @@ impl Index {
         version: &str,
     ) -> (Vec<Match<'_>>, Vec<(&Advisory, VersionError)>) {
         let key = ecosystem.normalized_name(name);
-        let names = self.by_package.iter().find(|(e, _)| *e == ecosystem).map(|(_, names)| names);
-        let Some(entries) = names.and_then(|names| names.get(key.as_ref())) else {
+        let Some(entries) = self.by_package.get(ecosystem).and_then(|names| names.get(key.as_ref())) else {
             return (Vec::new(), Vec::new());
         };
         let parsed = Version::parse(ecosystem, version);
