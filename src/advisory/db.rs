@@ -497,8 +497,12 @@ fn read_compiled(file: &Path, current: &dyn Fn(&Fingerprint<&str>) -> bool, sele
         if checksum(&buf) != section.checksum {
             return None;
         }
-        let entries: Vec<SectionEntry<'_>> = postcard::from_bytes(&buf).ok()?;
-        for (name, at) in entries {
+        // The section is a postcard `Vec<SectionEntry>`: its length, then each entry, read one
+        // by one (no list of thousands of names built to be looked through once).
+        let (count, mut rest) = postcard::take_from_bytes::<usize>(&buf).ok()?;
+        for _ in 0..count {
+            let ((name, at), after) = postcard::take_from_bytes::<SectionEntry<'_>>(rest).ok()?;
+            rest = after;
             if names.flatten().is_none_or(|names| names.contains_key(name)) {
                 records.extend(postcard::from_bytes::<Vec<Record>>(at).ok()?);
             }
