@@ -5,7 +5,7 @@
 #   tools/build-release.sh [TARGET]      TARGET defaults to the host's triple
 #
 # A Linux (glibc) binary built for the host links glibc in (a static PIE): no shared library is
-# loaded, searched or relocated at start, which made every run 0.3-0.5 ms shorter here (up to a
+# loaded, searched or relocated at start, which made every run 0.4-0.7 ms shorter here (up to a
 # tenth of a warm `scan`; figures in docs/dev/measuring.md), and it runs on any Linux of the same
 # architecture, whatever its glibc. With glibc >= 2.36 the relative relocations are also packed (DT_RELR): the
 # binary's 30,000 relocations shrink from 700 KB to 10 KB and are applied faster. Older glibc
