@@ -7,10 +7,10 @@
 # A Linux (glibc) binary built for the host links glibc in (a static PIE): no shared library is
 # loaded, searched or relocated at start, which made every run 0.4-0.7 ms shorter here (up to a
 # tenth of a warm `scan`; figures in docs/dev/measuring.md), and it runs on any Linux of the same
-# architecture, whatever its glibc. With glibc >= 2.36 the relative relocations are also packed (DT_RELR): the
-# binary's 30,000 relocations shrink from 700 KB to 10 KB and are applied faster. Older glibc
-# cannot apply packed relocations in a static binary, so they are left out there. mimalloc is built
-# without its collection at exit (the kernel frees the memory anyway).
+# architecture, whatever its glibc. With glibc >= 2.36 the relative relocations are also packed
+# (DT_RELR): the binary's 30,000 relocations shrink from 700 KB to 10 KB and are applied faster.
+# Older glibc cannot apply packed relocations in a static binary, so they are left out there.
+# mimalloc is built without its collection at exit (the kernel frees the memory anyway).
 #
 # Hostnames (for `db update` and registry lookups) are resolved as by the dynamic binary: glibc's
 # `files` and `dns` sources are part of the static library, and other sources that
@@ -43,7 +43,8 @@ if [ "$target" = "$host" ] && [[ "$target" == *-linux-gnu ]]; then
 fi
 
 RUSTFLAGS="$rustflags" CFLAGS="$cflags" cargo build --release --locked --target "$target"
-bin="target/$target/release/chainward"
+out="${CARGO_TARGET_DIR:-target}/$target/release"
+bin="$out/chainward"
 
 # Checks before packaging: a static binary has no interpreter, and it runs: its version, a scan
 # with a small local database, an SBOM.
@@ -60,6 +61,6 @@ fi
 
 mkdir -p dist
 asset="chainward-$target.tar.gz"
-tar -cf - --owner=0 --group=0 --numeric-owner -C "target/$target/release" chainward | gzip -n -9 >"dist/$asset"
+tar -cf - --owner=0 --group=0 --numeric-owner -C "$out" chainward | gzip -n -9 >"dist/$asset"
 (cd dist && sha256sum "$asset" >"$asset.sha256")
 echo "build-release: dist/$asset ($(wc -c <"$bin") bytes binary, static: $static)"
