@@ -428,29 +428,38 @@ fn encode(compiled: &mut Compiled, fingerprint: &Fingerprint) -> Option<Vec<u8>>
     Some(out)
 }
 
-/// Read `len` bytes at `at` into `buf`, when they lie inside a file of `file_len` bytes (a
-/// corrupt length never makes us allocate more than the file holds).
-fn read_at(f: &mut std::fs::File, file_len: u64, at: u64, len: u64, buf: &mut Vec<u8>) -> Option<()> {
+/// Read `len` bytes at `at` into the start of `buf`, when they lie inside a file of `file_len`
+/// bytes (a corrupt length never makes us allocate more than the file holds), and return them.
+/// `buf` is reused from read to read and only grows: its bytes past the returned ones are left
+/// from earlier reads.
+fn read_at<'b>(f: &mut std::fs::File, file_len: u64, at: u64, len: u64, buf: &'b mut Vec<u8>) -> Option<&'b [u8]> {
     if at.checked_add(len)? > file_len {
         return None;
     }
+    let len = usize::try_from(len).ok()?;
     // One `pread` where there is one: a scan reads a few dozen places of the index, and a seek
     // before each read was as many system calls again.
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileExt as _;
-        // Every byte is overwritten: only a buffer that grows is zero-filled (its new part).
-        buf.resize(usize::try_from(len).ok()?, 0);
-        f.read_exact_at(buf, at).ok()
+        // Every byte returned is overwritten: only bytes the buffer never held are zero-filled
+        // (filling the whole length at every read zeroed as many bytes as were read, ~800 KB on
+        // a large lockfile).
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        let dest = buf.get_mut(..len)?;
+        f.read_exact_at(dest, at).ok()?;
+        Some(dest)
     }
     #[cfg(not(unix))]
     {
         f.seek(SeekFrom::Start(at)).ok()?;
         // Read into the buffer's spare capacity: no zero-filling of bytes about to be overwritten.
         buf.clear();
-        buf.reserve(usize::try_from(len).ok()?);
-        let n = f.by_ref().take(len).read_to_end(buf).ok()?;
-        (n as u64 == len).then_some(())
+        buf.reserve(len);
+        let n = f.by_ref().take(u64::try_from(len).ok()?).read_to_end(buf).ok()?;
+        (n == len).then_some(buf.as_slice())
     }
 }
 
@@ -474,12 +483,12 @@ fn read_compiled(file: &Path, current: &dyn Fn(&Fingerprint<&str>) -> bool, sele
     }
     let header_len = u64::from(u32::from_le_bytes(*len));
     // The header's bytes stay while its borrowed strings are in use; `buf` takes the rest.
-    let mut header_bytes = Vec::new();
-    read_at(&mut f, file_len, PREFIX as u64, header_len, &mut header_bytes)?;
-    if checksum(&header_bytes) != u64::from_le_bytes(*sum) {
+    let mut header_buf = Vec::new();
+    let header_bytes = read_at(&mut f, file_len, PREFIX as u64, header_len, &mut header_buf)?;
+    if checksum(header_bytes) != u64::from_le_bytes(*sum) {
         return None;
     }
-    let header: Header<&str> = postcard::from_bytes(&header_bytes).ok()?;
+    let header: Header<&str> = postcard::from_bytes(header_bytes).ok()?;
     if header.format != FORMAT || header.tool != env!("CARGO_PKG_VERSION") || !current(&header.fingerprint) {
         return None;
     }
@@ -493,13 +502,13 @@ fn read_compiled(file: &Path, current: &dyn Fn(&Fingerprint<&str>) -> bool, sele
         if matches!(names, Some(None)) {
             continue;
         }
-        read_at(&mut f, file_len, body.checked_add(section.offset)?, section.len, &mut buf)?;
-        if checksum(&buf) != section.checksum {
+        let bytes = read_at(&mut f, file_len, body.checked_add(section.offset)?, section.len, &mut buf)?;
+        if checksum(bytes) != section.checksum {
             return None;
         }
         // The section is a postcard `Vec<SectionEntry>`: its length, then each entry, read one
         // by one (no list of thousands of names built to be looked through once).
-        let (count, mut rest) = postcard::take_from_bytes::<usize>(&buf).ok()?;
+        let (count, mut rest) = postcard::take_from_bytes::<usize>(bytes).ok()?;
         for _ in 0..count {
             let ((name, at), after) = postcard::take_from_bytes::<SectionEntry<'_>>(rest).ok()?;
             rest = after;
@@ -524,10 +533,10 @@ fn read_compiled(file: &Path, current: &dyn Fn(&Fingerprint<&str>) -> bool, sele
         }
         let (chunk, after) = rest.split_at(n);
         rest = after;
-        read_at(&mut f, file_len, body.checked_add(start)?, end - start, &mut buf)?;
+        let read = read_at(&mut f, file_len, body.checked_add(start)?, end - start, &mut buf)?;
         for &(offset, len, sum) in chunk {
             let from = usize::try_from(offset - start).ok()?;
-            let bytes = buf.get(from..from.checked_add(usize::try_from(len).ok()?)?)?;
+            let bytes = read.get(from..from.checked_add(usize::try_from(len).ok()?)?)?;
             if checksum(bytes) != sum {
                 return None;
             }
