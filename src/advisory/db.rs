@@ -890,6 +890,28 @@ mod tests {
     }
 
     #[test]
+    fn a_read_returns_exactly_its_bytes_whatever_the_buffer_held_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.bin");
+        let content: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
+        std::fs::write(&path, &content).unwrap();
+        let mut f = std::fs::File::open(&path).unwrap();
+        let len = content.len() as u64;
+        let mut buf = Vec::new();
+        // Long, then short, then longer again: each answer is the file's bytes at that place,
+        // never the tail of an earlier read.
+        for (at, n) in [(100usize, 5_000usize), (7_000, 10), (0, 0), (3, 9_997), (9_999, 1), (50, 6_000)] {
+            let read = read_at(&mut f, len, at as u64, n as u64, &mut buf).unwrap();
+            assert_eq!(read, &content[at..at + n], "at {at}, {n} bytes");
+        }
+        // A range past the end is refused, however large the buffer already is.
+        assert!(read_at(&mut f, len, 9_999, 2, &mut buf).is_none());
+        assert!(read_at(&mut f, len, u64::MAX, 1, &mut buf).is_none());
+        // The buffer grew to the longest read only; a refused read allocated nothing.
+        assert_eq!(buf.len(), 9_997);
+    }
+
+    #[test]
     fn unknown_ecosystems_are_a_note_not_an_error() {
         let db = tempfile::tempdir().unwrap();
         std::fs::write(db.path().join("a.json"), RECORD).unwrap();
