@@ -48,7 +48,10 @@ bin="$out/chainward"
 
 # Checks before packaging: a static binary has no interpreter, and it runs: its version, a scan
 # with a small local database, an SBOM.
-if [ "$static" = yes ] && readelf -lW "$bin" | grep -q 'INTERP'; then
+# (The headers are taken whole first: `grep -q` ending the pipe early could make readelf's SIGPIPE,
+# under pipefail, read as "no interpreter".)
+headers="$(readelf -lW "$bin")"
+if [ "$static" = yes ] && [[ "$headers" == *INTERP* ]]; then
   echo "build-release: $bin is not statically linked" >&2
   exit 1
 fi
